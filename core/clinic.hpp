@@ -1,0 +1,112 @@
+#pragma once
+/// A clinic's data as the conversation and scheduling logic sees it (the seeds'
+/// contextualization JSON plus catalogue). Pure values, no I/O.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace atendeai::core {
+
+/// Minutes since local midnight, 0..1440.
+using minute_of_day = int;
+
+/// A half-open local time interval [start, end) within one day.
+struct time_interval {
+  minute_of_day start = 0;
+  minute_of_day end = 0;
+  friend bool operator==(const time_interval& a, const time_interval& b) {
+    return a.start == b.start && a.end == b.end;
+  }
+};
+
+/// Opening intervals per weekday, index 0 = Sunday .. 6 = Saturday.
+using weekly_hours = std::array<std::vector<time_interval>, 7>;
+
+/// The assistant's voice (seeds: ai_personality).
+struct personality {
+  std::string name = "Sofia";             ///< assistant name
+  std::string tone = "friendly";          ///< friendly | professional_friendly | formal
+  std::string formality_level = "medium"; ///< low | medium | high
+  std::vector<std::string> languages{"pt-BR", "en"};
+  std::string greeting;                   ///< optional custom greeting (clinic language)
+  std::string farewell;                   ///< optional custom farewell (clinic language)
+};
+
+/// How the assistant behaves (seeds: ai_behavior).
+struct behavior {
+  bool proactivity = true;
+  bool suggestions = true;
+  bool feedback = true;
+  bool auto_escalation = true;
+  int escalation_threshold = 3; ///< messages in a row not understood before hand-over
+};
+
+/// Booking rules (seeds: scheduling_policies).
+struct scheduling_policy {
+  int min_advance_hours = 2;
+  int max_advance_days = 30;
+  int slot_duration_minutes = 60;
+  int max_daily_appointments = 8; ///< per professional and day
+};
+
+/// A bookable service.
+struct service {
+  std::string id;   ///< UUID
+  std::string name; ///< e.g. "Cardiologia"
+  int duration_minutes = 60;
+  int64_t price_cents = 0; ///< BRL cents
+  bool active = true;
+};
+
+/// A professional and the services they perform.
+struct professional {
+  std::string id; ///< UUID
+  std::string name; ///< e.g. "Dra. Ana Souza"
+  std::string crm;
+  std::vector<std::string> specialties;
+  std::vector<std::string> service_ids;
+  std::optional<weekly_hours> hours; ///< own hours; absent = the clinic's
+  bool active = true;
+};
+
+/// Everything about one clinic that answers and bookings need.
+struct clinic_profile {
+  std::string id;   ///< UUID
+  std::string name; ///< "Clínica Exemplo"
+  std::string timezone = "America/Sao_Paulo"; ///< IANA zone
+  std::string language = "pt-BR";             ///< default language: pt-BR | en
+  std::string address;
+  std::string phone;
+  personality ai_personality;
+  behavior ai_behavior;
+  weekly_hours working_hours;
+  scheduling_policy policy;
+  std::vector<service> services;
+  std::vector<professional> professionals;
+};
+
+/// Parses "HH:MM" into minutes since midnight; nullopt when malformed.
+std::optional<minute_of_day> parse_hhmm(const std::string& s);
+/// Formats minutes since midnight as "HH:MM".
+std::string format_hhmm(minute_of_day m);
+/// English weekday key used in JSON ("sunday".."saturday") for index 0..6.
+const char* weekday_key(int weekday);
+
+/// The seeds' contextualization JSON {ai_personality, ai_behavior, working_hours,
+/// scheduling_policies} of a profile.
+nlohmann::json context_to_json(const clinic_profile& p);
+/// Fills the context parts of a profile from JSON; throws std::invalid_argument naming
+/// the offending field ("working_hours.monday[1].end") on bad input.
+void context_from_json(const nlohmann::json& j, clinic_profile& p);
+/// Weekly hours to/from {"monday":[{"start":"08:00","end":"12:00"}],...}; the parser
+/// validates (end after start, no overlap, known weekday) and throws std::invalid_argument
+/// naming the field.
+nlohmann::json hours_to_json(const weekly_hours& h);
+weekly_hours hours_from_json(const nlohmann::json& j, const std::string& field = "working_hours");
+
+} // namespace atendeai::core

@@ -1,0 +1,40 @@
+#pragma once
+/// What the assistant says back: conversation state and the reply decision for one
+/// understood message. Pure functions over the clinic's data; no I/O.
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/clinic.hpp"
+#include "core/outbound.hpp"
+#include "core/understanding.hpp"
+
+namespace atendeai::core {
+
+/// Per-conversation state, persisted as JSON in conversation_memory.state.
+struct conversation_state {
+  std::string lang;              ///< language of the last patient message ("" = unknown)
+  int unknown_streak = 0;        ///< messages in a row not understood
+  bool handoff = false;          ///< a human has taken over: the bot stays silent
+  nlohmann::json flow = nullptr; ///< open appointment flow (scheduling), null when none
+};
+
+nlohmann::json to_json(const conversation_state& s);
+/// Lenient: missing fields keep their defaults.
+conversation_state conversation_state_from_json(const nlohmann::json& j);
+
+/// The outcome of one patient message.
+struct reply_decision {
+  std::optional<outbound_message> reply; ///< empty when the bot must stay silent
+  bool handoff_started = false;          ///< this message started a hand-over
+};
+
+/// Decides the answer to one understood message and updates the state (language,
+/// unknown streak, hand-over). A conversation already in hand-over gets no reply.
+/// `first_message` is true when the contact never wrote before (full greeting).
+reply_decision decide_reply(const understanding& u, const clinic_profile& clinic,
+                            conversation_state& state, bool first_message);
+
+} // namespace atendeai::core

@@ -1,0 +1,43 @@
+#include "core/demo_clinic.hpp"
+
+namespace atendeai::core {
+
+clinic_profile demo_clinic() {
+  clinic_profile c;
+  c.id = demo_clinic_id;
+  c.name = "Clínica Exemplo";
+  c.timezone = "America/Sao_Paulo";
+  c.language = "pt-BR";
+  c.address = "Rua Exemplo, 123 — Centro, São Paulo/SP";
+  c.phone = "+55 11 3000-0000";
+  c.ai_personality.name = "Sofia";
+  c.ai_personality.tone = "friendly";
+  c.ai_personality.formality_level = "low";
+  c.ai_personality.greeting = "Olá! Eu sou a Sofia, assistente da Clínica Exemplo 😊 Como posso ajudar?";
+  c.ai_personality.farewell = "Obrigada pelo contato! Até logo 💙";
+  for (int d = 1; d <= 5; ++d)
+    c.working_hours[d] = {{8 * 60, 18 * 60}};
+  c.working_hours[6] = {{8 * 60, 12 * 60}};
+  c.policy = {2, 30, 60, 8};
+  c.services = {
+    {"00000000-0000-4000-8000-00000000a001", "Clínico geral", 60, 20000, true},
+    {"00000000-0000-4000-8000-00000000a002", "Cardiologia", 60, 35000, true},
+    {"00000000-0000-4000-8000-00000000a003", "Dermatologia", 60, 30000, true},
+  };
+  professional ana;
+  ana.id = "00000000-0000-4000-8000-00000000b001";
+  ana.name = "Dra. Ana Souza";
+  ana.crm = "CRM-SP 123456";
+  ana.specialties = {"Cardiologia", "Clínico geral"};
+  ana.service_ids = {c.services[1].id, c.services[0].id};
+  professional carlos;
+  carlos.id = "00000000-0000-4000-8000-00000000b002";
+  carlos.name = "Dr. Carlos Lima";
+  carlos.crm = "CRM-SP 654321";
+  carlos.specialties = {"Dermatologia", "Clínico geral"};
+  carlos.service_ids = {c.services[2].id, c.services[0].id};
+  c.professionals = {ana, carlos};
+  return c;
+}
+
+} // namespace atendeai::core
