@@ -186,18 +186,18 @@ std::vector<slot> free_slots(const clinic_profile& clinic, const slot_query& q,
       for (const auto& iv : intervals) {
         for (int t = iv.start; t + duration <= iv.end; t += grid) {
           auto start = local_instant(tz, ymd, t);
-          auto end = local_instant(tz, ymd, t + duration);
-          if (!start || !end)
+          if (!start || *start < earliest || *start >= limit)
             continue;
-          if (*start < earliest || *start >= limit)
-            continue;
+          // Real durations: across a DST change the wall-clock end moves, the length not.
+          const instant end = *start + minutes{duration};
           const instant block_end =
-              std::max(*end, local_instant_lenient(tz, ymd, std::min(t + cells * grid, iv.end)));
+              std::max(end, std::min(*start + minutes{cells * grid},
+                                     local_instant_lenient(tz, ymd, iv.end)));
           bool free = std::none_of(ranges.begin(), ranges.end(), [&](const busy_range& r) {
             return overlaps(*start, block_end, r.from, r.to);
           });
           if (free)
-            out.push_back({prof.id, svc->id, *start, *end});
+            out.push_back({prof.id, svc->id, *start, end});
         }
       }
     }

@@ -68,6 +68,7 @@ std::vector<time_interval> intersect_hours(const std::vector<time_interval>& a,
 /// that professional; start ≥ now + min_advance_hours and start < local midnight after
 /// (today + max_advance_days); a professional with max_daily_appointments active
 /// appointments (plus live holds) on a local day offers nothing that day (0 = no limit).
+/// Durations are real time; a local start skipped by a DST jump is not offered.
 /// Throws std::invalid_argument when the clinic's time zone is unknown.
 std::vector<slot> free_slots(const clinic_profile& clinic, const slot_query& q,
                              const agenda_view& busy, instant now);
