@@ -1,0 +1,18 @@
+#pragma once
+/// The tenant boundary: one actor per clinic holding its profile; spawns, monitors and
+/// routes to the clinic's conversation actors.
+
+#include "actors/node_context.hpp"
+
+namespace atendeai::actors {
+
+struct clinic_state;
+
+/// A clinic actor; loads its profile from PostgreSQL and queues messages meanwhile.
+/// @param self the actor
+/// @param node the node's wiring
+/// @param clinic_id the clinic it stands for
+clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> self, node_context_ptr node,
+                                   std::string clinic_id);
+
+} // namespace atendeai::actors

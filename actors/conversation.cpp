@@ -1,0 +1,193 @@
+#include "actors/conversation.hpp"
+
+#include <deque>
+#include <set>
+
+#include <caf/all.hpp>
+#include <date/tz.h>
+
+#include "core/conversation.hpp"
+#include "core/log.hpp"
+#include "core/understanding.hpp"
+
+namespace atendeai::actors {
+
+struct conversation_state_holder {
+  static constexpr const char* name = "conversation";
+  conversation_actor::pointer self = nullptr;
+
+  // -- data members -----------------------------------------------------------
+
+  node_context_ptr node;
+  clinic_profile_ptr profile;
+  std::string clinic_id;
+  std::string conversation_id;
+  bool loaded = false;
+  bool known_contact = false;
+  core::conversation_state state;
+  std::deque<std::pair<std::string, std::string>> memory; ///< (direction, text)
+  std::deque<std::string> recent_ids;                     ///< last inbound wamids, bounded
+  std::set<std::string> recent_id_set;
+  std::deque<stored_message> waiting;
+  core::instant last_activity;
+  uint64_t handled = 0;
+  const date::time_zone* zone = nullptr;
+
+  // -- work -------------------------------------------------------------------
+
+  void load() {
+    self->request(node->reader_for(conversation_id), std::chrono::seconds(10), memory_atom::value, clinic_id,
+                  conversation_id)
+      .then(
+        [=](conversation_snapshot& snap) {
+          state = std::move(snap.state);
+          known_contact = snap.known_contact;
+          for (auto& m : snap.memory)
+            remember(m.first, m.second);
+          for (auto& id : snap.recent_external_ids)
+            seen(id);
+          loaded = true;
+          while (!waiting.empty()) {
+            handle(std::move(waiting.front()));
+            waiting.pop_front();
+          }
+        },
+        [=](const caf::error& err) {
+          core::log_event(spdlog::level::warn, "conversation_load_failed",
+                          {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
+                           {"error", caf::to_string(err)}});
+          self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
+        });
+  }
+
+  void remember(const std::string& direction, const std::string& text) {
+    memory.emplace_back(direction, text);
+    while (memory.size() > static_cast<size_t>(node->cfg.conversation.memory_window))
+      memory.pop_front();
+  }
+
+  /// Records an inbound id; false when it was seen already.
+  bool seen(const std::string& id) {
+    if (!recent_id_set.insert(id).second)
+      return false;
+    recent_ids.push_back(id);
+    while (recent_ids.size() > static_cast<size_t>(2 * node->cfg.conversation.memory_window + 10)) {
+      recent_id_set.erase(recent_ids.front());
+      recent_ids.pop_front();
+    }
+    return true;
+  }
+
+  date::year_month_day today() {
+    if (!zone) {
+      try {
+        zone = date::locate_zone(profile->timezone);
+      } catch (const std::exception&) {
+        zone = date::locate_zone("America/Sao_Paulo");
+      }
+    }
+    auto local = date::make_zoned(zone, node->clock->now()).get_local_time();
+    return date::year_month_day{date::floor<date::days>(local)};
+  }
+
+  void process(stored_message m) {
+    last_activity = node->clock->now();
+    if (!loaded) {
+      waiting.push_back(std::move(m));
+      return;
+    }
+    handle(std::move(m));
+  }
+
+  void handle(stored_message m) {
+    if (!seen(m.msg.external_id)) {
+      node->metrics->counter_with("atendeai_conversation_duplicates_total", "Messages a conversation saw twice").inc();
+      return;
+    }
+    ++handled;
+    auto u = core::understand(m.msg.text, today(), *profile, state.lang);
+    auto decision = core::decide_reply(u, *profile, state, !known_contact);
+    known_contact = true;
+    remember("in", m.msg.text);
+    reply_record rec;
+    rec.clinic_id = clinic_id;
+    rec.conversation_id = conversation_id;
+    rec.in_message_id = m.message_id;
+    rec.intent = std::string(core::to_string(u.intent));
+    rec.confidence = u.confidence;
+    rec.channel = m.msg.channel;
+    rec.account_id = m.msg.account_id;
+    rec.recipient = m.msg.contact;
+    rec.access_token = m.access_token;
+    rec.correlation_id = m.msg.external_id;
+    if (decision.reply) {
+      rec.has_reply = true;
+      rec.reply = std::move(*decision.reply);
+      remember("out", rec.reply.text);
+    }
+    rec.state = state;
+    core::log_event(spdlog::level::info, "message_understood",
+                    {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
+                     {"correlation_id", m.msg.external_id}, {"intent", rec.intent},
+                     {"confidence", u.confidence}, {"reply", rec.has_reply}, {"handoff", state.handoff}});
+    if (decision.handoff_started)
+      node->metrics->counter_with("atendeai_handoffs_total", "Conversations handed over to staff").inc();
+    self->send(node->writer_for(conversation_id), record_atom::value, std::move(rec));
+  }
+
+  void tick() {
+    if (!loaded) {
+      load();
+      return;
+    }
+    auto idle = node->clock->now() - last_activity;
+    auto limit = std::chrono::seconds(node->cfg.conversation.idle_timeout_s);
+    if (idle >= limit && waiting.empty()) {
+      self->quit();
+      return;
+    }
+    schedule_tick();
+  }
+
+  void schedule_tick() {
+    auto period = std::chrono::seconds(std::max(1, node->cfg.conversation.idle_timeout_s / 2));
+    self->delayed_send(self, period, tick_atom::value);
+  }
+
+  std::string inspect() const {
+    auto mem = nlohmann::json::array();
+    for (auto& [dir, text] : memory)
+      mem.push_back({{"direction", dir}, {"text", text}});
+    return nlohmann::json{{"kind", name},
+                          {"clinic_id", clinic_id},
+                          {"conversation_id", conversation_id},
+                          {"live", true},
+                          {"loaded", loaded},
+                          {"state", core::to_json(state)},
+                          {"memory", mem},
+                          {"handled", handled},
+                          {"last_activity_ms", last_activity.time_since_epoch().count()}}
+      .dump();
+  }
+};
+
+conversation_actor::behavior_type conversation(conversation_actor::stateful_pointer<conversation_state_holder> self,
+                                               node_context_ptr node, clinic_profile_ptr profile,
+                                               std::string clinic_id, std::string conversation_id) {
+  auto& st = self->state;
+  st.self = self;
+  st.node = std::move(node);
+  st.profile = std::move(profile);
+  st.clinic_id = std::move(clinic_id);
+  st.conversation_id = std::move(conversation_id);
+  st.last_activity = st.node->clock->now();
+  st.load();
+  st.schedule_tick();
+  return {
+    [self](process_atom, stored_message& m) { self->state.process(std::move(m)); },
+    [self](tick_atom) { self->state.tick(); },
+    [self](inspect_atom) { return self->state.inspect(); },
+  };
+}
+
+} // namespace atendeai::actors

@@ -1,0 +1,23 @@
+#pragma once
+/// One actor per (clinic, channel, contact): keeps the recent messages and the
+/// conversation state, dedupes, understands, decides the reply and hands it to a batch
+/// writer. Stops after conversation.idle_timeout_s without messages (its state is
+/// durable by then); the next message re-creates it from PostgreSQL.
+
+#include "actors/node_context.hpp"
+
+namespace atendeai::actors {
+
+struct conversation_state_holder;
+
+/// A conversation actor.
+/// @param self the actor
+/// @param node the node's wiring
+/// @param profile the clinic's profile
+/// @param clinic_id the clinic
+/// @param conversation_id the conversation's id in PostgreSQL
+conversation_actor::behavior_type conversation(conversation_actor::stateful_pointer<conversation_state_holder> self,
+                                               node_context_ptr node, clinic_profile_ptr profile,
+                                               std::string clinic_id, std::string conversation_id);
+
+} // namespace atendeai::actors

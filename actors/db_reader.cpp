@@ -1,0 +1,96 @@
+#include "actors/db_reader.hpp"
+
+#include <caf/all.hpp>
+
+#include "core/log.hpp"
+#include "persistence/clinics.hpp"
+#include "persistence/database.hpp"
+#include "persistence/pipeline.hpp"
+
+namespace atendeai::actors {
+
+persistence::db_target app_target(const config::config& cfg) {
+  return {cfg.database.url, cfg.database.connect_timeout_s, cfg.database.app_role};
+}
+
+struct db_reader_state {
+  static constexpr const char* name = "db_reader";
+  db_reader_actor::pointer self = nullptr;
+
+  // -- data members -----------------------------------------------------------
+
+  node_context_ptr node;
+  std::unique_ptr<persistence::db_session> db;
+
+  // -- work -------------------------------------------------------------------
+
+  /// Runs a read; failures are logged and become an error for the requester.
+  template <class F>
+  auto read(const char* what, F&& f) -> caf::result<decltype(f(std::declval<pqxx::connection&>()))> {
+    try {
+      return db->run(std::forward<F>(f));
+    } catch (const std::exception& e) {
+      core::log_event(spdlog::level::warn, "db_read_failed", {{"what", what}, {"error", e.what()}});
+      node->metrics->counter_with("atendeai_db_errors_total", "PostgreSQL errors", {{"op", what}}).inc();
+      db->reset();
+      return caf::make_error(caf::sec::runtime_error, std::string(what) + ": " + e.what());
+    }
+  }
+};
+
+db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_reader_state> self,
+                                         node_context_ptr node) {
+  self->state.self = self;
+  self->state.node = node;
+  self->state.db = std::make_unique<persistence::db_session>(app_target(node->cfg));
+  return {
+    [self](resolve_atom, const std::string& channel, const std::string& account) {
+      return self->state.read("resolve_channel", [&](pqxx::connection& c) {
+        channel_info info;
+        if (auto owner = persistence::resolve_channel(c, channel, account)) {
+          info.found = true;
+          info.clinic_id = owner->clinic_id;
+          info.access_token = owner->access_token;
+        }
+        return info;
+      });
+    },
+    [self](load_atom, const std::string& clinic_id) {
+      return self->state.read("load_clinic", [&](pqxx::connection& c) {
+        auto profile = persistence::load_clinic(c, clinic_id);
+        return profile ? std::make_shared<const core::clinic_profile>(std::move(*profile)) : clinic_profile_ptr{};
+      });
+    },
+    [self](memory_atom, const std::string& clinic_id, const std::string& conversation_id) {
+      auto window = self->state.node->cfg.conversation.memory_window;
+      return self->state.read("load_memory", [&](pqxx::connection& c) {
+        auto mem = persistence::load_conversation_memory(c, clinic_id, conversation_id, window);
+        conversation_snapshot snap;
+        snap.state = core::conversation_state_from_json(mem.state);
+        snap.known_contact = mem.known_contact;
+        snap.memory = std::move(mem.messages);
+        snap.recent_external_ids = std::move(mem.recent_external_ids);
+        return snap;
+      });
+    },
+    [self](recover_atom, bool at_start) {
+      // At start everything unanswered is ours; later only what is clearly stuck.
+      const int min_age_s = at_start ? 0 : 30;
+      const int limit = 5000;
+      return self->state.read("recovery_scan", [&](pqxx::connection& c) {
+        recovery_work work;
+        for (auto& row : persistence::unanswered_inbound(c, min_age_s, limit))
+          work.unanswered.push_back(
+            {row.clinic_id, row.conversation_id, row.message_id, row.access_token, core::inbound_from_json(row.payload)});
+        if (at_start)
+          for (auto& row : persistence::pending_outbox(c, limit))
+            work.pending.push_back({row.clinic_id, row.outbox_id, row.message_id, row.conversation_id,
+                                    row.account_id, row.recipient, row.access_token, row.payload,
+                                    row.attempts, ""});
+        return work;
+      });
+    },
+  };
+}
+
+} // namespace atendeai::actors

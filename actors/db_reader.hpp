@@ -1,0 +1,17 @@
+#pragma once
+/// Reads that other actors need from PostgreSQL, off the scheduler (spawn detached).
+
+#include "actors/node_context.hpp"
+
+namespace atendeai::actors {
+
+struct db_reader_state;
+
+/// A reader answering channel, clinic, memory and recovery queries on its own
+/// connection (app role, row-level security).
+/// @param self the actor
+/// @param node the node's wiring
+db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_reader_state> self,
+                                         node_context_ptr node);
+
+} // namespace atendeai::actors

@@ -1,0 +1,27 @@
+#pragma once
+/// What the HTTP layer may ask of the actor system, without CAF headers: hands requests
+/// to the right actor and lets it answer through an http_responder.
+
+#include <memory>
+
+#include "actors/messages.hpp"
+
+namespace atendeai::actors {
+
+struct node_actors;
+
+/// A thin, copyable front to the node's actors; safe to call from any thread.
+class gateway {
+public:
+  explicit gateway(node_actors& actors);
+  /// A parsed webhook: made durable, then answered through its responder.
+  void ingest(webhook_request req) const;
+  /// /health: answered through the responder.
+  void health(std::shared_ptr<http_responder> responder) const;
+
+private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+} // namespace atendeai::actors

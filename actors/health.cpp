@@ -1,0 +1,84 @@
+#include "actors/health.hpp"
+
+#include <caf/all.hpp>
+
+#include "core/log.hpp"
+#include "persistence/database.hpp"
+#include "persistence/redis.hpp"
+
+namespace atendeai::actors {
+
+persistence::db_target app_target(const config::config& cfg);
+
+struct health_state {
+  static constexpr const char* name = "health";
+
+  // -- data members -----------------------------------------------------------
+
+  node_context_ptr node;
+  core::instant started;
+  std::unique_ptr<persistence::db_session> db;
+  std::unique_ptr<persistence::redis_client> redis;
+  std::string last_status = "ok";
+
+  // -- work -------------------------------------------------------------------
+
+  bool postgres_ok() {
+    try {
+      db->run([](pqxx::connection& c) {
+        pqxx::nontransaction tx(c);
+        tx.exec("SELECT 1");
+        return true;
+      });
+      return true;
+    } catch (const std::exception&) {
+      db->reset();
+      return false;
+    }
+  }
+
+  bool redis_ok() {
+    try {
+      if (!redis)
+        redis = persistence::redis_client::connect(node->cfg.redis.url, node->cfg.redis.timeout_ms);
+      if (redis->ping())
+        return true;
+    } catch (const std::exception&) {
+    }
+    redis.reset();
+    return false;
+  }
+
+  void check(const std::shared_ptr<http_responder>& responder) {
+    bool pg = postgres_ok();
+    bool rd = redis_ok();
+    std::string status = !pg ? "down" : rd ? "ok" : "degraded";
+    if (status != last_status) {
+      core::log_event(status == "ok" ? spdlog::level::info : spdlog::level::warn, "health_changed",
+                      {{"from", last_status}, {"to", status}});
+      last_status = status;
+    }
+    auto uptime = std::chrono::duration_cast<std::chrono::seconds>(node->clock->now() - started).count();
+    nlohmann::json body = {{"status", status},
+                           {"node_id", node->cfg.node.id},
+                           {"version", ATENDEAI_VERSION},
+                           {"uptime_s", uptime},
+                           {"postgres", {{"status", pg ? "ok" : "down"}}},
+                           {"redis", {{"status", rd ? "ok" : "down"}}}};
+    responder->respond(pg ? 200 : 503, body.dump());
+  }
+};
+
+health_actor::behavior_type health(health_actor::stateful_pointer<health_state> self, node_context_ptr node,
+                                   core::instant started) {
+  self->state.node = node;
+  self->state.started = started;
+  auto target = app_target(node->cfg);
+  target.connect_timeout_s = std::min(target.connect_timeout_s, 2);
+  self->state.db = std::make_unique<persistence::db_session>(target);
+  return {
+    [self](health_atom, const std::shared_ptr<http_responder>& responder) { self->state.check(responder); },
+  };
+}
+
+} // namespace atendeai::actors

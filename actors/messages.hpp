@@ -1,0 +1,122 @@
+#pragma once
+/// Values the actors exchange. They stay on one node (they hold responders and JSON),
+/// hence CAF_ALLOW_UNSAFE_MESSAGE_TYPE; the cluster sends its own inspectable types.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include "actors/responder.hpp"
+#include "core/clinic.hpp"
+#include "core/conversation.hpp"
+#include "core/whatsapp.hpp"
+
+namespace atendeai::actors {
+
+/// A signed, parsed webhook waiting to be made durable and acknowledged.
+struct webhook_request {
+  std::shared_ptr<http_responder> responder;
+  std::vector<core::inbound_message> messages;
+  std::vector<core::status_update> statuses;
+  std::string correlation_id;
+};
+
+/// Where a channel account belongs.
+struct channel_info {
+  bool found = false;
+  std::string clinic_id;
+  std::string access_token; ///< the channel's own token, or empty
+};
+
+/// A webhook whose accounts are resolved: every message and status carries its clinic.
+struct resolved_webhook {
+  std::shared_ptr<http_responder> responder;
+  std::vector<std::pair<channel_info, core::inbound_message>> messages;
+  std::vector<std::pair<std::string, core::status_update>> statuses; ///< clinic id, status
+  std::string correlation_id;
+};
+
+/// An inbound message committed to PostgreSQL, ready for its conversation.
+struct stored_message {
+  std::string clinic_id;
+  std::string conversation_id;
+  std::string message_id;
+  std::string access_token;
+  core::inbound_message msg;
+};
+
+/// What a conversation decided for one inbound message: the reply (if any) and the
+/// conversation's new state, written in one batch.
+struct reply_record {
+  std::string clinic_id;
+  std::string conversation_id;
+  std::string in_message_id;   ///< empty for staff messages
+  std::string intent;
+  double confidence = 0;
+  std::string channel = "whatsapp";
+  std::string account_id;
+  std::string recipient;
+  std::string access_token;
+  bool has_reply = false;
+  core::outbound_message reply;
+  core::conversation_state state;
+  std::string correlation_id;
+};
+
+/// A committed outbox row to deliver.
+struct outbox_item {
+  std::string clinic_id;
+  std::string outbox_id;
+  std::string message_id;
+  std::string conversation_id;
+  std::string account_id;
+  std::string recipient;
+  std::string access_token;
+  std::string payload; ///< outbound_message JSON
+  int attempts = 0;
+  std::string correlation_id;
+};
+
+/// The outcome of one delivery attempt.
+struct delivery_record {
+  std::string clinic_id;
+  std::string outbox_id;
+  std::string status; ///< pending (will retry) | sent | sink | failed
+  int attempts = 0;
+  std::string error;
+  std::string external_id;
+  std::string correlation_id;
+};
+
+/// A conversation's durable memory, read when its actor starts.
+struct conversation_snapshot {
+  core::conversation_state state;
+  bool known_contact = false; ///< the contact wrote before this conversation actor started
+  std::vector<std::pair<std::string, std::string>> memory; ///< (direction, text), oldest first
+  std::vector<std::string> recent_external_ids;
+};
+
+/// Work found at start or by the periodic sweep.
+struct recovery_work {
+  std::vector<stored_message> unanswered;
+  std::vector<outbox_item> pending;
+};
+
+using clinic_profile_ptr = std::shared_ptr<const core::clinic_profile>;
+
+} // namespace atendeai::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::webhook_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::channel_info)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::resolved_webhook)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::stored_message)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<atendeai::actors::stored_message>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::reply_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::outbox_item)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::delivery_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::conversation_snapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::recovery_work)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::clinic_profile_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<atendeai::actors::http_responder>)

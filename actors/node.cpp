@@ -1,0 +1,53 @@
+#include "actors/node.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/batch_writer.hpp"
+#include "actors/db_reader.hpp"
+#include "actors/health.hpp"
+#include "actors/router.hpp"
+#include "actors/sender.hpp"
+#include "core/log.hpp"
+
+namespace atendeai::actors {
+
+node_actors start_node(caf::actor_system& sys, const config::config& cfg,
+                       std::shared_ptr<core::metrics_registry> metrics, std::shared_ptr<core::clock> clock) {
+  auto ctx = std::make_shared<node_context>();
+  ctx->cfg = cfg;
+  ctx->metrics = std::move(metrics);
+  ctx->clock = std::move(clock);
+  // Handles are filled in before any traffic; actors read them only when messages flow.
+  for (int i = 0; i < cfg.database.readers; ++i)
+    ctx->readers.push_back(sys.spawn<caf::detached>(db_reader, ctx));
+  for (int i = 0; i < cfg.persistence.writers; ++i)
+    ctx->writers.push_back(sys.spawn<caf::detached>(batch_writer, ctx, i));
+  for (int i = 0; i < cfg.sender.workers; ++i)
+    ctx->senders.push_back(sys.spawn<caf::detached>(sender, ctx, i));
+  ctx->router = sys.spawn(router, ctx);
+  node_actors out{ctx, sys.spawn<caf::detached>(health, ctx, ctx->clock->now())};
+  core::log_event(spdlog::level::info, "node_actors_started",
+                  {{"readers", ctx->readers.size()}, {"writers", ctx->writers.size()},
+                   {"senders", ctx->senders.size()}});
+  return out;
+}
+
+void stop_node(caf::actor_system& sys, node_actors& actors, int timeout_ms) {
+  caf::scoped_actor self{sys};
+  for (auto& w : actors.context->writers)
+    self->request(w, std::chrono::milliseconds(timeout_ms), drain_atom::value)
+      .receive([](bool) {}, [](const caf::error& err) {
+        core::log_event(spdlog::level::warn, "drain_failed", {{"error", caf::to_string(err)}});
+      });
+  auto stop = [&](const auto& handle) { self->send_exit(handle, caf::exit_reason::user_shutdown); };
+  stop(actors.context->router);
+  for (auto& s : actors.context->senders)
+    stop(s);
+  for (auto& w : actors.context->writers)
+    stop(w);
+  for (auto& r : actors.context->readers)
+    stop(r);
+  stop(actors.health);
+}
+
+} // namespace atendeai::actors

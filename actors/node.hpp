@@ -1,0 +1,27 @@
+#pragma once
+/// Spawning a node's actors: readers, writers, senders, router, health.
+
+#include <memory>
+
+#include "actors/node_context.hpp"
+
+namespace caf {
+class actor_system;
+}
+
+namespace atendeai::actors {
+
+/// The node's service actors, spawned and wired.
+struct node_actors {
+  std::shared_ptr<node_context> context;
+  health_actor health;
+};
+
+/// Spawns the node's service actors into `sys`.
+node_actors start_node(caf::actor_system& sys, const config::config& cfg,
+                       std::shared_ptr<core::metrics_registry> metrics, std::shared_ptr<core::clock> clock);
+
+/// Flushes every batch writer (waits up to `timeout_ms`) and stops the service actors.
+void stop_node(caf::actor_system& sys, node_actors& actors, int timeout_ms);
+
+} // namespace atendeai::actors

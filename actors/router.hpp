@@ -1,0 +1,17 @@
+#pragma once
+/// Entry point of channel traffic: resolves each message's channel account to its
+/// clinic, sends the webhook to a batch writer, and hands committed messages to the
+/// clinic actors it spawns and monitors.
+
+#include "actors/node_context.hpp"
+
+namespace atendeai::actors {
+
+struct router_state;
+
+/// The node's router.
+/// @param self the actor
+/// @param node the node's wiring
+router_actor::behavior_type router(router_actor::stateful_pointer<router_state> self, node_context_ptr node);
+
+} // namespace atendeai::actors

@@ -1,0 +1,170 @@
+#include "actors/sender.hpp"
+
+#include <chrono>
+#include <fstream>
+#include <random>
+
+#include <caf/all.hpp>
+#include <curl/curl.h>
+
+#include "core/log.hpp"
+#include "core/whatsapp.hpp"
+
+namespace atendeai::actors {
+
+namespace {
+
+size_t collect(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+/// The result of one HTTP attempt.
+struct attempt {
+  long status = 0;      ///< 0 when no HTTP answer (timeout, refused)
+  std::string body;
+  std::string error;
+};
+
+} // namespace
+
+struct sender_state {
+  static constexpr const char* name = "sender";
+  sender_actor::pointer self = nullptr;
+
+  // -- data members -----------------------------------------------------------
+
+  node_context_ptr node;
+  int index = 0;
+  CURL* curl = nullptr;
+  std::mt19937 rng{std::random_device{}()};
+  uint64_t delivered = 0;
+  uint64_t retried = 0;
+  uint64_t failed = 0;
+  core::histogram* latency = nullptr;
+
+  ~sender_state() {
+    if (curl)
+      curl_easy_cleanup(curl);
+  }
+
+  // -- work -------------------------------------------------------------------
+
+  void deliver(outbox_item item) {
+    auto token = item.access_token.empty() ? node->cfg.whatsapp.access_token : item.access_token;
+    delivery_record rec{item.clinic_id, item.outbox_id, "", item.attempts + 1, "", "", item.correlation_id};
+    auto started = std::chrono::steady_clock::now();
+    if (token.empty()) {
+      to_sink(item);
+      rec.status = "sink";
+    } else {
+      auto body = core::render_whatsapp_message(core::outbound_from_json(nlohmann::json::parse(item.payload)),
+                                                item.recipient);
+      auto res = post(token, item.account_id, body.dump());
+      if (res.status >= 200 && res.status < 300) {
+        rec.status = "sent";
+        auto j = nlohmann::json::parse(res.body, nullptr, false);
+        if (!j.is_discarded() && j.contains("messages") && j["messages"].is_array() && !j["messages"].empty())
+          rec.external_id = j["messages"][0].value("id", "");
+      } else if (res.status == 0 || res.status == 429 || res.status >= 500) {
+        rec.error = res.status ? "HTTP " + std::to_string(res.status) : res.error;
+        if (rec.attempts < node->cfg.sender.max_attempts) {
+          retry(std::move(item), rec);
+          return;
+        }
+        rec.status = "failed";
+      } else {
+        rec.status = "failed";
+        rec.error = "HTTP " + std::to_string(res.status) + ": " + res.body.substr(0, 500);
+      }
+    }
+    latency->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (rec.status == "failed") {
+      ++failed;
+      node->metrics->counter_with("atendeai_outbox_failures_total", "Replies given up").inc();
+    } else {
+      ++delivered;
+      node->metrics->counter_with("atendeai_outbox_delivered_total", "Replies delivered", {{"to", rec.status}}).inc();
+    }
+    core::log_event(rec.status == "failed" ? spdlog::level::warn : spdlog::level::info, "reply_delivered",
+                    {{"clinic_id", item.clinic_id}, {"conversation_id", item.conversation_id},
+                     {"correlation_id", item.correlation_id}, {"outbox_id", item.outbox_id},
+                     {"status", rec.status}, {"attempts", rec.attempts}, {"error", rec.error}});
+    self->send(node->writer_for(item.conversation_id), delivered_atom::value, std::move(rec));
+  }
+
+  void retry(outbox_item item, const delivery_record& rec) {
+    ++retried;
+    node->metrics->counter_with("atendeai_outbox_retries_total", "Delivery attempts retried").inc();
+    auto& s = node->cfg.sender;
+    double base = static_cast<double>(s.backoff_base_ms) * static_cast<double>(1u << std::min(item.attempts, 20));
+    auto capped = std::min(base, static_cast<double>(s.backoff_max_ms));
+    auto delay = std::uniform_real_distribution<double>(capped / 2, capped)(rng); // jitter
+    core::log_event(spdlog::level::info, "reply_retry",
+                    {{"clinic_id", item.clinic_id}, {"correlation_id", item.correlation_id},
+                     {"attempt", rec.attempts}, {"error", rec.error}, {"delay_ms", static_cast<int64_t>(delay)}});
+    item.attempts = rec.attempts;
+    self->delayed_send(self, std::chrono::milliseconds(static_cast<int64_t>(delay)), deliver_atom::value,
+                       std::move(item));
+  }
+
+  attempt post(const std::string& token, const std::string& phone_number_id, const std::string& body) {
+    attempt out;
+    if (!curl)
+      curl = curl_easy_init();
+    curl_easy_reset(curl);
+    auto& w = node->cfg.whatsapp;
+    auto url = w.api_base + "/" + w.api_version + "/" + phone_number_id + "/messages";
+    curl_slist* headers = nullptr;
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(node->cfg.sender.timeout_ms));
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(node->cfg.sender.timeout_ms));
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out.body);
+    auto rc = curl_easy_perform(curl);
+    if (rc == CURLE_OK)
+      curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out.status);
+    else
+      out.error = curl_easy_strerror(rc);
+    curl_slist_free_all(headers);
+    return out;
+  }
+
+  void to_sink(const outbox_item& item) {
+    auto path = node->cfg.paths.var_dir + "/" + node->cfg.sender.sink_file;
+    std::ofstream out(path, std::ios::app);
+    nlohmann::json line = {{"clinic_id", item.clinic_id},
+                           {"conversation_id", item.conversation_id},
+                           {"outbox_id", item.outbox_id},
+                           {"account_id", item.account_id},
+                           {"to", item.recipient},
+                           {"message", nlohmann::json::parse(item.payload)}};
+    out << line.dump() << "\n";
+  }
+
+  std::string inspect() const {
+    return nlohmann::json{{"kind", name}, {"index", index}, {"delivered", delivered}, {"retried", retried},
+                          {"failed", failed}}
+      .dump();
+  }
+};
+
+sender_actor::behavior_type sender(sender_actor::stateful_pointer<sender_state> self, node_context_ptr node,
+                                   int index) {
+  self->state.self = self;
+  self->state.node = node;
+  self->state.index = index;
+  self->state.latency = &node->metrics->histogram_with("atendeai_outbox_send_seconds", "Time to deliver one reply");
+  return {
+    [self](deliver_atom, outbox_item& item) { self->state.deliver(std::move(item)); },
+    [self](inspect_atom) { return self->state.inspect(); },
+  };
+}
+
+} // namespace atendeai::actors

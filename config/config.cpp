@@ -1,0 +1,387 @@
+#include "config/config.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <functional>
+#include <sstream>
+#include <variant>
+
+#include <toml++/toml.h>
+
+extern char** environ;
+
+namespace atendeai::config {
+
+namespace {
+
+using value = std::variant<int64_t, std::string, bool, std::vector<std::string>>;
+
+enum class kind { integer, string, boolean, string_list };
+
+/// One configuration key: where it lives, its type, its range and meaning.
+struct key_def {
+  const char* section;
+  const char* key;
+  kind type;
+  int64_t min;
+  int64_t max;
+  const char* meaning;
+  std::function<value(const config&)> get;
+  std::function<void(config&, const value&)> set;
+
+  std::string name() const { return std::string(section) + "." + key; }
+};
+
+#define ATENDEAI_INT_KEY(sec, k, lo, hi, meaning)                                              \
+  key_def {                                                                                    \
+    #sec, #k, kind::integer, lo, hi, meaning,                                                  \
+      [](const config& c) { return value{static_cast<int64_t>(c.sec.k)}; },                    \
+      [](config& c, const value& v) { c.sec.k = static_cast<decltype(c.sec.k)>(std::get<int64_t>(v)); } \
+  }
+#define ATENDEAI_KEY(sec, k, type_kind, cpp_type, meaning)                                     \
+  key_def {                                                                                    \
+    #sec, #k, kind::type_kind, 0, 0, meaning,                                                  \
+      [](const config& c) { return value{c.sec.k}; },                                          \
+      [](config& c, const value& v) { c.sec.k = std::get<cpp_type>(v); }                        \
+  }
+#define ATENDEAI_STR_KEY(sec, k, meaning) ATENDEAI_KEY(sec, k, string, std::string, meaning)
+
+const std::vector<key_def>& schema() {
+  static const std::vector<key_def> keys = {
+    ATENDEAI_STR_KEY(node, id, "this node's id, unique in the cluster"),
+    ATENDEAI_STR_KEY(http, host, "address the HTTP server binds"),
+    ATENDEAI_INT_KEY(http, port, 1, 65535, "HTTP port"),
+    ATENDEAI_INT_KEY(http, threads, 1, 64, "HTTP I/O threads"),
+    ATENDEAI_INT_KEY(http, max_body_bytes, 1024, 64 * 1024 * 1024,
+                     "largest accepted request body in bytes (larger: 413)"),
+    ATENDEAI_INT_KEY(http, request_timeout_ms, 100, 600000,
+                     "time a request may take before the node answers 503"),
+    ATENDEAI_STR_KEY(database, url,
+                     "PostgreSQL URL of the schema owner (runs migrations; the server then SETs ROLE app_role)"),
+    ATENDEAI_STR_KEY(database, app_role, "non-owner role the server's sessions switch to, under row-level security"),
+    ATENDEAI_INT_KEY(database, connect_timeout_s, 1, 120, "seconds to wait for a PostgreSQL connection"),
+    ATENDEAI_INT_KEY(database, readers, 1, 64, "connections (detached actors) serving reads"),
+    ATENDEAI_STR_KEY(redis, url, "Redis URL (redis://host:port/db)"),
+    ATENDEAI_INT_KEY(redis, timeout_ms, 10, 60000, "Redis connect and command timeout in ms"),
+    ATENDEAI_INT_KEY(persistence, batch_max_rows, 1, 100000,
+                     "rows that make a batch flush at once (1 = one transaction per write: the naive baseline)"),
+    ATENDEAI_INT_KEY(persistence, batch_max_delay_ms, 0, 10000, "longest a write waits for its batch, in ms"),
+    ATENDEAI_INT_KEY(persistence, writers, 1, 64, "batch writer actors, each with its own connection"),
+    ATENDEAI_INT_KEY(conversation, memory_window, 1, 200, "recent messages a conversation actor keeps"),
+    ATENDEAI_INT_KEY(conversation, idle_timeout_s, 1, 86400,
+                     "seconds without messages before a conversation actor passivates"),
+    ATENDEAI_INT_KEY(flow, expiry_minutes, 1, 1440, "minutes without an answer before a booking flow expires"),
+    ATENDEAI_INT_KEY(flow, hold_minutes, 1, 120, "minutes a slot is held while the patient confirms"),
+    ATENDEAI_STR_KEY(whatsapp, app_secret, "Meta app secret: signs webhooks (X-Hub-Signature-256); required"),
+    ATENDEAI_STR_KEY(whatsapp, verify_token, "token Meta echoes when verifying the webhook; required"),
+    ATENDEAI_STR_KEY(whatsapp, access_token,
+                     "default Graph API token for channels without their own (empty: replies go to the local sink)"),
+    ATENDEAI_STR_KEY(whatsapp, api_base, "Graph API base URL"),
+    ATENDEAI_STR_KEY(whatsapp, api_version, "Graph API version"),
+    ATENDEAI_STR_KEY(whatsapp, demo_phone_number_id, "phone_number_id of the demo clinic's WhatsApp channel"),
+    ATENDEAI_INT_KEY(sender, workers, 1, 64, "sender actors delivering the outbox"),
+    ATENDEAI_INT_KEY(sender, max_attempts, 1, 100, "delivery attempts before a reply is marked failed"),
+    ATENDEAI_INT_KEY(sender, timeout_ms, 100, 120000, "timeout of one delivery request in ms"),
+    ATENDEAI_INT_KEY(sender, backoff_base_ms, 1, 600000, "first retry delay in ms (doubles, with jitter)"),
+    ATENDEAI_INT_KEY(sender, backoff_max_ms, 1, 3600000, "longest retry delay in ms"),
+    ATENDEAI_STR_KEY(sender, sink_file, "file under paths.var_dir receiving replies sent without an access token"),
+    ATENDEAI_INT_KEY(supervision, max_restarts, 0, 1000, "restarts allowed within window_seconds before escalating"),
+    ATENDEAI_INT_KEY(supervision, window_seconds, 1, 86400, "restart intensity window in seconds"),
+    ATENDEAI_INT_KEY(cluster, port, 0, 65535, "port of this node's cluster endpoint (0: single node)"),
+    ATENDEAI_KEY(cluster, seeds, string_list, std::vector<std::string>,
+                 "host:port of cluster nodes to join (comma-separated in env and flags)"),
+    ATENDEAI_INT_KEY(cluster, heartbeat_ms, 50, 60000, "membership heartbeat period in ms"),
+    ATENDEAI_INT_KEY(cluster, dead_after_ms, 100, 600000, "a node silent this long is considered gone"),
+    ATENDEAI_KEY(demo, enabled, boolean, bool, "seed the demo clinic (Clínica Exemplo) at start"),
+    ATENDEAI_STR_KEY(log, level, "trace | debug | info | warn | error"),
+    ATENDEAI_STR_KEY(log, format, "json | text"),
+    ATENDEAI_STR_KEY(paths, var_dir, "directory for runtime files (sink, mail, generated secrets)"),
+  };
+  return keys;
+}
+
+#undef ATENDEAI_INT_KEY
+#undef ATENDEAI_KEY
+#undef ATENDEAI_STR_KEY
+
+const key_def* find_key(const std::string& section, const std::string& key) {
+  for (auto& k : schema())
+    if (section == k.section && key == k.key)
+      return &k;
+  return nullptr;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  throw config_error("configuration: " + what);
+}
+
+void check_range(const key_def& k, int64_t v) {
+  if (v < k.min || v > k.max)
+    fail(k.name() + ": must be between " + std::to_string(k.min) + " and " + std::to_string(k.max)
+         + " (got " + std::to_string(v) + ")");
+}
+
+/// Parses a textual value (environment, flag) for a key; `origin` names where it came from.
+value parse_text(const key_def& k, const std::string& text, const std::string& origin) {
+  switch (k.type) {
+    case kind::integer: {
+      errno = 0;
+      char* end = nullptr;
+      long long v = std::strtoll(text.c_str(), &end, 10);
+      if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE)
+        fail(k.name() + ": expected an integer, got \"" + text + "\" (" + origin + ")");
+      check_range(k, v);
+      return int64_t{v};
+    }
+    case kind::boolean:
+      if (text == "true" || text == "1" || text == "yes" || text == "on")
+        return true;
+      if (text == "false" || text == "0" || text == "no" || text == "off")
+        return false;
+      fail(k.name() + ": expected true or false, got \"" + text + "\" (" + origin + ")");
+    case kind::string_list: {
+      std::vector<std::string> items;
+      std::stringstream ss(text);
+      for (std::string item; std::getline(ss, item, ',');)
+        if (!item.empty())
+          items.push_back(item);
+      return items;
+    }
+    case kind::string:
+      return text;
+  }
+  return text;
+}
+
+value parse_toml(const key_def& k, const toml::node& n) {
+  auto type_error = [&](const char* expected) -> value {
+    fail(k.name() + ": expected " + expected + " (in the config file)");
+  };
+  switch (k.type) {
+    case kind::integer: {
+      auto v = n.value<int64_t>();
+      if (!n.is_integer() || !v)
+        return type_error("an integer");
+      check_range(k, *v);
+      return *v;
+    }
+    case kind::boolean:
+      if (!n.is_boolean())
+        return type_error("true or false");
+      return *n.value<bool>();
+    case kind::string:
+      if (!n.is_string())
+        return type_error("a string");
+      return *n.value<std::string>();
+    case kind::string_list: {
+      if (n.is_string())
+        return parse_text(k, *n.value<std::string>(), "config file");
+      auto arr = n.as_array();
+      if (!arr)
+        return type_error("an array of strings");
+      std::vector<std::string> items;
+      for (auto& item : *arr) {
+        if (!item.is_string())
+          return type_error("an array of strings");
+        items.push_back(*item.value<std::string>());
+      }
+      return items;
+    }
+  }
+  return type_error("a value");
+}
+
+void apply_file(config& c, const std::string& path) {
+  toml::table tbl;
+  try {
+    tbl = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream where;
+    where << e.source().begin.line;
+    fail("config file " + path + ":" + where.str() + ": " + std::string(e.description()));
+  } catch (const std::exception& e) {
+    fail("config file " + path + ": " + e.what());
+  }
+  for (auto& [section, node] : tbl) {
+    auto table = node.as_table();
+    std::string sec(section.str());
+    if (!table)
+      fail(sec + ": expected a [" + sec + "] table (in the config file)");
+    for (auto& [key, item] : *table) {
+      auto def = find_key(sec, std::string(key.str()));
+      if (!def)
+        fail(sec + "." + std::string(key.str()) + ": unknown key (in the config file)");
+      def->set(c, parse_toml(*def, item));
+    }
+  }
+}
+
+std::string lower(std::string s) {
+  for (auto& ch : s)
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+/// Splits "persistence_batch_max_rows" or "persistence-batch-max-rows" into its section
+/// and key; nullptr when no such key exists.
+const key_def* key_from_compound(std::string name) {
+  for (auto& ch : name)
+    if (ch == '-')
+      ch = '_';
+  auto pos = name.find('_');
+  if (pos == std::string::npos)
+    return nullptr;
+  return find_key(name.substr(0, pos), name.substr(pos + 1));
+}
+
+std::string render(const value& v) {
+  struct visitor {
+    std::string operator()(int64_t i) const { return std::to_string(i); }
+    std::string operator()(bool b) const { return b ? "true" : "false"; }
+    std::string operator()(const std::string& s) const {
+      std::string out = "\"";
+      for (char ch : s) {
+        if (ch == '"' || ch == '\\')
+          out += '\\';
+        out += ch;
+      }
+      return out + "\"";
+    }
+    std::string operator()(const std::vector<std::string>& items) const {
+      std::string out = "[";
+      for (size_t i = 0; i < items.size(); ++i)
+        out += (i ? ", " : "") + (*this)(items[i]);
+      return out + "]";
+    }
+  };
+  return std::visit(visitor{}, v);
+}
+
+} // namespace
+
+std::map<std::string, std::string> environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry(*e);
+    auto eq = entry.find('=');
+    if (eq != std::string::npos)
+      env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  return env;
+}
+
+config load(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+            command_line& rest, const std::vector<std::string>& command_options) {
+  config c;
+  // Pass 1: split flags from operands, find --config.
+  std::string config_file;
+  if (auto it = env.find("ATENDEAI_CONFIG"); it != env.end())
+    config_file = it->second;
+  struct flag {
+    const key_def* def;
+    std::string text;
+    std::string origin;
+  };
+  std::vector<flag> flags;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const auto& a = argv[i];
+    if (a == "--help" || a == "-h") {
+      rest.help = true;
+      continue;
+    }
+    if (a.rfind("--", 0) != 0 || a.size() == 2) {
+      rest.args.push_back(a);
+      continue;
+    }
+    auto eq = a.find('=');
+    std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    auto take_value = [&]() -> std::string {
+      if (eq != std::string::npos)
+        return a.substr(eq + 1);
+      if (i + 1 >= argv.size())
+        fail("--" + name + ": missing value");
+      return argv[++i];
+    };
+    if (name == "config") {
+      config_file = take_value();
+      continue;
+    }
+    bool is_command_option = false;
+    for (auto& o : command_options)
+      is_command_option = is_command_option || o == name;
+    if (is_command_option) {
+      rest.args.push_back("--" + name);
+      rest.args.push_back(take_value());
+      continue;
+    }
+    auto def = key_from_compound(name);
+    if (!def)
+      fail("--" + name + ": unknown option (see --help)");
+    flags.push_back({def, take_value(), "flag --" + name});
+  }
+  if (!config_file.empty())
+    apply_file(c, config_file);
+  for (auto& [name, text] : env) {
+    if (name.rfind("ATENDEAI_", 0) != 0 || name == "ATENDEAI_CONFIG")
+      continue;
+    auto compound = lower(name.substr(9));
+    if (compound.rfind("test_", 0) == 0)
+      continue; // test harness variables, not configuration
+    auto def = key_from_compound(compound);
+    if (!def)
+      fail(name + ": unknown configuration variable");
+    def->set(c, parse_text(*def, text, "environment " + name));
+  }
+  for (auto& f : flags)
+    f.def->set(c, parse_text(*f.def, f.text, f.origin));
+  validate(c);
+  return c;
+}
+
+void validate(const config& c) {
+  static const char* levels[] = {"trace", "debug", "info", "warn", "error"};
+  bool level_ok = false;
+  for (auto l : levels)
+    level_ok = level_ok || c.log.level == l;
+  if (!level_ok)
+    fail("log.level: must be one of trace, debug, info, warn, error (got \"" + c.log.level + "\")");
+  if (c.log.format != "json" && c.log.format != "text")
+    fail("log.format: must be json or text (got \"" + c.log.format + "\")");
+  if (c.database.url.rfind("postgresql://", 0) != 0 && c.database.url.rfind("postgres://", 0) != 0)
+    fail("database.url: must start with postgresql://");
+  if (c.redis.url.rfind("redis://", 0) != 0)
+    fail("redis.url: must start with redis://");
+  if (c.whatsapp.api_base.rfind("http://", 0) != 0 && c.whatsapp.api_base.rfind("https://", 0) != 0)
+    fail("whatsapp.api_base: must be an http:// or https:// URL");
+  if (c.node.id.empty() || c.node.id.size() > 64)
+    fail("node.id: must have 1 to 64 characters");
+  if (c.sender.backoff_max_ms < c.sender.backoff_base_ms)
+    fail("sender.backoff_max_ms: must not be below sender.backoff_base_ms");
+  if (c.cluster.dead_after_ms <= c.cluster.heartbeat_ms)
+    fail("cluster.dead_after_ms: must be greater than cluster.heartbeat_ms");
+  for (auto& s : c.cluster.seeds)
+    if (s.find(':') == std::string::npos)
+      fail("cluster.seeds: \"" + s + "\" is not host:port");
+}
+
+std::string example_toml() {
+  const config defaults;
+  std::ostringstream out;
+  out << "# AtendeAI configuration: every key with its default.\n"
+         "# Precedence: defaults < this file (--config FILE) < ATENDEAI_<SECTION>_<KEY>\n"
+         "# environment < --<section>-<key> flags. Generated by `atendeai config-example`.\n";
+  std::string section;
+  for (auto& k : schema()) {
+    if (section != k.section) {
+      section = k.section;
+      out << "\n[" << section << "]\n";
+    }
+    out << "# " << k.meaning;
+    if (k.type == kind::integer)
+      out << " (" << k.min << ".." << k.max << ")";
+    out << "\n" << k.key << " = " << render(k.get(defaults)) << "\n";
+  }
+  return out.str();
+}
+
+} // namespace atendeai::config

@@ -1,0 +1,144 @@
+#pragma once
+/// The node's configuration: one typed value, built from defaults < TOML file <
+/// ATENDEAI_<SECTION>_<KEY> environment < --<section>-<key> flags (API.md).
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace atendeai::config {
+
+/// A configuration problem; what() is one line naming the key ("http.port: ...").
+class config_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+struct node_settings {
+  std::string id = "n1";
+};
+
+struct http_settings {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 2;
+  int64_t max_body_bytes = 3 * 1024 * 1024;
+  int request_timeout_ms = 10000;
+};
+
+struct database_settings {
+  std::string url = "postgresql://atendeai@127.0.0.1:5432/atendeai";
+  std::string app_role = "atendeai_app";
+  int connect_timeout_s = 3;
+  int readers = 2;
+};
+
+struct redis_settings {
+  std::string url = "redis://127.0.0.1:6379/0";
+  int timeout_ms = 500;
+};
+
+struct persistence_settings {
+  int batch_max_rows = 500;
+  int batch_max_delay_ms = 5;
+  int writers = 2;
+};
+
+struct conversation_settings {
+  int memory_window = 10;
+  int idle_timeout_s = 600;
+};
+
+struct flow_settings {
+  int expiry_minutes = 30;
+  int hold_minutes = 10;
+};
+
+struct whatsapp_settings {
+  std::string app_secret;
+  std::string verify_token;
+  std::string access_token;
+  std::string api_base = "https://graph.facebook.com";
+  std::string api_version = "v21.0";
+  std::string demo_phone_number_id = "demo-phone-number-id";
+};
+
+struct sender_settings {
+  int workers = 2;
+  int max_attempts = 8;
+  int timeout_ms = 5000;
+  int backoff_base_ms = 500;
+  int backoff_max_ms = 60000;
+  std::string sink_file = "outbox-sink.jsonl";
+};
+
+struct supervision_settings {
+  int max_restarts = 5;
+  int window_seconds = 60;
+};
+
+struct cluster_settings {
+  int port = 0;
+  std::vector<std::string> seeds;
+  int heartbeat_ms = 1000;
+  int dead_after_ms = 3000;
+};
+
+struct demo_settings {
+  bool enabled = true;
+};
+
+struct log_settings {
+  std::string level = "info";
+  std::string format = "json";
+};
+
+struct paths_settings {
+  std::string var_dir = "var";
+};
+
+/// The whole configuration.
+struct config {
+  node_settings node;
+  http_settings http;
+  database_settings database;
+  redis_settings redis;
+  persistence_settings persistence;
+  conversation_settings conversation;
+  flow_settings flow;
+  whatsapp_settings whatsapp;
+  sender_settings sender;
+  supervision_settings supervision;
+  cluster_settings cluster;
+  demo_settings demo;
+  log_settings log;
+  paths_settings paths;
+};
+
+/// The command line once configuration flags are taken out.
+struct command_line {
+  std::vector<std::string> args; ///< subcommand and its operands, e.g. {"migrate","down","2"}
+  bool help = false;
+};
+
+/// Loads the configuration. `argv` flags override `env` (ATENDEAI_*) which override the
+/// file named by --config (or ATENDEAI_CONFIG), which overrides the defaults. Flags that
+/// are not configuration keys (subcommand operands, command options such as --email)
+/// are left in `rest` when it is given; otherwise they are errors.
+/// Throws config_error naming the key on an unknown key, a wrong type or a value out
+/// of range.
+config load(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+            command_line& rest, const std::vector<std::string>& command_options = {});
+
+/// Throws config_error when a value is out of range or inconsistent.
+void validate(const config& c);
+
+/// The example configuration file: every key with its default and meaning.
+std::string example_toml();
+
+/// The process environment as a map.
+std::map<std::string, std::string> environment();
+
+} // namespace atendeai::config

@@ -1,0 +1,54 @@
+#pragma once
+/// An http_responder over a RESTinio request: adds the common headers, records the
+/// request's metrics, answers at most once, from any thread.
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include <restinio/all.hpp>
+
+#include "actors/responder.hpp"
+#include "core/error.hpp"
+#include "core/metrics.hpp"
+
+namespace atendeai::http {
+
+/// Per-route request metrics.
+struct route_metrics {
+  core::metrics_registry* registry = nullptr;
+  std::string route;
+  /// Counts a response and its latency.
+  void record(int status, std::chrono::steady_clock::time_point started) const;
+};
+
+/// Answers a RESTinio request once.
+class restinio_responder final : public actors::http_responder {
+public:
+  restinio_responder(restinio::request_handle_t req, route_metrics metrics, std::string request_id)
+    : req_(std::move(req)), metrics_(std::move(metrics)), request_id_(std::move(request_id)),
+      started_(std::chrono::steady_clock::now()) {}
+  ~restinio_responder() override;
+  void respond(int status, std::string body, const char* content_type = "application/json") override;
+
+private:
+  restinio::request_handle_t req_;
+  route_metrics metrics_;
+  std::string request_id_;
+  std::chrono::steady_clock::time_point started_;
+  std::atomic<bool> done_{false};
+};
+
+/// Writes a response with the common headers (security, request id) and records metrics.
+restinio::request_handling_status_t reply(const restinio::request_handle_t& req, const route_metrics& m,
+                                          std::chrono::steady_clock::time_point started,
+                                          const std::string& request_id, int status, std::string body,
+                                          const char* content_type = "application/json");
+
+/// An API error response.
+restinio::request_handling_status_t reply_error(const restinio::request_handle_t& req, const route_metrics& m,
+                                                std::chrono::steady_clock::time_point started,
+                                                const std::string& request_id, core::error_code code,
+                                                std::string_view message, std::string_view field = {});
+
+} // namespace atendeai::http

@@ -1,0 +1,168 @@
+#include "http/server.hpp"
+
+#include <random>
+
+#include <restinio/all.hpp>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/signature.hpp"
+#include "core/whatsapp.hpp"
+#include "http/responder.hpp"
+
+namespace atendeai::http {
+
+namespace {
+
+using router_t = restinio::router::express_router_t<>;
+
+struct traits : public restinio::default_traits_t {
+  using request_handler_t = router_t;
+};
+
+/// X-Request-Id from the client when sane, else a fresh random id.
+std::string request_id_of(const restinio::request_handle_t& req) {
+  if (auto given = req->header().try_get_field("X-Request-Id"); given && !given->empty() && given->size() <= 64) {
+    bool ok = true;
+    for (char c : *given)
+      ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+    if (ok)
+      return *given;
+  }
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+} // namespace
+
+struct server::impl {
+  config::config cfg;
+  actors::gateway gw;
+  std::shared_ptr<core::metrics_registry> metrics;
+  std::unique_ptr<restinio::running_server_instance_t<restinio::http_server_t<traits>>> running;
+
+  route_metrics route(const char* name) const { return {metrics.get(), name}; }
+
+  // -- handlers ---------------------------------------------------------------
+
+  restinio::request_handling_status_t health(const restinio::request_handle_t& req) {
+    gw.health(std::make_shared<restinio_responder>(req, route("/health"), request_id_of(req)));
+    return restinio::request_accepted();
+  }
+
+  restinio::request_handling_status_t metrics_text(const restinio::request_handle_t& req) {
+    auto started = std::chrono::steady_clock::now();
+    return reply(req, route("/metrics"), started, request_id_of(req), 200, metrics->render(),
+                 "text/plain; version=0.0.4");
+  }
+
+  /// Meta's verification: hub.mode=subscribe and our verify token → the challenge.
+  restinio::request_handling_status_t whatsapp_verify(const restinio::request_handle_t& req) {
+    auto started = std::chrono::steady_clock::now();
+    auto m = route("/webhooks/whatsapp");
+    auto id = request_id_of(req);
+    auto qp = restinio::parse_query(req->header().query());
+    auto get = [&](const char* k) { return qp.has(k) ? std::string(qp[k]) : std::string(); };
+    auto mode = get("hub.mode");
+    auto token = get("hub.verify_token");
+    if (mode != "subscribe" || cfg.whatsapp.verify_token.empty()
+        || !core::constant_time_equal(token, cfg.whatsapp.verify_token)) {
+      core::log_event(spdlog::level::warn, "webhook_verify_refused", {{"request_id", id}, {"mode", mode}});
+      return reply_error(req, m, started, id, core::error_code::forbidden, "verification refused",
+                         mode != "subscribe" ? "hub.mode" : "hub.verify_token");
+    }
+    return reply(req, m, started, id, 200, get("hub.challenge"), "text/plain");
+  }
+
+  /// Notifications: signature over the raw body first, then parse, then hand the whole
+  /// request to the actors; the 200 is written once every message is committed.
+  restinio::request_handling_status_t whatsapp_notify(const restinio::request_handle_t& req) {
+    auto started = std::chrono::steady_clock::now();
+    auto m = route("/webhooks/whatsapp");
+    auto id = request_id_of(req);
+    const auto& body = req->body();
+    if (static_cast<int64_t>(body.size()) > cfg.http.max_body_bytes)
+      return reply_error(req, m, started, id, core::error_code::payload_too_large,
+                         "body larger than " + std::to_string(cfg.http.max_body_bytes) + " bytes");
+    auto sig = req->header().try_get_field("X-Hub-Signature-256");
+    if (!sig || !core::verify_whatsapp_signature(cfg.whatsapp.app_secret, body, *sig)) {
+      metrics->counter_with("atendeai_webhook_rejected_total", "Webhooks refused", {{"reason", "signature"}}).inc();
+      core::log_event(spdlog::level::warn, "webhook_signature_refused", {{"request_id", id}, {"present", sig != nullptr}});
+      return reply_error(req, m, started, id, core::error_code::unauthorized,
+                         sig ? "signature does not match" : "signature missing", "X-Hub-Signature-256");
+    }
+    auto parsed = core::parse_whatsapp_notification(body);
+    if (auto err = std::get_if<core::notification_error>(&parsed)) {
+      metrics->counter_with("atendeai_webhook_rejected_total", "Webhooks refused", {{"reason", "malformed"}}).inc();
+      return reply_error(req, m, started, id, core::error_code::bad_request, err->message, err->field);
+    }
+    auto& note = std::get<core::whatsapp_notification>(parsed);
+    if (!note.ignored.empty())
+      core::log_event(spdlog::level::info, "webhook_parts_ignored",
+                      {{"request_id", id}, {"count", note.ignored.size()}, {"first", note.ignored.front()}});
+    if (note.messages.empty() && note.statuses.empty())
+      return reply(req, m, started, id, 200, R"({"status":"ok"})");
+    core::log_event(spdlog::level::debug, "webhook_received",
+                    {{"request_id", id}, {"messages", note.messages.size()}, {"statuses", note.statuses.size()}});
+    actors::webhook_request wr;
+    wr.responder = std::make_shared<restinio_responder>(req, m, id);
+    wr.messages = std::move(note.messages);
+    wr.statuses = std::move(note.statuses);
+    wr.correlation_id = id;
+    gw.ingest(std::move(wr));
+    return restinio::request_accepted();
+  }
+
+  std::unique_ptr<router_t> routes() {
+    auto r = std::make_unique<router_t>();
+    r->http_get("/health", [this](auto req, auto) { return health(req); });
+    r->http_get("/metrics", [this](auto req, auto) { return metrics_text(req); });
+    r->http_get("/webhooks/whatsapp", [this](auto req, auto) { return whatsapp_verify(req); });
+    r->http_post("/webhooks/whatsapp", [this](auto req, auto) { return whatsapp_notify(req); });
+    r->non_matched_request_handler([this](restinio::request_handle_t req) {
+      return reply_error(req, route("unmatched"), std::chrono::steady_clock::now(), request_id_of(req),
+                         core::error_code::not_found, "no such route");
+    });
+    return r;
+  }
+};
+
+server::server(const config::config& cfg, actors::gateway gw, std::shared_ptr<core::metrics_registry> metrics)
+  : impl_(new impl{cfg, std::move(gw), std::move(metrics), nullptr}) {
+  auto settings = restinio::server_settings_t<traits>{}
+                    .address(cfg.http.host)
+                    .port(static_cast<std::uint16_t>(cfg.http.port))
+                    .request_handler(impl_->routes())
+                    .handle_request_timeout(std::chrono::milliseconds(cfg.http.request_timeout_ms))
+                    .read_next_http_message_timelimit(std::chrono::seconds(30))
+                    .write_http_response_timelimit(std::chrono::seconds(30))
+                    .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
+                                                .max_url_size(8 * 1024)
+                                                .max_field_name_size(256)
+                                                .max_field_value_size(16 * 1024)
+                                                .max_field_count(100)
+                                                .max_body_size(static_cast<std::uint64_t>(cfg.http.max_body_bytes) * 2));
+  try {
+    impl_->running = restinio::run_async(restinio::own_io_context(), std::move(settings),
+                                         static_cast<std::size_t>(cfg.http.threads));
+  } catch (const std::exception& e) {
+    throw std::runtime_error("http: cannot listen on " + cfg.http.host + ":" + std::to_string(cfg.http.port)
+                             + ": " + e.what());
+  }
+}
+
+server::~server() {
+  stop();
+}
+
+void server::stop() {
+  if (impl_ && impl_->running) {
+    impl_->running->stop();
+    impl_->running->wait();
+    impl_->running.reset();
+  }
+}
+
+} // namespace atendeai::http

@@ -1,0 +1,2 @@
+-- The roles stay: they are shared by every database of the PostgreSQL cluster.
+DROP SCHEMA atendeai CASCADE;

@@ -1,0 +1,119 @@
+#include "persistence/pipeline.hpp"
+
+#include "persistence/database.hpp"
+
+namespace atendeai::persistence {
+
+namespace {
+
+std::string text_or_empty(const pqxx::field& f) {
+  return f.is_null() ? std::string{} : f.as<std::string>();
+}
+
+} // namespace
+
+std::vector<ingest_result> ingest_inbound(pqxx::transaction_base& tx, const nlohmann::json& rows) {
+  std::vector<ingest_result> out;
+  auto r = tx.exec_params("SELECT external_id, message_id::text, conversation_id::text, inserted "
+                          "FROM atendeai.ingest_inbound($1::jsonb)",
+                          rows.dump());
+  out.reserve(r.size());
+  for (auto row : r)
+    out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                   row[3].as<bool>()});
+  return out;
+}
+
+std::vector<outbox_row> record_replies(pqxx::transaction_base& tx, const nlohmann::json& rows) {
+  std::vector<outbox_row> out;
+  auto r = tx.exec_params("SELECT outbox_id::text, message_id::text, conversation_id::text, "
+                          "in_reply_to::text, account_id, recipient, payload::text "
+                          "FROM atendeai.record_replies($1::jsonb)",
+                          rows.dump());
+  for (auto row : r) {
+    outbox_row o;
+    o.outbox_id = row[0].as<std::string>();
+    o.message_id = row[1].as<std::string>();
+    o.conversation_id = row[2].as<std::string>();
+    o.in_reply_to = text_or_empty(row[3]);
+    o.account_id = row[4].as<std::string>();
+    o.recipient = row[5].as<std::string>();
+    o.payload = row[6].as<std::string>();
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+void record_deliveries(pqxx::transaction_base& tx, const nlohmann::json& rows) {
+  tx.exec_params("SELECT atendeai.record_deliveries($1::jsonb)", rows.dump());
+}
+
+int record_statuses(pqxx::transaction_base& tx, const nlohmann::json& rows) {
+  auto r = tx.exec_params("SELECT atendeai.record_statuses($1::jsonb)", rows.dump());
+  return r[0][0].as<int>();
+}
+
+conversation_memory load_conversation_memory(pqxx::connection& conn, const std::string& clinic_id,
+                                             const std::string& conversation_id, int window) {
+  conversation_memory mem;
+  pqxx::work tx(conn);
+  set_clinic(tx, clinic_id);
+  auto s = tx.exec_params("SELECT state::text FROM atendeai.conversation_memory "
+                          "WHERE clinic_id = $1 AND conversation_id = $2",
+                          clinic_id, conversation_id);
+  if (!s.empty())
+    mem.state = nlohmann::json::parse(s[0][0].as<std::string>());
+  auto m = tx.exec_params("SELECT direction, coalesce(body, ''), external_id, answered_at IS NOT NULL "
+                          "FROM atendeai.messages WHERE clinic_id = $1 AND conversation_id = $2 "
+                          "ORDER BY created_at DESC, id DESC LIMIT $3",
+                          clinic_id, conversation_id, window);
+  for (auto it = m.rbegin(); it != m.rend(); ++it) {
+    auto row = *it;
+    mem.messages.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+    if (row[0].as<std::string>() == "in" && !row[2].is_null())
+      mem.recent_external_ids.push_back(row[2].as<std::string>());
+    if (row[0].as<std::string>() == "out" || row[3].as<bool>())
+      mem.known_contact = true;
+  }
+  tx.commit();
+  return mem;
+}
+
+std::vector<unanswered_row> unanswered_inbound(pqxx::connection& conn, int min_age_s, int limit) {
+  std::vector<unanswered_row> out;
+  pqxx::read_transaction tx(conn);
+  auto r = tx.exec_params("SELECT clinic_id::text, message_id::text, conversation_id::text, payload::text, "
+                          "access_token FROM atendeai.unanswered_inbound(make_interval(secs => $1), $2)",
+                          min_age_s, limit);
+  for (auto row : r)
+    out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                   row[3].is_null() ? nlohmann::json::object() : nlohmann::json::parse(row[3].as<std::string>()),
+                   text_or_empty(row[4])});
+  return out;
+}
+
+std::vector<outbox_row> pending_outbox(pqxx::connection& conn, int limit) {
+  std::vector<outbox_row> out;
+  pqxx::read_transaction tx(conn);
+  auto r = tx.exec_params("SELECT clinic_id::text, outbox_id::text, message_id::text, conversation_id::text, "
+                          "in_reply_to::text, account_id, recipient, payload::text, attempts, access_token "
+                          "FROM atendeai.pending_outbox($1)",
+                          limit);
+  for (auto row : r) {
+    outbox_row o;
+    o.clinic_id = row[0].as<std::string>();
+    o.outbox_id = row[1].as<std::string>();
+    o.message_id = row[2].as<std::string>();
+    o.conversation_id = row[3].as<std::string>();
+    o.in_reply_to = text_or_empty(row[4]);
+    o.account_id = row[5].as<std::string>();
+    o.recipient = row[6].as<std::string>();
+    o.payload = row[7].as<std::string>();
+    o.attempts = row[8].as<int>();
+    o.access_token = text_or_empty(row[9]);
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+} // namespace atendeai::persistence
