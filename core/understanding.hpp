@@ -41,6 +41,9 @@ struct understanding {
   double confidence = 0.0; ///< 0..1
   std::string lang = "pt-BR"; ///< "pt-BR" or "en"
   core::entities entities;
+  /// For `unknown`: the message is about the clinic but outside what the assistant knows
+  /// (insurance, parking, payment): the reply offers a human instead of "I only help with".
+  bool clinic_topic = false;
 };
 
 /// The label of an intent ("my_appointments").

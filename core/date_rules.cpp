@@ -1,0 +1,405 @@
+#include "core/date_rules.hpp"
+
+#include <array>
+#include <cstring>
+
+#include "core/fuzzy.hpp"
+
+namespace atendeai::core {
+
+namespace {
+
+using date::year_month_day;
+
+bool is_number(std::string_view s) {
+  if (s.empty() || s.size() > 4)
+    return false;
+  for (char c : s)
+    if (c < '0' || c > '9')
+      return false;
+  return true;
+}
+
+int to_int(std::string_view s) {
+  int v = 0;
+  for (char c : s)
+    v = v * 10 + (c - '0');
+  return v;
+}
+
+bool one_of(std::string_view s, std::initializer_list<const char*> words) {
+  for (auto w : words)
+    if (s == w)
+      return true;
+  return false;
+}
+
+/// Weekday named by a word (pt or en, plural and small typos accepted), or -1.
+int weekday_word(std::string_view w) {
+  struct name {
+    const char* word;
+    int day;
+  };
+  static constexpr name names[] = {
+    {"domingo", 0}, {"segunda", 1}, {"terca", 2},   {"quarta", 3},   {"quinta", 4},
+    {"sexta", 5},   {"sabado", 6},  {"sunday", 0},  {"monday", 1},   {"tuesday", 2},
+    {"wednesday", 3}, {"thursday", 4}, {"friday", 5}, {"saturday", 6},
+  };
+  static constexpr name exact_only[] = {
+    {"seg", 1}, {"sab", 6}, {"sabd", 6}, {"qui", 4}, {"dom", 0}, {"qua", 3},
+  };
+  // Real words one typo away from a weekday name.
+  if (one_of(w, {"segundo", "segundos", "quarto", "quartos", "quinto", "sexto", "sexo",
+                 "pesta", "festa", "cesta", "testa", "dominio"}))
+    return -1;
+  for (auto& n : exact_only)
+    if (w == n.word)
+      return n.day;
+  for (auto& n : names) {
+    auto len = std::strlen(n.word);
+    if (w == n.word)
+      return n.day;
+    // Plurals ("sábados", "mondays") and "-feira" typed together ("segundafeira").
+    if (w.size() > len && w.substr(0, len) == n.word
+        && (w.substr(len) == "s" || w.substr(len) == "feira"))
+      return n.day;
+  }
+  if (w.size() >= 5)
+    for (auto& n : names)
+      if (edit_distance(w, n.word, 1) <= 1)
+        return n.day;
+  return -1;
+}
+
+/// Month named by a word (pt or en, full or abbreviated), 1..12, or 0.
+unsigned month_word(std::string_view w) {
+  static constexpr std::array<std::array<const char*, 4>, 12> names{{
+    {"janeiro", "jan", "january", ""},  {"fevereiro", "fev", "february", "feb"},
+    {"marco", "mar", "march", ""},      {"abril", "abr", "april", "apr"},
+    {"maio", "mai", "may", ""},         {"junho", "jun", "june", ""},
+    {"julho", "jul", "july", ""},       {"agosto", "ago", "august", "aug"},
+    {"setembro", "set", "september", "sep"}, {"outubro", "out", "october", "oct"},
+    {"novembro", "nov", "november", ""}, {"dezembro", "dez", "december", "dec"},
+  }};
+  for (unsigned m = 0; m < 12; ++m)
+    for (auto n : names[m])
+      if (*n && w == n)
+        return m + 1;
+  return 0;
+}
+
+/// "15th", "3rd", "1st", "22nd" → the number, else 0.
+int ordinal_day(std::string_view w) {
+  if (w.size() < 3 || w.size() > 4)
+    return 0;
+  auto suffix = w.substr(w.size() - 2);
+  if (!one_of(suffix, {"st", "nd", "rd", "th"}) || !is_number(w.substr(0, w.size() - 2)))
+    return 0;
+  int d = to_int(w.substr(0, w.size() - 2));
+  return d >= 1 && d <= 31 ? d : 0;
+}
+
+/// The period word i names, honouring greetings ("boa tarde") and "mais tarde".
+/// `raw` are the words as typed, `sq` the same with repeated letters squeezed.
+std::optional<day_period> period_word(const std::vector<std::string>& raw,
+                                      const std::vector<std::string>& sq, size_t i) {
+  auto is = [&](size_t k, std::initializer_list<const char*> list) {
+    return k < raw.size() && (one_of(raw[k], list) || one_of(sq[k], list));
+  };
+  auto after = [&](std::initializer_list<const char*> list) { return i > 0 && is(i - 1, list); };
+  if (is(i, {"manha", "manhazinha", "morning"}))
+    return after({"good", "bom"}) ? std::nullopt : std::optional(day_period::morning);
+  if (is(i, {"tarde", "tardinha", "afternoon"}))
+    return after({"boa", "bo", "good", "mais", "muito", "to", "ta", "tao"})
+             ? std::nullopt : std::optional(day_period::afternoon);
+  if (is(i, {"noite", "noitinha", "evening", "night", "tonight"}))
+    return after({"boa", "bo", "good"}) ? std::nullopt : std::optional(day_period::evening);
+  return std::nullopt;
+}
+
+/// Parses "14:30", "14h", "14hs", "14hrs", "14h30", "2pm", "10:30am" into hour/minute
+/// and whether an am/pm marker was given (1 = am, 2 = pm).
+bool clock_token(std::string_view t, int& h, int& m, int& ampm) {
+  ampm = 0;
+  if (t.size() > 2 && (t.substr(t.size() - 2) == "am" || t.substr(t.size() - 2) == "pm")) {
+    ampm = t.substr(t.size() - 2) == "am" ? 1 : 2;
+    t = t.substr(0, t.size() - 2);
+  }
+  size_t k = 0;
+  while (k < t.size() && t[k] >= '0' && t[k] <= '9')
+    ++k;
+  if (k == 0 || k > 2)
+    return false;
+  h = to_int(t.substr(0, k));
+  m = 0;
+  auto rest = t.substr(k);
+  if (rest.empty())
+    return ampm != 0 && h >= 1 && h <= 12;
+  if (rest[0] == ':') {
+    auto mm = rest.substr(1);
+    if (mm.size() != 2 || !is_number(mm))
+      return false;
+    m = to_int(mm);
+  } else if (rest[0] == 'h') {
+    auto after = rest.substr(1);
+    if (one_of(after, {"", "s", "r", "rs", "oras", "ora", "rz"})) {
+      // 14h, 14hs, 14hr, 14hrs, 14horas
+    } else {
+      if (after.size() > 3 && after.substr(after.size() - 3) == "min")
+        after = after.substr(0, after.size() - 3);
+      if (after.size() != 2 || !is_number(after))
+        return false;
+      m = to_int(after);
+    }
+  } else {
+    return false;
+  }
+  if (h > 23 || m > 59 || (ampm != 0 && (h < 1 || h > 12)))
+    return false;
+  return true;
+}
+
+} // namespace
+
+int weekday_of(const year_month_day& d) {
+  return static_cast<int>(date::weekday{date::sys_days{d}}.c_encoding());
+}
+
+year_month_day add_days(const year_month_day& d, int n) {
+  return year_month_day{date::sys_days{d} + date::days{n}};
+}
+
+year_month_day next_weekday_after(const year_month_day& today, int weekday) {
+  int diff = ((weekday - weekday_of(today)) % 7 + 7) % 7;
+  return add_days(today, diff == 0 ? 7 : diff);
+}
+
+year_month_day next_day_of_month(const year_month_day& today, unsigned day) {
+  auto ym = today.year() / today.month();
+  if (static_cast<unsigned>(today.day()) > day)
+    ym += date::months{1};
+  for (int k = 0; k < 24; ++k, ym += date::months{1}) {
+    year_month_day c{ym / date::day{day}};
+    if (c.ok())
+      return c;
+  }
+  return today; // unreachable for 1..31
+}
+
+std::optional<year_month_day> next_day_month(const year_month_day& today, unsigned day,
+                                             unsigned month) {
+  if (day < 1 || day > 31 || month < 1 || month > 12)
+    return std::nullopt;
+  auto y = today.year();
+  for (int k = 0; k < 9; ++k, y += date::years{1}) {
+    year_month_day c{y / date::month{month} / date::day{day}};
+    if (c.ok() && c >= today)
+      return c;
+  }
+  return std::nullopt;
+}
+
+std::pair<year_month_day, year_month_day> next_week(const year_month_day& today) {
+  // Weeks run Monday..Sunday; days until next Monday: Monday 7, Sunday 1.
+  int wd = weekday_of(today);
+  int to_monday = wd == 0 ? 1 : 8 - wd;
+  auto monday = add_days(today, to_monday);
+  return {monday, add_days(monday, 6)};
+}
+
+entities scan_when(const std::vector<std::string>& words, const year_month_day& today) {
+  entities e;
+  const size_t n = words.size();
+  std::vector<std::string> w;
+  w.reserve(n);
+  for (auto& x : words)
+    w.push_back(squeeze_repeats(x));
+  // Words as typed where English doubles letters ("week", "afternoon"), squeezed where
+  // patients stretch them ("amanhãã"): a word matches a list if either form is in it.
+  auto at = [&](size_t i) -> std::string_view {
+    return i < n ? std::string_view(w[i]) : std::string_view();
+  };
+  auto is = [&](size_t i, std::initializer_list<const char*> list) {
+    return i < n && (one_of(words[i], list) || one_of(w[i], list));
+  };
+  auto set_date = [&](const year_month_day& d) {
+    if (!e.date)
+      e.date = d;
+  };
+  auto set_time = [&](int h, int m, size_t after) {
+    if (e.time)
+      return;
+    // "3 da tarde", "8 da noite", "3 pm" written apart.
+    bool pm = false;
+    bool am = false;
+    for (size_t k = after; k < n && k < after + 3; ++k) {
+      if (is(k, {"tarde", "noite", "pm"}))
+        pm = true;
+      if (is(k, {"manha", "am"}))
+        am = true;
+    }
+    if (pm && h < 12)
+      h += 12;
+    else if (!am && h >= 1 && h <= 6)
+      h += 12; // nobody books a clinic at 3 in the morning
+    e.time = h * 60 + m;
+  };
+  auto month_after = [&](size_t i) -> unsigned {
+    // "25 de dezembro", "25 dezembro", "15th of november"
+    if (is(i, {"de", "of"}))
+      return month_word(at(i + 1));
+    return month_word(at(i));
+  };
+
+  for (size_t i = 0; i < n; ++i) {
+    const std::string_view t = w[i];
+    const std::string_view raw = words[i];
+    // -- relative days ---
+    if (is(i, {"hoje", "hj", "hje", "today"})) {
+      set_date(today);
+    } else if (is(i, {"tonight"})) {
+      set_date(today);
+    } else if (is(i, {"amanha", "amnha", "amanah", "amanh", "amanhan"})) {
+      bool after = (i >= 2 && is(i - 1, {"de", "d"}) && is(i - 2, {"depois", "dps", "dpois"}))
+                   || (i >= 1 && is(i - 1, {"depois", "dps"}));
+      set_date(add_days(today, after ? 2 : 1));
+    } else if (is(i, {"tomorrow", "tomorow", "tmrw", "tmr", "tomorw", "tommorow"})) {
+      bool after = i >= 2 && is(i - 1, {"after"}) && is(i - 2, {"day"});
+      set_date(add_days(today, after ? 2 : 1));
+    } else if (is(i, {"this"}) && i + 1 < n && is(i + 1, {"morning", "afternoon", "evening"})) {
+      set_date(today);
+    }
+    // -- ranges ---
+    if (is(i, {"semana"}) || is(i, {"semna"})) {
+      bool next = (is(i + 1, {"que", "q"}) && is(i + 2, {"vem"}))
+                  || (i > 0 && is(i - 1, {"proxima", "prox", "proxma", "proxim"}));
+      if (next && !e.date_from) {
+        auto [from, to] = next_week(today);
+        e.date_from = from;
+        e.date_to = to;
+      }
+    } else if (is(i, {"week"}) && i > 0 && is(i - 1, {"next"}) && !e.date_from) {
+      auto [from, to] = next_week(today);
+      e.date_from = from;
+      e.date_to = to;
+    }
+    // -- weekdays ---
+    if (int wd = weekday_word(t); wd >= 0) {
+      set_date(next_weekday_after(today, wd));
+    }
+    // -- dd/mm[/yyyy] ---
+    if (raw.find('/') != std::string_view::npos) {
+      auto p1 = raw.find('/');
+      auto p2 = raw.find('/', p1 + 1);
+      auto dd = raw.substr(0, p1);
+      auto mm = p2 == std::string_view::npos ? raw.substr(p1 + 1) : raw.substr(p1 + 1, p2 - p1 - 1);
+      if (is_number(dd) && is_number(mm) && dd.size() <= 2 && mm.size() <= 2) {
+        unsigned d = to_int(dd), m = to_int(mm);
+        if (p2 != std::string_view::npos && is_number(raw.substr(p2 + 1))) {
+          int y = to_int(raw.substr(p2 + 1));
+          if (y < 100)
+            y += 2000;
+          year_month_day c{date::year{y} / date::month{m} / date::day{d}};
+          if (c.ok())
+            set_date(c);
+        } else if (auto c = next_day_month(today, d, m)) {
+          set_date(*c);
+        }
+      }
+      continue;
+    }
+    // -- "dia 25", "25 de dezembro", "the 15th", "december 25" ---
+    if (int od = ordinal_day(t); od > 0) {
+      if (auto m = month_after(i + 1); m != 0) {
+        if (auto c = next_day_month(today, od, m))
+          set_date(*c);
+      } else {
+        set_date(next_day_of_month(today, od));
+      }
+      continue;
+    }
+    if (auto m = month_word(t); m != 0 && i + 1 < n) {
+      int d = is_number(at(i + 1)) ? to_int(at(i + 1)) : ordinal_day(at(i + 1));
+      if (d >= 1 && d <= 31 && !(i > 0 && is_number(at(i - 1)))) {
+        if (auto c = next_day_month(today, d, m))
+          set_date(*c);
+        ++i;
+        continue;
+      }
+    }
+    if (is_number(t)) {
+      int v = to_int(t);
+      if (v >= 1 && v <= 31) {
+        if (auto m = month_after(i + 1); m != 0) {
+          if (auto c = next_day_month(today, v, m))
+            set_date(*c);
+          continue;
+        }
+        if (i > 0 && is(i - 1, {"dia"}) && !is(i + 1, {"h", "hs", "hrs", "horas", "hora", "e"})) {
+          set_date(next_day_of_month(today, v));
+          continue;
+        }
+      }
+      // -- times written with spaces ---
+      if (v <= 23) {
+        if (is(i + 1, {"h", "hs", "hr", "hrs", "horas", "hora"})) {
+          set_time(v, 0, i + 2);
+          continue;
+        }
+        if (is(i + 1, {"e"}) && is(i + 2, {"meia", "mea"})) {
+          set_time(v, 30, i + 3);
+          i += 2;
+          continue;
+        }
+        if (v >= 1 && v <= 12 && is(i + 1, {"pm", "am"})) {
+          int h = v % 12 + (is(i + 1, {"pm"}) ? 12 : 0);
+          if (!e.time)
+            e.time = h * 60;
+          continue;
+        }
+        if (i > 0 && is(i - 1, {"as", "at", "pelas", "umas", "after", "das"})
+            && !(i + 1 < n && month_word(at(i + 1)) != 0)) {
+          set_time(v, 0, i + 1);
+          continue;
+        }
+      }
+    }
+    // -- times in one token ---
+    {
+      int h = 0, m = 0, ampm = 0;
+      if (clock_token(raw, h, m, ampm)) {
+        if (ampm == 2 && h < 12)
+          h += 12;
+        else if (ampm == 1 && h == 12)
+          h = 0;
+        if (ampm != 0 || raw.find(':') != std::string_view::npos) {
+          if (!e.time)
+            e.time = h * 60 + m;
+        } else {
+          set_time(h, m, i + 1);
+        }
+        continue;
+      }
+    }
+    if ((is(i, {"meio"}) && is(i + 1, {"dia", "di"})) || is(i, {"meiodia"}) || is(i, {"noon"})) {
+      int m = 0;
+      size_t next = is(i, {"meio"}) ? i + 2 : i + 1;
+      if (is(next, {"e"}) && is(next + 1, {"meia"}))
+        m = 30;
+      if (!e.time)
+        e.time = 12 * 60 + m;
+      if (is(i, {"meio"}))
+        ++i;
+      continue;
+    }
+    // -- periods ---
+    if (!e.period)
+      if (auto p = period_word(words, w, i))
+        e.period = p;
+    if (is(i, {"tonight"}) && !e.period)
+      e.period = day_period::evening;
+  }
+  return e;
+}
+
+} // namespace atendeai::core

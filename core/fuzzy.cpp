@@ -1,0 +1,66 @@
+#include "core/fuzzy.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace atendeai::core {
+
+int edit_distance(std::string_view a, std::string_view b, int limit) {
+  const int n = static_cast<int>(a.size());
+  const int m = static_cast<int>(b.size());
+  if (std::abs(n - m) > limit)
+    return limit + 1;
+  // Three rolling rows are enough for the transposition rule.
+  std::vector<int> prev2(m + 1), prev(m + 1), cur(m + 1);
+  for (int j = 0; j <= m; ++j)
+    prev[j] = j;
+  for (int i = 1; i <= n; ++i) {
+    cur[0] = i;
+    int row_min = cur[0];
+    for (int j = 1; j <= m; ++j) {
+      int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      int v = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        v = std::min(v, prev2[j - 2] + 1);
+      cur[j] = v;
+      row_min = std::min(row_min, v);
+    }
+    if (row_min > limit)
+      return limit + 1;
+    std::swap(prev2, prev);
+    std::swap(prev, cur);
+  }
+  return std::min(prev[m], limit + 1);
+}
+
+std::string squeeze_repeats(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s)
+    if (out.empty() || out.back() != c || (c >= '0' && c <= '9'))
+      out += c;
+  return out;
+}
+
+std::size_t common_prefix(std::string_view a, std::string_view b) {
+  std::size_t k = 0;
+  while (k < a.size() && k < b.size() && a[k] == b[k])
+    ++k;
+  return k;
+}
+
+std::vector<std::string> split_words(std::string_view normalized) {
+  std::vector<std::string> words;
+  std::size_t i = 0;
+  while (i < normalized.size()) {
+    auto j = normalized.find(' ', i);
+    if (j == std::string_view::npos)
+      j = normalized.size();
+    if (j > i)
+      words.emplace_back(normalized.substr(i, j - i));
+    i = j + 1;
+  }
+  return words;
+}
+
+} // namespace atendeai::core

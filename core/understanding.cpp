@@ -1,0 +1,643 @@
+#include "core/understanding.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "core/catalogue_match.hpp"
+#include "core/date_rules.hpp"
+#include "core/format.hpp"
+#include "core/fuzzy.hpp"
+
+namespace atendeai::core {
+
+namespace {
+
+/// What a word can signal; a word may signal several things.
+enum signal : uint32_t {
+  s_reschedule = 1u << 0,  ///< remarcar, reagendar, reschedule
+  s_change = 1u << 1,      ///< mudar, trocar, change, move
+  s_cancel = 1u << 2,      ///< cancelar, desmarcar, cancel
+  s_book = 1u << 3,        ///< marcar, agendar, book, schedule
+  s_appointment = 1u << 4, ///< consulta, agendamento, appointment
+  s_booked = 1u << 5,      ///< marcada, agendada, booked
+  s_mine = 1u << 6,        ///< minha, meus, my
+  s_slot = 1u << 7,        ///< vaga, disponível, slot, availability
+  s_horario = 1u << 8,     ///< horário (opening hours or a free slot)
+  s_open = 1u << 9,        ///< abre, funcionamento, open, close
+  s_attend = 1u << 10,     ///< atendem, atendimento
+  s_price = 1u << 11,      ///< quanto, preço, valor, price
+  s_service_word = 1u << 12, ///< serviços, especialidades, médicos
+  s_place = 1u << 13,      ///< endereço, rua, address, location, telefone
+  s_where = 1u << 14,      ///< onde, where, kd
+  s_human = 1u << 15,      ///< atendente, humano, recepção, agent
+  s_person = 1u << 16,     ///< pessoa, alguém, someone
+  s_talk = 1u << 17,       ///< falar, conversar, talk, speak
+  s_greet = 1u << 18,      ///< oi, olá, hi, hello
+  s_thanks = 1u << 19,     ///< obrigado, valeu, thanks, tchau, bye
+  s_clinic_other = 1u << 20, ///< convênio, unimed, estacionamento, cartão, pix
+  s_off_topic = 1u << 21,  ///< animals and other things a clinic never does
+  s_medical = 1u << 22,    ///< exame, pediatra, vacina
+  s_have = 1u << 23,       ///< tem, têm, have, fazem (do you have / do)
+  s_want = 1u << 24,       ///< quero, preciso, want, need
+  s_hour_word = 1u << 25,  ///< horas, time (in "que horas", "what time")
+};
+
+struct entry {
+  const char* word;
+  uint32_t signals;
+};
+
+// Keys are written already normalised; they are squeezed when the table is built.
+constexpr entry lexicon_entries[] = {
+  // reschedule
+  {"remarcar", s_reschedule}, {"remarca", s_reschedule}, {"remarco", s_reschedule},
+  {"remarque", s_reschedule}, {"remarcacao", s_reschedule}, {"remarcamos", s_reschedule},
+  {"reagendar", s_reschedule}, {"reagenda", s_reschedule}, {"reagendamento", s_reschedule},
+  {"reagende", s_reschedule}, {"adiar", s_reschedule}, {"adia", s_reschedule},
+  {"adiantar", s_reschedule}, {"adianta", s_reschedule}, {"reschedule", s_reschedule},
+  {"rescheduling", s_reschedule}, {"postpone", s_reschedule}, {"remarcando", s_reschedule},
+  // change
+  {"mudar", s_change}, {"muda", s_change}, {"trocar", s_change}, {"troca", s_change},
+  {"alterar", s_change}, {"altera", s_change}, {"passar", s_change}, {"passa", s_change},
+  {"mover", s_change}, {"change", s_change}, {"move", s_change}, {"switch", s_change},
+  // cancel
+  {"cancelar", s_cancel}, {"cancela", s_cancel}, {"cancelo", s_cancel}, {"cancele", s_cancel},
+  {"cancelamento", s_cancel}, {"desmarcar", s_cancel}, {"desmarca", s_cancel},
+  {"desmarco", s_cancel}, {"desmarque", s_cancel}, {"cancel", s_cancel},
+  {"cancelled", s_cancel}, {"canceled", s_cancel}, {"cancellation", s_cancel},
+  {"cancelando", s_cancel},
+  // book
+  {"marcar", s_book}, {"marca", s_book}, {"marque", s_book}, {"marcacao", s_book},
+  {"agendar", s_book}, {"agenda", s_book}, {"agende", s_book}, {"agendo", s_book},
+  {"encaixar", s_book}, {"encaixe", s_book}, {"encaixa", s_book}, {"book", s_book},
+  {"schedule", s_book}, {"marcando", s_book}, {"agendando", s_book},
+  // appointment nouns
+  {"consulta", s_appointment}, {"consultas", s_appointment}, {"agendamento", s_appointment},
+  {"agendamentos", s_appointment}, {"appointment", s_appointment},
+  {"appointments", s_appointment}, {"booking", s_appointment}, {"bookings", s_appointment},
+  {"visit", s_appointment}, {"consult", s_appointment}, {"consultation", s_appointment},
+  // booked
+  {"marcada", s_booked}, {"marcadas", s_booked}, {"marcado", s_booked},
+  {"marcados", s_booked}, {"agendada", s_booked}, {"agendadas", s_booked},
+  {"agendado", s_booked}, {"agendados", s_booked}, {"booked", s_booked},
+  {"scheduled", s_booked},
+  // possessives
+  {"minha", s_mine}, {"minhas", s_mine}, {"meu", s_mine}, {"meus", s_mine}, {"my", s_mine},
+  {"mias", s_mine},
+  // free slots
+  {"vaga", s_slot}, {"vagas", s_slot}, {"disponivel", s_slot}, {"disponiveis", s_slot},
+  {"disponibilidade", s_slot}, {"livre", s_slot}, {"livres", s_slot}, {"vago", s_slot},
+  {"slot", s_slot}, {"slots", s_slot}, {"availability", s_slot}, {"available", s_slot},
+  {"free", s_slot}, {"anything", s_slot},
+  {"horario", s_horario}, {"horarios", s_horario}, {"hr", s_horario}, {"hrs", s_horario},
+  // opening hours
+  {"funcionamento", s_open}, {"abre", s_open}, {"abrem", s_open}, {"abrir", s_open},
+  {"aberto", s_open}, {"aberta", s_open}, {"abertos", s_open}, {"abertas", s_open},
+  {"fecha", s_open}, {"fecham", s_open}, {"fechar", s_open}, {"fechado", s_open},
+  {"fechada", s_open}, {"funciona", s_open}, {"funcionam", s_open}, {"open", s_open},
+  {"opening", s_open}, {"opens", s_open}, {"close", s_open}, {"closes", s_open},
+  {"closing", s_open}, {"closed", s_open}, {"hours", s_open}, {"expediente", s_open},
+  {"feriado", s_open}, {"feriados", s_open},
+  {"horas", s_hour_word}, {"time", s_hour_word},
+  {"atende", s_attend}, {"atendem", s_attend}, {"atendimento", s_attend},
+  {"trabalham", s_attend},
+  // prices and services
+  {"quanto", s_price}, {"qnto", s_price}, {"qto", s_price}, {"custa", s_price},
+  {"custam", s_price}, {"custo", s_price}, {"preco", s_price}, {"precos", s_price},
+  {"valor", s_price}, {"valores", s_price}, {"price", s_price}, {"prices", s_price},
+  {"pricing", s_price}, {"cost", s_price}, {"costs", s_price}, {"tabela", s_price},
+  {"cobram", s_price}, {"cobra", s_price}, {"fee", s_price}, {"fees", s_price},
+  {"servico", s_service_word}, {"servicos", s_service_word}, {"service", s_service_word},
+  {"services", s_service_word}, {"especialidade", s_service_word},
+  {"especialidades", s_service_word}, {"specialty", s_service_word},
+  {"specialties", s_service_word}, {"medicos", s_service_word}, {"doctors", s_service_word},
+  {"profissionais", s_service_word}, {"procedimentos", s_service_word},
+  {"tratamentos", s_service_word}, {"offer", s_service_word}, {"oferecem", s_service_word},
+  // place
+  {"endereco", s_place}, {"localizacao", s_place}, {"rua", s_place}, {"bairro", s_place},
+  {"address", s_place}, {"located", s_place}, {"location", s_place}, {"mapa", s_place},
+  {"map", s_place}, {"telefone", s_place}, {"fone", s_place}, {"phone", s_place},
+  {"contato", s_place}, {"localiza", s_place}, {"chegar", s_place}, {"endereso", s_place},
+  {"onde", s_where}, {"where", s_where}, {"kd", s_where}, {"cade", s_where},
+  // people
+  {"atendente", s_human}, {"humano", s_human}, {"humana", s_human}, {"human", s_human},
+  {"recepcao", s_human}, {"recepcionista", s_human}, {"secretaria", s_human},
+  {"agent", s_human}, {"operator", s_human}, {"operador", s_human}, {"operadora", s_human},
+  {"attendant", s_human}, {"receptionist", s_human}, {"reception", s_human},
+  {"pessoa", s_person}, {"person", s_person}, {"alguem", s_person}, {"someone", s_person},
+  {"somebody", s_person}, {"robo", s_person}, {"bot", s_person},
+  {"falar", s_talk}, {"conversar", s_talk}, {"talk", s_talk}, {"speak", s_talk},
+  {"chamar", s_talk}, {"chama", s_talk}, {"transfere", s_talk}, {"transferir", s_talk},
+  {"ligar", s_talk}, {"liga", s_talk}, {"call", s_talk},
+  // greetings and goodbyes
+  {"oi", s_greet}, {"oie", s_greet}, {"ola", s_greet}, {"hi", s_greet}, {"hello", s_greet},
+  {"hey", s_greet}, {"eae", s_greet}, {"eai", s_greet}, {"salve", s_greet}, {"opa", s_greet},
+  {"hola", s_greet}, {"alo", s_greet}, {"hiya", s_greet}, {"oii", s_greet},
+  {"tchau", s_thanks}, {"tchauzinho", s_thanks}, {"obrigado", s_thanks},
+  {"obrigada", s_thanks}, {"obg", s_thanks}, {"brigado", s_thanks}, {"brigada", s_thanks},
+  {"valeu", s_thanks}, {"vlw", s_thanks}, {"flw", s_thanks}, {"falou", s_thanks},
+  {"bye", s_thanks}, {"goodbye", s_thanks}, {"thanks", s_thanks}, {"thank", s_thanks},
+  {"thx", s_thanks}, {"agradeco", s_thanks}, {"grato", s_thanks}, {"grata", s_thanks},
+  {"adeus", s_thanks}, {"obrigadao", s_thanks},
+  // clinic matters the assistant does not know
+  {"convenio", s_clinic_other}, {"convenios", s_clinic_other}, {"unimed", s_clinic_other},
+  {"amil", s_clinic_other}, {"bradesco", s_clinic_other}, {"sulamerica", s_clinic_other},
+  {"hapvida", s_clinic_other}, {"plano", s_clinic_other}, {"planos", s_clinic_other},
+  {"insurance", s_clinic_other}, {"cartao", s_clinic_other}, {"credito", s_clinic_other},
+  {"debito", s_clinic_other}, {"card", s_clinic_other}, {"cards", s_clinic_other},
+  {"pix", s_clinic_other}, {"dinheiro", s_clinic_other}, {"cash", s_clinic_other},
+  {"estacionamento", s_clinic_other}, {"parking", s_clinic_other}, {"wifi", s_clinic_other},
+  {"acessibilidade", s_clinic_other}, {"cadeirante", s_clinic_other},
+  {"wheelchair", s_clinic_other}, {"reembolso", s_clinic_other}, {"parcelar", s_clinic_other},
+  {"pagamento", s_clinic_other}, {"payment", s_clinic_other},
+  // off topic for a human clinic
+  {"cachorro", s_off_topic}, {"cachorra", s_off_topic}, {"gato", s_off_topic},
+  {"gata", s_off_topic}, {"animal", s_off_topic}, {"animais", s_off_topic},
+  {"pet", s_off_topic}, {"veterinario", s_off_topic}, {"capital", s_off_topic},
+  {"piada", s_off_topic}, {"jogo", s_off_topic}, {"weather", s_off_topic},
+  {"restaurante", s_off_topic},
+  // medical words outside the catalogue
+  {"exame", s_medical}, {"exames", s_medical}, {"raio", s_medical}, {"ultrassom", s_medical},
+  {"vacina", s_medical}, {"vacinas", s_medical}, {"pediatra", s_medical},
+  {"ginecologista", s_medical}, {"psicologo", s_medical}, {"psicologa", s_medical},
+  {"nutricionista", s_medical}, {"fisioterapia", s_medical}, {"dentista", s_medical},
+  {"ortopedista", s_medical}, {"oftalmologista", s_medical}, {"sangue", s_medical},
+  {"checkup", s_medical}, {"x-ray", s_medical}, {"test", s_medical}, {"tests", s_medical},
+  // have / do
+  {"tem", s_have}, {"tei", s_have}, {"possui", s_have}, {"fazem", s_have}, {"faz", s_have},
+  {"have", s_have}, {"has", s_have},
+  // wanting
+  {"quero", s_want}, {"qro", s_want}, {"queria", s_want}, {"gostaria", s_want},
+  {"preciso", s_want}, {"precisava", s_want}, {"want", s_want}, {"need", s_want},
+  {"like", s_want}, {"qr", s_want},
+  // common words one typo away from a signal word: listed so they never fuzzy-match
+  {"marco", 0}, {"there", 0}, {"here", 0}, {"three", 0}, {"conta", 0}, {"contas", 0}, {"carro", 0}, {"passo", 0}, {"parte", 0},
+  {"mudou", 0}, {"cancer", 0}, {"abril", 0}, {"fala", 0}, {"falo", 0}, {"calor", 0},
+  {"aberta", s_open}, {"fecho", 0}, {"vale", 0}, {"cobre", 0}, {"plana", 0},
+  {"pessoal", 0}, {"paciente", 0}, {"ontem", 0}, {"tempo", 0}, {"feito", 0},
+};
+
+using lexicon = std::unordered_map<std::string, uint32_t>;
+
+const lexicon& the_lexicon() {
+  static const lexicon table = [] {
+    lexicon t;
+    for (auto& e : lexicon_entries) {
+      t[e.word] |= e.signals;
+      t[squeeze_repeats(e.word)] |= e.signals;
+    }
+    return t;
+  }();
+  return table;
+}
+
+/// The signals of one (squeezed) word: exact entry, or the nearest entry one typo away
+/// (two for long words); ties prefer the same first letter, then the longer entry.
+uint32_t signals_of(const std::string& w, bool& fuzzy) {
+  auto& lex = the_lexicon();
+  fuzzy = false;
+  if (auto it = lex.find(w); it != lex.end())
+    return it->second;
+  if (w.size() < 5)
+    return 0;
+  int best_d = 3;
+  const std::pair<const std::string, uint32_t>* best = nullptr;
+  for (auto& kv : lex) {
+    auto& k = kv.first;
+    if (k.size() < 5)
+      continue;
+    int limit = (k.size() >= 9 && w.size() >= 9) ? 2 : 1;
+    int d = edit_distance(w, k, limit);
+    if (d > limit)
+      continue;
+    bool better = d < best_d;
+    if (!better && d == best_d && best) {
+      bool same_first = k[0] == w[0];
+      bool best_same_first = best->first[0] == w[0];
+      better = (same_first && !best_same_first)
+               || (same_first == best_same_first && k.size() > best->first.size());
+    }
+    if (better) {
+      best_d = d;
+      best = &kv;
+    }
+  }
+  if (!best)
+    return 0;
+  fuzzy = true;
+  return best->second;
+}
+
+bool one_of(std::string_view s, std::initializer_list<const char*> words) {
+  for (auto w : words)
+    if (s == w)
+      return true;
+  return false;
+}
+
+/// The message, tokenised once, with signals per word.
+struct message {
+  std::vector<std::string> raw;     ///< normalize_text words
+  std::vector<std::string> words;   ///< the same, repeated letters squeezed
+  std::vector<uint32_t> signals;    ///< per word
+  uint32_t all = 0;                 ///< union of the signals
+  int fuzzy_hits = 0;               ///< signals found only by typo tolerance
+
+  bool has(uint32_t s) const { return (all & s) != 0; }
+  /// True when word i is `w`, as typed or with repeated letters squeezed.
+  bool is(size_t i, std::string_view w) const { return raw[i] == w || words[i] == w; }
+  bool word(std::string_view w) const {
+    for (size_t i = 0; i < words.size(); ++i)
+      if (is(i, w))
+        return true;
+    return false;
+  }
+  bool phrase(std::initializer_list<const char*> parts) const {
+    size_t n = parts.size();
+    if (n == 0 || n > words.size())
+      return false;
+    for (size_t i = 0; i + n <= words.size(); ++i) {
+      size_t k = 0;
+      for (auto p : parts) {
+        if (!is(i + k, p))
+          break;
+        ++k;
+      }
+      if (k == n)
+        return true;
+    }
+    return false;
+  }
+  /// Index of the first word with this signal, or npos.
+  size_t first(uint32_t s) const {
+    for (size_t i = 0; i < signals.size(); ++i)
+      if (signals[i] & s)
+        return i;
+    return std::string::npos;
+  }
+};
+
+message read_message(std::string_view text) {
+  message m;
+  m.raw = split_words(normalize_text(text));
+  m.words.reserve(m.raw.size());
+  for (auto& r : m.raw) {
+    m.words.push_back(squeeze_repeats(r));
+    bool fuzzy = false;
+    uint32_t s = signals_of(r, fuzzy);
+    if (!s && !fuzzy)
+      s = signals_of(m.words.back(), fuzzy);
+    m.signals.push_back(s);
+    m.all |= s;
+    if (fuzzy && s)
+      ++m.fuzzy_hits;
+  }
+  return m;
+}
+
+// -- language ---
+
+/// +1 for English, -1 for Portuguese, 0 for words both languages use.
+int language_vote(std::string_view w) {
+  static const std::unordered_map<std::string, int> votes = [] {
+    std::unordered_map<std::string, int> v;
+    for (auto w : {"the", "you", "your", "my", "is", "are", "what", "whats", "when", "where",
+                   "how", "can", "could", "would", "please", "appointment", "appointments",
+                   "book", "cancel", "reschedule", "hi", "hello", "hey", "thanks", "thank",
+                   "bye", "goodbye", "yes", "yeah", "yep", "yup", "nope", "nah", "want", "need",
+                   "like", "have", "any", "open", "opening", "tomorrow", "today", "morning",
+                   "afternoon", "evening", "next", "week", "with", "for", "at", "me", "there",
+                   "it", "this", "does", "do", "much", "price", "services", "address",
+                   "located", "speak", "talk", "someone", "human", "agent", "person", "real",
+                   "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                   "sunday", "good", "see", "get", "make", "anything", "available", "slots",
+                   "availability", "doctor", "dermatologist", "cardiologist", "cardiology",
+                   "dermatology", "insurance", "weather", "accept", "take", "credit", "cards",
+                   "won", "world", "cup", "so", "visit", "schedule", "change", "move",
+                   "general", "practitioner", "phone", "number", "sure", "of", "i", "im", "id",
+                   "hours", "time", "close", "an", "am", "pm", "in", "on", "to", "we", "be",
+                   "list", "cost", "offer", "which", "who", "why", "should", "will", "just",
+                   "there", "clinic", "lol", "sounds", "great", "fine", "later", "soon",
+                   "tonight", "day", "after", "before", "still", "again", "want", "wanna"})
+      v[w] = 1;
+    for (auto w : {"de", "da", "do", "o", "que", "quero", "qro", "vc", "vcs", "voce",
+                   "voces", "pra", "para", "pro", "por", "favor", "pfv", "pf", "tem", "com",
+                   "uma", "um", "consulta", "marcar", "agendar", "amanha", "hoje", "hj", "oi",
+                   "ola", "obrigado", "obrigada", "sim", "nao", "minha", "meu", "minhas",
+                   "qual", "quais", "quanto", "onde", "horario", "e", "dia", "semana",
+                   "manha", "tarde", "noite", "segunda", "terca", "quarta", "quinta", "sexta",
+                   "sabado", "domingo", "tchau", "valeu", "vlw", "bom", "boa", "tudo", "bem",
+                   "eu", "me", "ai", "aqui", "gostaria", "queria", "preciso", "pode", "posso",
+                   "como", "quando", "esta", "ta", "tao", "abre", "abrem", "endereco",
+                   "cancelar", "remarcar", "desmarcar", "falar", "pessoa", "atendente",
+                   "kd", "cade", "s", "n", "claro", "isso", "blz", "beleza", "obg", "no", "na",
+                   "nos", "as", "os", "a", "em", "se", "mais", "ate", "logo", "mesmo", "fica",
+                   "ficam", "clinica", "custa", "preco", "valor", "dra", "doutora", "doutor",
+                   "eae", "opa", "salve", "oie", "flw", "falou", "certo", "ok", "pfvr", "qr",
+                   "tenho", "ver", "vou", "ir", "sei", "depois", "agora", "seu", "sua",
+                   "kkk", "kkkk", "haha", "hahaha", "rs", "entao", "ja", "so", "muito"})
+      v[w] = v.count(w) ? 0 : -1;
+    return v;
+  }();
+  auto it = votes.find(std::string(w));
+  return it == votes.end() ? 0 : it->second;
+}
+
+std::string detect_language(const message& m, std::string_view lang_hint,
+                            const clinic_profile& clinic) {
+  int en = 0, pt = 0;
+  for (size_t i = 0; i < m.words.size(); ++i) {
+    auto& w = m.words[i];
+    int v = language_vote(m.raw[i]);
+    if (v == 0)
+      v = language_vote(w);
+    // "no" is English only when it answers alone ("no", "no thanks").
+    if (w == "no" && i == 0)
+      v = m.words.size() == 1 || language_vote(m.words[1]) > 0 ? 1 : -1;
+    if (v > 0)
+      ++en;
+    else if (v < 0)
+      ++pt;
+    else if (w.size() > 2 && w.size() < 16 && (w.back() == 'm' && w[w.size() - 2] == 'p'))
+      ++en; // "2pm"
+  }
+  if (en > pt)
+    return "en";
+  if (pt > en)
+    return "pt-BR";
+  if (lang_hint == "en" || lang_hint == "pt-BR")
+    return std::string(lang_hint);
+  return clinic.language == "en" ? "en" : "pt-BR";
+}
+
+// -- yes / no ---
+
+/// true/false when the message opens with an answer ("sim", "pode ser", "não, obrigado").
+std::optional<bool> detect_yes_no(const message& m, std::string_view text) {
+  // A thumbs-up alone is a yes on WhatsApp.
+  if (m.words.empty())
+    return text.find("\xF0\x9F\x91\x8D") != std::string_view::npos ? std::optional<bool>(true)
+                                                                     : std::nullopt;
+  auto& w = m.words;
+  const auto& first = one_of(m.raw[0], {"isso", "yess", "okk"}) ? m.raw[0] : w[0];
+  auto second = w.size() > 1 ? std::string_view(w[1]) : std::string_view();
+  if (one_of(first, {"sim", "s", "claro", "ok", "okay", "oky", "okey", "isso", "certo",
+                     "beleza", "blz", "fechado", "perfeito", "combinado", "uhum", "aham",
+                     "yes", "yeah", "yep", "yup", "sure", "yea", "ya", "confirmo",
+                     "confirmado", "positivo", "bora", "exato", "isto"})
+      || (first == "pode" && (w.size() == 1 || one_of(second, {"ser", "sim", "sr"})))
+      || (first == "of" && second == "course") || (first == "com" && second == "certeza")
+      || (first == "tudo" && second == "certo" && w.size() == 2)) {
+    // "ok" opening a real request still counts as agreement; "s" must stand alone.
+    if (first == "s" && w.size() > 1)
+      return std::nullopt;
+    if (first == "isto" && w.size() > 1)
+      return std::nullopt;
+    return true;
+  }
+  if (one_of(first, {"nao", "n", "no", "nope", "nah", "negativo", "naum", "nn"})) {
+    // Only a standalone negative is an answer: "não", "não, obrigado", "não quero",
+    // not "não vou poder ir".
+    if (w.size() == 1)
+      return false;
+    auto pos = std::string_view(text).find_first_not_of(" \t");
+    if (pos != std::string_view::npos) {
+      // Comma or period right after the negative word in the original text.
+      auto rest = text.substr(pos);
+      size_t k = 0;
+      while (k < rest.size() && static_cast<unsigned char>(rest[k]) >= 0x41)
+        ++k;
+      while (k < rest.size() && rest[k] == ' ')
+        ++k;
+      if (k < rest.size() && (rest[k] == ',' || rest[k] == '.' || rest[k] == '!'))
+        return false;
+    }
+    if (one_of(second, {"obrigado", "obrigada", "obg", "thanks", "thank", "valeu", "vlw",
+                        "brigado", "brigada", "precisa", "need", "quero", "obrigadao"}))
+      return false;
+    if (w.size() == 2 && !(m.signals[1] & (s_cancel | s_reschedule | s_book)))
+      return false;
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// -- intent rules ---
+
+struct decision {
+  intent what = intent::unknown;
+  double confidence = 0.0;
+  bool clinic_topic = false;
+};
+
+bool greeting_phrase(const message& m) {
+  return m.phrase({"bom", "dia"}) || m.phrase({"boa", "tarde"}) || m.phrase({"boa", "noite"})
+         || m.phrase({"bo", "dia"}) || m.phrase({"good", "morning"})
+         || m.phrase({"good", "afternoon"}) || m.phrase({"good", "evening"})
+         || m.phrase({"e", "ai"}) || m.phrase({"tudo", "bem"}) || m.phrase({"tudo", "bom"})
+         || m.phrase({"tudo", "certo"});
+}
+
+bool goodbye_phrase(const message& m) {
+  return m.phrase({"ate", "mais"}) || m.phrase({"ate", "logo"}) || m.phrase({"ate", "breve"})
+         || m.phrase({"see", "you"}) || m.phrase({"see", "ya"}) || m.phrase({"thank", "you"})
+         || m.phrase({"ate", "amanha"});
+}
+
+decision decide_intent(const message& m, const entities& e, bool service, bool professional,
+                       std::optional<bool> yes_no) {
+  const bool fuzzy = m.fuzzy_hits > 0;
+  auto sure = [&](intent i, double c) { return decision{i, fuzzy ? c - 0.1 : c, false}; };
+  const bool when = e.date || e.date_from || e.time || e.period;
+  const bool cant_go = m.phrase({"nao", "vou", "poder", "ir"}) || m.phrase({"nao", "vou", "conseguir", "ir"})
+                       || m.phrase({"nao", "posso", "ir"}) || m.phrase({"cant", "make", "it"})
+                       || m.phrase({"nao", "vou", "mais", "precisar"})
+                       || m.phrase({"nao", "vou", "poder", "comparecer"});
+
+  // 1. Reschedule beats cancel and book ("remarcar" contains "marcar").
+  if (m.has(s_reschedule))
+    return sure(intent::reschedule, 0.95);
+  if (m.has(s_change) && (m.has(s_appointment) || m.has(s_horario)
+                          || m.word("data") || m.word("date") || m.word("dia")))
+    return sure(intent::reschedule, 0.85);
+  // 2. Cancel beats "consulta".
+  if (m.has(s_cancel))
+    return sure(intent::cancel, 0.95);
+  if (cant_go)
+    return sure(intent::cancel, 0.75);
+  // 3. Asking for a person.
+  if (m.has(s_human) && !m.has(s_book))
+    return sure(intent::human, 0.95);
+  if (m.has(s_person) && m.has(s_talk))
+    return sure(intent::human, 0.9);
+  if ((m.phrase({"me", "liga"}) || m.phrase({"me", "ligar"}) || m.phrase({"call", "me"}))
+      && !m.has(s_book))
+    return sure(intent::human, 0.8);
+  // 4. The patient's own appointments.
+  const bool have_appointment =
+    (m.word("tenho") || m.word("tem") || m.phrase({"do", "i", "have"}) || m.word("have"))
+    && (m.has(s_appointment) || m.has(s_booked));
+  if (!m.has(s_book) && m.has(s_appointment)
+      && (m.has(s_mine) || m.has(s_booked) || m.word("tenho") || m.phrase({"do", "i", "have"})))
+    return sure(intent::my_appointments, 0.9);
+  if (have_appointment && m.word("tenho"))
+    return sure(intent::my_appointments, 0.85);
+  // 5. Booking verbs.
+  if (m.has(s_book))
+    return sure(intent::book, 0.95);
+  // 6. Clinic matters nobody told us about, and things a clinic never does.
+  if (m.has(s_off_topic))
+    return decision{intent::unknown, 0.6, false};
+  if (m.has(s_clinic_other))
+    return decision{intent::unknown, 0.6, true};
+  // 7. Prices and services.
+  // "quanto é 2+2" is arithmetic, not a price question.
+  bool digits = false;
+  for (auto& w : m.words)
+    digits = digits || (!w.empty() && w[0] >= '0' && w[0] <= '9');
+  const bool only_quanto = m.word("quanto") && !m.word("custa") && !m.word("preco")
+                           && !m.word("valor");
+  const bool price = (m.has(s_price) && !(digits && only_quanto)) || m.phrase({"how", "much"});
+  if (price)
+    return sure(intent::services, 0.9);
+  if (m.has(s_service_word) && !m.has(s_slot))
+    return sure(intent::services, 0.85);
+  if ((m.has(s_have) || m.has(s_attend)) && (service || m.has(s_medical)) && !when
+      && !m.has(s_slot) && !m.has(s_horario) && !professional)
+    return sure(intent::services, 0.8);
+  if (m.phrase({"o", "que", "vcs", "atendem"}) || m.phrase({"o", "que", "voces", "atendem"})
+      || m.phrase({"que", "vcs", "atendem"}))
+    return sure(intent::services, 0.8);
+  // 8. Opening hours, unless "horário" asks for a free slot.
+  const bool slot_horario = m.has(s_horario)
+                            && (m.word("tem") || m.has(s_slot) || professional || service
+                                || e.time || m.has(s_want));
+  if (m.has(s_open) && !m.has(s_slot))
+    return sure(intent::hours, 0.9);
+  if (m.has(s_horario) && (m.has(s_attend) || m.word("funcionamento")) && !slot_horario)
+    return sure(intent::hours, 0.9);
+  if ((m.phrase({"que", "horas"}) || m.phrase({"q", "horas"}) || m.phrase({"what", "time"}))
+      && (m.has(s_attend) || m.word("vcs") || m.word("voces") || m.word("you") || m.word("fica")))
+    return sure(intent::hours, 0.8);
+  if (m.has(s_horario) && m.has(s_attend) && !m.word("tem"))
+    return sure(intent::hours, 0.85);
+  if (m.has(s_horario) && !slot_horario && !when)
+    return sure(intent::hours, 0.75);
+  // 9. Where the clinic is.
+  if (m.has(s_place))
+    return sure(intent::location, 0.9);
+  if (m.has(s_where) && !m.has(s_appointment))
+    return sure(intent::location, 0.8);
+  if (m.phrase({"get", "there"}) || m.phrase({"chegar", "ai"}) || m.phrase({"chego", "ai"}))
+    return sure(intent::location, 0.8);
+  // 10. Weaker hints of a person or a booking.
+  if (m.has(s_person) && (m.has(s_want) || m.word("verdade") || m.word("real")))
+    return sure(intent::human, 0.75);
+  if (m.has(s_appointment) || m.has(s_slot) || slot_horario)
+    return sure(intent::book, 0.8);
+  if ((service || professional) && !yes_no)
+    return sure(intent::book, 0.7);
+  if ((m.phrase({"need", "to", "see"}) || m.phrase({"can", "i", "see"})) && !yes_no)
+    return sure(intent::book, 0.7);
+  // 11. Goodbyes before greetings ("boa noite, obrigado").
+  if (m.has(s_thanks) || goodbye_phrase(m))
+    return sure(intent::goodbye, 0.9);
+  if (m.has(s_greet) || greeting_phrase(m))
+    return sure(intent::greeting, 0.95);
+  // 12. A day or time with nothing else is about booking, unless it answers a question.
+  if (yes_no)
+    return decision{intent::unknown, 0.9, false};
+  if (when && (m.has(s_have) || m.has(s_want) || m.words.size() <= 4))
+    return sure(intent::book, 0.6);
+  if (m.has(s_medical))
+    return decision{intent::unknown, 0.5, true};
+  return decision{intent::unknown, 0.3, false};
+}
+
+} // namespace
+
+std::string_view to_string(intent i) {
+  switch (i) {
+    case intent::greeting: return "greeting";
+    case intent::book: return "book";
+    case intent::reschedule: return "reschedule";
+    case intent::cancel: return "cancel";
+    case intent::my_appointments: return "my_appointments";
+    case intent::hours: return "hours";
+    case intent::services: return "services";
+    case intent::location: return "location";
+    case intent::human: return "human";
+    case intent::goodbye: return "goodbye";
+    case intent::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(day_period p) {
+  switch (p) {
+    case day_period::morning: return "morning";
+    case day_period::afternoon: return "afternoon";
+    case day_period::evening: return "evening";
+  }
+  return "morning";
+}
+
+understanding understand(std::string_view text, const date::year_month_day& today,
+                         const clinic_profile& clinic, std::string_view lang_hint) {
+  understanding u;
+  auto m = read_message(text);
+  u.lang = detect_language(m, lang_hint, clinic);
+  u.entities = scan_when(m.raw, today);
+  u.entities.service = match_service(m.raw, clinic);
+  u.entities.professional = match_professional(m.raw, clinic);
+  u.entities.yes_no = detect_yes_no(m, text);
+  auto d = decide_intent(m, u.entities, u.entities.service.has_value(),
+                         u.entities.professional.has_value(), u.entities.yes_no);
+  u.intent = d.what;
+  u.confidence = std::clamp(d.confidence, 0.0, 1.0);
+  u.clinic_topic = d.clinic_topic;
+  return u;
+}
+
+nlohmann::json to_json(const understanding& u, const clinic_profile& clinic) {
+  auto iso = [](const date::year_month_day& d) { return date::format("%F", d); };
+  auto ents = nlohmann::json::object();
+  auto& e = u.entities;
+  if (e.date)
+    ents["date"] = iso(*e.date);
+  if (e.date_from)
+    ents["date_from"] = iso(*e.date_from);
+  if (e.date_to)
+    ents["date_to"] = iso(*e.date_to);
+  if (e.time)
+    ents["time"] = format_hhmm(*e.time);
+  if (e.period)
+    ents["period"] = std::string(to_string(*e.period));
+  if (e.service) {
+    std::string name = *e.service;
+    for (auto& s : clinic.services)
+      if (s.id == *e.service)
+        name = s.name;
+    ents["service"] = name;
+  }
+  if (e.professional) {
+    std::string name = *e.professional;
+    for (auto& p : clinic.professionals)
+      if (p.id == *e.professional)
+        name = p.name;
+    ents["professional"] = name;
+  }
+  if (e.yes_no)
+    ents["yes_no"] = *e.yes_no;
+  // Two decimals are plenty and keep the CLI output stable.
+  double confidence = static_cast<int>(u.confidence * 100 + 0.5) / 100.0;
+  return {{"intent", std::string(to_string(u.intent))},
+          {"confidence", confidence},
+          {"lang", u.lang},
+          {"entities", std::move(ents)}};
+}
+
+} // namespace atendeai::core
