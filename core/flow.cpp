@@ -1,0 +1,1589 @@
+#include "core/flow.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "core/format.hpp"
+
+namespace atendeai::core {
+
+namespace {
+
+using namespace std::chrono;
+using nlohmann::json;
+
+constexpr std::size_t max_list_rows = 10;
+constexpr std::size_t max_buttons = 3;
+
+bool is_en(std::string_view lang) { return lang.size() >= 2 && lang.substr(0, 2) == "en"; }
+
+// ---------------------------------------------------------------- catalogue lookups
+
+const service* find_service(const clinic_profile& c, const std::optional<std::string>& id) {
+  if (!id)
+    return nullptr;
+  for (const auto& s : c.services)
+    if (s.id == *id)
+      return &s;
+  return nullptr;
+}
+
+const professional* find_professional(const clinic_profile& c, const std::optional<std::string>& id) {
+  if (!id)
+    return nullptr;
+  for (const auto& p : c.professionals)
+    if (p.id == *id)
+      return &p;
+  return nullptr;
+}
+
+bool performs(const professional& p, const std::string& service_id) {
+  return std::find(p.service_ids.begin(), p.service_ids.end(), service_id) != p.service_ids.end();
+}
+
+// Active services that at least one active professional (the given one, if any) performs.
+std::vector<const service*> bookable_services(const clinic_profile& c, const professional* only) {
+  std::vector<const service*> out;
+  for (const auto& s : c.services) {
+    if (!s.active)
+      continue;
+    bool someone = false;
+    for (const auto& p : c.professionals)
+      if (p.active && performs(p, s.id) && (!only || only->id == p.id))
+        someone = true;
+    if (someone)
+      out.push_back(&s);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- text helpers
+
+// Cuts UTF-8 text to at most `max` code points.
+std::string utf8_truncate(const std::string& s, std::size_t max) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      if (count == max)
+        return s.substr(0, i);
+      ++count;
+    }
+  }
+  return s;
+}
+
+std::string service_name(const clinic_profile& c, const std::string& id) {
+  const auto* s = find_service(c, id);
+  return s ? s->name : std::string{};
+}
+
+// "a Dra. Ana Souza", "o Dr. Carlos Lima", or the bare name; English: the bare name.
+std::string professional_ref(const clinic_profile& c, const std::string& id, bool en) {
+  const auto* p = find_professional(c, id);
+  if (!p)
+    return {};
+  if (en)
+    return p->name;
+  auto starts_with = [&](const char* prefix) { return p->name.rfind(prefix, 0) == 0; };
+  if (starts_with("Dra.") || starts_with("Dra "))
+    return "a " + p->name;
+  if (starts_with("Dr.") || starts_with("Dr "))
+    return "o " + p->name;
+  return p->name;
+}
+
+// "com a Dra. Ana Souza" / "with Dra. Ana Souza".
+std::string with_professional(const clinic_profile& c, const std::string& id, bool en) {
+  auto ref = professional_ref(c, id, en);
+  if (ref.empty())
+    return {};
+  return (en ? "with " : "com ") + ref;
+}
+
+// Capitalises an ASCII first letter ("a Dra." → "A Dra.").
+std::string capitalize(std::string s) {
+  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z')
+    s[0] = static_cast<char>(s[0] - 'a' + 'A');
+  return s;
+}
+
+int weekday_of(const date::year_month_day& d) {
+  return static_cast<int>(date::weekday{date::sys_days{d}}.c_encoding());
+}
+
+std::string lang_code(bool en) { return en ? "en" : "pt-BR"; }
+
+// "quarta 25/11 às 14:00" / "Wednesday 25/11 at 14:00".
+std::string when_long(const date::time_zone* tz, instant t, bool en) {
+  auto d = local_date(tz, t);
+  return weekday_name(weekday_of(d), lang_code(en), false) + " " + format_ddmm(d) +
+         (en ? " at " : " às ") + format_hhmm(local_minute(tz, t));
+}
+
+// "na quarta, 25/11, às 14:00" / "on Wednesday, 25/11, at 14:00".
+std::string when_prompt(const date::time_zone* tz, instant t, bool en) {
+  auto d = local_date(tz, t);
+  auto wd = weekday_of(d);
+  std::string prep = en ? "on " : (wd == 0 || wd == 6 ? "no " : "na ");
+  return prep + weekday_name(wd, lang_code(en), false) + ", " + format_ddmm(d) +
+         (en ? ", at " : ", às ") + format_hhmm(local_minute(tz, t));
+}
+
+// "qua 25/11 · 14:00" / "Wed 25/11 · 14:00".
+std::string when_short(const date::time_zone* tz, instant t, bool en) {
+  auto d = local_date(tz, t);
+  return weekday_name(weekday_of(d), lang_code(en), true) + " " + format_ddmm(d) + " · " +
+         format_hhmm(local_minute(tz, t));
+}
+
+// "amanhã (ter 24/11)", "na sexta 27/11"; capitalised for the start of a sentence.
+std::string day_phrase(const date::year_month_day& d, const date::year_month_day& today, bool en,
+                       bool sentence_start) {
+  auto wd = weekday_of(d);
+  std::string s;
+  auto paren = " (" + weekday_name(wd, lang_code(en), true) + " " + format_ddmm(d) + ")";
+  if (d == today)
+    s = (en ? "today" : "hoje") + paren;
+  else if (date::sys_days{d} == date::sys_days{today} + date::days{1})
+    s = (en ? "tomorrow" : "amanhã") + paren;
+  else if (en)
+    s = "on " + weekday_name(wd, "en", false) + " " + format_ddmm(d);
+  else
+    s = std::string(wd == 0 || wd == 6 ? "no " : "na ") + weekday_name(wd, "pt-BR", false) + " " +
+        format_ddmm(d);
+  return sentence_start ? capitalize(s) : s;
+}
+
+std::string period_phrase(day_period p, bool en) {
+  switch (p) {
+    case day_period::morning: return en ? "in the morning" : "de manhã";
+    case day_period::afternoon: return en ? "in the afternoon" : "à tarde";
+    case day_period::evening: return en ? "in the evening" : "à noite";
+  }
+  return {};
+}
+
+std::string_view period_label(day_period p) {
+  switch (p) {
+    case day_period::morning: return "morning";
+    case day_period::afternoon: return "afternoon";
+    case day_period::evening: return "evening";
+  }
+  return "morning";
+}
+
+std::optional<day_period> period_from_label(std::string_view s) {
+  for (auto p : {day_period::morning, day_period::afternoon, day_period::evening})
+    if (period_label(p) == s)
+      return p;
+  return std::nullopt;
+}
+
+std::string join_words(std::initializer_list<std::string> parts) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (p.empty())
+      continue;
+    if (!out.empty())
+      out += ' ';
+    out += p;
+  }
+  return out;
+}
+
+// "Cardiologia com a Dra. Ana Souza, quarta 25/11 às 14:00".
+std::string appointment_summary(const clinic_profile& c, const date::time_zone* tz,
+                                const std::string& service_id, const std::string& professional_id,
+                                instant start, bool en) {
+  return join_words({service_name(c, service_id), with_professional(c, professional_id, en)}) + ", " +
+         when_long(tz, start, en);
+}
+
+std::string confirmed_text(const clinic_profile& c, const appointment& a, bool en, bool moved) {
+  const auto* tz = clinic_zone(c);
+  std::string s = en ? (moved ? "Done! Appointment moved: " : "Done! Appointment confirmed: ")
+                     : (moved ? "Pronto! Consulta remarcada: " : "Pronto! Consulta confirmada: ");
+  s += join_words({service_name(c, a.service_id), with_professional(c, a.professional_id, en)});
+  s += (en ? ", " : ", ") + when_long(tz, a.start, en);
+  if (!c.address.empty())
+    s += (en ? ", at " : ", na ") + c.address;
+  s += en ? ". Please arrive 10 minutes early. See you! 💙" : ". Chegue 10 minutos antes. Até lá! 💙";
+  return s;
+}
+
+// ---------------------------------------------------------------- reading a message
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : s) {
+    if (ch == ' ') {
+      if (!cur.empty())
+        out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  if (!cur.empty())
+    out.push_back(std::move(cur));
+  return out;
+}
+
+bool contains(const std::string& text, std::string_view phrase) {
+  // Whole-word containment on normalised text.
+  std::string padded = " " + text + " ";
+  return padded.find(" " + std::string(phrase) + " ") != std::string::npos;
+}
+
+bool contains_any(const std::string& text, std::initializer_list<std::string_view> phrases) {
+  return std::any_of(phrases.begin(), phrases.end(), [&](std::string_view p) { return contains(text, p); });
+}
+
+// 1-based ordinal of a word, -1 for "last", 0 when not an ordinal.
+int ordinal_word(const std::string& w) {
+  static const std::pair<const char*, int> words[] = {
+      {"primeira", 1}, {"primeiro", 1}, {"first", 1}, {"1a", 1}, {"1o", 1}, {"1st", 1},
+      {"segunda", 2}, {"segundo", 2}, {"second", 2}, {"2a", 2}, {"2o", 2}, {"2nd", 2},
+      {"terceira", 3}, {"terceiro", 3}, {"third", 3}, {"3a", 3}, {"3o", 3}, {"3rd", 3},
+      {"quarta", 4}, {"quarto", 4}, {"fourth", 4}, {"4a", 4}, {"4o", 4}, {"4th", 4},
+      {"quinta", 5}, {"quinto", 5}, {"fifth", 5}, {"5a", 5}, {"5o", 5}, {"5th", 5},
+      {"sexta", 6}, {"sexto", 6}, {"sixth", 6}, {"6a", 6}, {"6o", 6}, {"6th", 6},
+      {"setima", 7}, {"setimo", 7}, {"seventh", 7}, {"7a", 7}, {"7o", 7}, {"7th", 7},
+      {"oitava", 8}, {"oitavo", 8}, {"eighth", 8}, {"8a", 8}, {"8o", 8}, {"8th", 8},
+      {"nona", 9}, {"nono", 9}, {"ninth", 9}, {"9a", 9}, {"9o", 9}, {"9th", 9},
+      {"decima", 10}, {"decimo", 10}, {"tenth", 10}, {"10a", 10}, {"10o", 10}, {"10th", 10},
+      {"ultima", -1}, {"ultimo", -1}, {"last", -1}};
+  for (const auto& [word, n] : words)
+    if (w == word)
+      return n;
+  return 0;
+}
+
+bool is_weekday_word(const std::string& w) {
+  return w == "segunda" || w == "terca" || w == "quarta" || w == "quinta" || w == "sexta";
+}
+
+int small_number(const std::string& w) {
+  if (w.empty() || w.size() > 2 || !std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return 0;
+  return std::stoi(w);
+}
+
+// "a segunda opção", "opção 2", "the second one", "2", "última" → 1-based (-1 = last).
+int read_ordinal(const std::string& norm) {
+  auto w = split_words(norm);
+  if (w.empty())
+    return 0;
+  static const std::initializer_list<std::string_view> nouns = {"opcao", "option", "numero", "number",
+                                                                "horario", "one", "consulta"};
+  auto is_noun = [&](const std::string& x) {
+    return std::find(nouns.begin(), nouns.end(), x) != nouns.end();
+  };
+  for (std::size_t i = 0; i + 1 < w.size(); ++i)
+    if (is_noun(w[i]) && small_number(w[i + 1]) > 0)
+      return small_number(w[i + 1]);
+  if (w.size() == 1 && small_number(w[0]) > 0)
+    return small_number(w[0]);
+  if (w.size() <= 4)
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      int n = ordinal_word(w[i]);
+      if (n == 0)
+        continue;
+      bool article = i > 0 && (w[i - 1] == "a" || w[i - 1] == "o" || w[i - 1] == "the" || w[i - 1] == "pela");
+      bool noun = i + 1 < w.size() && is_noun(w[i + 1]);
+      bool alone = w.size() == 1 && !is_weekday_word(w[i]);
+      if (article || noun || alone)
+        return n;
+    }
+  return 0;
+}
+
+// What a patient message says about the flow beyond intent and entities.
+struct signals {
+  std::string norm;                                       // normalised text
+  std::optional<std::string> service_choice;              // "service:<id>"
+  std::optional<std::pair<std::string, instant>> slot_choice; // "slot:..."
+  std::optional<std::string> appointment_choice;          // "appointment:<id>"
+  int ordinal = 0;                                        // 1-based, -1 last, 0 none
+  bool confirm = false;
+  bool other_time = false;
+  bool give_up = false; // "cancela", "desisto", ...
+  bool quit = false;    // give-up words other than "cancel" ("desisto", "never mind")
+  bool keep = false;    // "Não" on the cancel confirmation
+  bool no = false;
+  bool yes = false;
+  bool reply = false;   // an interactive reply
+};
+
+signals read_signals(const patient_message& m) {
+  signals sg;
+  sg.norm = normalize_text(m.text);
+  if (m.reply_id && !m.reply_id->empty()) {
+    sg.reply = true;
+    const auto& id = *m.reply_id;
+    if (id.rfind("service:", 0) == 0)
+      sg.service_choice = id.substr(8);
+    else if (id.rfind("slot:", 0) == 0)
+      sg.slot_choice = parse_slot_choice_id(id);
+    else if (id.rfind("appointment:", 0) == 0)
+      sg.appointment_choice = id.substr(12);
+    else if (id == "confirm")
+      sg.confirm = true;
+    else if (id == "other_time")
+      sg.other_time = true;
+    else if (id == "cancel")
+      sg.give_up = sg.quit = true;
+    else if (id == "keep")
+      sg.keep = true;
+    return sg;
+  }
+  const auto& t = sg.norm;
+  const auto words = split_words(t);
+  const std::string first = words.empty() ? std::string{} : words.front();
+  auto first_is = [&](std::initializer_list<std::string_view> ws) {
+    return std::any_of(ws.begin(), ws.end(), [&](std::string_view w) { return first == w; });
+  };
+  sg.quit = contains_any(t, {"desisto", "desistir", "nao quero mais", "deixa pra la", "deixa para la", "esquece",
+                             "never mind", "nevermind", "forget it", "give up", "dont want", "do not want"});
+  sg.give_up = sg.quit || contains_any(t, {"cancela", "cancelar", "cancele", "cancel", "stop"});
+  sg.other_time = contains_any(t, {"outro horario", "outros horarios", "outra hora", "outro dia", "outra data",
+                                   "outra opcao", "outras opcoes", "other time", "another time",
+                                   "different time", "other times", "another day", "other options"});
+  sg.yes = m.u.entities.yes_no == true ||
+           contains_any(t, {"sim", "confirmar", "confirmo", "confirma", "confirm", "yes"}) ||
+           first_is({"pode", "ok", "okay", "isso", "beleza", "certo", "fechado", "perfeito", "sure", "yep", "claro"});
+  sg.no = m.u.entities.yes_no == false || first_is({"nao", "no", "nope"});
+  if (sg.no)
+    sg.yes = false;
+  sg.confirm = sg.yes;
+  sg.ordinal = read_ordinal(t);
+  return sg;
+}
+
+bool has_flow_entities(const entities& e) {
+  return e.service || e.professional || e.date || e.date_from || e.date_to || e.time || e.period;
+}
+
+// ---------------------------------------------------------------- the engine
+
+struct engine {
+  const flow_context& ctx;
+  const date::time_zone* tz;
+  date::year_month_day today;
+  flow_transition t;
+
+  flow_state& st() { return t.state; }
+  bool en() const { return is_en(t.state.lang); }
+  const clinic_profile& clinic() const { return ctx.clinic; }
+
+  void say(outbound_message m) { t.messages.push_back(std::move(m)); }
+  void say(std::string text) {
+    outbound_message m;
+    m.text = std::move(text);
+    say(std::move(m));
+  }
+  void hold(const slot& s) { t.actions.push_back({flow_action_kind::hold_slot, s, {}}); }
+  void release(const slot& s) { t.actions.push_back({flow_action_kind::release_hold, s, {}}); }
+  void release_chosen() {
+    if (st().chosen)
+      release(*st().chosen);
+    st().chosen.reset();
+  }
+
+  date::year_month_day last_day() const {
+    return date::year_month_day{date::sys_days{today} +
+                                date::days{std::max(0, ctx.clinic.policy.max_advance_days)}};
+  }
+
+  // Free slots of the flow's service over [from, to], minus the appointment being moved.
+  std::vector<slot> query(const std::optional<std::string>& professional_id, date::year_month_day from,
+                          date::year_month_day to) {
+    if (!st().service_id || !ctx.find_slots)
+      return {};
+    slot_query q;
+    q.service_id = *st().service_id;
+    q.professional_id = professional_id;
+    q.from = from;
+    q.to = to;
+    if (!st().hold_owner.empty())
+      q.ignore_hold_owner = st().hold_owner;
+    if (st().target)
+      q.ignore_appointment_id = st().target->id;
+    auto v = ctx.find_slots(q);
+    if (st().target) {
+      const auto& a = *st().target;
+      v.erase(std::remove_if(v.begin(), v.end(),
+                             [&](const slot& s) {
+                               return s.professional_id == a.professional_id && s.start == a.start;
+                             }),
+              v.end());
+    }
+    return v;
+  }
+
+  // The whole booking window (today .. today + max_advance_days).
+  std::vector<slot> window(const std::optional<std::string>& professional_id) {
+    return query(professional_id, today, last_day());
+  }
+
+  std::vector<appointment> future_appointments() const {
+    std::vector<appointment> out;
+    for (const auto& a : ctx.patient_appointments)
+      if (a.active() && a.start >= ctx.now)
+        out.push_back(a);
+    std::sort(out.begin(), out.end(), [](const appointment& a, const appointment& b) { return a.start < b.start; });
+    return out;
+  }
+};
+
+outbound_message buttons(std::string text, std::vector<choice> choices) {
+  outbound_message m;
+  m.text = std::move(text);
+  m.style = choice_style::buttons;
+  for (auto& c : choices)
+    c.title = utf8_truncate(c.title, 20);
+  if (choices.size() > max_buttons)
+    choices.resize(max_buttons);
+  m.choices = std::move(choices);
+  return m;
+}
+
+outbound_message list(std::string text, std::vector<choice> rows, std::string button) {
+  outbound_message m;
+  m.text = utf8_truncate(text, 1024);
+  m.style = choice_style::list;
+  if (rows.size() > max_list_rows)
+    rows.resize(max_list_rows);
+  for (auto& r : rows) {
+    r.title = utf8_truncate(r.title, 24);
+    r.description = utf8_truncate(r.description, 72);
+  }
+  m.choices = std::move(rows);
+  m.list_button = utf8_truncate(button, 20);
+  return m;
+}
+
+// ---------------------------------------------------------------- prompts
+
+void ask_service(engine& x, const std::string& prefix) {
+  auto& st = x.st();
+  const bool en = x.en();
+  auto services = bookable_services(x.clinic(), find_professional(x.clinic(), st.professional_id));
+  if (services.empty()) {
+    x.say(en ? "Sorry, there are no services to book online right now. Shall I call someone from the front desk?"
+             : "No momento não há serviços para agendar por aqui. Quer que eu chame alguém da recepção?");
+    st.step = flow_step::cancelled;
+    return;
+  }
+  std::vector<choice> rows;
+  st.offered_services.clear();
+  for (const auto* s : services) {
+    if (rows.size() == max_list_rows)
+      break;
+    rows.push_back({"service:" + s->id, s->name, format_price(s->price_cents, st.lang)});
+    st.offered_services.push_back(s->id);
+  }
+  std::string text = prefix.empty() ? (en ? "Sure! Which service are you looking for?"
+                                          : "Claro! Qual serviço você procura?")
+                                    : prefix + (en ? "Which service are you looking for?"
+                                                   : "Qual serviço você procura?");
+  x.say(list(text, rows, en ? "See services" : "Ver serviços"));
+  st.offered_slots.clear();
+  st.step = flow_step::service_selection;
+}
+
+outbound_message confirmation_prompt(engine& x) {
+  auto& st = x.st();
+  const bool en = x.en();
+  const auto& s = *st.chosen;
+  std::string text;
+  if (st.kind == flow_kind::reschedule && st.target) {
+    text = en ? "Shall I move your " + service_name(x.clinic(), s.service_id) + " appointment from " +
+                    when_long(x.tz, st.target->start, true) + " to " + when_prompt(x.tz, s.start, true).substr(3) +
+                    ", " + with_professional(x.clinic(), s.professional_id, true) + "?"
+              : "Posso remarcar sua consulta de " + service_name(x.clinic(), s.service_id) + " de " +
+                    when_long(x.tz, st.target->start, false) + " para " +
+                    when_prompt(x.tz, s.start, false).substr(3) + ", " +
+                    with_professional(x.clinic(), s.professional_id, false) + "?";
+  } else {
+    text = (en ? "Shall I confirm " : "Posso confirmar ") +
+           join_words({service_name(x.clinic(), s.service_id), with_professional(x.clinic(), s.professional_id, en),
+                       when_prompt(x.tz, s.start, en)}) +
+           "?";
+  }
+  return buttons(text, {{"confirm", en ? "Confirm" : "Confirmar", {}},
+                        {"other_time", en ? "Other time" : "Outro horário", {}},
+                        {"cancel", en ? "Cancel" : "Cancelar", {}}});
+}
+
+void choose_slot(engine& x, const slot& s, const std::string& prefix = {}) {
+  auto& st = x.st();
+  if (st.chosen && *st.chosen != s)
+    x.release(*st.chosen);
+  if (!st.chosen || *st.chosen != s)
+    x.hold(s);
+  st.chosen = s;
+  st.step = flow_step::confirmation;
+  auto m = confirmation_prompt(x);
+  m.text = prefix + m.text;
+  x.say(std::move(m));
+}
+
+// Why slots are being offered; decides the opening sentence.
+enum class offer_mode { normal, other_time, taken, reschedule_intro, not_understood };
+
+bool same_professional(const std::vector<slot>& v) {
+  return !v.empty() && std::all_of(v.begin(), v.end(), [&](const slot& s) {
+    return s.professional_id == v.front().professional_id;
+  });
+}
+
+bool same_day(const engine& x, const std::vector<slot>& v) {
+  return !v.empty() && std::all_of(v.begin(), v.end(), [&](const slot& s) {
+    return local_date(x.tz, s.start) == local_date(x.tz, v.front().start);
+  });
+}
+
+// Describes the patient's wish: "amanhã (ter 24/11) de manhã", "às 14:00".
+std::string preference_phrase(engine& x, bool sentence_start) {
+  auto& st = x.st();
+  const bool en = x.en();
+  std::string day;
+  if (st.date)
+    day = day_phrase(*st.date, x.today, en, false);
+  else if (st.date_from && st.date_to)
+    day = (en ? "between " : "entre ") + format_ddmm(*st.date_from) + (en ? " and " : " e ") +
+          format_ddmm(*st.date_to);
+  else if (st.date_from)
+    day = (en ? "from " : "a partir de ") + format_ddmm(*st.date_from);
+  std::string s = join_words({day, st.period ? period_phrase(*st.period, en) : std::string{},
+                              st.time ? (en ? "at " : "às ") + format_hhmm(*st.time) : std::string{}});
+  return sentence_start ? capitalize(s) : s;
+}
+
+// The instant the patient aimed at, for "the nearest" when nothing matched.
+instant preference_target(engine& x) {
+  auto& st = x.st();
+  auto day = st.date ? *st.date : st.date_from ? *st.date_from : x.today;
+  minute_of_day m = st.time ? *st.time
+                    : st.period ? (*st.period == day_period::morning     ? 6 * 60
+                                   : *st.period == day_period::afternoon ? 12 * 60
+                                                                         : 18 * 60)
+                                : 0;
+  auto t = local_instant(x.tz, day, m);
+  if (!t || *t < x.ctx.now)
+    return x.ctx.now;
+  return *t;
+}
+
+void present_slots(engine& x, const std::string& text, const std::vector<slot>& top3,
+                   const std::vector<slot>& rows, bool prefer_buttons) {
+  auto& st = x.st();
+  const bool en = x.en();
+  if (prefer_buttons && same_professional(top3) && top3.size() <= max_buttons) {
+    bool one_day = same_day(x, top3);
+    std::vector<choice> bs;
+    for (const auto& s : top3)
+      bs.push_back({slot_choice_id(s),
+                    one_day ? format_hhmm(local_minute(x.tz, s.start)) : when_short(x.tz, s.start, en), {}});
+    x.say(buttons(text, std::move(bs)));
+    st.offered_slots = top3;
+  } else {
+    std::vector<choice> rs;
+    for (const auto& s : rows) {
+      const auto* p = find_professional(x.clinic(), s.professional_id);
+      rs.push_back({slot_choice_id(s), when_short(x.tz, s.start, en), p ? p->name : std::string{}});
+    }
+    x.say(list(text, std::move(rs), en ? "See times" : "Ver horários"));
+    st.offered_slots = rows;
+  }
+  st.offered_services.clear();
+  st.step = flow_step::date_time;
+}
+
+// Offers slots for the flow's service and preferences, or goes straight to confirmation
+// when the patient named a free day and time.
+void offer(engine& x, offer_mode mode, std::optional<instant> anchor = {},
+           const std::vector<slot>* given = nullptr, std::string note = {}) {
+  auto& st = x.st();
+  const bool en = x.en();
+  const auto& c = x.clinic();
+  std::vector<slot> all = given ? *given : x.window(st.professional_id);
+  if (anchor && mode == offer_mode::other_time)
+    all.erase(std::remove_if(all.begin(), all.end(), [&](const slot& s) { return s.start == *anchor; }),
+              all.end());
+  if (all.empty() && st.professional_id && !given) {
+    auto any = x.window(std::nullopt);
+    if (!any.empty()) {
+      note += capitalize(professional_ref(c, *st.professional_id, en)) +
+              (en ? " has no free times in the coming days. " : " não tem horários livres nos próximos dias. ");
+      st.professional_id.reset();
+      all = std::move(any);
+    }
+  }
+  const auto svc = service_name(c, st.service_id.value_or(""));
+  if (all.empty()) {
+    const int days = c.policy.max_advance_days;
+    std::string text = mode == offer_mode::taken
+                           ? (en ? "That time was just booked by someone else 😕 "
+                                 : "Esse horário acabou de ser reservado 😕 ")
+                           : std::string{};
+    text += en ? "I couldn't find free times for " + svc + " in the next " + std::to_string(days) +
+                     " days. Shall I call someone from the front desk?"
+               : "Não encontrei horários livres de " + svc + " nos próximos " + std::to_string(days) +
+                     " dias. Quer que eu chame alguém da recepção?";
+    x.say(note + text);
+    st.offered_slots.clear();
+    st.step = flow_step::cancelled;
+    return;
+  }
+
+  // A free day and time named: straight to confirmation.
+  if (st.date && st.time && mode != offer_mode::taken) {
+    for (const auto& s : all)
+      if (local_date(x.tz, s.start) == *st.date && local_minute(x.tz, s.start) == *st.time &&
+          (mode != offer_mode::other_time || !anchor || s.start != *anchor)) {
+        choose_slot(x, s, note);
+        return;
+      }
+  }
+
+  slot_preference pref;
+  pref.date = st.date;
+  pref.date_from = st.date_from;
+  pref.date_to = st.date_to;
+  pref.period = st.period;
+  pref.time = st.time;
+  std::vector<slot> top3, rows;
+  bool missed = false;
+  if (mode == offer_mode::taken && anchor) {
+    top3 = nearest_slots(all, *anchor, max_buttons);
+    rows = nearest_slots(all, *anchor, max_list_rows);
+  } else {
+    top3 = suggest_slots(all, pref, max_buttons, x.tz);
+    rows = suggest_slots(all, pref, max_list_rows, x.tz);
+    bool exact_missed = st.date && st.time; // a free exact match returned above
+    if (top3.empty() || exact_missed) {
+      missed = true;
+      if (top3.empty()) {
+        auto target = preference_target(x);
+        top3 = nearest_slots(all, target, max_buttons);
+        rows = nearest_slots(all, target, max_list_rows);
+      }
+    }
+  }
+
+  const bool one_prof = same_professional(rows);
+  const std::string who = one_prof ? with_professional(c, rows.front().professional_id, en) : std::string{};
+  std::string text;
+  bool prefer_buttons = st.date.has_value() || missed || mode == offer_mode::taken;
+  if (mode == offer_mode::taken) {
+    text = en ? "That time was just booked by someone else 😕 The nearest are:"
+              : "Esse horário acabou de ser reservado 😕 Os mais próximos são:";
+  } else if (missed) {
+    text = en ? "I have no free time " + preference_phrase(x, false) + " 😕 The nearest are:"
+              : "Não tenho horário livre " + preference_phrase(x, false) + " 😕 Os mais próximos são:";
+  } else if (mode == offer_mode::reschedule_intro && x.st().target) {
+    const auto& a = *x.st().target;
+    text = en ? "Your " + service_name(c, a.service_id) + " appointment is on " + when_long(x.tz, a.start, true) +
+                    ". When would you like to move it to?"
+              : "Sua consulta de " + service_name(c, a.service_id) + " é " + when_long(x.tz, a.start, false) +
+                    ". Para quando quer mudar?";
+  } else if (st.date && same_professional(top3)) {
+    text = join_words({day_phrase(*st.date, x.today, en, true),
+                       st.period ? period_phrase(*st.period, en) : std::string{},
+                       en ? "I have these times " + with_professional(c, top3.front().professional_id, true) + ":"
+                          : "tenho " + with_professional(c, top3.front().professional_id, false) + ":"});
+  } else if (st.date) {
+    text = join_words({day_phrase(*st.date, x.today, en, true),
+                       st.period ? period_phrase(*st.period, en) : std::string{},
+                       en ? "I have these times for " + svc + ":" : "tenho estes horários de " + svc + ":"});
+  } else {
+    std::string lead = mode == offer_mode::other_time
+                           ? (en ? "No problem! Here are other times for " : "Sem problema! Estes são outros horários de ")
+                       : mode == offer_mode::not_understood
+                           ? (en ? "Sorry, I didn't get that 😅 These are the next times for "
+                                 : "Desculpe, não entendi 😅 Estes são os próximos horários de ")
+                           : (en ? "These are the next times for " : "Estes são os próximos horários de ");
+    std::string wish = preference_phrase(x, false);
+    text = lead + join_words({svc, who, wish}) + ":";
+  }
+  present_slots(x, note + text, top3, rows, prefer_buttons);
+}
+
+// Re-shows the current choices after a message that could not be matched.
+void reprompt(engine& x) {
+  auto& st = x.st();
+  const bool en = x.en();
+  if (st.step == flow_step::confirmation && st.chosen) {
+    auto m = confirmation_prompt(x);
+    m.text = (en ? "Sorry, I didn't get that 😅 " : "Desculpe, não entendi 😅 ") + m.text;
+    x.say(std::move(m));
+    return;
+  }
+  if (st.step == flow_step::date_time && !st.offered_slots.empty()) {
+    std::vector<slot> shown = st.offered_slots;
+    std::string text = en ? "Sorry, I didn't get that 😅 Pick one of these times or tell me the day and time you prefer:"
+                          : "Desculpe, não entendi 😅 Escolha um destes horários ou me diga o dia e o horário que prefere:";
+    present_slots(x, text, shown, shown, shown.size() <= max_buttons);
+    return;
+  }
+  offer(x, offer_mode::not_understood);
+}
+
+void give_up(engine& x) {
+  auto& st = x.st();
+  const bool en = x.en();
+  x.release_chosen();
+  switch (st.kind) {
+    case flow_kind::book:
+      x.say(en ? "No problem, I've stopped this booking. Message me whenever you want to book 🙂"
+               : "Tudo bem, cancelei este agendamento. Se quiser marcar depois, é só me chamar 🙂");
+      break;
+    case flow_kind::reschedule:
+      if (st.target)
+        x.say(en ? "No problem, your " + service_name(x.clinic(), st.target->service_id) + " appointment stays on " +
+                       when_long(x.tz, st.target->start, true) + "."
+                 : "Tudo bem, sua consulta de " + service_name(x.clinic(), st.target->service_id) +
+                       " continua " + when_long(x.tz, st.target->start, false) + ".");
+      else
+        x.say(en ? "No problem, I've left everything as it was." : "Tudo bem, deixei tudo como estava.");
+      break;
+    case flow_kind::cancel:
+      x.say(en ? "No problem, your appointment stays booked." : "Tudo bem, sua consulta continua marcada.");
+      break;
+  }
+  st.offered_slots.clear();
+  st.offered_services.clear();
+  st.offered_appointments.clear();
+  st.step = flow_step::cancelled;
+}
+
+// Matches typed text ("9h", "qua 25/11 14:00") against the offered slots.
+std::optional<slot> match_offered(engine& x, const entities& e) {
+  const auto& st = x.st();
+  if (!e.time)
+    return std::nullopt;
+  for (const auto& s : st.offered_slots) {
+    if (local_minute(x.tz, s.start) != *e.time)
+      continue;
+    if (e.date && local_date(x.tz, s.start) != *e.date)
+      continue;
+    if (e.professional && s.professional_id != *e.professional)
+      continue;
+    return s;
+  }
+  return std::nullopt;
+}
+
+std::optional<slot> pick_by_ordinal(const std::vector<slot>& offered, int ordinal) {
+  if (ordinal == 0 || offered.empty())
+    return std::nullopt;
+  if (ordinal == -1)
+    return offered.back();
+  if (static_cast<std::size_t>(ordinal) > offered.size())
+    return std::nullopt;
+  return offered[static_cast<std::size_t>(ordinal) - 1];
+}
+
+// The patient picked (professional, start): confirm it if still free, else the nearest.
+void pick_slot(engine& x, const std::string& professional_id, instant start) {
+  auto& st = x.st();
+  if (!st.service_id) {
+    for (const auto& s : st.offered_slots)
+      if (s.professional_id == professional_id && s.start == start)
+        st.service_id = s.service_id;
+    if (!st.service_id) {
+      ask_service(x, {});
+      return;
+    }
+  }
+  auto day = local_date(x.tz, start);
+  for (const auto& s : x.query(professional_id, day, day))
+    if (s.start == start) {
+      choose_slot(x, s);
+      return;
+    }
+  x.release_chosen();
+  offer(x, offer_mode::taken, start);
+}
+
+// Booking (and the slot part of rescheduling): fills what is missing, in any order.
+void fill_slot(engine& x, const patient_message& m, const signals& sg) {
+  auto& st = x.st();
+  const auto& e = m.u.entities;
+  const auto& c = x.clinic();
+  const bool en = x.en();
+
+  // Choices of the current step.
+  std::optional<std::string> picked_service = sg.service_choice;
+  if (st.step == flow_step::service_selection && !picked_service && !e.service) {
+    if (sg.ordinal > 0 && static_cast<std::size_t>(sg.ordinal) <= st.offered_services.size())
+      picked_service = st.offered_services[static_cast<std::size_t>(sg.ordinal) - 1];
+    else if (sg.ordinal == -1 && !st.offered_services.empty())
+      picked_service = st.offered_services.back();
+    else
+      for (const auto& id : st.offered_services) {
+        const auto* s = find_service(c, id);
+        if (s && !sg.norm.empty() && contains(sg.norm, normalize_text(s->name)))
+          picked_service = id;
+      }
+  }
+  std::optional<std::pair<std::string, instant>> picked_slot = sg.slot_choice;
+  if (!picked_slot && (st.step == flow_step::date_time || st.step == flow_step::confirmation)) {
+    std::optional<slot> s = pick_by_ordinal(st.offered_slots, sg.ordinal);
+    if (!s && !e.service)
+      s = match_offered(x, e);
+    if (s)
+      picked_slot = std::make_pair(s->professional_id, s->start);
+  }
+
+  // Answers to the confirmation question.
+  const bool new_info = picked_slot || picked_service || has_flow_entities(e);
+  if (st.step == flow_step::confirmation && st.chosen && !new_info) {
+    if (sg.other_time || sg.no) {
+      auto previous = st.chosen->start;
+      x.release_chosen();
+      st.time.reset();
+      offer(x, offer_mode::other_time, previous);
+      return;
+    }
+    if (sg.confirm) {
+      if (st.kind == flow_kind::reschedule && st.target)
+        x.t.actions.push_back({flow_action_kind::reschedule, st.chosen, st.target->id});
+      else
+        x.t.actions.push_back({flow_action_kind::book, st.chosen, {}});
+      st.awaiting_clinic = true;
+      return;
+    }
+    reprompt(x);
+    return;
+  }
+  if (st.step == flow_step::date_time && sg.other_time && !new_info) {
+    std::optional<instant> last_shown;
+    if (!st.offered_slots.empty())
+      last_shown = st.offered_slots.back().start;
+    st.date.reset();
+    st.date_from.reset();
+    st.date_to.reset();
+    st.time.reset();
+    st.period.reset();
+    // Show what comes after the last one offered.
+    auto all = x.window(st.professional_id);
+    if (last_shown) {
+      std::vector<slot> later;
+      for (const auto& s : all)
+        if (s.start > *last_shown)
+          later.push_back(s);
+      if (!later.empty())
+        all = std::move(later);
+    }
+    offer(x, offer_mode::other_time, std::nullopt, &all);
+    return;
+  }
+
+  // A slot picked from the choices or typed.
+  if (picked_slot) {
+    pick_slot(x, picked_slot->first, picked_slot->second);
+    return;
+  }
+
+  // Merge what the message says into the preferences (a change of mind replaces).
+  bool changed = false;
+  std::string note;
+  auto new_service = picked_service ? picked_service : e.service;
+  if (st.kind == flow_kind::book && new_service && new_service != st.service_id) {
+    st.service_id = new_service;
+    changed = true;
+    const auto* p = find_professional(c, st.professional_id);
+    if (p && !performs(*p, *st.service_id))
+      st.professional_id.reset();
+  }
+  if (e.professional && e.professional != st.professional_id) {
+    const auto* p = find_professional(c, e.professional);
+    if (p && st.service_id && !performs(*p, *st.service_id)) {
+      note = capitalize(professional_ref(c, p->id, en)) + (en ? " does not do " : " não atende ") +
+             service_name(c, *st.service_id) + ". ";
+    } else if (p) {
+      st.professional_id = e.professional;
+      changed = true;
+    }
+  }
+  if (e.date) {
+    st.date = e.date;
+    st.date_from.reset();
+    st.date_to.reset();
+    if (!e.time)
+      st.time.reset();
+    if (!e.period)
+      st.period.reset();
+    changed = true;
+  } else if (e.date_from || e.date_to) {
+    st.date.reset();
+    st.date_from = e.date_from;
+    st.date_to = e.date_to;
+    if (!e.time)
+      st.time.reset();
+    if (!e.period)
+      st.period.reset();
+    changed = true;
+  }
+  if (e.time) {
+    st.time = e.time;
+    if (!e.period)
+      st.period.reset();
+    changed = true;
+  }
+  if (e.period) {
+    st.period = e.period;
+    if (!e.time)
+      st.time.reset();
+    changed = true;
+  }
+
+  if (!st.service_id) {
+    auto services = bookable_services(c, find_professional(c, st.professional_id));
+    if (services.size() == 1) {
+      st.service_id = services.front()->id;
+    } else {
+      bool lost = st.step == flow_step::service_selection && !changed;
+      ask_service(x, note + (lost ? (en ? "I couldn't find that service 😅 " : "Não encontrei esse serviço 😅 ")
+                                  : std::string{}));
+      return;
+    }
+  }
+  if (changed && st.chosen)
+    x.release_chosen();
+  if (!changed && (st.step == flow_step::date_time || st.step == flow_step::confirmation)) {
+    if (note.empty())
+      reprompt(x);
+    else
+      offer(x, offer_mode::normal, std::nullopt, nullptr, note);
+    return;
+  }
+  offer(x, st.kind == flow_kind::reschedule && st.step != flow_step::date_time ? offer_mode::reschedule_intro
+                                                                             : offer_mode::normal,
+        std::nullopt, nullptr, note);
+}
+
+void ask_which_appointment(engine& x, const std::vector<appointment>& appts, const std::string& prefix) {
+  auto& st = x.st();
+  const bool en = x.en();
+  std::vector<choice> rows;
+  st.offered_appointments.clear();
+  for (const auto& a : appts) {
+    if (rows.size() == max_list_rows)
+      break;
+    const auto* p = find_professional(x.clinic(), a.professional_id);
+    rows.push_back({"appointment:" + a.id, when_short(x.tz, a.start, en),
+                    service_name(x.clinic(), a.service_id) + (p ? " — " + p->name : std::string{})});
+    st.offered_appointments.push_back(a);
+  }
+  std::string q = st.kind == flow_kind::cancel
+                      ? (en ? "Which appointment do you want to cancel?" : "Qual consulta você quer cancelar?")
+                      : (en ? "Which appointment do you want to reschedule?" : "Qual consulta você quer remarcar?");
+  x.say(list(prefix + q, std::move(rows), en ? "See appointments" : "Ver consultas"));
+  st.step = flow_step::service_selection;
+}
+
+void ask_cancel_confirmation(engine& x, const std::string& prefix = {}) {
+  auto& st = x.st();
+  const bool en = x.en();
+  const auto& a = *st.target;
+  std::string text = (en ? "Do you want to cancel " : "Quer cancelar ") +
+                     appointment_summary(x.clinic(), x.tz, a.service_id, a.professional_id, a.start, en) + "?";
+  x.say(buttons(prefix + text, {{"confirm", en ? "Yes, cancel" : "Sim, cancelar", {}}, {"keep", en ? "No" : "Não", {}}}));
+  st.step = flow_step::confirmation;
+}
+
+// Reschedule and cancel: pick one of the patient's appointments first.
+void manage_appointment(engine& x, const patient_message& m, const signals& sg) {
+  auto& st = x.st();
+  const auto& e = m.u.entities;
+  const bool en = x.en();
+  const bool cancel_confirming = st.kind == flow_kind::cancel && st.step == flow_step::confirmation;
+  if (st.kind == flow_kind::cancel ? (sg.quit && !cancel_confirming) : sg.give_up) {
+    give_up(x);
+    return;
+  }
+  if (!st.target) {
+    auto appts = x.future_appointments();
+    if (appts.empty()) {
+      x.say(en ? "You have no appointments booked at the moment." : "Você não tem consultas marcadas no momento.");
+      st.step = flow_step::done;
+      return;
+    }
+    std::optional<appointment> pick;
+    bool entities_used = false;
+    std::vector<appointment> candidates = appts;
+    if (sg.appointment_choice) {
+      for (const auto& a : appts)
+        if (a.id == *sg.appointment_choice)
+          pick = a;
+    } else if (st.step == flow_step::service_selection && sg.ordinal != 0 && !st.offered_appointments.empty()) {
+      const auto& off = st.offered_appointments;
+      if (sg.ordinal == -1)
+        pick = off.back();
+      else if (static_cast<std::size_t>(sg.ordinal) <= off.size())
+        pick = off[static_cast<std::size_t>(sg.ordinal) - 1];
+    } else {
+      std::vector<appointment> filtered;
+      for (const auto& a : appts) {
+        if (e.date && local_date(x.tz, a.start) != *e.date)
+          continue;
+        if (e.time && local_minute(x.tz, a.start) != *e.time)
+          continue;
+        if (e.service && a.service_id != *e.service)
+          continue;
+        if (e.professional && a.professional_id != *e.professional)
+          continue;
+        filtered.push_back(a);
+      }
+      if ((e.date || e.time || e.service || e.professional) && !filtered.empty()) {
+        candidates = filtered;
+        entities_used = true;
+      }
+      if (candidates.size() == 1)
+        pick = candidates.front();
+    }
+    if (!pick) {
+      bool lost = st.step == flow_step::service_selection;
+      ask_which_appointment(x, candidates,
+                            lost ? (en ? "Sorry, I didn't get which one 😅 " : "Desculpe, não entendi qual 😅 ")
+                                 : std::string{});
+      return;
+    }
+    st.target = pick;
+    st.offered_appointments.clear();
+    st.service_id = pick->service_id;
+    st.professional_id = pick->professional_id;
+    if (st.kind == flow_kind::cancel) {
+      ask_cancel_confirmation(x);
+      return;
+    }
+    // Reschedule: what the message said beyond choosing the appointment is the new wish.
+    patient_message rest = m;
+    if (entities_used) {
+      rest.u.entities.date.reset();
+      rest.u.entities.time.reset();
+      rest.u.entities.service.reset();
+      rest.u.entities.professional.reset();
+    }
+    rest.u.entities.service.reset();
+    st.step = flow_step::start;
+    signals none;
+    none.norm = sg.norm;
+    fill_slot(x, rest, none);
+    return;
+  }
+  if (st.kind == flow_kind::cancel) {
+    if (sg.keep || sg.no) {
+      st.step = flow_step::cancelled;
+      x.say(en ? "No problem, your appointment stays booked." : "Tudo bem, sua consulta continua marcada.");
+      return;
+    }
+    if (sg.confirm || sg.give_up || m.u.intent == intent::cancel) {
+      x.t.actions.push_back({flow_action_kind::cancel_appointment, std::nullopt, st.target->id});
+      st.awaiting_clinic = true;
+      return;
+    }
+    ask_cancel_confirmation(x, en ? "Sorry, I didn't get that 😅 " : "Desculpe, não entendi 😅 ");
+    return;
+  }
+  fill_slot(x, m, sg);
+}
+
+void reset_for(engine& x, flow_kind kind) {
+  auto& st = x.st();
+  x.release_chosen();
+  flow_state fresh = new_flow(st.hold_owner, x.ctx.now, st.lang);
+  fresh.started_at = st.started_at;
+  fresh.kind = kind;
+  st = std::move(fresh);
+}
+
+void on_message(engine& x, const patient_message& m, const flow_state& original) {
+  auto& st = x.st();
+  const auto in = m.u.intent;
+  const bool scheduling = in == intent::book || in == intent::reschedule || in == intent::cancel ||
+                          in == intent::my_appointments;
+  signals sg = read_signals(m);
+  const auto& e = m.u.entities;
+
+  if (is_terminal(st.step)) {
+    if (!scheduling && !e.service) {
+      x.t.consumed = false;
+      return;
+    }
+    flow_state fresh = new_flow(st.hold_owner, x.ctx.now, st.lang);
+    st = std::move(fresh);
+  }
+  if (st.step == flow_step::start && !scheduling && !e.service && !e.professional && !sg.reply) {
+    x.t.consumed = false;
+    return;
+  }
+  // Small talk and questions in the middle of a flow belong to the conversation.
+  if (st.step != flow_step::start && !sg.reply && !has_flow_entities(e) && !e.yes_no && !sg.give_up &&
+      !sg.other_time && !sg.confirm && sg.ordinal == 0 &&
+      (in == intent::greeting || in == intent::hours || in == intent::services || in == intent::location ||
+       in == intent::human || in == intent::goodbye)) {
+    x.t.state = original;
+    x.t.consumed = false;
+    return;
+  }
+
+  if (!m.u.lang.empty() && !sg.reply &&
+      (st.step == flow_step::start || in != intent::unknown || e.yes_no.has_value()))
+    st.lang = m.u.lang;
+  st.last_activity = x.ctx.now;
+  if (st.started_at == instant{})
+    st.started_at = x.ctx.now;
+  const bool en = x.en();
+
+  if (st.awaiting_clinic) {
+    x.say(en ? "Just a moment, I'm finishing that for you… ⏳" : "Só um instante, estou finalizando para você… ⏳");
+    return;
+  }
+  if (in == intent::my_appointments && !sg.reply) {
+    x.say(my_appointments_reply(x.clinic(), x.ctx.patient_appointments, x.ctx.now, st.lang));
+    if (st.step == flow_step::start)
+      st.step = flow_step::done;
+    return;
+  }
+
+  // Which flow this is, and switches between them.
+  const bool about_appointment = contains_any(sg.norm, {"consulta", "appointment", "agendamento"});
+  if (st.step == flow_step::start) {
+    st.kind = in == intent::reschedule ? flow_kind::reschedule
+              : in == intent::cancel   ? flow_kind::cancel
+                                       : flow_kind::book;
+  } else if (!sg.reply) {
+    if (in == intent::reschedule && st.kind != flow_kind::reschedule && !sg.other_time &&
+        (about_appointment || !has_flow_entities(e))) {
+      auto target = st.kind == flow_kind::cancel ? st.target : std::nullopt;
+      reset_for(x, flow_kind::reschedule);
+      st.target = target;
+    } else if (in == intent::cancel && st.kind != flow_kind::cancel && about_appointment &&
+               !(st.kind == flow_kind::book && !st.target)) {
+      auto target = st.target;
+      reset_for(x, flow_kind::cancel);
+      st.target = target;
+    } else if (in == intent::cancel && st.kind == flow_kind::book && about_appointment && !has_flow_entities(e)) {
+      reset_for(x, flow_kind::cancel);
+    } else if (in == intent::book && st.kind != flow_kind::book && !st.target && !sg.give_up) {
+      reset_for(x, flow_kind::book);
+    }
+  }
+  if (st.kind == flow_kind::book) {
+    if (sg.give_up) {
+      give_up(x);
+      return;
+    }
+    fill_slot(x, m, sg);
+    return;
+  }
+  if (st.kind == flow_kind::cancel && st.target && st.step == flow_step::start) {
+    ask_cancel_confirmation(x);
+    return;
+  }
+  if (st.kind == flow_kind::reschedule && st.target && st.step == flow_step::start) {
+    st.service_id = st.target->service_id;
+    st.professional_id = st.target->professional_id;
+    signals none;
+    none.norm = sg.norm;
+    fill_slot(x, m, none);
+    return;
+  }
+  manage_appointment(x, m, sg);
+}
+
+void on_result(engine& x, const clinic_result& r) {
+  auto& st = x.st();
+  const bool en = x.en();
+  if (is_terminal(st.step))
+    return; // a late or repeated answer: nothing more to say
+  st.awaiting_clinic = false;
+  switch (r.what) {
+    case clinic_result::outcome::booked:
+    case clinic_result::outcome::rescheduled: {
+      appointment a;
+      if (r.appointment) {
+        a = *r.appointment;
+      } else if (st.chosen) {
+        a.professional_id = st.chosen->professional_id;
+        a.service_id = st.chosen->service_id;
+        a.start = st.chosen->start;
+        a.end = st.chosen->end;
+        if (st.target)
+          a.id = st.target->id;
+      }
+      x.say(confirmed_text(x.clinic(), a, en, r.what == clinic_result::outcome::rescheduled));
+      st.result = a;
+      st.chosen.reset();
+      st.offered_slots.clear();
+      st.step = flow_step::done;
+      return;
+    }
+    case clinic_result::outcome::cancelled:
+      x.say(en ? "Appointment cancelled. If you want to book another one, just message me."
+               : "Consulta cancelada. Se quiser marcar outra, é só me chamar.");
+      st.result = r.appointment ? r.appointment : st.target;
+      if (st.result)
+        st.result->status = appointment_status::cancelled;
+      st.step = flow_step::done;
+      return;
+    case clinic_result::outcome::slot_taken: {
+      if (st.kind == flow_kind::cancel)
+        break;
+      auto anchor = st.chosen ? st.chosen->start : x.ctx.now;
+      x.release_chosen();
+      offer(x, offer_mode::taken, anchor, r.alternatives.empty() ? nullptr : &r.alternatives);
+      return;
+    }
+    case clinic_result::outcome::not_found:
+      break;
+  }
+  x.release_chosen();
+  if (st.kind == flow_kind::book)
+    x.say(en ? "Sorry, I couldn't finish this booking. Shall I call someone from the front desk?"
+             : "Desculpe, não consegui concluir este agendamento. Quer que eu chame alguém da recepção?");
+  else
+    x.say(en ? "I couldn't find that appointment anymore; it may have been changed or cancelled already."
+             : "Não encontrei mais essa consulta; ela pode já ter sido alterada ou cancelada.");
+  st.step = flow_step::cancelled;
+}
+
+void on_tick(engine& x) {
+  auto& st = x.st();
+  const bool en = x.en();
+  if (is_terminal(st.step) || st.awaiting_clinic || x.ctx.now < flow_expires_at(st, x.ctx.expiry))
+    return;
+  const bool held = st.chosen.has_value();
+  x.release_chosen();
+  switch (st.kind) {
+    case flow_kind::book:
+      x.say(en ? std::string("As I didn't hear back, I closed this booking") +
+                     (held ? " and released the time I was holding" : "") + ". Message me whenever you want to book 🙂"
+               : std::string("Como não tive resposta, encerrei este agendamento") +
+                     (held ? " e liberei o horário reservado" : "") + ". Quando quiser marcar, é só me chamar 🙂");
+      break;
+    case flow_kind::reschedule:
+      x.say(en ? "As I didn't hear back, I closed the rescheduling; your appointment stays as it was."
+               : "Como não tive resposta, encerrei a remarcação; sua consulta continua como estava.");
+      break;
+    case flow_kind::cancel:
+      x.say(en ? "As I didn't hear back, I didn't cancel anything: your appointment stays booked."
+               : "Como não tive resposta, não cancelei nada: sua consulta continua marcada.");
+      break;
+  }
+  st.offered_slots.clear();
+  st.step = flow_step::expired;
+}
+
+// ---------------------------------------------------------------- JSON helpers
+
+template <class T, class F>
+void put_opt(json& j, const char* key, const std::optional<T>& v, F&& f) {
+  if (v)
+    j[key] = f(*v);
+}
+
+std::string get_string(const json& j, const char* key, const std::string& fallback = {}) {
+  if (!j.contains(key) || j.at(key).is_null())
+    return fallback;
+  if (!j.at(key).is_string())
+    throw std::invalid_argument(std::string(key) + ": must be a string");
+  return j.at(key).get<std::string>();
+}
+
+std::optional<std::string> get_opt_string(const json& j, const char* key) {
+  if (!j.contains(key) || j.at(key).is_null())
+    return std::nullopt;
+  return get_string(j, key);
+}
+
+std::optional<date::year_month_day> get_opt_date(const json& j, const char* key) {
+  auto s = get_opt_string(j, key);
+  if (!s)
+    return std::nullopt;
+  auto d = parse_ymd(*s);
+  if (!d)
+    throw std::invalid_argument(std::string(key) + ": not a YYYY-MM-DD date");
+  return d;
+}
+
+instant get_instant(const json& j, const char* key) {
+  auto s = get_opt_string(j, key);
+  if (!s)
+    return instant{};
+  auto t = parse_iso(*s);
+  if (!t)
+    throw std::invalid_argument(std::string(key) + ": not an ISO 8601 instant");
+  return *t;
+}
+
+template <class T, class F>
+std::optional<T> get_opt_object(const json& j, const char* key, F&& parse) {
+  if (!j.contains(key) || j.at(key).is_null())
+    return std::nullopt;
+  try {
+    return parse(j.at(key));
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string(key) + "." + e.what());
+  }
+}
+
+template <class T, class F>
+std::vector<T> get_array(const json& j, const char* key, F&& parse) {
+  std::vector<T> out;
+  if (!j.contains(key) || j.at(key).is_null())
+    return out;
+  if (!j.at(key).is_array())
+    throw std::invalid_argument(std::string(key) + ": must be an array");
+  std::size_t i = 0;
+  for (const auto& item : j.at(key)) {
+    try {
+      out.push_back(parse(item));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string(key) + "[" + std::to_string(i) + "]." + e.what());
+    }
+    ++i;
+  }
+  return out;
+}
+
+} // namespace
+
+// ---------------------------------------------------------------- public functions
+
+std::string_view to_string(flow_kind k) {
+  switch (k) {
+    case flow_kind::book: return "book";
+    case flow_kind::reschedule: return "reschedule";
+    case flow_kind::cancel: return "cancel";
+  }
+  return "book";
+}
+
+std::string_view to_string(flow_step s) {
+  switch (s) {
+    case flow_step::start: return "start";
+    case flow_step::service_selection: return "service_selection";
+    case flow_step::date_time: return "date_time";
+    case flow_step::confirmation: return "confirmation";
+    case flow_step::done: return "done";
+    case flow_step::cancelled: return "cancelled";
+    case flow_step::expired: return "expired";
+  }
+  return "start";
+}
+
+std::string_view to_string(flow_action_kind k) {
+  switch (k) {
+    case flow_action_kind::hold_slot: return "hold_slot";
+    case flow_action_kind::release_hold: return "release_hold";
+    case flow_action_kind::book: return "book";
+    case flow_action_kind::reschedule: return "reschedule";
+    case flow_action_kind::cancel_appointment: return "cancel_appointment";
+  }
+  return "hold_slot";
+}
+
+std::optional<flow_kind> flow_kind_from_string(std::string_view s) {
+  for (auto k : {flow_kind::book, flow_kind::reschedule, flow_kind::cancel})
+    if (to_string(k) == s)
+      return k;
+  return std::nullopt;
+}
+
+std::optional<flow_step> flow_step_from_string(std::string_view s) {
+  for (auto k : {flow_step::start, flow_step::service_selection, flow_step::date_time, flow_step::confirmation,
+                 flow_step::done, flow_step::cancelled, flow_step::expired})
+    if (to_string(k) == s)
+      return k;
+  return std::nullopt;
+}
+
+bool is_terminal(flow_step s) {
+  return s == flow_step::done || s == flow_step::cancelled || s == flow_step::expired;
+}
+
+flow_state new_flow(std::string hold_owner, instant now, std::string lang) {
+  flow_state s;
+  s.hold_owner = std::move(hold_owner);
+  s.lang = std::move(lang);
+  s.started_at = now;
+  s.last_activity = now;
+  return s;
+}
+
+instant flow_expires_at(const flow_state& s, std::chrono::minutes expiry) {
+  return s.last_activity + expiry;
+}
+
+std::optional<flow_action> pending_action(const flow_state& s) {
+  if (!s.awaiting_clinic)
+    return std::nullopt;
+  switch (s.kind) {
+    case flow_kind::book:
+      if (s.chosen)
+        return flow_action{flow_action_kind::book, s.chosen, {}};
+      break;
+    case flow_kind::reschedule:
+      if (s.chosen && s.target)
+        return flow_action{flow_action_kind::reschedule, s.chosen, s.target->id};
+      break;
+    case flow_kind::cancel:
+      if (s.target)
+        return flow_action{flow_action_kind::cancel_appointment, std::nullopt, s.target->id};
+      break;
+  }
+  return std::nullopt;
+}
+
+std::string slot_choice_id(const slot& s) { return "slot:" + s.professional_id + ":" + format_iso(s.start); }
+
+std::optional<std::pair<std::string, instant>> parse_slot_choice_id(std::string_view id) {
+  if (id.rfind("slot:", 0) != 0)
+    return std::nullopt;
+  id.remove_prefix(5);
+  auto colon = id.find(':');
+  if (colon == std::string_view::npos || colon == 0)
+    return std::nullopt;
+  auto start = parse_iso(id.substr(colon + 1));
+  if (!start)
+    return std::nullopt;
+  return std::make_pair(std::string(id.substr(0, colon)), *start);
+}
+
+outbound_message my_appointments_reply(const clinic_profile& clinic, const std::vector<appointment>& appointments,
+                                       instant now, std::string_view lang) {
+  const bool en = is_en(lang);
+  const auto* tz = clinic_zone(clinic);
+  std::vector<appointment> future;
+  for (const auto& a : appointments)
+    if (a.active() && a.start >= now)
+      future.push_back(a);
+  std::sort(future.begin(), future.end(), [](const appointment& a, const appointment& b) { return a.start < b.start; });
+  outbound_message m;
+  if (future.empty()) {
+    m.text = en ? "You have no appointments booked at the moment." : "Você não tem consultas marcadas no momento.";
+    return m;
+  }
+  m.text = future.size() == 1 ? (en ? "Your upcoming appointment:" : "Sua próxima consulta:")
+                              : (en ? "Your upcoming appointments:" : "Suas próximas consultas:");
+  std::size_t shown = 0;
+  for (const auto& a : future) {
+    if (shown++ == max_list_rows)
+      break;
+    m.text += "\n• " + appointment_summary(clinic, tz, a.service_id, a.professional_id, a.start, en);
+  }
+  m.text += en ? "\nTo reschedule or cancel, just tell me." : "\nPara remarcar ou cancelar, é só me dizer.";
+  return m;
+}
+
+std::string booking_confirmed_text(const clinic_profile& clinic, const appointment& a, std::string_view lang) {
+  return confirmed_text(clinic, a, is_en(lang), false);
+}
+
+flow_transition next_flow_state(const flow_state& s, const flow_event& e, const flow_context& ctx) {
+  const auto* tz = clinic_zone(ctx.clinic);
+  engine x{ctx, tz, local_date(tz, ctx.now), flow_transition{s, {}, {}, true}};
+  if (const auto* m = std::get_if<patient_message>(&e))
+    on_message(x, *m, s);
+  else if (const auto* r = std::get_if<clinic_result>(&e))
+    on_result(x, *r);
+  else
+    on_tick(x);
+  return std::move(x.t);
+}
+
+nlohmann::json to_json(const flow_state& s) {
+  json j;
+  j["kind"] = std::string(to_string(s.kind));
+  j["step"] = std::string(to_string(s.step));
+  j["lang"] = s.lang;
+  j["hold_owner"] = s.hold_owner;
+  put_opt(j, "service_id", s.service_id, [](const std::string& v) { return v; });
+  put_opt(j, "professional_id", s.professional_id, [](const std::string& v) { return v; });
+  auto ymd = [](const date::year_month_day& d) { return format_ymd(d); };
+  put_opt(j, "date", s.date, ymd);
+  put_opt(j, "date_from", s.date_from, ymd);
+  put_opt(j, "date_to", s.date_to, ymd);
+  put_opt(j, "time", s.time, [](minute_of_day m) { return format_hhmm(m); });
+  put_opt(j, "period", s.period, [](day_period p) { return std::string(period_label(p)); });
+  put_opt(j, "chosen", s.chosen, [](const slot& v) { return to_json(v); });
+  j["awaiting_clinic"] = s.awaiting_clinic;
+  j["offered_slots"] = json::array();
+  for (const auto& v : s.offered_slots)
+    j["offered_slots"].push_back(to_json(v));
+  j["offered_services"] = s.offered_services;
+  j["offered_appointments"] = json::array();
+  for (const auto& v : s.offered_appointments)
+    j["offered_appointments"].push_back(to_json(v));
+  put_opt(j, "target", s.target, [](const appointment& v) { return to_json(v); });
+  put_opt(j, "result", s.result, [](const appointment& v) { return to_json(v); });
+  j["started_at"] = format_iso(s.started_at);
+  j["last_activity"] = format_iso(s.last_activity);
+  return j;
+}
+
+flow_state flow_state_from_json(const nlohmann::json& j) {
+  if (!j.is_object())
+    throw std::invalid_argument("flow: must be an object");
+  flow_state s;
+  if (auto k = get_opt_string(j, "kind")) {
+    auto v = flow_kind_from_string(*k);
+    if (!v)
+      throw std::invalid_argument("kind: unknown flow kind");
+    s.kind = *v;
+  }
+  if (auto k = get_opt_string(j, "step")) {
+    auto v = flow_step_from_string(*k);
+    if (!v)
+      throw std::invalid_argument("step: unknown flow step");
+    s.step = *v;
+  }
+  s.lang = get_string(j, "lang", "pt-BR");
+  s.hold_owner = get_string(j, "hold_owner");
+  s.service_id = get_opt_string(j, "service_id");
+  s.professional_id = get_opt_string(j, "professional_id");
+  s.date = get_opt_date(j, "date");
+  s.date_from = get_opt_date(j, "date_from");
+  s.date_to = get_opt_date(j, "date_to");
+  if (auto t = get_opt_string(j, "time")) {
+    auto m = parse_hhmm(*t);
+    if (!m)
+      throw std::invalid_argument("time: not HH:MM");
+    s.time = m;
+  }
+  if (auto p = get_opt_string(j, "period")) {
+    s.period = period_from_label(*p);
+    if (!s.period)
+      throw std::invalid_argument("period: unknown period");
+  }
+  s.chosen = get_opt_object<slot>(j, "chosen", slot_from_json);
+  if (j.contains("awaiting_clinic") && !j.at("awaiting_clinic").is_null()) {
+    if (!j.at("awaiting_clinic").is_boolean())
+      throw std::invalid_argument("awaiting_clinic: must be a boolean");
+    s.awaiting_clinic = j.at("awaiting_clinic").get<bool>();
+  }
+  s.offered_slots = get_array<slot>(j, "offered_slots", slot_from_json);
+  s.offered_services = get_array<std::string>(j, "offered_services", [](const json& v) {
+    if (!v.is_string())
+      throw std::invalid_argument("must be a string");
+    return v.get<std::string>();
+  });
+  s.offered_appointments = get_array<appointment>(j, "offered_appointments", appointment_from_json);
+  s.target = get_opt_object<appointment>(j, "target", appointment_from_json);
+  s.result = get_opt_object<appointment>(j, "result", appointment_from_json);
+  s.started_at = get_instant(j, "started_at");
+  s.last_activity = get_instant(j, "last_activity");
+  return s;
+}
+
+} // namespace atendeai::core
