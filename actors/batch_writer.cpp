@@ -274,7 +274,7 @@ struct batch_writer_state {
     // Replies not recorded leave their inbound messages unanswered: the sweep retries
     // them. Delivery outcomes not recorded leave the row pending: resent at restart.
     if (!b.replies.empty() || !b.deliveries.empty())
-      core::log_event(spdlog::level::error, "batch_dropped",
+      core::log_event(spdlog::level::err, "batch_dropped",
                       {{"writer", index}, {"replies", b.replies.size()}, {"deliveries", b.deliveries.size()}});
   }
 
@@ -321,6 +321,10 @@ batch_writer_actor::behavior_type batch_writer(batch_writer_actor::stateful_poin
     },
     [self](inspect_atom) { return self->state.inspect(); },
   };
+}
+
+batch_writer_actor spawn_batch_writer(caf::actor_system& sys, node_context_ptr node, int index) {
+  return sys.spawn<caf::detached>(batch_writer, node, index);
 }
 
 } // namespace atendeai::actors

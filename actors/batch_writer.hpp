@@ -17,4 +17,7 @@ struct batch_writer_state;
 batch_writer_actor::behavior_type batch_writer(batch_writer_actor::stateful_pointer<batch_writer_state> self,
                                                node_context_ptr node, int index);
 
+/// Spawns a batch writer actor (detached: it blocks).
+batch_writer_actor spawn_batch_writer(caf::actor_system& sys, node_context_ptr node, int index);
+
 } // namespace atendeai::actors

@@ -71,7 +71,7 @@ struct clinic_state {
     ++processed;
     auto it = conversations.find(m.conversation_id);
     if (it == conversations.end()) {
-      auto handle = self->spawn(conversation, node, profile, m.clinic_id, m.conversation_id);
+      auto handle = spawn_conversation(self->system(), node, profile, m.clinic_id, m.conversation_id);
       self->monitor(handle);
       node->metrics->counter_with("atendeai_actors_spawned_total", "Actors spawned", {{"kind", "conversation"}}).inc();
       node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", "conversation"}}).add(1);
@@ -88,7 +88,7 @@ struct clinic_state {
       if (msg.reason) {
         // Its unanswered message is durable: the sweep hands it to a fresh actor,
         // which rebuilds its memory from PostgreSQL.
-        core::log_event(spdlog::level::error, "actor_crashed",
+        core::log_event(spdlog::level::err, "actor_crashed",
                         {{"kind", "conversation"}, {"clinic_id", clinic_id}, {"conversation_id", it->first},
                          {"reason", caf::to_string(msg.reason)}});
         node->metrics->counter_with("atendeai_actors_restarted_total", "Actors that stopped abnormally",
@@ -126,6 +126,10 @@ clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> 
     [self](process_atom, stored_message& m) { self->state.process(std::move(m)); },
     [self](inspect_atom) { return self->state.inspect(); },
   };
+}
+
+clinic_actor spawn_clinic(caf::actor_system& sys, node_context_ptr node, std::string clinic_id) {
+  return sys.spawn(clinic, node, std::move(clinic_id));
 }
 
 } // namespace atendeai::actors

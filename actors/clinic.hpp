@@ -15,4 +15,7 @@ struct clinic_state;
 clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> self, node_context_ptr node,
                                    std::string clinic_id);
 
+/// Spawns a clinic actor.
+clinic_actor spawn_clinic(caf::actor_system& sys, node_context_ptr node, std::string clinic_id);
+
 } // namespace atendeai::actors

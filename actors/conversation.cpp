@@ -190,4 +190,8 @@ conversation_actor::behavior_type conversation(conversation_actor::stateful_poin
   };
 }
 
+conversation_actor spawn_conversation(caf::actor_system& sys, node_context_ptr node, clinic_profile_ptr profile, std::string clinic_id, std::string conversation_id) {
+  return sys.spawn(conversation, node, std::move(profile), std::move(clinic_id), std::move(conversation_id));
+}
+
 } // namespace atendeai::actors

@@ -20,4 +20,7 @@ conversation_actor::behavior_type conversation(conversation_actor::stateful_poin
                                                node_context_ptr node, clinic_profile_ptr profile,
                                                std::string clinic_id, std::string conversation_id);
 
+/// Spawns a conversation actor.
+conversation_actor spawn_conversation(caf::actor_system& sys, node_context_ptr node, clinic_profile_ptr profile, std::string clinic_id, std::string conversation_id);
+
 } // namespace atendeai::actors

@@ -93,4 +93,8 @@ db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_re
   };
 }
 
+db_reader_actor spawn_db_reader(caf::actor_system& sys, node_context_ptr node) {
+  return sys.spawn<caf::detached>(db_reader, node);
+}
+
 } // namespace atendeai::actors

@@ -14,4 +14,7 @@ struct db_reader_state;
 db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_reader_state> self,
                                          node_context_ptr node);
 
+/// Spawns a db reader actor (detached: it blocks).
+db_reader_actor spawn_db_reader(caf::actor_system& sys, node_context_ptr node);
+
 } // namespace atendeai::actors

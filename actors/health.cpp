@@ -81,4 +81,8 @@ health_actor::behavior_type health(health_actor::stateful_pointer<health_state> 
   };
 }
 
+health_actor spawn_health(caf::actor_system& sys, node_context_ptr node, core::instant started) {
+  return sys.spawn<caf::detached>(health, node, started);
+}
+
 } // namespace atendeai::actors

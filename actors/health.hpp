@@ -14,4 +14,7 @@ struct health_state;
 health_actor::behavior_type health(health_actor::stateful_pointer<health_state> self, node_context_ptr node,
                                    core::instant started);
 
+/// Spawns a health actor (detached: it blocks).
+health_actor spawn_health(caf::actor_system& sys, node_context_ptr node, core::instant started);
+
 } // namespace atendeai::actors

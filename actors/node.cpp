@@ -19,13 +19,13 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
   ctx->clock = std::move(clock);
   // Handles are filled in before any traffic; actors read them only when messages flow.
   for (int i = 0; i < cfg.database.readers; ++i)
-    ctx->readers.push_back(sys.spawn<caf::detached>(db_reader, ctx));
+    ctx->readers.push_back(spawn_db_reader(sys, ctx));
   for (int i = 0; i < cfg.persistence.writers; ++i)
-    ctx->writers.push_back(sys.spawn<caf::detached>(batch_writer, ctx, i));
+    ctx->writers.push_back(spawn_batch_writer(sys, ctx, i));
   for (int i = 0; i < cfg.sender.workers; ++i)
-    ctx->senders.push_back(sys.spawn<caf::detached>(sender, ctx, i));
-  ctx->router = sys.spawn(router, ctx);
-  node_actors out{ctx, sys.spawn<caf::detached>(health, ctx, ctx->clock->now())};
+    ctx->senders.push_back(spawn_sender(sys, ctx, i));
+  ctx->router = spawn_router(sys, ctx);
+  node_actors out{ctx, spawn_health(sys, ctx, ctx->clock->now())};
   core::log_event(spdlog::level::info, "node_actors_started",
                   {{"readers", ctx->readers.size()}, {"writers", ctx->writers.size()},
                    {"senders", ctx->senders.size()}});

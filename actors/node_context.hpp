@@ -8,6 +8,10 @@
 #include <vector>
 
 #include "actors/interfaces.hpp"
+
+namespace caf {
+class actor_system;
+}
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"

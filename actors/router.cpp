@@ -117,7 +117,7 @@ struct router_state {
     auto it = clinics.find(clinic_id);
     if (it != clinics.end())
       return it->second;
-    auto handle = self->spawn(clinic, node, clinic_id);
+    auto handle = spawn_clinic(self->system(), node, clinic_id);
     self->monitor(handle);
     node->metrics->counter_with("atendeai_actors_spawned_total", "Actors spawned", {{"kind", "clinic"}}).inc();
     return clinics.emplace(clinic_id, handle).first->second;
@@ -132,7 +132,7 @@ struct router_state {
     for (auto it = clinics.begin(); it != clinics.end(); ++it) {
       if (it->second.address() == msg.source) {
         if (msg.reason)
-          core::log_event(spdlog::level::error, "actor_crashed",
+          core::log_event(spdlog::level::err, "actor_crashed",
                           {{"kind", "clinic"}, {"clinic_id", it->first},
                            {"reason", caf::to_string(msg.reason)}});
         node->metrics->counter_with("atendeai_actors_restarted_total", "Actors that stopped abnormally",
@@ -189,6 +189,10 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
     [self](tick_atom) { self->state.sweep(false); },
     [self](inspect_atom) { return self->state.inspect(); },
   };
+}
+
+router_actor spawn_router(caf::actor_system& sys, node_context_ptr node) {
+  return sys.spawn(router, node);
 }
 
 } // namespace atendeai::actors

@@ -14,4 +14,7 @@ struct router_state;
 /// @param node the node's wiring
 router_actor::behavior_type router(router_actor::stateful_pointer<router_state> self, node_context_ptr node);
 
+/// Spawns a router actor.
+router_actor spawn_router(caf::actor_system& sys, node_context_ptr node);
+
 } // namespace atendeai::actors

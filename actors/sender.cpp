@@ -167,4 +167,8 @@ sender_actor::behavior_type sender(sender_actor::stateful_pointer<sender_state> 
   };
 }
 
+sender_actor spawn_sender(caf::actor_system& sys, node_context_ptr node, int index) {
+  return sys.spawn<caf::detached>(sender, node, index);
+}
+
 } // namespace atendeai::actors

@@ -17,4 +17,7 @@ struct sender_state;
 sender_actor::behavior_type sender(sender_actor::stateful_pointer<sender_state> self, node_context_ptr node,
                                    int index);
 
+/// Spawns a sender actor (detached: it blocks).
+sender_actor spawn_sender(caf::actor_system& sys, node_context_ptr node, int index);
+
 } // namespace atendeai::actors

@@ -1,0 +1,171 @@
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include "actors/gateway.hpp"
+#include "actors/node.hpp"
+#include "app/commands.hpp"
+#include "core/log.hpp"
+#include "http/server.hpp"
+#include "persistence/clinics.hpp"
+#include "persistence/database.hpp"
+#include "persistence/migrations.hpp"
+#include "persistence/redis.hpp"
+
+namespace atendeai::app {
+
+namespace {
+
+double resident_memory_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages_total = 0, pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+void register_process_metrics(core::metrics_registry& m, double start_time) {
+  m.gauge_callback("process_resident_memory_bytes", "Resident memory size in bytes", resident_memory_bytes);
+  m.gauge_callback("process_start_time_seconds", "Start time of the process since the epoch in seconds",
+                   [start_time] { return start_time; });
+  m.gauge_callback("atendeai_up", "1 while the node serves", [] { return 1.0; });
+}
+
+/// Blocks until SIGINT or SIGTERM (the signals must be blocked in every thread).
+int wait_for_signal(const sigset_t& set) {
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+} // namespace
+
+void setup_logging(const config::config& cfg) {
+  auto logger = std::make_shared<spdlog::logger>("atendeai", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  if (cfg.log.format == "json")
+    logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","node":")" + cfg.node.id + R"(",%v)",
+                        spdlog::pattern_time_type::utc);
+  else
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %-5l %v");
+  logger->set_level(spdlog::level::from_str(cfg.log.level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+int serve_command(const config::config& cfg) {
+  // Block the stop signals before any thread starts: every thread inherits the mask,
+  // and the main thread takes them with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  setup_logging(cfg);
+  if (cfg.whatsapp.app_secret.empty()) {
+    std::cerr << "atendeai: configuration: whatsapp.app_secret: required (ATENDEAI_WHATSAPP_APP_SECRET)\n";
+    return 2;
+  }
+  if (cfg.whatsapp.verify_token.empty()) {
+    std::cerr << "atendeai: configuration: whatsapp.verify_token: required (ATENDEAI_WHATSAPP_VERIFY_TOKEN)\n";
+    return 2;
+  }
+  auto clock = std::make_shared<core::system_clock>();
+  try {
+    auto owner = persistence::connect({cfg.database.url, cfg.database.connect_timeout_s, ""});
+    auto applied = persistence::migrate_up(*owner);
+    core::log_event(spdlog::level::info, "migrations_applied", {{"count", applied}});
+    if (cfg.demo.enabled) {
+      persistence::seed_demo_clinic(*owner, cfg.whatsapp.demo_phone_number_id);
+      core::log_event(spdlog::level::info, "demo_clinic_ready", {{"clinic", "Clínica Exemplo"}});
+    }
+    // The server's own sessions must be able to take the app role.
+    persistence::connect({cfg.database.url, cfg.database.connect_timeout_s, cfg.database.app_role});
+  } catch (const persistence::unavailable& e) {
+    std::cerr << "atendeai: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "atendeai: database: " << e.what() << "\n";
+    return 2;
+  }
+  try {
+    persistence::redis_client::connect(cfg.redis.url, cfg.redis.timeout_ms)->ping();
+  } catch (const std::exception& e) {
+    core::log_event(spdlog::level::warn, "redis_unavailable", {{"error", e.what()}, {"effect", "degraded"}});
+  }
+
+  auto metrics = std::make_shared<core::metrics_registry>();
+  register_process_metrics(*metrics, static_cast<double>(clock->now().time_since_epoch().count()) / 1000.0);
+
+  caf::actor_system_config sys_cfg;
+  sys_cfg.set("scheduler.max-threads", std::max<size_t>(2, std::thread::hardware_concurrency()));
+  sys_cfg.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system sys{sys_cfg};
+  auto node = actors::start_node(sys, cfg, metrics, clock);
+  std::unique_ptr<http::server> server;
+  try {
+    server = std::make_unique<http::server>(cfg, actors::gateway{node}, metrics);
+  } catch (const std::exception& e) {
+    std::cerr << "atendeai: " << e.what() << "\n";
+    actors::stop_node(sys, node, 1000);
+    return 2;
+  }
+  core::log_event(spdlog::level::info, "node_serving",
+                  {{"address", cfg.http.host + ":" + std::to_string(cfg.http.port)}, {"node_id", cfg.node.id}});
+
+  int sig = wait_for_signal(stop_signals);
+  core::log_event(spdlog::level::info, "node_stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  server->stop(); // stop accepting; requests in flight were answered or time out
+  actors::stop_node(sys, node, 5000);
+  core::log_event(spdlog::level::info, "node_stopped", {});
+  return 0;
+}
+
+int migrate_command(const config::config& cfg, const std::vector<std::string>& operands) {
+  setup_logging(cfg);
+  auto usage = [] {
+    std::cerr << "atendeai: usage: atendeai migrate up | down [N] | status\n";
+    return 2;
+  };
+  if (operands.empty())
+    return usage();
+  try {
+    auto conn = persistence::connect({cfg.database.url, cfg.database.connect_timeout_s, ""});
+    const auto& what = operands[0];
+    if (what == "up" && operands.size() == 1) {
+      std::cout << "applied " << persistence::migrate_up(*conn) << " migration(s)\n";
+    } else if (what == "down" && operands.size() <= 2) {
+      int steps = 1;
+      if (operands.size() == 2) {
+        try {
+          steps = std::stoi(operands[1]);
+        } catch (const std::exception&) {
+          steps = -1;
+        }
+        if (steps < 1) {
+          std::cerr << "atendeai: migrate down: N must be a positive integer (got " << operands[1] << ")\n";
+          return 2;
+        }
+      }
+      std::cout << "reverted " << persistence::migrate_down(*conn, steps) << " migration(s)\n";
+    } else if (what == "status" && operands.size() == 1) {
+      for (auto& m : persistence::migration_status(*conn))
+        std::cout << (m.applied ? "applied  " : "pending  ") << m.version << " " << m.name
+                  << (m.applied ? "  " + m.applied_at : "") << "\n";
+    } else {
+      return usage();
+    }
+  } catch (const persistence::unavailable& e) {
+    std::cerr << "atendeai: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "atendeai: migrate: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace atendeai::app
