@@ -19,8 +19,10 @@ struct conversation_state {
   int unknown_streak = 0;        ///< messages in a row not understood
   bool handoff = false;          ///< a human has taken over: the bot stays silent
   nlohmann::json flow = nullptr; ///< open appointment flow (scheduling), null when none
+  bool human_offered = false;    ///< the last reply offered a human: "sim" hands over
 };
 
+/// The JSON form stored in conversation_memory.state.
 nlohmann::json to_json(const conversation_state& s);
 /// Lenient: missing fields keep their defaults.
 conversation_state conversation_state_from_json(const nlohmann::json& j);

@@ -10,8 +10,20 @@ int edit_distance(std::string_view a, std::string_view b, int limit) {
   const int m = static_cast<int>(b.size());
   if (std::abs(n - m) > limit)
     return limit + 1;
-  // Three rolling rows are enough for the transposition rule.
-  std::vector<int> prev2(m + 1), prev(m + 1), cur(m + 1);
+  // Three rolling rows are enough for the transposition rule; words are short, so they
+  // live on the stack (long inputs fall back to the heap).
+  constexpr int small = 48;
+  int buf[3][small + 1];
+  std::vector<int> heap;
+  int* prev2 = buf[0];
+  int* prev = buf[1];
+  int* cur = buf[2];
+  if (m > small) {
+    heap.resize(3 * (m + 1));
+    prev2 = heap.data();
+    prev = prev2 + (m + 1);
+    cur = prev + (m + 1);
+  }
   for (int j = 0; j <= m; ++j)
     prev[j] = j;
   for (int i = 1; i <= n; ++i) {
@@ -27,8 +39,10 @@ int edit_distance(std::string_view a, std::string_view b, int limit) {
     }
     if (row_min > limit)
       return limit + 1;
-    std::swap(prev2, prev);
-    std::swap(prev, cur);
+    int* oldest = prev2;
+    prev2 = prev;
+    prev = cur;
+    cur = oldest;
   }
   return std::min(prev[m], limit + 1);
 }

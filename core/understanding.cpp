@@ -178,51 +178,73 @@ constexpr entry lexicon_entries[] = {
   {"mudou", 0}, {"cancer", 0}, {"abril", 0}, {"fala", 0}, {"falo", 0}, {"calor", 0},
   {"aberta", s_open}, {"fecho", 0}, {"vale", 0}, {"cobre", 0}, {"plana", 0},
   {"pessoal", 0}, {"paciente", 0}, {"ontem", 0}, {"tempo", 0}, {"feito", 0},
+  // words for days and times are entities, never a typo of a signal word ("manha" ≠ "minha")
+  {"manha", 0}, {"amanha", 0}, {"tarde", 0}, {"noite", 0}, {"hoje", 0}, {"semana", 0},
+  {"segunda", 0}, {"terca", 0}, {"quarta", 0}, {"quinta", 0}, {"sexta", 0}, {"sabado", 0},
+  {"domingo", 0}, {"feira", 0}, {"janeiro", 0}, {"fevereiro", 0}, {"marco", 0}, {"abril", 0},
+  {"maio", 0}, {"junho", 0}, {"julho", 0}, {"agosto", 0}, {"setembro", 0}, {"outubro", 0},
+  {"novembro", 0}, {"dezembro", 0}, {"morning", 0}, {"afternoon", 0}, {"evening", 0},
+  {"tonight", 0}, {"tomorrow", 0}, {"today", 0}, {"monday", 0}, {"tuesday", 0},
+  {"wednesday", 0}, {"thursday", 0}, {"friday", 0}, {"saturday", 0}, {"sunday", 0},
+  {"proxima", 0}, {"depois", 0}, {"meia", 0},
 };
 
-using lexicon = std::unordered_map<std::string, uint32_t>;
+/// Signal words, exact lookup plus the same keys grouped by length for typo search.
+struct lexicon {
+  std::unordered_map<std::string, uint32_t> exact;
+  std::vector<std::vector<std::pair<std::string, uint32_t>>> by_length;
+};
 
 const lexicon& the_lexicon() {
   static const lexicon table = [] {
     lexicon t;
     for (auto& e : lexicon_entries) {
-      t[e.word] |= e.signals;
-      t[squeeze_repeats(e.word)] |= e.signals;
+      t.exact[e.word] |= e.signals;
+      t.exact[squeeze_repeats(e.word)] |= e.signals;
+    }
+    for (auto& [k, v] : t.exact) {
+      if (t.by_length.size() <= k.size())
+        t.by_length.resize(k.size() + 1);
+      t.by_length[k.size()].emplace_back(k, v);
     }
     return t;
   }();
   return table;
 }
 
-/// The signals of one (squeezed) word: exact entry, or the nearest entry one typo away
-/// (two for long words); ties prefer the same first letter, then the longer entry.
+/// The signals of one word: exact entry, or the nearest entry one typo away (two for
+/// long words); ties prefer the same first letter, then the longer entry.
 uint32_t signals_of(const std::string& w, bool& fuzzy) {
   auto& lex = the_lexicon();
   fuzzy = false;
-  if (auto it = lex.find(w); it != lex.end())
+  if (auto it = lex.exact.find(w); it != lex.exact.end())
     return it->second;
   if (w.size() < 5)
     return 0;
   int best_d = 3;
-  const std::pair<const std::string, uint32_t>* best = nullptr;
-  for (auto& kv : lex) {
-    auto& k = kv.first;
-    if (k.size() < 5)
-      continue;
-    int limit = (k.size() >= 9 && w.size() >= 9) ? 2 : 1;
-    int d = edit_distance(w, k, limit);
-    if (d > limit)
-      continue;
-    bool better = d < best_d;
-    if (!better && d == best_d && best) {
-      bool same_first = k[0] == w[0];
-      bool best_same_first = best->first[0] == w[0];
-      better = (same_first && !best_same_first)
-               || (same_first == best_same_first && k.size() > best->first.size());
-    }
-    if (better) {
-      best_d = d;
-      best = &kv;
+  const std::pair<std::string, uint32_t>* best = nullptr;
+  const size_t lo = w.size() - 2;
+  const size_t hi = std::min(w.size() + 2, lex.by_length.size() - 1);
+  for (size_t len = std::max<size_t>(lo, 5); len <= hi; ++len) {
+    for (auto& kv : lex.by_length[len]) {
+      auto& k = kv.first;
+      int limit = (k.size() >= 9 && w.size() >= 9) ? 2 : 1;
+      if (static_cast<int>(std::max(k.size(), w.size()) - std::min(k.size(), w.size())) > limit)
+        continue;
+      int d = edit_distance(w, k, limit);
+      if (d > limit)
+        continue;
+      bool better = d < best_d;
+      if (!better && d == best_d && best) {
+        bool same_first = k[0] == w[0];
+        bool best_same_first = best->first[0] == w[0];
+        better = (same_first && !best_same_first)
+                 || (same_first == best_same_first && k.size() > best->first.size());
+      }
+      if (better) {
+        best_d = d;
+        best = &kv;
+      }
     }
   }
   if (!best)
@@ -536,6 +558,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   // 10. Weaker hints of a person or a booking.
   if (m.has(s_person) && (m.has(s_want) || m.word("verdade") || m.word("real")))
     return sure(intent::human, 0.75);
+  if (m.has(s_appointment) && m.has(s_want))
+    return sure(intent::book, 0.9);
   if (m.has(s_appointment) || m.has(s_slot) || slot_horario)
     return sure(intent::book, 0.8);
   if ((service || professional) && !yes_no)

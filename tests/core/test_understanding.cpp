@@ -111,6 +111,43 @@ understanding at(const std::string& text, year_month_day today) {
   return understand(text, today, demo_clinic());
 }
 
+std::string date_of(const std::string& text, year_month_day today) {
+  auto u = at(text, today);
+  return u.entities.date ? iso(*u.entities.date) : "none";
+}
+
+std::string time_of(const std::string& text) {
+  auto u = at(text, 2026_y / 11 / 23);
+  return u.entities.time ? format_hhmm(*u.entities.time) : "none";
+}
+
+std::string period_of(const std::string& text) {
+  auto u = at(text, 2026_y / 11 / 23);
+  return u.entities.period ? std::string(to_string(*u.entities.period)) : "none";
+}
+
+std::string service_of(const std::string& text) {
+  auto u = at(text, 2026_y / 11 / 23);
+  return u.entities.service ? to_json(u, demo_clinic())["entities"]["service"].get<std::string>()
+                            : "none";
+}
+
+std::string professional_of(const std::string& text) {
+  auto u = at(text, 2026_y / 11 / 23);
+  return u.entities.professional
+           ? to_json(u, demo_clinic())["entities"]["professional"].get<std::string>()
+           : "none";
+}
+
+std::string intent_of(const std::string& text) {
+  return std::string(to_string(at(text, 2026_y / 11 / 23).intent));
+}
+
+std::string yes_no_of(const std::string& text) {
+  auto u = at(text, 2026_y / 11 / 23);
+  return u.entities.yes_no ? (*u.entities.yes_no ? "yes" : "no") : "none";
+}
+
 } // namespace
 
 TEST_CASE("evaluation set: intent and entity accuracy at least 95%", "[nlu][corpus]") {
@@ -132,4 +169,323 @@ TEST_CASE("development set: intent and entity accuracy at least 95%", "[nlu][cor
             << ", language accuracy " << s.lang_accuracy() << "\n";
   CHECK(s.intent_accuracy() >= 0.95);
   CHECK(s.entity_accuracy() >= 0.95);
+}
+
+TEST_CASE("relative days for every weekday as today", "[nlu][dates]") {
+  // 22/11/2026 is a Sunday; walk a whole week of "todays".
+  const char* pt_names[7] = {"domingo", "segunda", "terça", "quarta", "quinta", "sexta", "sábado"};
+  const char* en_names[7] = {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday",
+                             "saturday"};
+  for (int t = 0; t < 7; ++t) {
+    auto today = add_days(2026_y / 11 / 22, t);
+    REQUIRE(weekday_of(today) == t);
+    CAPTURE(iso(today));
+    CHECK(date_of("hoje", today) == iso(today));
+    CHECK(date_of("hj", today) == iso(today));
+    CHECK(date_of("amanhã", today) == iso(add_days(today, 1)));
+    CHECK(date_of("amanha", today) == iso(add_days(today, 1)));
+    CHECK(date_of("depois de amanhã", today) == iso(add_days(today, 2)));
+    CHECK(date_of("tomorrow", today) == iso(add_days(today, 1)));
+    for (int w = 0; w < 7; ++w) {
+      CAPTURE(pt_names[w]);
+      int ahead = ((w - t) % 7 + 7) % 7;
+      auto expected = iso(add_days(today, ahead == 0 ? 7 : ahead)); // strictly after today
+      CHECK(date_of(pt_names[w], today) == expected);
+      CHECK(date_of(std::string("próxima ") + pt_names[w], today) == expected);
+      CHECK(date_of(std::string(pt_names[w]) + " que vem", today) == expected);
+      CHECK(date_of(std::string("on ") + en_names[w], today) == expected);
+    }
+    auto week = at("semana que vem", today).entities;
+    auto monday = add_days(today, t == 0 ? 1 : 8 - t);
+    REQUIRE(week.date_from);
+    CHECK(iso(*week.date_from) == iso(monday));
+    CHECK(iso(*week.date_to) == iso(add_days(monday, 6)));
+    CHECK(!week.date);
+    CHECK(iso(*at("próxima semana", today).entities.date_from) == iso(monday));
+    CHECK(iso(*at("next week", today).entities.date_to) == iso(add_days(monday, 6)));
+  }
+}
+
+TEST_CASE("relative days across month and year ends", "[nlu][dates]") {
+  CHECK(date_of("amanhã", 2026_y / 11 / 30) == "2026-12-01");
+  CHECK(date_of("amanha", 2026_y / 12 / 31) == "2027-01-01");
+  CHECK(date_of("depois de amanhã", 2026_y / 12 / 31) == "2027-01-02");
+  CHECK(date_of("depois de amanha", 2026_y / 12 / 30) == "2027-01-01");
+  CHECK(date_of("amanhã", 2027_y / 2 / 28) == "2027-03-01");
+  CHECK(date_of("amanhã", 2028_y / 2 / 28) == "2028-02-29");
+  CHECK(date_of("sexta", 2026_y / 12 / 31) == "2027-01-01");
+  CHECK(date_of("segunda", 2026_y / 12 / 31) == "2027-01-04");
+  CHECK(iso(*at("semana que vem", 2026_y / 12 / 31).entities.date_from) == "2027-01-04");
+  CHECK(iso(*at("semana que vem", 2026_y / 12 / 31).entities.date_to) == "2027-01-10");
+  CHECK(iso(*at("semana que vem", 2026_y / 12 / 27).entities.date_from) == "2026-12-28");
+}
+
+TEST_CASE("day of month and day/month dates", "[nlu][dates]") {
+  // "dia 25" is the next 25th on or after today: today itself when today is the 25th.
+  CHECK(date_of("dia 25", 2026_y / 11 / 23) == "2026-11-25");
+  CHECK(date_of("dia 25", 2026_y / 11 / 25) == "2026-11-25");
+  CHECK(date_of("dia 25", 2026_y / 11 / 26) == "2026-12-25");
+  CHECK(date_of("dia 5", 2026_y / 12 / 31) == "2027-01-05");
+  CHECK(date_of("dia 31", 2026_y / 11 / 30) == "2026-12-31");   // November has no 31st
+  CHECK(date_of("dia 30", 2027_y / 1 / 31) == "2027-03-30");    // nor February a 30th
+  CHECK(date_of("dia 29", 2027_y / 1 / 30) == "2027-03-29");
+  CHECK(date_of("dia 29", 2028_y / 1 / 30) == "2028-02-29");    // leap year
+  CHECK(date_of("the 3rd", 2026_y / 11 / 30) == "2026-12-03");
+  // "25/11" is the next such date on or after today.
+  CHECK(date_of("25/11", 2026_y / 11 / 23) == "2026-11-25");
+  CHECK(date_of("25/11", 2026_y / 11 / 25) == "2026-11-25");
+  CHECK(date_of("25/11", 2026_y / 11 / 26) == "2027-11-25");
+  CHECK(date_of("01/01", 2026_y / 12 / 31) == "2027-01-01");
+  CHECK(date_of("2/1", 2026_y / 12 / 31) == "2027-01-02");
+  CHECK(date_of("29/02", 2026_y / 11 / 23) == "2028-02-29");
+  CHECK(date_of("31/04", 2026_y / 11 / 23) == "none");
+  CHECK(date_of("10/12/2027", 2026_y / 11 / 23) == "2027-12-10");
+  CHECK(date_of("dia 10/12", 2026_y / 11 / 23) == "2026-12-10");
+  CHECK(date_of("2 de janeiro", 2026_y / 12 / 31) == "2027-01-02");
+  CHECK(date_of("25 de dezembro", 2026_y / 12 / 26) == "2027-12-25");
+  CHECK(date_of("december 3rd", 2026_y / 11 / 23) == "2026-12-03");
+  CHECK(date_of("marcar consulta", 2026_y / 11 / 23) == "none");
+}
+
+TEST_CASE("clock times", "[nlu][times]") {
+  CHECK(time_of("às 14h") == "14:00");
+  CHECK(time_of("as 14h") == "14:00");
+  CHECK(time_of("14:30") == "14:30");
+  CHECK(time_of("9 e meia") == "09:30");
+  CHECK(time_of("às 8 e meia") == "08:30");
+  CHECK(time_of("meio dia") == "12:00");
+  CHECK(time_of("meio-dia e meia") == "12:30");
+  CHECK(time_of("2pm") == "14:00");
+  CHECK(time_of("2 pm") == "14:00");
+  CHECK(time_of("10:30am") == "10:30");
+  CHECK(time_of("at 9am") == "09:00");
+  CHECK(time_of("14 horas") == "14:00");
+  CHECK(time_of("9h30") == "09:30");
+  CHECK(time_of("16hs") == "16:00");
+  CHECK(time_of("as 9") == "09:00");
+  CHECK(time_of("às 3 da tarde") == "15:00");
+  CHECK(time_of("as 3") == "15:00"); // 1..6 without "da manhã" is the afternoon
+  CHECK(time_of("dia 25") == "none");
+  CHECK(time_of("2 de janeiro") == "none");
+}
+
+TEST_CASE("parts of the day", "[nlu][periods]") {
+  CHECK(period_of("de manhã") == "morning");
+  CHECK(period_of("de manha") == "morning");
+  CHECK(period_of("à tarde") == "afternoon");
+  CHECK(period_of("a tarde") == "afternoon");
+  CHECK(period_of("à noite") == "evening");
+  CHECK(period_of("in the morning") == "morning");
+  CHECK(period_of("afternoon") == "afternoon");
+  CHECK(period_of("evening") == "evening");
+  CHECK(period_of("boa tarde") == "none");
+  CHECK(period_of("bom dia") == "none");
+  CHECK(period_of("boa noite") == "none");
+  CHECK(period_of("good morning") == "none");
+  CHECK(period_of("mais tarde") == "none");
+  auto u = at("tomorrow morning", 2026_y / 12 / 31);
+  CHECK(iso(*u.entities.date) == "2027-01-01");
+  CHECK(to_string(*u.entities.period) == "morning");
+  auto v = at("amanhã de manhã", 2026_y / 11 / 30);
+  CHECK(iso(*v.entities.date) == "2026-12-01");
+  CHECK(to_string(*v.entities.period) == "morning");
+}
+
+TEST_CASE("services and professionals from the catalogue", "[nlu][catalogue]") {
+  CHECK(service_of("dermato") == "Dermatologia");
+  CHECK(service_of("quero derma") == "Dermatologia");
+  CHECK(service_of("cardio") == "Cardiologia");
+  CHECK(service_of("cardiologista") == "Cardiologia");
+  CHECK(service_of("cardiology") == "Cardiologia");
+  CHECK(service_of("dermatologist") == "Dermatologia");
+  CHECK(service_of("clinico") == "Clínico geral");
+  CHECK(service_of("CLÍNICO GERAL") == "Clínico geral");
+  CHECK(service_of("clinica geral") == "Clínico geral");
+  CHECK(service_of("general practitioner") == "Clínico geral");
+  CHECK(service_of("cardiolgia") == "Cardiologia"); // typo
+  CHECK(service_of("a clinica abre sabado?") == "none");
+  CHECK(service_of("pediatra") == "none");
+  CHECK(professional_of("dra ana") == "Dra. Ana Souza");
+  CHECK(professional_of("com a Dra. Ana") == "Dra. Ana Souza");
+  CHECK(professional_of("carlos") == "Dr. Carlos Lima");
+  CHECK(professional_of("dr lima") == "Dr. Carlos Lima");
+  CHECK(professional_of("doutora ana souza") == "Dra. Ana Souza");
+  CHECK(professional_of("quero marcar") == "none");
+
+  // Only names from the catalogue match: an empty clinic never yields one.
+  clinic_profile empty;
+  auto u = understand("consulta de dermato com a dra ana", 2026_y / 11 / 23, empty);
+  CHECK(!u.entities.service);
+  CHECK(!u.entities.professional);
+  // An inactive service is not offered.
+  auto c = demo_clinic();
+  c.services[2].active = false;
+  CHECK(!understand("dermatologia", 2026_y / 11 / 23, c).entities.service);
+}
+
+TEST_CASE("yes and no answers", "[nlu][yes_no]") {
+  for (auto yes : {"sim", "s", "pode ser", "claro", "yes", "ok", "Sim!", "siiim", "isso mesmo",
+                   "yeah sure", "beleza", "👍"})
+    CHECK(yes_no_of(yes) == "yes");
+  for (auto no : {"não", "nao", "n", "no", "nope", "não, obrigado", "no thanks", "NÃO"})
+    CHECK(yes_no_of(no) == "no");
+  for (auto neither : {"não vou poder ir amanhã", "quero marcar", "nossa", "sábado"})
+    CHECK(yes_no_of(neither) == "none");
+  CHECK(intent_of("sim") == "unknown");
+}
+
+TEST_CASE("intent priorities and WhatsApp style", "[nlu][intents]") {
+  CHECK(intent_of("oi") == "greeting");
+  CHECK(intent_of("qro marcar consulta amanha de manha") == "book");
+  CHECK(intent_of("vcs abrem sabado?") == "hours");
+  CHECK(intent_of("cancela pfv") == "cancel");
+  CHECK(intent_of("kd o endereço") == "location");
+  CHECK(intent_of("quero remarcar minha consulta") == "reschedule"); // not book
+  CHECK(intent_of("quero cancelar a consulta") == "cancel");         // not book
+  CHECK(intent_of("minhas consultas") == "my_appointments");
+  CHECK(intent_of("tenho consulta marcada?") == "my_appointments");
+  CHECK(intent_of("quero falar com uma pessoa") == "human");
+  CHECK(intent_of("qual a capital da França?") == "unknown");
+  CHECK(intent_of("aceitam unimed?") == "unknown");
+  CHECK(at("aceitam unimed?", 2026_y / 11 / 23).clinic_topic);
+  CHECK(!at("qual a capital da França?", 2026_y / 11 / 23).clinic_topic);
+  CHECK(intent_of("QRO MARCAR CONSULTA 😊😊") == "book");
+  CHECK(intent_of("agnedar consuta") == "book"); // typos
+  CHECK(intent_of("tchau, obrigada!") == "goodbye");
+  CHECK(intent_of("quanto custa a cardio?") == "services");
+  CHECK(intent_of("") == "unknown");
+  auto u = at("quero marcar consulta", 2026_y / 11 / 23);
+  auto g = at("hmm", 2026_y / 11 / 23);
+  CHECK(u.confidence > 0.8);
+  CHECK(u.confidence <= 1.0);
+  CHECK(g.confidence < 0.5);
+  CHECK(g.confidence >= 0.0);
+}
+
+TEST_CASE("language per message", "[nlu][lang]") {
+  CHECK(at("Hi! What are your opening hours?", 2026_y / 11 / 23).lang == "en");
+  CHECK(at("oi, quais os horários?", 2026_y / 11 / 23).lang == "pt-BR");
+  CHECK(at("can I book for tomorrow?", 2026_y / 11 / 23).lang == "en");
+  // Nothing to tell by: the hint decides, else the clinic's language.
+  CHECK(understand("👍", 2026_y / 11 / 23, demo_clinic(), "en").lang == "en");
+  CHECK(understand("👍", 2026_y / 11 / 23, demo_clinic(), "pt-BR").lang == "pt-BR");
+  CHECK(understand("👍", 2026_y / 11 / 23, demo_clinic()).lang == "pt-BR");
+}
+
+TEST_CASE("JSON form of an understanding", "[nlu][json]") {
+  auto c = demo_clinic();
+  auto j = to_json(understand("qro uma consulta de dermato com a dra ana amanha de manha às 9h",
+                              2026_y / 11 / 23, c),
+                   c);
+  CHECK(j["intent"] == "book");
+  CHECK(j["lang"] == "pt-BR");
+  CHECK(j["confidence"].is_number());
+  CHECK(j["entities"] == nlohmann::json{{"date", "2026-11-24"},
+                                        {"time", "09:00"},
+                                        {"period", "morning"},
+                                        {"service", "Dermatologia"},
+                                        {"professional", "Dra. Ana Souza"}});
+  auto w = to_json(understand("semana que vem", 2026_y / 11 / 23, c), c);
+  CHECK(w["entities"] == nlohmann::json{{"date_from", "2026-11-30"}, {"date_to", "2026-12-06"}});
+  CHECK(to_json(understand("oi", 2026_y / 11 / 23, c), c)["entities"] == nlohmann::json::object());
+}
+
+TEST_CASE("understand CLI: one JSON object per input line", "[nlu][cli]") {
+  using atendeai::app::understand_command;
+  using atendeai::app::understand_options;
+  understand_options opts;
+  opts.now = "2026-11-23T13:00:00Z";
+  opts.clinic = "demo";
+  std::istringstream in("oi\nqro uma consulta de dermato amanha de manha\r\nvcs abrem sabado?\n\n");
+  std::ostringstream out, err;
+  REQUIRE(understand_command(opts, in, out, err) == 0);
+  CHECK(err.str().empty());
+  std::istringstream lines(out.str());
+  std::vector<nlohmann::json> rows;
+  for (std::string l; std::getline(lines, l);)
+    rows.push_back(nlohmann::json::parse(l));
+  REQUIRE(rows.size() == 4); // the empty line too
+  CHECK(rows[0]["intent"] == "greeting");
+  CHECK(rows[1] == nlohmann::json::parse(
+                     R"({"intent":"book","confidence":0.9,"lang":"pt-BR","entities":)"
+                     R"({"date":"2026-11-24","period":"morning","service":"Dermatologia"}})"));
+  CHECK(rows[2]["entities"]["date"] == "2026-11-28");
+  CHECK(rows[3]["intent"] == "unknown");
+  for (auto& r : rows) {
+    CHECK(r.size() == 4);
+    CHECK(r["confidence"].get<double>() >= 0.0);
+    CHECK(r["confidence"].get<double>() <= 1.0);
+  }
+}
+
+TEST_CASE("understand CLI: --now in the clinic's zone, --lang, catalogue", "[nlu][cli]") {
+  using atendeai::app::understand_command;
+  using atendeai::app::understand_options;
+  auto run = [](understand_options o, const std::string& text) {
+    std::istringstream in(text + "\n");
+    std::ostringstream out, err;
+    REQUIRE(understand_command(o, in, out, err) == 0);
+    return nlohmann::json::parse(out.str());
+  };
+  understand_options o;
+  o.now = "2026-12-01T01:30:00Z"; // still 30/11 22:30 in São Paulo
+  CHECK(run(o, "hoje")["entities"]["date"] == "2026-11-30");
+  o.tz = "UTC";
+  CHECK(run(o, "hoje")["entities"]["date"] == "2026-12-01");
+  o.tz = "America/Sao_Paulo";
+  o.now = "2026-12-31T23:30:00-03:00";
+  CHECK(run(o, "amanhã")["entities"]["date"] == "2027-01-01");
+  // Without --clinic there is no catalogue to match names against.
+  o.clinic = "";
+  CHECK(!run(o, "quero dermato")["entities"].contains("service"));
+  o.clinic = "demo";
+  CHECK(run(o, "quero dermato")["entities"]["service"] == "Dermatologia");
+  o.lang = "en";
+  CHECK(run(o, "👍")["lang"] == "en");
+  o.now = "";
+  CHECK(run(o, "oi")["intent"] == "greeting"); // system clock
+}
+
+TEST_CASE("understand CLI: bad options name themselves and exit 2", "[nlu][cli]") {
+  using atendeai::app::understand_command;
+  using atendeai::app::understand_options;
+  auto fails = [](understand_options o, const std::string& option) {
+    std::istringstream in("oi\n");
+    std::ostringstream out, err;
+    CHECK(understand_command(o, in, out, err) == 2);
+    CHECK(out.str().empty());
+    auto message = err.str();
+    CHECK(message.find(option) != std::string::npos);
+    CHECK(std::count(message.begin(), message.end(), '\n') == 1);
+  };
+  understand_options o;
+  o.now = "yesterday";
+  fails(o, "--now");
+  o.now = "2026-13-40T10:00:00Z";
+  fails(o, "--now");
+  o = {};
+  o.tz = "Mars/Olympus";
+  fails(o, "--tz");
+  o = {};
+  o.clinic = "nope";
+  fails(o, "--clinic");
+  o = {};
+  o.lang = "fr";
+  fails(o, "--lang");
+}
+
+TEST_CASE("understanding is fast", "[nlu][speed]") {
+  auto c = demo_clinic();
+  auto start = std::chrono::steady_clock::now();
+  int n = 0;
+  for (int k = 0; k < 300; ++k)
+    for (auto t : {"qro uma consulta de dermato amanha de manha", "vcs abrem sabado?",
+                   "preciso remarcar minha consulta de quarta às 14h", "kd o endereço"}) {
+      n += understand(t, 2026_y / 11 / 23, c).intent != intent::unknown;
+    }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::steady_clock::now() - start).count();
+  std::cout << "understood 1200 messages in " << ms << " ms\n";
+  CHECK(n == 1200);
+  CHECK(ms < 2000); // generous for slow CI and sanitizers
 }

@@ -1,0 +1,342 @@
+#include "core/conversation.hpp"
+
+#include "core/date_rules.hpp"
+#include "core/format.hpp"
+
+namespace atendeai::core {
+
+namespace {
+
+/// How the assistant words things for one clinic and one patient language.
+struct voice {
+  const clinic_profile& clinic;
+  bool en;
+  bool formal;
+
+  /// An emoji with its leading space, or nothing in a formal tone.
+  std::string emoji(const char* e) const { return formal ? std::string() : std::string(" ") + e; }
+  const std::string& assistant() const { return clinic.ai_personality.name; }
+};
+
+voice voice_for(const clinic_profile& clinic, const std::string& lang) {
+  auto& p = clinic.ai_personality;
+  return {clinic, lang == "en", p.tone == "formal" || p.formality_level == "high"};
+}
+
+/// A list row title within WhatsApp's 24 characters, cut on a character boundary.
+std::string row_title(const std::string& name) {
+  constexpr size_t max_chars = 24;
+  size_t chars = 0;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if ((static_cast<unsigned char>(name[i]) & 0xC0) != 0x80) {
+      if (chars == max_chars)
+        return name.substr(0, i);
+      ++chars;
+    }
+  }
+  return name;
+}
+
+std::vector<const service*> active_services(const clinic_profile& clinic) {
+  std::vector<const service*> out;
+  for (auto& s : clinic.services)
+    if (s.active)
+      out.push_back(&s);
+  return out;
+}
+
+/// "Clínico geral — R$ 200" lines and list rows for the active services.
+outbound_message services_message(const voice& v, std::string intro, std::string outro) {
+  outbound_message msg;
+  auto services = active_services(v.clinic);
+  msg.text = std::move(intro);
+  for (auto* s : services) {
+    msg.text += "\n· " + s->name;
+    if (s->price_cents > 0)
+      msg.text += " — " + format_price(s->price_cents, v.en ? "en" : "pt-BR");
+  }
+  if (!outro.empty())
+    msg.text += "\n" + outro;
+  msg.style = choice_style::list;
+  msg.list_button = v.en ? "See services" : "Ver serviços";
+  for (auto* s : services) {
+    if (msg.choices.size() == 10)
+      break;
+    msg.choices.push_back({"service:" + s->id, row_title(s->name),
+                           s->price_cents > 0 ? format_price(s->price_cents, v.en ? "en" : "pt-BR")
+                                              : std::string()});
+  }
+  return msg;
+}
+
+outbound_message text(std::string t) {
+  outbound_message m;
+  m.text = std::move(t);
+  return m;
+}
+
+std::string offer_human(const voice& v) {
+  return v.en ? "Would you like me to call someone from the front desk?"
+              : "Quer que eu chame alguém da recepção?";
+}
+
+std::string dont_know(const voice& v) {
+  return (v.en ? "I don't have that information here. " : "Não tenho essa informação aqui. ")
+         + offer_human(v);
+}
+
+std::string handoff_text(const voice& v) {
+  return v.en ? "Sure! I've let the front desk know; someone will continue this conversation "
+                "here shortly."
+              : "Claro! Já avisei a recepção; alguém vai continuar a conversa por aqui em breve.";
+}
+
+std::string escalation_text(const voice& v) {
+  return v.en ? "I'm sorry I couldn't help" + v.emoji("😕")
+                  + " I've asked the front desk to join; someone will continue this conversation "
+                    "here shortly."
+              : "Desculpe, não consegui te ajudar" + v.emoji("😕")
+                  + " Já chamei a recepção; alguém vai continuar a conversa por aqui em breve.";
+}
+
+// -- one reply per intent ---
+
+std::string greeting_text(const voice& v, bool first_message) {
+  auto& p = v.clinic.ai_personality;
+  if (first_message) {
+    if (!v.en && !p.greeting.empty())
+      return p.greeting;
+    return v.en ? "Hi! I'm " + v.assistant() + ", " + v.clinic.name + "'s assistant" + v.emoji("😊")
+                    + " How can I help?"
+                : "Olá! Eu sou a " + v.assistant() + ", assistente da " + v.clinic.name
+                    + v.emoji("😊") + " Como posso ajudar?";
+  }
+  return v.en ? "Hi again!" + v.emoji("😊") + " How can I help?"
+              : (v.formal ? "Olá! Em que posso ajudar?" : "Oi de novo!" + v.emoji("😊")
+                                                           + " Em que posso ajudar?");
+}
+
+std::string goodbye_text(const voice& v) {
+  auto& p = v.clinic.ai_personality;
+  if (!v.en && !p.farewell.empty())
+    return p.farewell;
+  return v.en ? "Thanks for getting in touch! See you soon" + v.emoji("💙")
+              : "Obrigada pelo contato! Até logo" + v.emoji("💙");
+}
+
+std::string day_intervals(const std::vector<time_interval>& ivs, bool en) {
+  std::string s;
+  for (size_t k = 0; k < ivs.size(); ++k) {
+    if (k > 0)
+      s += en ? " and " : " e ";
+    s += en ? format_hhmm(ivs[k].start) + "–" + format_hhmm(ivs[k].end)
+            : "das " + format_hhmm(ivs[k].start) + " às " + format_hhmm(ivs[k].end);
+  }
+  return s;
+}
+
+bool no_hours(const weekly_hours& h) {
+  for (auto& d : h)
+    if (!d.empty())
+      return false;
+  return true;
+}
+
+outbound_message hours_reply(const voice& v, const understanding& u, conversation_state& state) {
+  auto& h = v.clinic.working_hours;
+  if (no_hours(h)) {
+    state.human_offered = true;
+    return text(dont_know(v));
+  }
+  auto summary = format_hours_summary(h, v.en ? "en" : "pt-BR");
+  std::string out;
+  if (auto d = u.entities.date) {
+    int wd = weekday_of(*d);
+    auto name = weekday_name(wd, v.en ? "en" : "pt-BR", false);
+    auto day = format_ddmm(*d);
+    if (v.en)
+      out = h[wd].empty() ? "On " + name + ", " + day + ", we're closed. "
+                          : "On " + name + ", " + day + ", we're open " + day_intervals(h[wd], true)
+                              + ". ";
+    else
+      out = std::string(wd == 0 || wd == 6 ? "No " : "Na ") + name + ", " + day
+            + (h[wd].empty() ? ", não abrimos. " : ", abrimos " + day_intervals(h[wd], false) + ". ");
+    out += v.en ? "Our hours: " + summary + "." : "Nosso horário: " + summary + ".";
+  } else {
+    out = v.en ? "We're open " + summary + "." : "Abrimos " + summary + ".";
+  }
+  return text(out);
+}
+
+outbound_message services_reply(const voice& v, const understanding& u, conversation_state& state) {
+  auto services = active_services(v.clinic);
+  if (services.empty()) {
+    state.human_offered = true;
+    return text(dont_know(v));
+  }
+  if (u.entities.service) {
+    for (auto* s : services)
+      if (s->id == *u.entities.service && s->price_cents > 0) {
+        auto price = format_price(s->price_cents, v.en ? "en" : "pt-BR");
+        return text(v.en ? "A " + s->name + " appointment costs " + price
+                             + ". Would you like to book one?"
+                         : "A consulta de " + s->name + " custa " + price
+                             + ". Quer marcar um horário?" + v.emoji("😊"));
+      }
+  }
+  return services_message(
+    v, v.en ? "These are our services and prices:" : "Estes são os nossos serviços e valores:",
+    v.en ? "Would you like to book one? If you're looking for something else, I can call the front desk."
+         : "Quer marcar algum? Se procura outra coisa, posso chamar a recepção.");
+}
+
+outbound_message location_reply(const voice& v, conversation_state& state) {
+  auto& c = v.clinic;
+  if (c.address.empty()) {
+    state.human_offered = true;
+    return text(dont_know(v));
+  }
+  std::string out = v.en ? "We're at " + c.address + "." : "Estamos na " + c.address + "."
+                                                             + v.emoji("📍");
+  if (!c.phone.empty())
+    out += v.en ? " Phone: " + c.phone + "." : " Telefone: " + c.phone + ".";
+  return text(out);
+}
+
+/// Booking, rescheduling, cancelling and listing appointments until the appointment flow
+/// takes these intents over: booking starts by choosing a service; the others are honest
+/// that the reception will help (the assistant does not see appointments here).
+outbound_message scheduling_reply(const voice& v, const understanding& u,
+                                  conversation_state& state) {
+  if (u.intent == intent::book && !active_services(v.clinic).empty())
+    return services_message(v, v.en ? "Sure! Which service are you looking for?"
+                                    : "Claro! Qual serviço você procura?",
+                            "");
+  state.human_offered = true;
+  switch (u.intent) {
+    case intent::reschedule:
+      return text(v.en ? "I can't change appointments here yet. " + offer_human(v)
+                       : "Ainda não consigo remarcar por aqui. " + offer_human(v));
+    case intent::cancel:
+      return text(v.en ? "I can't cancel appointments here yet. " + offer_human(v)
+                       : "Ainda não consigo cancelar por aqui. " + offer_human(v));
+    case intent::my_appointments:
+      return text(v.en ? "I can't look up your appointments here yet. " + offer_human(v)
+                       : "Ainda não consigo consultar seus agendamentos por aqui. "
+                           + offer_human(v));
+    default:
+      return text(dont_know(v));
+  }
+}
+
+void start_handoff(conversation_state& state, reply_decision& d) {
+  state.handoff = true;
+  state.unknown_streak = 0;
+  d.handoff_started = true;
+}
+
+} // namespace
+
+nlohmann::json to_json(const conversation_state& s) {
+  return {{"lang", s.lang},
+          {"unknown_streak", s.unknown_streak},
+          {"handoff", s.handoff},
+          {"flow", s.flow},
+          {"human_offered", s.human_offered}};
+}
+
+conversation_state conversation_state_from_json(const nlohmann::json& j) {
+  conversation_state s;
+  if (!j.is_object())
+    return s;
+  auto read = [&](const char* key, auto& field) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null())
+      return;
+    try {
+      it->get_to(field);
+    } catch (const nlohmann::json::exception&) {
+      // Lenient: a field of the wrong type keeps its default.
+    }
+  };
+  read("lang", s.lang);
+  read("unknown_streak", s.unknown_streak);
+  read("handoff", s.handoff);
+  read("human_offered", s.human_offered);
+  if (auto it = j.find("flow"); it != j.end())
+    s.flow = *it;
+  return s;
+}
+
+reply_decision decide_reply(const understanding& u, const clinic_profile& clinic,
+                            conversation_state& state, bool first_message) {
+  reply_decision d;
+  if (state.handoff)
+    return d;
+  state.lang = u.lang == "en" ? "en" : (clinic.language.empty() ? "pt-BR" : clinic.language);
+  const auto v = voice_for(clinic, state.lang);
+  const bool human_was_offered = state.human_offered;
+  state.human_offered = false;
+  if (u.intent != intent::unknown || u.entities.yes_no)
+    state.unknown_streak = 0;
+
+  switch (u.intent) {
+    case intent::greeting:
+      d.reply = text(greeting_text(v, first_message));
+      break;
+    case intent::goodbye:
+      d.reply = text(goodbye_text(v));
+      break;
+    case intent::hours:
+      d.reply = hours_reply(v, u, state);
+      break;
+    case intent::services:
+      d.reply = services_reply(v, u, state);
+      break;
+    case intent::location:
+      d.reply = location_reply(v, state);
+      break;
+    case intent::human:
+      start_handoff(state, d);
+      d.reply = text(handoff_text(v));
+      break;
+    case intent::book:
+    case intent::reschedule:
+    case intent::cancel:
+    case intent::my_appointments:
+      d.reply = scheduling_reply(v, u, state);
+      break;
+    case intent::unknown:
+      if (u.entities.yes_no && human_was_offered) {
+        if (*u.entities.yes_no) {
+          start_handoff(state, d);
+          d.reply = text(handoff_text(v));
+        } else {
+          d.reply = text(v.en ? "All right! Anything else I can help with?"
+                              : "Tudo bem! Posso ajudar em mais alguma coisa?");
+        }
+      } else if (u.entities.yes_no) {
+        d.reply = text(v.en ? "Okay! I can help with appointments, opening hours, services and our "
+                              "address. What would you like?"
+                            : "Certo! Posso ajudar com consultas, horários, serviços e endereço. "
+                              "O que você precisa?");
+      } else if (++state.unknown_streak >= clinic.ai_behavior.escalation_threshold
+                 && clinic.ai_behavior.auto_escalation) {
+        start_handoff(state, d);
+        d.reply = text(escalation_text(v));
+      } else if (u.clinic_topic) {
+        state.human_offered = true;
+        d.reply = text(dont_know(v));
+      } else {
+        d.reply = text(v.en ? "I can only help with " + clinic.name
+                                + " matters: appointments, opening hours, services and address."
+                                + v.emoji("🙂")
+                            : "Eu só consigo ajudar com assuntos da " + clinic.name
+                                + ": consultas, horários, serviços e endereço." + v.emoji("🙂"));
+      }
+      break;
+  }
+  return d;
+}
+
+} // namespace atendeai::core
