@@ -580,12 +580,14 @@ instant preference_target(engine& x) {
   return *t;
 }
 
+// Shows slots as buttons (≤ 3, one professional; "HH:MM" when all fall on `day`) or a list.
 void present_slots(engine& x, const std::string& text, const std::vector<slot>& top3,
-                   const std::vector<slot>& rows, bool prefer_buttons) {
+                   const std::vector<slot>& rows, bool prefer_buttons,
+                   std::optional<date::year_month_day> day) {
   auto& st = x.st();
   const bool en = x.en();
   if (prefer_buttons && same_professional(top3) && top3.size() <= max_buttons) {
-    bool one_day = same_day(x, top3);
+    bool one_day = day && same_day(x, top3) && local_date(x.tz, top3.front().start) == *day;
     std::vector<choice> bs;
     for (const auto& s : top3)
       bs.push_back({slot_choice_id(s),
@@ -712,7 +714,10 @@ void offer(engine& x, offer_mode mode, std::optional<instant> anchor = {},
     std::string wish = preference_phrase(x, false);
     text = lead + join_words({svc, who, wish}) + ":";
   }
-  present_slots(x, note + text, top3, rows, prefer_buttons);
+  std::optional<date::year_month_day> day = st.date;
+  if (mode == offer_mode::taken && anchor)
+    day = local_date(x.tz, *anchor);
+  present_slots(x, note + text, top3, rows, prefer_buttons, day);
 }
 
 // Re-shows the current choices after a message that could not be matched.
@@ -729,7 +734,10 @@ void reprompt(engine& x) {
     std::vector<slot> shown = st.offered_slots;
     std::string text = en ? "Sorry, I didn't get that 😅 Pick one of these times or tell me the day and time you prefer:"
                           : "Desculpe, não entendi 😅 Escolha um destes horários ou me diga o dia e o horário que prefere:";
-    present_slots(x, text, shown, shown, shown.size() <= max_buttons);
+    std::optional<date::year_month_day> day;
+    if (same_day(x, shown))
+      day = local_date(x.tz, shown.front().start);
+    present_slots(x, text, shown, shown, shown.size() <= max_buttons, day);
     return;
   }
   offer(x, offer_mode::not_understood);
@@ -1005,8 +1013,8 @@ void manage_appointment(engine& x, const patient_message& m, const signals& sg) 
   auto& st = x.st();
   const auto& e = m.u.entities;
   const bool en = x.en();
-  const bool cancel_confirming = st.kind == flow_kind::cancel && st.step == flow_step::confirmation;
-  if (st.kind == flow_kind::cancel ? (sg.quit && !cancel_confirming) : sg.give_up) {
+  // In a cancel flow "cancela" means yes; only "desisto"-like words give up.
+  if (st.kind == flow_kind::cancel ? sg.quit : sg.give_up) {
     give_up(x);
     return;
   }
@@ -1086,7 +1094,7 @@ void manage_appointment(engine& x, const patient_message& m, const signals& sg) 
       x.say(en ? "No problem, your appointment stays booked." : "Tudo bem, sua consulta continua marcada.");
       return;
     }
-    if (sg.confirm || sg.give_up || m.u.intent == intent::cancel) {
+    if (sg.confirm || sg.give_up || m.u.intent == intent::cancel) { // quit was handled above
       x.t.actions.push_back({flow_action_kind::cancel_appointment, std::nullopt, st.target->id});
       st.awaiting_clinic = true;
       return;

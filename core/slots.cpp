@@ -51,19 +51,29 @@ std::vector<slot> spread_pick(const std::vector<const slot*>& ordered, std::size
   std::vector<bool> taken(ordered.size(), false);
   std::set<instant> starts;
   std::map<date::sys_days, std::size_t> per_day;
+  std::map<std::string, std::size_t> per_professional;
   for (int pass = 0; pass < 3 && out.size() < n; ++pass) {
     for (std::size_t i = 0; i < ordered.size() && out.size() < n; ++i) {
       if (taken[i])
         continue;
-      const slot& s = *ordered[i];
+      std::size_t pick = i;
+      if (pass < 2) {
+        if (starts.count(ordered[i]->start))
+          continue;
+        // Among professionals free at this same start, take the one shown least so far.
+        for (std::size_t j = i + 1; j < ordered.size() && ordered[j]->start == ordered[i]->start; ++j)
+          if (!taken[j] && per_professional[ordered[j]->professional_id] <
+                               per_professional[ordered[pick]->professional_id])
+            pick = j;
+      }
+      const slot& s = *ordered[pick];
       auto day = date::sys_days{local_date(tz, s.start)};
-      if (pass < 2 && starts.count(s.start))
-        continue;
       if (pass == 0 && per_day[day] >= cap)
         continue;
-      taken[i] = true;
+      taken[pick] = true;
       starts.insert(s.start);
       ++per_day[day];
+      ++per_professional[s.professional_id];
       out.push_back(s);
     }
   }

@@ -88,9 +88,10 @@ struct slot_preference {
 bool in_period(minute_of_day m, day_period p);
 
 /// Up to `n` suggestions from `all` (sorted as free_slots returns them) that match the
-/// preference, spread out: distinct start times first and at most max(2, (n+1)/2) per
-/// day while other days have slots; with a time, the ones closest to it first. The
-/// result is sorted by start. Empty when nothing matches.
+/// preference, spread out: distinct start times first (alternating professionals free at
+/// the same time) and at most max(2, (n+1)/2) per day while other days have slots; with
+/// a time, the ones closest to it first. The result is sorted by start. Empty when
+/// nothing matches.
 std::vector<slot> suggest_slots(const std::vector<slot>& all, const slot_preference& pref,
                                 std::size_t n, const date::time_zone* tz);
 
