@@ -92,10 +92,10 @@ std::string handoff_text(const voice& v) {
 }
 
 std::string escalation_text(const voice& v) {
-  return v.en ? "I'm sorry I couldn't help" + v.emoji("😕")
+  return v.en ? "I'm sorry I couldn't help." + v.emoji("😕")
                   + " I've asked the front desk to join; someone will continue this conversation "
                     "here shortly."
-              : "Desculpe, não consegui te ajudar" + v.emoji("😕")
+              : "Desculpe, não consegui te ajudar." + v.emoji("😕")
                   + " Já chamei a recepção; alguém vai continuar a conversa por aqui em breve.";
 }
 
@@ -106,12 +106,14 @@ std::string greeting_text(const voice& v, bool first_message) {
   if (first_message) {
     if (!v.en && !p.greeting.empty())
       return p.greeting;
-    return v.en ? "Hi! I'm " + v.assistant() + ", " + v.clinic.name + "'s assistant" + v.emoji("😊")
+    // "... Exemplo 😊 Como posso ajudar?" needs a full stop where a formal voice drops the emoji.
+    const std::string pause = v.formal ? "." : " 😊";
+    return v.en ? "Hi! I'm " + v.assistant() + ", " + v.clinic.name + "'s assistant" + pause
                     + " How can I help?"
-                : "Olá! Eu sou a " + v.assistant() + ", assistente da " + v.clinic.name
-                    + v.emoji("😊") + " Como posso ajudar?";
+                : "Olá! Eu sou a " + v.assistant() + ", assistente da " + v.clinic.name + pause
+                    + " Como posso ajudar?";
   }
-  return v.en ? "Hi again!" + v.emoji("😊") + " How can I help?"
+  return v.en ? "Hi again! How can I help?"
               : (v.formal ? "Olá! Em que posso ajudar?" : "Oi de novo!" + v.emoji("😊")
                                                            + " Em que posso ajudar?");
 }
@@ -196,7 +198,7 @@ outbound_message location_reply(const voice& v, conversation_state& state) {
     state.human_offered = true;
     return text(dont_know(v));
   }
-  std::string out = v.en ? "We're at " + c.address + "." : "Estamos na " + c.address + "."
+  std::string out = v.en ? "We're at " + c.address + "." : "Nosso endereço é " + c.address + "."
                                                              + v.emoji("📍");
   if (!c.phone.empty())
     out += v.en ? " Phone: " + c.phone + "." : " Telefone: " + c.phone + ".";
