@@ -364,6 +364,21 @@ signals read_signals(const patient_message& m) {
   return sg;
 }
 
+// True when the text has at least two words of two letters or more (enough to tell
+// the language).
+bool wordy(const std::string& norm) {
+  int words = 0;
+  for (const auto& w : split_words(norm)) {
+    int letters = 0;
+    for (char c : w)
+      if ((c >= 'a' && c <= 'z') || (static_cast<unsigned char>(c) >= 0x80))
+        ++letters;
+    if (letters >= 2)
+      ++words;
+  }
+  return words >= 2;
+}
+
 bool has_flow_entities(const entities& e) {
   return e.service || e.professional || e.date || e.date_from || e.date_to || e.time || e.period;
 }
@@ -1134,18 +1149,23 @@ void on_message(engine& x, const patient_message& m, const flow_state& original)
     x.t.consumed = false;
     return;
   }
-  // Small talk and questions in the middle of a flow belong to the conversation.
-  if (st.step != flow_step::start && !sg.reply && !has_flow_entities(e) && !e.yes_no && !sg.give_up &&
-      !sg.other_time && !sg.confirm && sg.ordinal == 0 &&
-      (in == intent::greeting || in == intent::hours || in == intent::services || in == intent::location ||
-       in == intent::human || in == intent::goodbye)) {
+  // Small talk and questions in the middle of a flow belong to the conversation. An
+  // hours question naming a day or time while slots are on the table is about slots.
+  const bool flow_signal = sg.reply || sg.give_up || sg.other_time || sg.confirm || sg.ordinal != 0;
+  const bool slot_talk = (st.step == flow_step::date_time || st.step == flow_step::confirmation) &&
+                         (e.date || e.date_from || e.time || e.period);
+  const bool aside = (in == intent::greeting && !has_flow_entities(e) && !e.yes_no) ||
+                     (in == intent::hours && !slot_talk) || in == intent::services ||
+                     in == intent::location || in == intent::human || in == intent::goodbye;
+  if (st.step != flow_step::start && !flow_signal && aside) {
     x.t.state = original;
     x.t.consumed = false;
     return;
   }
 
-  if (!m.u.lang.empty() && !sg.reply &&
-      (st.step == flow_step::start || in != intent::unknown || e.yes_no.has_value()))
+  // The language follows the patient, but short replies ("ok", "9h", "25/11") are too
+  // short to tell and keep it.
+  if (!m.u.lang.empty() && !sg.reply && (st.step == flow_step::start || wordy(sg.norm)))
     st.lang = m.u.lang;
   st.last_activity = x.ctx.now;
   if (st.started_at == instant{})
@@ -1163,26 +1183,30 @@ void on_message(engine& x, const patient_message& m, const flow_state& original)
     return;
   }
 
-  // Which flow this is, and switches between them.
-  const bool about_appointment = contains_any(sg.norm, {"consulta", "appointment", "agendamento"});
+  // Which flow this is, and switches between them (only on explicit words, since short
+  // answers are easily mislabelled).
+  const bool mine = contains_any(sg.norm, {"minha", "minhas", "meu", "my"}) &&
+                    contains_any(sg.norm, {"consulta", "consultas", "appointment", "agendamento"});
   if (st.step == flow_step::start) {
     st.kind = in == intent::reschedule ? flow_kind::reschedule
               : in == intent::cancel   ? flow_kind::cancel
                                        : flow_kind::book;
   } else if (!sg.reply) {
-    if (in == intent::reschedule && st.kind != flow_kind::reschedule && !sg.other_time &&
-        (about_appointment || !has_flow_entities(e))) {
+    const bool says_reschedule =
+        contains_any(sg.norm, {"remarcar", "remarca", "remarque", "reagendar", "reagenda", "reschedule"});
+    const bool says_book = contains_any(sg.norm, {"marcar", "agendar", "marca", "agenda", "book", "nova consulta",
+                                                  "outra consulta", "new appointment"});
+    if (in == intent::reschedule && st.kind != flow_kind::reschedule && says_reschedule && !sg.other_time) {
       auto target = st.kind == flow_kind::cancel ? st.target : std::nullopt;
       reset_for(x, flow_kind::reschedule);
       st.target = target;
-    } else if (in == intent::cancel && st.kind != flow_kind::cancel && about_appointment &&
-               !(st.kind == flow_kind::book && !st.target)) {
+    } else if (in == intent::cancel && st.kind == flow_kind::reschedule && (mine || sg.norm.find("consulta") != std::string::npos)) {
       auto target = st.target;
       reset_for(x, flow_kind::cancel);
       st.target = target;
-    } else if (in == intent::cancel && st.kind == flow_kind::book && about_appointment && !has_flow_entities(e)) {
+    } else if (in == intent::cancel && st.kind == flow_kind::book && mine && st.step != flow_step::confirmation) {
       reset_for(x, flow_kind::cancel);
-    } else if (in == intent::book && st.kind != flow_kind::book && !st.target && !sg.give_up) {
+    } else if (in == intent::book && st.kind != flow_kind::book && !st.target && says_book && !sg.give_up) {
       reset_for(x, flow_kind::book);
     }
   }

@@ -16,7 +16,9 @@
 ///     with the clinic_result event that the clinic actor's answer becomes.
 ///  4. Schedule an expiry_tick at flow_expires_at(t.state, expiry) unless terminal.
 ///  After a restart with awaiting_clinic set, re-issue pending_action(state) (the clinic
-///  must treat a repeated book of the same hold as already done).
+///  must treat a repeated book of the same hold as already done). Holds may expire in
+///  the clinic before the flow does: book then succeeds if the slot is still free and
+///  answers slot_taken otherwise.
 
 #include <chrono>
 #include <functional>

@@ -412,7 +412,7 @@ TEST_CASE("flow: change of mind", "[flow][change]") {
     CHECK(h.titles() == std::vector<std::string>{"08:00", "09:00", "10:00"});
   }
   SECTION("another time the same day") {
-    h.send(msg("pode ser às 16h?").at(16));
+    h.send(msg("pode ser às 16h?").at(16).yes(true)); // labelled yes as well
     CHECK(h.state.chosen == slot_at(ana, cardio, sp(2026, 11, 27, 16)));
     CHECK(h.last.actions.size() == 2);
     CHECK(h.text() == "Posso confirmar Cardiologia com a Dra. Ana Souza na sexta, 27/11, às 16:00?");
@@ -452,7 +452,7 @@ TEST_CASE("flow: giving up", "[flow][give_up]") {
   }
   SECTION("in the slot list") {
     h.send(msg("cardiologia", intent::book).service(cardio));
-    h.send(msg("não quero mais"));
+    h.send(msg("não quero mais").yes(false));
     CHECK(h.state.step == flow_step::cancelled);
   }
   SECTION("at confirmation, by tap and by text: the hold is released") {
@@ -488,6 +488,16 @@ TEST_CASE("flow: a slot taken meanwhile", "[flow][taken]") {
     for (const auto& s : h.state.offered_slots)
       CHECK(s.start != offered[2].start);
     CHECK(h.state.offered_slots.size() == 3);
+  }
+  SECTION("the hold fails: the actor feeds slot_taken instead of sending the confirmation") {
+    h.send(tap(slot_choice_id(offered[1])));
+    REQUIRE(h.last.actions == std::vector<flow_action>{hold_of(offered[1])});
+    h.busy.appointments = {appt("other", ana, cardio, offered[1].start)};
+    h.result({clinic_result::outcome::slot_taken, std::nullopt, {}});
+    CHECK(h.state.step == flow_step::date_time);
+    CHECK_FALSE(h.state.chosen);
+    CHECK(h.text() == "Esse horário acabou de ser reservado 😕 Os mais próximos são:");
+    CHECK(h.titles() == std::vector<std::string>{"10:00", "12:00", "13:00"});
   }
   SECTION("the hold fails or the booking loses the race") {
     h.send(tap(slot_choice_id(offered[2])));
@@ -773,7 +783,7 @@ TEST_CASE("flow: English", "[flow][en]") {
   CHECK(h.text() == "Shall I confirm Cardiologia with Dra. Ana Souza on Friday, 27/11, at 14:00?");
   CHECK(h.titles() == std::vector<std::string>{"Confirm", "Other time", "Cancel"});
   // A short reply detected as pt-BR by default does not switch the language back.
-  h.send(msg("ok"));
+  h.send(msg("ok").yes(true));
   CHECK(h.state.lang == "en");
   CHECK(h.last.actions.front().kind == flow_action_kind::book);
   h.result({clinic_result::outcome::booked, h.booked_from_chosen(), {}});
@@ -924,4 +934,86 @@ TEST_CASE("flow: holds are not hidden from their owner", "[flow]") {
   g.send(msg("cardiologia sexta 14h", intent::book).service(cardio).on(ymd(2026, 11, 27)).at(14));
   CHECK(g.state.step == flow_step::date_time);
   CHECK(has(g.text(), "Não tenho horário livre na sexta 27/11 às 14:00"));
+}
+
+TEST_CASE("flow: messages as the understanding actually labels them", "[flow][labels]") {
+  // understand() calls "outro horário" an hours question, "9h" and "a segunda opção" a
+  // booking (the latter with Monday as date), "ok" a pt-BR yes, and so on.
+  harness h;
+  h.send(msg("cardiologia", intent::book).service(cardio));
+  auto offered = h.state.offered_slots;
+  SECTION("a segunda opção (with a Monday date)") {
+    h.send(msg("a segunda opção", intent::book).on(ymd(2026, 11, 30)));
+    CHECK(h.state.chosen == offered[1]);
+  }
+  SECTION("11h labelled book picks the offered 11:00") {
+    h.send(msg("11h", intent::book).at(11));
+    CHECK(h.state.chosen == offered[1]);
+  }
+  SECTION("outro horário labelled hours, at confirmation") {
+    h.send(tap(slot_choice_id(offered[0])));
+    h.send(msg("outro horário", intent::hours));
+    CHECK(h.last.consumed);
+    CHECK(h.state.step == flow_step::date_time);
+    CHECK(h.last.actions == std::vector<flow_action>{release_of(offered[0])});
+  }
+  SECTION("outros horários labelled hours, in the list") {
+    h.send(msg("outros horários", intent::hours));
+    CHECK(h.last.consumed);
+    CHECK(h.state.offered_slots.front().start > offered.back().start);
+  }
+  SECTION("an hours question naming a day while choosing a time is about slots") {
+    h.send(msg("vocês têm sábado?", intent::hours).on(ymd(2026, 11, 28)));
+    CHECK(h.last.consumed);
+    CHECK(h.text() == "No sábado 28/11 tenho com a Dra. Ana Souza:");
+  }
+  SECTION("confirmar without a yes label") {
+    h.send(tap(slot_choice_id(offered[0])));
+    h.send(msg("confirmar"));
+    CHECK(h.last.actions == std::vector<flow_action>{{flow_action_kind::book, offered[0], {}}});
+  }
+  SECTION("ok labelled yes") {
+    h.send(tap(slot_choice_id(offered[0])));
+    h.send(msg("ok").yes(true));
+    CHECK(h.state.awaiting_clinic);
+  }
+  SECTION("cancelar minha consulta in the middle of a booking turns into a cancel") {
+    h.mine = {appt("a", ana, cardio, sp(2026, 11, 25, 14))};
+    h.send(msg("quero cancelar minha consulta", intent::cancel));
+    CHECK(h.state.kind == flow_kind::cancel);
+    CHECK(h.text() == "Quer cancelar Cardiologia com a Dra. Ana Souza, quarta 25/11 às 14:00?");
+  }
+  SECTION("remarcar minha consulta in the middle of a booking turns into a reschedule") {
+    h.send(tap(slot_choice_id(offered[0])));
+    h.mine = {appt("a", ana, cardio, sp(2026, 11, 25, 14))};
+    h.send(msg("quero remarcar minha consulta", intent::reschedule));
+    CHECK(h.state.kind == flow_kind::reschedule);
+    CHECK(h.last.actions.front() == release_of(offered[0]));
+    CHECK(h.text() == "Sua consulta de Cardiologia é quarta 25/11 às 14:00. Para quando quer mudar?");
+  }
+}
+
+TEST_CASE("flow: labels that must not switch flows", "[flow][labels]") {
+  harness h;
+  h.mine = {appt("a", ana, cardio, sp(2026, 11, 25, 14)), appt("b", carlos, dermato, sp(2026, 11, 27, 9))};
+  h.send(msg("cancelar minha consulta", intent::cancel));
+  REQUIRE(h.state.step == flow_step::service_selection);
+  // "a de cardiologia" is labelled a booking; here it picks the appointment.
+  h.send(msg("a de cardiologia", intent::book).service(cardio));
+  CHECK(h.state.kind == flow_kind::cancel);
+  REQUIRE(h.state.target);
+  CHECK(h.state.target->id == "a");
+  SECTION("an hours question at the service list is left to the conversation") {
+    harness g;
+    g.send(msg("quero marcar", intent::book));
+    CHECK_FALSE(g.send(msg("vocês abrem sábado?", intent::hours).on(ymd(2026, 11, 28))).consumed);
+    CHECK(g.state.step == flow_step::service_selection);
+  }
+  SECTION("a greeting or a price question mid-flow is left to the conversation") {
+    harness g;
+    g.send(msg("cardiologia", intent::book).service(cardio));
+    CHECK_FALSE(g.send(msg("oi", intent::greeting)).consumed);
+    CHECK_FALSE(g.send(msg("quanto custa dermatologia?", intent::services).service(dermato)).consumed);
+    CHECK(g.state.service_id == cardio);
+  }
 }
