@@ -255,7 +255,7 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
     const std::string_view t = w[i];
     const std::string_view raw = words[i];
     // -- relative days ---
-    if (is(i, {"hoje", "hj", "hje", "today"})) {
+    if (is(i, {"hoje", "hj", "hje", "today", "todays"})) {
       set_date(today);
     } else if (is(i, {"tonight"})) {
       set_date(today);
@@ -263,7 +263,7 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
       bool after = (i >= 2 && is(i - 1, {"de", "d"}) && is(i - 2, {"depois", "dps", "dpois"}))
                    || (i >= 1 && is(i - 1, {"depois", "dps"}));
       set_date(add_days(today, after ? 2 : 1));
-    } else if (is(i, {"tomorrow", "tomorow", "tmrw", "tmr", "tomorw", "tommorow"})) {
+    } else if (is(i, {"tomorrow", "tomorrows", "tomorow", "tomorows", "tmrw", "tmr", "tomorw", "tommorow"})) {
       bool after = i >= 2 && is(i - 1, {"after"}) && is(i - 2, {"day"});
       set_date(add_days(today, after ? 2 : 1));
     } else if (is(i, {"this"}) && i + 1 < n && is(i + 1, {"morning", "afternoon", "evening"})) {

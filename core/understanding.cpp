@@ -115,11 +115,11 @@ constexpr entry lexicon_entries[] = {
   {"especialidades", s_service_word}, {"specialty", s_service_word},
   {"specialties", s_service_word}, {"medicos", s_service_word}, {"doctors", s_service_word},
   {"profissionais", s_service_word}, {"procedimentos", s_service_word},
-  {"tratamentos", s_service_word}, {"offer", s_service_word}, {"oferecem", s_service_word},
+  {"tratamentos", s_service_word}, {"doutores", s_service_word}, {"offer", s_service_word}, {"oferecem", s_service_word},
   // place
   {"endereco", s_place}, {"localizacao", s_place}, {"rua", s_place}, {"bairro", s_place},
   {"address", s_place}, {"located", s_place}, {"location", s_place}, {"mapa", s_place},
-  {"map", s_place}, {"telefone", s_place}, {"fone", s_place}, {"phone", s_place},
+  {"map", s_place}, {"maps", s_place}, {"waze", s_place}, {"gps", s_place}, {"telefone", s_place}, {"fone", s_place}, {"phone", s_place},
   {"contato", s_place}, {"localiza", s_place}, {"chegar", s_place}, {"endereso", s_place},
   {"onde", s_where}, {"where", s_where}, {"kd", s_where}, {"cade", s_where},
   // people
@@ -152,7 +152,8 @@ constexpr entry lexicon_entries[] = {
   {"estacionamento", s_clinic_other}, {"parking", s_clinic_other}, {"wifi", s_clinic_other},
   {"acessibilidade", s_clinic_other}, {"cadeirante", s_clinic_other},
   {"wheelchair", s_clinic_other}, {"reembolso", s_clinic_other}, {"parcelar", s_clinic_other},
-  {"pagamento", s_clinic_other}, {"payment", s_clinic_other},
+  {"pagamento", s_clinic_other}, {"payment", s_clinic_other}, {"estacionar", s_clinic_other},
+  {"park", s_clinic_other}, {"estaciono", s_clinic_other},
   // off topic for a human clinic
   {"cachorro", s_off_topic}, {"cachorra", s_off_topic}, {"gato", s_off_topic},
   {"gata", s_off_topic}, {"animal", s_off_topic}, {"animais", s_off_topic},
@@ -187,6 +188,11 @@ constexpr entry lexicon_entries[] = {
   {"tonight", 0}, {"tomorrow", 0}, {"today", 0}, {"monday", 0}, {"tuesday", 0},
   {"wednesday", 0}, {"thursday", 0}, {"friday", 0}, {"saturday", 0}, {"sunday", 0},
   {"proxima", 0}, {"depois", 0}, {"meia", 0},
+  // one doctor is a booking ("tem médico hoje?"); "médicos" asks who works here
+  {"medico", 0}, {"medica", 0}, {"doctor", 0}, {"doutor", 0}, {"doutora", 0},
+  // past tense reports, not requests ("cancelei sem querer")
+  {"cancelei", 0}, {"cancelou", 0}, {"cancelaram", 0}, {"cancelado", 0}, {"cancelada", 0},
+  {"marquei", 0}, {"agendei", 0},
 };
 
 /// Signal words, exact lookup plus the same keys grouped by length for typo search.
@@ -308,9 +314,13 @@ message read_message(std::string_view text) {
   m.words.reserve(m.raw.size());
   for (auto& r : m.raw) {
     m.words.push_back(squeeze_repeats(r));
+    // As typed, then squeezed ("cancelaa" → "cancela"), then one typo away.
     bool fuzzy = false;
-    uint32_t s = signals_of(r, fuzzy);
-    if (!s && !fuzzy)
+    auto& lex = the_lexicon().exact;
+    uint32_t s = 0;
+    if (auto it = lex.find(r); it != lex.end())
+      s = it->second;
+    else
       s = signals_of(m.words.back(), fuzzy);
     m.signals.push_back(s);
     m.all |= s;
@@ -337,10 +347,10 @@ int language_vote(std::string_view w) {
                    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
                    "sunday", "good", "see", "get", "make", "anything", "available", "slots",
                    "availability", "doctor", "dermatologist", "cardiologist", "cardiology",
-                   "dermatology", "insurance", "weather", "accept", "take", "credit", "cards",
+                   "dermatology", "insurance", "thx", "ty", "u", "r", "ur", "pls", "plz", "now", "weather", "accept", "take", "credit", "cards",
                    "won", "world", "cup", "so", "visit", "schedule", "change", "move",
                    "general", "practitioner", "phone", "number", "sure", "of", "i", "im", "id",
-                   "hours", "time", "close", "an", "am", "pm", "in", "on", "to", "we", "be",
+                   "hours", "time", "close", "an", "am", "pm", "in", "on", "we", "be",
                    "list", "cost", "offer", "which", "who", "why", "should", "will", "just",
                    "there", "clinic", "lol", "sounds", "great", "fine", "later", "soon",
                    "tonight", "day", "after", "before", "still", "again", "want", "wanna"})
@@ -485,7 +495,11 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if (m.has(s_change) && (m.has(s_appointment) || m.has(s_horario)
                           || m.word("data") || m.word("date") || m.word("dia")))
     return sure(intent::reschedule, 0.85);
-  // 2. Cancel beats "consulta".
+  if (m.has(s_change) && when && !m.has(s_book))
+    return sure(intent::reschedule, 0.75); // "posso trocar pra quinta?"
+  // 2. Cancel beats "consulta"; cancel and book again is a reschedule.
+  if (m.has(s_cancel) && m.has(s_book))
+    return sure(intent::reschedule, 0.8);
   if (m.has(s_cancel))
     return sure(intent::cancel, 0.95);
   if (cant_go)
@@ -495,7 +509,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::human, 0.95);
   if (m.has(s_person) && m.has(s_talk))
     return sure(intent::human, 0.9);
-  if ((m.phrase({"me", "liga"}) || m.phrase({"me", "ligar"}) || m.phrase({"call", "me"}))
+  if ((m.phrase({"me", "liga"}) || m.phrase({"me", "ligar"}) || m.phrase({"call", "me"})
+       || m.phrase({"falar", "com"}) || m.phrase({"speak", "to"}) || m.phrase({"talk", "to"}))
       && !m.has(s_book))
     return sure(intent::human, 0.8);
   // 4. The patient's own appointments.
@@ -528,7 +543,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if (m.has(s_service_word) && !m.has(s_slot))
     return sure(intent::services, 0.85);
   if ((m.has(s_have) || m.has(s_attend)) && (service || m.has(s_medical)) && !when
-      && !m.has(s_slot) && !m.has(s_horario) && !professional)
+      && !m.has(s_slot) && !m.has(s_horario) && (!professional || m.has(s_attend))
+      && !(m.has(s_want) && service))
     return sure(intent::services, 0.8);
   if (m.phrase({"o", "que", "vcs", "atendem"}) || m.phrase({"o", "que", "voces", "atendem"})
       || m.phrase({"que", "vcs", "atendem"}))
@@ -546,8 +562,11 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::hours, 0.8);
   if (m.has(s_horario) && m.has(s_attend) && !m.word("tem"))
     return sure(intent::hours, 0.85);
-  if (m.has(s_horario) && !slot_horario && !when)
+  if (m.has(s_horario) && !slot_horario)
     return sure(intent::hours, 0.75);
+  // "vocês atendem aos sábados?"
+  if (m.has(s_attend) && when && !professional && !service && !m.has(s_slot))
+    return sure(intent::hours, 0.8);
   // 9. Where the clinic is.
   if (m.has(s_place))
     return sure(intent::location, 0.9);
