@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/whatsapp.hpp"
 #include "persistence/database.hpp"
@@ -143,7 +144,7 @@ struct batch_writer_state {
                       {{"writer", index}, {"items", b.items()}, {"error", e.what()}});
       db->reset();
       if (dynamic_cast<const persistence::unavailable*>(&e) != nullptr) {
-        fail(std::move(b), "database_unavailable");
+        fail(std::move(b), core::error_code::database_unavailable);
         return;
       }
     }
@@ -155,7 +156,7 @@ struct batch_writer_state {
       write(std::move(halves.first), false);
       write(std::move(halves.second), false);
     } else {
-      fail(std::move(b), "write_failed");
+      fail(std::move(b), core::error_code::internal_error);
     }
   }
 
@@ -265,11 +266,12 @@ struct batch_writer_state {
   }
 
   /// Gives up on writes that could not be committed.
-  void fail(batch b, const char* code) {
+  void fail(batch b, core::error_code code) {
+    // Not acknowledged: Meta retries, and nothing acknowledged is lost.
+    auto body = core::error_body(code, "the message could not be stored; retry later").dump();
     for (auto& req : b.ingests) {
       rejected->inc(req.messages.size());
-      req.responder->respond(503, std::string(R"({"error":{"code":")") + code
-                                    + R"(","message":"the message store is unavailable; retry later"}})");
+      req.responder->respond(core::http_status(code), body);
     }
     // Replies not recorded leave their inbound messages unanswered: the sweep retries
     // them. Delivery outcomes not recorded leave the row pending: resent at restart.

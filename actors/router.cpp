@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/clinic.hpp"
+#include "core/error.hpp"
 #include "core/log.hpp"
 
 namespace atendeai::actors {
@@ -70,8 +71,9 @@ struct router_state {
           [=](const caf::error&) {
             if (!*failed) {
               *failed = true;
-              shared->responder->respond(
-                503, R"({"error":{"code":"database_unavailable","message":"cannot resolve the channel account; retry later"}})");
+              shared->responder->respond(503, core::error_body(core::error_code::database_unavailable,
+                                                               "cannot resolve the channel account; retry later")
+                                                .dump());
             }
           });
     }

@@ -63,8 +63,11 @@ conversation_memory load_conversation_memory(pqxx::connection& conn, const std::
                           clinic_id, conversation_id);
   if (!s.empty())
     mem.state = nlohmann::json::parse(s[0][0].as<std::string>());
-  auto m = tx.exec_params("SELECT direction, coalesce(body, ''), external_id, answered_at IS NOT NULL "
+  // Only what was handled already: unanswered inbound messages are on their way to the
+  // actor (or will be swept to it) and join its memory when it handles them.
+  auto m = tx.exec_params("SELECT direction, coalesce(body, ''), external_id "
                           "FROM atendeai.messages WHERE clinic_id = $1 AND conversation_id = $2 "
+                          "AND (direction = 'out' OR answered_at IS NOT NULL) "
                           "ORDER BY created_at DESC, id DESC LIMIT $3",
                           clinic_id, conversation_id, window);
   for (auto it = m.rbegin(); it != m.rend(); ++it) {
@@ -72,9 +75,8 @@ conversation_memory load_conversation_memory(pqxx::connection& conn, const std::
     mem.messages.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
     if (row[0].as<std::string>() == "in" && !row[2].is_null())
       mem.recent_external_ids.push_back(row[2].as<std::string>());
-    if (row[0].as<std::string>() == "out" || row[3].as<bool>())
-      mem.known_contact = true;
   }
+  mem.known_contact = !m.empty();
   tx.commit();
   return mem;
 }

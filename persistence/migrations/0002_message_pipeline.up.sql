@@ -9,6 +9,7 @@
 CREATE FUNCTION atendeai.ingest_inbound(p_rows jsonb)
 RETURNS TABLE (external_id text, message_id uuid, conversation_id uuid, inserted boolean)
 LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
   v_clinic uuid := atendeai.current_clinic();
 BEGIN
@@ -61,6 +62,7 @@ CREATE FUNCTION atendeai.record_replies(p_rows jsonb)
 RETURNS TABLE (outbox_id uuid, message_id uuid, conversation_id uuid, in_reply_to uuid,
                account_id text, recipient text, payload jsonb)
 LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
   v_clinic uuid := atendeai.current_clinic();
 BEGIN
@@ -74,15 +76,18 @@ BEGIN
 
   INSERT INTO atendeai.conversation_memory AS cm (clinic_id, conversation_id, state, updated_at)
   SELECT DISTINCT ON (r.conversation_id) v_clinic, r.conversation_id, r.state, now()
-    FROM jsonb_to_recordset(p_rows) WITH ORDINALITY AS r (conversation_id uuid, state jsonb, ord bigint)
-   WHERE r.state IS NOT NULL
+    FROM (SELECT (e.value ->> 'conversation_id')::uuid AS conversation_id, e.value -> 'state' AS state, e.ord
+            FROM jsonb_array_elements(p_rows) WITH ORDINALITY AS e (value, ord)) r
+   WHERE r.state IS NOT NULL AND jsonb_typeof(r.state) = 'object'
    ORDER BY r.conversation_id, r.ord DESC
   ON CONFLICT (clinic_id, conversation_id) DO UPDATE SET state = excluded.state, updated_at = now();
 
   UPDATE atendeai.conversations c
      SET status = CASE WHEN r.handoff THEN 'handoff' ELSE 'open' END, last_message_at = now()
     FROM (SELECT DISTINCT ON (x.conversation_id) x.conversation_id, x.handoff
-            FROM jsonb_to_recordset(p_rows) WITH ORDINALITY AS x (conversation_id uuid, handoff boolean, ord bigint)
+            FROM (SELECT (e.value ->> 'conversation_id')::uuid AS conversation_id,
+                         (e.value ->> 'handoff')::boolean AS handoff, e.ord
+                    FROM jsonb_array_elements(p_rows) WITH ORDINALITY AS e (value, ord)) x
            WHERE x.handoff IS NOT NULL
            ORDER BY x.conversation_id, x.ord DESC) r
    WHERE c.clinic_id = v_clinic AND c.id = r.conversation_id;
@@ -118,6 +123,7 @@ END $$;
 -- Records delivery outcomes of the current clinic's outbox rows.
 CREATE FUNCTION atendeai.record_deliveries(p_rows jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
   v_clinic uuid := atendeai.current_clinic();
 BEGIN
@@ -145,13 +151,16 @@ END $$;
 -- which also makes a repeated notification harmless.
 CREATE FUNCTION atendeai.record_statuses(p_rows jsonb) RETURNS int
 LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
   v_clinic uuid := atendeai.current_clinic();
   v_count int;
 BEGIN
   WITH r AS (
     SELECT DISTINCT ON (x.channel, x.ext) x.*
-      FROM jsonb_to_recordset(p_rows) WITH ORDINALITY AS x (channel text, ext text, status text, error text, ord bigint)
+      FROM (SELECT e.value ->> 'channel' AS channel, e.value ->> 'ext' AS ext, e.value ->> 'status' AS status,
+                   e.value ->> 'error' AS error, e.ord
+              FROM jsonb_array_elements(p_rows) WITH ORDINALITY AS e (value, ord)) x
      ORDER BY x.channel, x.ext,
               array_position(ARRAY['sent', 'delivered', 'read', 'failed'], x.status) DESC, x.ord DESC
   )
