@@ -28,8 +28,8 @@ struct appointment {
   std::string id;              ///< UUID
   std::string professional_id; ///< UUID
   std::string service_id;      ///< UUID
-  instant start{};
-  instant end{};
+  instant start{};             ///< first instant
+  instant end{};               ///< first instant after
   appointment_status status = appointment_status::scheduled;
   std::string contact_id;      ///< the patient's contact id
   /// True when the appointment occupies the agenda.
@@ -43,10 +43,10 @@ struct appointment {
 
 /// A bookable time of one professional for one service, [start, end).
 struct slot {
-  std::string professional_id;
-  std::string service_id;
-  instant start{};
-  instant end{};
+  std::string professional_id; ///< who
+  std::string service_id;      ///< for what
+  instant start{};             ///< first instant
+  instant end{};               ///< start + the service's duration
   friend bool operator==(const slot& a, const slot& b) {
     return a.professional_id == b.professional_id && a.service_id == b.service_id &&
            a.start == b.start && a.end == b.end;
@@ -56,8 +56,8 @@ struct slot {
 
 /// A short reservation of a slot while a patient confirms (the clinic actor's memory).
 struct hold {
-  core::slot slot;
-  instant expires_at{};
+  core::slot slot;      ///< the reserved slot
+  instant expires_at{}; ///< the hold no longer counts from this instant on
   std::string owner; ///< who holds it (e.g. the conversation id)
   /// True while the hold still reserves its slot at `now`.
   bool live(instant now) const { return expires_at > now; }
@@ -68,9 +68,9 @@ struct hold {
 
 /// A professional away over [from, to) (vacation, congress, sick leave).
 struct absence {
-  std::string professional_id;
-  instant from{};
-  instant to{};
+  std::string professional_id; ///< who is away
+  instant from{};              ///< first instant away
+  instant to{};                ///< first instant back
   friend bool operator==(const absence& a, const absence& b) {
     return a.professional_id == b.professional_id && a.from == b.from && a.to == b.to;
   }
@@ -78,9 +78,9 @@ struct absence {
 
 /// The whole clinic closed on local dates [from, to], inclusive (a holiday: from == to).
 struct closure {
-  date::year_month_day from{};
-  date::year_month_day to{};
-  std::string reason;
+  date::year_month_day from{}; ///< first closed local date
+  date::year_month_day to{};   ///< last closed local date
+  std::string reason;          ///< "Feriado", shown to staff
   /// True when the local date `d` falls in the closure.
   bool covers(const date::year_month_day& d) const { return from <= d && d <= to; }
   friend bool operator==(const closure& a, const closure& b) {

@@ -207,7 +207,7 @@ std::string confirmed_text(const clinic_profile& c, const appointment& a, bool e
   std::string s = en ? (moved ? "Done! Appointment moved: " : "Done! Appointment confirmed: ")
                      : (moved ? "Pronto! Consulta remarcada: " : "Pronto! Consulta confirmada: ");
   s += join_words({service_name(c, a.service_id), with_professional(c, a.professional_id, en)});
-  s += (en ? ", " : ", ") + when_long(tz, a.start, en);
+  s += ", " + when_long(tz, a.start, en);
   if (!c.address.empty())
     s += (en ? ", at " : ", na ") + c.address;
   s += en ? ". Please arrive 10 minutes early. See you! 💙" : ". Chegue 10 minutos antes. Até lá! 💙";
@@ -704,12 +704,9 @@ void offer(engine& x, offer_mode mode, std::optional<instant> anchor = {},
   } else if (missed) {
     text = en ? "I have no free time " + preference_phrase(x, false) + " 😕 The nearest are:"
               : "Não tenho horário livre " + preference_phrase(x, false) + " 😕 Os mais próximos são:";
-  } else if (mode == offer_mode::reschedule_intro && x.st().target) {
-    const auto& a = *x.st().target;
-    text = en ? "Your " + service_name(c, a.service_id) + " appointment is on " + when_long(x.tz, a.start, true) +
-                    ". When would you like to move it to?"
-              : "Sua consulta de " + service_name(c, a.service_id) + " é " + when_long(x.tz, a.start, false) +
-                    ". Para quando quer mudar?";
+  } else if (mode == offer_mode::reschedule_intro && !st.date && !st.date_from && !st.date_to && !st.time &&
+             !st.period) {
+    text = en ? "When would you like to move it to?" : "Para quando quer mudar?";
   } else if (st.date && same_professional(top3)) {
     text = join_words({day_phrase(*st.date, x.today, en, true),
                        st.period ? period_phrase(*st.period, en) : std::string{},
@@ -728,6 +725,12 @@ void offer(engine& x, offer_mode mode, std::optional<instant> anchor = {},
                            : (en ? "These are the next times for " : "Estes são os próximos horários de ");
     std::string wish = preference_phrase(x, false);
     text = lead + join_words({svc, who, wish}) + ":";
+  }
+  if (mode == offer_mode::reschedule_intro && st.target) {
+    const auto& a = *st.target;
+    text = (en ? "Your " + service_name(c, a.service_id) + " appointment is on " + when_long(x.tz, a.start, true) + ". "
+               : "Sua consulta de " + service_name(c, a.service_id) + " é " + when_long(x.tz, a.start, false) + ". ") +
+           text;
   }
   std::optional<date::year_month_day> day = st.date;
   if (mode == offer_mode::taken && anchor)
@@ -988,8 +991,8 @@ void fill_slot(engine& x, const patient_message& m, const signals& sg) {
       offer(x, offer_mode::normal, std::nullopt, nullptr, note);
     return;
   }
-  offer(x, st.kind == flow_kind::reschedule && st.step != flow_step::date_time ? offer_mode::reschedule_intro
-                                                                             : offer_mode::normal,
+  offer(x, st.kind == flow_kind::reschedule && st.step == flow_step::start ? offer_mode::reschedule_intro
+                                                                         : offer_mode::normal,
         std::nullopt, nullptr, note);
 }
 

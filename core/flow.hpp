@@ -80,8 +80,8 @@ struct flow_state {
   std::vector<appointment> offered_appointments; ///< the patient's appointments offered
   std::optional<appointment> target;             ///< appointment being rescheduled/cancelled
   std::optional<appointment> result;             ///< the booked/rescheduled/cancelled one
-  instant started_at{};
-  instant last_activity{};
+  instant started_at{};                          ///< when the flow began
+  instant last_activity{};                       ///< the patient's last message (expiry clock)
 };
 
 /// A fresh flow (step start) for a hold owner at `now`.
@@ -108,7 +108,7 @@ struct patient_message {
 struct clinic_result {
   /// What happened.
   enum class outcome { booked, rescheduled, cancelled, slot_taken, not_found };
-  outcome what = outcome::booked;
+  outcome what = outcome::booked;         ///< what happened
   std::optional<core::appointment> appointment; ///< the appointment as stored (booked etc.)
   std::vector<slot> alternatives;         ///< free slots to offer; empty = ask find_slots
 };
@@ -130,9 +130,9 @@ enum class flow_action_kind {
 
 /// One action; `slot` and `appointment_id` are set as the kind needs.
 struct flow_action {
-  flow_action_kind kind = flow_action_kind::hold_slot;
-  std::optional<core::slot> slot;
-  std::string appointment_id;
+  flow_action_kind kind = flow_action_kind::hold_slot; ///< what to do
+  std::optional<core::slot> slot;                      ///< hold/release/book/reschedule target
+  std::string appointment_id;                          ///< reschedule/cancel_appointment target
   friend bool operator==(const flow_action& a, const flow_action& b) {
     return a.kind == b.kind && a.slot == b.slot && a.appointment_id == b.appointment_id;
   }
@@ -143,8 +143,8 @@ std::string_view to_string(flow_action_kind k);
 
 /// What a transition needs from outside; everything read-only.
 struct flow_context {
-  const clinic_profile& clinic;
-  instant now;
+  const clinic_profile& clinic; ///< catalogue, hours, policy, address, time zone
+  instant now;                  ///< from the injectable clock
   /// Free slots for a query (the actor binds free_slots to its agenda snapshot). The
   /// flow sets ignore_hold_owner and ignore_appointment_id itself.
   std::function<std::vector<slot>(const slot_query&)> find_slots;

@@ -21,10 +21,10 @@ namespace atendeai::core {
 /// What to look for: a service, optionally one professional, over local dates
 /// [from, to] inclusive in the clinic's zone.
 struct slot_query {
-  std::string service_id;
-  std::optional<std::string> professional_id;
-  date::year_month_day from{};
-  date::year_month_day to{};
+  std::string service_id;                     ///< the service to book
+  std::optional<std::string> professional_id; ///< only this professional
+  date::year_month_day from{};                ///< first local date
+  date::year_month_day to{};                  ///< last local date (inclusive)
   /// Holds of this owner are ignored (a patient's own hold must not hide its slot).
   std::optional<std::string> ignore_hold_owner;
   /// This appointment is ignored (the one being rescheduled frees its own time).
@@ -34,10 +34,10 @@ struct slot_query {
 /// What already occupies the agenda. Inactive appointments and expired holds may be
 /// included; they are skipped.
 struct agenda_view {
-  std::vector<appointment> appointments;
-  std::vector<hold> holds;
-  std::vector<absence> absences;
-  std::vector<closure> closures;
+  std::vector<appointment> appointments; ///< the clinic's appointments (any status)
+  std::vector<hold> holds;               ///< the clinic actor's holds
+  std::vector<absence> absences;         ///< professionals' absences
+  std::vector<closure> closures;         ///< clinic closures (holidays)
 };
 
 /// The clinic's zone; throws std::invalid_argument for an unknown IANA name.

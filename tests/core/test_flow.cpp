@@ -631,6 +631,8 @@ TEST_CASE("flow: reschedule details", "[flow][reschedule]") {
     h.send(msg("remarcar para sexta de manhã", intent::reschedule).on(ymd(2026, 11, 27)).period(day_period::morning));
     CHECK(h.state.target->id == "appt-9");
     CHECK(h.state.date == ymd(2026, 11, 27));
+    CHECK(h.text() == "Sua consulta de Cardiologia é quarta 25/11 às 14:00. Na sexta 27/11 de manhã tenho com a "
+                      "Dra. Ana Souza:");
     CHECK(h.reply().style == choice_style::buttons);
     CHECK(h.titles() == std::vector<std::string>{"08:00", "09:00", "10:00"});
   }
