@@ -232,11 +232,13 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
     // "3 da tarde", "8 da noite", "3 pm" written apart.
     bool pm = false;
     bool am = false;
-    for (size_t k = after; k < n && k < after + 3; ++k) {
+    for (size_t k = after; k < n && k < after + 4; ++k) {
       if (is(k, {"tarde", "noite", "pm"}))
         pm = true;
-      if (is(k, {"manha", "am"}))
+      if (is(k, {"manha", "am", "morning"}))
         am = true;
+      if (is(k, {"afternoon", "evening"}))
+        pm = true;
     }
     if (pm && h < 12)
       h += 12;
@@ -359,6 +361,21 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
         }
         if (i > 0 && is(i - 1, {"as", "at", "pelas", "umas", "after", "das"})
             && !(i + 1 < n && month_word(at(i + 1)) != 0)) {
+          // "às 14 30", "às 14 e 30", "às 9 e 15"
+          size_t k = is(i + 1, {"e"}) ? i + 2 : i + 1;
+          if (k < n && words[k].size() == 2 && is_number(words[k]) && to_int(words[k]) < 60) {
+            set_time(v, to_int(words[k]), k + 1);
+            i = k;
+          } else {
+            set_time(v, 0, i + 1);
+          }
+          continue;
+        }
+        // "9 da manhã", "3 da tarde", "9 in the morning"
+        if (v >= 1 && v <= 12
+            && ((is(i + 1, {"da", "de"}) && is(i + 2, {"manha", "tarde", "noite"}))
+                || (is(i + 1, {"in"}) && is(i + 2, {"the"})
+                    && is(i + 3, {"morning", "afternoon", "evening"})))) {
           set_time(v, 0, i + 1);
           continue;
         }

@@ -166,7 +166,11 @@ constexpr entry lexicon_entries[] = {
   {"ginecologista", s_medical}, {"psicologo", s_medical}, {"psicologa", s_medical},
   {"nutricionista", s_medical}, {"fisioterapia", s_medical}, {"dentista", s_medical},
   {"ortopedista", s_medical}, {"oftalmologista", s_medical}, {"sangue", s_medical},
-  {"checkup", s_medical}, {"x-ray", s_medical}, {"test", s_medical}, {"tests", s_medical},
+  {"checkup", s_medical}, {"atestado", s_medical}, {"receita", s_medical},
+  {"laudo", s_medical}, {"resultado", s_medical}, {"resultados", s_medical},
+  {"crianca", s_medical}, {"criancas", s_medical}, {"bebe", s_medical}, {"dor", s_medical},
+  {"febre", s_medical}, {"sintoma", s_medical}, {"sintomas", s_medical},
+  {"prescription", s_medical}, {"crm", s_medical}, {"x-ray", s_medical}, {"test", s_medical}, {"tests", s_medical},
   // have / do
   {"tem", s_have}, {"tei", s_have}, {"possui", s_have}, {"fazem", s_have}, {"faz", s_have},
   {"have", s_have}, {"has", s_have},
@@ -595,7 +599,11 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return decision{intent::unknown, 0.9, false};
   if (when && (m.has(s_have) || m.has(s_want) || m.words.size() <= 4))
     return sure(intent::book, 0.6);
-  if (m.has(s_medical))
+  // Not understood, but about the clinic ("vcs atendem criança?", "preciso de um atestado"):
+  // the reply offers a human rather than "I only help with the clinic".
+  constexpr uint32_t clinic_signals = s_medical | s_attend | s_appointment | s_service_word
+                                      | s_open | s_horario | s_booked | s_change;
+  if (m.has(clinic_signals) || service || professional)
     return decision{intent::unknown, 0.5, true};
   return decision{intent::unknown, 0.3, false};
 }
