@@ -1019,3 +1019,52 @@ TEST_CASE("flow: labels that must not switch flows", "[flow][labels]") {
     CHECK(g.state.service_id == cardio);
   }
 }
+
+TEST_CASE("flow: remaining ends", "[flow]") {
+  harness h;
+  SECTION("expiry while choosing a time: nothing held, nothing released") {
+    h.send(msg("cardiologia", intent::book).service(cardio));
+    h.now += minutes{30};
+    h.tick();
+    CHECK(h.state.step == flow_step::expired);
+    CHECK(h.last.actions.empty());
+    CHECK(h.text() == "Como não tive resposta, encerrei este agendamento. Quando quiser marcar, é só me chamar 🙂");
+  }
+  SECTION("expiry of a reschedule and of a cancel keeps the appointment") {
+    h.mine = {appt("a", ana, cardio, sp(2026, 11, 25, 14))};
+    h.send(msg("remarcar minha consulta", intent::reschedule));
+    h.send(msg("a primeira"));
+    auto held = *h.state.chosen;
+    h.now += minutes{31};
+    h.tick();
+    CHECK(h.last.actions == std::vector<flow_action>{release_of(held)});
+    CHECK(h.text() == "Como não tive resposta, encerrei a remarcação; sua consulta continua como estava.");
+    harness c;
+    c.mine = h.mine;
+    c.send(msg("cancelar minha consulta", intent::cancel));
+    c.now += minutes{30};
+    c.tick();
+    CHECK(c.state.step == flow_step::expired);
+    CHECK(c.last.actions.empty());
+    CHECK(c.text() == "Como não tive resposta, não cancelei nada: sua consulta continua marcada.");
+  }
+  SECTION("the clinic cannot book for another reason") {
+    h.send(msg("cardiologia sexta 14h", intent::book).service(cardio).on(ymd(2026, 11, 27)).at(14));
+    auto held = *h.state.chosen;
+    h.send(tap("confirm"));
+    h.result({clinic_result::outcome::not_found, std::nullopt, {}});
+    CHECK(h.state.step == flow_step::cancelled);
+    CHECK(h.last.actions == std::vector<flow_action>{release_of(held)});
+    CHECK(h.text() == "Desculpe, não consegui concluir este agendamento. Quer que eu chame alguém da recepção?");
+  }
+  SECTION("a new booking after a finished one starts over") {
+    h.send(msg("cardiologia sexta 14h", intent::book).service(cardio).on(ymd(2026, 11, 27)).at(14));
+    h.send(tap("confirm"));
+    h.result({clinic_result::outcome::booked, h.booked_from_chosen(), {}});
+    REQUIRE(h.state.step == flow_step::done);
+    h.send(msg("quero marcar outra consulta", intent::book));
+    CHECK(h.state.step == flow_step::service_selection);
+    CHECK_FALSE(h.state.result);
+    CHECK_FALSE(h.state.service_id);
+  }
+}
