@@ -1,6 +1,8 @@
 #include "actors/batch_writer.hpp"
 
 #include <chrono>
+#include <cstdlib>
+#include <thread>
 #include <map>
 
 #include <caf/all.hpp>
@@ -244,6 +246,13 @@ struct batch_writer_state {
       rows += req.statuses.size();
       req.responder->respond(200, R"({"status":"ok"})");
     }
+#ifdef ATENDEAI_TEST_HOOKS
+    // Test hook: die after the inbound commit and its 200, before any reply exists.
+    if (!fresh.empty() && std::getenv("ATENDEAI_TEST_CRASH_AFTER_INGEST")) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200)); // let the 200 leave
+      std::_Exit(137);
+    }
+#endif
     if (!fresh.empty())
       self->send(node->router, process_atom::value, std::move(fresh));
     std::map<std::string, const reply_record*> by_inbound;

@@ -1,0 +1,138 @@
+#pragma once
+/// Integration test support: a fresh database per test, the real atendeai binary as a
+/// child process, an HTTP client, signed webhooks, a fake Graph API that records what
+/// it receives, and control of the test PostgreSQL/Redis (stop/start).
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+namespace atendeai::test {
+
+/// An HTTP answer.
+struct http_response {
+  long status = 0; ///< 0: no answer (connection refused, timeout)
+  std::string body;
+  std::map<std::string, std::string> headers; ///< lower-case names
+  nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+};
+
+/// Blocking HTTP calls (libcurl).
+http_response http_get(const std::string& url, const std::map<std::string, std::string>& headers = {},
+                       int timeout_ms = 10000);
+http_response http_post(const std::string& url, const std::string& body,
+                        const std::map<std::string, std::string>& headers = {}, int timeout_ms = 30000);
+
+/// The test environment (from deploy/test): database, Redis, service control.
+std::string env_or(const char* name, const std::string& fallback = {});
+std::string test_database_url();   ///< ATENDEAI_TEST_DATABASE_URL (the maintenance database)
+std::string test_redis_url();      ///< ATENDEAI_TEST_REDIS_URL
+/// Runs deploy/services for the test data directory: ("stop", "pg"), ("start", "redis")...
+void services(const std::string& action, const std::string& service);
+
+/// A fresh database, dropped when the value dies.
+class scratch_database {
+public:
+  scratch_database();
+  ~scratch_database();
+  const std::string& url() const { return url_; }
+  const std::string& name() const { return name_; }
+  /// A connection as the owner.
+  std::unique_ptr<pqxx::connection> connect() const;
+  /// One value of a query run as the owner (the first column of the first row), "" if none.
+  std::string scalar(const std::string& sql) const;
+
+private:
+  std::string name_;
+  std::string url_;
+};
+
+/// A free TCP port on 127.0.0.1.
+int free_port();
+
+/// The atendeai binary running as a child process.
+class node_process {
+public:
+  /// Starts `atendeai <args>` with the base environment plus `env` (ATENDEAI_* keys).
+  node_process(std::vector<std::string> args, std::map<std::string, std::string> env);
+  ~node_process();
+  node_process(const node_process&) = delete;
+
+  /// Waits until /health answers (any status); false on timeout or early exit.
+  bool wait_ready(std::chrono::seconds timeout = std::chrono::seconds(60));
+  /// Sends a signal and waits for the exit; returns the exit status (128+sig if killed).
+  int stop(int sig = 15, std::chrono::seconds timeout = std::chrono::seconds(30));
+  /// Waits for the process to exit by itself; returns its exit status or -1 on timeout.
+  int wait_exit(std::chrono::seconds timeout);
+  /// Everything the process wrote on stdout and stderr so far.
+  std::string output() const;
+  bool running() const { return pid_ > 0; }
+  int port() const { return port_; }
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+
+private:
+  int pid_ = -1;
+  int port_ = 0;
+  int exit_status_ = -1;
+  std::string log_path_;
+};
+
+/// A node on a scratch database with test settings (fast batches, local Graph API if
+/// given); the standard way tests start a server.
+struct node_options {
+  std::string graph_api_base;             ///< fake Graph API base URL ("" = local sink)
+  std::string access_token;               ///< whatsapp.access_token
+  std::map<std::string, std::string> env; ///< extra environment
+};
+std::map<std::string, std::string> node_env(const scratch_database& db, int port, const node_options& o);
+
+/// The app secret and verify token the test nodes use.
+inline const char* test_app_secret = "test-app-secret";
+inline const char* test_verify_token = "test-verify-token";
+inline const char* demo_phone_number_id = "demo-phone-number-id";
+
+/// A text message for a webhook.
+struct wa_text {
+  std::string from;
+  std::string id;
+  std::string body;
+};
+/// A notification body with text messages to `phone_number_id`.
+std::string webhook_body(const std::vector<wa_text>& messages,
+                         const std::string& phone_number_id = demo_phone_number_id);
+/// POSTs a signed notification to the node.
+http_response post_webhook(const node_process& node, const std::string& body,
+                           const std::string& secret = test_app_secret);
+
+/// Polls `pred` every 50 ms until true or `timeout`; returns its last value.
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+/// A fake WhatsApp Graph API: records every POST .../messages, answers a wamid, and
+/// can be told to fail the next requests with a status.
+class fake_graph_api {
+public:
+  fake_graph_api();
+  ~fake_graph_api();
+  std::string base_url() const;
+  /// The next `n` requests answer `status` (e.g. 500, 429, 400).
+  void fail_next(int n, int status);
+  /// Request bodies received so far (parsed JSON), in arrival order.
+  std::vector<nlohmann::json> received() const;
+  /// Paths and Authorization headers received.
+  std::vector<std::pair<std::string, std::string>> calls() const;
+  size_t count() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace atendeai::test
