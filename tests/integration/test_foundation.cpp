@@ -1,0 +1,224 @@
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+
+#include "support/harness.hpp"
+
+using namespace atendeai::test;
+
+namespace {
+
+/// Runs `atendeai <args>` to completion; returns {exit status, output}.
+std::pair<int, std::string> run_binary(std::vector<std::string> args, std::map<std::string, std::string> env) {
+  node_process p(std::move(args), std::move(env));
+  int rc = p.wait_exit(std::chrono::seconds(60));
+  return {rc, p.output()};
+}
+
+std::map<std::string, std::string> db_env(const scratch_database& db) {
+  return {{"ATENDEAI_DATABASE_URL", db.url()}, {"ATENDEAI_REDIS_URL", test_redis_url()}};
+}
+
+int count_lines(const std::string& s, const std::string& needle) {
+  int n = 0;
+  for (size_t pos = s.find(needle); pos != std::string::npos; pos = s.find(needle, pos + 1))
+    ++n;
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("migrations go up, down to zero and up again on the real database", "[foundation][migrations]") {
+  scratch_database db;
+  auto [up_rc, up_out] = run_binary({"migrate", "up"}, db_env(db));
+  REQUIRE(up_rc == 0);
+  CHECK_THAT(up_out, Catch::Contains("applied 2 migration(s)"));
+  CHECK(db.scalar("SELECT count(*) FROM public.schema_migrations") == "2");
+  CHECK(db.scalar("SELECT to_regclass('atendeai.outbox')::text") == "atendeai.outbox");
+
+  auto [status_rc, status_out] = run_binary({"migrate", "status"}, db_env(db));
+  CHECK(status_rc == 0);
+  CHECK(count_lines(status_out, "applied  ") == 2);
+
+  auto [again_rc, again_out] = run_binary({"migrate", "up"}, db_env(db));
+  CHECK(again_rc == 0);
+  CHECK_THAT(again_out, Catch::Contains("applied 0 migration(s)"));
+
+  auto [down1_rc, down1_out] = run_binary({"migrate", "down"}, db_env(db));
+  CHECK(down1_rc == 0);
+  CHECK_THAT(down1_out, Catch::Contains("reverted 1 migration(s)"));
+  CHECK(db.scalar("SELECT count(*) FROM pg_proc WHERE proname = 'ingest_inbound'") == "0");
+
+  auto [down_rc, down_out] = run_binary({"migrate", "down", "5"}, db_env(db));
+  CHECK(down_rc == 0);
+  CHECK_THAT(down_out, Catch::Contains("reverted 1 migration(s)"));
+  CHECK(db.scalar("SELECT count(*) FROM public.schema_migrations") == "0");
+  CHECK(db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'atendeai'") == "0");
+
+  auto [bad_rc, bad_out] = run_binary({"migrate", "down", "zero"}, db_env(db));
+  CHECK(bad_rc == 2);
+  CHECK_THAT(bad_out, Catch::Contains("positive integer"));
+
+  auto [up2_rc, up2_out] = run_binary({"migrate", "up"}, db_env(db));
+  CHECK(up2_rc == 0);
+  CHECK_THAT(up2_out, Catch::Contains("applied 2 migration(s)"));
+}
+
+TEST_CASE("row-level security hides other clinics from the app role", "[foundation][rls]") {
+  scratch_database db;
+  REQUIRE(run_binary({"migrate", "up"}, db_env(db)).first == 0);
+  const std::string a = "00000000-0000-4000-8000-0000000000aa";
+  const std::string b = "00000000-0000-4000-8000-0000000000bb";
+  {
+    auto owner = db.connect();
+    pqxx::work tx(*owner);
+    for (auto& [id, account] : {std::pair{a, std::string("acct-a")}, std::pair{b, std::string("acct-b")}}) {
+      tx.exec_params("SELECT set_config('app.clinic_id', $1, true)", id);
+      tx.exec_params("INSERT INTO atendeai.clinics (id, name) VALUES ($1, $2)", id, "Clinic " + account);
+      tx.exec_params("INSERT INTO atendeai.clinic_channels (clinic_id, channel, account_id) VALUES ($1, 'whatsapp', $2)",
+                     id, account);
+      tx.exec_params("SELECT * FROM atendeai.ingest_inbound($1::jsonb)",
+                     R"([{"channel":"whatsapp","contact":"5511900000000","contact_name":"P","ext":"wamid.)" + account
+                       + R"(","type":"text","body":"oi","payload":{}}])");
+    }
+    tx.commit();
+  }
+  auto app = db.connect();
+  pqxx::work tx(*app);
+  tx.exec("SET ROLE atendeai_app");
+  tx.exec_params("SELECT set_config('app.clinic_id', $1, true)", a);
+  for (auto table : {"clinics", "contacts", "conversations", "messages", "clinic_channels"}) {
+    INFO(table);
+    auto key = std::string(table) == "clinics" ? "id" : "clinic_id";
+    CHECK(tx.exec_params1(std::string("SELECT count(*) FROM atendeai.") + table + " WHERE " + key + " = $1", b)[0]
+            .as<int>()
+          == 0);
+    CHECK(tx.exec(std::string("SELECT count(*) FROM atendeai.") + table)[0][0].as<int>() >= 1);
+  }
+  // The system lookup still crosses tenants, narrowly.
+  CHECK(tx.exec_params1("SELECT clinic_id::text FROM atendeai.resolve_channel('whatsapp', $1)", "acct-b")[0]
+          .as<std::string>()
+        == b);
+  // Writing a row for B while scoped to A is refused.
+  tx.exec("SAVEPOINT s");
+  CHECK_THROWS_WITH(
+    tx.exec_params("INSERT INTO atendeai.contacts (clinic_id, channel, external_id) VALUES ($1, 'whatsapp', 'x')", b),
+    Catch::Contains("row-level security"));
+  tx.exec("ROLLBACK TO SAVEPOINT s");
+  // Without a clinic scope the app role sees nothing at all.
+  tx.exec("SELECT set_config('app.clinic_id', '', true)");
+  CHECK(tx.exec("SELECT count(*) FROM atendeai.messages")[0][0].as<int>() == 0);
+  // And it owns nothing: it cannot switch row-level security off.
+  tx.exec("SAVEPOINT t");
+  CHECK_THROWS(tx.exec("ALTER TABLE atendeai.messages DISABLE ROW LEVEL SECURITY"));
+  tx.exec("ROLLBACK TO SAVEPOINT t");
+}
+
+TEST_CASE("bad configuration and unreachable services end the process with exit 2 and one line", "[foundation][cli]") {
+  scratch_database db;
+  auto env = node_env(db, free_port(), {});
+  {
+    auto e = env;
+    e["ATENDEAI_HTTP_PORT"] = "99999";
+    auto [rc, out] = run_binary({"serve"}, e);
+    CHECK(rc == 2);
+    CHECK_THAT(out, Catch::Contains("http.port"));
+  }
+  {
+    auto [rc, out] = run_binary({"serve", "--persistence-batch-max-rows", "many"}, env);
+    CHECK(rc == 2);
+    CHECK_THAT(out, Catch::Contains("persistence.batch_max_rows"));
+  }
+  {
+    auto e = env;
+    e["ATENDEAI_DATABASE_URL"] = "postgresql://atendeai@127.0.0.1:1/none";
+    e["ATENDEAI_DATABASE_CONNECT_TIMEOUT_S"] = "2";
+    auto [rc, out] = run_binary({"serve"}, e);
+    CHECK(rc == 2);
+    CHECK_THAT(out, Catch::Contains("PostgreSQL at postgresql://atendeai@127.0.0.1:1/none is unreachable"));
+    CHECK(count_lines(out, "\n") == 1);
+  }
+  {
+    auto e = env;
+    e.erase("ATENDEAI_WHATSAPP_APP_SECRET");
+    auto [rc, out] = run_binary({"serve"}, e);
+    CHECK(rc == 2);
+    CHECK_THAT(out, Catch::Contains("whatsapp.app_secret"));
+  }
+  {
+    auto [rc, out] = run_binary({"frobnicate"}, env);
+    CHECK(rc == 2);
+    CHECK_THAT(out, Catch::Contains("unknown command"));
+  }
+  {
+    auto [rc, out] = run_binary({"version"}, env);
+    CHECK(rc == 0);
+    CHECK_THAT(out, Catch::StartsWith("atendeai "));
+  }
+}
+
+TEST_CASE("health follows PostgreSQL and Redis, and recovers", "[foundation][health]") {
+  scratch_database db;
+  int port = free_port();
+  node_process node({"serve"}, node_env(db, port, {}));
+  REQUIRE(node.wait_ready());
+  auto ok = http_get(node.url("/health"));
+  REQUIRE(ok.status == 200);
+  auto j = ok.json();
+  CHECK(j["status"] == "ok");
+  CHECK(j["node_id"] == "n1");
+  CHECK(j["postgres"]["status"] == "ok");
+  CHECK(j["redis"]["status"] == "ok");
+  CHECK(j.contains("version"));
+  CHECK(j["uptime_s"].is_number());
+  CHECK(ok.headers["x-content-type-options"] == "nosniff");
+
+  services("stop", "redis");
+  CHECK(eventually([&] {
+    auto r = http_get(node.url("/health"));
+    return r.status == 200 && r.json()["status"] == "degraded" && r.json()["redis"]["status"] == "down";
+  }));
+  services("start", "redis");
+  CHECK(eventually([&] { return http_get(node.url("/health")).json()["status"] == "ok"; }));
+
+  services("stop", "pg");
+  CHECK(eventually([&] {
+    auto r = http_get(node.url("/health"));
+    return r.status == 503 && r.json()["status"] == "down" && r.json()["postgres"]["status"] == "down";
+  }));
+  services("start", "pg");
+  CHECK(eventually([&] {
+    auto r = http_get(node.url("/health"));
+    return r.status == 200 && r.json()["status"] == "ok";
+  }, std::chrono::seconds(60)));
+  CHECK(node.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("metrics pass promtool and count requests", "[foundation][metrics]") {
+  scratch_database db;
+  node_process node({"serve"}, node_env(db, free_port(), {}));
+  REQUIRE(node.wait_ready());
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(http_get(node.url("/health")).status == 200);
+  auto missing = http_get(node.url("/no/such/route"));
+  CHECK(missing.status == 404);
+  CHECK(missing.json()["error"]["code"] == "not_found");
+  auto m = http_get(node.url("/metrics"));
+  REQUIRE(m.status == 200);
+  CHECK_THAT(m.headers["content-type"], Catch::StartsWith("text/plain; version=0.0.4"));
+  CHECK_THAT(m.body, Catch::Contains("atendeai_http_requests_total{route=\"/health\",status=\"200\"} "));
+  auto pos = m.body.find("atendeai_http_requests_total{route=\"/health\",status=\"200\"} ");
+  auto count = std::stoi(m.body.substr(pos + std::string("atendeai_http_requests_total{route=\"/health\",status=\"200\"} ").size()));
+  CHECK(count >= 5);
+  CHECK_THAT(m.body, Catch::Contains("atendeai_http_request_duration_seconds_bucket{route=\"/health\",le=\"+Inf\"}"));
+  CHECK_THAT(m.body, Catch::Contains("process_resident_memory_bytes "));
+  auto path = env_or("ATENDEAI_TEST_VAR_DIR", "/tmp") + "/metrics-" + db.name() + ".txt";
+  std::ofstream(path) << m.body;
+  auto rc = std::system(("promtool check metrics < " + path + " > " + path + ".out 2>&1").c_str());
+  std::ifstream report(path + ".out");
+  std::string text((std::istreambuf_iterator<char>(report)), std::istreambuf_iterator<char>());
+  INFO(text);
+  CHECK(rc == 0);
+  CHECK(node.stop(SIGTERM) == 0);
+}
