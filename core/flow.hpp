@@ -162,7 +162,8 @@ struct flow_transition {
   bool consumed = true;                   ///< false: the message is not for the flow
 };
 
-/// The flow's transition function. Pure: same inputs, same output.
+/// The flow's transition function. Pure: same inputs, same output. Throws
+/// std::invalid_argument when the clinic's time zone is unknown.
 flow_transition next_flow_state(const flow_state& s, const flow_event& e, const flow_context& ctx);
 
 /// When the flow expires if the patient stays silent.
