@@ -303,13 +303,6 @@ struct message {
     }
     return false;
   }
-  /// Index of the first word with this signal, or npos.
-  size_t first(uint32_t s) const {
-    for (size_t i = 0; i < signals.size(); ++i)
-      if (signals[i] & s)
-        return i;
-    return std::string::npos;
-  }
 };
 
 message read_message(std::string_view text) {
