@@ -356,7 +356,8 @@ fake_graph_api::fake_graph_api() : impl_(new impl) {
     self->calls.emplace_back(std::string(req->header().path()), auth ? *auth : std::string());
     if (self->fail_count > 0) {
       --self->fail_count;
-      req->create_response(restinio::http_status_code_t{static_cast<std::uint16_t>(self->fail_status)}, "Failed")
+      req->create_response(restinio::http_status_line_t{
+                             restinio::http_status_code_t{static_cast<std::uint16_t>(self->fail_status)}, "Failed"})
         .set_body(R"({"error":{"message":"injected failure","code":1}})")
         .done();
       return restinio::request_accepted();
