@@ -349,7 +349,7 @@ TEST_CASE("Many entries, changes and messages in one body are all read, in order
   CHECK(n.statuses[5].account_id == "pnid-2");
 }
 
-TEST_CASE("A body of 1,000 messages parses into 1,000 messages", "[whatsapp][parse]") {
+TEST_CASE("A body of 1000 messages parses into 1000 messages", "[whatsapp][parse]") {
   json msgs = json::array();
   for (int i = 0; i < 1000; ++i)
     msgs.push_back(message("text", {{"body", "texto " + std::to_string(i)}}, "wamid.k" + std::to_string(i)));
@@ -548,7 +548,7 @@ TEST_CASE("A list has at most 10 rows, titles ≤ 24 and descriptions ≤ 72", "
   }
 }
 
-TEST_CASE("Interactive bodies are cut to 1,024 characters and text bodies to 4,096", "[whatsapp][render]") {
+TEST_CASE("Interactive bodies are cut to 1024 characters and text bodies to 4096", "[whatsapp][render]") {
   std::string long_text;
   for (int i = 0; i < 1500; ++i)
     long_text += "ç";
