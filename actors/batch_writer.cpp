@@ -282,11 +282,31 @@ struct batch_writer_state {
       rejected->inc(req.messages.size());
       req.responder->respond(core::http_status(code), body);
     }
-    // Replies not recorded leave their inbound messages unanswered: the sweep retries
-    // them. Delivery outcomes not recorded leave the row pending: resent at restart.
-    if (!b.replies.empty() || !b.deliveries.empty())
-      core::log_event(spdlog::level::err, "batch_dropped",
+    if (b.replies.empty() && b.deliveries.empty())
+      return;
+    if (code == core::error_code::database_unavailable) {
+      // Replies and delivery outcomes have no requester to retry them: the conversation
+      // already counts its message as handled (it would drop the sweep's redelivery as a
+      // duplicate) and the sender already delivered. Keep them, in order, until
+      // PostgreSQL is back. Within one flush the failed parts come in batch order and
+      // nothing else arrives meanwhile, so appending keeps each conversation's order.
+      core::log_event(spdlog::level::warn, "batch_requeued",
                       {{"writer", index}, {"replies", b.replies.size()}, {"deliveries", b.deliveries.size()}});
+      pending_rows += b.replies.size() + b.deliveries.size();
+      for (auto& r : b.replies)
+        pending.replies.push_back(std::move(r));
+      for (auto& d : b.deliveries)
+        pending.deliveries.push_back(std::move(d));
+      if (!timer_armed) {
+        timer_armed = true;
+        self->delayed_send(self, std::chrono::milliseconds(500), flush_atom::value);
+      }
+      return;
+    }
+    // A write that fails on its own (not the database being away) is given up: its
+    // inbound message stays unanswered and its outbox row pending.
+    core::log_event(spdlog::level::err, "batch_dropped",
+                    {{"writer", index}, {"replies", b.replies.size()}, {"deliveries", b.deliveries.size()}});
   }
 
   std::string inspect() const {

@@ -121,6 +121,11 @@ clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> 
   self->state.node = std::move(node);
   self->state.clinic_id = std::move(clinic_id);
   self->set_down_handler([self](caf::down_msg& msg) { self->state.on_down(msg); });
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (auto& [_, conversation] : self->state.conversations)
+      self->send_exit(conversation, msg.reason);
+    self->quit(msg.reason);
+  });
   self->state.load();
   return {
     [self](process_atom, stored_message& m) { self->state.process(std::move(m)); },

@@ -184,6 +184,13 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
   self->state.self = self;
   self->state.node = node;
   self->set_down_handler([self](caf::down_msg& msg) { self->state.on_down(msg); });
+  // Shutting down: the clinics (and through them their conversations) go too, or the
+  // actor system would wait for their idle timers before the process can exit.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (auto& [_, clinic] : self->state.clinics)
+      self->send_exit(clinic, msg.reason);
+    self->quit(msg.reason);
+  });
   self->state.sweep(true);
   return {
     [self](ingest_atom, webhook_request& req) { self->state.ingest(std::move(req)); },
