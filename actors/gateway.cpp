@@ -1,5 +1,7 @@
 #include "actors/gateway.hpp"
 
+#include <atomic>
+
 #include <caf/all.hpp>
 
 #include "actors/node.hpp"
@@ -9,10 +11,24 @@ namespace atendeai::actors {
 struct gateway::impl {
   router_actor router;
   health_actor health;
+  std::vector<auth_store_actor> auth;
+  std::atomic<size_t> next_auth{0};
 };
 
-gateway::gateway(node_actors& actors)
-  : impl_(std::make_shared<impl>(impl{actors.context->router, actors.health})) {}
+gateway::gateway(node_actors& actors) : impl_(std::make_shared<impl>()) {
+  impl_->router = actors.context->router;
+  impl_->health = actors.health;
+  impl_->auth = actors.auth;
+}
+
+void gateway::api(api_request req) const {
+  if (impl_->auth.empty()) {
+    req.responder->respond(503, R"({"error":{"code":"service_unavailable","message":"admin API not running"}})");
+    return;
+  }
+  auto& worker = impl_->auth[impl_->next_auth.fetch_add(1) % impl_->auth.size()];
+  caf::anon_send(worker, api_atom::value, std::move(req));
+}
 
 void gateway::ingest(webhook_request req) const {
   caf::anon_send(impl_->router, ingest_atom::value, std::move(req));

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "actors/api_request.hpp"
 #include "actors/messages.hpp"
 
 namespace atendeai::actors {
@@ -18,6 +19,8 @@ public:
   void ingest(webhook_request req) const;
   /// /health: answered through the responder.
   void health(std::shared_ptr<http_responder> responder) const;
+  /// An admin API request: checked and served by an auth_store worker.
+  void api(api_request req) const;
 
 private:
   struct impl;

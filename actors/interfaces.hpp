@@ -15,6 +15,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/api_request.hpp"
 #include "actors/messages.hpp"
 
 namespace atendeai::actors {
@@ -35,6 +36,7 @@ using inspect_atom = caf::atom_constant<caf::atom("inspect")>;     ///< JSON sna
 using health_atom = caf::atom_constant<caf::atom("health")>;       ///< dependency check
 using tick_atom = caf::atom_constant<caf::atom("tick")>;           ///< periodic self-check
 using drain_atom = caf::atom_constant<caf::atom("drain")>;         ///< flush before shutdown
+using api_atom = caf::atom_constant<caf::atom("api")>;             ///< serve an admin API request
 
 // -- interfaces ----------------------------------------------------------------
 
@@ -77,6 +79,10 @@ using router_actor = caf::typed_actor<
   caf::reacts_to<process_atom, std::vector<stored_message>>,
   caf::reacts_to<tick_atom>,
   caf::replies_to<inspect_atom>::with<std::string>>;
+
+/// Serves the admin API (auth, users, audit): tokens, rate limits, roles, tenants,
+/// bodies, then the database work and bcrypt (detached: all of it blocks).
+using auth_store_actor = caf::typed_actor<caf::reacts_to<api_atom, api_request>>;
 
 /// Answers /health (detached: it may wait on a dead database).
 using health_actor = caf::typed_actor<caf::reacts_to<health_atom, std::shared_ptr<http_responder>>>;

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/auth_store.hpp"
 #include "actors/batch_writer.hpp"
 #include "actors/db_reader.hpp"
 #include "actors/health.hpp"
@@ -25,7 +26,9 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
   for (int i = 0; i < cfg.sender.workers; ++i)
     ctx->senders.push_back(spawn_sender(sys, ctx, i));
   ctx->router = spawn_router(sys, ctx);
-  node_actors out{ctx, spawn_health(sys, ctx, ctx->clock->now())};
+  node_actors out{ctx, spawn_health(sys, ctx, ctx->clock->now()), {}};
+  for (int i = 0; i < cfg.auth.workers; ++i)
+    out.auth.push_back(spawn_auth_store(sys, ctx));
   core::log_event(spdlog::level::info, "node_actors_started",
                   {{"readers", ctx->readers.size()}, {"writers", ctx->writers.size()},
                    {"senders", ctx->senders.size()}});
@@ -48,6 +51,8 @@ void stop_node(caf::actor_system& sys, node_actors& actors, int timeout_ms) {
   for (auto& r : actors.context->readers)
     stop(r);
   stop(actors.health);
+  for (auto& a : actors.auth)
+    stop(a);
 }
 
 } // namespace atendeai::actors

@@ -15,6 +15,7 @@ namespace atendeai::actors {
 struct node_actors {
   std::shared_ptr<node_context> context;
   health_actor health;
+  std::vector<auth_store_actor> auth; ///< admin API workers
 };
 
 /// Spawns the node's service actors into `sys`.

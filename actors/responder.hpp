@@ -3,6 +3,8 @@
 /// actor answers later, from any thread. Implemented in http/ over RESTinio.
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace atendeai::actors {
 
@@ -12,6 +14,11 @@ public:
   virtual ~http_responder() = default;
   /// Writes the response: status, JSON (or text) body.
   virtual void respond(int status, std::string body, const char* content_type = "application/json") = 0;
+  /// Writes the response with extra headers (e.g. Retry-After); by default drops them.
+  virtual void respond_with(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers) {
+    (void)headers;
+    respond(status, std::move(body));
+  }
 };
 
 } // namespace atendeai::actors

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "app/commands.hpp"
+#include "app/users_command.hpp"
 #include "config/config.hpp"
 
 namespace {
@@ -16,6 +17,10 @@ Usage:
   atendeai migrate up | down [N] | status         manage the database schema (down: N=1)
   atendeai understand [--lang pt-BR|en] [--now ISO-8601] [--tz ZONE] [--clinic demo]
                                                   one message per stdin line → JSON per line
+  atendeai users create --email E --role ROLE [--clinic ID] [--name N]
+                                                  create a user (roles: super_admin, clinic_admin,
+                                                  attendant, professional); the password is read
+                                                  from stdin, or generated and printed once
   atendeai version                                print the version
   atendeai config-example                         print every configuration key with its default
 
@@ -36,7 +41,7 @@ int main(int argc, char** argv) {
   config::command_line cmd;
   config::config cfg;
   try {
-    cfg = config::load(args, config::environment(), cmd, {"lang", "now", "tz", "clinic"});
+    cfg = config::load(args, config::environment(), cmd, {"lang", "now", "tz", "clinic", "email", "role", "name"});
   } catch (const config::config_error& e) {
     std::cerr << "atendeai: " << e.what() << "\n";
     return 2;
@@ -57,6 +62,8 @@ int main(int argc, char** argv) {
   }
   if (sub == "migrate")
     return app::migrate_command(cfg, operands);
+  if (sub == "users")
+    return app::users_command(cfg, operands);
   if (sub == "understand")
     return app::understand_cli(operands);
   if (sub == "serve") {

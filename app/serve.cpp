@@ -9,6 +9,8 @@
 #include "actors/gateway.hpp"
 #include "actors/node.hpp"
 #include "app/commands.hpp"
+#include "app/users_command.hpp"
+#include "core/password.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
 #include "persistence/clinics.hpp"
@@ -55,7 +57,8 @@ void setup_logging(const config::config& cfg) {
   spdlog::set_default_logger(logger);
 }
 
-int serve_command(const config::config& cfg) {
+int serve_command(const config::config& given) {
+  auto cfg = given;
   // Block the stop signals before any thread starts: every thread inherits the mask,
   // and the main thread takes them with sigwait.
   sigset_t stop_signals;
@@ -73,6 +76,16 @@ int serve_command(const config::config& cfg) {
     std::cerr << "atendeai: configuration: whatsapp.verify_token: required (ATENDEAI_WHATSAPP_VERIFY_TOKEN)\n";
     return 2;
   }
+  if (cfg.auth.jwt_secret.empty()) {
+    if (!cfg.demo.enabled) {
+      std::cerr << "atendeai: configuration: auth.jwt_secret: required, at least 32 bytes (ATENDEAI_AUTH_JWT_SECRET)\n";
+      return 2;
+    }
+    // Demo only: a random key per start (tokens die with the process; not for a cluster).
+    cfg.auth.jwt_secret = core::random_token(48);
+    core::log_event(spdlog::level::warn, "jwt_secret_generated",
+                    {{"effect", "tokens do not survive a restart; set auth.jwt_secret"}});
+  }
   auto clock = std::make_shared<core::system_clock>();
   try {
     auto owner = persistence::connect({cfg.database.url, cfg.database.connect_timeout_s, ""});
@@ -81,6 +94,7 @@ int serve_command(const config::config& cfg) {
     if (cfg.demo.enabled) {
       persistence::seed_demo_clinic(*owner, cfg.whatsapp.demo_phone_number_id);
       core::log_event(spdlog::level::info, "demo_clinic_ready", {{"clinic", "Clínica Exemplo"}});
+      create_demo_admins(*owner, cfg);
     }
     // The server's own sessions must be able to take the app role.
     persistence::connect({cfg.database.url, cfg.database.connect_timeout_s, cfg.database.app_role});

@@ -95,6 +95,27 @@ const std::vector<key_def>& schema() {
     ATENDEAI_KEY(demo, enabled, boolean, bool, "seed the demo clinic (Clínica Exemplo) at start"),
     ATENDEAI_STR_KEY(log, level, "trace | debug | info | warn | error"),
     ATENDEAI_STR_KEY(log, format, "json | text"),
+    ATENDEAI_STR_KEY(auth, jwt_secret,
+                     "HS256 key of the admin API's tokens, at least 32 bytes (empty: a random one per start, demo only)"),
+    ATENDEAI_INT_KEY(auth, access_ttl_s, 60, 86400, "lifetime of an access token in seconds"),
+    ATENDEAI_INT_KEY(auth, refresh_ttl_s, 300, 7776000, "lifetime of a refresh token in seconds (rotated on every use)"),
+    ATENDEAI_INT_KEY(auth, reset_ttl_s, 300, 86400, "lifetime of a password reset token in seconds"),
+    ATENDEAI_INT_KEY(auth, bcrypt_cost, 4, 15, "bcrypt cost of password hashes (below 12 only for tests)"),
+    ATENDEAI_INT_KEY(auth, rate_auth_per_minute, 1, 1000000,
+                     "auth requests (login, refresh, forgot/reset) per minute, per IP and per account"),
+    ATENDEAI_INT_KEY(auth, rate_auth_per_hour, 1, 1000000, "auth requests per hour, per IP and per account"),
+    ATENDEAI_INT_KEY(auth, rate_api_per_minute, 1, 1000000, "admin API requests per minute per user"),
+    ATENDEAI_INT_KEY(auth, rate_api_per_hour, 1, 1000000, "admin API requests per hour per user"),
+    ATENDEAI_INT_KEY(auth, rate_window_s, 1, 60,
+                     "length in seconds of the per-minute windows (only tests shorten it; hours stay 3600 s)"),
+    ATENDEAI_INT_KEY(auth, workers, 1, 64,
+                     "detached actors serving the admin API (database, Redis and bcrypt work)"),
+    ATENDEAI_STR_KEY(mail, smtp_url,
+                     "SMTP server for e-mails, smtp://user:pass@host:587 or smtps://... (empty: write mail.file)"),
+    ATENDEAI_STR_KEY(mail, file,
+                     "file under paths.var_dir (mode 0600) receiving e-mails such as password resets"),
+    ATENDEAI_STR_KEY(mail, from, "From: of the e-mails the node writes"),
+    ATENDEAI_STR_KEY(mail, reset_url, "link of a reset e-mail; the token is appended"),
     ATENDEAI_STR_KEY(paths, var_dir, "directory for runtime files (sink, mail, generated secrets)"),
   };
   return keys;
@@ -359,6 +380,8 @@ void validate(const config& c) {
     fail("sender.backoff_max_ms: must not be below sender.backoff_base_ms");
   if (c.cluster.dead_after_ms <= c.cluster.heartbeat_ms)
     fail("cluster.dead_after_ms: must be greater than cluster.heartbeat_ms");
+  if (!c.auth.jwt_secret.empty() && c.auth.jwt_secret.size() < 32)
+    fail("auth.jwt_secret: must have at least 32 bytes (got " + std::to_string(c.auth.jwt_secret.size()) + ")");
   for (auto& s : c.cluster.seeds)
     if (s.find(':') == std::string::npos)
       fail("cluster.seeds: \"" + s + "\" is not host:port");

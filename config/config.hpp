@@ -95,6 +95,27 @@ struct log_settings {
   std::string format = "json";
 };
 
+struct auth_settings {
+  std::string jwt_secret;
+  int access_ttl_s = 900;
+  int refresh_ttl_s = 604800;
+  int reset_ttl_s = 3600;
+  int bcrypt_cost = 12;
+  int rate_auth_per_minute = 5;
+  int rate_auth_per_hour = 100;
+  int rate_api_per_minute = 100;
+  int rate_api_per_hour = 1000;
+  int rate_window_s = 60;
+  int workers = 2;
+};
+
+struct mail_settings {
+  std::string smtp_url;
+  std::string file = "mail-outbox.txt";
+  std::string from = "AtendeAI <no-reply@atendeai.local>";
+  std::string reset_url = "http://127.0.0.1:8080/reset-password?token=";
+};
+
 struct paths_settings {
   std::string var_dir = "var";
 };
@@ -114,6 +135,8 @@ struct config {
   cluster_settings cluster;
   demo_settings demo;
   log_settings log;
+  auth_settings auth;
+  mail_settings mail;
   paths_settings paths;
 };
 

@@ -21,6 +21,7 @@ constexpr error_info errors[] = {
   {error_code::payload_too_large, "payload_too_large", 413},
   {error_code::rate_limited, "rate_limited", 429},
   {error_code::database_unavailable, "database_unavailable", 503},
+  {error_code::service_unavailable, "service_unavailable", 503},
   {error_code::internal_error, "internal_error", 500},
 };
 

@@ -21,6 +21,7 @@ enum class error_code {
   payload_too_large,    ///< 413: body over http.max_body_bytes
   rate_limited,         ///< 429
   database_unavailable, ///< 503: PostgreSQL unreachable, retry later
+  service_unavailable,  ///< 503: a check that fails closed (token revocation) cannot run
   internal_error,       ///< 500
 };
 

@@ -32,6 +32,12 @@ std::optional<std::string> password_weakness(std::string_view password, std::str
 /// A random password that passes the strength rule (for generated credentials).
 std::string generate_password();
 
+/// A random (version 4) UUID in canonical text form.
+std::string random_uuid();
+
+/// Lower-case hex SHA-256 of `text` (stored form of reset tokens).
+std::string sha256_hex(std::string_view text);
+
 /// A random URL-safe token of `bytes` random bytes (reset tokens, ids).
 std::string random_token(size_t bytes = 32);
 

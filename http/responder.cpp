@@ -28,8 +28,11 @@ restinio::http_status_line_t status_line(int status) {
 }
 
 void send(const restinio::request_handle_t& req, const std::string& request_id, int status, std::string body,
-          const char* content_type) {
-  req->create_response(status_line(status))
+          const char* content_type, const std::vector<std::pair<std::string, std::string>>& extra = {}) {
+  auto resp = req->create_response(status_line(status));
+  for (auto& [name, value] : extra)
+    resp.append_header(name, value);
+  resp
     .append_header(restinio::http_field::content_type, content_type)
     .append_header("X-Request-Id", request_id)
     .append_header("X-Content-Type-Options", "nosniff")
@@ -64,6 +67,14 @@ void restinio_responder::respond(int status, std::string body, const char* conte
   if (done_.exchange(true))
     return;
   send(req_, request_id_, status, std::move(body), content_type);
+  metrics_.record(status, started_);
+}
+
+void restinio_responder::respond_with(int status, std::string body,
+                                      std::vector<std::pair<std::string, std::string>> headers) {
+  if (done_.exchange(true))
+    return;
+  send(req_, request_id_, status, std::move(body), "application/json", headers);
   metrics_.record(status, started_);
 }
 

@@ -30,6 +30,7 @@ public:
       started_(std::chrono::steady_clock::now()) {}
   ~restinio_responder() override;
   void respond(int status, std::string body, const char* content_type = "application/json") override;
+  void respond_with(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers) override;
 
 private:
   restinio::request_handle_t req_;

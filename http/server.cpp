@@ -9,12 +9,11 @@
 #include "core/signature.hpp"
 #include "core/whatsapp.hpp"
 #include "http/responder.hpp"
+#include "http/routes.hpp"
 
 namespace atendeai::http {
 
 namespace {
-
-using router_t = restinio::router::express_router_t<>;
 
 struct traits : public restinio::default_traits_t {
   using request_handler_t = router_t;
@@ -121,6 +120,7 @@ struct server::impl {
     r->http_get("/metrics", [this](auto req, auto) { return metrics_text(req); });
     r->http_get("/webhooks/whatsapp", [this](auto req, auto) { return whatsapp_verify(req); });
     r->http_post("/webhooks/whatsapp", [this](auto req, auto) { return whatsapp_notify(req); });
+    add_api_routes(*r, gw, metrics.get(), request_id_of);
     r->non_matched_request_handler([this](restinio::request_handle_t req) {
       return reply_error(req, route("unmatched"), std::chrono::steady_clock::now(), request_id_of(req),
                          core::error_code::not_found, "no such route");

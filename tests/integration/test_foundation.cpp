@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <fstream>
 
+#include <set>
+
+#include "persistence/migration_files.hpp"
 #include "support/harness.hpp"
 
 using namespace atendeai::test;
@@ -32,29 +35,40 @@ int count_lines(const std::string& s, const std::string& needle) {
 
 TEST_CASE("migrations go up, down to zero and up again on the real database", "[foundation][migrations]") {
   scratch_database db;
+  // The number of migrations comes from the embedded list, so adding one changes nothing here.
+  std::set<std::string> versions;
+  for (auto& f : atendeai::persistence::migration_files())
+    versions.insert(f.name.substr(0, f.name.find('_')));
+  const int n = static_cast<int>(versions.size());
+  REQUIRE(n >= 2);
+  const auto applied = [](int k) { return "applied " + std::to_string(k) + " migration(s)"; };
+  const auto reverted = [](int k) { return "reverted " + std::to_string(k) + " migration(s)"; };
   auto [up_rc, up_out] = run_binary({"migrate", "up"}, db_env(db));
   REQUIRE(up_rc == 0);
-  CHECK_THAT(up_out, Catch::Contains("applied 2 migration(s)"));
-  CHECK(db.scalar("SELECT count(*) FROM public.schema_migrations") == "2");
+  CHECK_THAT(up_out, Catch::Contains(applied(n)));
+  CHECK(db.scalar("SELECT count(*) FROM public.schema_migrations") == std::to_string(n));
   CHECK(db.scalar("SELECT to_regclass('atendeai.outbox') IS NOT NULL") == "t");
 
   auto [status_rc, status_out] = run_binary({"migrate", "status"}, db_env(db));
   CHECK(status_rc == 0);
-  CHECK(count_lines(status_out, "applied  ") == 2);
+  CHECK(count_lines(status_out, "applied  ") == n);
 
   auto [again_rc, again_out] = run_binary({"migrate", "up"}, db_env(db));
   CHECK(again_rc == 0);
-  CHECK_THAT(again_out, Catch::Contains("applied 0 migration(s)"));
+  CHECK_THAT(again_out, Catch::Contains(applied(0)));
 
   auto [down1_rc, down1_out] = run_binary({"migrate", "down"}, db_env(db));
   CHECK(down1_rc == 0);
-  CHECK_THAT(down1_out, Catch::Contains("reverted 1 migration(s)"));
-  CHECK(db.scalar("SELECT count(*) FROM pg_proc WHERE proname = 'ingest_inbound'") == "0");
+  CHECK_THAT(down1_out, Catch::Contains(reverted(1)));
+  CHECK(db.scalar("SELECT count(*) FROM public.schema_migrations") == std::to_string(n - 1));
+  CHECK(db.scalar("SELECT max(version) FROM public.schema_migrations")
+        == std::to_string(std::stoi(*std::next(versions.rbegin()))));
 
-  auto [down_rc, down_out] = run_binary({"migrate", "down", "5"}, db_env(db));
+  auto [down_rc, down_out] = run_binary({"migrate", "down", std::to_string(n + 3)}, db_env(db));
   CHECK(down_rc == 0);
-  CHECK_THAT(down_out, Catch::Contains("reverted 1 migration(s)"));
+  CHECK_THAT(down_out, Catch::Contains(reverted(n - 1)));
   CHECK(db.scalar("SELECT count(*) FROM public.schema_migrations") == "0");
+  CHECK(db.scalar("SELECT count(*) FROM pg_proc WHERE proname = 'ingest_inbound'") == "0");
   CHECK(db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'atendeai'") == "0");
 
   auto [bad_rc, bad_out] = run_binary({"migrate", "down", "zero"}, db_env(db));
@@ -63,7 +77,7 @@ TEST_CASE("migrations go up, down to zero and up again on the real database", "[
 
   auto [up2_rc, up2_out] = run_binary({"migrate", "up"}, db_env(db));
   CHECK(up2_rc == 0);
-  CHECK_THAT(up2_out, Catch::Contains("applied 2 migration(s)"));
+  CHECK_THAT(up2_out, Catch::Contains(applied(n)));
 }
 
 TEST_CASE("row-level security hides other clinics from the app role", "[foundation][rls]") {

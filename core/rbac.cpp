@@ -1,0 +1,56 @@
+#include "core/rbac.hpp"
+
+namespace atendeai::core {
+
+std::string_view to_string(role r) {
+  switch (r) {
+    case role::super_admin: return "super_admin";
+    case role::clinic_admin: return "clinic_admin";
+    case role::attendant: return "attendant";
+    case role::professional: return "professional";
+  }
+  return "professional";
+}
+
+std::optional<role> parse_role(std::string_view name) {
+  for (auto r : all_roles)
+    if (to_string(r) == name)
+      return r;
+  return std::nullopt;
+}
+
+const std::vector<api_route>& api_routes() {
+  using a = access;
+  using l = rate_class;
+  static const std::vector<api_route> routes = {
+    // -- auth -------------------------------------------------------------------------
+    {"POST", "/api/v1/auth/register", "auth.register", a::bearer, l::api, admins},
+    {"POST", "/api/v1/auth/login", "auth.login", a::open, l::auth, 0},
+    {"POST", "/api/v1/auth/refresh", "auth.refresh", a::open, l::auth, 0},
+    {"POST", "/api/v1/auth/logout", "auth.logout", a::bearer, l::api, staff},
+    {"GET", "/api/v1/auth/profile", "auth.profile.get", a::bearer, l::api, staff},
+    {"PUT", "/api/v1/auth/profile", "auth.profile.update", a::bearer, l::api, staff},
+    {"POST", "/api/v1/auth/forgot-password", "auth.forgot_password", a::open, l::auth, 0},
+    {"POST", "/api/v1/auth/reset-password", "auth.reset_password", a::open, l::auth, 0},
+    // -- users ------------------------------------------------------------------------
+    {"GET", "/api/v1/users", "users.list", a::bearer, l::api, admins},
+    {"POST", "/api/v1/users", "users.create", a::bearer, l::api, admins},
+    {"GET", "/api/v1/users/:id", "users.get", a::bearer, l::api, admins},
+    {"PUT", "/api/v1/users/:id", "users.update", a::bearer, l::api, admins},
+    {"DELETE", "/api/v1/users/:id", "users.delete", a::bearer, l::api, admins},
+    {"PUT", "/api/v1/users/:id/status", "users.status", a::bearer, l::api, admins},
+    {"GET", "/api/v1/users/:id/activity", "users.activity", a::bearer, l::api, admins},
+    // -- audit ------------------------------------------------------------------------
+    {"GET", "/api/v1/audit", "audit.list", a::bearer, l::api, admins},
+  };
+  return routes;
+}
+
+const api_route* find_api_route(std::string_view op) {
+  for (auto& r : api_routes())
+    if (op == r.op)
+      return &r;
+  return nullptr;
+}
+
+} // namespace atendeai::core

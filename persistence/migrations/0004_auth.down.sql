@@ -1,0 +1,9 @@
+DROP FUNCTION atendeai.email_taken(text);
+DROP FUNCTION atendeai.user_clinic(uuid);
+DROP FUNCTION atendeai.password_reset_for(text);
+DROP FUNCTION atendeai.user_for_login(text);
+DROP INDEX atendeai.audit_log_target_idx;
+DROP INDEX atendeai.audit_log_actor_idx;
+DROP TABLE atendeai.password_resets;
+DROP TABLE atendeai.refresh_tokens;
+DROP TABLE atendeai.users;
