@@ -1,10 +1,13 @@
 #include "actors/clinic.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <map>
+#include <set>
 
 #include <caf/all.hpp>
 
+#include "actors/appointment_flow.hpp"
 #include "actors/conversation.hpp"
 #include "core/log.hpp"
 
@@ -20,47 +23,82 @@ struct clinic_state {
   std::string clinic_id;
   clinic_profile_ptr profile;
   bool loading = false;
-  std::deque<stored_message> waiting; ///< messages that arrived before the profile
+  bool agenda_loaded = false;
+  std::deque<stored_message> waiting; ///< messages that arrived before the profile and agenda
   std::map<std::string, conversation_actor> conversations;
+  std::map<std::string, appointment_flow_actor> flows; ///< open booking flows by conversation
   uint64_t processed = 0;
 
-  // -- work -------------------------------------------------------------------
+  // The agenda: active appointments from today on, absences, closures (from PostgreSQL)
+  // and holds (memory only). Changed only here, in mailbox order.
+  std::vector<persistence::agenda_entry> booked;
+  std::vector<core::absence> absences;
+  std::vector<core::closure> closures;
+  std::vector<core::hold> holds;
+  uint64_t bookings = 0;
+  uint64_t refused = 0;
+
+  // -- loading ----------------------------------------------------------------
+
+  bool ready() const { return profile && agenda_loaded; }
 
   void load() {
     loading = true;
     self->request(node->reader_for(clinic_id), std::chrono::seconds(10), load_atom::value, clinic_id)
       .then(
         [=](const clinic_profile_ptr& p) {
-          loading = false;
           if (!p) {
+            loading = false;
             core::log_event(spdlog::level::warn, "clinic_unknown", {{"clinic_id", clinic_id}, {"dropped", waiting.size()}});
             waiting.clear();
             self->quit();
             return;
           }
           profile = p;
-          while (!waiting.empty()) {
-            route(std::move(waiting.front()));
-            waiting.pop_front();
-          }
+          load_agenda();
         },
-        [=](const caf::error& err) {
-          // The messages are durable; try again shortly.
-          core::log_event(spdlog::level::warn, "clinic_load_failed",
-                          {{"clinic_id", clinic_id}, {"error", caf::to_string(err)}});
-          self->delayed_send(self, std::chrono::seconds(1), process_atom::value, stored_message{});
-          loading = false;
-        });
+        [=](const caf::error& err) { retry_load("clinic_load_failed", err); });
   }
+
+  void load_agenda() {
+    loading = true;
+    // From a day back: whatever "today" is in the clinic's zone is covered.
+    auto from = node->clock->now() - std::chrono::hours(24);
+    self->request(node->reader_for(clinic_id), std::chrono::seconds(10), agenda_atom::value, clinic_id,
+                  static_cast<int64_t>(from.time_since_epoch().count()))
+      .then(
+        [=](persistence::agenda_data& d) {
+          loading = false;
+          booked = std::move(d.appointments);
+          absences = std::move(d.absences);
+          closures = std::move(d.closures);
+          agenda_loaded = true;
+          drain();
+        },
+        [=](const caf::error& err) { retry_load("agenda_load_failed", err); });
+  }
+
+  void retry_load(const char* what, const caf::error& err) {
+    // The messages are durable; try again shortly.
+    core::log_event(spdlog::level::warn, what, {{"clinic_id", clinic_id}, {"error", caf::to_string(err)}});
+    self->delayed_send(self, std::chrono::seconds(1), process_atom::value, stored_message{});
+    loading = false;
+  }
+
+  // -- routing ----------------------------------------------------------------
 
   void process(stored_message m) {
     if (!m.message_id.empty())
       waiting.push_back(std::move(m));
-    if (!profile) {
+    if (!ready()) {
       if (!loading)
-        load();
+        profile ? load_agenda() : load();
       return;
     }
+    drain();
+  }
+
+  void drain() {
     while (!waiting.empty()) {
       route(std::move(waiting.front()));
       waiting.pop_front();
@@ -71,14 +109,321 @@ struct clinic_state {
     ++processed;
     auto it = conversations.find(m.conversation_id);
     if (it == conversations.end()) {
-      auto handle = spawn_conversation(self->system(), node, profile, m.clinic_id, m.conversation_id);
+      auto handle = spawn_conversation(self->system(), node, profile, caf::actor_cast<clinic_actor>(self), m.clinic_id,
+                                       m.conversation_id);
       self->monitor(handle);
-      node->metrics->counter_with("atendeai_actors_spawned_total", "Actors spawned", {{"kind", "conversation"}}).inc();
-      node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", "conversation"}}).add(1);
+      spawned("conversation");
       it = conversations.emplace(m.conversation_id, handle).first;
     }
     self->send(it->second, process_atom::value, std::move(m));
   }
+
+  void spawned(const char* kind) {
+    node->metrics->counter_with("atendeai_actors_spawned_total", "Actors spawned", {{"kind", kind}}).inc();
+    node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", kind}}).add(1);
+  }
+
+  // -- booking flows ----------------------------------------------------------
+
+  /// Hands a conversation's message to its flow (spawned on demand); the flow stops
+  /// itself once it has no open state, and is forgotten here at once.
+  caf::typed_response_promise<flow_reply> flow(flow_request req) {
+    auto rp = self->make_response_promise<flow_reply>();
+    if (!ready()) {
+      rp.deliver(caf::make_error(caf::sec::request_receiver_down));
+      return rp;
+    }
+    auto conversation_id = req.conversation_id;
+    auto it = flows.find(conversation_id);
+    if (it == flows.end()) {
+      auto handle = spawn_appointment_flow(self->system(), node, profile, caf::actor_cast<clinic_actor>(self),
+                                           conversation_id);
+      self->monitor(handle);
+      spawned("appointment_flow");
+      it = flows.emplace(conversation_id, handle).first;
+    }
+    auto handle = it->second;
+    self->request(handle, caf::infinite, flow_atom::value, std::move(req))
+      .then(
+        [=](flow_reply& r) mutable {
+          if (r.flow.is_null())
+            forget_flow(conversation_id, handle);
+          rp.deliver(std::move(r));
+        },
+        [=](caf::error& err) mutable {
+          forget_flow(conversation_id, handle);
+          rp.deliver(std::move(err));
+        });
+    return rp;
+  }
+
+  void forget_flow(const std::string& conversation_id, const appointment_flow_actor& handle) {
+    auto it = flows.find(conversation_id);
+    if (it != flows.end() && it->second == handle)
+      flows.erase(it);
+  }
+
+  /// A flow timed out: its conversation tells the patient (if it is still alive; if not,
+  /// the flow ends quietly when the patient writes again).
+  void expired(flow_expiry e) {
+    flows.erase(e.conversation_id);
+    auto it = conversations.find(e.conversation_id);
+    if (it != conversations.end())
+      self->send(it->second, expired_atom::value, std::move(e));
+  }
+
+  // -- the agenda -------------------------------------------------------------
+
+  core::instant now() const { return node->clock->now(); }
+
+  void prune(core::instant t) {
+    holds.erase(std::remove_if(holds.begin(), holds.end(), [&](const core::hold& h) { return !h.live(t); }),
+                holds.end());
+  }
+
+  core::agenda_view view(core::instant t) {
+    prune(t);
+    core::agenda_view v;
+    v.appointments.reserve(booked.size());
+    for (auto& e : booked)
+      v.appointments.push_back(e.appointment);
+    v.holds = holds;
+    v.absences = absences;
+    v.closures = closures;
+    return v;
+  }
+
+  /// The contacts behind a conversation, as far as its bookings tell.
+  std::set<std::string> contacts_of(const std::string& conversation_id) const {
+    std::set<std::string> out;
+    for (auto& e : booked)
+      if (e.conversation_id == conversation_id)
+        out.insert(e.appointment.contact_id);
+    return out;
+  }
+
+  /// The conversation's patient owns this appointment.
+  bool owns(const std::string& conversation_id, const persistence::agenda_entry& e) const {
+    return e.conversation_id == conversation_id || contacts_of(conversation_id).count(e.appointment.contact_id) > 0;
+  }
+
+  agenda_snapshot snapshot(const std::string& conversation_id) {
+    auto t = now();
+    agenda_snapshot s;
+    s.view = view(t);
+    for (auto& e : booked)
+      if (e.appointment.active() && e.appointment.start >= t && owns(conversation_id, e))
+        s.patient_appointments.push_back(e.appointment);
+    return s;
+  }
+
+  clinic_answer answer(core::clinic_result::outcome what, const std::string& conversation_id,
+                       std::optional<core::appointment> a = std::nullopt) {
+    clinic_answer ans;
+    ans.result.what = what;
+    ans.result.appointment = std::move(a);
+    ans.snapshot = snapshot(conversation_id);
+    return ans;
+  }
+
+  /// True when `s` is one of the free slots (policy, hours, agenda) for `owner`.
+  bool bookable(const core::slot& s, const std::string& owner, const std::string& moving_id, core::instant t) {
+    try {
+      const auto* tz = core::clinic_zone(*profile);
+      auto day = core::local_date(tz, s.start);
+      core::slot_query q;
+      q.service_id = s.service_id;
+      q.professional_id = s.professional_id;
+      q.from = day;
+      q.to = day;
+      q.ignore_hold_owner = owner;
+      if (!moving_id.empty())
+        q.ignore_appointment_id = moving_id;
+      auto free = core::free_slots(*profile, q, view(t), t);
+      return std::find(free.begin(), free.end(), s) != free.end();
+    } catch (const std::exception& e) {
+      core::log_event(spdlog::level::warn, "slot_check_failed", {{"clinic_id", clinic_id}, {"error", e.what()}});
+      return false;
+    }
+  }
+
+  bool held_by(const std::string& owner, const core::slot& s, core::instant t) const {
+    return std::any_of(holds.begin(), holds.end(),
+                       [&](const core::hold& h) { return h.owner == owner && h.slot == s && h.live(t); });
+  }
+
+  void drop_hold(const std::string& owner, const core::slot& s) {
+    holds.erase(std::remove_if(holds.begin(), holds.end(),
+                               [&](const core::hold& h) { return h.owner == owner && h.slot == s; }),
+                holds.end());
+  }
+
+  void put_hold(const std::string& owner, const core::slot& s, core::instant t) {
+    drop_hold(owner, s);
+    holds.push_back({s, t + std::chrono::minutes(node->cfg.flow.hold_minutes), owner});
+  }
+
+  clinic_answer hold(const std::string& conversation_id, const std::string& owner, const core::slot& s) {
+    auto t = now();
+    if (!held_by(owner, s, t) && !bookable(s, owner, {}, t)) {
+      ++refused;
+      return answer(core::clinic_result::outcome::slot_taken, conversation_id);
+    }
+    put_hold(owner, s, t);
+    return answer(core::clinic_result::outcome::booked, conversation_id);
+  }
+
+  void release(const std::string& owner, const core::slot& s) { drop_hold(owner, s); }
+
+  persistence::agenda_entry* find_booked(const std::string& appointment_id) {
+    for (auto& e : booked)
+      if (e.appointment.id == appointment_id)
+        return &e;
+    return nullptr;
+  }
+
+  void count_booking(const char* what) {
+    node->metrics->counter_with("atendeai_appointments_total", "Appointment changes by chat", {{"change", what}}).inc();
+  }
+
+  void log_write_failed(const char* what, const caf::error& err) {
+    core::log_event(spdlog::level::warn, "agenda_write_failed",
+                    {{"clinic_id", clinic_id}, {"what", what}, {"error", caf::to_string(err)}});
+  }
+
+  caf::typed_response_promise<clinic_answer> book(const std::string& conversation_id, const std::string& owner,
+                                                  const core::slot& s) {
+    auto rp = self->make_response_promise<clinic_answer>();
+    auto t = now();
+    // A repeated book (a flow resumed after a restart) is already done.
+    for (auto& e : booked)
+      if (e.conversation_id == conversation_id && e.appointment.professional_id == s.professional_id &&
+          e.appointment.start == s.start && e.appointment.active()) {
+        rp.deliver(answer(core::clinic_result::outcome::booked, conversation_id, e.appointment));
+        return rp;
+      }
+    if (!held_by(owner, s, t) && !bookable(s, owner, {}, t)) {
+      ++refused;
+      rp.deliver(answer(core::clinic_result::outcome::slot_taken, conversation_id));
+      return rp;
+    }
+    // The hold keeps the slot from everyone else while PostgreSQL writes.
+    put_hold(owner, s, t);
+    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), book_atom::value, clinic_id, conversation_id, s)
+      .then(
+        [=](persistence::agenda_write& w) mutable {
+          drop_hold(owner, s);
+          switch (w.outcome) {
+            case persistence::agenda_outcome::ok: {
+              booked.push_back(*w.entry);
+              ++bookings;
+              count_booking("booked");
+              core::log_event(spdlog::level::info, "appointment_booked",
+                              {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
+                               {"appointment_id", w.entry->appointment.id}});
+              rp.deliver(answer(core::clinic_result::outcome::booked, conversation_id, w.entry->appointment));
+              return;
+            }
+            case persistence::agenda_outcome::slot_taken:
+              // Another node or a staff write got there first (the database's guard).
+              ++refused;
+              count_booking("refused_by_database");
+              rp.deliver(answer(core::clinic_result::outcome::slot_taken, conversation_id));
+              return;
+            case persistence::agenda_outcome::not_found:
+              rp.deliver(answer(core::clinic_result::outcome::not_found, conversation_id));
+              return;
+          }
+        },
+        [=](caf::error& err) mutable {
+          log_write_failed("book", err);
+          rp.deliver(std::move(err));
+        });
+    return rp;
+  }
+
+  caf::typed_response_promise<clinic_answer> reschedule(const std::string& conversation_id, const std::string& owner,
+                                                        const std::string& appointment_id, const core::slot& s) {
+    auto rp = self->make_response_promise<clinic_answer>();
+    auto t = now();
+    auto* e = find_booked(appointment_id);
+    if (!e || !owns(conversation_id, *e)) {
+      rp.deliver(answer(core::clinic_result::outcome::not_found, conversation_id));
+      return rp;
+    }
+    if (e->appointment.professional_id == s.professional_id && e->appointment.start == s.start) {
+      rp.deliver(answer(core::clinic_result::outcome::rescheduled, conversation_id, e->appointment));
+      return rp;
+    }
+    if (!held_by(owner, s, t) && !bookable(s, owner, appointment_id, t)) {
+      ++refused;
+      rp.deliver(answer(core::clinic_result::outcome::slot_taken, conversation_id));
+      return rp;
+    }
+    put_hold(owner, s, t);
+    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), reschedule_atom::value, clinic_id,
+                  appointment_id, s)
+      .then(
+        [=](persistence::agenda_write& w) mutable {
+          drop_hold(owner, s);
+          if (w.outcome == persistence::agenda_outcome::ok) {
+            if (auto* moved = find_booked(appointment_id))
+              *moved = *w.entry;
+            else
+              booked.push_back(*w.entry);
+            count_booking("rescheduled");
+            rp.deliver(answer(core::clinic_result::outcome::rescheduled, conversation_id, w.entry->appointment));
+          } else if (w.outcome == persistence::agenda_outcome::slot_taken) {
+            ++refused;
+            rp.deliver(answer(core::clinic_result::outcome::slot_taken, conversation_id));
+          } else {
+            forget_booked(appointment_id);
+            rp.deliver(answer(core::clinic_result::outcome::not_found, conversation_id));
+          }
+        },
+        [=](caf::error& err) mutable {
+          log_write_failed("reschedule", err);
+          rp.deliver(std::move(err));
+        });
+    return rp;
+  }
+
+  void forget_booked(const std::string& appointment_id) {
+    booked.erase(std::remove_if(booked.begin(), booked.end(),
+                                [&](const persistence::agenda_entry& e) { return e.appointment.id == appointment_id; }),
+                 booked.end());
+  }
+
+  caf::typed_response_promise<clinic_answer> cancel(const std::string& conversation_id,
+                                                    const std::string& appointment_id) {
+    auto rp = self->make_response_promise<clinic_answer>();
+    auto* e = find_booked(appointment_id);
+    if (!e || !owns(conversation_id, *e)) {
+      rp.deliver(answer(core::clinic_result::outcome::not_found, conversation_id));
+      return rp;
+    }
+    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), cancel_atom::value, clinic_id,
+                  appointment_id, std::string("cancelled by the patient in chat"))
+      .then(
+        [=](persistence::agenda_write& w) mutable {
+          // Cancelled (or no longer active): it leaves the agenda either way.
+          forget_booked(appointment_id);
+          if (w.outcome == persistence::agenda_outcome::ok) {
+            count_booking("cancelled");
+            auto a = w.entry->appointment;
+            rp.deliver(answer(core::clinic_result::outcome::cancelled, conversation_id, a));
+          } else {
+            rp.deliver(answer(core::clinic_result::outcome::not_found, conversation_id));
+          }
+        },
+        [=](caf::error& err) mutable {
+          log_write_failed("cancel", err);
+          rp.deliver(std::move(err));
+        });
+    return rp;
+  }
+
+  // -- supervision ------------------------------------------------------------
 
   void on_down(const caf::down_msg& msg) {
     for (auto it = conversations.begin(); it != conversations.end(); ++it) {
@@ -102,13 +447,34 @@ struct clinic_state {
       conversations.erase(it);
       return;
     }
+    // A flow: it stops itself when it has nothing open; after a crash the next message
+    // re-creates it from the state its conversation persisted.
+    node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", "appointment_flow"}}).add(-1);
+    if (msg.reason) {
+      core::log_event(spdlog::level::err, "actor_crashed",
+                      {{"kind", "appointment_flow"}, {"clinic_id", clinic_id}, {"reason", caf::to_string(msg.reason)}});
+      node->metrics->counter_with("atendeai_actors_restarted_total", "Actors that stopped abnormally",
+                                  {{"kind", "appointment_flow"}})
+        .inc();
+    }
+    for (auto it = flows.begin(); it != flows.end(); ++it)
+      if (it->second.address() == msg.source) {
+        flows.erase(it);
+        return;
+      }
   }
 
   std::string inspect() const {
     return nlohmann::json{{"kind", name},
                           {"clinic_id", clinic_id},
                           {"loaded", profile != nullptr},
+                          {"agenda_loaded", agenda_loaded},
                           {"conversations", conversations.size()},
+                          {"flows", flows.size()},
+                          {"appointments", booked.size()},
+                          {"holds", holds.size()},
+                          {"bookings", bookings},
+                          {"refused", refused},
                           {"waiting", waiting.size()},
                           {"processed", processed}}
       .dump();
@@ -124,11 +490,30 @@ clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> 
   self->set_exit_handler([self](caf::exit_msg& msg) {
     for (auto& [_, conversation] : self->state.conversations)
       self->send_exit(conversation, msg.reason);
+    for (auto& [_, flow] : self->state.flows)
+      self->send_exit(flow, msg.reason);
     self->quit(msg.reason);
   });
   self->state.load();
   return {
     [self](process_atom, stored_message& m) { self->state.process(std::move(m)); },
+    [self](flow_atom, flow_request& req) { return self->state.flow(std::move(req)); },
+    [self](agenda_atom, const std::string& conversation_id) { return self->state.snapshot(conversation_id); },
+    [self](hold_atom, const std::string& conversation_id, const std::string& owner, const core::slot& s) {
+      return self->state.hold(conversation_id, owner, s);
+    },
+    [self](release_atom, const std::string& owner, const core::slot& s) { self->state.release(owner, s); },
+    [self](book_atom, const std::string& conversation_id, const std::string& owner, const core::slot& s) {
+      return self->state.book(conversation_id, owner, s);
+    },
+    [self](reschedule_atom, const std::string& conversation_id, const std::string& owner,
+           const std::string& appointment_id, const core::slot& s) {
+      return self->state.reschedule(conversation_id, owner, appointment_id, s);
+    },
+    [self](cancel_atom, const std::string& conversation_id, const std::string& appointment_id) {
+      return self->state.cancel(conversation_id, appointment_id);
+    },
+    [self](expired_atom, flow_expiry& e) { self->state.expired(std::move(e)); },
     [self](inspect_atom) { return self->state.inspect(); },
   };
 }

@@ -1,6 +1,8 @@
 #pragma once
-/// The tenant boundary: one actor per clinic holding its profile; spawns, monitors and
-/// routes to the clinic's conversation actors.
+/// The tenant boundary: one actor per clinic holding its profile and its agenda; spawns,
+/// monitors and routes to the clinic's conversation and appointment-flow actors, and
+/// serialises every hold, booking, move and cancellation of the clinic (no double
+/// booking; PostgreSQL's exclusion constraint is the second guard).
 
 #include "actors/node_context.hpp"
 
@@ -8,7 +10,8 @@ namespace atendeai::actors {
 
 struct clinic_state;
 
-/// A clinic actor; loads its profile from PostgreSQL and queues messages meanwhile.
+/// A clinic actor; loads its profile and agenda from PostgreSQL and queues messages
+/// meanwhile.
 /// @param self the actor
 /// @param node the node's wiring
 /// @param clinic_id the clinic it stands for

@@ -1,6 +1,7 @@
 #include "actors/conversation.hpp"
 
 #include <deque>
+#include <optional>
 #include <set>
 
 #include <caf/all.hpp>
@@ -20,6 +21,7 @@ struct conversation_state_holder {
 
   node_context_ptr node;
   clinic_profile_ptr profile;
+  clinic_actor clinic;
   std::string clinic_id;
   std::string conversation_id;
   bool loaded = false;
@@ -32,6 +34,7 @@ struct conversation_state_holder {
   core::instant last_activity;
   uint64_t handled = 0;
   const date::time_zone* zone = nullptr;
+  std::optional<stored_message> last_in; ///< the last inbound message (where to write unprompted)
 
   // -- work -------------------------------------------------------------------
 
@@ -106,8 +109,70 @@ struct conversation_state_holder {
     }
     ++handled;
     auto u = core::understand(m.msg.text, today(), *profile, state.lang);
+    if (for_flow(u, m)) {
+      ask_flow(std::move(m), std::move(u));
+      return;
+    }
+    decide(std::move(m), u);
+  }
+
+  /// True when the message belongs to the booking flow: scheduling intents, interactive
+  /// replies, and everything while a flow is open (the flow hands back what is not its).
+  bool for_flow(const core::understanding& u, const stored_message& m) const {
+    if (state.handoff)
+      return false;
+    return state.flow.is_object() || !m.msg.reply_id.empty() || u.intent == core::intent::book ||
+           u.intent == core::intent::reschedule || u.intent == core::intent::cancel ||
+           u.intent == core::intent::my_appointments;
+  }
+
+  /// Asks the clinic's flow and waits for its answer before any other message of this
+  /// conversation (one reply per message, in order).
+  void ask_flow(stored_message m, core::understanding u) {
+    flow_request req;
+    req.conversation_id = conversation_id;
+    req.flow = state.flow;
+    req.message.u = u;
+    req.message.text = m.msg.text;
+    if (!m.msg.reply_id.empty())
+      req.message.reply_id = m.msg.reply_id;
+    req.lang = state.lang;
+    self->request(clinic, std::chrono::seconds(60), flow_atom::value, std::move(req))
+      .await(
+        [this, m, u](flow_reply& r) mutable {
+          if (!r.consumed) {
+            state.flow = std::move(r.flow);
+            decide(std::move(m), u);
+            return;
+          }
+          state.flow = std::move(r.flow);
+          state.lang = r.lang;
+          state.unknown_streak = 0;
+          state.human_offered = false;
+          known_contact = true;
+          record(m, u, std::move(r.reply));
+        },
+        [this, m, u](caf::error& err) mutable {
+          // The agenda could not be reached: the usual reply (which is honest about it
+          // for scheduling intents); the flow's persisted state stays as it was.
+          core::log_event(spdlog::level::warn, "flow_unavailable",
+                          {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
+                           {"error", caf::to_string(err)}});
+          decide(std::move(m), u);
+        });
+  }
+
+  /// The reply without the flow (greetings, questions, hand-over...).
+  void decide(stored_message m, const core::understanding& u) {
     auto decision = core::decide_reply(u, *profile, state, !known_contact);
     known_contact = true;
+    if (decision.handoff_started)
+      node->metrics->counter_with("atendeai_handoffs_total", "Conversations handed over to staff").inc();
+    record(m, u, std::move(decision.reply));
+  }
+
+  /// Writes the decision for one inbound message (reply, state) through the batch writer.
+  void record(const stored_message& m, const core::understanding& u, std::optional<core::outbound_message> reply) {
     remember("in", m.msg.text);
     reply_record rec;
     rec.clinic_id = clinic_id;
@@ -120,18 +185,43 @@ struct conversation_state_holder {
     rec.recipient = m.msg.contact;
     rec.access_token = m.access_token;
     rec.correlation_id = m.msg.external_id;
-    if (decision.reply) {
+    if (reply) {
       rec.has_reply = true;
-      rec.reply = std::move(*decision.reply);
+      rec.reply = std::move(*reply);
       remember("out", rec.reply.text);
     }
     rec.state = state;
+    last_in = m;
     core::log_event(spdlog::level::info, "message_understood",
                     {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
                      {"correlation_id", m.msg.external_id}, {"intent", rec.intent},
-                     {"confidence", u.confidence}, {"reply", rec.has_reply}, {"handoff", state.handoff}});
-    if (decision.handoff_started)
-      node->metrics->counter_with("atendeai_handoffs_total", "Conversations handed over to staff").inc();
+                     {"confidence", u.confidence}, {"reply", rec.has_reply}, {"handoff", state.handoff},
+                     {"flow", state.flow.is_object() ? state.flow.value("step", "") : std::string()}});
+    self->send(node->writer_for(conversation_id), record_atom::value, std::move(rec));
+  }
+
+  /// The booking flow timed out while the patient was silent: forget it and tell them
+  /// (an unprompted message, answering no inbound one).
+  void flow_expired(flow_expiry e) {
+    if (!state.flow.is_object())
+      return;
+    state.flow = nullptr;
+    reply_record rec;
+    rec.clinic_id = clinic_id;
+    rec.conversation_id = conversation_id;
+    rec.state = state;
+    if (last_in) {
+      rec.channel = last_in->msg.channel;
+      rec.account_id = last_in->msg.account_id;
+      rec.recipient = last_in->msg.contact;
+      rec.access_token = last_in->access_token;
+      if (e.message) {
+        rec.has_reply = true;
+        rec.reply = std::move(*e.message);
+        remember("out", rec.reply.text);
+      }
+    }
+    rec.correlation_id = "flow-expired";
     self->send(node->writer_for(conversation_id), record_atom::value, std::move(rec));
   }
 
@@ -173,11 +263,13 @@ struct conversation_state_holder {
 
 conversation_actor::behavior_type conversation(conversation_actor::stateful_pointer<conversation_state_holder> self,
                                                node_context_ptr node, clinic_profile_ptr profile,
-                                               std::string clinic_id, std::string conversation_id) {
+                                               clinic_actor clinic, std::string clinic_id,
+                                               std::string conversation_id) {
   auto& st = self->state;
   st.self = self;
   st.node = std::move(node);
   st.profile = std::move(profile);
+  st.clinic = std::move(clinic);
   st.clinic_id = std::move(clinic_id);
   st.conversation_id = std::move(conversation_id);
   st.last_activity = st.node->clock->now();
@@ -186,12 +278,15 @@ conversation_actor::behavior_type conversation(conversation_actor::stateful_poin
   return {
     [self](process_atom, stored_message& m) { self->state.process(std::move(m)); },
     [self](tick_atom) { self->state.tick(); },
+    [self](expired_atom, flow_expiry& e) { self->state.flow_expired(std::move(e)); },
     [self](inspect_atom) { return self->state.inspect(); },
   };
 }
 
-conversation_actor spawn_conversation(caf::actor_system& sys, node_context_ptr node, clinic_profile_ptr profile, std::string clinic_id, std::string conversation_id) {
-  return sys.spawn(conversation, node, std::move(profile), std::move(clinic_id), std::move(conversation_id));
+conversation_actor spawn_conversation(caf::actor_system& sys, node_context_ptr node, clinic_profile_ptr profile,
+                                      clinic_actor clinic, std::string clinic_id, std::string conversation_id) {
+  return sys.spawn(conversation, node, std::move(profile), std::move(clinic), std::move(clinic_id),
+                   std::move(conversation_id));
 }
 
 } // namespace atendeai::actors

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "core/log.hpp"
+#include "persistence/agenda.hpp"
 #include "persistence/clinics.hpp"
 #include "persistence/database.hpp"
 #include "persistence/pipeline.hpp"
@@ -88,6 +89,26 @@ db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_re
                                     row.account_id, row.recipient, row.access_token, row.payload,
                                     row.attempts, ""});
         return work;
+      });
+    },
+    [self](agenda_atom, const std::string& clinic_id, int64_t from_ms) {
+      return self->state.read("load_agenda", [&](pqxx::connection& c) {
+        return persistence::load_agenda(c, clinic_id, core::instant{std::chrono::milliseconds{from_ms}});
+      });
+    },
+    [self](book_atom, const std::string& clinic_id, const std::string& conversation_id, const core::slot& s) {
+      return self->state.read("book_appointment", [&](pqxx::connection& c) {
+        return persistence::book_appointment(c, clinic_id, conversation_id, s);
+      });
+    },
+    [self](reschedule_atom, const std::string& clinic_id, const std::string& appointment_id, const core::slot& s) {
+      return self->state.read("reschedule_appointment", [&](pqxx::connection& c) {
+        return persistence::reschedule_appointment(c, clinic_id, appointment_id, s);
+      });
+    },
+    [self](cancel_atom, const std::string& clinic_id, const std::string& appointment_id, const std::string& reason) {
+      return self->state.read("cancel_appointment", [&](pqxx::connection& c) {
+        return persistence::cancel_appointment(c, clinic_id, appointment_id, reason);
       });
     },
   };

@@ -1,5 +1,6 @@
 #pragma once
-/// Reads that other actors need from PostgreSQL, off the scheduler (spawn detached).
+/// Reads that other actors need from PostgreSQL, and the agenda writes of clinic actors,
+/// off the scheduler (spawn detached).
 
 #include "actors/node_context.hpp"
 
@@ -7,7 +8,7 @@ namespace atendeai::actors {
 
 struct db_reader_state;
 
-/// A reader answering channel, clinic, memory and recovery queries on its own
+/// A reader answering channel, clinic, memory, recovery and agenda queries on its own
 /// connection (app role, row-level security).
 /// @param self the actor
 /// @param node the node's wiring

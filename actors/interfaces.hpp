@@ -7,6 +7,11 @@
 ///   router ──process──► clinic ──process──► conversation ──record──► batch_writer
 ///   batch_writer ──(commit)──deliver──► sender ──delivered──► batch_writer
 ///   db_reader answers reads (channel owners, clinic profiles, memory, recovery scans).
+///
+///   Scheduling (the clinic serialises its agenda):
+///   conversation ──flow──► clinic ──flow──► appointment_flow ──agenda/hold/book/...──► clinic
+///   clinic ──agenda/book/reschedule/cancel──► db_reader (blocking SQL off the scheduler)
+///   appointment_flow ──expired──► clinic ──expired──► conversation (silent patient told)
 
 #include <string>
 #include <vector>
@@ -17,6 +22,7 @@
 
 #include "actors/api_request.hpp"
 #include "actors/messages.hpp"
+#include "actors/scheduling_messages.hpp"
 
 namespace atendeai::actors {
 
@@ -37,6 +43,14 @@ using health_atom = caf::atom_constant<caf::atom("health")>;       ///< dependen
 using tick_atom = caf::atom_constant<caf::atom("tick")>;           ///< periodic self-check
 using drain_atom = caf::atom_constant<caf::atom("drain")>;         ///< flush before shutdown
 using api_atom = caf::atom_constant<caf::atom("api")>;             ///< serve an admin API request
+using agenda_atom = caf::atom_constant<caf::atom("agenda")>;       ///< a clinic's agenda view
+using hold_atom = caf::atom_constant<caf::atom("hold")>;           ///< reserve a slot briefly
+using release_atom = caf::atom_constant<caf::atom("release")>;     ///< drop a hold
+using book_atom = caf::atom_constant<caf::atom("book")>;           ///< book an appointment
+using reschedule_atom = caf::atom_constant<caf::atom("reschedule")>; ///< move an appointment
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;       ///< cancel an appointment
+using flow_atom = caf::atom_constant<caf::atom("flow")>;           ///< a message for a booking flow
+using expired_atom = caf::atom_constant<caf::atom("expired")>;     ///< a booking flow timed out
 
 // -- interfaces ----------------------------------------------------------------
 
@@ -46,7 +60,16 @@ using db_reader_actor = caf::typed_actor<
   caf::replies_to<load_atom, std::string /*clinic_id*/>::with<clinic_profile_ptr>,
   caf::replies_to<memory_atom, std::string /*clinic_id*/, std::string /*conversation_id*/>::with<
     conversation_snapshot>,
-  caf::replies_to<recover_atom, bool /*at_start*/>::with<recovery_work>>;
+  caf::replies_to<recover_atom, bool /*at_start*/>::with<recovery_work>,
+  // The agenda's SQL for clinic actors (one clinic always uses the same reader, so its
+  // writes stay in order). Slot conflicts are outcomes, not errors.
+  caf::replies_to<agenda_atom, std::string /*clinic_id*/, int64_t /*from, ms since the epoch*/>::with<persistence::agenda_data>,
+  caf::replies_to<book_atom, std::string /*clinic_id*/, std::string /*conversation_id*/, core::slot>::with<
+    persistence::agenda_write>,
+  caf::replies_to<reschedule_atom, std::string /*clinic_id*/, std::string /*appointment_id*/, core::slot>::with<
+    persistence::agenda_write>,
+  caf::replies_to<cancel_atom, std::string /*clinic_id*/, std::string /*appointment_id*/, std::string /*reason*/>::with<
+    persistence::agenda_write>>;
 
 /// Group commit of every write (detached, owns its connection).
 using batch_writer_actor = caf::typed_actor<
@@ -66,11 +89,32 @@ using sender_actor = caf::typed_actor<
 using conversation_actor = caf::typed_actor<
   caf::reacts_to<process_atom, stored_message>,
   caf::reacts_to<tick_atom>,
+  caf::reacts_to<expired_atom, flow_expiry>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
-/// One per clinic, the tenant boundary: owns its conversations.
+/// One per clinic, the tenant boundary: owns its conversations and booking flows, and
+/// serialises every hold, booking, move and cancellation of its agenda.
 using clinic_actor = caf::typed_actor<
   caf::reacts_to<process_atom, stored_message>,
+  /// A conversation's message for its booking flow (spawned on demand).
+  caf::replies_to<flow_atom, flow_request>::with<flow_reply>,
+  /// The agenda as a conversation's flow sees it.
+  caf::replies_to<agenda_atom, std::string /*conversation_id*/>::with<agenda_snapshot>,
+  /// Hold a slot for an owner: booked = held, slot_taken = refused.
+  caf::replies_to<hold_atom, std::string /*conversation_id*/, std::string /*owner*/, core::slot>::with<clinic_answer>,
+  caf::reacts_to<release_atom, std::string /*owner*/, core::slot>,
+  caf::replies_to<book_atom, std::string /*conversation_id*/, std::string /*owner*/, core::slot>::with<clinic_answer>,
+  caf::replies_to<reschedule_atom, std::string /*conversation_id*/, std::string /*owner*/,
+                  std::string /*appointment_id*/, core::slot>::with<clinic_answer>,
+  caf::replies_to<cancel_atom, std::string /*conversation_id*/, std::string /*appointment_id*/>::with<clinic_answer>,
+  /// A flow expired: tell its conversation.
+  caf::reacts_to<expired_atom, flow_expiry>,
+  caf::replies_to<inspect_atom>::with<std::string>>;
+
+/// One per booking in progress (clinic, conversation): drives core::next_flow_state.
+using appointment_flow_actor = caf::typed_actor<
+  caf::replies_to<flow_atom, flow_request>::with<flow_reply>,
+  caf::reacts_to<tick_atom>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
 /// Entry point of channel traffic: resolves accounts, finds clinics.

@@ -205,9 +205,11 @@ outbound_message location_reply(const voice& v, conversation_state& state) {
   return text(out);
 }
 
-/// Booking, rescheduling, cancelling and listing appointments until the appointment flow
-/// takes these intents over: booking starts by choosing a service; the others are honest
-/// that the reception will help (the assistant does not see appointments here).
+/// Booking, rescheduling, cancelling and listing appointments belong to the appointment
+/// flow (the conversation actor hands these intents to it). This reply is only reached
+/// when the flow cannot be asked (the agenda is unreachable): booking still starts by
+/// choosing a service (a tap comes back to the flow), the others are honest that the
+/// agenda cannot be read right now and offer the reception.
 outbound_message scheduling_reply(const voice& v, const understanding& u,
                                   conversation_state& state) {
   if (u.intent == intent::book && !active_services(v.clinic).empty())
@@ -217,15 +219,14 @@ outbound_message scheduling_reply(const voice& v, const understanding& u,
   state.human_offered = true;
   switch (u.intent) {
     case intent::reschedule:
-      return text(v.en ? "I can't change appointments here yet. " + offer_human(v)
-                       : "Ainda não consigo remarcar por aqui. " + offer_human(v));
+      return text(v.en ? "I can't reach the schedule to change appointments right now. " + offer_human(v)
+                       : "Não consigo acessar a agenda para remarcar agora. " + offer_human(v));
     case intent::cancel:
-      return text(v.en ? "I can't cancel appointments here yet. " + offer_human(v)
-                       : "Ainda não consigo cancelar por aqui. " + offer_human(v));
+      return text(v.en ? "I can't reach the schedule to cancel appointments right now. " + offer_human(v)
+                       : "Não consigo acessar a agenda para cancelar agora. " + offer_human(v));
     case intent::my_appointments:
-      return text(v.en ? "I can't look up your appointments here yet. " + offer_human(v)
-                       : "Ainda não consigo consultar seus agendamentos por aqui. "
-                           + offer_human(v));
+      return text(v.en ? "I can't look up your appointments right now. " + offer_human(v)
+                       : "Não consigo consultar seus agendamentos agora. " + offer_human(v));
     default:
       return text(dont_know(v));
   }

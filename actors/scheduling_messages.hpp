@@ -1,0 +1,64 @@
+#pragma once
+/// Values of the scheduling protocol (clinic ⇄ appointment_flow ⇄ conversation, clinic ⇄
+/// db_reader). They stay on one node (JSON, core types), hence
+/// CAF_ALLOW_UNSAFE_MESSAGE_TYPE.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/flow.hpp"
+#include "core/outbound.hpp"
+#include "core/slots.hpp"
+#include "persistence/agenda_types.hpp"
+
+namespace atendeai::actors {
+
+/// What a flow sees of its clinic's agenda at one moment.
+struct agenda_snapshot {
+  core::agenda_view view;                            ///< appointments, live holds, absences, closures
+  std::vector<core::appointment> patient_appointments; ///< the conversation's active future ones
+};
+
+/// The clinic's answer to hold / book / reschedule / cancel: the outcome (for a hold:
+/// booked = held, slot_taken = refused) and the agenda after it.
+struct clinic_answer {
+  core::clinic_result result; ///< what happened
+  agenda_snapshot snapshot;   ///< the agenda right after
+};
+
+/// A patient message handed from a conversation to its appointment flow.
+struct flow_request {
+  std::string conversation_id;  ///< the conversation (also the flow's hold owner)
+  nlohmann::json flow;          ///< the persisted flow state (null: none yet)
+  core::patient_message message; ///< the understood message
+  std::string lang;             ///< the conversation's language ("" = unknown)
+};
+
+/// The flow's answer: whether it took the message, its reply and its new state.
+struct flow_reply {
+  bool consumed = false;                       ///< false: answer with decide_reply instead
+  std::optional<core::outbound_message> reply; ///< the one reply to the message
+  nlohmann::json flow;                         ///< state to persist; null once the flow ended
+  std::string lang;                            ///< the flow's language
+};
+
+/// A flow that expired while the patient was silent: what to tell them.
+struct flow_expiry {
+  std::string conversation_id;                 ///< whose flow
+  std::optional<core::outbound_message> message; ///< "Como não tive resposta..."
+};
+
+} // namespace atendeai::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::core::slot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::agenda_snapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::clinic_answer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::flow_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::flow_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::flow_expiry)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::persistence::agenda_data)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::persistence::agenda_write)

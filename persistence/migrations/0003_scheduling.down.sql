@@ -1,0 +1,3 @@
+DROP TABLE atendeai.closures;
+DROP TABLE atendeai.professional_absences;
+DROP TABLE atendeai.appointments;
