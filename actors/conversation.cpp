@@ -103,7 +103,7 @@ struct conversation_state_holder {
   }
 
   void handle(stored_message m) {
-    if (!seen(m.msg.external_id)) {
+    if (!seen(m.msg.external_id) && !m.redelivery) {
       node->metrics->counter_with("atendeai_conversation_duplicates_total", "Messages a conversation saw twice").inc();
       return;
     }

@@ -45,6 +45,9 @@ struct stored_message {
   std::string message_id;
   std::string access_token;
   core::inbound_message msg;
+  /// Found unanswered in PostgreSQL by the sweep: handle it even if the conversation saw
+  /// its id before (that handling never committed; the outbox stays unique anyway).
+  bool redelivery = false;
 };
 
 /// What a conversation decided for one inbound message: the reply (if any) and the

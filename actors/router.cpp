@@ -156,6 +156,8 @@ struct router_state {
           node->metrics->counter_with("atendeai_recovered_total", "Work resumed after a crash or stall",
                                       {{"kind", "unanswered"}})
             .inc(work.unanswered.size());
+          for (auto& m : work.unanswered)
+            m.redelivery = true;
           process(std::move(work.unanswered));
           for (auto& item : work.pending) {
             node->metrics->counter_with("atendeai_recovered_total", "Work resumed after a crash or stall",
