@@ -144,6 +144,16 @@ bool valid_uuid(const std::string& s) {
   return true;
 }
 
+/// A person's name: letters (any script), digits, spaces and . , ' - only, so markup and
+/// statement fragments are refused rather than stored.
+std::string name_of(const json& body, const char* field = "name") {
+  auto n = str(body, field);
+  for (unsigned char c : n)
+    if (c < 0x80 && !std::isalnum(c) && c != ' ' && c != '.' && c != ',' && c != '\'' && c != '-')
+      fail(core::error_code::validation_failed, "may hold letters, digits, spaces and . , ' - only", field);
+  return n;
+}
+
 /// The e-mail member of a body, lower-cased and checked.
 std::string email_of(const json& body, const char* field = "email") {
   auto e = lower(str(body, field));
@@ -561,7 +571,9 @@ struct auth_store_state {
       auto user = persistence::find_user(tx, clinic, found->id);
       persistence::touch_login(tx, *user);
       auto tokens = issue(tx, *user, core::random_uuid());
-      audit(tx, r, nullptr, clinic, "auth.login", "user", user->id, nullptr, json{{"role", user->role}});
+      principal self_login;
+      self_login.user = *user;
+      audit(tx, r, &self_login, clinic, "auth.login", "user", user->id, nullptr, json{{"role", user->role}});
       tx.commit();
       return tokens;
     });
@@ -650,7 +662,7 @@ struct auth_store_state {
                                     {"new_password", ftype::string, false, 1024}});
     persistence::user_change change;
     if (body.contains("name"))
-      change.name = str(body, "name");
+      change.name = name_of(body);
     if (body.contains("new_password")) {
       if (!body.contains("current_password"))
         fail(core::error_code::validation_failed, "is required to change the password", "current_password");
@@ -807,6 +819,7 @@ struct auth_store_state {
       fail(core::error_code::validation_failed, "is required for this role", "clinic_id");
     }
     auto email = email_of(body);
+    auto name = name_of(body);
     auto password = str(body, "password");
     if (auto weak = core::password_weakness(password, email))
       fail(core::error_code::validation_failed, *weak, "password");
@@ -818,7 +831,7 @@ struct auth_store_state {
         fail(core::error_code::not_found, "no such clinic");
       if (persistence::email_taken(tx, email))
         return std::nullopt;
-      auto u = persistence::insert_user(tx, clinic, email, str(body, "name"), std::string(core::to_string(*role)), hash);
+      auto u = persistence::insert_user(tx, clinic, email, name, std::string(core::to_string(*role)), hash);
       audit(tx, r, &p, clinic, "user.create", "user", u.id, nullptr, persistence::to_json(u));
       tx.commit();
       return u;
@@ -856,7 +869,7 @@ struct auth_store_state {
     auto body = parse_body(r.body, {{"name", ftype::string, false, 200}, {"role", ftype::string, false, 32}});
     persistence::user_change change;
     if (body.contains("name"))
-      change.name = str(body, "name");
+      change.name = name_of(body);
     if (body.contains("role")) {
       auto role = core::parse_role(str(body, "role"));
       if (!role)

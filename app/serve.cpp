@@ -76,15 +76,9 @@ int serve_command(const config::config& given) {
     std::cerr << "atendeai: configuration: whatsapp.verify_token: required (ATENDEAI_WHATSAPP_VERIFY_TOKEN)\n";
     return 2;
   }
-  if (cfg.auth.jwt_secret.empty()) {
-    if (!cfg.demo.enabled) {
-      std::cerr << "atendeai: configuration: auth.jwt_secret: required, at least 32 bytes (ATENDEAI_AUTH_JWT_SECRET)\n";
-      return 2;
-    }
-    // Demo only: a random key per start (tokens die with the process; not for a cluster).
-    cfg.auth.jwt_secret = core::random_token(48);
-    core::log_event(spdlog::level::warn, "jwt_secret_generated",
-                    {{"effect", "tokens do not survive a restart; set auth.jwt_secret"}});
+  if (cfg.auth.jwt_secret.empty() && !cfg.demo.enabled) {
+    std::cerr << "atendeai: configuration: auth.jwt_secret: required, at least 32 bytes (ATENDEAI_AUTH_JWT_SECRET)\n";
+    return 2;
   }
   auto clock = std::make_shared<core::system_clock>();
   try {
@@ -109,6 +103,13 @@ int serve_command(const config::config& given) {
     persistence::redis_client::connect(cfg.redis.url, cfg.redis.timeout_ms)->ping();
   } catch (const std::exception& e) {
     core::log_event(spdlog::level::warn, "redis_unavailable", {{"error", e.what()}, {"effect", "degraded"}});
+  }
+
+  if (cfg.auth.jwt_secret.empty()) {
+    // Demo only: a random key per start (tokens die with the process; not for a cluster).
+    cfg.auth.jwt_secret = core::random_token(48);
+    core::log_event(spdlog::level::warn, "jwt_secret_generated",
+                    {{"effect", "tokens do not survive a restart; set auth.jwt_secret"}});
   }
 
   auto metrics = std::make_shared<core::metrics_registry>();

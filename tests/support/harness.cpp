@@ -49,7 +49,8 @@ size_t collect_header(char* data, size_t size, size_t n, void* out) {
 }
 
 http_response perform(const std::string& url, const std::string* body,
-                      const std::map<std::string, std::string>& headers, int timeout_ms) {
+                      const std::map<std::string, std::string>& headers, int timeout_ms,
+                      const char* method = nullptr) {
   http_response out;
   CURL* c = curl_easy_init();
   curl_slist* hl = nullptr;
@@ -63,6 +64,8 @@ http_response perform(const std::string& url, const std::string* body,
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &out.body);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &out.headers);
+  if (method)
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
   if (body) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
@@ -85,6 +88,13 @@ http_response http_post(const std::string& url, const std::string& body,
   auto h = headers;
   h.emplace("Content-Type", "application/json");
   return perform(url, &body, h, timeout_ms);
+}
+
+http_response http_request(const std::string& method, const std::string& url, const std::string& body,
+                           const std::map<std::string, std::string>& headers, int timeout_ms) {
+  auto h = headers;
+  h.emplace("Content-Type", "application/json");
+  return perform(url, body.empty() && method == "GET" ? nullptr : &body, h, timeout_ms, method.c_str());
 }
 
 // -- environment ----------------------------------------------------------------
@@ -198,6 +208,8 @@ node_process::node_process(std::vector<std::string> args, std::map<std::string, 
     int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(fd, 1);
     dup2(fd, 2);
+    int null_in = open("/dev/null", O_RDONLY); // commands that read stdin see it empty
+    dup2(null_in, 0);
     std::vector<char*> argv{const_cast<char*>(ATENDEAI_BINARY)};
     for (auto& a : args)
       argv.push_back(const_cast<char*>(a.c_str()));
@@ -279,6 +291,7 @@ std::map<std::string, std::string> node_env(const scratch_database& db, int port
     {"ATENDEAI_SENDER_BACKOFF_BASE_MS", "50"},
     {"ATENDEAI_SENDER_BACKOFF_MAX_MS", "200"},
     {"ATENDEAI_LOG_LEVEL", "info"},
+    {"ATENDEAI_AUTH_BCRYPT_COST", "4"},
   };
   if (!o.graph_api_base.empty())
     env["ATENDEAI_WHATSAPP_API_BASE"] = o.graph_api_base;

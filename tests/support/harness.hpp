@@ -31,6 +31,10 @@ http_response http_get(const std::string& url, const std::map<std::string, std::
 http_response http_post(const std::string& url, const std::string& body,
                         const std::map<std::string, std::string>& headers = {}, int timeout_ms = 30000);
 
+/// Any method (PUT, DELETE, ...) with an optional JSON body.
+http_response http_request(const std::string& method, const std::string& url, const std::string& body = {},
+                           const std::map<std::string, std::string>& headers = {}, int timeout_ms = 30000);
+
 /// The test environment (from deploy/test): database, Redis, service control.
 std::string env_or(const char* name, const std::string& fallback = {});
 std::string test_database_url();   ///< ATENDEAI_TEST_DATABASE_URL (the maintenance database)
