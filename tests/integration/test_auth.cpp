@@ -384,7 +384,7 @@ TEST_CASE("tenant isolation: clinic A's admin reaches nothing of clinic B", "[au
   CHECK(http_get(n.url("/api/v1/users/" + b_staff["id"].get<std::string>()), auth_node::bearer(super)).status == 200);
 }
 
-TEST_CASE("rate limits: auth per IP and per account, API per user; 429 with Retry-After, then recovered", "[auth][ratelimit]") {
+TEST_CASE("rate limits: auth per IP and per account, API per user: 429 with Retry-After, then recovered", "[auth][ratelimit]") {
   auth_node n({{"ATENDEAI_AUTH_RATE_AUTH_PER_MINUTE", "3"},
                {"ATENDEAI_AUTH_RATE_API_PER_MINUTE", "4"},
                {"ATENDEAI_AUTH_RATE_WINDOW_S", "3"}});
@@ -488,7 +488,7 @@ TEST_CASE("hostile input at every endpoint: 4xx, never 5xx, nothing written", "[
   CHECK(http_get(n.url("/api/v1/users"), auth_node::bearer(super)).status == 200);
 }
 
-TEST_CASE("audit: every mutation with before/after, request id and IP; filtered and paginated", "[auth][audit]") {
+TEST_CASE("audit: every mutation with before/after, request id and IP, filtered and paginated", "[auth][audit]") {
   auth_node n;
   auto super = n.super_token();
   auto admin = n.create_user(super, "chefe@example.com", "clinic_admin", demo_clinic_id());

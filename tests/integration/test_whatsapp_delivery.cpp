@@ -251,7 +251,7 @@ TEST_CASE("A 1000-message POST for 200 contacts is stored, answered once each, i
         == 0);
 }
 
-TEST_CASE("PostgreSQL stopped mid-stream: 503 and never a 200 without a row; all stored once after it is back",
+TEST_CASE("PostgreSQL stopped mid-stream: 503 and never a 200 without a row, all stored once after it is back",
           "[whatsapp][delivery]") {
   pipeline p;
   p.start();

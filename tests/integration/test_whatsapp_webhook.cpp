@@ -254,7 +254,7 @@ TEST_CASE("A simple message is stored before the 200 and answered once in the lo
         == "t");
 }
 
-TEST_CASE("A simple message is answered once through the Graph API with the Bearer token; "
+TEST_CASE("A simple message is answered once through the Graph API with the Bearer token, and "
           "statuses update the reply",
           "[whatsapp][webhook]") {
   fake_graph_api graph;
