@@ -176,19 +176,22 @@ CREATE INDEX audit_log_at_idx ON atendeai.audit_log (clinic_id, at DESC);
 
 -- Row-level security: tenant policy for everyone (the owner too, as it is FORCEd),
 -- an unrestricted policy only for the system role behind the SECURITY DEFINER functions.
-DO $$
-DECLARE t text;
+-- Every clinic-scoped table of every migration goes through this one function.
+CREATE FUNCTION atendeai.protect_tenant_table(p_table regclass) RETURNS void
+LANGUAGE plpgsql AS $$
 BEGIN
-  FOREACH t IN ARRAY ARRAY['clinic_channels', 'services', 'professionals', 'contacts',
-                           'conversations', 'messages', 'conversation_memory', 'outbox', 'audit_log']
-  LOOP
-    EXECUTE format('ALTER TABLE atendeai.%I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE atendeai.%I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format('CREATE POLICY tenant_isolation ON atendeai.%I USING (clinic_id = atendeai.current_clinic()) '
-                   'WITH CHECK (clinic_id = atendeai.current_clinic())', t);
-    EXECUTE format('CREATE POLICY system_access ON atendeai.%I TO atendeai_system USING (true) WITH CHECK (true)', t);
-  END LOOP;
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', p_table);
+  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', p_table);
+  EXECUTE format('CREATE POLICY tenant_isolation ON %s USING (clinic_id = atendeai.current_clinic()) '
+                 'WITH CHECK (clinic_id = atendeai.current_clinic())', p_table);
+  EXECUTE format('CREATE POLICY system_access ON %s TO atendeai_system USING (true) WITH CHECK (true)', p_table);
 END $$;
+REVOKE ALL ON FUNCTION atendeai.protect_tenant_table(regclass) FROM PUBLIC;
+
+SELECT atendeai.protect_tenant_table(t)
+  FROM unnest(ARRAY['atendeai.clinic_channels', 'atendeai.services', 'atendeai.professionals',
+                    'atendeai.contacts', 'atendeai.conversations', 'atendeai.messages',
+                    'atendeai.conversation_memory', 'atendeai.outbox', 'atendeai.audit_log']::regclass[]) AS t;
 ALTER TABLE atendeai.clinics ENABLE ROW LEVEL SECURITY;
 ALTER TABLE atendeai.clinics FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON atendeai.clinics USING (id = atendeai.current_clinic())

@@ -61,18 +61,8 @@ CREATE TABLE atendeai.closures (
 );
 CREATE INDEX closures_ends_idx ON atendeai.closures (clinic_id, ends_on);
 
-DO $$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['appointments', 'professional_absences', 'closures']
-  LOOP
-    EXECUTE format('ALTER TABLE atendeai.%I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE atendeai.%I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format('CREATE POLICY tenant_isolation ON atendeai.%I USING (clinic_id = atendeai.current_clinic()) '
-                   'WITH CHECK (clinic_id = atendeai.current_clinic())', t);
-    EXECUTE format('CREATE POLICY system_access ON atendeai.%I TO atendeai_system USING (true) WITH CHECK (true)', t);
-  END LOOP;
-END $$;
+SELECT atendeai.protect_tenant_table(t)
+  FROM unnest(ARRAY['atendeai.appointments', 'atendeai.professional_absences', 'atendeai.closures']::regclass[]) AS t;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON atendeai.appointments, atendeai.professional_absences,
   atendeai.closures TO atendeai_app;

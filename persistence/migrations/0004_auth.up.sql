@@ -56,18 +56,8 @@ CREATE TABLE atendeai.password_resets (
 CREATE INDEX audit_log_actor_idx ON atendeai.audit_log (clinic_id, actor_user_id, at DESC);
 CREATE INDEX audit_log_target_idx ON atendeai.audit_log (clinic_id, target_id, at DESC);
 
-DO $$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['users', 'refresh_tokens', 'password_resets']
-  LOOP
-    EXECUTE format('ALTER TABLE atendeai.%I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE atendeai.%I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format('CREATE POLICY tenant_isolation ON atendeai.%I USING (clinic_id = atendeai.current_clinic()) '
-                   'WITH CHECK (clinic_id = atendeai.current_clinic())', t);
-    EXECUTE format('CREATE POLICY system_access ON atendeai.%I TO atendeai_system USING (true) WITH CHECK (true)', t);
-  END LOOP;
-END $$;
+SELECT atendeai.protect_tenant_table(t)
+  FROM unnest(ARRAY['atendeai.users', 'atendeai.refresh_tokens', 'atendeai.password_resets']::regclass[]) AS t;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON atendeai.users, atendeai.refresh_tokens, atendeai.password_resets
   TO atendeai_app;
