@@ -488,8 +488,13 @@ TEST_CASE("A flow left silent expires: the patient is told and the held time is 
   // A stays silent past the expiry: told, unprompted, and the flow is closed.
   REQUIRE(eventually([&] { return to(a).size() == 2; }, 100s));
   CHECK(has(text_of(to(a)[1]), "Como não tive resposta, encerrei este agendamento e liberei o horário reservado"));
+  // A's flow specifically: B's may close too at about the same time.
   CHECK(eventually([&] {
-    return db.scalar("SELECT count(*) FROM atendeai.conversation_memory WHERE state -> 'flow' = 'null'::jsonb") == "1";
+    return db.scalar("SELECT count(*) FROM atendeai.conversation_memory cm "
+                     "JOIN atendeai.conversations c ON c.clinic_id = cm.clinic_id AND c.id = cm.conversation_id "
+                     "JOIN atendeai.contacts ct ON ct.clinic_id = c.clinic_id AND ct.id = c.contact_id "
+                     "WHERE ct.external_id = '" + a + "' AND cm.state -> 'flow' = 'null'::jsonb")
+           == "1";
   }));
 
   // The time is free again for B (B's own flow expired too by now: a fresh start).
