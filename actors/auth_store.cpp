@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 #include <curl/curl.h>
 
+#include "actors/api_support.hpp"
 #include "core/error.hpp"
 #include "core/jwt.hpp"
 #include "core/log.hpp"
@@ -25,190 +26,6 @@ namespace {
 
 using nlohmann::json;
 using persistence::nil_clinic;
-
-/// A refusal raised inside the worker and turned into the API's error body. It never
-/// crosses the actor boundary.
-struct api_failure {
-  core::error_code code;
-  std::string message;
-  std::string field;
-  int64_t retry_after_s = 0;
-};
-
-[[noreturn]] void fail(core::error_code code, std::string message, std::string field = {}) {
-  throw api_failure{code, std::move(message), std::move(field), 0};
-}
-
-// -- input validation ---------------------------------------------------------------------
-
-enum class ftype { string, boolean, integer };
-
-/// One member of a JSON body: its name, type, whether required, longest length.
-struct field_rule {
-  const char* name;
-  ftype type;
-  bool required;
-  size_t max_len;
-};
-
-/// Largest admin API body (a user is a few hundred bytes).
-constexpr size_t max_api_body = 64 * 1024;
-
-/// Parses a JSON object body against its rules: unknown members, types, lengths and
-/// control characters are refused naming the member.
-json parse_body(const std::string& body, std::initializer_list<field_rule> rules) {
-  if (body.size() > max_api_body)
-    fail(core::error_code::payload_too_large, "body larger than " + std::to_string(max_api_body) + " bytes");
-  auto j = json::parse(body, nullptr, false);
-  if (j.is_discarded())
-    fail(core::error_code::bad_request, "body is not valid JSON");
-  if (!j.is_object())
-    fail(core::error_code::bad_request, "body must be a JSON object");
-  for (auto& [key, value] : j.items()) {
-    const field_rule* rule = nullptr;
-    for (auto& r : rules)
-      if (key == r.name)
-        rule = &r;
-    if (!rule)
-      fail(core::error_code::validation_failed, "unknown field", key.size() > 64 ? key.substr(0, 64) : key);
-    switch (rule->type) {
-      case ftype::string: {
-        if (!value.is_string())
-          fail(core::error_code::validation_failed, "must be a string", key);
-        auto& s = value.get_ref<const std::string&>();
-        if (s.size() > rule->max_len)
-          fail(core::error_code::validation_failed, "must have at most " + std::to_string(rule->max_len) + " bytes",
-               key);
-        for (unsigned char c : s)
-          if (c < 0x20 || c == 0x7f)
-            fail(core::error_code::validation_failed, "must not contain control characters", key);
-        break;
-      }
-      case ftype::boolean:
-        if (!value.is_boolean())
-          fail(core::error_code::validation_failed, "must be true or false", key);
-        break;
-      case ftype::integer:
-        if (!value.is_number_integer())
-          fail(core::error_code::validation_failed, "must be an integer", key);
-        break;
-    }
-  }
-  for (auto& r : rules)
-    if (r.required && !j.contains(r.name))
-      fail(core::error_code::validation_failed, "is required", r.name);
-  return j;
-}
-
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it == j.end() ? std::string() : it->get<std::string>();
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-/// A plain address: local@domain.tld, printable ASCII from a safe set, no spaces.
-bool valid_email(const std::string& e) {
-  auto at = e.find('@');
-  if (e.size() < 3 || e.size() > 254 || at == std::string::npos || at == 0 || at > 64
-      || e.find('@', at + 1) != std::string::npos)
-    return false;
-  auto domain = e.substr(at + 1);
-  if (domain.size() < 3 || domain.find('.') == std::string::npos || domain.front() == '.' || domain.back() == '.'
-      || domain.find("..") != std::string::npos)
-    return false;
-  for (size_t i = 0; i < e.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(e[i]);
-    bool ok = std::isalnum(c) || c == '.' || c == '-' || (i < at && (c == '_' || c == '+' || c == '%')) || i == at;
-    if (!ok)
-      return false;
-  }
-  return true;
-}
-
-bool valid_uuid(const std::string& s) {
-  if (s.size() != 36)
-    return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (s[i] != '-')
-        return false;
-    } else if (!std::isxdigit(static_cast<unsigned char>(s[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/// A person's name: letters (any script), digits, spaces and . , ' - only, so markup and
-/// statement fragments are refused rather than stored.
-std::string name_of(const json& body, const char* field = "name") {
-  auto n = str(body, field);
-  for (unsigned char c : n)
-    if (c < 0x80 && !std::isalnum(c) && c != ' ' && c != '.' && c != ',' && c != '\'' && c != '-')
-      fail(core::error_code::validation_failed, "may hold letters, digits, spaces and . , ' - only", field);
-  return n;
-}
-
-/// The e-mail member of a body, lower-cased and checked.
-std::string email_of(const json& body, const char* field = "email") {
-  auto e = lower(str(body, field));
-  if (!valid_email(e))
-    fail(core::error_code::validation_failed, "must be an e-mail address", field);
-  return e;
-}
-
-/// Query string members: only `allowed` ones; page/per_page as bounded integers.
-struct page_query {
-  int page = 1;
-  int per_page = 50;
-  std::map<std::string, std::string> rest;
-};
-
-page_query parse_query(const std::map<std::string, std::string>& q, std::initializer_list<const char*> allowed) {
-  page_query out;
-  for (auto& [k, v] : q) {
-    auto number = [&](int lo, int hi) {
-      if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos)
-        fail(core::error_code::validation_failed, "must be an integer", k);
-      int n = std::stoi(v);
-      if (n < lo || n > hi)
-        fail(core::error_code::validation_failed,
-             "must be between " + std::to_string(lo) + " and " + std::to_string(hi), k);
-      return n;
-    };
-    if (k == "page") {
-      out.page = number(1, 100000);
-    } else if (k == "per_page") {
-      out.per_page = number(1, 100);
-    } else {
-      bool known = false;
-      for (auto a : allowed)
-        known = known || k == a;
-      if (!known)
-        fail(core::error_code::validation_failed, "unknown query parameter", k.size() > 64 ? k.substr(0, 64) : k);
-      if (v.size() > 200)
-        fail(core::error_code::validation_failed, "too long", k);
-      out.rest[k] = v;
-    }
-  }
-  return out;
-}
-
-/// Accepts an ISO-8601 date or timestamp made of digits, '-', ':', 'T', 'Z', '.', '+'.
-bool plausible_timestamp(const std::string& s) {
-  if (s.size() < 10 || s.size() > 35 || !std::isdigit(static_cast<unsigned char>(s[0])))
-    return false;
-  for (char c : s)
-    if (!std::isdigit(static_cast<unsigned char>(c)) && c != '-' && c != ':' && c != 'T' && c != 'Z' && c != '.'
-        && c != '+')
-      return false;
-  return s[4] == '-' && s[7] == '-';
-}
 
 // -- mail -----------------------------------------------------------------------------------
 
@@ -244,72 +61,19 @@ size_t read_upload(char* out, size_t size, size_t n, void* data) {
 
 } // namespace
 
-/// Who is calling: the stored user behind a valid, unrevoked access token.
-struct principal {
-  persistence::user_row user;
-  core::role role = core::role::professional;
-  core::jwt_claims claims;
-};
 
-struct auth_store_state {
+struct auth_store_state : api_worker {
   static constexpr const char* name = "auth_store";
   auth_store_actor::pointer self = nullptr;
 
   // -- data members -----------------------------------------------------------------
 
-  node_context_ptr node;
-  std::unique_ptr<persistence::db_session> db;
-  std::unique_ptr<persistence::redis_client> redis_;
   std::string dummy_hash; ///< verified against when an e-mail is unknown (same timing)
 
   // -- helpers ------------------------------------------------------------------------
 
   const config::auth_settings& auth() const { return node->cfg.auth; }
-  int64_t now_s() const { return node->clock->now().time_since_epoch().count() / 1000; }
-
-  /// The Redis connection, opened on demand; throws persistence::unavailable.
-  persistence::redis_client& redis() {
-    if (!redis_)
-      redis_ = persistence::redis_client::connect(node->cfg.redis.url, node->cfg.redis.timeout_ms);
-    return *redis_;
-  }
-
-  /// Runs a Redis command sequence; drops the connection when it fails, and rethrows.
-  template <class F>
-  auto with_redis(F&& f) {
-    try {
-      return f(redis());
-    } catch (const persistence::unavailable&) {
-      redis_.reset();
-      throw;
-    }
-  }
-
   std::string sign(const core::jwt_claims& c) const { return core::sign_jwt(c, auth().jwt_secret); }
-
-  void count(const char* name, const char* help, core::labels labels) {
-    node->metrics->counter_with(name, help, std::move(labels)).inc();
-  }
-
-  /// Appends an audit row in `tx` (scoped to `clinic`).
-  void audit(pqxx::transaction_base& tx, const api_request& r, const principal* p, const std::string& clinic,
-             const std::string& action, const std::string& target_type, const std::string& target_id,
-             json before = nullptr, json after = nullptr) {
-    persistence::audit_entry e;
-    e.clinic_id = clinic;
-    if (p) {
-      e.actor_user_id = p->user.id;
-      e.actor_role = p->user.role;
-    }
-    e.action = action;
-    e.target_type = target_type;
-    e.target_id = target_id;
-    e.before = std::move(before);
-    e.after = std::move(after);
-    e.request_id = r.request_id;
-    e.ip = r.ip;
-    persistence::append_audit(tx, e);
-  }
 
   // -- rate limits (fail open) -------------------------------------------------------
 
@@ -475,7 +239,10 @@ struct auth_store_state {
     try {
       serve(r);
     } catch (const api_failure& f) {
-      auto body = core::error_body(f.code, f.message, f.field).dump();
+      auto error = core::error_body(f.code, f.message, f.field);
+      if (f.extra.is_object())
+        error["error"].update(f.extra);
+      auto body = error.dump();
       if (f.retry_after_s > 0)
         r.responder->respond_with(core::http_status(f.code), std::move(body),
                                   {{"Retry-After", std::to_string(f.retry_after_s)}});
@@ -532,6 +299,10 @@ struct auth_store_state {
       return list_users(r, p);
     if (op == "audit.list")
       return list_audit(r, p);
+    if (serve_module(r, p))
+      return;
+    if (op.rfind("users.", 0) != 0)
+      fail(core::error_code::not_implemented, "this route is declared but not served yet");
     // Routes on one user: tenant first (404), then the body.
     auto target = find_target(r, p);
     if (op == "users.get")
@@ -545,6 +316,54 @@ struct auth_store_state {
     if (op == "users.activity")
       return activity(r, p, target);
     fail(core::error_code::not_found, "no such route");
+  }
+
+  /// The handlers of the routes served outside this file.
+  static const api_handlers& handlers() {
+    static const api_handlers h = [] {
+      api_handlers out;
+      add_catalogue_handlers(out);
+      add_agenda_handlers(out);
+      add_inbox_handlers(out);
+      add_inspect_handlers(out);
+      return out;
+    }();
+    return h;
+  }
+
+  /// The clinic a `/clinics/:id` route names, checked against the caller: one's own
+  /// clinic, or any existing clinic for a super admin; 404 otherwise (API.md).
+  std::string route_clinic(const api_request& r, const principal& p) {
+    auto it = r.params.find("id");
+    std::string path = r.route->path;
+    if (it == r.params.end() || path.find("/clinics/:id") == std::string::npos)
+      return {};
+    auto id = lower(it->second);
+    if (!valid_uuid(id))
+      fail(core::error_code::not_found, "no such clinic");
+    if (p.role != core::role::super_admin) {
+      if (id != p.user.clinic_id)
+        fail(core::error_code::not_found, "no such clinic");
+      return id;
+    }
+    bool exists = db->run([&](pqxx::connection& c) {
+      pqxx::read_transaction tx(c);
+      persistence::set_clinic(tx, id);
+      return persistence::clinic_exists(tx, id);
+    });
+    if (!exists)
+      fail(core::error_code::not_found, "no such clinic");
+    return id;
+  }
+
+  /// A route of another module: tenant (404), then its handler.
+  bool serve_module(api_request& r, const principal& p) {
+    auto it = handlers().find(r.route->op);
+    if (it == handlers().end())
+      return false;
+    api_call call{*this, r, p, route_clinic(r, p)};
+    it->second(call);
+    return true;
   }
 
   // -- auth routes ------------------------------------------------------------------------
@@ -980,6 +799,7 @@ auth_store_actor::behavior_type auth_store(auth_store_actor::stateful_pointer<au
                                            node_context_ptr node) {
   self->state.self = self;
   self->state.node = node;
+  self->state.system = &self->system();
   self->state.db = std::make_unique<persistence::db_session>(
     persistence::db_target{node->cfg.database.url, node->cfg.database.connect_timeout_s, node->cfg.database.app_role});
   self->state.dummy_hash = core::hash_password(core::random_token(16), node->cfg.auth.bcrypt_cost);

@@ -23,6 +23,7 @@ constexpr error_info errors[] = {
   {error_code::database_unavailable, "database_unavailable", 503},
   {error_code::service_unavailable, "service_unavailable", 503},
   {error_code::internal_error, "internal_error", 500},
+  {error_code::not_implemented, "not_implemented", 501},
 };
 
 const error_info& info(error_code c) {

@@ -23,6 +23,7 @@ enum class error_code {
   database_unavailable, ///< 503: PostgreSQL unreachable, retry later
   service_unavailable,  ///< 503: a check that fails closed (token revocation) cannot run
   internal_error,       ///< 500
+  not_implemented,      ///< 501: a declared route whose handler is not served by this build
 };
 
 /// The snake_case name of a code.

@@ -3,6 +3,7 @@
 /// place. The HTTP layer registers exactly these routes; tests drive the role matrix
 /// from the same table.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -26,6 +27,10 @@ using role_set = uint8_t;
 constexpr role_set bit(role r) { return static_cast<role_set>(1u << static_cast<unsigned>(r)); }
 inline constexpr role_set admins = bit(role::super_admin) | bit(role::clinic_admin);
 inline constexpr role_set staff = admins | bit(role::attendant) | bit(role::professional);
+/// The front desk: admins and attendants (conversations, bookings for patients).
+inline constexpr role_set desk = admins | bit(role::attendant);
+/// Super administrators only (other clinics, the whole node).
+inline constexpr role_set super = bit(role::super_admin);
 
 /// Who may call a route: anyone (credentials are in the body) or a bearer token.
 enum class access : uint8_t { open, bearer };
@@ -41,6 +46,9 @@ struct api_route {
   rate_class limit;
   role_set roles;     ///< roles allowed (bearer routes); ignored for open routes
 };
+
+/// Largest admin API body: bigger ones are refused (413) before they reach an actor.
+inline constexpr size_t max_api_body = 64 * 1024;
 
 /// The route table.
 const std::vector<api_route>& api_routes();

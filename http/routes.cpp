@@ -22,8 +22,15 @@ restinio::http_method_id_t method_of(const std::string& m) {
   throw std::logic_error("route table: unsupported method " + m);
 }
 
-/// Largest admin API body: bigger ones are refused before they reach an actor.
-constexpr size_t max_api_body = 64 * 1024;
+/// The names of a path pattern's parameters ("/a/:id/b/:sid" → id, sid).
+std::vector<std::string> param_names(const std::string& path) {
+  std::vector<std::string> out;
+  for (size_t i = path.find("/:"); i != std::string::npos; i = path.find("/:", i + 1)) {
+    auto end = path.find('/', i + 2);
+    out.push_back(path.substr(i + 2, end == std::string::npos ? std::string::npos : end - i - 2));
+  }
+  return out;
+}
 
 } // namespace
 
@@ -31,18 +38,20 @@ void add_api_routes(router_t& r, actors::gateway gw, core::metrics_registry* met
                     std::function<std::string(const restinio::request_handle_t&)> request_id) {
   for (const auto& route : core::api_routes()) {
     const core::api_route* entry = &route;
+    auto names = param_names(route.path);
     r.add_handler(method_of(route.method), route.path,
-                  [gw, metrics, request_id, entry](restinio::request_handle_t req, restinio::router::route_params_t params) {
+                  [gw, metrics, request_id, entry, names](restinio::request_handle_t req, restinio::router::route_params_t params) {
                     route_metrics m{metrics, entry->path};
                     auto started = std::chrono::steady_clock::now();
                     auto id = request_id(req);
-                    if (req->body().size() > max_api_body)
+                    if (req->body().size() > core::max_api_body)
                       return reply_error(req, m, started, id, core::error_code::payload_too_large,
-                                         "body larger than " + std::to_string(max_api_body) + " bytes");
+                                         "body larger than " + std::to_string(core::max_api_body) + " bytes");
                     actors::api_request ar;
                     ar.route = entry;
-                    if (auto v = params.get_param("id"))
-                      ar.params["id"] = std::string(*v);
+                    for (const auto& name : names)
+                      if (auto v = params.get_param(name))
+                        ar.params[name] = std::string(*v);
                     try {
                       for (auto& [k, v] : restinio::parse_query(req->header().query()))
                         ar.query[std::string(k)] = std::string(v);
