@@ -56,6 +56,8 @@ const std::vector<key_def>& schema() {
                      "largest accepted request body in bytes (larger: 413)"),
     ATENDEAI_INT_KEY(http, request_timeout_ms, 100, 600000,
                      "time a request may take before the node answers 503"),
+    ATENDEAI_KEY(http, cors_origins, string_list, std::vector<std::string>,
+                 "browser origins (scheme://host[:port]) allowed to call /api/v1 (CORS); empty: none"),
     ATENDEAI_STR_KEY(database, url,
                      "PostgreSQL URL of the schema owner (runs migrations; the server then SETs ROLE app_role)"),
     ATENDEAI_STR_KEY(database, app_role, "non-owner role the server's sessions switch to, under row-level security"),
@@ -382,6 +384,10 @@ void validate(const config& c) {
     fail("cluster.dead_after_ms: must be greater than cluster.heartbeat_ms");
   if (!c.auth.jwt_secret.empty() && c.auth.jwt_secret.size() < 32)
     fail("auth.jwt_secret: must have at least 32 bytes (got " + std::to_string(c.auth.jwt_secret.size()) + ")");
+  for (auto& o : c.http.cors_origins)
+    if ((o.rfind("http://", 0) != 0 && o.rfind("https://", 0) != 0) || o.back() == '/'
+        || o.find_first_of("* ,") != std::string::npos)
+      fail("http.cors_origins: \"" + o + "\" is not an origin like https://admin.example.com");
   for (auto& s : c.cluster.seeds)
     if (s.find(':') == std::string::npos)
       fail("cluster.seeds: \"" + s + "\" is not host:port");

@@ -26,6 +26,7 @@ struct http_settings {
   int threads = 2;
   int64_t max_body_bytes = 3 * 1024 * 1024;
   int request_timeout_ms = 10000;
+  std::vector<std::string> cors_origins; ///< browser origins allowed on /api/v1 (exact match)
 };
 
 struct database_settings {

@@ -27,11 +27,20 @@ restinio::http_status_line_t status_line(int status) {
   return restinio::http_status_line_t{restinio::http_status_code_t{static_cast<std::uint16_t>(status)}, reason};
 }
 
+std::vector<std::string>& cors_origins() {
+  static std::vector<std::string> origins;
+  return origins;
+}
+
 void send(const restinio::request_handle_t& req, const std::string& request_id, int status, std::string body,
           const char* content_type, const std::vector<std::pair<std::string, std::string>>& extra = {}) {
   auto resp = req->create_response(status_line(status));
   for (auto& [name, value] : extra)
     resp.append_header(name, value);
+  if (auto origin = allowed_origin(req); !origin.empty())
+    resp.append_header("Access-Control-Allow-Origin", origin)
+      .append_header("Vary", "Origin")
+      .append_header("Access-Control-Expose-Headers", "X-Request-Id, Retry-After");
   resp
     .append_header(restinio::http_field::content_type, content_type)
     .append_header("X-Request-Id", request_id)
@@ -45,6 +54,20 @@ void send(const restinio::request_handle_t& req, const std::string& request_id, 
 }
 
 } // namespace
+
+void set_cors_origins(std::vector<std::string> origins) {
+  cors_origins() = std::move(origins);
+}
+
+std::string allowed_origin(const restinio::request_handle_t& req) {
+  auto origin = req->header().try_get_field(restinio::http_field::origin);
+  if (!origin || req->header().path().rfind("/api/v1/", 0) != 0)
+    return {};
+  for (auto& o : cors_origins())
+    if (o == *origin)
+      return o;
+  return {};
+}
 
 void route_metrics::record(int status, std::chrono::steady_clock::time_point started) const {
   if (!registry)

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include <restinio/all.hpp>
 
@@ -21,6 +22,12 @@ struct route_metrics {
   /// Counts a response and its latency.
   void record(int status, std::chrono::steady_clock::time_point started) const;
 };
+
+/// Sets the browser origins allowed on /api/v1 (CORS). Called once before the server
+/// starts; read-only afterwards.
+void set_cors_origins(std::vector<std::string> origins);
+/// The request's Origin when it is an allowed one for its path, else "".
+std::string allowed_origin(const restinio::request_handle_t& req);
 
 /// Answers a RESTinio request once.
 class restinio_responder final : public actors::http_responder {

@@ -114,6 +114,26 @@ struct server::impl {
     return restinio::request_accepted();
   }
 
+  /// CORS preflight of the admin API: allowed origins get the methods and headers they
+  /// may use; others a 403 naming the Origin (the browser then refuses the call).
+  restinio::request_handling_status_t preflight(const restinio::request_handle_t& req) {
+    auto started = std::chrono::steady_clock::now();
+    auto m = route("/api/v1 preflight");
+    auto id = request_id_of(req);
+    if (allowed_origin(req).empty())
+      return reply_error(req, m, started, id, core::error_code::forbidden, "origin not allowed", "Origin");
+    req->create_response(restinio::status_no_content())
+      .append_header("Access-Control-Allow-Origin", allowed_origin(req))
+      .append_header("Vary", "Origin")
+      .append_header("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")
+      .append_header("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id")
+      .append_header("Access-Control-Max-Age", "600")
+      .append_header("X-Request-Id", id)
+      .done();
+    m.record(204, started);
+    return restinio::request_accepted();
+  }
+
   std::unique_ptr<router_t> routes() {
     auto r = std::make_unique<router_t>();
     r->http_get("/health", [this](auto req, auto) { return health(req); });
@@ -121,6 +141,8 @@ struct server::impl {
     r->http_get("/webhooks/whatsapp", [this](auto req, auto) { return whatsapp_verify(req); });
     r->http_post("/webhooks/whatsapp", [this](auto req, auto) { return whatsapp_notify(req); });
     add_api_routes(*r, gw, metrics.get(), request_id_of);
+    r->add_handler(restinio::http_method_options(), R"(/api/v1/:rest(.*))",
+                   [this](auto req, auto) { return preflight(req); });
     r->non_matched_request_handler([this](restinio::request_handle_t req) {
       return reply_error(req, route("unmatched"), std::chrono::steady_clock::now(), request_id_of(req),
                          core::error_code::not_found, "no such route");
@@ -131,6 +153,7 @@ struct server::impl {
 
 server::server(const config::config& cfg, actors::gateway gw, std::shared_ptr<core::metrics_registry> metrics)
   : impl_(new impl{cfg, std::move(gw), std::move(metrics), nullptr}) {
+  set_cors_origins(cfg.http.cors_origins);
   auto settings = restinio::server_settings_t<traits>{}
                     .address(cfg.http.host)
                     .port(static_cast<std::uint16_t>(cfg.http.port))

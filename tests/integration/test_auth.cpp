@@ -568,3 +568,51 @@ TEST_CASE("Redis down: rate limits fail open, token checks fail closed", "[auth]
   CHECK(eventually([&] { return http_get(n.url("/api/v1/users"), auth_node::bearer(token)).status == 200; },
                    std::chrono::seconds(20)));
 }
+
+TEST_CASE("CORS: only configured origins, on the admin API only, with preflight", "[auth][cors]") {
+  auth_node n(std::map<std::string, std::string>{
+    {"ATENDEAI_HTTP_CORS_ORIGINS", "https://admin.clinic.example,http://localhost:5173"}});
+  const std::string good = "https://admin.clinic.example";
+
+  // Preflight from an allowed origin: 204 with what the browser may send.
+  auto pre = http_request("OPTIONS", n.url("/api/v1/auth/login"), "",
+                          {{"Origin", good}, {"Access-Control-Request-Method", "POST"}});
+  CHECK(pre.status == 204);
+  CHECK(pre.headers["access-control-allow-origin"] == good);
+  CHECK(pre.headers["access-control-allow-methods"].find("POST") != std::string::npos);
+  CHECK(pre.headers["access-control-allow-headers"].find("Authorization") != std::string::npos);
+
+  // Preflight from anywhere else: refused naming the Origin, no CORS header.
+  auto bad = http_request("OPTIONS", n.url("/api/v1/auth/login"), "",
+                          {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+  CHECK(bad.status == 403);
+  CHECK(bad.json()["error"]["field"] == "Origin");
+  CHECK(bad.headers.count("access-control-allow-origin") == 0);
+
+  // Real calls: the allowed origin is echoed (also on errors), others get nothing.
+  auto login = http_post(n.url("/api/v1/auth/login"), json{{"email", "nobody@x.example"}, {"password", "x"}}.dump(),
+                         {{"Origin", good}});
+  CHECK(login.status == 401);
+  CHECK(login.headers["access-control-allow-origin"] == good);
+  CHECK(login.headers["vary"] == "Origin");
+  auto other = http_post(n.url("/api/v1/auth/login"), json{{"email", "nobody@x.example"}, {"password", "x"}}.dump(),
+                         {{"Origin", "https://admin.clinic.example.evil.example"}});
+  CHECK(other.headers.count("access-control-allow-origin") == 0);
+  // Never on webhooks or health, whatever the origin.
+  auto health = http_get(n.url("/health"), {{"Origin", good}});
+  CHECK(health.headers.count("access-control-allow-origin") == 0);
+  // Security headers on every answer.
+  for (auto* r : {&login, &other, &health, &bad}) {
+    CHECK(r->headers["x-content-type-options"] == "nosniff");
+    CHECK(r->headers["x-frame-options"] == "DENY");
+  }
+}
+
+TEST_CASE("CORS origins are validated at start", "[auth][cors][cli]") {
+  scratch_database db;
+  node_options o;
+  o.env = {{"ATENDEAI_HTTP_CORS_ORIGINS", "*"}};
+  node_process node({"serve"}, node_env(db, free_port(), o));
+  CHECK(node.wait_exit(std::chrono::seconds(30)) == 2);
+  CHECK(node.output().find("http.cors_origins") != std::string::npos);
+}
