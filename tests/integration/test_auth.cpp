@@ -89,12 +89,35 @@ std::string demo_clinic_id() {
   return atendeai::core::demo_clinic().id;
 }
 
-std::string route_path(const atendeai::core::api_route& r, const std::string& id) {
+/// A route's path with its parameters filled from `ids` (by name: "id", "sid", ...);
+/// a parameter missing from `ids` gets `fallback`.
+std::string route_path(const atendeai::core::api_route& r, const std::map<std::string, std::string>& ids,
+                       const std::string& fallback = "") {
   std::string p = r.path;
-  auto pos = p.find(":id");
-  if (pos != std::string::npos)
-    p.replace(pos, 3, id);
+  for (size_t i = p.find("/:"); i != std::string::npos; i = p.find("/:", i + 1)) {
+    auto end = p.find('/', i + 2);
+    auto name = p.substr(i + 2, end == std::string::npos ? std::string::npos : end - i - 2);
+    auto it = ids.find(name);
+    p.replace(i + 1, name.size() + 1, it == ids.end() ? fallback : it->second);
+  }
   return p;
+}
+
+std::string route_path(const atendeai::core::api_route& r, const std::string& id) {
+  return route_path(r, {}, id);
+}
+
+/// True for routes under one clinic (`/clinics/:id/...`).
+bool clinic_route(const atendeai::core::api_route& r) {
+  return std::string(r.path).find("/clinics/:id") != std::string::npos;
+}
+
+/// The path the role matrix and the hostile-input test call: clinic routes on the demo
+/// clinic (so their handlers run), other parameters `other`.
+std::string exercised_path(const atendeai::core::api_route& r, const std::string& other) {
+  if (clinic_route(r))
+    return route_path(r, {{"id", atendeai::core::demo_clinic().id}}, other);
+  return route_path(r, other);
 }
 
 } // namespace
@@ -308,9 +331,9 @@ TEST_CASE("role matrix: every route of the table for every role", "[auth][rbac]"
     if (std::string(route.op) == "auth.logout")
       continue; // below, last: it revokes the token
     // No token: 401 first, whatever else is wrong.
-    CHECK(http_request(route.method, n.url(route_path(route, missing)), "{").status == 401);
+    CHECK(http_request(route.method, n.url(exercised_path(route, missing)), "{").status == 401);
     for (auto role : atendeai::core::all_roles) {
-      auto r = http_request(route.method, n.url(route_path(route, missing)), "{}", auth_node::bearer(tokens[role]));
+      auto r = http_request(route.method, n.url(exercised_path(route, missing)), "{}", auth_node::bearer(tokens[role]));
       INFO(route.method << " " << route.path << " as " << atendeai::core::to_string(role) << " → " << r.status << " "
                         << r.body);
       if (atendeai::core::allows(route, role)) {
@@ -340,31 +363,80 @@ TEST_CASE("tenant isolation: clinic A's admin reaches nothing of clinic B", "[au
   auth_node n;
   auto super = n.super_token();
   const std::string clinic_b = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb";
+  // Clinic B with one of every resource, written straight in SQL under B's scope.
+  std::map<std::string, std::string> b_ids{{"id", clinic_b}};
   {
     auto c = n.db.connect();
     pqxx::work tx(*c);
     tx.exec_params("SELECT set_config('app.clinic_id', $1, true)", clinic_b);
     tx.exec_params("INSERT INTO atendeai.clinics (id, name) VALUES ($1, 'Clinic B')", clinic_b);
+    auto one = [&](const char* sql) { return tx.exec_params1(sql, clinic_b)[0].as<std::string>(); };
+    b_ids["chid"] = one("INSERT INTO atendeai.clinic_channels (clinic_id, channel, account_id) "
+                        "VALUES ($1, 'whatsapp', 'clinic-b-phone') RETURNING id");
+    b_ids["sid"] = one("INSERT INTO atendeai.services (clinic_id, name, duration_minutes, price_cents) "
+                       "VALUES ($1, 'Consulta B', 30, 10000) RETURNING id");
+    b_ids["pid"] = one("INSERT INTO atendeai.professionals (clinic_id, name) VALUES ($1, 'Dra. B') RETURNING id");
+    b_ids["abid"] = tx.exec_params1("INSERT INTO atendeai.professional_absences (clinic_id, professional_id, starts_at, "
+                                    "ends_at) VALUES ($1, $2, now() + interval '1 day', now() + interval '2 days') "
+                                    "RETURNING id",
+                                    clinic_b, b_ids["pid"])[0].as<std::string>();
+    b_ids["clid"] = one("INSERT INTO atendeai.closures (clinic_id, starts_on, ends_on) "
+                        "VALUES ($1, current_date + 10, current_date + 10) RETURNING id");
+    auto contact = one("INSERT INTO atendeai.contacts (clinic_id, channel, external_id) "
+                       "VALUES ($1, 'whatsapp', '5511900000000') RETURNING id");
+    b_ids["cid"] = tx.exec_params1("INSERT INTO atendeai.conversations (clinic_id, channel, contact_id) "
+                                   "VALUES ($1, 'whatsapp', $2) RETURNING id",
+                                   clinic_b, contact)[0].as<std::string>();
+    b_ids["fid"] = b_ids["cid"];
+    b_ids["aid"] = tx.exec_params1("INSERT INTO atendeai.appointments (clinic_id, professional_id, service_id, "
+                                   "contact_id, starts_at, ends_at) VALUES ($1, $2, $3, $4, "
+                                   "date_trunc('hour', now()) + interval '3 days', "
+                                   "date_trunc('hour', now()) + interval '3 days 30 minutes') RETURNING id",
+                                   clinic_b, b_ids["pid"], b_ids["sid"], contact)[0].as<std::string>();
     tx.commit();
   }
   n.create_user(super, "admin.a@example.com", "clinic_admin", demo_clinic_id());
   auto b_admin = n.create_user(super, "admin.b@example.com", "clinic_admin", clinic_b);
   auto b_staff = n.create_user(super, "staff.b@example.com", "attendant", clinic_b);
   auto a = n.login("admin.a@example.com")["access_token"].get<std::string>();
-  auto before_users = n.db.scalar("SELECT string_agg(id::text || name || role || status, ',' ORDER BY id) FROM atendeai.users");
+  // Everything of B, to compare after the attempts.
+  const std::string snapshot_sql =
+    "SELECT md5(string_agg(t, ',' ORDER BY t)) FROM ("
+    " SELECT id::text || name || role || status AS t FROM atendeai.users"
+    " UNION ALL SELECT id::text || name || active FROM atendeai.clinics"
+    " UNION ALL SELECT id::text || account_id || active FROM atendeai.clinic_channels"
+    " UNION ALL SELECT id::text || name || duration_minutes || price_cents || active FROM atendeai.services"
+    " UNION ALL SELECT id::text || name || active FROM atendeai.professionals"
+    " UNION ALL SELECT id::text || starts_at FROM atendeai.professional_absences"
+    " UNION ALL SELECT id::text || starts_on FROM atendeai.closures"
+    " UNION ALL SELECT id::text || status FROM atendeai.conversations"
+    " UNION ALL SELECT id::text || status || starts_at FROM atendeai.appointments"
+    " UNION ALL SELECT count(*)::text FROM atendeai.messages) s";
+  auto before = n.db.scalar(snapshot_sql);
   auto before_audit = n.count("SELECT count(*) FROM atendeai.audit_log");
+  int tried = 0;
   for (const auto& route : atendeai::core::api_routes()) {
-    if (std::string(route.path).find(":id") == std::string::npos)
+    const std::string path = route.path;
+    if (path.find("/:") == std::string::npos || route.who == atendeai::core::access::open)
       continue;
-    for (auto& target : {b_admin, b_staff}) {
-      auto body = std::string(route.method) == "PUT"
-                    ? (std::string(route.op) == "users.status" ? R"({"status":"disabled"})" : R"({"name":"Hacked"})")
-                    : "";
-      auto r = http_request(route.method, n.url(route_path(route, target["id"])), body, auth_node::bearer(a));
-      INFO(route.method << " " << route.path << " → " << r.body);
+    // Clinic routes name B and B's resources; user routes name B's users.
+    std::vector<std::string> paths;
+    if (path.find("/clinics/:id") != std::string::npos || path.find("/admin/") != std::string::npos)
+      paths.push_back(route_path(route, b_ids));
+    else
+      for (auto& target : {b_admin, b_staff})
+        paths.push_back(route_path(route, {{"id", target["id"].get<std::string>()}}));
+    for (auto& p : paths) {
+      auto body = std::string(route.method) == "GET" || std::string(route.method) == "DELETE"
+                    ? std::string()
+                    : (std::string(route.op) == "users.status" ? R"({"status":"disabled"})" : R"({"name":"Hacked"})");
+      auto r = http_request(route.method, n.url(p), body, auth_node::bearer(a));
+      INFO(route.method << " " << p << " → " << r.body);
       CHECK(r.status == 404);
+      ++tried;
     }
   }
+  CHECK(tried >= 7);
   // Listings naming clinic B, and creating a user there.
   CHECK(http_get(n.url("/api/v1/users?clinic_id=" + clinic_b), auth_node::bearer(a)).status == 404);
   CHECK(http_get(n.url("/api/v1/audit?clinic_id=" + clinic_b), auth_node::bearer(a)).status == 404);
@@ -377,8 +449,7 @@ TEST_CASE("tenant isolation: clinic A's admin reaches nothing of clinic B", "[au
   auto list = http_get(n.url("/api/v1/users"), auth_node::bearer(a)).json();
   for (auto& u : list["items"])
     CHECK(u["clinic_id"] == demo_clinic_id());
-  CHECK(n.db.scalar("SELECT string_agg(id::text || name || role || status, ',' ORDER BY id) FROM atendeai.users")
-        == before_users);
+  CHECK(n.db.scalar(snapshot_sql) == before);
   CHECK(n.count("SELECT count(*) FROM atendeai.audit_log") == before_audit);
   // The super admin does reach B, through the id alone.
   CHECK(http_get(n.url("/api/v1/users/" + b_staff["id"].get<std::string>()), auth_node::bearer(super)).status == 200);
@@ -450,7 +521,12 @@ TEST_CASE("hostile input at every endpoint: 4xx, never 5xx, nothing written", "[
     return n.db.scalar("SELECT string_agg(id::text || email || name || role || status || token_version, ',' ORDER BY id) "
                        "FROM atendeai.users")
            + "|" + n.db.scalar("SELECT count(*) FROM atendeai.audit_log WHERE action NOT IN ('auth.login_failed')")
-           + "|" + n.db.scalar("SELECT count(*) FROM atendeai.password_resets");
+           + "|" + n.db.scalar("SELECT count(*) FROM atendeai.password_resets") + "|"
+           + n.db.scalar("SELECT (SELECT count(*) FROM atendeai.clinics) + (SELECT count(*) FROM atendeai.services)"
+                         " + (SELECT count(*) FROM atendeai.professionals) + (SELECT count(*) FROM atendeai.closures)"
+                         " + (SELECT count(*) FROM atendeai.clinic_channels) + (SELECT count(*) FROM atendeai.appointments)"
+                         " + (SELECT count(*) FROM atendeai.messages)")
+           + n.db.scalar("SELECT md5(string_agg(name || active, ',' ORDER BY id)) FROM atendeai.clinics");
   };
   auto before = snapshot();
   int requests = 0;
@@ -458,7 +534,7 @@ TEST_CASE("hostile input at every endpoint: 4xx, never 5xx, nothing written", "[
     if (std::string(route.op) == "auth.logout")
       continue;
     for (auto& body : bodies) {
-      auto path = route_path(route, target["id"]);
+      auto path = exercised_path(route, target["id"]);
       auto r = http_request(route.method, n.url(path), body, auth_node::bearer(super));
       INFO(route.method << " " << path << " body " << body.substr(0, 80) << " → " << r.status << " " << r.body.substr(0, 200));
       if (std::string(route.method) == "GET") {
