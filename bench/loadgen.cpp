@@ -28,6 +28,7 @@ struct options {
   std::string secret;
   double rate = 1000;         ///< requests per second (0: as fast as possible)
   double duration_s = 5;
+  long requests = 0;          ///< with rate 0: stop after this many requests instead of --duration
   int threads = 64;
   int clinics = 1;            ///< phone_number_ids bench-phone-0 .. (or --phone for one)
   std::string phone;          ///< a single phone_number_id (e.g. demo-phone-number-id)
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
     else if (k == "--secret") o.secret = v;
     else if (k == "--rate") o.rate = std::stod(v);
     else if (k == "--duration") o.duration_s = std::stod(v);
+    else if (k == "--requests") o.requests = std::stol(v);
     else if (k == "--threads") o.threads = std::stoi(v);
     else if (k == "--clinics") o.clinics = std::stoi(v);
     else if (k == "--phone") o.phone = v;
@@ -116,7 +118,7 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_until(scheduled);
       } else {
         scheduled = std::chrono::steady_clock::now();
-        if (scheduled >= deadline)
+        if (o.requests > 0 ? i >= o.requests : scheduled >= deadline)
           break;
       }
       // Build one notification with per_request messages.
