@@ -113,13 +113,15 @@ struct api_worker {
              nlohmann::json before = nullptr, nlohmann::json after = nullptr);
   /// The Redis connection, opened on demand; throws persistence::unavailable.
   persistence::redis_client& redis();
-  /// Runs a Redis command sequence; drops the connection when it fails, and rethrows.
+  /// Runs a Redis command sequence for `op` (a metrics label); drops the connection when
+  /// it fails, counts the error, and rethrows.
   template <class F>
-  auto with_redis(F&& f) {
+  auto with_redis(const char* op, F&& f) {
     try {
       return f(redis());
     } catch (const persistence::unavailable&) {
       redis_.reset();
+      count("atendeai_redis_errors_total", "Redis errors", {{"op", op}});
       throw;
     }
   }

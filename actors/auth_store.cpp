@@ -90,7 +90,7 @@ struct auth_store_state : api_worker {
       int64_t n = 0;
       auto key = "atendeai:rl:" + scope + ":" + w.tag + ":" + who + ":" + std::to_string(t / w.len);
       try {
-        n = with_redis([&](persistence::redis_client& rc) {
+        n = with_redis("rate_limit", [&](persistence::redis_client& rc) {
           auto v = std::stoll(rc.command({"INCR", key}).value_or("0"));
           if (v == 1)
             rc.command({"EXPIRE", key, std::to_string(w.len + 1)});
@@ -140,7 +140,7 @@ struct auth_store_state : api_worker {
       fail(core::error_code::unauthorized, "invalid token (not an access token)", "Authorization");
     std::vector<std::string> revoked;
     try {
-      revoked = with_redis([&](persistence::redis_client& rc) {
+      revoked = with_redis("revocation_check", [&](persistence::redis_client& rc) {
         return rc.command_list({"MGET", "atendeai:revoked:jti:" + p.claims.jti, "atendeai:revoked:fam:" + p.claims.fam});
       });
     } catch (const persistence::unavailable& e) {
@@ -188,7 +188,7 @@ struct auth_store_state : api_worker {
 
   /// Makes the access tokens of a family unusable at once (Redis); throws on failure.
   void revoke_family_access(const std::string& family) {
-    with_redis([&](persistence::redis_client& rc) {
+    with_redis("revoke_family", [&](persistence::redis_client& rc) {
       rc.command({"SET", "atendeai:revoked:fam:" + family, "1", "EX", std::to_string(auth().access_ttl_s + 60)});
       return 0;
     });
@@ -250,11 +250,13 @@ struct auth_store_state : api_worker {
         r.responder->respond(core::http_status(f.code), std::move(body));
     } catch (const persistence::unavailable& e) {
       db->reset();
+      count("atendeai_db_errors_total", "PostgreSQL errors", {{"op", "api"}});
       core::log_event(spdlog::level::warn, "api_unavailable", {{"op", r.route->op}, {"error", e.what()}});
       r.responder->respond(503, core::error_body(core::error_code::database_unavailable,
                                                  "the database is unreachable; retry later").dump());
     } catch (const pqxx::broken_connection& e) {
       db->reset();
+      count("atendeai_db_errors_total", "PostgreSQL errors", {{"op", "api"}});
       core::log_event(spdlog::level::warn, "api_unavailable", {{"op", r.route->op}, {"error", e.what()}});
       r.responder->respond(503, core::error_body(core::error_code::database_unavailable,
                                                  "the database is unreachable; retry later").dump());
@@ -454,7 +456,7 @@ struct auth_store_state : api_worker {
     parse_body(r.body.empty() ? std::string("{}") : r.body, {});
     // Redis first: if it is down the token stays usable, so say so instead of pretending.
     try {
-      with_redis([&](persistence::redis_client& rc) {
+      with_redis("revoke_token", [&](persistence::redis_client& rc) {
         auto ttl = std::max<int64_t>(1, p.claims.exp - now_s());
         rc.command({"SET", "atendeai:revoked:jti:" + p.claims.jti, "1", "EX", std::to_string(ttl)});
         return 0;

@@ -90,6 +90,7 @@ struct batch_writer_state {
   core::counter* duplicates = nullptr;
   core::counter* rejected = nullptr;
   core::gauge* outbox_depth = nullptr;
+  core::counter* commit_errors = nullptr;
 
   // -- work -------------------------------------------------------------------
 
@@ -105,6 +106,7 @@ struct batch_writer_state {
     rejected = &m.counter_with("atendeai_webhook_messages_total", "Inbound webhook messages by outcome",
                                {{"outcome", "rejected"}});
     outbox_depth = &m.gauge_with("atendeai_outbox_depth", "Outbox rows committed and not yet delivered");
+    commit_errors = &m.counter_with("atendeai_db_errors_total", "PostgreSQL errors", {{"op", "batch_commit"}});
   }
 
   void add(size_t rows) {
@@ -141,7 +143,7 @@ struct batch_writer_state {
       return;
     } catch (const std::exception& e) {
       ++batches_failed;
-      node->metrics->counter_with("atendeai_db_errors_total", "PostgreSQL errors", {{"op", "batch_commit"}}).inc();
+      commit_errors->inc();
       core::log_event(spdlog::level::warn, "batch_failed",
                       {{"writer", index}, {"items", b.items()}, {"error", e.what()}});
       db->reset();

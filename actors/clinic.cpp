@@ -7,6 +7,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/actor_metrics.hpp"
 #include "actors/appointment_flow.hpp"
 #include "actors/conversation.hpp"
 #include "core/log.hpp"
@@ -28,6 +29,8 @@ struct clinic_state {
   std::map<std::string, conversation_actor> conversations;
   std::map<std::string, appointment_flow_actor> flows; ///< open booking flows by conversation
   uint64_t processed = 0;
+  actor_kind_metrics conversation_metrics;
+  actor_kind_metrics flow_metrics;
 
   // The agenda: active appointments from today on, absences, closures (from PostgreSQL)
   // and holds (memory only). Changed only here, in mailbox order.
@@ -112,15 +115,10 @@ struct clinic_state {
       auto handle = spawn_conversation(self->system(), node, profile, caf::actor_cast<clinic_actor>(self), m.clinic_id,
                                        m.conversation_id);
       self->monitor(handle);
-      spawned("conversation");
+      conversation_metrics.on_spawn();
       it = conversations.emplace(m.conversation_id, handle).first;
     }
     self->send(it->second, process_atom::value, std::move(m));
-  }
-
-  void spawned(const char* kind) {
-    node->metrics->counter_with("atendeai_actors_spawned_total", "Actors spawned", {{"kind", kind}}).inc();
-    node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", kind}}).add(1);
   }
 
   // -- booking flows ----------------------------------------------------------
@@ -139,7 +137,7 @@ struct clinic_state {
       auto handle = spawn_appointment_flow(self->system(), node, profile, caf::actor_cast<clinic_actor>(self),
                                            conversation_id);
       self->monitor(handle);
-      spawned("appointment_flow");
+      flow_metrics.on_spawn();
       it = flows.emplace(conversation_id, handle).first;
     }
     auto handle = it->second;
@@ -429,34 +427,23 @@ struct clinic_state {
     for (auto it = conversations.begin(); it != conversations.end(); ++it) {
       if (it->second.address() != msg.source)
         continue;
-      node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", "conversation"}}).add(-1);
+      conversation_metrics.on_down(static_cast<bool>(msg.reason), true);
       if (msg.reason) {
         // Its unanswered message is durable: the sweep hands it to a fresh actor,
         // which rebuilds its memory from PostgreSQL.
         core::log_event(spdlog::level::err, "actor_crashed",
                         {{"kind", "conversation"}, {"clinic_id", clinic_id}, {"conversation_id", it->first},
                          {"reason", caf::to_string(msg.reason)}});
-        node->metrics->counter_with("atendeai_actors_restarted_total", "Actors that stopped abnormally",
-                                    {{"kind", "conversation"}})
-          .inc();
-      } else {
-        node->metrics->counter_with("atendeai_actors_passivated_total", "Actors stopped when idle",
-                                    {{"kind", "conversation"}})
-          .inc();
       }
       conversations.erase(it);
       return;
     }
     // A flow: it stops itself when it has nothing open; after a crash the next message
     // re-creates it from the state its conversation persisted.
-    node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", "appointment_flow"}}).add(-1);
-    if (msg.reason) {
+    flow_metrics.on_down(static_cast<bool>(msg.reason), false);
+    if (msg.reason)
       core::log_event(spdlog::level::err, "actor_crashed",
                       {{"kind", "appointment_flow"}, {"clinic_id", clinic_id}, {"reason", caf::to_string(msg.reason)}});
-      node->metrics->counter_with("atendeai_actors_restarted_total", "Actors that stopped abnormally",
-                                  {{"kind", "appointment_flow"}})
-        .inc();
-    }
     for (auto it = flows.begin(); it != flows.end(); ++it)
       if (it->second.address() == msg.source) {
         flows.erase(it);
@@ -486,6 +473,8 @@ clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> 
   self->state.self = self;
   self->state.node = std::move(node);
   self->state.clinic_id = std::move(clinic_id);
+  self->state.conversation_metrics = actor_kind_metrics::of(*self->state.node->metrics, "conversation");
+  self->state.flow_metrics = actor_kind_metrics::of(*self->state.node->metrics, "appointment_flow");
   self->set_down_handler([self](caf::down_msg& msg) { self->state.on_down(msg); });
   self->set_exit_handler([self](caf::exit_msg& msg) {
     for (auto& [_, conversation] : self->state.conversations)

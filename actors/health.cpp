@@ -20,6 +20,8 @@ struct health_state {
   std::unique_ptr<persistence::db_session> db;
   std::unique_ptr<persistence::redis_client> redis;
   std::string last_status = "ok";
+  core::counter* postgres_errors = nullptr;
+  core::counter* redis_errors = nullptr;
 
   // -- work -------------------------------------------------------------------
 
@@ -32,6 +34,7 @@ struct health_state {
       });
       return true;
     } catch (const std::exception&) {
+      postgres_errors->inc();
       db->reset();
       return false;
     }
@@ -45,6 +48,7 @@ struct health_state {
         return true;
     } catch (const std::exception&) {
     }
+    redis_errors->inc();
     redis.reset();
     return false;
   }
@@ -73,6 +77,10 @@ health_actor::behavior_type health(health_actor::stateful_pointer<health_state> 
                                    core::instant started) {
   self->state.node = node;
   self->state.started = started;
+  self->state.postgres_errors =
+    &node->metrics->counter_with("atendeai_db_errors_total", "PostgreSQL errors", {{"op", "health_check"}});
+  self->state.redis_errors =
+    &node->metrics->counter_with("atendeai_redis_errors_total", "Redis errors", {{"op", "health_check"}});
   auto target = app_target(node->cfg);
   target.connect_timeout_s = std::min(target.connect_timeout_s, 2);
   self->state.db = std::make_unique<persistence::db_session>(target);

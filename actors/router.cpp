@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/actor_metrics.hpp"
 #include "actors/clinic.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -32,8 +33,17 @@ struct router_state {
   std::map<std::string, clinic_actor> clinics;
   size_t next_writer = 0;
   uint64_t requests = 0;
+  actor_kind_metrics clinic_metrics;
+  core::gauge* outbox_depth = nullptr;
 
   // -- work -------------------------------------------------------------------
+
+  /// Looks the metrics up once; the clinic series exist (at 0) before the first clinic.
+  void init() {
+    auto& m = *node->metrics;
+    clinic_metrics = actor_kind_metrics::of(m, "clinic");
+    outbox_depth = &m.gauge_with("atendeai_outbox_depth", "Outbox rows committed and not yet delivered");
+  }
 
   const channel_info* known(const std::string& channel, const std::string& account) {
     auto it = channels.find({channel, account});
@@ -121,7 +131,7 @@ struct router_state {
       return it->second;
     auto handle = spawn_clinic(self->system(), node, clinic_id);
     self->monitor(handle);
-    node->metrics->counter_with("atendeai_actors_spawned_total", "Actors spawned", {{"kind", "clinic"}}).inc();
+    clinic_metrics.on_spawn();
     return clinics.emplace(clinic_id, handle).first->second;
   }
 
@@ -137,9 +147,7 @@ struct router_state {
           core::log_event(spdlog::level::err, "actor_crashed",
                           {{"kind", "clinic"}, {"clinic_id", it->first},
                            {"reason", caf::to_string(msg.reason)}});
-        node->metrics->counter_with("atendeai_actors_restarted_total", "Actors that stopped abnormally",
-                                    {{"kind", "clinic"}})
-          .inc(msg.reason ? 1 : 0);
+        clinic_metrics.on_down(static_cast<bool>(msg.reason), false);
         clinics.erase(it);
         return;
       }
@@ -163,6 +171,7 @@ struct router_state {
             node->metrics->counter_with("atendeai_recovered_total", "Work resumed after a crash or stall",
                                         {{"kind", "outbox"}})
               .inc();
+            outbox_depth->add(1); // its delivery record takes it off again, as for a fresh row
             self->send(node->sender_for(item.conversation_id), deliver_atom::value, std::move(item));
           }
         },
@@ -185,6 +194,7 @@ struct router_state {
 router_actor::behavior_type router(router_actor::stateful_pointer<router_state> self, node_context_ptr node) {
   self->state.self = self;
   self->state.node = node;
+  self->state.init();
   self->set_down_handler([self](caf::down_msg& msg) { self->state.on_down(msg); });
   // Shutting down: the clinics (and through them their conversations) go too, or the
   // actor system would wait for their idle timers before the process can exit.

@@ -42,6 +42,10 @@ struct sender_state {
   uint64_t retried = 0;
   uint64_t failed = 0;
   core::histogram* latency = nullptr;
+  core::counter* sent_to_api = nullptr;
+  core::counter* sent_to_sink = nullptr;
+  core::counter* failures = nullptr;
+  core::counter* retries = nullptr;
 
   ~sender_state() {
     if (curl)
@@ -49,6 +53,17 @@ struct sender_state {
   }
 
   // -- work -------------------------------------------------------------------
+
+  /// Looks the metrics up once; every series exists (at 0) before the first reply.
+  void init() {
+    auto& m = *node->metrics;
+    latency = &m.histogram_with("atendeai_outbox_send_seconds", "Time to deliver one reply");
+    const char* delivered_help = "Replies delivered";
+    sent_to_api = &m.counter_with("atendeai_outbox_delivered_total", delivered_help, {{"to", "sent"}});
+    sent_to_sink = &m.counter_with("atendeai_outbox_delivered_total", delivered_help, {{"to", "sink"}});
+    failures = &m.counter_with("atendeai_outbox_failures_total", "Replies given up");
+    retries = &m.counter_with("atendeai_outbox_retries_total", "Delivery attempts retried");
+  }
 
   void deliver(outbox_item item) {
     auto token = item.access_token.empty() ? node->cfg.whatsapp.access_token : item.access_token;
@@ -81,10 +96,10 @@ struct sender_state {
     latency->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (rec.status == "failed") {
       ++failed;
-      node->metrics->counter_with("atendeai_outbox_failures_total", "Replies given up").inc();
+      failures->inc();
     } else {
       ++delivered;
-      node->metrics->counter_with("atendeai_outbox_delivered_total", "Replies delivered", {{"to", rec.status}}).inc();
+      (rec.status == "sink" ? sent_to_sink : sent_to_api)->inc();
     }
     core::log_event(rec.status == "failed" ? spdlog::level::warn : spdlog::level::info, "reply_delivered",
                     {{"clinic_id", item.clinic_id}, {"conversation_id", item.conversation_id},
@@ -95,7 +110,7 @@ struct sender_state {
 
   void retry(outbox_item item, const delivery_record& rec) {
     ++retried;
-    node->metrics->counter_with("atendeai_outbox_retries_total", "Delivery attempts retried").inc();
+    retries->inc();
     auto& s = node->cfg.sender;
     double base = static_cast<double>(s.backoff_base_ms) * static_cast<double>(1u << std::min(item.attempts, 20));
     auto capped = std::min(base, static_cast<double>(s.backoff_max_ms));
@@ -160,7 +175,7 @@ sender_actor::behavior_type sender(sender_actor::stateful_pointer<sender_state> 
   self->state.self = self;
   self->state.node = node;
   self->state.index = index;
-  self->state.latency = &node->metrics->histogram_with("atendeai_outbox_send_seconds", "Time to deliver one reply");
+  self->state.init();
   return {
     [self](deliver_atom, outbox_item& item) { self->state.deliver(std::move(item)); },
     [self](inspect_atom) { return self->state.inspect(); },

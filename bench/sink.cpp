@@ -22,8 +22,15 @@ int main(int argc, char** argv) {
     std::cerr << "sink: cannot write " << argv[2] << "\n";
     return 2;
   }
+  // Line-buffered: bench/run joins this file while the sink still runs.
+  std::setvbuf(out, nullptr, _IOLBF, 0);
   std::mutex mutex;
   std::atomic<uint64_t> ids{0};
+  // Meta's wamids are unique for ever; a sink restarted against the same database (the
+  // baseline scenario) must not hand out ids the node already recorded.
+  const auto run = std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count());
   using router_t = restinio::router::express_router_t<>;
   struct traits : restinio::default_traits_t {
     using request_handler_t = router_t;
@@ -41,7 +48,8 @@ int main(int argc, char** argv) {
     }
     req->create_response()
       .append_header(restinio::http_field::content_type, "application/json")
-      .set_body(R"({"messaging_product":"whatsapp","messages":[{"id":"wamid.sink.)" + std::to_string(++ids) + "\"}]}")
+      .set_body(R"({"messaging_product":"whatsapp","messages":[{"id":"wamid.sink.)" + run + "."
+                + std::to_string(++ids) + "\"}]}")
       .done();
     return restinio::request_accepted();
   });

@@ -8,7 +8,10 @@ PACKAGES=(build-essential cmake ninja-build ccache pkg-config git ca-certificate
   libcaf-dev librestinio-dev libasio-dev libhttp-parser-dev libfmt-dev libpqxx-dev libpq-dev
   libhiredis-dev nlohmann-json3-dev libspdlog-dev catch2 libtomlplusplus-dev
   libhowardhinnant-date-dev tzdata libcurl4-openssl-dev libssl-dev libcrypt-dev
-  postgresql-15 postgresql-contrib-15 redis-server prometheus curl jq)
+  postgresql-15 redis-server prometheus curl jq)
+# (postgresql-15 ships the contrib extensions, btree_gist among them: postgresql-contrib-15
+# is only a virtual name it provides, which dpkg never reports as installed.)
+# prometheus brings promtool, which the suite runs on deploy/prometheus and on /metrics.
 
 say() { printf '\033[1m[atendeai]\033[0m %s\n' "$*" >&2; }
 

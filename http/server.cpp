@@ -103,8 +103,14 @@ struct server::impl {
                       {{"request_id", id}, {"count", note.ignored.size()}, {"first", note.ignored.front()}});
     if (note.messages.empty() && note.statuses.empty())
       return reply(req, m, started, id, 200, R"({"status":"ok"})");
-    core::log_event(spdlog::level::debug, "webhook_received",
-                    {{"request_id", id}, {"messages", note.messages.size()}, {"statuses", note.statuses.size()}});
+    // One line per message, keyed by its wamid: the correlation id that the batch
+    // writer (message_stored), the conversation and the sender (reply_delivered) log too.
+    for (const auto& msg : note.messages)
+      core::log_event(spdlog::level::info, "webhook_received",
+                      {{"request_id", id}, {"correlation_id", msg.external_id}, {"account_id", msg.account_id},
+                       {"type", msg.type}});
+    if (!note.statuses.empty())
+      core::log_event(spdlog::level::debug, "webhook_statuses", {{"request_id", id}, {"count", note.statuses.size()}});
     actors::webhook_request wr;
     wr.responder = std::make_shared<restinio_responder>(req, m, id);
     wr.messages = std::move(note.messages);

@@ -2,7 +2,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 
 #include <set>
 
@@ -246,12 +245,8 @@ TEST_CASE("metrics pass promtool and count requests", "[foundation][metrics]") {
   CHECK(count >= 5);
   CHECK_THAT(m.body, Catch::Contains("atendeai_http_request_duration_seconds_bucket{route=\"/health\",le=\"+Inf\"}"));
   CHECK_THAT(m.body, Catch::Contains("process_resident_memory_bytes "));
-  auto path = env_or("ATENDEAI_TEST_VAR_DIR", "/tmp") + "/metrics-" + db.name() + ".txt";
-  std::ofstream(path) << m.body;
-  auto rc = std::system(("promtool check metrics < " + path + " > " + path + ".out 2>&1").c_str());
-  std::ifstream report(path + ".out");
-  std::string text((std::istreambuf_iterator<char>(report)), std::istreambuf_iterator<char>());
-  INFO(text);
+  auto [rc, report] = promtool_check_metrics(m.body);
+  INFO(report);
   CHECK(rc == 0);
   CHECK(node.stop(SIGTERM) == 0);
 }

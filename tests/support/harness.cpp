@@ -331,6 +331,48 @@ http_response post_webhook(const node_process& node, const std::string& body, co
                    {{"X-Hub-Signature-256", core::whatsapp_signature(secret, body)}});
 }
 
+// -- metrics ------------------------------------------------------------------------------
+
+double metrics_scrape::operator[](const std::string& series) const {
+  auto it = samples.find(series);
+  return it == samples.end() ? 0.0 : it->second;
+}
+
+bool metrics_scrape::declares(const std::string& name) const {
+  return text.find("# TYPE " + name + " ") != std::string::npos;
+}
+
+metrics_scrape scrape_metrics(const node_process& node) {
+  metrics_scrape out;
+  auto r = http_get(node.url("/metrics"));
+  if (r.status != 200)
+    return out;
+  out.text = r.body;
+  std::istringstream lines(r.body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] == '#')
+      continue;
+    // name{labels} value: label values never hold "} " here (routes, kinds, outcomes).
+    auto brace = line.find('}');
+    auto space = line.find(' ', brace == std::string::npos ? 0 : brace);
+    if (space == std::string::npos)
+      continue;
+    out.samples[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return out;
+}
+
+std::pair<int, std::string> promtool_check_metrics(const std::string& text) {
+  auto path = env_or("ATENDEAI_TEST_VAR_DIR", "/tmp") + "/metrics-" + random_suffix() + ".txt";
+  std::ofstream(path) << text;
+  int rc = std::system(("promtool check metrics < " + path + " > " + path + ".out 2>&1").c_str());
+  std::ifstream report(path + ".out");
+  std::stringstream s;
+  s << report.rdbuf();
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc), s.str()};
+}
+
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {

@@ -116,6 +116,22 @@ std::string webhook_body(const std::vector<wa_text>& messages,
 http_response post_webhook(const node_process& node, const std::string& body,
                            const std::string& secret = test_app_secret);
 
+/// One scrape of a node's /metrics: every sample by its series exactly as rendered
+/// (`name{label="v",...}`), and the text itself.
+struct metrics_scrape {
+  std::string text;
+  std::map<std::string, double> samples;
+  /// The sample's value, 0 when the series does not exist (yet).
+  double operator[](const std::string& series) const;
+  /// True when the family `name` is declared (# TYPE line), with or without samples.
+  bool declares(const std::string& name) const;
+};
+/// GETs /metrics (status 200 required, else an empty scrape) and parses it.
+metrics_scrape scrape_metrics(const node_process& node);
+
+/// Runs `promtool check metrics` on exposition text: {exit status, promtool's output}.
+std::pair<int, std::string> promtool_check_metrics(const std::string& text);
+
 /// Polls `pred` every 50 ms until true or `timeout`; returns its last value.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 

@@ -1,0 +1,45 @@
+#pragma once
+/// The lifecycle metrics of one kind of actor that a supervisor spawns and watches:
+/// looked up once (the series exist at 0 before the first spawn), then bumped from the
+/// spawn site and the down handler.
+
+#include <string>
+
+#include "core/metrics.hpp"
+
+namespace atendeai::actors {
+
+/// atendeai_actors_{live,spawned_total,restarted_total,passivated_total}{kind="..."}.
+struct actor_kind_metrics {
+  core::gauge* live = nullptr;
+  core::counter* spawned = nullptr;
+  core::counter* restarted = nullptr;  ///< stopped abnormally (re-created from PostgreSQL on demand)
+  core::counter* passivated = nullptr; ///< stopped when idle
+
+  /// The series of `kind` in `m`.
+  static actor_kind_metrics of(core::metrics_registry& m, const std::string& kind) {
+    core::labels l{{"kind", kind}};
+    return {&m.gauge_with("atendeai_actors_live", "Live actors", l),
+            &m.counter_with("atendeai_actors_spawned_total", "Actors spawned", l),
+            &m.counter_with("atendeai_actors_restarted_total", "Actors that stopped abnormally", l),
+            &m.counter_with("atendeai_actors_passivated_total", "Actors stopped when idle", l)};
+  }
+
+  /// One spawned and now live.
+  void on_spawn() const {
+    spawned->inc();
+    live->add(1);
+  }
+
+  /// One gone: `crashed` counts a restart, `idle` a passivation; an actor that stopped
+  /// because its work was done (a finished flow) counts neither.
+  void on_down(bool crashed, bool idle) const {
+    live->add(-1);
+    if (crashed)
+      restarted->inc();
+    else if (idle)
+      passivated->inc();
+  }
+};
+
+} // namespace atendeai::actors
