@@ -212,8 +212,11 @@ db::clinic_fields clinic_body(const json& body, db::clinic_fields f, core::clini
   }
   if (body.contains("address"))
     f.address = str(body, "address");
-  if (body.contains("phone"))
-    f.phone = plain_member(body, "phone", " +()-", "digits, spaces and + ( ) -");
+  if (body.contains("phone")) {
+    f.phone = str(body, "phone");
+    if (f.phone.find_first_not_of("0123456789 +()-") != std::string::npos)
+      fail(error_code::validation_failed, "may hold digits, spaces and + ( ) - only", "phone");
+  }
   if (body.contains("context"))
     validated([&] { core::context_from_json(body["context"], profile); return 0; }, "context.");
   f.context = core::context_to_json(profile);

@@ -557,8 +557,10 @@ TEST_CASE("catalogue: a change reaches the clinic actor at once, without a resta
   auto other = n.say("5511933330000", "qual o horário de vocês?");
   CHECK(contains(other, "09:30"));
 
-  // The assistant's name comes from the context.
-  n.call(n.demo_admin, "PUT", c + "/context", {{"ai_personality", {{"name", "Clara"}}}}, 200);
+  // The assistant's voice comes from the context.
+  n.call(n.demo_admin, "PUT", c + "/context",
+         {{"ai_personality", {{"name", "Clara"}, {"greeting", "Olá! Aqui é a Clara, da Clínica Exemplo. Como posso ajudar?"}}}},
+         200);
   auto hello = n.say("5511944440000", "oi");
   CHECK(contains(hello, "Clara"));
 }
