@@ -48,6 +48,8 @@ struct appointment_flow_state {
     busy = true;
     pending = rp;
     ++events;
+    if (req.profile)
+      profile = req.profile; // the clinic's current data (it may have changed since the flow began)
     if (!started) {
       started = true;
       try {

@@ -25,6 +25,8 @@ struct clinic_state {
   clinic_profile_ptr profile;
   bool loading = false;
   bool agenda_loaded = false;
+  bool reloading = false;     ///< a reload is reading; new messages wait for it
+  bool reload_again = false;  ///< a change arrived while reading: read once more
   std::deque<stored_message> waiting; ///< messages that arrived before the profile and agenda
   std::map<std::string, conversation_actor> conversations;
   std::map<std::string, appointment_flow_actor> flows; ///< open booking flows by conversation
@@ -63,22 +65,78 @@ struct clinic_state {
         [=](const caf::error& err) { retry_load("clinic_load_failed", err); });
   }
 
+  /// Asks the reader for the agenda from a day back (whatever "today" is in the clinic's
+  /// zone is covered).
+  auto ask_agenda() {
+    auto from = node->clock->now() - std::chrono::hours(24);
+    return self->request(node->reader_for(clinic_id), std::chrono::seconds(10), agenda_atom::value, clinic_id,
+                         static_cast<int64_t>(from.time_since_epoch().count()));
+  }
+
+  void take_agenda(persistence::agenda_data& d) {
+    booked = std::move(d.appointments);
+    absences = std::move(d.absences);
+    closures = std::move(d.closures);
+  }
+
   void load_agenda() {
     loading = true;
-    // From a day back: whatever "today" is in the clinic's zone is covered.
-    auto from = node->clock->now() - std::chrono::hours(24);
-    self->request(node->reader_for(clinic_id), std::chrono::seconds(10), agenda_atom::value, clinic_id,
-                  static_cast<int64_t>(from.time_since_epoch().count()))
+    ask_agenda()
       .then(
         [=](persistence::agenda_data& d) {
           loading = false;
-          booked = std::move(d.appointments);
-          absences = std::move(d.absences);
-          closures = std::move(d.closures);
+          take_agenda(d);
           agenda_loaded = true;
+          if (reload_again) // a change committed while this load was reading
+            return reload();
           drain();
         },
         [=](const caf::error& err) { retry_load("agenda_load_failed", err); });
+  }
+
+  /// The clinic's data changed (admin API): reads profile and agenda again. Bookings and
+  /// flows keep being served meanwhile; patients' new messages wait for the new data, so
+  /// the first message after a change is answered with it.
+  void reload() {
+    if (loading || reloading) {
+      reload_again = true;
+      return;
+    }
+    if (!ready())
+      return; // the first load is yet to come and will read the change
+    reload_again = false;
+    reloading = true;
+    self->request(node->reader_for(clinic_id), std::chrono::seconds(10), load_atom::value, clinic_id)
+      .then(
+        [=](const clinic_profile_ptr& p) {
+          if (!p) { // deactivated: its patients are no longer answered
+            core::log_event(spdlog::level::info, "clinic_deactivated", {{"clinic_id", clinic_id}});
+            waiting.clear();
+            self->quit();
+            return;
+          }
+          profile = p;
+          ask_agenda().then(
+            [=](persistence::agenda_data& d) {
+              take_agenda(d);
+              reloaded();
+            },
+            [=](const caf::error& err) { reloaded(&err); });
+        },
+        [=](const caf::error& err) { reloaded(&err); });
+  }
+
+  /// A reload ended (`err`: it failed, the data in memory stays): serve what waited.
+  void reloaded(const caf::error* err = nullptr) {
+    reloading = false;
+    if (err)
+      core::log_event(spdlog::level::warn, "clinic_reload_failed",
+                      {{"clinic_id", clinic_id}, {"error", caf::to_string(*err)}});
+    else
+      node->metrics->counter_with("atendeai_clinic_reloads_total", "Clinic actors that reloaded their data", {}).inc();
+    if (reload_again)
+      return reload();
+    drain();
   }
 
   void retry_load(const char* what, const caf::error& err) {
@@ -93,6 +151,8 @@ struct clinic_state {
   void process(stored_message m) {
     if (!m.message_id.empty())
       waiting.push_back(std::move(m));
+    if (reloading)
+      return; // drained when the new data is in
     if (!ready()) {
       if (!loading)
         profile ? load_agenda() : load();
@@ -110,6 +170,7 @@ struct clinic_state {
 
   void route(stored_message m) {
     ++processed;
+    m.profile = profile; // a live conversation answers with the clinic's current data
     auto it = conversations.find(m.conversation_id);
     if (it == conversations.end()) {
       auto handle = spawn_conversation(self->system(), node, profile, caf::actor_cast<clinic_actor>(self), m.clinic_id,
@@ -141,6 +202,7 @@ struct clinic_state {
       it = flows.emplace(conversation_id, handle).first;
     }
     auto handle = it->second;
+    req.profile = profile;
     self->request(handle, caf::infinite, flow_atom::value, std::move(req))
       .then(
         [=](flow_reply& r) mutable {
@@ -456,6 +518,7 @@ struct clinic_state {
                           {"clinic_id", clinic_id},
                           {"loaded", profile != nullptr},
                           {"agenda_loaded", agenda_loaded},
+                          {"reloading", reloading},
                           {"conversations", conversations.size()},
                           {"flows", flows.size()},
                           {"appointments", booked.size()},
@@ -503,6 +566,7 @@ clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> 
       return self->state.cancel(conversation_id, appointment_id);
     },
     [self](expired_atom, flow_expiry& e) { self->state.expired(std::move(e)); },
+    [self](reload_atom) { self->state.reload(); },
     [self](inspect_atom) { return self->state.inspect(); },
   };
 }

@@ -108,6 +108,10 @@ struct conversation_state_holder {
       return;
     }
     ++handled;
+    if (m.profile && m.profile != profile) { // the clinic's data changed since the last message
+      profile = m.profile;
+      zone = nullptr;
+    }
     auto u = core::understand(m.msg.text, today(), *profile, state.lang);
     if (for_flow(u, m)) {
       ask_flow(std::move(m), std::move(u));

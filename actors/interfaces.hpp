@@ -12,6 +12,8 @@
 ///   conversation ──flow──► clinic ──flow──► appointment_flow ──agenda/hold/book/...──► clinic
 ///   clinic ──agenda/book/reschedule/cancel──► db_reader (blocking SQL off the scheduler)
 ///   appointment_flow ──expired──► clinic ──expired──► conversation (silent patient told)
+///
+///   Admin API (auth_store) ──reload(clinic)──► router ──reload──► clinic (profile + agenda again)
 
 #include <string>
 #include <vector>
@@ -51,6 +53,7 @@ using reschedule_atom = caf::atom_constant<caf::atom("reschedule")>; ///< move a
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;       ///< cancel an appointment
 using flow_atom = caf::atom_constant<caf::atom("flow")>;           ///< a message for a booking flow
 using expired_atom = caf::atom_constant<caf::atom("expired")>;     ///< a booking flow timed out
+using reload_atom = caf::atom_constant<caf::atom("reload")>;       ///< a clinic's data changed (admin API)
 
 // -- interfaces ----------------------------------------------------------------
 
@@ -109,6 +112,8 @@ using clinic_actor = caf::typed_actor<
   caf::replies_to<cancel_atom, std::string /*conversation_id*/, std::string /*appointment_id*/>::with<clinic_answer>,
   /// A flow expired: tell its conversation.
   caf::reacts_to<expired_atom, flow_expiry>,
+  /// The clinic's data changed: read profile and agenda again (new messages wait for them).
+  caf::reacts_to<reload_atom>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
 /// One per booking in progress (clinic, conversation): drives core::next_flow_state.
@@ -122,6 +127,9 @@ using router_actor = caf::typed_actor<
   caf::reacts_to<ingest_atom, webhook_request>,
   caf::reacts_to<process_atom, std::vector<stored_message>>,
   caf::reacts_to<tick_atom>,
+  /// A clinic's catalogue or channels changed: forget its cached channel accounts (and
+  /// every unknown one), and have its live clinic actor reload.
+  caf::reacts_to<reload_atom, std::string /*clinic_id*/>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
 /// Serves the admin API (auth, users, audit): tokens, rate limits, roles, tenants,

@@ -38,6 +38,8 @@ struct resolved_webhook {
   std::string correlation_id;
 };
 
+using clinic_profile_ptr = std::shared_ptr<const core::clinic_profile>;
+
 /// An inbound message committed to PostgreSQL, ready for its conversation.
 struct stored_message {
   std::string clinic_id;
@@ -48,6 +50,8 @@ struct stored_message {
   /// Found unanswered in PostgreSQL by the sweep: handle it even if the conversation saw
   /// its id before (that handling never committed; the outbox stays unique anyway).
   bool redelivery = false;
+  /// The clinic's current profile, set by the clinic actor (null: keep the one it has).
+  clinic_profile_ptr profile = nullptr;
 };
 
 /// What a conversation decided for one inbound message: the reply (if any) and the
@@ -106,8 +110,6 @@ struct recovery_work {
   std::vector<stored_message> unanswered;
   std::vector<outbox_item> pending;
 };
-
-using clinic_profile_ptr = std::shared_ptr<const core::clinic_profile>;
 
 } // namespace atendeai::actors
 

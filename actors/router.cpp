@@ -154,6 +154,16 @@ struct router_state {
     }
   }
 
+  /// A clinic's data changed (admin API, after commit): channel accounts resolve afresh
+  /// (those of the clinic, and every negative answer: an account may have just been
+  /// connected), and the live clinic actor reloads its profile and agenda.
+  void reload(const std::string& clinic_id) {
+    for (auto it = channels.begin(); it != channels.end();)
+      it = !it->second.info.found || it->second.info.clinic_id == clinic_id ? channels.erase(it) : std::next(it);
+    if (auto it = clinics.find(clinic_id); it != clinics.end())
+      self->send(it->second, reload_atom::value);
+  }
+
   /// Periodic sweep: messages stored but never answered go to their conversations again.
   void sweep(bool at_start) {
     self->request(node->readers.front(), std::chrono::seconds(30), recover_atom::value, at_start)
@@ -208,6 +218,7 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
     [self](ingest_atom, webhook_request& req) { self->state.ingest(std::move(req)); },
     [self](process_atom, std::vector<stored_message>& batch) { self->state.process(std::move(batch)); },
     [self](tick_atom) { self->state.sweep(false); },
+    [self](reload_atom, const std::string& clinic_id) { self->state.reload(clinic_id); },
     [self](inspect_atom) { return self->state.inspect(); },
   };
 }

@@ -3,6 +3,7 @@
 /// db_reader). They stay on one node (JSON, core types), hence
 /// CAF_ALLOW_UNSAFE_MESSAGE_TYPE.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,7 @@ struct flow_request {
   nlohmann::json flow;          ///< the persisted flow state (null: none yet)
   core::patient_message message; ///< the understood message
   std::string lang;             ///< the conversation's language ("" = unknown)
+  std::shared_ptr<const core::clinic_profile> profile = nullptr; ///< the clinic's current profile (set by the clinic actor)
 };
 
 /// The flow's answer: whether it took the message, its reply and its new state.

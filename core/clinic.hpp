@@ -71,6 +71,8 @@ struct professional {
   std::vector<std::string> specialties;
   std::vector<std::string> service_ids;
   std::optional<weekly_hours> hours; ///< own hours; absent = the clinic's
+  /// Own booking rules (the clinic's with this professional's overrides); absent = the clinic's.
+  std::optional<scheduling_policy> policy;
   bool active = true;
 };
 
@@ -97,12 +99,23 @@ std::string format_hhmm(minute_of_day m);
 /// English weekday key used in JSON ("sunday".."saturday") for index 0..6.
 const char* weekday_key(int weekday);
 
+/// True when `name` is an IANA time zone known to the tz database ("America/Sao_Paulo").
+bool known_timezone(const std::string& name);
+
 /// The seeds' contextualization JSON {ai_personality, ai_behavior, working_hours,
 /// scheduling_policies} of a profile.
 nlohmann::json context_to_json(const clinic_profile& p);
-/// Fills the context parts of a profile from JSON; throws std::invalid_argument naming
-/// the offending field ("working_hours.monday[1].end") on bad input.
+/// Fills the context parts of a profile from JSON: sections and members present replace
+/// the profile's, absent ones are kept. Unknown members, wrong types, out-of-range values
+/// and bad hours throw std::invalid_argument "<json path>: <reason>"
+/// ("working_hours.monday[1].end: must be after start").
 void context_from_json(const nlohmann::json& j, clinic_profile& p);
+/// Booking rules from JSON: the members present override `base`; unknown members, types
+/// and ranges are refused (std::invalid_argument naming "path.member").
+scheduling_policy policy_from_json(const nlohmann::json& j, scheduling_policy base,
+                                   const std::string& path = "scheduling_policies");
+/// Booking rules as {min_advance_hours, max_advance_days, slot_duration_minutes, max_daily_appointments}.
+nlohmann::json policy_to_json(const scheduling_policy& s);
 /// Weekly hours to/from {"monday":[{"start":"08:00","end":"12:00"}],...}; the parser
 /// validates (end after start, no overlap, known weekday) and throws std::invalid_argument
 /// naming the field.

@@ -42,6 +42,37 @@ const std::vector<api_route>& api_routes() {
     {"GET", "/api/v1/users/:id/activity", "users.activity", a::bearer, l::api, admins},
     // -- audit ------------------------------------------------------------------------
     {"GET", "/api/v1/audit", "audit.list", a::bearer, l::api, admins},
+    // -- clinics and their channels (catalogue) ---------------------------------------
+    {"GET", "/api/v1/clinics", "clinics.list", a::bearer, l::api, admins},
+    {"POST", "/api/v1/clinics", "clinics.create", a::bearer, l::api, super},
+    {"GET", "/api/v1/clinics/:id", "clinics.get", a::bearer, l::api, staff},
+    {"PUT", "/api/v1/clinics/:id", "clinics.update", a::bearer, l::api, admins},
+    {"DELETE", "/api/v1/clinics/:id", "clinics.deactivate", a::bearer, l::api, super},
+    {"GET", "/api/v1/clinics/:id/context", "clinics.context.get", a::bearer, l::api, admins},
+    {"PUT", "/api/v1/clinics/:id/context", "clinics.context.update", a::bearer, l::api, admins},
+    {"GET", "/api/v1/clinics/:id/working-hours", "clinics.hours.get", a::bearer, l::api, staff},
+    {"PUT", "/api/v1/clinics/:id/working-hours", "clinics.hours.update", a::bearer, l::api, admins},
+    {"GET", "/api/v1/clinics/:id/channels", "channels.list", a::bearer, l::api, admins},
+    {"POST", "/api/v1/clinics/:id/channels", "channels.create", a::bearer, l::api, admins},
+    {"DELETE", "/api/v1/clinics/:id/channels/:chid", "channels.delete", a::bearer, l::api, admins},
+    // -- services, professionals, closures (catalogue) ---------------------------------
+    {"GET", "/api/v1/clinics/:id/services", "services.list", a::bearer, l::api, staff},
+    {"POST", "/api/v1/clinics/:id/services", "services.create", a::bearer, l::api, admins},
+    {"GET", "/api/v1/clinics/:id/services/:sid", "services.get", a::bearer, l::api, staff},
+    {"PUT", "/api/v1/clinics/:id/services/:sid", "services.update", a::bearer, l::api, admins},
+    {"DELETE", "/api/v1/clinics/:id/services/:sid", "services.delete", a::bearer, l::api, admins},
+    {"GET", "/api/v1/clinics/:id/professionals", "professionals.list", a::bearer, l::api, staff},
+    {"POST", "/api/v1/clinics/:id/professionals", "professionals.create", a::bearer, l::api, admins},
+    {"GET", "/api/v1/clinics/:id/professionals/:pid", "professionals.get", a::bearer, l::api, staff},
+    {"PUT", "/api/v1/clinics/:id/professionals/:pid", "professionals.update", a::bearer, l::api, admins},
+    {"DELETE", "/api/v1/clinics/:id/professionals/:pid", "professionals.delete", a::bearer, l::api, admins},
+    {"GET", "/api/v1/clinics/:id/professionals/:pid/absences", "absences.list", a::bearer, l::api, staff},
+    {"POST", "/api/v1/clinics/:id/professionals/:pid/absences", "absences.create", a::bearer, l::api, admins},
+    {"DELETE", "/api/v1/clinics/:id/professionals/:pid/absences/:abid", "absences.delete", a::bearer, l::api,
+     admins},
+    {"GET", "/api/v1/clinics/:id/closures", "closures.list", a::bearer, l::api, staff},
+    {"POST", "/api/v1/clinics/:id/closures", "closures.create", a::bearer, l::api, admins},
+    {"DELETE", "/api/v1/clinics/:id/closures/:clid", "closures.delete", a::bearer, l::api, admins},
   };
   return routes;
 }

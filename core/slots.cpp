@@ -138,24 +138,24 @@ std::vector<slot> free_slots(const clinic_profile& clinic, const slot_query& q,
                           [&](const service& s) { return s.id == q.service_id; });
   if (svc == clinic.services.end() || !svc->active || svc->duration_minutes <= 0)
     return out;
-  const auto& pol = clinic.policy;
-  const int grid = pol.slot_duration_minutes > 0 ? pol.slot_duration_minutes : 60;
   const int duration = svc->duration_minutes;
-  const int cells = (duration + grid - 1) / grid;
-
-  const instant earliest = now + hours{std::max(0, pol.min_advance_hours)};
   const auto today = date::sys_days{local_date(tz, now)};
-  const auto last_day = today + date::days{std::max(0, pol.max_advance_days)};
-  const instant limit = local_instant_lenient(tz, date::year_month_day{last_day + date::days{1}}, 0);
-  const auto first = std::max(date::sys_days{q.from}, today);
-  const auto last = std::min(date::sys_days{q.to}, last_day);
-  if (first > last)
-    return out;
 
   for (const auto& prof : clinic.professionals) {
     if (!prof.active || !performs(prof, svc->id))
       continue;
     if (q.professional_id && *q.professional_id != prof.id)
+      continue;
+    // A professional's own rules (overrides of the clinic's), if any.
+    const auto& pol = prof.policy ? *prof.policy : clinic.policy;
+    const int grid = pol.slot_duration_minutes > 0 ? pol.slot_duration_minutes : 60;
+    const int cells = (duration + grid - 1) / grid;
+    const instant earliest = now + hours{std::max(0, pol.min_advance_hours)};
+    const auto last_day = today + date::days{std::max(0, pol.max_advance_days)};
+    const instant limit = local_instant_lenient(tz, date::year_month_day{last_day + date::days{1}}, 0);
+    const auto first = std::max(date::sys_days{q.from}, today);
+    const auto last = std::min(date::sys_days{q.to}, last_day);
+    if (first > last)
       continue;
     std::vector<busy_range> ranges;
     std::map<date::sys_days, int> per_day;

@@ -68,7 +68,7 @@ std::optional<core::clinic_profile> load_clinic(pqxx::connection& conn, const st
     p.services.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int>(),
                           row[3].as<int64_t>(), row[4].as<bool>()});
   for (auto row : tx.exec_params("SELECT id::text, name, crm, specialties, service_ids::text[], "
-                                 "hours::text, active FROM atendeai.professionals "
+                                 "hours::text, active, policy::text FROM atendeai.professionals "
                                  "WHERE clinic_id = $1 ORDER BY name",
                                  clinic_id)) {
     core::professional pro;
@@ -80,6 +80,8 @@ std::optional<core::clinic_profile> load_clinic(pqxx::connection& conn, const st
     if (!row[5].is_null())
       pro.hours = core::hours_from_json(nlohmann::json::parse(row[5].as<std::string>()), "hours");
     pro.active = row[6].as<bool>();
+    if (!row[7].is_null())
+      pro.policy = core::policy_from_json(nlohmann::json::parse(row[7].as<std::string>()), p.policy, "policy");
     p.professionals.push_back(std::move(pro));
   }
   tx.commit();
