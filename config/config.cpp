@@ -56,6 +56,8 @@ const std::vector<key_def>& schema() {
                      "largest accepted request body in bytes (larger: 413)"),
     ATENDEAI_INT_KEY(http, request_timeout_ms, 100, 600000,
                      "time a request may take before the node answers 503"),
+    ATENDEAI_INT_KEY(http, webhook_max_inflight, 1, 1000000,
+                     "webhook requests being made durable at once; more get 503 + Retry-After (Meta retries)"),
     ATENDEAI_KEY(http, cors_origins, string_list, std::vector<std::string>,
                  "browser origins (scheme://host[:port]) allowed to call /api/v1 (CORS); empty: none"),
     ATENDEAI_STR_KEY(database, url,

@@ -27,6 +27,7 @@ struct http_settings {
   int64_t max_body_bytes = 3 * 1024 * 1024;
   int request_timeout_ms = 10000;
   std::vector<std::string> cors_origins; ///< browser origins allowed on /api/v1 (exact match)
+  int webhook_max_inflight = 20000;      ///< webhook requests being made durable at once
 };
 
 struct database_settings {

@@ -86,11 +86,17 @@ restinio_responder::~restinio_responder() {
     respond(503, core::error_body(core::error_code::internal_error, "the request was not completed; retry").dump());
 }
 
+void restinio_responder::finished() {
+  if (inflight_)
+    --*inflight_;
+}
+
 void restinio_responder::respond(int status, std::string body, const char* content_type) {
   if (done_.exchange(true))
     return;
   send(req_, request_id_, status, std::move(body), content_type);
   metrics_.record(status, started_);
+  finished();
 }
 
 void restinio_responder::respond_with(int status, std::string body,
@@ -99,6 +105,7 @@ void restinio_responder::respond_with(int status, std::string body,
     return;
   send(req_, request_id_, status, std::move(body), "application/json", headers);
   metrics_.record(status, started_);
+  finished();
 }
 
 restinio::request_handling_status_t reply(const restinio::request_handle_t& req, const route_metrics& m,

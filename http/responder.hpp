@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,9 +33,14 @@ std::string allowed_origin(const restinio::request_handle_t& req);
 /// Answers a RESTinio request once.
 class restinio_responder final : public actors::http_responder {
 public:
-  restinio_responder(restinio::request_handle_t req, route_metrics metrics, std::string request_id)
+  /// `inflight`, when given, counts this request until it is answered.
+  restinio_responder(restinio::request_handle_t req, route_metrics metrics, std::string request_id,
+                     std::shared_ptr<std::atomic<int64_t>> inflight = nullptr)
     : req_(std::move(req)), metrics_(std::move(metrics)), request_id_(std::move(request_id)),
-      started_(std::chrono::steady_clock::now()) {}
+      started_(std::chrono::steady_clock::now()), inflight_(std::move(inflight)) {
+    if (inflight_)
+      ++*inflight_;
+  }
   ~restinio_responder() override;
   void respond(int status, std::string body, const char* content_type = "application/json") override;
   void respond_with(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers) override;
@@ -44,7 +50,9 @@ private:
   route_metrics metrics_;
   std::string request_id_;
   std::chrono::steady_clock::time_point started_;
+  std::shared_ptr<std::atomic<int64_t>> inflight_;
   std::atomic<bool> done_{false};
+  void finished();
 };
 
 /// Writes a response with the common headers (security, request id) and records metrics.

@@ -41,6 +41,8 @@ struct server::impl {
   actors::gateway gw;
   std::shared_ptr<core::metrics_registry> metrics;
   std::unique_ptr<restinio::running_server_instance_t<restinio::http_server_t<traits>>> running;
+  /// Webhook requests accepted and not yet answered (the webhook ceiling).
+  std::shared_ptr<std::atomic<int64_t>> webhooks_inflight = std::make_shared<std::atomic<int64_t>>(0);
 
   route_metrics route(const char* name) const { return {metrics.get(), name}; }
 
@@ -92,6 +94,17 @@ struct server::impl {
       return reply_error(req, m, started, id, core::error_code::unauthorized,
                          sig ? "signature does not match" : "signature missing", "X-Hub-Signature-256");
     }
+    // The webhooks' own ceiling (not per IP: Meta sends from many addresses): past it,
+    // 503 and Meta retries later; nothing was acknowledged.
+    if (webhooks_inflight->load() >= cfg.http.webhook_max_inflight) {
+      metrics->counter_with("atendeai_webhook_rejected_total", "Webhooks refused", {{"reason", "ceiling"}}).inc();
+      restinio_responder(req, m, id)
+        .respond_with(503,
+                      core::error_body(core::error_code::service_unavailable, "too many webhooks in flight; retry")
+                        .dump(),
+                      {{"Retry-After", "1"}});
+      return restinio::request_accepted();
+    }
     auto parsed = core::parse_whatsapp_notification(body);
     if (auto err = std::get_if<core::notification_error>(&parsed)) {
       metrics->counter_with("atendeai_webhook_rejected_total", "Webhooks refused", {{"reason", "malformed"}}).inc();
@@ -112,7 +125,7 @@ struct server::impl {
     if (!note.statuses.empty())
       core::log_event(spdlog::level::debug, "webhook_statuses", {{"request_id", id}, {"count", note.statuses.size()}});
     actors::webhook_request wr;
-    wr.responder = std::make_shared<restinio_responder>(req, m, id);
+    wr.responder = std::make_shared<restinio_responder>(req, m, id, webhooks_inflight);
     wr.messages = std::move(note.messages);
     wr.statuses = std::move(note.statuses);
     wr.correlation_id = id;

@@ -9,6 +9,7 @@
 #include "core/jwt.hpp"
 #include "core/rbac.hpp"
 #include "core/signature.hpp"
+#include "support/fake_smtp.hpp"
 #include "support/harness.hpp"
 
 using namespace atendeai::test;
@@ -237,7 +238,8 @@ TEST_CASE("forgot and reset password: same answer for unknown e-mails, 0600 mail
   CHECK(known.body == unknown.body);
   auto mail_path = n.var_dir + "/mail-outbox.txt";
   struct stat st {};
-  REQUIRE(::stat(mail_path.c_str(), &st) == 0);
+  // The e-mail is written after the answer.
+  REQUIRE(eventually([&] { return ::stat(mail_path.c_str(), &st) == 0 && st.st_size > 0; }));
   CHECK((st.st_mode & 0777) == 0600);
   std::ifstream f(mail_path);
   std::string mail((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -692,4 +694,34 @@ TEST_CASE("CORS origins are validated at start", "[auth][cors][cli]") {
   node_process node({"serve"}, node_env(db, free_port(), o));
   CHECK(node.wait_exit(std::chrono::seconds(30)) == 2);
   CHECK(node.output().find("http.cors_origins") != std::string::npos);
+}
+
+TEST_CASE("forgot password through an SMTP server: delivered to the account's address only, token works", "[auth][smtp]") {
+  fake_smtp smtp;
+  auth_node n(std::map<std::string, std::string>{{"ATENDEAI_MAIL_SMTP_URL", smtp.url()},
+                                                 {"ATENDEAI_MAIL_FROM", "AtendeAI <no-reply@atendeai.test>"}});
+  auto super = n.super_token();
+  n.create_user(super, "carla@example.com", "attendant", demo_clinic_id());
+  CHECK(http_post(n.url("/api/v1/auth/forgot-password"), R"({"email":"nobody@example.com"})").status == 202);
+  CHECK(http_post(n.url("/api/v1/auth/forgot-password"), R"({"email":"Carla@Example.com"})").status == 202);
+  REQUIRE(eventually([&] { return !smtp.received().empty(); }));
+  // Both requests were handled in order by one worker or another; give the unknown one time too.
+  REQUIRE(eventually([&] {
+    return n.count("SELECT count(*) FROM atendeai.password_resets") == 1;
+  }));
+  auto mails = smtp.received();
+  REQUIRE(mails.size() == 1);
+  CHECK(mails[0].mail_from == "<no-reply@atendeai.test>");
+  REQUIRE(mails[0].rcpt.size() == 1);
+  CHECK(mails[0].rcpt[0] == "<carla@example.com>");
+  CHECK_THAT(mails[0].data, Catch::Contains("Subject: AtendeAI: redefinir sua senha"));
+  std::smatch m;
+  REQUIRE(std::regex_search(mails[0].data, m, std::regex("Token: ([A-Za-z0-9_-]+)")));
+  // Nothing went to the mail file, and the token is not in the logs.
+  struct stat st {};
+  CHECK(::stat((n.var_dir + "/mail-outbox.txt").c_str(), &st) != 0);
+  CHECK(n.node->output().find(m[1].str()) == std::string::npos);
+  CHECK(http_post(n.url("/api/v1/auth/reset-password"), json{{"token", m[1].str()}, {"new_password", "Fresh-start-77"}}.dump())
+          .status == 200);
+  n.login("carla@example.com", "Fresh-start-77");
 }
