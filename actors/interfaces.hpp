@@ -51,6 +51,9 @@ using reschedule_atom = caf::atom_constant<caf::atom("reschedule")>; ///< move a
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;       ///< cancel an appointment
 using flow_atom = caf::atom_constant<caf::atom("flow")>;           ///< a message for a booking flow
 using expired_atom = caf::atom_constant<caf::atom("expired")>;     ///< a booking flow timed out
+using clinic_atom = caf::atom_constant<caf::atom("clinic")>;       ///< the actor of a clinic
+using slots_atom = caf::atom_constant<caf::atom("slots")>;         ///< free slots (admin API)
+using staff_atom = caf::atom_constant<caf::atom("staff")>;         ///< a staff change of the agenda
 
 // -- interfaces ----------------------------------------------------------------
 
@@ -69,7 +72,9 @@ using db_reader_actor = caf::typed_actor<
   caf::replies_to<reschedule_atom, std::string /*clinic_id*/, std::string /*appointment_id*/, core::slot>::with<
     persistence::agenda_write>,
   caf::replies_to<cancel_atom, std::string /*clinic_id*/, std::string /*appointment_id*/, std::string /*reason*/>::with<
-    persistence::agenda_write>>;
+    persistence::agenda_write>,
+  caf::replies_to<staff_atom, std::string /*clinic_id*/, persistence::staff_change, int64_t /*now, ms*/>::with<
+    persistence::staff_write>>;
 
 /// Group commit of every write (detached, owns its connection).
 using batch_writer_actor = caf::typed_actor<
@@ -109,6 +114,10 @@ using clinic_actor = caf::typed_actor<
   caf::replies_to<cancel_atom, std::string /*conversation_id*/, std::string /*appointment_id*/>::with<clinic_answer>,
   /// A flow expired: tell its conversation.
   caf::reacts_to<expired_atom, flow_expiry>,
+  /// Admin API: the free slots of a query, from the in-memory agenda.
+  caf::replies_to<slots_atom, core::slot_query>::with<slot_list>,
+  /// Admin API: create, move, cancel, attended, no-show (serialised with the chat's).
+  caf::replies_to<staff_atom, persistence::staff_change>::with<staff_answer>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
 /// One per booking in progress (clinic, conversation): drives core::next_flow_state.
@@ -122,6 +131,8 @@ using router_actor = caf::typed_actor<
   caf::reacts_to<ingest_atom, webhook_request>,
   caf::reacts_to<process_atom, std::vector<stored_message>>,
   caf::reacts_to<tick_atom>,
+  /// The clinic's actor (spawned on demand); the admin API talks to it directly.
+  caf::replies_to<clinic_atom, std::string /*clinic_id*/>::with<clinic_actor>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
 /// Serves the admin API (auth, users, audit): tokens, rate limits, roles, tenants,

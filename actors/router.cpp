@@ -198,6 +198,7 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
     [self](ingest_atom, webhook_request& req) { self->state.ingest(std::move(req)); },
     [self](process_atom, std::vector<stored_message>& batch) { self->state.process(std::move(batch)); },
     [self](tick_atom) { self->state.sweep(false); },
+    [self](clinic_atom, const std::string& clinic_id) { return self->state.clinic_for(clinic_id); },
     [self](inspect_atom) { return self->state.inspect(); },
   };
 }
