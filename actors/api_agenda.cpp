@@ -201,8 +201,8 @@ void list_slots(api_call& call) {
   if (sq.to < sq.from)
     fail(core::error_code::validation_failed, "must not be before from", "to");
   if (date::sys_days{sq.to} - date::sys_days{sq.from} >= date::days{max_slot_range_days})
-    fail(core::error_code::validation_failed, "the range may span at most " + std::to_string(max_slot_range_days) + " days",
-         "to");
+    fail(core::error_code::validation_failed,
+         "the range may span at most " + std::to_string(max_slot_range_days) + " days", "to");
   auto list = ask_clinic<slot_list>(call, slots_atom::value, sq);
   if (!list.field.empty())
     fail(core::error_code::validation_failed, list.message, list.field);
@@ -277,7 +277,8 @@ void create_appointment(api_call& call) {
   c.slot.service_id = uuid_of(str(body, "service_id"), "service_id");
   c.slot.professional_id = uuid_of(str(body, "professional_id"), "professional_id");
   c.slot.start = instant_of(body, "starts_at");
-  auto patient = nested_body(body, "patient", {{"phone", ftype::string, true, 32}, {"name", ftype::string, false, 200}});
+  auto patient =
+    nested_body(body, "patient", {{"phone", ftype::string, true, 32}, {"name", ftype::string, false, 200}});
   c.patient_phone = phone_of(str(patient, "phone"), "patient.phone");
   try {
     c.patient_name = name_of(patient, "name");
@@ -290,7 +291,8 @@ void create_appointment(api_call& call) {
 
 void reschedule_appointment(api_call& call) {
   auto target = target_of(call);
-  auto body = parse_body(call.r.body, {{"starts_at", ftype::string, true, 40}, {"professional_id", ftype::string, false, 36}});
+  auto body =
+    parse_body(call.r.body, {{"starts_at", ftype::string, true, 40}, {"professional_id", ftype::string, false, 36}});
   persistence::staff_change c;
   c.action = persistence::staff_action::reschedule;
   c.appointment_id = target.entry.appointment.id;

@@ -291,7 +291,9 @@ struct clinic_state {
   }
 
   void count_booking(const char* what) {
-    node->metrics->counter_with("atendeai_appointments_total", "Appointment changes by chat", {{"change", what}}).inc();
+    node->metrics
+      ->counter_with("atendeai_appointments_total", "Appointment changes (chat and admin API)", {{"change", what}})
+      .inc();
   }
 
   void log_write_failed(const char* what, const caf::error& err) {

@@ -117,7 +117,9 @@ struct agenda_node {
     tokens[key.empty() ? role : key] = login(email);
   }
 
-  std::map<std::string, std::string> bearer(const std::string& who) { return {{"Authorization", "Bearer " + tokens[who]}}; }
+  std::map<std::string, std::string> bearer(const std::string& who) {
+    return {{"Authorization", "Bearer " + tokens[who]}};
+  }
 
   /// An admin API call on the demo clinic's agenda (`path` after /clinics/:id).
   http_response api(const std::string& method, const std::string& path, const json& body = nullptr,
@@ -313,8 +315,9 @@ TEST_CASE("Appointments: create, get, list, reschedule, cancel, attended and no-
   CHECK(std::find(wed.begin(), wed.end(), wednesday.local(10)) != wed.end()); // freed
   auto thu = n.slots(cardio, ana, thursday);
   CHECK(std::find(thu.begin(), thu.end(), thursday.local(15)) == thu.end()); // taken
-  CHECK(n.api("POST", "/appointments/" + id + "/reschedule", {{"starts_at", thursday.local(16)}, {"professional_id", carlos}})
-          .json()["error"]["field"] == "professional_id"); // Carlos does not do Cardiologia
+  auto to_carlos =
+    n.api("POST", "/appointments/" + id + "/reschedule", {{"starts_at", thursday.local(16)}, {"professional_id", carlos}});
+  CHECK(to_carlos.json()["error"]["field"] == "professional_id"); // Carlos does not do Cardiologia
 
   // Listings with filters.
   auto list = [&](const std::string& q) {
