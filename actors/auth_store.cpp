@@ -624,7 +624,8 @@ struct auth_store_state : api_worker {
                                     {"password", ftype::string, true, 1024},
                                     {"name", ftype::string, false, 200},
                                     {"role", ftype::string, true, 32},
-                                    {"clinic_id", ftype::string, false, 36}});
+                                    {"clinic_id", ftype::string, false, 36},
+                                    {"professional_id", ftype::string, false, 36}});
     // Tenant: a clinic admin creates only in its clinic; a super admin names the clinic.
     std::string clinic = p.user.clinic_id;
     if (body.contains("clinic_id")) {
@@ -648,6 +649,7 @@ struct auth_store_state : api_worker {
     } else if (clinic == nil_clinic) {
       fail(core::error_code::validation_failed, "is required for this role", "clinic_id");
     }
+    auto professional = professional_of(body, clinic);
     auto email = email_of(body);
     auto name = name_of(body);
     auto password = str(body, "password");
@@ -662,6 +664,12 @@ struct auth_store_state : api_worker {
       if (persistence::email_taken(tx, email))
         return std::nullopt;
       auto u = persistence::insert_user(tx, clinic, email, name, std::string(core::to_string(*role)), hash);
+      if (professional && !professional->empty()) {
+        check_professional(tx, clinic, *professional);
+        persistence::user_change link;
+        link.professional_id = professional;
+        u = persistence::update_user(tx, u, link);
+      }
       audit(tx, r, &p, clinic, "user.create", "user", u.id, nullptr, persistence::to_json(u));
       tx.commit();
       return u;
@@ -669,6 +677,25 @@ struct auth_store_state : api_worker {
     if (!created)
       fail(core::error_code::conflict, "a user with this e-mail exists", "email");
     r.responder->respond(201, persistence::to_json(*created).dump());
+  }
+
+  /// The professional a body links a user to ("" unlinks; absent: no change): a UUID,
+  /// and only for users of a clinic.
+  std::optional<std::string> professional_of(const json& body, const std::string& clinic) {
+    if (!body.contains("professional_id"))
+      return std::nullopt;
+    auto id = lower(str(body, "professional_id"));
+    if (!id.empty() && !valid_uuid(id))
+      fail(core::error_code::validation_failed, "must be a UUID (or \"\" to unlink)", "professional_id");
+    if (!id.empty() && clinic == nil_clinic)
+      fail(core::error_code::validation_failed, "a super admin has no agenda", "professional_id");
+    return id;
+  }
+
+  /// Refuses a professional the clinic does not have (422).
+  static void check_professional(pqxx::transaction_base& tx, const std::string& clinic, const std::string& id) {
+    if (!persistence::professional_exists(tx, clinic, id))
+      fail(core::error_code::validation_failed, "no such professional in this clinic", "professional_id");
   }
 
   void list_users(api_request& r, const principal& p) {
@@ -696,8 +723,11 @@ struct auth_store_state : api_worker {
 
   void update_user(api_request& r, const principal& p, const persistence::user_row& target) {
     check_may_manage(p, target);
-    auto body = parse_body(r.body, {{"name", ftype::string, false, 200}, {"role", ftype::string, false, 32}});
+    auto body = parse_body(r.body, {{"name", ftype::string, false, 200},
+                                    {"role", ftype::string, false, 32},
+                                    {"professional_id", ftype::string, false, 36}});
     persistence::user_change change;
+    change.professional_id = professional_of(body, target.clinic_id);
     if (body.contains("name"))
       change.name = name_of(body);
     if (body.contains("role")) {
@@ -742,6 +772,8 @@ struct auth_store_state : api_worker {
       auto current = persistence::find_user(tx, target.clinic_id, target.id, true);
       if (!current)
         fail(core::error_code::not_found, "no such user");
+      if (change.professional_id && !change.professional_id->empty())
+        check_professional(tx, target.clinic_id, *change.professional_id);
       auto updated = persistence::update_user(tx, *current, change);
       if (change.bump_tokens)
         persistence::revoke_user_tokens(tx, target.clinic_id, target.id);

@@ -10,6 +10,7 @@
 #include "actors/actor_metrics.hpp"
 #include "actors/appointment_flow.hpp"
 #include "actors/conversation.hpp"
+#include "core/agenda_rules.hpp"
 #include "core/log.hpp"
 
 namespace atendeai::actors {
@@ -28,6 +29,7 @@ struct clinic_state {
   bool reloading = false;     ///< a reload is reading; new messages wait for it
   bool reload_again = false;  ///< a change arrived while reading: read once more
   std::deque<stored_message> waiting; ///< messages that arrived before the profile and agenda
+  std::deque<std::function<void()>> deferred; ///< admin API requests that arrived before them
   std::map<std::string, conversation_actor> conversations;
   std::map<std::string, appointment_flow_actor> flows; ///< open booking flows by conversation
   uint64_t processed = 0;
@@ -42,6 +44,7 @@ struct clinic_state {
   std::vector<core::hold> holds;
   uint64_t bookings = 0;
   uint64_t refused = 0;
+  uint64_t staff_changes = 0; ///< admin API changes (their holds' owners)
 
   // -- loading ----------------------------------------------------------------
 
@@ -165,6 +168,11 @@ struct clinic_state {
     while (!waiting.empty()) {
       route(std::move(waiting.front()));
       waiting.pop_front();
+    }
+    while (!deferred.empty()) {
+      auto f = std::move(deferred.front());
+      deferred.pop_front();
+      f();
     }
   }
 
@@ -343,7 +351,9 @@ struct clinic_state {
   }
 
   void count_booking(const char* what) {
-    node->metrics->counter_with("atendeai_appointments_total", "Appointment changes by chat", {{"change", what}}).inc();
+    node->metrics
+      ->counter_with("atendeai_appointments_total", "Appointment changes (chat and admin API)", {{"change", what}})
+      .inc();
   }
 
   void log_write_failed(const char* what, const caf::error& err) {
@@ -483,6 +493,175 @@ struct clinic_state {
     return rp;
   }
 
+  // -- the admin API ----------------------------------------------------------
+
+  /// Runs `f` once the profile and agenda are loaded (at once when they are).
+  void when_ready(std::function<void()> f) {
+    if (ready()) {
+      f();
+      return;
+    }
+    deferred.push_back(std::move(f));
+    if (!loading)
+      profile ? load_agenda() : load();
+  }
+
+  /// The free slots of a query from the in-memory agenda: what the chat would offer.
+  caf::typed_response_promise<slot_list> slots(core::slot_query q) {
+    auto rp = self->make_response_promise<slot_list>();
+    when_ready([=]() mutable {
+      auto t = now();
+      slot_list out;
+      out.timezone = profile->timezone;
+      // The query's service (and professional) must exist: the same checks as a booking.
+      if (q.professional_id) {
+        core::slot probe;
+        if (auto r = core::make_slot(*profile, q.service_id, *q.professional_id, t, probe)) {
+          out.field = r->field;
+          out.message = r->message;
+        }
+      } else if (std::none_of(profile->services.begin(), profile->services.end(),
+                              [&](const core::service& s) { return s.id == q.service_id && s.active; })) {
+        out.field = "service_id";
+        out.message = "no such active service in this clinic";
+      }
+      if (!out.field.empty()) {
+        rp.deliver(std::move(out));
+        return;
+      }
+      try {
+        out.slots = core::free_slots(*profile, q, view(t), t);
+      } catch (const std::exception& e) {
+        rp.deliver(caf::make_error(caf::sec::runtime_error, e.what()));
+        return;
+      }
+      rp.deliver(std::move(out));
+    });
+    return rp;
+  }
+
+  /// A staff change, serialised with the chat's holds and bookings: the time is checked
+  /// against the in-memory agenda and held while PostgreSQL writes the row and its audit.
+  caf::typed_response_promise<staff_answer> staff(persistence::staff_change c) {
+    auto rp = self->make_response_promise<staff_answer>();
+    when_ready([=]() mutable { apply_staff(std::move(c), rp); });
+    return rp;
+  }
+
+  staff_answer refusal(core::error_code code, std::string message, std::string field) const {
+    staff_answer a;
+    a.code = code;
+    a.message = std::move(message);
+    a.field = std::move(field);
+    a.timezone = profile->timezone;
+    return a;
+  }
+
+  /// A refused time: 409 with the nearest free slots, or 422 naming the field.
+  staff_answer refusal(const core::agenda_refusal& r, const core::slot& wanted, const std::string& moving,
+                       core::instant t) {
+    auto a = refusal(r.conflict ? core::error_code::conflict : core::error_code::validation_failed, r.message, r.field);
+    if (r.conflict && wanted.end > wanted.start) {
+      ++refused;
+      a.alternatives = core::alternative_slots(*profile, wanted, view(t), t, 5, moving);
+    }
+    return a;
+  }
+
+  void apply_staff(persistence::staff_change c, caf::typed_response_promise<staff_answer> rp) {
+    using persistence::staff_action;
+    auto t = now();
+    std::string moving;
+    bool checked = false;
+    if (c.action == staff_action::create || c.action == staff_action::reschedule) {
+      std::string service = c.slot.service_id;
+      std::string professional = c.slot.professional_id;
+      auto* e = c.action == staff_action::reschedule ? find_booked(c.appointment_id) : nullptr;
+      if (e) {
+        if (auto r = core::check_transition(e->appointment, core::agenda_change::reschedule, t)) {
+          rp.deliver(refusal(*r, {}, {}, t));
+          return;
+        }
+        moving = c.appointment_id;
+        service = e->appointment.service_id;
+        if (professional.empty())
+          professional = e->appointment.professional_id;
+      }
+      // An appointment not in the agenda (past, inactive or unknown): PostgreSQL says which.
+      if (c.action == staff_action::create || e) {
+        core::slot s;
+        try {
+          if (auto r = core::make_slot(*profile, service, professional, c.slot.start, s)) {
+            rp.deliver(refusal(*r, {}, {}, t));
+            return;
+          }
+          if (auto r = core::check_slot(*profile, s, view(t), t, moving)) {
+            rp.deliver(refusal(*r, s, moving, t));
+            return;
+          }
+        } catch (const std::exception& ex) {
+          rp.deliver(caf::make_error(caf::sec::runtime_error, ex.what()));
+          return;
+        }
+        c.slot = s;
+        checked = true;
+      } else {
+        c.slot = {};
+      }
+    }
+    // The hold keeps the time from every chat and API request while PostgreSQL writes.
+    const std::string owner = "staff:" + std::to_string(++staff_changes);
+    if (checked)
+      put_hold(owner, c.slot, t);
+    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), staff_atom::value, clinic_id, c,
+                  static_cast<int64_t>(t.time_since_epoch().count()))
+      .then(
+        [=](persistence::staff_write& w) mutable {
+          if (checked)
+            drop_hold(owner, c.slot);
+          if (w.outcome == persistence::agenda_outcome::not_found) {
+            rp.deliver(refusal(core::error_code::not_found, "no such appointment", {}));
+          } else if (!w.refused.empty()) {
+            rp.deliver(refusal(core::error_code::conflict, w.refused, "status"));
+          } else if (w.outcome == persistence::agenda_outcome::slot_taken) {
+            // Another node got there first (the database's guard).
+            count_booking("refused_by_database");
+            rp.deliver(refusal({true, "starts_at", "this time was just booked"}, c.slot, moving, now()));
+          } else {
+            const auto& entry = w.record->entry;
+            forget_booked(entry.appointment.id);
+            if (entry.appointment.active())
+              booked.push_back(entry);
+            count_booking(staff_change_name(c.action));
+            core::log_event(spdlog::level::info, "appointment_changed_by_staff",
+                            {{"clinic_id", clinic_id}, {"appointment_id", entry.appointment.id},
+                             {"change", staff_change_name(c.action)}, {"correlation_id", c.by.request_id}});
+            staff_answer a;
+            a.ok = true;
+            a.record = std::move(w.record);
+            a.timezone = profile->timezone;
+            rp.deliver(std::move(a));
+          }
+        },
+        [=](caf::error& err) mutable {
+          if (checked)
+            drop_hold(owner, c.slot);
+          log_write_failed("staff_change", err);
+          rp.deliver(std::move(err));
+        });
+  }
+
+  static const char* staff_change_name(persistence::staff_action a) {
+    switch (a) {
+      case persistence::staff_action::create: return "booked_by_staff";
+      case persistence::staff_action::reschedule: return "rescheduled_by_staff";
+      case persistence::staff_action::cancel: return "cancelled_by_staff";
+      case persistence::staff_action::attended: return "attended";
+      case persistence::staff_action::no_show: return "no_show";
+    }
+    return "changed_by_staff";
+  }
+
   // -- supervision ------------------------------------------------------------
 
   void on_down(const caf::down_msg& msg) {
@@ -567,6 +746,8 @@ clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> 
     },
     [self](expired_atom, flow_expiry& e) { self->state.expired(std::move(e)); },
     [self](reload_atom) { self->state.reload(); },
+    [self](slots_atom, core::slot_query& q) { return self->state.slots(std::move(q)); },
+    [self](staff_atom, persistence::staff_change& c) { return self->state.staff(std::move(c)); },
     [self](inspect_atom) { return self->state.inspect(); },
   };
 }

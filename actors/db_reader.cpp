@@ -111,6 +111,11 @@ db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_re
         return persistence::cancel_appointment(c, clinic_id, appointment_id, reason);
       });
     },
+    [self](staff_atom, const std::string& clinic_id, const persistence::staff_change& change, int64_t now_ms) {
+      return self->state.read("staff_change", [&](pqxx::connection& c) {
+        return persistence::apply_staff_change(c, clinic_id, change, core::instant{std::chrono::milliseconds{now_ms}});
+      });
+    },
   };
 }
 

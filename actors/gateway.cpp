@@ -13,12 +13,18 @@ struct gateway::impl {
   health_actor health;
   std::vector<auth_store_actor> auth;
   std::atomic<size_t> next_auth{0};
+  std::shared_ptr<core::clock> clock;
 };
 
 gateway::gateway(node_actors& actors) : impl_(std::make_shared<impl>()) {
   impl_->router = actors.context->router;
   impl_->health = actors.health;
   impl_->auth = actors.auth;
+  impl_->clock = actors.context->clock;
+}
+
+std::shared_ptr<core::clock> gateway::clock() const {
+  return impl_->clock;
 }
 
 void gateway::api(api_request req) const {

@@ -6,6 +6,7 @@
 
 #include "actors/api_request.hpp"
 #include "actors/messages.hpp"
+#include "core/clock.hpp"
 
 namespace atendeai::actors {
 
@@ -21,6 +22,8 @@ public:
   void health(std::shared_ptr<http_responder> responder) const;
   /// An admin API request: checked and served by an auth_store worker.
   void api(api_request req) const;
+  /// The node's clock (test builds move a test clock through it).
+  std::shared_ptr<core::clock> clock() const;
 
 private:
   struct impl;

@@ -54,6 +54,9 @@ using cancel_atom = caf::atom_constant<caf::atom("cancel")>;       ///< cancel a
 using flow_atom = caf::atom_constant<caf::atom("flow")>;           ///< a message for a booking flow
 using expired_atom = caf::atom_constant<caf::atom("expired")>;     ///< a booking flow timed out
 using reload_atom = caf::atom_constant<caf::atom("reload")>;       ///< a clinic's data changed (admin API)
+using clinic_atom = caf::atom_constant<caf::atom("clinic")>;       ///< the actor of a clinic
+using slots_atom = caf::atom_constant<caf::atom("slots")>;         ///< free slots (admin API)
+using staff_atom = caf::atom_constant<caf::atom("staff")>;         ///< a staff change of the agenda
 
 // -- interfaces ----------------------------------------------------------------
 
@@ -72,7 +75,9 @@ using db_reader_actor = caf::typed_actor<
   caf::replies_to<reschedule_atom, std::string /*clinic_id*/, std::string /*appointment_id*/, core::slot>::with<
     persistence::agenda_write>,
   caf::replies_to<cancel_atom, std::string /*clinic_id*/, std::string /*appointment_id*/, std::string /*reason*/>::with<
-    persistence::agenda_write>>;
+    persistence::agenda_write>,
+  caf::replies_to<staff_atom, std::string /*clinic_id*/, persistence::staff_change, int64_t /*now, ms*/>::with<
+    persistence::staff_write>>;
 
 /// Group commit of every write (detached, owns its connection).
 using batch_writer_actor = caf::typed_actor<
@@ -114,6 +119,10 @@ using clinic_actor = caf::typed_actor<
   caf::reacts_to<expired_atom, flow_expiry>,
   /// The clinic's data changed: read profile and agenda again (new messages wait for them).
   caf::reacts_to<reload_atom>,
+  /// Admin API: the free slots of a query, from the in-memory agenda.
+  caf::replies_to<slots_atom, core::slot_query>::with<slot_list>,
+  /// Admin API: create, move, cancel, attended, no-show (serialised with the chat's).
+  caf::replies_to<staff_atom, persistence::staff_change>::with<staff_answer>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
 /// One per booking in progress (clinic, conversation): drives core::next_flow_state.
@@ -130,6 +139,8 @@ using router_actor = caf::typed_actor<
   /// A clinic's catalogue or channels changed: forget its cached channel accounts (and
   /// every unknown one), and have its live clinic actor reload.
   caf::reacts_to<reload_atom, std::string /*clinic_id*/>,
+  /// The clinic's actor (spawned on demand); the admin API talks to it directly.
+  caf::replies_to<clinic_atom, std::string /*clinic_id*/>::with<clinic_actor>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
 /// Serves the admin API (auth, users, audit): tokens, rate limits, roles, tenants,

@@ -219,6 +219,7 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
     [self](process_atom, std::vector<stored_message>& batch) { self->state.process(std::move(batch)); },
     [self](tick_atom) { self->state.sweep(false); },
     [self](reload_atom, const std::string& clinic_id) { self->state.reload(clinic_id); },
+    [self](clinic_atom, const std::string& clinic_id) { return self->state.clinic_for(clinic_id); },
     [self](inspect_atom) { return self->state.inspect(); },
   };
 }

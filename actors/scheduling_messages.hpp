@@ -11,6 +11,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/error.hpp"
 #include "core/flow.hpp"
 #include "core/outbound.hpp"
 #include "core/slots.hpp"
@@ -54,9 +55,34 @@ struct flow_expiry {
   std::optional<core::outbound_message> message; ///< "Como não tive resposta..."
 };
 
+/// Free slots as the clinic actor computes them (admin API), with the clinic's zone.
+struct slot_list {
+  std::vector<core::slot> slots; ///< sorted by start, then professional
+  std::string timezone;          ///< the clinic's IANA zone
+  std::string field;             ///< non-empty: the query names no such service/professional
+  std::string message;           ///< why, with field
+};
+
+/// The clinic actor's answer to a staff change: the row after it, or a refusal (the API's
+/// error code, message and field) with the nearest free slots when the time was taken.
+struct staff_answer {
+  bool ok = false;
+  core::error_code code = core::error_code::internal_error; ///< when refused
+  std::string message;                                        ///< when refused
+  std::string field;                                          ///< when refused
+  std::optional<persistence::appointment_record> record;      ///< when ok
+  std::vector<core::slot> alternatives;                       ///< with a conflict on the time
+  std::string timezone;                                       ///< the clinic's IANA zone
+};
+
 } // namespace atendeai::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::core::slot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::core::slot_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::slot_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::staff_answer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::persistence::staff_change)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::persistence::staff_write)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::agenda_snapshot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::clinic_answer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::flow_request)

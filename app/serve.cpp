@@ -1,4 +1,5 @@
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include "actors/node.hpp"
 #include "app/commands.hpp"
 #include "app/users_command.hpp"
+#include "core/agenda.hpp"
 #include "core/password.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
@@ -80,7 +82,19 @@ int serve_command(const config::config& given) {
     std::cerr << "atendeai: configuration: auth.jwt_secret: required, at least 32 bytes (ATENDEAI_AUTH_JWT_SECRET)\n";
     return 2;
   }
-  auto clock = std::make_shared<core::system_clock>();
+  std::shared_ptr<core::clock> clock = std::make_shared<core::system_clock>();
+#ifdef ATENDEAI_TEST_HOOKS
+  // Test builds: ATENDEAI_TEST_CLOCK=<ISO 8601 instant> sets "now", which stays there
+  // until POST /test/clock moves it.
+  if (const char* start = std::getenv("ATENDEAI_TEST_CLOCK")) {
+    auto t = core::parse_iso(start);
+    if (!t) {
+      std::cerr << "atendeai: ATENDEAI_TEST_CLOCK: not an ISO 8601 instant\n";
+      return 2;
+    }
+    clock = std::make_shared<core::manual_clock>(*t);
+  }
+#endif
   try {
     auto owner = persistence::connect({cfg.database.url, cfg.database.connect_timeout_s, ""});
     auto applied = persistence::migrate_up(*owner);

@@ -16,6 +16,9 @@ public:
   virtual ~clock() = default;
   /// The current instant.
   virtual instant now() const = 0;
+  /// True when "now" may jump (a test clock): timers must re-check it often instead of
+  /// sleeping until a computed instant.
+  virtual bool jumps() const { return false; }
 };
 
 /// Wall clock.
@@ -26,7 +29,8 @@ public:
   }
 };
 
-/// A clock that only moves when told; thread safe.
+/// A clock that only moves when told (tests; test builds start the node on one with
+/// ATENDEAI_TEST_CLOCK); thread safe.
 class manual_clock final : public clock {
 public:
   explicit manual_clock(instant start) : ms_(start.time_since_epoch().count()) {}
@@ -35,6 +39,7 @@ public:
   void set(instant t) { ms_.store(t.time_since_epoch().count()); }
   /// Move forward by a duration.
   void advance(std::chrono::milliseconds d) { ms_.fetch_add(d.count()); }
+  bool jumps() const override { return true; }
 
 private:
   std::atomic<int64_t> ms_;

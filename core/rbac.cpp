@@ -73,6 +73,16 @@ const std::vector<api_route>& api_routes() {
     {"GET", "/api/v1/clinics/:id/closures", "closures.list", a::bearer, l::api, staff},
     {"POST", "/api/v1/clinics/:id/closures", "closures.create", a::bearer, l::api, admins},
     {"DELETE", "/api/v1/clinics/:id/closures/:clid", "closures.delete", a::bearer, l::api, admins},
+    // -- agenda -------------------------------------------------------------------------
+    {"GET", "/api/v1/clinics/:id/slots", "slots.list", a::bearer, l::api, staff},
+    {"GET", "/api/v1/clinics/:id/appointments", "appointments.list", a::bearer, l::api, staff},
+    {"POST", "/api/v1/clinics/:id/appointments", "appointments.create", a::bearer, l::api, desk},
+    {"GET", "/api/v1/clinics/:id/appointments/:aid", "appointments.get", a::bearer, l::api, staff},
+    {"POST", "/api/v1/clinics/:id/appointments/:aid/reschedule", "appointments.reschedule", a::bearer, l::api,
+     desk},
+    {"POST", "/api/v1/clinics/:id/appointments/:aid/cancel", "appointments.cancel", a::bearer, l::api, desk},
+    {"POST", "/api/v1/clinics/:id/appointments/:aid/attended", "appointments.attended", a::bearer, l::api, staff},
+    {"POST", "/api/v1/clinics/:id/appointments/:aid/no-show", "appointments.no_show", a::bearer, l::api, staff},
   };
   return routes;
 }

@@ -4,6 +4,7 @@
 
 #include <restinio/all.hpp>
 
+#include "core/agenda.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/signature.hpp"
@@ -152,6 +153,32 @@ struct server::impl {
     m.record(204, started);
     return restinio::request_accepted();
   }
+#ifdef ATENDEAI_TEST_HOOKS
+  /// Test builds only: moves the test clock of a node started with ATENDEAI_TEST_CLOCK,
+  /// {"now":"<ISO 8601>"} or {"advance_s":N}; answers {"now"}. 404 without a test clock.
+  restinio::request_handling_status_t test_clock(const restinio::request_handle_t& req) {
+    auto started = std::chrono::steady_clock::now();
+    auto m = route("/test/clock");
+    auto id = request_id_of(req);
+    auto clock = std::dynamic_pointer_cast<core::manual_clock>(gw.clock());
+    if (!clock)
+      return reply_error(req, m, started, id, core::error_code::not_found, "no test clock");
+    auto j = nlohmann::json::parse(req->body(), nullptr, false);
+    if (!j.is_object())
+      return reply_error(req, m, started, id, core::error_code::bad_request, "body must be a JSON object");
+    if (j.contains("now") && j["now"].is_string()) {
+      auto t = core::parse_iso(j["now"].get<std::string>());
+      if (!t)
+        return reply_error(req, m, started, id, core::error_code::validation_failed, "not an ISO 8601 instant", "now");
+      clock->set(*t);
+    } else if (j.contains("advance_s") && j["advance_s"].is_number_integer()) {
+      clock->advance(std::chrono::seconds(j["advance_s"].get<int64_t>()));
+    } else {
+      return reply_error(req, m, started, id, core::error_code::validation_failed, "now or advance_s is required");
+    }
+    return reply(req, m, started, id, 200, nlohmann::json{{"now", core::format_iso(clock->now())}}.dump());
+  }
+#endif
 
   std::unique_ptr<router_t> routes() {
     auto r = std::make_unique<router_t>();
@@ -159,6 +186,9 @@ struct server::impl {
     r->http_get("/metrics", [this](auto req, auto) { return metrics_text(req); });
     r->http_get("/webhooks/whatsapp", [this](auto req, auto) { return whatsapp_verify(req); });
     r->http_post("/webhooks/whatsapp", [this](auto req, auto) { return whatsapp_notify(req); });
+#ifdef ATENDEAI_TEST_HOOKS
+    r->http_post("/test/clock", [this](auto req, auto) { return test_clock(req); });
+#endif
     add_api_routes(*r, gw, metrics.get(), request_id_of);
     r->add_handler(restinio::http_method_options(), R"(/api/v1/:rest(.*))",
                    [this](auto req, auto) { return preflight(req); });

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "core/agenda_rules.hpp"
+#include "persistence/audit.hpp"
 #include "persistence/database.hpp"
 
 namespace atendeai::persistence {
@@ -131,6 +133,222 @@ std::vector<agenda_entry> conversation_appointments(pqxx::connection& conn, cons
     out.push_back(read_entry(row));
   tx.commit();
   return out;
+}
+
+// -- the admin API's view ----------------------------------------------------------------
+
+namespace {
+
+/// An appointment with its patient: read_entry's columns first, then phone, name,
+/// cancel reason, created_at, updated_at.
+constexpr const char* record_select =
+  "SELECT a.id::text, a.professional_id::text, a.service_id::text, "
+  "(extract(epoch FROM a.starts_at) * 1000)::bigint, (extract(epoch FROM a.ends_at) * 1000)::bigint, "
+  "a.status, a.contact_id::text, coalesce(a.conversation_id::text, ''), "
+  "c.external_id, coalesce(c.name, ''), coalesce(a.cancel_reason, ''), "
+  "to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+  "to_char(a.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+  "FROM atendeai.appointments a JOIN atendeai.contacts c ON c.clinic_id = a.clinic_id AND c.id = a.contact_id ";
+
+appointment_record read_record(const pqxx::row& row) {
+  appointment_record r;
+  r.entry = read_entry(row);
+  r.patient_phone = row[8].as<std::string>();
+  r.patient_name = row[9].as<std::string>();
+  r.cancel_reason = row[10].as<std::string>();
+  r.created_at = row[11].as<std::string>();
+  r.updated_at = row[12].as<std::string>();
+  return r;
+}
+
+std::optional<appointment_record> read_one(pqxx::transaction_base& tx, const std::string& clinic_id,
+                                           const std::string& id, bool lock) {
+  auto rows = tx.exec_params(std::string(record_select) + "WHERE a.clinic_id = $1 AND a.id = $2" +
+                               (lock ? " FOR UPDATE OF a" : ""),
+                             clinic_id, id);
+  if (rows.empty())
+    return std::nullopt;
+  return read_record(rows[0]);
+}
+
+const char* action_name(staff_action a) {
+  switch (a) {
+    case staff_action::create: return "appointment.create";
+    case staff_action::reschedule: return "appointment.reschedule";
+    case staff_action::cancel: return "appointment.cancel";
+    case staff_action::attended: return "appointment.attended";
+    case staff_action::no_show: return "appointment.no_show";
+  }
+  return "appointment.change";
+}
+
+core::agenda_change change_of(staff_action a) {
+  switch (a) {
+    case staff_action::reschedule: return core::agenda_change::reschedule;
+    case staff_action::cancel: return core::agenda_change::cancel;
+    case staff_action::attended: return core::agenda_change::attended;
+    default: return core::agenda_change::no_show;
+  }
+}
+
+/// Inserts the appointment of a create (contact found or created); returns its id.
+std::string insert_staff_appointment(pqxx::work& tx, const std::string& clinic_id, const staff_change& c) {
+  auto contact = tx.exec_params1(
+                     "INSERT INTO atendeai.contacts AS ct (clinic_id, channel, external_id, name) "
+                     "VALUES ($1, 'whatsapp', $2, nullif($3, '')) "
+                     "ON CONFLICT (clinic_id, channel, external_id) "
+                     "DO UPDATE SET name = coalesce(nullif(ct.name, ''), EXCLUDED.name) RETURNING ct.id::text",
+                     clinic_id, c.patient_phone, c.patient_name)[0]
+                   .as<std::string>();
+  return tx
+    .exec_params1("INSERT INTO atendeai.appointments (clinic_id, professional_id, service_id, contact_id, "
+                  "conversation_id, starts_at, ends_at) "
+                  "VALUES ($1, $2, $3, $4, (SELECT cv.id FROM atendeai.conversations cv WHERE cv.clinic_id = $1 "
+                  "AND cv.contact_id = $4 AND cv.channel = 'whatsapp'), $5::timestamptz, $6::timestamptz) "
+                  "RETURNING id::text",
+                  clinic_id, c.slot.professional_id, c.slot.service_id, contact, core::format_iso(c.slot.start),
+                  core::format_iso(c.slot.end))[0]
+    .as<std::string>();
+}
+
+/// Applies a change to an existing, locked appointment.
+void update_staff_appointment(pqxx::work& tx, const std::string& clinic_id, const staff_change& c) {
+  switch (c.action) {
+    case staff_action::reschedule:
+      tx.exec_params("UPDATE atendeai.appointments SET professional_id = $3, starts_at = $4::timestamptz, "
+                     "ends_at = $5::timestamptz, updated_at = now() WHERE clinic_id = $1 AND id = $2",
+                     clinic_id, c.appointment_id, c.slot.professional_id, core::format_iso(c.slot.start),
+                     core::format_iso(c.slot.end));
+      return;
+    case staff_action::cancel:
+      tx.exec_params("UPDATE atendeai.appointments SET status = 'cancelled', cancel_reason = $3, updated_at = now() "
+                     "WHERE clinic_id = $1 AND id = $2",
+                     clinic_id, c.appointment_id, c.reason);
+      return;
+    case staff_action::attended:
+    case staff_action::no_show:
+      tx.exec_params("UPDATE atendeai.appointments SET status = $3, updated_at = now() "
+                     "WHERE clinic_id = $1 AND id = $2",
+                     clinic_id, c.appointment_id, c.action == staff_action::attended ? "attended" : "no_show");
+      return;
+    case staff_action::create:
+      return;
+  }
+}
+
+/// A LIKE pattern matching `s` anywhere, its wildcards escaped.
+std::string contains_pattern(const std::string& s) {
+  std::string out = "%";
+  for (char ch : s) {
+    if (ch == '%' || ch == '_' || ch == '\\')
+      out += '\\';
+    out += ch;
+  }
+  return out + "%";
+}
+
+std::optional<std::string> opt_iso(const std::optional<core::instant>& t) {
+  return t ? std::optional<std::string>(core::format_iso(*t)) : std::nullopt;
+}
+
+} // namespace
+
+staff_write apply_staff_change(pqxx::connection& conn, const std::string& clinic_id, const staff_change& change,
+                               core::instant now) {
+  try {
+    pqxx::work tx(conn);
+    set_clinic(tx, clinic_id);
+    std::optional<appointment_record> before;
+    std::string id = change.appointment_id;
+    if (change.action == staff_action::create) {
+      id = insert_staff_appointment(tx, clinic_id, change);
+    } else {
+      before = read_one(tx, clinic_id, id, true);
+      if (!before)
+        return {agenda_outcome::not_found, {}, std::nullopt};
+      if (auto refusal = core::check_transition(before->entry.appointment, change_of(change.action), now))
+        return {agenda_outcome::ok, refusal->message, std::nullopt};
+      if (change.action == staff_action::reschedule && change.slot.end <= change.slot.start)
+        return {agenda_outcome::ok, "the appointment is not in this node's agenda; retry", std::nullopt};
+      update_staff_appointment(tx, clinic_id, change);
+    }
+    auto after = read_one(tx, clinic_id, id, false);
+    audit_entry e;
+    e.clinic_id = clinic_id;
+    e.actor_user_id = change.by.user_id;
+    e.actor_role = change.by.role;
+    e.action = action_name(change.action);
+    e.target_type = "appointment";
+    e.target_id = id;
+    e.before = before ? to_json(*before, nullptr) : nlohmann::json();
+    e.after = to_json(*after, nullptr);
+    e.request_id = change.by.request_id;
+    e.ip = change.by.ip;
+    append_audit(tx, e);
+    tx.commit();
+    return {agenda_outcome::ok, {}, std::move(after)};
+  } catch (const pqxx::sql_error& e) {
+    if (exclusion_violation(e))
+      return {agenda_outcome::slot_taken, {}, std::nullopt};
+    throw;
+  }
+}
+
+std::optional<appointment_record> find_appointment(pqxx::transaction_base& tx, const std::string& clinic_id,
+                                                   const std::string& appointment_id) {
+  return read_one(tx, clinic_id, appointment_id, false);
+}
+
+appointment_page list_appointments(pqxx::transaction_base& tx, const std::string& clinic_id,
+                                   const appointment_filter& f, int page, int per_page) {
+  // One fixed statement: unset filters are NULL parameters, never concatenated SQL.
+  const char* where = "WHERE a.clinic_id = $1"
+                      " AND ($2::timestamptz IS NULL OR a.starts_at >= $2::timestamptz)"
+                      " AND ($3::timestamptz IS NULL OR a.starts_at < $3::timestamptz)"
+                      " AND ($4::uuid IS NULL OR a.professional_id = $4::uuid)"
+                      " AND ($5::text IS NULL OR a.status = $5)"
+                      " AND ($6::text IS NULL OR c.external_id = $6 OR c.name ILIKE $7)";
+  std::optional<std::string> phone, pattern;
+  if (f.patient) {
+    std::string digits;
+    for (char ch : *f.patient)
+      if (ch >= '0' && ch <= '9')
+        digits += ch;
+    phone = digits.empty() ? *f.patient : digits;
+    pattern = contains_pattern(*f.patient);
+  }
+  appointment_page out;
+  out.total = tx.exec_params1(std::string("SELECT count(*) FROM atendeai.appointments a JOIN atendeai.contacts c "
+                                          "ON c.clinic_id = a.clinic_id AND c.id = a.contact_id ") + where,
+                              clinic_id, opt_iso(f.from), opt_iso(f.to), f.professional_id, f.status, phone, pattern)[0]
+                .as<int64_t>();
+  for (auto row : tx.exec_params(std::string(record_select) + where + " ORDER BY a.starts_at, a.id LIMIT $8 OFFSET $9",
+                                 clinic_id, opt_iso(f.from), opt_iso(f.to), f.professional_id, f.status, phone,
+                                 pattern, per_page, static_cast<int64_t>(page - 1) * per_page))
+    out.items.push_back(read_record(row));
+  return out;
+}
+
+std::string clinic_timezone(pqxx::transaction_base& tx, const std::string& clinic_id) {
+  auto r = tx.exec_params("SELECT timezone FROM atendeai.clinics WHERE id = $1", clinic_id);
+  return r.empty() ? std::string() : r[0][0].as<std::string>();
+}
+
+nlohmann::json to_json(const appointment_record& r, const date::time_zone* tz) {
+  const auto& a = r.entry.appointment;
+  auto when = [&](core::instant t) { return tz ? core::format_local_iso(tz, t) : core::format_iso(t); };
+  auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
+  return {{"id", a.id},
+          {"service_id", a.service_id},
+          {"professional_id", a.professional_id},
+          {"starts_at", when(a.start)},
+          {"ends_at", when(a.end)},
+          {"status", std::string(core::to_string(a.status))},
+          {"cancel_reason", or_null(r.cancel_reason)},
+          {"patient", {{"contact_id", a.contact_id}, {"phone", r.patient_phone}, {"name", or_null(r.patient_name)}}},
+          {"conversation_id", or_null(r.entry.conversation_id)},
+          {"created_at", r.created_at},
+          {"updated_at", r.updated_at}};
 }
 
 } // namespace atendeai::persistence

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <date/tz.h>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "persistence/agenda_types.hpp"
@@ -34,5 +36,44 @@ agenda_write cancel_appointment(pqxx::connection& conn, const std::string& clini
 /// conversation, by start.
 std::vector<agenda_entry> conversation_appointments(pqxx::connection& conn, const std::string& clinic_id,
                                                     const std::string& conversation_id, core::instant from);
+
+// -- the admin API's view --------------------------------------------------------------
+
+/// Applies a staff change and its audit row (who, what, before, after) in one
+/// transaction, the appointment's row locked: not_found when the clinic has no such
+/// appointment, `refused` when its status forbids the change at `now`
+/// (core::check_transition), slot_taken when the exclusion constraint refuses the time.
+/// Create finds or creates the WhatsApp contact of the phone and links the contact's
+/// conversation when there is one.
+staff_write apply_staff_change(pqxx::connection& conn, const std::string& clinic_id, const staff_change& change,
+                               core::instant now);
+
+/// One appointment of the clinic, if any. The transaction must be scoped to the clinic.
+std::optional<appointment_record> find_appointment(pqxx::transaction_base& tx, const std::string& clinic_id,
+                                                   const std::string& appointment_id);
+
+/// Filters of an appointment listing (unset: no filter).
+struct appointment_filter {
+  std::optional<core::instant> from;      ///< starts at or after
+  std::optional<core::instant> to;        ///< starts before
+  std::optional<std::string> professional_id;
+  std::optional<std::string> status;
+  std::optional<std::string> patient;     ///< contact phone (exact digits) or part of the name
+};
+
+/// A page of a clinic's appointments by start, and the total matching.
+struct appointment_page {
+  std::vector<appointment_record> items;
+  int64_t total = 0;
+};
+/// Lists appointments. The transaction must be scoped to the clinic.
+appointment_page list_appointments(pqxx::transaction_base& tx, const std::string& clinic_id,
+                                   const appointment_filter& f, int page, int per_page);
+
+/// The clinic's IANA time zone ("" when no such clinic). The transaction must be scoped to it.
+std::string clinic_timezone(pqxx::transaction_base& tx, const std::string& clinic_id);
+
+/// The API's JSON of an appointment; times in `tz` with its offset (UTC "Z" when null).
+nlohmann::json to_json(const appointment_record& r, const date::time_zone* tz);
 
 } // namespace atendeai::persistence

@@ -38,4 +38,46 @@ struct agenda_write {
   std::optional<agenda_entry> entry;            ///< the stored row when ok
 };
 
+// -- staff changes (admin API) ------------------------------------------------------------
+
+/// An appointment as the admin API shows it: the agenda entry plus the patient and the
+/// bookkeeping columns.
+struct appointment_record {
+  agenda_entry entry;
+  std::string patient_phone; ///< the contact's channel id (a WhatsApp number)
+  std::string patient_name;
+  std::string cancel_reason;
+  std::string created_at; ///< ISO 8601 UTC
+  std::string updated_at; ///< ISO 8601 UTC
+};
+
+/// Who makes a staff change, for its audit row.
+struct change_author {
+  std::string user_id;
+  std::string role;
+  std::string request_id;
+  std::string ip;
+};
+
+/// What a staff change does.
+enum class staff_action { create, reschedule, cancel, attended, no_show };
+
+/// One staff change of a clinic's agenda, made through its clinic actor.
+struct staff_change {
+  staff_action action = staff_action::create;
+  std::string appointment_id; ///< every action but create
+  core::slot slot;            ///< create and reschedule: the new time (end from the service)
+  std::string patient_phone;  ///< create: the contact (found or created on WhatsApp)
+  std::string patient_name;   ///< create: stored when the contact has no name yet
+  std::string reason;         ///< cancel
+  change_author by;           ///< for the audit row
+};
+
+/// The outcome of a staff change as written.
+struct staff_write {
+  agenda_outcome outcome = agenda_outcome::ok; ///< ok, slot_taken (exclusion constraint), not_found
+  std::string refused;                         ///< non-empty: the status forbids the change (why)
+  std::optional<appointment_record> record;    ///< the row after the change when ok
+};
+
 } // namespace atendeai::persistence

@@ -8,7 +8,7 @@ const char* user_columns =
   "clinic_id::text, id::text, email, name, role, status, password_hash, token_version, "
   "coalesce(to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), "
   "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-  "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+  "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(professional_id::text, '')";
 
 user_row read_user(const pqxx::row& r) {
   user_row u;
@@ -23,6 +23,7 @@ user_row read_user(const pqxx::row& r) {
   u.last_login_at = r[8].as<std::string>();
   u.created_at = r[9].as<std::string>();
   u.updated_at = r[10].as<std::string>();
+  u.professional_id = r[11].as<std::string>();
   return u;
 }
 
@@ -40,6 +41,7 @@ nlohmann::json to_json(const user_row& u) {
           {"name", u.name},
           {"role", u.role},
           {"status", u.status},
+          {"professional_id", or_null(u.professional_id)},
           {"last_login_at", or_null(u.last_login_at)},
           {"created_at", u.created_at},
           {"updated_at", u.updated_at}};
@@ -88,6 +90,11 @@ bool clinic_exists(pqxx::transaction_base& tx, const std::string& clinic_id) {
   return !tx.exec_params("SELECT 1 FROM atendeai.clinics WHERE id = $1", clinic_id).empty();
 }
 
+bool professional_exists(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& id) {
+  return !tx.exec_params("SELECT 1 FROM atendeai.professionals WHERE clinic_id = $1 AND id = $2", clinic_id, id)
+            .empty();
+}
+
 user_row insert_user(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& email,
                      const std::string& name, const std::string& role, const std::string& password_hash) {
   auto r = tx.exec_params1(std::string("INSERT INTO atendeai.users (clinic_id, email, name, role, password_hash) "
@@ -101,10 +108,13 @@ user_row update_user(pqxx::transaction_base& tx, const user_row& u, const user_c
   auto r = tx.exec_params1(std::string("UPDATE atendeai.users SET name = coalesce($3, name), "
                                        "role = coalesce($4, role), status = coalesce($5, status), "
                                        "password_hash = coalesce($6, password_hash), "
-                                       "token_version = token_version + $7, updated_at = now() "
+                                       "token_version = token_version + $7, updated_at = now(), "
+                                       "professional_id = CASE WHEN $8 THEN nullif($9, '')::uuid "
+                                       "ELSE professional_id END "
                                        "WHERE clinic_id = $1 AND id = $2 RETURNING ")
                              + user_columns,
-                           u.clinic_id, u.id, c.name, c.role, c.status, c.password_hash, c.bump_tokens ? 1 : 0);
+                           u.clinic_id, u.id, c.name, c.role, c.status, c.password_hash, c.bump_tokens ? 1 : 0,
+                           c.professional_id.has_value(), c.professional_id.value_or(""));
   return read_user(r);
 }
 

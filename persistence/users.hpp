@@ -28,6 +28,7 @@ struct user_row {
   std::string last_login_at; ///< ISO-8601 or empty
   std::string created_at;
   std::string updated_at;
+  std::string professional_id; ///< the professional whose agenda a professional user sees, or ""
 };
 
 /// The public view of a user (no hash): id, clinic_id (null for super admins), email,
@@ -47,6 +48,9 @@ bool email_taken(pqxx::transaction_base& tx, const std::string& email);
 /// Whether a clinic exists (under its own scope).
 bool clinic_exists(pqxx::transaction_base& tx, const std::string& clinic_id);
 
+/// Whether the clinic has a professional with this id (under the clinic's scope).
+bool professional_exists(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& id);
+
 /// Inserts a user; returns it.
 user_row insert_user(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& email,
                      const std::string& name, const std::string& role, const std::string& password_hash);
@@ -58,6 +62,7 @@ struct user_change {
   std::optional<std::string> status;
   std::optional<std::string> password_hash;
   bool bump_tokens = false;
+  std::optional<std::string> professional_id; ///< link to a professional ("" unlinks)
 };
 /// Applies a change; returns the user after it.
 user_row update_user(pqxx::transaction_base& tx, const user_row& u, const user_change& c);

@@ -1,4 +1,5 @@
-// Free slot computation and suggestions (core/slots) and the agenda's JSON forms.
+// Free slot computation and suggestions (core/slots), the agenda's JSON forms, and the
+// rules of staff changes (core/agenda_rules).
 
 #include <catch2/catch.hpp>
 
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/agenda.hpp"
+#include "core/agenda_rules.hpp"
 #include "core/demo_clinic.hpp"
 #include "core/slots.hpp"
 
@@ -530,4 +532,143 @@ TEST_CASE("agenda: ISO 8601 instants", "[agenda]") {
   CHECK(parse_ymd("2028-02-29") == ymd(2028, 2, 29));
   CHECK_FALSE(parse_ymd("2027-02-29"));
   CHECK(format_ymd(ymd(2026, 1, 5)) == "2026-01-05");
+}
+
+// -- staff changes (core/agenda_rules) ------------------------------------------------------
+
+namespace {
+
+bool has_text(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+/// Cardiologia with Dra. Ana at a São Paulo time on Wednesday 25/11/2026.
+slot ana_cardio(int h, int mi = 0) { return {ana, cardio, sp(2026, 11, 25, h, mi), sp(2026, 11, 25, h + 1, mi)}; }
+
+} // namespace
+
+TEST_CASE("agenda rules: make_slot checks the service and the professional", "[agenda][rules]") {
+  auto c = demo_clinic();
+  slot s;
+  auto start = sp(2026, 11, 25, 10);
+  REQUIRE_FALSE(make_slot(c, cardio, ana, start, s));
+  CHECK(s == ana_cardio(10));
+  CHECK(make_slot(c, "nope", ana, start, s)->field == "service_id");
+  CHECK(make_slot(c, cardio, "nope", start, s)->field == "professional_id");
+  auto r = make_slot(c, cardio, carlos, start, s);
+  REQUIRE(r);
+  CHECK(r->field == "professional_id");
+  CHECK(r->message == "this professional does not perform the service");
+  CHECK_FALSE(r->conflict);
+  c.services[1].active = false;
+  CHECK(make_slot(c, cardio, ana, start, s)->field == "service_id");
+  c = demo_clinic();
+  c.professionals[0].active = false;
+  CHECK(make_slot(c, cardio, ana, start, s)->field == "professional_id");
+}
+
+TEST_CASE("agenda rules: check_slot says which rule refuses a time", "[agenda][rules]") {
+  const auto c = demo_clinic();
+  const agenda_view empty;
+  CHECK_FALSE(check_slot(c, ana_cardio(10), empty, monday_8h));
+
+  auto refused = [&](const slot& s, const agenda_view& v, instant now = monday_8h) {
+    auto r = check_slot(c, s, v, now);
+    REQUIRE(r);
+    CHECK(r->field == "starts_at");
+    return std::make_pair(r->conflict, r->message);
+  };
+  // The agenda in the way: conflicts (409).
+  agenda_view booked;
+  booked.appointments = {appt("a1", ana, sp(2026, 11, 25, 10, 30))};
+  CHECK(refused(ana_cardio(10), booked) == std::make_pair(true, std::string("this time was just booked")));
+  CHECK_FALSE(check_slot(c, ana_cardio(10), booked, monday_8h, "a1")); // moving that one
+  booked.appointments[0].status = appointment_status::cancelled;
+  CHECK_FALSE(check_slot(c, ana_cardio(10), booked, monday_8h));
+  agenda_view held;
+  held.holds = {{ana_cardio(10), monday_8h + minutes{10}, "conversation-1"}};
+  CHECK(refused(ana_cardio(10), held) ==
+        std::make_pair(true, std::string("this time is being booked by a patient right now")));
+  CHECK_FALSE(check_slot(c, ana_cardio(10), held, monday_8h + minutes{10})); // expired
+  agenda_view full;
+  for (int h = 8; h < 16; ++h)
+    full.appointments.push_back(appt("f" + std::to_string(h), ana, sp(2026, 11, 25, h)));
+  CHECK(refused(ana_cardio(17), full).first);
+  CHECK(has_text(refused(ana_cardio(17), full).second, "max_daily_appointments"));
+
+  // The calendar or the policy: invalid (422) with the rule.
+  CHECK(refused(ana_cardio(10, 30), empty) ==
+        std::make_pair(false, std::string("is not a bookable time: outside the working hours or off the 60-minute "
+                                          "slot grid")));
+  CHECK_FALSE(refused(ana_cardio(18), empty).first);
+  CHECK(refused({ana, cardio, sp(2026, 11, 23, 9), sp(2026, 11, 23, 10)}, empty).second ==
+        "must be at least 2 hours from now");
+  CHECK(refused({ana, cardio, sp(2026, 12, 24, 9), sp(2026, 12, 24, 10)}, empty).second ==
+        "must be at most 30 days ahead");
+  agenda_view closed;
+  closed.closures = {{ymd(2026, 11, 25), ymd(2026, 11, 25), "Feriado"}};
+  CHECK(refused(ana_cardio(10), closed).second == "the clinic is closed on that day (Feriado)");
+  agenda_view away;
+  away.absences = {{ana, sp(2026, 11, 25, 9), sp(2026, 11, 25, 12)}};
+  CHECK(refused(ana_cardio(10), away).second == "the professional is away at that time");
+  CHECK_FALSE(check_slot(c, ana_cardio(12), away, monday_8h));
+}
+
+TEST_CASE("agenda rules: alternatives are the nearest free slots", "[agenda][rules]") {
+  const auto c = demo_clinic();
+  agenda_view v;
+  v.appointments = {appt("a1", ana, sp(2026, 11, 25, 10))};
+  auto alt = alternative_slots(c, ana_cardio(10), v, monday_8h, 4);
+  CHECK(starts(alt) == std::vector<std::string>{"08:00", "09:00", "11:00", "12:00"});
+  for (auto& s : alt)
+    CHECK(s.professional_id == ana);
+  // Moving a1 itself: its own time is free.
+  CHECK(starts(alternative_slots(c, ana_cardio(10), v, monday_8h, 1, "a1")) == std::vector<std::string>{"10:00"});
+  // Nobody else for Cardiologia and Ana away for weeks: nothing; for Clínico geral, Carlos.
+  v.absences = {{ana, sp(2026, 11, 24, 0), sp(2026, 12, 31, 0)}};
+  CHECK(alternative_slots(c, ana_cardio(10), v, monday_8h, 3).empty());
+  slot general{ana, clinico, sp(2026, 11, 25, 10), sp(2026, 11, 25, 11)};
+  auto other = alternative_slots(c, general, v, monday_8h, 3);
+  REQUIRE(other.size() == 3);
+  for (auto& s : other)
+    CHECK(s.professional_id == carlos);
+  CHECK(starts(other) == std::vector<std::string>{"09:00", "10:00", "11:00"});
+}
+
+TEST_CASE("agenda rules: status changes", "[agenda][rules]") {
+  auto a = appt("a1", ana, sp(2026, 11, 25, 10));
+  auto before = sp(2026, 11, 25, 9);
+  auto during = sp(2026, 11, 25, 10, 30);
+  CHECK_FALSE(check_transition(a, agenda_change::cancel, before));
+  CHECK_FALSE(check_transition(a, agenda_change::reschedule, before));
+  CHECK(check_transition(a, agenda_change::attended, before)->message == "the appointment has not started yet");
+  CHECK(check_transition(a, agenda_change::no_show, before)->conflict);
+  CHECK_FALSE(check_transition(a, agenda_change::attended, during));
+  CHECK_FALSE(check_transition(a, agenda_change::no_show, a.start)); // at the start
+  CHECK(check_transition(a, agenda_change::cancel, during)->field == "status");
+  CHECK(check_transition(a, agenda_change::reschedule, during)->conflict);
+  for (auto st : {appointment_status::attended, appointment_status::no_show, appointment_status::cancelled}) {
+    a.status = st;
+    for (auto change : {agenda_change::cancel, agenda_change::reschedule, agenda_change::attended,
+                        agenda_change::no_show}) {
+      auto r = check_transition(a, change, during);
+      REQUIRE(r);
+      CHECK(r->conflict);
+      CHECK(r->message == "the appointment is " + std::string(to_string(st)) + "; it can no longer change");
+    }
+  }
+  a.status = appointment_status::confirmed;
+  CHECK_FALSE(check_transition(a, agenda_change::attended, during));
+}
+
+TEST_CASE("agenda rules: local ISO times carry the zone's offset", "[agenda][rules][tz]") {
+  auto t = *parse_iso("2026-11-25T13:00:00Z");
+  CHECK(format_local_iso(date::locate_zone("America/Sao_Paulo"), t) == "2026-11-25T10:00:00-03:00");
+  CHECK(format_local_iso(date::locate_zone("UTC"), t) == "2026-11-25T13:00:00+00:00");
+  CHECK(format_local_iso(date::locate_zone("Asia/Kolkata"), t) == "2026-11-25T18:30:00+05:30");
+  CHECK(format_local_iso(date::locate_zone("America/New_York"), *parse_iso("2026-07-01T12:00:00Z")) ==
+        "2026-07-01T08:00:00-04:00");
+  // Across midnight and back through parse_iso.
+  auto late = *parse_iso("2026-12-01T02:30:00Z");
+  auto text = format_local_iso(date::locate_zone("America/Sao_Paulo"), late);
+  CHECK(text == "2026-11-30T23:30:00-03:00");
+  CHECK(parse_iso(text) == late);
 }

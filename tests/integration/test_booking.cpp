@@ -2,7 +2,8 @@
 // PostgreSQL. Whole bookings (typed text and interactive taps) with the confirmation's
 // content and the appointments row; reschedule and cancel by chat; 50 patients racing
 // for one slot; the exclusion constraint against a direct INSERT; a restart in the
-// middle of a flow. The node uses the real clock, so dates are chosen relative to now.
+// middle of a flow; a flow expiring under a test clock. The other tests use the real
+// clock, so their dates are chosen relative to now.
 
 #include <catch2/catch.hpp>
 
@@ -17,6 +18,7 @@
 #include "core/demo_clinic.hpp"
 #include "core/flow.hpp"
 #include "core/slots.hpp"
+#include "support/chat.hpp"
 #include "support/harness.hpp"
 
 using namespace atendeai::test;
@@ -26,32 +28,13 @@ namespace core = atendeai::core;
 
 namespace {
 
-const std::string clinic_id = "00000000-0000-4000-8000-00000000c001";
-const std::string clinico = "00000000-0000-4000-8000-00000000a001";
-const std::string cardio = "00000000-0000-4000-8000-00000000a002";
-const std::string dermato = "00000000-0000-4000-8000-00000000a003";
-const std::string ana = "00000000-0000-4000-8000-00000000b001";
-const std::string carlos = "00000000-0000-4000-8000-00000000b002";
-const std::string address = "Rua Exemplo, 123 — Centro, São Paulo/SP";
+using namespace atendeai::test::demo;
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-/// A local day of the demo clinic (America/Sao_Paulo) and how the replies name it.
-struct clinic_day {
-  date::year_month_day ymd;
-  std::string ddmm;    ///< "25/11"
-  std::string weekday; ///< "quarta"
-  /// The instant of a local hour that day, as PostgreSQL prints it in UTC.
-  std::string utc(int hour) const {
-    const auto* tz = core::clinic_zone(core::demo_clinic());
-    return core::format_iso(*core::local_instant(tz, ymd, hour * 60));
-  }
-};
 
 /// The `n`-th weekday (Mon–Fri) from two days after today on, in the clinic's zone: far
 /// enough from "now" for the 2-hour advance rule whatever the time of day.
 clinic_day weekday_ahead(int n = 0) {
-  static const char* names[] = {"domingo", "segunda", "terça", "quarta", "quinta", "sexta", "sábado"};
   const auto* tz = core::clinic_zone(core::demo_clinic());
   auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   date::sys_days d = date::sys_days{core::local_date(tz, now)} + date::days{2};
@@ -61,59 +44,8 @@ clinic_day weekday_ahead(int n = 0) {
       continue;
     if (n-- > 0)
       continue;
-    date::year_month_day ymd{d};
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "%02u/%02u", static_cast<unsigned>(ymd.day()), static_cast<unsigned>(ymd.month()));
-    return {ymd, buf, names[wd]};
+    return clinic_day_of(date::year_month_day{d});
   }
-}
-
-/// The text of a message sent to the Graph API (text or interactive body).
-std::string text_of(const json& sent) {
-  if (sent.value("type", "") == "text")
-    return sent["text"].value("body", "");
-  if (sent.value("type", "") == "interactive")
-    return sent["interactive"]["body"].value("text", "");
-  return "";
-}
-
-/// The choice ids of an interactive message (buttons or list rows), in order.
-std::vector<std::string> ids_of(const json& sent) {
-  std::vector<std::string> out;
-  if (sent.value("type", "") != "interactive")
-    return out;
-  const auto& action = sent["interactive"]["action"];
-  if (action.contains("buttons"))
-    for (auto& b : action["buttons"])
-      out.push_back(b["reply"]["id"]);
-  if (action.contains("sections"))
-    for (auto& s : action["sections"])
-      for (auto& r : s["rows"])
-        out.push_back(r["id"]);
-  return out;
-}
-
-/// A notification with one interactive reply (a tap on a button or a list row).
-std::string interactive_body(const std::string& from, const std::string& wamid, const std::string& kind,
-                             const std::string& id, const std::string& title) {
-  json reply = {{"id", id}, {"title", title}};
-  json msg = {{"from", from},
-              {"id", wamid},
-              {"timestamp", "1732350000"},
-              {"type", "interactive"},
-              {"interactive", {{"type", kind}, {kind, reply}}}};
-  json body = {
-    {"object", "whatsapp_business_account"},
-    {"entry",
-     {{{"id", "waba-1"},
-       {"changes",
-        {{{"field", "messages"},
-          {"value",
-           {{"messaging_product", "whatsapp"},
-            {"metadata", {{"display_phone_number", "15550001111"}, {"phone_number_id", demo_phone_number_id}}},
-            {"contacts", {{{"profile", {{"name", "Paciente"}}}, {"wa_id", from}}}},
-            {"messages", {msg}}}}}}}}}}};
-  return body.dump();
 }
 
 /// A node on a scratch database answering through the fake Graph API.
@@ -125,13 +57,7 @@ struct booking_node {
 
   booking_node() { start(); }
 
-  void start() {
-    node = std::make_unique<node_process>(std::vector<std::string>{"serve"},
-                                          node_env(db, free_port(), {graph.base_url(), "test-token", {}}));
-    auto ready = node->wait_ready();
-    INFO(node->output());
-    REQUIRE(ready);
-  }
+  void start() { node = serve_node(db, {graph.base_url(), "test-token", {}}); }
 
   /// Stops the node (SIGTERM) and starts a fresh one on the same database.
   void restart() {
@@ -140,29 +66,13 @@ struct booking_node {
   }
 
   /// Everything sent to one patient, in order.
-  std::vector<json> to(const std::string& patient) const {
-    std::vector<json> out;
-    for (auto& m : graph.received())
-      if (m.value("to", "") == patient)
-        out.push_back(m);
-    return out;
-  }
+  std::vector<json> to(const std::string& patient) const { return sent_to(graph, patient); }
 
   std::string fresh_wamid() { return "wamid.booking-" + std::to_string(++next_id); }
 
   /// Posts a body for `patient` and waits for the one new reply.
   json exchange(const std::string& patient, const std::string& body) {
-    auto before = to(patient).size();
-    auto r = post_webhook(*node, body);
-    INFO(node->output());
-    REQUIRE(r.status == 200);
-    bool replied = eventually([&] { return to(patient).size() > before; }, 30s);
-    INFO(node->output());
-    REQUIRE(replied);
-    std::this_thread::sleep_for(100ms); // a second reply would show here
-    auto all = to(patient);
-    CHECK(all.size() == before + 1);
-    return all.back();
+    return atendeai::test::exchange(*node, graph, patient, body);
   }
 
   /// The patient types `text`.
@@ -459,36 +369,35 @@ TEST_CASE("A node restart in the middle of a flow resumes it", "[booking][restar
 
 TEST_CASE("A flow left silent expires: the patient is told and the held time is free again",
           "[booking][expiry]") {
-  // flow.expiry_minutes = 1 on the real clock (the node has no settable clock yet).
+  // Under a test clock (Monday 2030-03-04 09:00 in São Paulo) moved past the default
+  // 30-minute expiry instead of waiting for it.
   fake_graph_api graph;
   scratch_database db;
-  node_options o{graph.base_url(), "test-token", {{"ATENDEAI_FLOW_EXPIRY_MINUTES", "1"}}};
+  node_options o{graph.base_url(), "test-token", {{"ATENDEAI_TEST_CLOCK", "2030-03-04T12:00:00Z"}}};
   node_process node({"serve"}, node_env(db, free_port(), o));
   REQUIRE(node.wait_ready());
-  auto day = weekday_ahead(3);
+  auto day = clinic_day_of(date::year_month_day{date::year{2030}, date::month{3}, date::day{7}});
   const std::string a = "5511900001005";
   const std::string b = "5511900001006";
-  auto to = [&](const std::string& p) {
-    std::vector<json> out;
-    for (auto& m : graph.received())
-      if (m.value("to", "") == p)
-        out.push_back(m);
-    return out;
-  };
+  auto to = [&](const std::string& p) { return sent_to(graph, p); };
   const std::string ask = "quero uma consulta de cardiologia dia " + day.ddmm + " às 16h";
-  REQUIRE(post_webhook(node, webhook_body({{a, "wamid.exp-1", ask}})).status == 200);
-  REQUIRE(eventually([&] { return to(a).size() == 1; }));
-  CHECK(has(text_of(to(a)[0]), "Posso confirmar Cardiologia"));
+  CHECK(has(text_of(exchange(node, graph, a, webhook_body({{a, "wamid.exp-1", ask}}))),
+            "Posso confirmar Cardiologia com a Dra. Ana Souza na quinta, 07/03, às 16:00?"));
 
   // B wants the same time while A holds it.
-  REQUIRE(post_webhook(node, webhook_body({{b, "wamid.exp-2", ask}})).status == 200);
-  REQUIRE(eventually([&] { return to(b).size() == 1; }));
-  CHECK_FALSE(has(text_of(to(b)[0]), "Posso confirmar"));
+  CHECK_FALSE(has(text_of(exchange(node, graph, b, webhook_body({{b, "wamid.exp-2", ask}}))), "Posso confirmar"));
 
-  // A stays silent past the expiry: told, unprompted, and the flow is closed.
-  REQUIRE(eventually([&] { return to(a).size() == 2; }, 100s));
+  // 29 minutes of silence: nothing yet.
+  auto moved = http_post(node.url("/test/clock"), R"({"advance_s":1740})");
+  REQUIRE(moved.status == 200);
+  CHECK(moved.json()["now"] == "2030-03-04T12:29:00Z");
+  std::this_thread::sleep_for(2500ms);
+  CHECK(to(a).size() == 1);
+
+  // Past the expiry: A is told, unprompted, and A's flow is closed.
+  REQUIRE(http_post(node.url("/test/clock"), R"({"advance_s":120})").status == 200);
+  REQUIRE(eventually([&] { return to(a).size() == 2; }, 30s));
   CHECK(has(text_of(to(a)[1]), "Como não tive resposta, encerrei este agendamento e liberei o horário reservado"));
-  // A's flow specifically: B's may close too at about the same time.
   CHECK(eventually([&] {
     return db.scalar("SELECT count(*) FROM atendeai.conversation_memory cm "
                      "JOIN atendeai.conversations c ON c.clinic_id = cm.clinic_id AND c.id = cm.conversation_id "
@@ -497,10 +406,9 @@ TEST_CASE("A flow left silent expires: the patient is told and the held time is 
            == "1";
   }));
 
-  // The time is free again for B (B's own flow expired too by now: a fresh start).
+  // The time is free again for B (B's own flow expired too: a fresh start).
   REQUIRE(eventually([&] { return to(b).size() == 2; }, 30s));
-  REQUIRE(post_webhook(node, webhook_body({{b, "wamid.exp-3", ask}})).status == 200);
-  REQUIRE(eventually([&] { return to(b).size() == 3; }));
-  CHECK(has(text_of(to(b)[2]), "Posso confirmar Cardiologia com a Dra. Ana Souza na " + day.weekday));
+  CHECK(has(text_of(exchange(node, graph, b, webhook_body({{b, "wamid.exp-3", ask}}))),
+            "Posso confirmar Cardiologia com a Dra. Ana Souza na quinta, 07/03, às 16:00?"));
   CHECK(db.scalar("SELECT count(*) FROM atendeai.appointments") == "0");
 }

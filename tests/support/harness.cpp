@@ -304,14 +304,8 @@ std::map<std::string, std::string> node_env(const scratch_database& db, int port
 
 // -- webhooks -------------------------------------------------------------------------
 
-std::string webhook_body(const std::vector<wa_text>& messages, const std::string& phone_number_id) {
-  auto msgs = nlohmann::json::array();
-  auto contacts = nlohmann::json::array();
-  for (auto& m : messages) {
-    msgs.push_back({{"from", m.from}, {"id", m.id}, {"timestamp", "1732350000"}, {"type", "text"},
-                    {"text", {{"body", m.body}}}});
-    contacts.push_back({{"profile", {{"name", "Paciente"}}}, {"wa_id", m.from}});
-  }
+std::string notification_body(const nlohmann::json& messages, const nlohmann::json& contacts,
+                              const std::string& phone_number_id) {
   nlohmann::json body = {
     {"object", "whatsapp_business_account"},
     {"entry",
@@ -322,8 +316,19 @@ std::string webhook_body(const std::vector<wa_text>& messages, const std::string
            {{"messaging_product", "whatsapp"},
             {"metadata", {{"display_phone_number", "15550001111"}, {"phone_number_id", phone_number_id}}},
             {"contacts", contacts},
-            {"messages", msgs}}}}}}}}}};
+            {"messages", messages}}}}}}}}}};
   return body.dump();
+}
+
+std::string webhook_body(const std::vector<wa_text>& messages, const std::string& phone_number_id) {
+  auto msgs = nlohmann::json::array();
+  auto contacts = nlohmann::json::array();
+  for (auto& m : messages) {
+    msgs.push_back({{"from", m.from}, {"id", m.id}, {"timestamp", "1732350000"}, {"type", "text"},
+                    {"text", {{"body", m.body}}}});
+    contacts.push_back({{"profile", {{"name", "Paciente"}}}, {"wa_id", m.from}});
+  }
+  return notification_body(msgs, contacts, phone_number_id);
 }
 
 http_response post_webhook(const node_process& node, const std::string& body, const std::string& secret) {

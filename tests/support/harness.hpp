@@ -109,6 +109,9 @@ struct wa_text {
   std::string id;
   std::string body;
 };
+/// A notification body with these messages and contacts to `phone_number_id`.
+std::string notification_body(const nlohmann::json& messages, const nlohmann::json& contacts,
+                              const std::string& phone_number_id = demo_phone_number_id);
 /// A notification body with text messages to `phone_number_id`.
 std::string webhook_body(const std::vector<wa_text>& messages,
                          const std::string& phone_number_id = demo_phone_number_id);

@@ -1,0 +1,102 @@
+#include "support/chat.hpp"
+
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "core/agenda_rules.hpp"
+#include "core/demo_clinic.hpp"
+#include "core/slots.hpp"
+
+namespace atendeai::test {
+
+using nlohmann::json;
+
+namespace {
+
+const date::time_zone* demo_zone() { return core::clinic_zone(core::demo_clinic()); }
+
+} // namespace
+
+std::string clinic_day::utc(int hour) const {
+  return core::format_iso(*core::local_instant(demo_zone(), ymd, hour * 60));
+}
+
+std::string clinic_day::local(int hour) const {
+  return core::format_local_iso(demo_zone(), *core::local_instant(demo_zone(), ymd, hour * 60));
+}
+
+clinic_day clinic_day_of(const date::year_month_day& d) {
+  static const char* names[] = {"domingo", "segunda", "terça", "quarta", "quinta", "sexta", "sábado"};
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%02u/%02u", static_cast<unsigned>(d.day()), static_cast<unsigned>(d.month()));
+  return {d, buf, names[date::weekday{date::sys_days{d}}.c_encoding()]};
+}
+
+std::string text_of(const json& sent) {
+  if (sent.value("type", "") == "text")
+    return sent["text"].value("body", "");
+  if (sent.value("type", "") == "interactive")
+    return sent["interactive"]["body"].value("text", "");
+  return "";
+}
+
+std::vector<std::string> ids_of(const json& sent) {
+  std::vector<std::string> out;
+  if (sent.value("type", "") != "interactive")
+    return out;
+  const auto& action = sent["interactive"]["action"];
+  if (action.contains("buttons"))
+    for (auto& b : action["buttons"])
+      out.push_back(b["reply"]["id"]);
+  if (action.contains("sections"))
+    for (auto& s : action["sections"])
+      for (auto& r : s["rows"])
+        out.push_back(r["id"]);
+  return out;
+}
+
+std::string interactive_body(const std::string& from, const std::string& wamid, const std::string& kind,
+                             const std::string& id, const std::string& title) {
+  json reply = {{"id", id}, {"title", title}};
+  json msg = {{"from", from},
+              {"id", wamid},
+              {"timestamp", "1732350000"},
+              {"type", "interactive"},
+              {"interactive", {{"type", kind}, {kind, reply}}}};
+  return notification_body(json::array({msg}),
+                           json::array({{{"profile", {{"name", "Paciente"}}}, {"wa_id", from}}}));
+}
+
+std::unique_ptr<node_process> serve_node(const scratch_database& db, const node_options& o) {
+  auto node = std::make_unique<node_process>(std::vector<std::string>{"serve"}, node_env(db, free_port(), o));
+  auto ready = node->wait_ready();
+  INFO(node->output());
+  REQUIRE(ready);
+  return node;
+}
+
+std::vector<json> sent_to(const fake_graph_api& graph, const std::string& patient) {
+  std::vector<json> out;
+  for (auto& m : graph.received())
+    if (m.value("to", "") == patient)
+      out.push_back(m);
+  return out;
+}
+
+json exchange(const node_process& node, const fake_graph_api& graph, const std::string& patient,
+              const std::string& body) {
+  auto before = sent_to(graph, patient).size();
+  auto r = post_webhook(node, body);
+  INFO(node.output());
+  REQUIRE(r.status == 200);
+  bool replied = eventually([&] { return sent_to(graph, patient).size() > before; }, std::chrono::seconds(30));
+  INFO(node.output());
+  REQUIRE(replied);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100)); // a second reply would show here
+  auto all = sent_to(graph, patient);
+  CHECK(all.size() == before + 1);
+  return all.back();
+}
+
+} // namespace atendeai::test
