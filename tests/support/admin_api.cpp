@@ -28,14 +28,6 @@ std::map<std::string, std::string> bearer_header(const std::string& token) {
   return {{"Authorization", "Bearer " + token}};
 }
 
-std::vector<nlohmann::json> sent_to(const fake_graph_api& graph, const std::string& recipient) {
-  std::vector<nlohmann::json> out;
-  for (auto& m : graph.received())
-    if (m.value("to", "") == recipient)
-      out.push_back(m);
-  return out;
-}
-
 http_response api(const node_process& node, const std::string& token, const std::string& method,
                   const std::string& path, const std::string& body) {
   return http_request(method, node.url(path), body, bearer_header(token));

@@ -20,7 +20,7 @@ std::string api_login(const node_process& node, const std::string& email, const 
 /// The Authorization header of a bearer token.
 std::map<std::string, std::string> bearer_header(const std::string& token);
 
-/// Everything the fake Graph API received for one recipient, in order.
+/// Messages the fake Graph API received for one recipient (defined in support/chat.cpp).
 std::vector<nlohmann::json> sent_to(const fake_graph_api& graph, const std::string& recipient);
 
 /// One admin API call with a bearer token (`body` may be empty).
