@@ -118,6 +118,7 @@ struct membership_state {
   std::vector<core::cluster_member> last_view;
   std::set<std::string> last_connected;
   bool published = false;
+  bool last_redis_ok = true;
   core::gauge* members_gauge = nullptr;
 
   // -- work -------------------------------------------------------------------
@@ -245,9 +246,10 @@ struct membership_state {
     std::set<std::string> connected;
     for (auto& [id, _] : peers)
       connected.insert(id);
-    if (published && view == last_view && connected == last_connected)
+    if (published && view == last_view && connected == last_connected && redis_ok == last_redis_ok)
       return;
     published = true;
+    last_redis_ok = redis_ok;
     if (core::member_ids(view) != core::member_ids(last_view))
       core::log_event(spdlog::level::info, "cluster_view_changed",
                       {{"members", core::member_ids(view)}, {"redis", redis_ok}});

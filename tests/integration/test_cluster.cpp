@@ -347,3 +347,41 @@ TEST_CASE("kill -9 of a node in a stream of webhooks: every acknowledged message
     CHECK(c.replies_to(wamid) == 1);
   }
 }
+
+TEST_CASE("Redis away: every node keeps its last view and messages still reach their clinic's owner", "[cluster]") {
+  cluster c;
+  c.start_all();
+  size_t n3_clinic = 0;
+  while (c.owner(n3_clinic) != "n3")
+    ++n3_clinic;
+
+  services("stop", "redis");
+  struct restart_redis {
+    ~restart_redis() { services("start", "redis"); }
+  } restart;
+  // Longer than cluster.dead_after_ms: every heartbeat in Redis would have expired.
+  REQUIRE(eventually(
+    [&] {
+      for (size_t i = 0; i < 3; ++i) {
+        auto h = c.health(i);
+        if (!h.is_object() || h["cluster"].value("redis", true))
+          return false;
+      }
+      return true;
+    },
+    30s));
+  std::this_thread::sleep_for(3s);
+  for (size_t i = 0; i < 3; ++i) {
+    auto h = http_get(c.nodes[i]->url("/health")).json();
+    INFO(h.dump());
+    CHECK(h["status"] == "degraded");
+    CHECK(h["cluster"]["members"].size() == 3);
+  }
+  // Sent to n1: still forwarded to n3, which owns the clinic, and answered once.
+  auto r = post_webhook(*c.nodes[0], webhook_body({{patient(9000), "wamid.redis-away", "Qual o horário de funcionamento?"}},
+                                                  account_of(n3_clinic)));
+  REQUIRE(r.status == 200);
+  REQUIRE(c.settled(1));
+  CHECK(c.handled_on("wamid.redis-away", c.logs()) == std::vector<std::string>{"n3"});
+  CHECK(c.replies_to("wamid.redis-away") == 1);
+}
