@@ -1,10 +1,9 @@
 #pragma once
 /// The cluster over CAF's middleman: each node publishes one cluster_node actor on
-/// cluster.port (the only actor other nodes talk to) and runs a membership actor that
-/// keeps a heartbeat with a TTL in Redis, reads the live members at every heartbeat
-/// (keeping the last known view while Redis is away), contacts cluster.seeds, connects
-/// to the peers and hands every change of the view to the router, which places each
-/// clinic on its rendezvous owner (core/cluster.hpp).
+/// cluster.port (the only actor other nodes talk to; it hands forwarded messages to the
+/// local router) and runs a membership actor (actors/membership.hpp) that tells the
+/// router the live view, so that each clinic lives on its rendezvous owner
+/// (core/cluster.hpp).
 
 #include <string>
 
@@ -17,7 +16,6 @@ class actor_system_config;
 namespace atendeai::actors {
 
 struct cluster_node_state;
-struct membership_state;
 
 /// Loads CAF's middleman and announces every type that crosses the cluster. Call on
 /// the configuration of every clustered node before the actor system exists.
@@ -32,13 +30,6 @@ node_identity local_identity(const config::config& cfg, int64_t started_ms);
 /// @param identity this node's identity (answered to whois)
 cluster_node_actor::behavior_type cluster_node(cluster_node_actor::stateful_pointer<cluster_node_state> self,
                                                node_context_ptr node, node_identity identity);
-
-/// The membership keeper.
-/// @param self the actor
-/// @param node the node's wiring
-/// @param identity this node's identity (written in its heartbeat)
-membership_actor::behavior_type membership(membership_actor::stateful_pointer<membership_state> self,
-                                           node_context_ptr node, node_identity identity);
 
 /// The node's cluster actors.
 struct cluster_actors {
