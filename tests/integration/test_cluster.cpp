@@ -385,3 +385,19 @@ TEST_CASE("Redis away: every node keeps its last view and messages still reach t
   CHECK(c.handled_on("wamid.redis-away", c.logs()) == std::vector<std::string>{"n3"});
   CHECK(c.replies_to("wamid.redis-away") == 1);
 }
+
+TEST_CASE("A cluster port already taken ends the start with exit code 2 naming cluster.port", "[cluster]") {
+  scratch_database db;
+  auto port = free_port();
+  auto taken = free_port();
+  node_process first({"serve", "--node-id", "n1", "--cluster-port", std::to_string(taken)},
+                     node_env(db, port, {"", "", {{"ATENDEAI_CLUSTER_NAME", db.name()}}}));
+  REQUIRE(first.wait_ready());
+  node_process second({"serve", "--node-id", "n2", "--cluster-port", std::to_string(taken)},
+                      node_env(db, free_port(), {"", "", {{"ATENDEAI_CLUSTER_NAME", db.name()}}}));
+  CHECK(second.wait_exit(60s) == 2);
+  CHECK_THAT(second.output(), Catch::Contains("cluster.port") && Catch::Contains(std::to_string(taken)));
+  // The first node is untouched and alone in its view.
+  auto h = http_get(first.url("/health")).json();
+  CHECK(h["cluster"]["members"].size() == 1);
+}
