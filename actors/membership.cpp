@@ -1,7 +1,7 @@
 #include "actors/membership.hpp"
 
+#include <functional>
 #include <map>
-#include <optional>
 #include <set>
 
 #include <caf/all.hpp>
@@ -50,6 +50,7 @@ struct membership_state {
   std::map<std::string, cluster_node_actor> seed_handles;
   std::map<std::string, std::pair<core::cluster_member, cluster_node_actor>> peers; ///< by id
   std::set<core::suspicion> suspected;
+  std::set<std::string> connecting; ///< addresses with a connection attempt under way
   std::vector<core::cluster_member> last_view;
   std::set<std::string> last_connected;
   bool published = false;
@@ -117,41 +118,56 @@ struct membership_state {
     for (auto& address : node->cfg.cluster.seeds) {
       if (address == me.cluster_address || seed_handles.count(address))
         continue;
-      auto handle = connect(address);
-      if (!handle)
-        continue;
-      caf::scoped_actor ask{self->system()};
-      ask->request(*handle, std::chrono::seconds(2), whois_atom::value)
-        .receive(
-          [&](const node_identity& id) {
-            if (id.id == me.id)
-              return; // ourselves under another address
-            seeds[address] = to_member(id);
-            seed_handles[address] = *handle;
-            self->monitor(*handle);
-          },
-          [&](const caf::error& err) {
-            core::log_event(spdlog::level::debug, "cluster_seed_silent",
-                            {{"seed", address}, {"error", caf::to_string(err)}});
-          });
+      connect(address, [this, address](cluster_node_actor handle) {
+        self->request(handle, std::chrono::seconds(2), whois_atom::value)
+          .then(
+            [this, address, handle](const node_identity& id) {
+              if (id.id == me.id)
+                return; // ourselves under another address
+              seeds[address] = to_member(id);
+              seed_handles[address] = handle;
+              self->monitor(handle);
+              update();
+            },
+            [address](const caf::error& err) {
+              core::log_event(spdlog::level::debug, "cluster_seed_silent",
+                              {{"seed", address}, {"error", caf::to_string(err)}});
+            });
+      });
     }
   }
 
-  std::optional<cluster_node_actor> connect(const std::string& address) {
-    auto [host, port] = split_address(address);
-    if (port == 0)
-      return std::nullopt;
-    auto handle = self->system().middleman().remote_actor<cluster_node_actor>(host, port);
-    if (!handle) {
-      core::log_event(spdlog::level::debug, "cluster_connect_failed",
-                      {{"address", address}, {"error", caf::to_string(handle.error())}});
-      return std::nullopt;
-    }
-    return *handle;
+  /// Connects to the node actor at `address` through the middleman actor, without
+  /// blocking the heartbeat (an unreachable host gives up after dead_after_ms); `done`
+  /// gets the handle. One attempt per address at a time.
+  void connect(const std::string& address, std::function<void(cluster_node_actor)> done) {
+    auto target = split_address(address);
+    if (target.second == 0 || !connecting.insert(address).second)
+      return;
+    auto mm = self->system().middleman().actor_handle();
+    self->request(mm, std::chrono::milliseconds(node->cfg.cluster.dead_after_ms), caf::connect_atom::value,
+                  target.first, target.second)
+      .then(
+        [this, address, done](const caf::node_id&, const caf::strong_actor_ptr& ptr,
+                              const std::set<std::string>& ifs) {
+          connecting.erase(address);
+          auto expected = self->system().message_types(caf::detail::type_list<cluster_node_actor>{});
+          if (!ptr || ifs != expected) {
+            core::log_event(spdlog::level::warn, "cluster_connect_refused",
+                            {{"address", address}, {"reason", "not an atendeai node actor"}});
+            return;
+          }
+          done(caf::actor_cast<cluster_node_actor>(ptr));
+        },
+        [this, address](const caf::error& err) {
+          connecting.erase(address);
+          core::log_event(spdlog::level::debug, "cluster_connect_failed",
+                          {{"address", address}, {"error", caf::to_string(err)}});
+        });
   }
 
-  /// Recomputes the view, connects to new peers, drops departed ones, and tells the
-  /// router when members or connections changed.
+  /// Recomputes the view, starts connecting to new peers, drops departed ones, and
+  /// tells the router when members, connections or Redis's state changed.
   void update() {
     std::vector<core::cluster_member> seed_members;
     for (auto& [_, m] : seeds)
@@ -165,12 +181,13 @@ struct membership_state {
       auto it = peers.find(m.id);
       if (it != peers.end() && it->second.first.started_ms == m.started_ms)
         continue;
-      if (auto handle = connect(m.cluster_address)) {
-        self->monitor(*handle);
-        peers[m.id] = {m, *handle};
+      connect(m.cluster_address, [this, m](cluster_node_actor handle) {
+        self->monitor(handle);
+        peers[m.id] = {m, handle};
         core::log_event(spdlog::level::info, "cluster_peer_connected",
                         {{"peer", m.id}, {"address", m.cluster_address}});
-      }
+        update(); // drops it again if it left meanwhile
+      });
     }
     for (auto it = peers.begin(); it != peers.end();)
       it = ids.count(it->first) ? std::next(it) : peers.erase(it);
