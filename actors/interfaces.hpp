@@ -131,8 +131,8 @@ using cluster_node_actor = caf::typed_actor<
   caf::replies_to<whois_atom>::with<node_identity>>;
 
 /// Writes this node's heartbeat to Redis, reads the live members, contacts seeds and
-/// peers, and hands every change of the view to the router (detached: Redis and
-/// connecting block). drain removes the heartbeat so peers see the leave at once.
+/// peers, and hands every change of the view to the router (detached: Redis blocks).
+/// drain removes the heartbeat so peers see the leave at once.
 using membership_actor = caf::typed_actor<
   caf::reacts_to<tick_atom>,
   caf::replies_to<drain_atom>::with<bool>>;
