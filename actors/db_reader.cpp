@@ -74,16 +74,14 @@ db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_re
         return snap;
       });
     },
-    [self](recover_atom, bool at_start) {
-      // At start everything unanswered is ours; later only what is clearly stuck.
-      const int min_age_s = at_start ? 0 : 30;
+    [self](recover_atom, int32_t min_age_s, bool with_outbox) {
       const int limit = 5000;
       return self->state.read("recovery_scan", [&](pqxx::connection& c) {
         recovery_work work;
         for (auto& row : persistence::unanswered_inbound(c, min_age_s, limit))
           work.unanswered.push_back(
             {row.clinic_id, row.conversation_id, row.message_id, row.access_token, core::inbound_from_json(row.payload)});
-        if (at_start)
+        if (with_outbox)
           for (auto& row : persistence::pending_outbox(c, limit))
             work.pending.push_back({row.clinic_id, row.outbox_id, row.message_id, row.conversation_id,
                                     row.account_id, row.recipient, row.access_token, row.payload,

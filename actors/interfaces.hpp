@@ -14,7 +14,10 @@
 ///   appointment_flow ──expired──► clinic ──expired──► conversation (silent patient told)
 ///
 ///   Admin API (auth_store) ──reload(clinic)──► router ──reload──► clinic (profile + agenda again)
+///   Cluster (CAF middleman): membership ──view──► router; router ──process──► the owner
+///   node's cluster_node (published on cluster.port) ──process(forwarded)──► its router.
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +26,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/api_request.hpp"
+#include "actors/cluster_messages.hpp"
 #include "actors/messages.hpp"
 #include "actors/scheduling_messages.hpp"
 
@@ -57,6 +61,8 @@ using reload_atom = caf::atom_constant<caf::atom("reload")>;       ///< a clinic
 using clinic_atom = caf::atom_constant<caf::atom("clinic")>;       ///< the actor of a clinic
 using slots_atom = caf::atom_constant<caf::atom("slots")>;         ///< free slots (admin API)
 using staff_atom = caf::atom_constant<caf::atom("staff")>;         ///< a staff change of the agenda
+using view_atom = caf::atom_constant<caf::atom("view")>;           ///< the live cluster members
+using whois_atom = caf::atom_constant<caf::atom("whois")>;         ///< a node's identity
 
 // -- interfaces ----------------------------------------------------------------
 
@@ -66,7 +72,8 @@ using db_reader_actor = caf::typed_actor<
   caf::replies_to<load_atom, std::string /*clinic_id*/>::with<clinic_profile_ptr>,
   caf::replies_to<memory_atom, std::string /*clinic_id*/, std::string /*conversation_id*/>::with<
     conversation_snapshot>,
-  caf::replies_to<recover_atom, bool /*at_start*/>::with<recovery_work>,
+  /// Unanswered inbound messages older than min_age_s, and (with_outbox) pending outbox rows.
+  caf::replies_to<recover_atom, int32_t /*min_age_s*/, bool /*with_outbox*/>::with<recovery_work>,
   // The agenda's SQL for clinic actors (one clinic always uses the same reader, so its
   // writes stay in order). Slot conflicts are outcomes, not errors.
   caf::replies_to<agenda_atom, std::string /*clinic_id*/, int64_t /*from, ms since the epoch*/>::with<persistence::agenda_data>,
@@ -131,10 +138,32 @@ using appointment_flow_actor = caf::typed_actor<
   caf::reacts_to<tick_atom>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
-/// Entry point of channel traffic: resolves accounts, finds clinics.
+/// A node's published endpoint (cluster.port): the only actor other nodes talk to.
+using cluster_node_actor = caf::typed_actor<
+  caf::reacts_to<process_atom, std::vector<cluster_message>, std::string /*from node*/>,
+  caf::replies_to<whois_atom>::with<node_identity>>;
+
+/// Writes this node's heartbeat to Redis, reads the live members, contacts seeds and
+/// peers, and hands every change of the view to the router (detached: Redis blocks).
+/// drain removes the heartbeat so peers see the leave at once.
+using membership_actor = caf::typed_actor<
+  caf::reacts_to<tick_atom>,
+  caf::replies_to<drain_atom>::with<bool>>;
+
+/// The live members as this node sees them (node-local, it holds handles).
+struct cluster_view {
+  std::vector<core::cluster_member> members;        ///< sorted by id, this node included
+  std::map<std::string, cluster_node_actor> peers; ///< connected node actors by id
+};
+
+/// Entry point of channel traffic: resolves accounts, finds clinics (on their owner node).
 using router_actor = caf::typed_actor<
   caf::reacts_to<ingest_atom, webhook_request>,
   caf::reacts_to<process_atom, std::vector<stored_message>>,
+  /// Messages another node forwarded here: handled on this node, never forwarded again.
+  caf::reacts_to<process_atom, std::vector<stored_message>, std::string /*from node*/>,
+  /// The live members changed: ownership moves.
+  caf::reacts_to<view_atom, cluster_view>,
   caf::reacts_to<tick_atom>,
   /// A clinic's catalogue or channels changed: forget its cached channel accounts (and
   /// every unknown one), and have its live clinic actor reload.
@@ -151,3 +180,5 @@ using auth_store_actor = caf::typed_actor<caf::reacts_to<api_atom, api_request>>
 using health_actor = caf::typed_actor<caf::reacts_to<health_atom, std::shared_ptr<http_responder>>>;
 
 } // namespace atendeai::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::cluster_view)

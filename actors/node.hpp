@@ -16,9 +16,13 @@ struct node_actors {
   std::shared_ptr<node_context> context;
   health_actor health;
   std::vector<auth_store_actor> auth; ///< admin API workers
+  cluster_node_actor cluster_endpoint;  ///< published on cluster.port (clustered nodes only)
+  membership_actor membership;          ///< heartbeats and the live view (clustered nodes only)
 };
 
-/// Spawns the node's service actors into `sys`.
+/// Spawns the node's service actors into `sys` (and, with cluster.port set, publishes
+/// the node on it: the actor system must be configured with configure_cluster). Throws
+/// std::runtime_error naming the key when the cluster port cannot be bound.
 node_actors start_node(caf::actor_system& sys, const config::config& cfg,
                        std::shared_ptr<core::metrics_registry> metrics, std::shared_ptr<core::clock> clock);
 
