@@ -12,6 +12,10 @@
 ///   conversation ──flow──► clinic ──flow──► appointment_flow ──agenda/hold/book/...──► clinic
 ///   clinic ──agenda/book/reschedule/cancel──► db_reader (blocking SQL off the scheduler)
 ///   appointment_flow ──expired──► clinic ──expired──► conversation (silent patient told)
+///
+///   Staff and operators:
+///   admin API ──staff──► router ──staff──► clinic ──staff──► conversation ──record──► batch_writer
+///   admin API ──inspect(query)──► router ──inspect(query)──► clinic ──inspect──► conversation / flow
 
 #include <string>
 #include <vector>
@@ -21,6 +25,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/api_request.hpp"
+#include "actors/inspect_messages.hpp"
 #include "actors/messages.hpp"
 #include "actors/scheduling_messages.hpp"
 
@@ -51,6 +56,7 @@ using reschedule_atom = caf::atom_constant<caf::atom("reschedule")>; ///< move a
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;       ///< cancel an appointment
 using flow_atom = caf::atom_constant<caf::atom("flow")>;           ///< a message for a booking flow
 using expired_atom = caf::atom_constant<caf::atom("expired")>;     ///< a booking flow timed out
+using staff_atom = caf::atom_constant<caf::atom("staff")>;         ///< a staff reply or release
 
 // -- interfaces ----------------------------------------------------------------
 
@@ -61,6 +67,10 @@ using db_reader_actor = caf::typed_actor<
   caf::replies_to<memory_atom, std::string /*clinic_id*/, std::string /*conversation_id*/>::with<
     conversation_snapshot>,
   caf::replies_to<recover_atom, bool /*at_start*/>::with<recovery_work>,
+  /// A clinic's unanswered inbound messages (of one conversation, or all when ""),
+  /// replayed after a crash.
+  caf::replies_to<recover_atom, std::string /*clinic_id*/, std::string /*conversation_id*/>::with<
+    std::vector<stored_message>>,
   // The agenda's SQL for clinic actors (one clinic always uses the same reader, so its
   // writes stay in order). Slot conflicts are outcomes, not errors.
   caf::replies_to<agenda_atom, std::string /*clinic_id*/, int64_t /*from, ms since the epoch*/>::with<persistence::agenda_data>,
@@ -90,6 +100,7 @@ using conversation_actor = caf::typed_actor<
   caf::reacts_to<process_atom, stored_message>,
   caf::reacts_to<tick_atom>,
   caf::reacts_to<expired_atom, flow_expiry>,
+  caf::reacts_to<staff_atom, staff_action>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
 /// One per clinic, the tenant boundary: owns its conversations and booking flows, and
@@ -109,7 +120,10 @@ using clinic_actor = caf::typed_actor<
   caf::replies_to<cancel_atom, std::string /*conversation_id*/, std::string /*appointment_id*/>::with<clinic_answer>,
   /// A flow expired: tell its conversation.
   caf::reacts_to<expired_atom, flow_expiry>,
-  caf::replies_to<inspect_atom>::with<std::string>>;
+  caf::reacts_to<staff_atom, staff_action>,
+  caf::replies_to<inspect_atom>::with<std::string>,
+  /// Its live actors (clinic), their totals (summary), one conversation or flow.
+  caf::replies_to<inspect_atom, inspect_query>::with<std::string>>;
 
 /// One per booking in progress (clinic, conversation): drives core::next_flow_state.
 using appointment_flow_actor = caf::typed_actor<
@@ -122,7 +136,10 @@ using router_actor = caf::typed_actor<
   caf::reacts_to<ingest_atom, webhook_request>,
   caf::reacts_to<process_atom, std::vector<stored_message>>,
   caf::reacts_to<tick_atom>,
-  caf::replies_to<inspect_atom>::with<std::string>>;
+  caf::reacts_to<staff_atom, staff_action>,
+  caf::replies_to<inspect_atom>::with<std::string>,
+  /// Live inspection: the node, actor totals, or passed on to the clinic's actor.
+  caf::replies_to<inspect_atom, inspect_query>::with<std::string>>;
 
 /// Serves the admin API (auth, users, audit): tokens, rate limits, roles, tenants,
 /// bodies, then the database work and bcrypt (detached: all of it blocks).

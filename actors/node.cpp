@@ -1,5 +1,8 @@
 #include "actors/node.hpp"
 
+#include <csignal>
+#include <unistd.h>
+
 #include <caf/all.hpp>
 
 #include "actors/auth_store.hpp"
@@ -18,6 +21,12 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
   ctx->cfg = cfg;
   ctx->metrics = std::move(metrics);
   ctx->clock = std::move(clock);
+  auto exit_code = std::make_shared<std::atomic<int>>(0);
+  ctx->give_up = [exit_code](const std::string& reason) {
+    core::log_event(spdlog::level::critical, "node_gives_up", {{"reason", reason}, {"exit_code", 3}});
+    exit_code->store(3);
+    ::kill(::getpid(), SIGTERM); // the main thread stops the node as on a signal
+  };
   // Handles are filled in before any traffic; actors read them only when messages flow.
   for (int i = 0; i < cfg.database.readers; ++i)
     ctx->readers.push_back(spawn_db_reader(sys, ctx));
@@ -26,7 +35,7 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
   for (int i = 0; i < cfg.sender.workers; ++i)
     ctx->senders.push_back(spawn_sender(sys, ctx, i));
   ctx->router = spawn_router(sys, ctx);
-  node_actors out{ctx, spawn_health(sys, ctx, ctx->clock->now()), {}};
+  node_actors out{ctx, spawn_health(sys, ctx, ctx->clock->now()), {}, exit_code};
   for (int i = 0; i < cfg.auth.workers; ++i)
     out.auth.push_back(spawn_auth_store(sys, ctx));
   core::log_event(spdlog::level::info, "node_actors_started",

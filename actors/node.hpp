@@ -1,6 +1,7 @@
 #pragma once
 /// Spawning a node's actors: readers, writers, senders, router, health.
 
+#include <atomic>
 #include <memory>
 
 #include "actors/node_context.hpp"
@@ -16,6 +17,8 @@ struct node_actors {
   std::shared_ptr<node_context> context;
   health_actor health;
   std::vector<auth_store_actor> auth; ///< admin API workers
+  /// 0, or the exit code the node must end with (the root supervisor gave up: 3).
+  std::shared_ptr<std::atomic<int>> exit_code;
 };
 
 /// Spawns the node's service actors into `sys`.

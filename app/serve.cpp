@@ -118,6 +118,7 @@ int serve_command(const config::config& given) {
   caf::actor_system_config sys_cfg;
   sys_cfg.set("scheduler.max-threads", std::max<size_t>(2, std::thread::hardware_concurrency()));
   sys_cfg.set("logger.verbosity", caf::atom("quiet"));
+  sys_cfg.add_message_type<actors::inspect_query>("inspect_query");
   caf::actor_system sys{sys_cfg};
   auto node = actors::start_node(sys, cfg, metrics, clock);
   std::unique_ptr<http::server> server;
@@ -135,8 +136,9 @@ int serve_command(const config::config& given) {
   core::log_event(spdlog::level::info, "node_stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server->stop(); // stop accepting; requests in flight were answered or time out
   actors::stop_node(sys, node, 5000);
-  core::log_event(spdlog::level::info, "node_stopped", {});
-  return 0;
+  int code = node.exit_code->load();
+  core::log_event(spdlog::level::info, "node_stopped", {{"exit_code", code}});
+  return code;
 }
 
 int migrate_command(const config::config& cfg, const std::vector<std::string>& operands) {

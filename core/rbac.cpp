@@ -42,6 +42,20 @@ const std::vector<api_route>& api_routes() {
     {"GET", "/api/v1/users/:id/activity", "users.activity", a::bearer, l::api, admins},
     // -- audit ------------------------------------------------------------------------
     {"GET", "/api/v1/audit", "audit.list", a::bearer, l::api, admins},
+    // -- staff inbox ----------------------------------------------------------------------
+    {"GET", "/api/v1/clinics/:id/conversations", "conversations.list", a::bearer, l::api, desk},
+    {"GET", "/api/v1/clinics/:id/conversations/:cid", "conversations.get", a::bearer, l::api, desk},
+    {"GET", "/api/v1/clinics/:id/conversations/:cid/messages", "conversations.messages", a::bearer, l::api,
+     desk},
+    {"POST", "/api/v1/clinics/:id/conversations/:cid/messages", "conversations.reply", a::bearer, l::api, desk},
+    {"POST", "/api/v1/clinics/:id/conversations/:cid/release", "conversations.release", a::bearer, l::api,
+     desk},
+    // -- live inspection ------------------------------------------------------------------
+    {"GET", "/api/v1/admin/nodes", "inspect.nodes", a::bearer, l::api, super},
+    {"GET", "/api/v1/admin/actors", "inspect.actors", a::bearer, l::api, super},
+    {"GET", "/api/v1/admin/clinics/:id/actors", "inspect.clinic", a::bearer, l::api, admins},
+    {"GET", "/api/v1/admin/conversations/:cid", "inspect.conversation", a::bearer, l::api, admins},
+    {"GET", "/api/v1/admin/flows/:fid", "inspect.flow", a::bearer, l::api, admins},
   };
   return routes;
 }
