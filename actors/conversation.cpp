@@ -115,12 +115,27 @@ struct conversation_state_holder {
       return;
     }
 #ifdef ATENDEAI_TEST_HOOKS
-    // Test hook: a message holding the marker crashes this actor on its first delivery
-    // (its replay after the restart is handled normally).
-    if (const char* marker = std::getenv("ATENDEAI_TEST_CRASH_MARKER"))
-      if (*marker && !m.redelivery && !m.replayed && m.msg.text.find(marker) != std::string::npos)
-        throw std::runtime_error("test hook: conversation crash requested");
+    // Test hooks, on a message's first delivery only (its replay is handled normally).
+    auto marked = [&](const char* env) {
+      const char* marker = std::getenv(env);
+      return marker && *marker && !m.redelivery && !m.replayed && m.msg.text.find(marker) != std::string::npos;
+    };
+    // Crash this actor while it handles the message.
+    if (marked("ATENDEAI_TEST_CRASH_MARKER"))
+      throw std::runtime_error("test hook: conversation crash requested");
+    // Stay busy for a while before handling it: await an answer that cannot come (the
+    // request waits behind the await), without holding a scheduler thread.
+    if (marked("ATENDEAI_TEST_STALL_MARKER")) {
+      self->request(caf::actor_cast<conversation_actor>(self), std::chrono::seconds(5), inspect_atom::value)
+        .await([](std::string&) {}, [this, m](caf::error&) mutable { answer(std::move(m)); });
+      return;
+    }
 #endif
+    answer(std::move(m));
+  }
+
+  /// Understands a new message and answers it (through the flow when it is the flow's).
+  void answer(stored_message m) {
     ++handled;
     auto u = core::understand(m.msg.text, today(), *profile, state.lang);
     if (for_flow(u, m)) {

@@ -112,6 +112,30 @@ TEST_CASE("Inspection shows the node, actor totals, a clinic's live actors, a co
   get_json(n, "/api/v1/admin/flows/" + n.conversation_of("5511960000002"), super, 404);
 }
 
+TEST_CASE("A busy actor is reported busy instead of holding the inspection", "[inspect][busy]") {
+  admin_node n(node_settings{{"ATENDEAI_TEST_STALL_MARKER", "#test-stall#"}});
+  const std::string patient = "5511960000005";
+  n.say(patient, "oi");
+  auto cid = n.conversation_of(patient);
+  auto super = n.super_token();
+  // The conversation stays busy for 5 s with this message (test hook), then answers it.
+  auto r = post_webhook(*n.node, webhook_body({{patient, "wamid.stall-1", "qual o endereço? #test-stall#"}}));
+  REQUIRE(r.status == 200);
+  std::this_thread::sleep_for(300ms); // the stored message reaches the actor
+  auto one = get_json(n, "/api/v1/admin/conversations/" + cid, super);
+  CHECK(one["status"] == "busy");
+  auto clinic = get_json(n, "/api/v1/admin/clinics/" + demo_clinic() + "/actors", super);
+  REQUIRE(clinic["conversations"].size() == 1);
+  CHECK(clinic["conversations"][0]["status"] == "busy");
+  CHECK(clinic["conversations"][0]["id"] == cid);
+  // Once free, it answers the message and inspects normally again.
+  REQUIRE(eventually([&] { return n.sent_to(patient).size() == 2; }, 60s));
+  CHECK(contains_text(sent_text(n.sent_to(patient).back()), "Rua Exemplo"));
+  auto after = get_json(n, "/api/v1/admin/conversations/" + cid, super);
+  CHECK(after["status"] == "ready");
+  CHECK(after["memory"].back()["text"] == sent_text(n.sent_to(patient).back()));
+}
+
 TEST_CASE("Passivation then rehydration give the same inspected memory", "[inspect][passivation]") {
   admin_node n(node_settings{{"ATENDEAI_CONVERSATION_IDLE_TIMEOUT_S", "3"}});
   const std::string patient = "5511960000010";
