@@ -80,9 +80,9 @@ void clinic_actors(api_call& call) {
 
 void conversation(api_call& call) {
   auto [clinic, id] = locate(call, "cid", "conversation");
-  auto out = ask_router(call, {"conversation", clinic, id});
-  if (!not_live(out))
-    return call.reply(200, out);
+  auto live = ask_router(call, {"conversation", clinic, id});
+  if (!not_live(live))
+    return call.reply(200, live);
   auto mem = stored_memory(call, clinic, id);
   auto memory = json::array();
   for (auto& [direction, text] : mem.messages)
@@ -99,9 +99,9 @@ void conversation(api_call& call) {
 /// A flow's id is its conversation's id (one booking in progress per conversation).
 void flow(api_call& call) {
   auto [clinic, id] = locate(call, "fid", "flow");
-  auto out = ask_router(call, {"flow", clinic, id});
-  if (!not_live(out))
-    return call.reply(200, out);
+  auto live = ask_router(call, {"flow", clinic, id});
+  if (!not_live(live))
+    return call.reply(200, live);
   auto state = core::conversation_state_from_json(stored_memory(call, clinic, id).state);
   if (!state.flow.is_object())
     fail(core::error_code::not_found, "no such flow");
