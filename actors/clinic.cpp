@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <caf/all.hpp>
@@ -28,6 +29,7 @@ struct clinic_state {
   bool agenda_loaded = false;
   std::deque<stored_message> waiting; ///< messages that arrived before the profile and agenda
   std::deque<staff_action> staff_waiting; ///< staff actions that arrived meanwhile
+  std::map<caf::actor_addr, std::string> stopping; ///< conversations forgotten before their down message
   bool replay_on_ready = false;           ///< restarted after a crash: replay unanswered messages
   std::unique_ptr<core::restart_intensity> restarts; ///< of its conversations and flows
   std::map<std::string, conversation_actor> conversations;
@@ -137,7 +139,9 @@ struct clinic_state {
   }
 
   /// A staff reply or release goes to the live conversation (re-created if passivated).
-  void staff(staff_action a) {
+  /// When that actor stopped just before taking it (its passivation raced the action),
+  /// the action goes once more, to a fresh actor.
+  void staff(staff_action a, bool again = false) {
     if (!ready()) {
       staff_waiting.push_back(std::move(a));
       if (!loading)
@@ -145,7 +149,25 @@ struct clinic_state {
       return;
     }
     auto conversation_id = a.conversation_id;
-    self->send(conversation_for(conversation_id), staff_atom::value, std::move(a));
+    auto handle = conversation_for(conversation_id);
+    self->request(handle, std::chrono::seconds(60), staff_atom::value, a)
+      .then([](bool) {},
+            [=](caf::error& err) mutable {
+              if (again || err != caf::sec::request_receiver_down) {
+                core::log_event(spdlog::level::warn, "staff_action_failed",
+                                {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
+                                 {"error", caf::to_string(err)}});
+                if (a.done)
+                  a.done(false, {});
+                return;
+              }
+              auto it = conversations.find(conversation_id);
+              if (it != conversations.end() && it->second == handle) {
+                stopping.emplace(handle.address(), conversation_id);
+                conversations.erase(it);
+              }
+              staff(std::move(a), true);
+            });
   }
 
   /// Hands the unanswered messages of a conversation (or of the whole clinic when "")
@@ -481,12 +503,20 @@ struct clinic_state {
   // -- supervision ------------------------------------------------------------
 
   void on_down(const caf::down_msg& msg) {
-    for (auto it = conversations.begin(); it != conversations.end(); ++it) {
-      if (it->second.address() != msg.source)
-        continue;
+    std::optional<std::string> gone;
+    if (auto s = stopping.find(msg.source); s != stopping.end()) {
+      gone = s->second;
+      stopping.erase(s);
+    }
+    for (auto it = conversations.begin(); !gone && it != conversations.end(); ++it)
+      if (it->second.address() == msg.source) {
+        gone = it->first;
+        conversations.erase(it);
+        break;
+      }
+    if (gone) {
       node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", "conversation"}}).add(-1);
-      auto conversation_id = it->first;
-      conversations.erase(it);
+      auto conversation_id = *gone;
       if (!msg.reason) {
         node->metrics->counter_with("atendeai_actors_passivated_total", "Actors stopped when idle",
                                     {{"kind", "conversation"}})
@@ -500,8 +530,9 @@ struct clinic_state {
       replay(conversation_id);
       return;
     }
-    // A flow: it stops itself when it has nothing open; after a crash the next message
-    // re-creates it from the state its conversation persisted.
+    // A flow: it stops itself when it has nothing open (and is forgotten here at once,
+    // so it may be found nowhere); after a crash the next message re-creates it from
+    // the state its conversation persisted.
     node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", "appointment_flow"}}).add(-1);
     std::string conversation_id;
     for (auto it = flows.begin(); it != flows.end(); ++it)

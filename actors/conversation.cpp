@@ -352,7 +352,10 @@ conversation_actor::behavior_type conversation(conversation_actor::stateful_poin
     [self](process_atom, stored_message& m) { self->state.process(std::move(m)); },
     [self](tick_atom) { self->state.tick(); },
     [self](expired_atom, flow_expiry& e) { self->state.flow_expired(std::move(e)); },
-    [self](staff_atom, staff_action& a) { self->state.staff(std::move(a)); },
+    [self](staff_atom, staff_action& a) {
+      self->state.staff(std::move(a));
+      return true;
+    },
     [self](inspect_atom) { return self->state.inspect(); },
   };
 }

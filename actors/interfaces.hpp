@@ -100,7 +100,8 @@ using conversation_actor = caf::typed_actor<
   caf::reacts_to<process_atom, stored_message>,
   caf::reacts_to<tick_atom>,
   caf::reacts_to<expired_atom, flow_expiry>,
-  caf::reacts_to<staff_atom, staff_action>,
+  /// Taken (true); the action's own callback tells when it is committed.
+  caf::replies_to<staff_atom, staff_action>::with<bool>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
 /// One per clinic, the tenant boundary: owns its conversations and booking flows, and
