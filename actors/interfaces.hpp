@@ -16,6 +16,9 @@
 ///   Admin API (auth_store) ──reload(clinic)──► router ──reload──► clinic (profile + agenda again)
 ///   Cluster (CAF middleman): membership ──view──► router; router ──process──► the owner
 ///   node's cluster_node (published on cluster.port) ──process(forwarded)──► its router.
+///   Staff and operators:
+///   admin API ──staff──► router ──staff──► clinic ──staff──► conversation ──record──► batch_writer
+///   admin API ──inspect(query)──► router ──inspect(query)──► clinic ──inspect──► conversation / flow
 
 #include <map>
 #include <string>
@@ -27,6 +30,7 @@
 
 #include "actors/api_request.hpp"
 #include "actors/cluster_messages.hpp"
+#include "actors/inspect_messages.hpp"
 #include "actors/messages.hpp"
 #include "actors/scheduling_messages.hpp"
 
@@ -60,7 +64,7 @@ using expired_atom = caf::atom_constant<caf::atom("expired")>;     ///< a bookin
 using reload_atom = caf::atom_constant<caf::atom("reload")>;       ///< a clinic's data changed (admin API)
 using clinic_atom = caf::atom_constant<caf::atom("clinic")>;       ///< the actor of a clinic
 using slots_atom = caf::atom_constant<caf::atom("slots")>;         ///< free slots (admin API)
-using staff_atom = caf::atom_constant<caf::atom("staff")>;         ///< a staff change of the agenda
+using staff_atom = caf::atom_constant<caf::atom("staff")>;         ///< a staff change (agenda, reply, release)
 using view_atom = caf::atom_constant<caf::atom("view")>;           ///< the live cluster members
 using whois_atom = caf::atom_constant<caf::atom("whois")>;         ///< a node's identity
 
@@ -74,6 +78,10 @@ using db_reader_actor = caf::typed_actor<
     conversation_snapshot>,
   /// Unanswered inbound messages older than min_age_s, and (with_outbox) pending outbox rows.
   caf::replies_to<recover_atom, int32_t /*min_age_s*/, bool /*with_outbox*/>::with<recovery_work>,
+  /// A clinic's unanswered inbound messages (of one conversation, or all when ""),
+  /// replayed after a crash.
+  caf::replies_to<recover_atom, std::string /*clinic_id*/, std::string /*conversation_id*/>::with<
+    std::vector<stored_message>>,
   // The agenda's SQL for clinic actors (one clinic always uses the same reader, so its
   // writes stay in order). Slot conflicts are outcomes, not errors.
   caf::replies_to<agenda_atom, std::string /*clinic_id*/, int64_t /*from, ms since the epoch*/>::with<persistence::agenda_data>,
@@ -105,6 +113,8 @@ using conversation_actor = caf::typed_actor<
   caf::reacts_to<process_atom, stored_message>,
   caf::reacts_to<tick_atom>,
   caf::reacts_to<expired_atom, flow_expiry>,
+  /// Taken (true); the action's own callback tells when it is committed.
+  caf::replies_to<staff_atom, staff_action>::with<bool>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
 /// One per clinic, the tenant boundary: owns its conversations and booking flows, and
@@ -130,7 +140,10 @@ using clinic_actor = caf::typed_actor<
   caf::replies_to<slots_atom, core::slot_query>::with<slot_list>,
   /// Admin API: create, move, cancel, attended, no-show (serialised with the chat's).
   caf::replies_to<staff_atom, persistence::staff_change>::with<staff_answer>,
-  caf::replies_to<inspect_atom>::with<std::string>>;
+  caf::reacts_to<staff_atom, staff_action>,
+  caf::replies_to<inspect_atom>::with<std::string>,
+  /// Its live actors (clinic), their totals (summary), one conversation or flow.
+  caf::replies_to<inspect_atom, inspect_query>::with<std::string>>;
 
 /// One per booking in progress (clinic, conversation): drives core::next_flow_state.
 using appointment_flow_actor = caf::typed_actor<
@@ -170,7 +183,10 @@ using router_actor = caf::typed_actor<
   caf::reacts_to<reload_atom, std::string /*clinic_id*/>,
   /// The clinic's actor (spawned on demand); the admin API talks to it directly.
   caf::replies_to<clinic_atom, std::string /*clinic_id*/>::with<clinic_actor>,
-  caf::replies_to<inspect_atom>::with<std::string>>;
+  caf::reacts_to<staff_atom, staff_action>,
+  caf::replies_to<inspect_atom>::with<std::string>,
+  /// Live inspection: the node, actor totals, or passed on to the clinic's actor.
+  caf::replies_to<inspect_atom, inspect_query>::with<std::string>>;
 
 /// Serves the admin API (auth, users, audit): tokens, rate limits, roles, tenants,
 /// bodies, then the database work and bcrypt (detached: all of it blocks).

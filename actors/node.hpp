@@ -1,6 +1,7 @@
 #pragma once
 /// Spawning a node's actors: readers, writers, senders, router, health.
 
+#include <atomic>
 #include <memory>
 
 #include "actors/node_context.hpp"
@@ -18,6 +19,8 @@ struct node_actors {
   std::vector<auth_store_actor> auth; ///< admin API workers
   cluster_node_actor cluster_endpoint;  ///< published on cluster.port (clustered nodes only)
   membership_actor membership;          ///< heartbeats and the live view (clustered nodes only)
+  /// 0, or the exit code the node must end with (the root supervisor gave up: 3).
+  std::shared_ptr<std::atomic<int>> exit_code;
 };
 
 /// Spawns the node's service actors into `sys` (and, with cluster.port set, publishes

@@ -46,6 +46,9 @@ struct node_context {
   std::vector<db_reader_actor> readers;
   router_actor router;
   std::shared_ptr<cluster_board> cluster = std::make_shared<cluster_board>();
+  /// The root supervisor's last resort (restart intensity exceeded at the router): stops
+  /// the node with a non-zero exit code so its service manager restarts it.
+  std::function<void(const std::string& reason)> give_up;
 
   /// The writer for a key (a conversation keeps its writer, so its writes stay in order).
   const batch_writer_actor& writer_for(const std::string& key) const {

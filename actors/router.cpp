@@ -10,8 +10,10 @@
 #include "actors/actor_metrics.hpp"
 #include "actors/clinic.hpp"
 #include "core/cluster.hpp"
+#include "actors/inspection.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/supervision.hpp"
 
 namespace atendeai::actors {
 
@@ -47,6 +49,8 @@ struct router_state {
   uint64_t forwarded = 0;
   uint64_t received = 0;
   int32_t recover_later_age = 0; ///< a joining node's one-off sweep, when > 0
+  core::instant started_at;
+  std::unique_ptr<core::restart_intensity> restarts; ///< of its clinics
 
   // -- work -------------------------------------------------------------------
 
@@ -137,11 +141,11 @@ struct router_state {
     self->send(writer, ingest_atom::value, std::move(out));
   }
 
-  clinic_actor& clinic_for(const std::string& clinic_id) {
+  clinic_actor& clinic_for(const std::string& clinic_id, bool restarted = false) {
     auto it = clinics.find(clinic_id);
     if (it != clinics.end())
       return it->second;
-    auto handle = spawn_clinic(self->system(), node, clinic_id);
+    auto handle = spawn_clinic(self->system(), node, clinic_id, restarted);
     self->monitor(handle);
     clinic_metrics.on_spawn();
     return clinics.emplace(clinic_id, handle).first->second;
@@ -255,17 +259,31 @@ struct router_state {
       self->send(w, flush_atom::value);
   }
 
+  /// A clinic stopped. Unknown clinics stop normally; a crash (or a clinic that gave up
+  /// past its restart intensity) is restarted at once, and the fresh clinic replays its
+  /// unanswered messages. Past the router's own restart intensity the node gives up.
   void on_down(const caf::down_msg& msg) {
     for (auto it = clinics.begin(); it != clinics.end(); ++it) {
-      if (it->second.address() == msg.source) {
-        if (msg.reason)
-          core::log_event(spdlog::level::err, "actor_crashed",
-                          {{"kind", "clinic"}, {"clinic_id", it->first},
-                           {"reason", caf::to_string(msg.reason)}});
-        clinic_metrics.on_down(static_cast<bool>(msg.reason), false);
-        clinics.erase(it);
+      if (it->second.address() != msg.source)
+        continue;
+      auto clinic_id = it->first;
+      clinics.erase(it);
+      clinic_metrics.on_down(static_cast<bool>(msg.reason), false);
+      if (!msg.reason)
+        return;
+      core::log_event(spdlog::level::err, "actor_crashed",
+                      {{"kind", "clinic"}, {"clinic_id", clinic_id}, {"reason", caf::to_string(msg.reason)}});
+      if (restarts->record(node->clock->now())) {
+        core::log_event(spdlog::level::critical, "supervisor_escalates",
+                        {{"kind", name}, {"clinic_id", clinic_id},
+                         {"max_restarts", node->cfg.supervision.max_restarts},
+                         {"window_seconds", node->cfg.supervision.window_seconds}});
+        if (node->give_up)
+          node->give_up("restart intensity exceeded at the root (clinic " + clinic_id + ")");
         return;
       }
+      clinic_for(clinic_id, true);
+      return;
     }
   }
 
@@ -277,6 +295,104 @@ struct router_state {
       it = !it->second.info.found || it->second.info.clinic_id == clinic_id ? channels.erase(it) : std::next(it);
     if (auto it = clinics.find(clinic_id); it != clinics.end())
       self->send(it->second, reload_atom::value);
+  }
+
+  /// A staff reply or release goes to its clinic (spawned if needed), then its conversation.
+  void staff(staff_action a) {
+    auto clinic_id = a.clinic_id;
+    self->send(clinic_for(clinic_id), staff_atom::value, std::move(a));
+  }
+
+  // -- inspection -------------------------------------------------------------
+
+  /// This node as the inspection API shows it.
+  nlohmann::json node_snapshot() const {
+    auto ids = nlohmann::json::array();
+    for (auto& [id, _] : clinics)
+      ids.push_back(id);
+    auto& m = *node->metrics;
+    auto counts = nlohmann::json::object();
+    for (auto kind : {"clinic", "conversation", "appointment_flow"})
+      counts[kind] = m.gauge_with("atendeai_actors_live", "Live actors", {{"kind", kind}}).value();
+    counts["batch_writer"] = node->writers.size();
+    counts["sender"] = node->senders.size();
+    counts["db_reader"] = node->readers.size();
+    counts["router"] = 1;
+    return {{"id", node->cfg.node.id},
+            {"address", node->cfg.http.host + ":" + std::to_string(node->cfg.http.port)},
+            {"cluster_port", node->cfg.cluster.port},
+            {"uptime_s", (node->clock->now() - started_at).count() / 1000},
+            {"clinics_owned", ids},
+            {"actors", counts}};
+  }
+
+  /// Node and actor totals here; a clinic's actors (and single conversations or flows)
+  /// from the clinic if it is live here, else {"live": false}. A cluster would forward the
+  /// same query to the clinic's owner node.
+  caf::typed_response_promise<std::string> inspect(const inspect_query& q) {
+    auto rp = self->make_response_promise<std::string>();
+    if (q.what == "node") {
+      rp.deliver(nlohmann::json{{"nodes", nlohmann::json::array({node_snapshot()})}}.dump());
+      return rp;
+    }
+    if (q.what == "actors") {
+      actor_totals(rp);
+      return rp;
+    }
+    auto it = clinics.find(q.clinic_id);
+    if (it == clinics.end()) {
+      rp.deliver(nlohmann::json{{"live", false}, {"clinic_id", q.clinic_id}}.dump());
+      return rp;
+    }
+    self->request(it->second, std::chrono::seconds(5), inspect_atom::value, q)
+      .then([rp](std::string& s) mutable { rp.deliver(std::move(s)); },
+            [rp, id = q.clinic_id](const caf::error&) mutable { rp.deliver(busy_entry("clinic", id).dump()); });
+    return rp;
+  }
+
+  /// Counts per kind and node, mailbox totals (each clinic sums its own actors), restarts.
+  void actor_totals(caf::typed_response_promise<std::string> rp) {
+    auto snap = node_snapshot();
+    auto restarted = nlohmann::json::object();
+    auto passivated = nlohmann::json::object();
+    for (auto kind : {"clinic", "conversation", "appointment_flow"}) {
+      restarted[kind] = node->metrics->counter_with("atendeai_actors_restarted_total", "Actors that stopped abnormally",
+                                                    {{"kind", kind}}).value();
+      passivated[kind] = node->metrics->counter_with("atendeai_actors_passivated_total", "Actors stopped when idle",
+                                                     {{"kind", kind}}).value();
+    }
+    auto pending = std::make_shared<size_t>(clinics.size());
+    auto mailbox = std::make_shared<int64_t>(self->mailbox().size());
+    auto busy = std::make_shared<int64_t>(0);
+    auto done = [=]() mutable {
+      auto per_node = nlohmann::json::object({{"id", snap["id"]}, {"actors", snap["actors"]}});
+      rp.deliver(nlohmann::json{{"nodes", nlohmann::json::array({per_node})},
+                                {"counts", snap["actors"]},
+                                {"mailbox_total", *mailbox},
+                                {"busy", *busy},
+                                {"restarts", restarted},
+                                {"passivated", passivated}}
+                   .dump());
+    };
+    if (clinics.empty()) {
+      done();
+      return;
+    }
+    for (auto& [id, handle] : clinics)
+      self->request(handle, std::chrono::seconds(5), inspect_atom::value, inspect_query{"summary", id, ""})
+        .then(
+          [=](const std::string& s) mutable {
+            auto j = nlohmann::json::parse(s, nullptr, false);
+            *mailbox += j.is_object() ? j.value("mailbox", int64_t{0}) : 0;
+            *busy += j.is_object() ? j.value("busy", int64_t{0}) : 0;
+            if (--*pending == 0)
+              done();
+          },
+          [=](const caf::error&) mutable {
+            ++*busy;
+            if (--*pending == 0)
+              done();
+          });
   }
 
   /// Periodic sweep: messages stored but never answered go to their conversations
@@ -339,7 +455,7 @@ struct router_state {
       ids.push_back(id);
     return nlohmann::json{{"kind", name},         {"requests", requests},   {"clinics", ids},
                           {"cached_channels", channels.size()}, {"members", members}, {"forwarded", forwarded},
-                          {"received", received}}
+                          {"received", received}, {"mailbox", self->mailbox().size()}}
       .dump();
   }
 };
@@ -348,6 +464,12 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
   self->state.self = self;
   self->state.node = node;
   self->state.init();
+  self->state.started_at = node->clock->now();
+  self->state.restarts = std::make_unique<core::restart_intensity>(
+    node->cfg.supervision.max_restarts, std::chrono::seconds(node->cfg.supervision.window_seconds));
+  // The supervision series exist from the start (0 until something happens).
+  for (auto kind : {"conversation", "appointment_flow"})
+    actor_kind_metrics::of(*node->metrics, kind);
   self->set_down_handler([self](caf::down_msg& msg) { self->state.on_down(msg); });
   // Shutting down: the clinics (and through them their conversations) go too, or the
   // actor system would wait for their idle timers before the process can exit.
@@ -371,7 +493,9 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
     [self](tick_atom) { self->state.sweep(false); },
     [self](reload_atom, const std::string& clinic_id) { self->state.reload(clinic_id); },
     [self](clinic_atom, const std::string& clinic_id) { return self->state.clinic_for(clinic_id); },
+    [self](staff_atom, staff_action& a) { self->state.staff(std::move(a)); },
     [self](inspect_atom) { return self->state.inspect(); },
+    [self](inspect_atom, const inspect_query& q) { return self->state.inspect(q); },
   };
 }
 

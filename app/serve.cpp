@@ -135,6 +135,7 @@ int serve_command(const config::config& given) {
   sys_cfg.set("logger.verbosity", caf::atom("quiet"));
   if (cfg.cluster.port != 0)
     actors::configure_cluster(sys_cfg);
+  sys_cfg.add_message_type<actors::inspect_query>("inspect_query");
   caf::actor_system sys{sys_cfg};
   actors::node_actors node;
   try {
@@ -159,8 +160,9 @@ int serve_command(const config::config& given) {
   core::log_event(spdlog::level::info, "node_stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server->stop(); // stop accepting; requests in flight were answered or time out
   actors::stop_node(sys, node, 5000);
-  core::log_event(spdlog::level::info, "node_stopped", {});
-  return 0;
+  int code = node.exit_code->load();
+  core::log_event(spdlog::level::info, "node_stopped", {{"exit_code", code}});
+  return code;
 }
 
 int migrate_command(const config::config& cfg, const std::vector<std::string>& operands) {
