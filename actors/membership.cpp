@@ -217,6 +217,13 @@ struct membership_state {
       members.push_back({{"id", m.id}, {"cluster", m.cluster_address}, {"http", m.http_address},
                          {"connected", m.id == me.id || connected.count(m.id) > 0}});
     node->cluster->set({{"enabled", true}, {"node_id", me.id}, {"members", members}, {"redis", redis_ok}});
+    // The cluster starts before the router (a taken port must fail the start first): a
+    // view sent before the router exists would be lost, and an unchanged view is never
+    // sent again, so the next heartbeat publishes it once more.
+    if (!node->router) {
+      published = false;
+      return;
+    }
     self->send(node->router, view_atom::value, std::move(out));
   }
 
