@@ -1,8 +1,160 @@
 /// Admin API: the staff inbox: conversations, their messages, replies as staff, ending a hand-over.
+///
+/// Reads run here on the worker's connection under the clinic's row-level security.
+/// Replies and releases go to the live conversation actor (router → clinic →
+/// conversation, re-created if it was passivated) so that its memory and state match the
+/// database; the actor writes them through its batch writer — the same outbox and sender
+/// as the assistant's replies — with the audit row in the same transaction, and the
+/// handler answers once that transaction has committed.
 #include "actors/api_support.hpp"
+
+#include <atomic>
+#include <future>
+
+#include <caf/all.hpp>
+
+#include "persistence/inbox.hpp"
 
 namespace atendeai::actors {
 
-void add_inbox_handlers(api_handlers&) {}
+namespace {
+
+using nlohmann::json;
+
+/// How long a staff action may take to reach its conversation and commit.
+constexpr auto staff_commit_timeout = std::chrono::seconds(15);
+
+/// The conversation named by :cid in the call's clinic; 404 when it is not there.
+persistence::conversation_row conversation_of(api_call& call) {
+  auto cid = call.id_param("cid", "conversation");
+  auto row = call.w.db->run([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    persistence::set_clinic(tx, call.clinic_id);
+    return persistence::find_conversation(tx, call.clinic_id, cid);
+  });
+  if (!row)
+    fail(core::error_code::not_found, "no such conversation");
+  return *row;
+}
+
+/// Sends a staff action to its conversation and waits for its commit; returns the
+/// outbound message id ("" for a release).
+std::string carry_out(api_call& call, const persistence::conversation_row& row, staff_action a, const char* action,
+                      json before, json after) {
+  auto cid = row.json["id"].get<std::string>();
+  a.clinic_id = call.clinic_id;
+  a.conversation_id = cid;
+  a.staff_user_id = call.p.user.id;
+  a.channel = row.channel;
+  a.account_id = row.account_id;
+  a.recipient = row.recipient;
+  a.access_token = row.access_token;
+  a.audit = std::make_shared<persistence::audit_entry>(
+    api_worker::audit_row(call.r, &call.p, call.clinic_id, action, "conversation", cid, std::move(before),
+                          std::move(after)));
+  auto outcome = std::make_shared<std::promise<std::pair<bool, std::string>>>();
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  auto future = outcome->get_future();
+  a.done = [outcome, answered](bool ok, const std::string& message_id) {
+    if (!answered->exchange(true))
+      outcome->set_value({ok, message_id});
+  };
+  caf::anon_send(call.w.node->router, staff_atom::value, std::move(a));
+  if (future.wait_for(staff_commit_timeout) != std::future_status::ready)
+    fail(core::error_code::service_unavailable, "the conversation did not confirm in time; retry later");
+  auto [ok, message_id] = future.get();
+  if (!ok)
+    fail(core::error_code::internal_error, "the change could not be stored");
+  return message_id;
+}
+
+void list_conversations(api_call& call) {
+  auto q = parse_query(call.r.query, {"handoff", "since"});
+  persistence::conversation_filter f;
+  if (auto it = q.rest.find("handoff"); it != q.rest.end()) {
+    if (it->second != "true" && it->second != "false")
+      fail(core::error_code::validation_failed, "must be true or false", "handoff");
+    f.handoff = it->second == "true";
+  }
+  f.since = q.rest["since"];
+  if (!f.since.empty() && !plausible_timestamp(f.since))
+    fail(core::error_code::validation_failed, "must be an ISO-8601 date or timestamp", "since");
+  try {
+    auto page = call.w.db->run([&](pqxx::connection& c) {
+      pqxx::read_transaction tx(c);
+      persistence::set_clinic(tx, call.clinic_id);
+      return persistence::list_conversations(tx, call.clinic_id, f, q.page, q.per_page);
+    });
+    call.reply(200, page);
+  } catch (const pqxx::data_exception&) {
+    fail(core::error_code::validation_failed, "must be an ISO-8601 date or timestamp", "since");
+  }
+}
+
+void get_conversation(api_call& call) {
+  call.reply(200, conversation_of(call).json);
+}
+
+void list_messages(api_call& call) {
+  auto row = conversation_of(call);
+  auto q = parse_query(call.r.query, {"before"});
+  auto before = lower(q.rest["before"]);
+  if (!before.empty() && !valid_uuid(before))
+    fail(core::error_code::validation_failed, "must be a message id", "before");
+  auto page = call.w.db->run([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    persistence::set_clinic(tx, call.clinic_id);
+    return persistence::list_messages(tx, call.clinic_id, row.json["id"], before, q.page, q.per_page);
+  });
+  call.reply(200, page);
+}
+
+void reply_as_staff(api_call& call) {
+  auto row = conversation_of(call);
+  auto body = parse_body(call.r.body, {{"text", ftype::text, true, 4096}});
+  auto text = str(body, "text");
+  if (text.find_first_not_of(" \n\t") == std::string::npos)
+    fail(core::error_code::validation_failed, "must not be empty", "text");
+  if (row.account_id.empty())
+    fail(core::error_code::conflict, "the patient never wrote on a channel account we can answer on");
+  staff_action a;
+  a.what = staff_action::kind::reply;
+  a.text = text;
+  // A staff reply takes the conversation over: the assistant stays silent until release.
+  auto id = carry_out(call, row, std::move(a), "conversation.reply", json{{"handoff", row.handoff}},
+                      json{{"handoff", true}});
+  call.reply(201, {{"id", id},
+                   {"conversation_id", row.json["id"]},
+                   {"direction", "out"},
+                   {"text", text},
+                   {"staff_user_id", call.p.user.id},
+                   {"status", "pending"}});
+}
+
+void release(api_call& call) {
+  auto row = conversation_of(call);
+  if (!call.r.body.empty())
+    parse_body(call.r.body, {});
+  if (!row.handoff)
+    fail(core::error_code::conflict, "the conversation is not handed over");
+  staff_action a;
+  a.what = staff_action::kind::release;
+  carry_out(call, row, std::move(a), "conversation.release", json{{"handoff", true}}, json{{"handoff", false}});
+  auto out = row.json;
+  out["status"] = "open";
+  out["handoff"] = false;
+  out["state"]["handoff"] = false;
+  call.reply(200, out);
+}
+
+} // namespace
+
+void add_inbox_handlers(api_handlers& h) {
+  h["conversations.list"] = list_conversations;
+  h["conversations.get"] = get_conversation;
+  h["conversations.messages"] = list_messages;
+  h["conversations.reply"] = reply_as_staff;
+  h["conversations.release"] = release;
+}
 
 } // namespace atendeai::actors

@@ -35,15 +35,17 @@ json parse_body(const std::string& body, std::initializer_list<field_rule> rules
     if (!rule)
       fail(core::error_code::validation_failed, "unknown field", key.size() > 64 ? key.substr(0, 64) : key);
     switch (rule->type) {
-      case ftype::string: {
+      case ftype::string:
+      case ftype::text: {
         if (!value.is_string())
           fail(core::error_code::validation_failed, "must be a string", key);
         auto& s = value.get_ref<const std::string&>();
         if (s.size() > rule->max_len)
           fail(core::error_code::validation_failed, "must have at most " + std::to_string(rule->max_len) + " bytes",
                key);
+        const bool multiline = rule->type == ftype::text;
         for (unsigned char c : s)
-          if (c < 0x20 || c == 0x7f)
+          if ((c < 0x20 && !(multiline && (c == '\n' || c == '\t'))) || c == 0x7f)
             fail(core::error_code::validation_failed, "must not contain control characters", key);
         break;
       }
@@ -195,6 +197,13 @@ void api_worker::count(const char* name, const char* help, core::labels labels) 
 void api_worker::audit(pqxx::transaction_base& tx, const api_request& r, const principal* p,
                        const std::string& clinic, const std::string& action, const std::string& target_type,
                        const std::string& target_id, json before, json after) {
+  persistence::append_audit(tx, audit_row(r, p, clinic, action, target_type, target_id, std::move(before),
+                                          std::move(after)));
+}
+
+persistence::audit_entry api_worker::audit_row(const api_request& r, const principal* p, const std::string& clinic,
+                                               const std::string& action, const std::string& target_type,
+                                               const std::string& target_id, json before, json after) {
   persistence::audit_entry e;
   e.clinic_id = clinic;
   if (p) {
@@ -208,7 +217,7 @@ void api_worker::audit(pqxx::transaction_base& tx, const api_request& r, const p
   e.after = std::move(after);
   e.request_id = r.request_id;
   e.ip = r.ip;
-  persistence::append_audit(tx, e);
+  return e;
 }
 
 persistence::redis_client& api_worker::redis() {

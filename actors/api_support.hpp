@@ -25,6 +25,7 @@
 #include "core/error.hpp"
 #include "core/jwt.hpp"
 #include "core/rbac.hpp"
+#include "persistence/audit.hpp"
 #include "persistence/database.hpp"
 #include "persistence/redis.hpp"
 #include "persistence/users.hpp"
@@ -48,7 +49,8 @@ struct api_failure {
 
 // -- bodies and queries -------------------------------------------------------------------
 
-enum class ftype { string, boolean, integer, number, object, array };
+/// A member's type; `text` is a string that may hold line breaks and tabs (messages).
+enum class ftype { string, text, boolean, integer, number, object, array };
 
 /// One member of a JSON body: its name, type, whether required, and its longest length
 /// (bytes of a string, items of an array; ignored otherwise).
@@ -111,6 +113,11 @@ struct api_worker {
   void audit(pqxx::transaction_base& tx, const api_request& r, const principal* p, const std::string& clinic,
              const std::string& action, const std::string& target_type, const std::string& target_id,
              nlohmann::json before = nullptr, nlohmann::json after = nullptr);
+  /// The audit row audit() would append, for a write committed elsewhere (a batch writer).
+  static persistence::audit_entry audit_row(const api_request& r, const principal* p, const std::string& clinic,
+                                            const std::string& action, const std::string& target_type,
+                                            const std::string& target_id, nlohmann::json before = nullptr,
+                                            nlohmann::json after = nullptr);
   /// The Redis connection, opened on demand; throws persistence::unavailable.
   persistence::redis_client& redis();
   /// Runs a Redis command sequence for `op` (a metrics label); drops the connection when

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "core/agenda.hpp"
 #include "core/log.hpp"
 
 namespace atendeai::actors {
@@ -241,11 +242,17 @@ struct appointment_flow_state {
 
   std::string inspect() const {
     return nlohmann::json{{"kind", name},
+                          {"id", conversation_id},
                           {"clinic_id", profile->id},
                           {"conversation_id", conversation_id},
+                          {"node", node->cfg.node.id},
+                          {"live", true},
+                          {"status", busy ? "working" : "waiting"},
                           {"state", core::to_json(flow)},
                           {"busy", busy},
-                          {"events", events}}
+                          {"events", events},
+                          {"mailbox", self->mailbox().size()},
+                          {"last_activity", core::format_iso(flow.last_activity)}}
       .dump();
   }
 };

@@ -4,12 +4,14 @@
 #include <cstdlib>
 #include <thread>
 #include <map>
+#include <optional>
 
 #include <caf/all.hpp>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/whatsapp.hpp"
+#include "persistence/audit.hpp"
 #include "persistence/database.hpp"
 #include "persistence/pipeline.hpp"
 
@@ -43,11 +45,18 @@ struct batch {
   }
 };
 
+/// Replies of one clinic in batch order: runs of plain rows, and each record that waits
+/// for its commit (a staff action) alone, so its outbox row and audit are its own.
+struct reply_group {
+  nlohmann::json rows = nlohmann::json::array();
+  std::optional<size_t> acknowledged; ///< index of the waiting record in batch::replies
+};
+
 /// Rows of one clinic inside a batch.
 struct clinic_rows {
   nlohmann::json inbound = nlohmann::json::array();
   nlohmann::json statuses = nlohmann::json::array();
-  nlohmann::json replies = nlohmann::json::array();
+  std::vector<reply_group> replies;
   nlohmann::json deliveries = nlohmann::json::array();
 };
 
@@ -55,7 +64,13 @@ struct clinic_rows {
 struct batch_result {
   std::map<std::string, std::map<std::string, persistence::ingest_result>> ingested; ///< clinic → ext → result
   std::vector<persistence::outbox_row> outbox;
+  std::map<size_t, std::string> acknowledged; ///< waiting record → its outbound message id ("" if none)
 };
+
+/// A record someone waits for (a staff action).
+bool waited_for(const reply_record& r) {
+  return static_cast<bool>(r.on_commit) || r.audit != nullptr;
+}
 
 std::string iso_from_epoch(int64_t seconds) {
   if (seconds <= 0)
@@ -180,7 +195,8 @@ struct batch_writer_state {
           {{"channel", s.channel}, {"ext", s.external_id}, {"status", s.status},
            {"error", s.error.empty() ? nlohmann::json() : nlohmann::json(s.error)}});
     }
-    for (auto& r : b.replies) {
+    for (size_t i = 0; i < b.replies.size(); ++i) {
+      const auto& r = b.replies[i];
       nlohmann::json row = {{"conversation_id", r.conversation_id},
                             {"in_message_id", r.in_message_id.empty() ? nlohmann::json() : nlohmann::json(r.in_message_id)},
                             {"intent", r.intent.empty() ? nlohmann::json() : nlohmann::json(r.intent)},
@@ -194,7 +210,14 @@ struct batch_writer_state {
         row["body"] = r.reply.text;
         row["reply"] = core::to_json(r.reply);
       }
-      by_clinic[r.clinic_id].replies.push_back(std::move(row));
+      if (!r.staff_user_id.empty())
+        row["staff_user_id"] = r.staff_user_id;
+      auto& groups = by_clinic[r.clinic_id].replies;
+      if (waited_for(r))
+        groups.push_back({nlohmann::json::array(), i});
+      else if (groups.empty() || groups.back().acknowledged)
+        groups.emplace_back();
+      groups.back().rows.push_back(std::move(row));
     }
     for (auto& d : b.deliveries)
       by_clinic[d.clinic_id].deliveries.push_back(
@@ -211,11 +234,19 @@ struct batch_writer_state {
           result.ingested[clinic_id][r.external_id] = r;
       if (!rows.statuses.empty())
         persistence::record_statuses(tx, rows.statuses);
-      if (!rows.replies.empty())
-        for (auto& o : persistence::record_replies(tx, rows.replies)) {
+      for (auto& group : rows.replies) {
+        std::string message_id;
+        for (auto& o : persistence::record_replies(tx, group.rows)) {
           o.clinic_id = clinic_id;
+          message_id = o.message_id;
           result.outbox.push_back(std::move(o));
         }
+        if (!group.acknowledged)
+          continue;
+        result.acknowledged[*group.acknowledged] = message_id;
+        if (const auto& audit = b.replies[*group.acknowledged].audit)
+          persistence::append_audit(tx, *audit);
+      }
       if (!rows.deliveries.empty())
         persistence::record_deliveries(tx, rows.deliveries);
     }
@@ -257,11 +288,14 @@ struct batch_writer_state {
 #endif
     if (!fresh.empty())
       self->send(node->router, process_atom::value, std::move(fresh));
-    std::map<std::string, const reply_record*> by_inbound;
+    std::map<std::string, const reply_record*> by_inbound; ///< by the inbound id, or the staff reply's own id
     for (auto& r : b.replies)
       by_inbound[r.in_message_id] = &r;
+    for (auto& [i, message_id] : result.acknowledged)
+      if (!message_id.empty())
+        by_inbound[message_id] = &b.replies[i];
     for (auto& o : result.outbox) {
-      auto rec = by_inbound.find(o.in_reply_to);
+      auto rec = by_inbound.find(o.in_reply_to.empty() && by_inbound.count(o.message_id) ? o.message_id : o.in_reply_to);
       outbox_item item{o.clinic_id, o.outbox_id, o.message_id, o.conversation_id, o.account_id,
                        o.recipient, rec != by_inbound.end() ? rec->second->access_token : std::string{},
                        o.payload, 0,
@@ -272,6 +306,9 @@ struct batch_writer_state {
     for (auto& d : b.deliveries)
       if (d.status != "pending")
         outbox_depth->add(-1);
+    for (auto& [i, message_id] : result.acknowledged)
+      if (b.replies[i].on_commit)
+        b.replies[i].on_commit(true, message_id);
     rows += b.replies.size() + b.deliveries.size();
     batch_rows_hist->observe(static_cast<double>(rows));
   }
@@ -309,6 +346,9 @@ struct batch_writer_state {
     // inbound message stays unanswered and its outbox row pending.
     core::log_event(spdlog::level::err, "batch_dropped",
                     {{"writer", index}, {"replies", b.replies.size()}, {"deliveries", b.deliveries.size()}});
+    for (auto& r : b.replies)
+      if (r.on_commit)
+        r.on_commit(false, {});
   }
 
   std::string inspect() const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <caf/all.hpp>
@@ -11,7 +12,9 @@
 #include "actors/appointment_flow.hpp"
 #include "actors/conversation.hpp"
 #include "core/agenda_rules.hpp"
+#include "actors/inspection.hpp"
 #include "core/log.hpp"
+#include "core/supervision.hpp"
 
 namespace atendeai::actors {
 
@@ -30,6 +33,10 @@ struct clinic_state {
   bool reload_again = false;  ///< a change arrived while reading: read once more
   std::deque<stored_message> waiting; ///< messages that arrived before the profile and agenda
   std::deque<std::function<void()>> deferred; ///< admin API requests that arrived before them
+  std::deque<staff_action> staff_waiting; ///< staff actions that arrived meanwhile
+  std::map<caf::actor_addr, std::string> stopping; ///< conversations forgotten before their down message
+  bool replay_on_ready = false;           ///< restarted after a crash: replay unanswered messages
+  std::unique_ptr<core::restart_intensity> restarts; ///< of its conversations and flows
   std::map<std::string, conversation_actor> conversations;
   std::map<std::string, appointment_flow_actor> flows; ///< open booking flows by conversation
   uint64_t processed = 0;
@@ -165,6 +172,14 @@ struct clinic_state {
   }
 
   void drain() {
+    if (replay_on_ready) {
+      replay_on_ready = false;
+      replay({});
+    }
+    while (!staff_waiting.empty()) {
+      staff(std::move(staff_waiting.front()));
+      staff_waiting.pop_front();
+    }
     while (!waiting.empty()) {
       route(std::move(waiting.front()));
       waiting.pop_front();
@@ -176,18 +191,81 @@ struct clinic_state {
     }
   }
 
+  /// The live conversation actor, spawned (and monitored) when there is none.
+  conversation_actor& conversation_for(const std::string& conversation_id) {
+    auto it = conversations.find(conversation_id);
+    if (it == conversations.end()) {
+      auto handle = spawn_conversation(self->system(), node, profile, caf::actor_cast<clinic_actor>(self), clinic_id,
+                                       conversation_id);
+      self->monitor(handle);
+      conversation_metrics.on_spawn();
+      it = conversations.emplace(conversation_id, handle).first;
+    }
+    return it->second;
+  }
+
   void route(stored_message m) {
     ++processed;
     m.profile = profile; // a live conversation answers with the clinic's current data
-    auto it = conversations.find(m.conversation_id);
-    if (it == conversations.end()) {
-      auto handle = spawn_conversation(self->system(), node, profile, caf::actor_cast<clinic_actor>(self), m.clinic_id,
-                                       m.conversation_id);
-      self->monitor(handle);
-      conversation_metrics.on_spawn();
-      it = conversations.emplace(m.conversation_id, handle).first;
+    auto& handle = conversation_for(m.conversation_id);
+    self->send(handle, process_atom::value, std::move(m));
+  }
+
+  /// A staff reply or release goes to the live conversation (re-created if passivated).
+  /// When that actor stopped just before taking it (its passivation raced the action),
+  /// the action goes once more, to a fresh actor.
+  void staff(staff_action a, bool again = false) {
+    if (!ready()) {
+      staff_waiting.push_back(std::move(a));
+      if (!loading)
+        profile ? load_agenda() : load();
+      return;
     }
-    self->send(it->second, process_atom::value, std::move(m));
+    auto conversation_id = a.conversation_id;
+    auto handle = conversation_for(conversation_id);
+    self->request(handle, std::chrono::seconds(60), staff_atom::value, a)
+      .then([](bool) {},
+            [=](caf::error& err) mutable {
+              if (again || err != caf::sec::request_receiver_down) {
+                core::log_event(spdlog::level::warn, "staff_action_failed",
+                                {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
+                                 {"error", caf::to_string(err)}});
+                if (a.done)
+                  a.done(false, {});
+                return;
+              }
+              auto it = conversations.find(conversation_id);
+              if (it != conversations.end() && it->second == handle) {
+                stopping.emplace(handle.address(), conversation_id);
+                conversations.erase(it);
+              }
+              staff(std::move(a), true);
+            });
+  }
+
+  /// Hands the unanswered messages of a conversation (or of the whole clinic when "")
+  /// to fresh actors: what a crashed actor was handling is not lost. The fresh actor has
+  /// not seen them (its memory holds answered messages only), so its dedupe still holds.
+  void replay(const std::string& conversation_id) {
+    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), recover_atom::value, clinic_id, conversation_id)
+      .then(
+        [=](std::vector<stored_message>& batch) {
+          if (!batch.empty())
+            core::log_event(spdlog::level::info, "replayed_after_crash",
+                            {{"clinic_id", clinic_id}, {"conversation_id", conversation_id}, {"count", batch.size()}});
+          node->metrics->counter_with("atendeai_recovered_total", "Work resumed after a crash or stall",
+                                      {{"kind", "replayed"}})
+            .inc(batch.size());
+          for (auto& m : batch) {
+            m.replayed = true;
+            process(std::move(m));
+          }
+        },
+        [=](const caf::error& err) {
+          // The periodic sweep of the router picks them up later.
+          core::log_event(spdlog::level::warn, "replay_failed",
+                          {{"clinic_id", clinic_id}, {"error", caf::to_string(err)}});
+        });
   }
 
   // -- booking flows ----------------------------------------------------------
@@ -665,35 +743,136 @@ struct clinic_state {
   // -- supervision ------------------------------------------------------------
 
   void on_down(const caf::down_msg& msg) {
-    for (auto it = conversations.begin(); it != conversations.end(); ++it) {
-      if (it->second.address() != msg.source)
-        continue;
-      conversation_metrics.on_down(static_cast<bool>(msg.reason), true);
-      if (msg.reason) {
-        // Its unanswered message is durable: the sweep hands it to a fresh actor,
-        // which rebuilds its memory from PostgreSQL.
-        core::log_event(spdlog::level::err, "actor_crashed",
-                        {{"kind", "conversation"}, {"clinic_id", clinic_id}, {"conversation_id", it->first},
-                         {"reason", caf::to_string(msg.reason)}});
-      }
-      conversations.erase(it);
-      return;
+    std::optional<std::string> gone;
+    if (auto s = stopping.find(msg.source); s != stopping.end()) {
+      gone = s->second;
+      stopping.erase(s);
     }
-    // A flow: it stops itself when it has nothing open; after a crash the next message
-    // re-creates it from the state its conversation persisted.
-    flow_metrics.on_down(static_cast<bool>(msg.reason), false);
-    if (msg.reason)
-      core::log_event(spdlog::level::err, "actor_crashed",
-                      {{"kind", "appointment_flow"}, {"clinic_id", clinic_id}, {"reason", caf::to_string(msg.reason)}});
-    for (auto it = flows.begin(); it != flows.end(); ++it)
+    for (auto it = conversations.begin(); !gone && it != conversations.end(); ++it)
       if (it->second.address() == msg.source) {
-        flows.erase(it);
+        gone = it->first;
+        conversations.erase(it);
+        break;
+      }
+    if (gone) {
+      node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", "conversation"}}).add(-1);
+      auto conversation_id = *gone;
+      if (!msg.reason) {
+        node->metrics->counter_with("atendeai_actors_passivated_total", "Actors stopped when idle",
+                                    {{"kind", "conversation"}})
+          .inc();
         return;
       }
+      if (crashed("conversation", conversation_id, msg.reason))
+        return;
+      // Restart: a fresh actor rebuilds its memory from PostgreSQL and gets the
+      // messages the dead one had not answered.
+      replay(conversation_id);
+      return;
+    }
+    // A flow: it stops itself when it has nothing open (and is forgotten here at once,
+    // so it may be found nowhere); after a crash the next message re-creates it from
+    // the state its conversation persisted.
+    node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", "appointment_flow"}}).add(-1);
+    std::string conversation_id;
+    for (auto it = flows.begin(); it != flows.end(); ++it)
+      if (it->second.address() == msg.source) {
+        conversation_id = it->first;
+        flows.erase(it);
+        break;
+      }
+    if (msg.reason)
+      crashed("appointment_flow", conversation_id, msg.reason);
+  }
+
+  /// Logs and counts a child's crash; past the restart intensity this clinic gives up
+  /// (its children stop with it) and the router, its supervisor, decides. True when it
+  /// gave up.
+  bool crashed(const char* kind, const std::string& conversation_id, const caf::error& reason) {
+    core::log_event(spdlog::level::err, "actor_crashed",
+                    {{"kind", kind}, {"clinic_id", clinic_id}, {"conversation_id", conversation_id},
+                     {"reason", caf::to_string(reason)}});
+    node->metrics->counter_with("atendeai_actors_restarted_total", "Actors that stopped abnormally", {{"kind", kind}})
+      .inc();
+    if (!restarts->record(now()))
+      return false;
+    core::log_event(spdlog::level::err, "supervisor_escalates",
+                    {{"kind", name}, {"clinic_id", clinic_id},
+                     {"max_restarts", node->cfg.supervision.max_restarts},
+                     {"window_seconds", node->cfg.supervision.window_seconds}});
+    auto why = caf::make_error(caf::sec::runtime_error, "restart intensity exceeded in clinic " + clinic_id);
+    stop_children(why);
+    self->quit(why);
+    return true;
+  }
+
+  /// Stops every child with `reason` (this clinic is going): they are no longer resident.
+  void stop_children(const caf::error& reason) {
+    for (auto& [_, conversation] : conversations)
+      self->send_exit(conversation, reason);
+    for (auto& [_, flow] : flows)
+      self->send_exit(flow, reason);
+    node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", "conversation"}})
+      .add(-static_cast<int64_t>(conversations.size()));
+    node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", "appointment_flow"}})
+      .add(-static_cast<int64_t>(flows.size()));
+    conversations.clear();
+    flows.clear();
+  }
+
+  // -- inspection -------------------------------------------------------------
+
+  /// Its live actors (what = clinic), their totals (summary), or one conversation or flow.
+  caf::typed_response_promise<std::string> inspect(const inspect_query& q) {
+    auto rp = self->make_response_promise<std::string>();
+    auto not_live = [&] { rp.deliver(nlohmann::json{{"live", false}, {"clinic_id", clinic_id}}.dump()); };
+    if (q.what == "conversation" || q.what == "flow") {
+      auto one = [&](const auto& map, const char* kind) {
+        auto it = map.find(q.id);
+        if (it == map.end())
+          return not_live();
+        self->request(it->second, inspect_patience, inspect_atom::value)
+          .then([rp](std::string& s) mutable { rp.deliver(std::move(s)); },
+                [rp, id = q.id, kind](const caf::error&) mutable { rp.deliver(busy_entry(kind, id).dump()); });
+      };
+      q.what == "flow" ? one(flows, "appointment_flow") : one(conversations, "conversation");
+      return rp;
+    }
+    auto own = nlohmann::json::parse(inspect());
+    std::vector<std::pair<std::string, conversation_actor>> cs(conversations.begin(), conversations.end());
+    std::vector<std::pair<std::string, appointment_flow_actor>> fs(flows.begin(), flows.end());
+    bool summary = q.what == "summary";
+    gather_inspections(self, "conversation", cs, [=](nlohmann::json convs) mutable {
+      gather_inspections(self, "appointment_flow", fs, [=](nlohmann::json fls) mutable {
+        if (!summary) {
+          rp.deliver(nlohmann::json{{"clinic", own}, {"conversations", convs}, {"flows", fls}}.dump());
+          return;
+        }
+        int64_t mailbox = own.value("mailbox", 0);
+        int64_t busy = 0;
+        for (auto* list : {&convs, &fls})
+          for (auto& a : *list) {
+            mailbox += a.value("mailbox", 0);
+            busy += a.value("status", "") == "busy" ? 1 : 0;
+          }
+        rp.deliver(nlohmann::json{{"clinic_id", clinic_id},
+                                  {"conversations", convs.size()},
+                                  {"flows", fls.size()},
+                                  {"mailbox", mailbox},
+                                  {"busy", busy}}
+                     .dump());
+      });
+    });
+    return rp;
   }
 
   std::string inspect() const {
     return nlohmann::json{{"kind", name},
+                          {"id", clinic_id},
+                          {"node", node->cfg.node.id},
+                          {"status", ready() ? "ready" : "loading"},
+                          {"mailbox", self->mailbox().size()},
+                          {"restarts_in_window", restarts->recent(now())},
                           {"clinic_id", clinic_id},
                           {"loaded", profile != nullptr},
                           {"agenda_loaded", agenda_loaded},
@@ -711,18 +890,19 @@ struct clinic_state {
 };
 
 clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> self, node_context_ptr node,
-                                   std::string clinic_id) {
-  self->state.self = self;
-  self->state.node = std::move(node);
-  self->state.clinic_id = std::move(clinic_id);
-  self->state.conversation_metrics = actor_kind_metrics::of(*self->state.node->metrics, "conversation");
-  self->state.flow_metrics = actor_kind_metrics::of(*self->state.node->metrics, "appointment_flow");
+                                   std::string clinic_id, bool restarted) {
+  auto& st = self->state;
+  st.self = self;
+  st.node = std::move(node);
+  st.clinic_id = std::move(clinic_id);
+  st.replay_on_ready = restarted;
+  st.restarts = std::make_unique<core::restart_intensity>(
+    st.node->cfg.supervision.max_restarts, std::chrono::seconds(st.node->cfg.supervision.window_seconds));
+  st.conversation_metrics = actor_kind_metrics::of(*st.node->metrics, "conversation");
+  st.flow_metrics = actor_kind_metrics::of(*st.node->metrics, "appointment_flow");
   self->set_down_handler([self](caf::down_msg& msg) { self->state.on_down(msg); });
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    for (auto& [_, conversation] : self->state.conversations)
-      self->send_exit(conversation, msg.reason);
-    for (auto& [_, flow] : self->state.flows)
-      self->send_exit(flow, msg.reason);
+    self->state.stop_children(msg.reason);
     self->quit(msg.reason);
   });
   self->state.load();
@@ -748,12 +928,14 @@ clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> 
     [self](reload_atom) { self->state.reload(); },
     [self](slots_atom, core::slot_query& q) { return self->state.slots(std::move(q)); },
     [self](staff_atom, persistence::staff_change& c) { return self->state.staff(std::move(c)); },
+    [self](staff_atom, staff_action& a) { self->state.staff(std::move(a)); },
     [self](inspect_atom) { return self->state.inspect(); },
+    [self](inspect_atom, const inspect_query& q) { return self->state.inspect(q); },
   };
 }
 
-clinic_actor spawn_clinic(caf::actor_system& sys, node_context_ptr node, std::string clinic_id) {
-  return sys.spawn(clinic, node, std::move(clinic_id));
+clinic_actor spawn_clinic(caf::actor_system& sys, node_context_ptr node, std::string clinic_id, bool restarted) {
+  return sys.spawn(clinic, node, std::move(clinic_id), restarted);
 }
 
 } // namespace atendeai::actors

@@ -1,8 +1,10 @@
 #include "actors/conversation.hpp"
 
+#include <cstdlib>
 #include <deque>
 #include <optional>
 #include <set>
+#include <stdexcept>
 
 #include <caf/all.hpp>
 #include <date/tz.h>
@@ -31,6 +33,7 @@ struct conversation_state_holder {
   std::deque<std::string> recent_ids;                     ///< last inbound wamids, bounded
   std::set<std::string> recent_id_set;
   std::deque<stored_message> waiting;
+  std::deque<staff_action> staff_waiting; ///< staff actions that arrived before the memory
   core::instant last_activity;
   uint64_t handled = 0;
   const date::time_zone* zone = nullptr;
@@ -50,6 +53,10 @@ struct conversation_state_holder {
           for (auto& id : snap.recent_external_ids)
             seen(id);
           loaded = true;
+          while (!staff_waiting.empty()) {
+            staff(std::move(staff_waiting.front()));
+            staff_waiting.pop_front();
+          }
           while (!waiting.empty()) {
             handle(std::move(waiting.front()));
             waiting.pop_front();
@@ -107,6 +114,28 @@ struct conversation_state_holder {
       node->metrics->counter_with("atendeai_conversation_duplicates_total", "Messages a conversation saw twice").inc();
       return;
     }
+#ifdef ATENDEAI_TEST_HOOKS
+    // Test hooks, on a message's first delivery only (its replay is handled normally).
+    auto marked = [&](const char* env) {
+      const char* marker = std::getenv(env);
+      return marker && *marker && !m.redelivery && !m.replayed && m.msg.text.find(marker) != std::string::npos;
+    };
+    // Crash this actor while it handles the message.
+    if (marked("ATENDEAI_TEST_CRASH_MARKER"))
+      throw std::runtime_error("test hook: conversation crash requested");
+    // Stay busy for a while before handling it: await an answer that cannot come (the
+    // request waits behind the await), without holding a scheduler thread.
+    if (marked("ATENDEAI_TEST_STALL_MARKER")) {
+      self->request(caf::actor_cast<conversation_actor>(self), std::chrono::seconds(5), inspect_atom::value)
+        .await([](std::string&) {}, [this, m](caf::error&) mutable { answer(std::move(m)); });
+      return;
+    }
+#endif
+    answer(std::move(m));
+  }
+
+  /// Understands a new message and answers it (through the flow when it is the flow's).
+  void answer(stored_message m) {
     ++handled;
     if (m.profile && m.profile != profile) { // the clinic's data changed since the last message
       profile = m.profile;
@@ -229,6 +258,44 @@ struct conversation_state_holder {
     self->send(node->writer_for(conversation_id), record_atom::value, std::move(rec));
   }
 
+  /// A staff member's reply (the assistant stays silent from then on: a human has taken
+  /// the conversation over) or the end of a hand-over (the assistant answers again).
+  /// Written through the batch writer with its audit row; `done` runs after the commit.
+  void staff(staff_action a) {
+    if (!loaded) {
+      staff_waiting.push_back(std::move(a));
+      return;
+    }
+    last_activity = node->clock->now();
+    reply_record rec;
+    rec.clinic_id = clinic_id;
+    rec.conversation_id = conversation_id;
+    rec.channel = a.channel;
+    rec.account_id = a.account_id;
+    rec.recipient = a.recipient;
+    rec.access_token = a.access_token;
+    rec.staff_user_id = a.staff_user_id;
+    if (a.what == staff_action::kind::reply) {
+      state.handoff = true;
+      rec.has_reply = true;
+      rec.reply.text = a.text;
+      rec.correlation_id = "staff-reply";
+      remember("out", a.text);
+    } else {
+      state.handoff = false;
+      state.unknown_streak = 0;
+      state.human_offered = false;
+      rec.correlation_id = "staff-release";
+    }
+    rec.state = state;
+    rec.audit = std::move(a.audit);
+    rec.on_commit = std::move(a.done);
+    core::log_event(spdlog::level::info, a.what == staff_action::kind::reply ? "staff_reply" : "handoff_released",
+                    {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
+                     {"staff_user_id", a.staff_user_id}});
+    self->send(node->writer_for(conversation_id), record_atom::value, std::move(rec));
+  }
+
   void tick() {
     if (!loaded) {
       load();
@@ -236,7 +303,7 @@ struct conversation_state_holder {
     }
     auto idle = node->clock->now() - last_activity;
     auto limit = std::chrono::seconds(node->cfg.conversation.idle_timeout_s);
-    if (idle >= limit && waiting.empty()) {
+    if (idle >= limit && waiting.empty() && staff_waiting.empty()) {
       self->quit();
       return;
     }
@@ -253,13 +320,19 @@ struct conversation_state_holder {
     for (auto& [dir, text] : memory)
       mem.push_back({{"direction", dir}, {"text", text}});
     return nlohmann::json{{"kind", name},
+                          {"id", conversation_id},
                           {"clinic_id", clinic_id},
                           {"conversation_id", conversation_id},
+                          {"node", node->cfg.node.id},
                           {"live", true},
+                          {"status", loaded ? "ready" : "loading"},
                           {"loaded", loaded},
                           {"state", core::to_json(state)},
+                          {"handoff", state.handoff},
+                          {"flow", state.flow},
                           {"memory", mem},
                           {"handled", handled},
+                          {"mailbox", self->mailbox().size()},
                           {"last_activity_ms", last_activity.time_since_epoch().count()}}
       .dump();
   }
@@ -283,6 +356,10 @@ conversation_actor::behavior_type conversation(conversation_actor::stateful_poin
     [self](process_atom, stored_message& m) { self->state.process(std::move(m)); },
     [self](tick_atom) { self->state.tick(); },
     [self](expired_atom, flow_expiry& e) { self->state.flow_expired(std::move(e)); },
+    [self](staff_atom, staff_action& a) {
+      self->state.staff(std::move(a));
+      return true;
+    },
     [self](inspect_atom) { return self->state.inspect(); },
   };
 }

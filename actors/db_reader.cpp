@@ -14,6 +14,15 @@ persistence::db_target app_target(const config::config& cfg) {
   return {cfg.database.url, cfg.database.connect_timeout_s, cfg.database.app_role};
 }
 
+namespace {
+
+/// A stored-but-unanswered row as the message its conversation handles.
+stored_message stored_from(persistence::unanswered_row& row) {
+  return {row.clinic_id, row.conversation_id, row.message_id, row.access_token, core::inbound_from_json(row.payload)};
+}
+
+} // namespace
+
 struct db_reader_state {
   static constexpr const char* name = "db_reader";
   db_reader_actor::pointer self = nullptr;
@@ -74,21 +83,26 @@ db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_re
         return snap;
       });
     },
-    [self](recover_atom, bool at_start) {
-      // At start everything unanswered is ours; later only what is clearly stuck.
-      const int min_age_s = at_start ? 0 : 30;
+    [self](recover_atom, int32_t min_age_s, bool with_outbox) {
       const int limit = 5000;
       return self->state.read("recovery_scan", [&](pqxx::connection& c) {
         recovery_work work;
         for (auto& row : persistence::unanswered_inbound(c, min_age_s, limit))
-          work.unanswered.push_back(
-            {row.clinic_id, row.conversation_id, row.message_id, row.access_token, core::inbound_from_json(row.payload)});
-        if (at_start)
+          work.unanswered.push_back(stored_from(row));
+        if (with_outbox)
           for (auto& row : persistence::pending_outbox(c, limit))
             work.pending.push_back({row.clinic_id, row.outbox_id, row.message_id, row.conversation_id,
                                     row.account_id, row.recipient, row.access_token, row.payload,
                                     row.attempts, ""});
         return work;
+      });
+    },
+    [self](recover_atom, const std::string& clinic_id, const std::string& conversation_id) {
+      return self->state.read("replay_scan", [&](pqxx::connection& c) {
+        std::vector<stored_message> out;
+        for (auto& row : persistence::unanswered_of_clinic(c, clinic_id, conversation_id, 5000))
+          out.push_back(stored_from(row));
+        return out;
       });
     },
     [self](agenda_atom, const std::string& clinic_id, int64_t from_ms) {

@@ -68,7 +68,8 @@ struct health_state {
                            {"version", ATENDEAI_VERSION},
                            {"uptime_s", uptime},
                            {"postgres", {{"status", pg ? "ok" : "down"}}},
-                           {"redis", {{"status", rd ? "ok" : "down"}}}};
+                           {"redis", {{"status", rd ? "ok" : "down"}}},
+                           {"cluster", node->cluster->get()}};
     responder->respond(pg ? 200 : 503, body.dump());
   }
 };

@@ -14,7 +14,13 @@
 ///   appointment_flow ──expired──► clinic ──expired──► conversation (silent patient told)
 ///
 ///   Admin API (auth_store) ──reload(clinic)──► router ──reload──► clinic (profile + agenda again)
+///   Cluster (CAF middleman): membership ──view──► router; router ──process──► the owner
+///   node's cluster_node (published on cluster.port) ──process(forwarded)──► its router.
+///   Staff and operators:
+///   admin API ──staff──► router ──staff──► clinic ──staff──► conversation ──record──► batch_writer
+///   admin API ──inspect(query)──► router ──inspect(query)──► clinic ──inspect──► conversation / flow
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +29,8 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/api_request.hpp"
+#include "actors/cluster_messages.hpp"
+#include "actors/inspect_messages.hpp"
 #include "actors/messages.hpp"
 #include "actors/scheduling_messages.hpp"
 
@@ -56,7 +64,9 @@ using expired_atom = caf::atom_constant<caf::atom("expired")>;     ///< a bookin
 using reload_atom = caf::atom_constant<caf::atom("reload")>;       ///< a clinic's data changed (admin API)
 using clinic_atom = caf::atom_constant<caf::atom("clinic")>;       ///< the actor of a clinic
 using slots_atom = caf::atom_constant<caf::atom("slots")>;         ///< free slots (admin API)
-using staff_atom = caf::atom_constant<caf::atom("staff")>;         ///< a staff change of the agenda
+using staff_atom = caf::atom_constant<caf::atom("staff")>;         ///< a staff change (agenda, reply, release)
+using view_atom = caf::atom_constant<caf::atom("view")>;           ///< the live cluster members
+using whois_atom = caf::atom_constant<caf::atom("whois")>;         ///< a node's identity
 
 // -- interfaces ----------------------------------------------------------------
 
@@ -66,7 +76,12 @@ using db_reader_actor = caf::typed_actor<
   caf::replies_to<load_atom, std::string /*clinic_id*/>::with<clinic_profile_ptr>,
   caf::replies_to<memory_atom, std::string /*clinic_id*/, std::string /*conversation_id*/>::with<
     conversation_snapshot>,
-  caf::replies_to<recover_atom, bool /*at_start*/>::with<recovery_work>,
+  /// Unanswered inbound messages older than min_age_s, and (with_outbox) pending outbox rows.
+  caf::replies_to<recover_atom, int32_t /*min_age_s*/, bool /*with_outbox*/>::with<recovery_work>,
+  /// A clinic's unanswered inbound messages (of one conversation, or all when ""),
+  /// replayed after a crash.
+  caf::replies_to<recover_atom, std::string /*clinic_id*/, std::string /*conversation_id*/>::with<
+    std::vector<stored_message>>,
   // The agenda's SQL for clinic actors (one clinic always uses the same reader, so its
   // writes stay in order). Slot conflicts are outcomes, not errors.
   caf::replies_to<agenda_atom, std::string /*clinic_id*/, int64_t /*from, ms since the epoch*/>::with<persistence::agenda_data>,
@@ -98,6 +113,8 @@ using conversation_actor = caf::typed_actor<
   caf::reacts_to<process_atom, stored_message>,
   caf::reacts_to<tick_atom>,
   caf::reacts_to<expired_atom, flow_expiry>,
+  /// Taken (true); the action's own callback tells when it is committed.
+  caf::replies_to<staff_atom, staff_action>::with<bool>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
 /// One per clinic, the tenant boundary: owns its conversations and booking flows, and
@@ -123,7 +140,10 @@ using clinic_actor = caf::typed_actor<
   caf::replies_to<slots_atom, core::slot_query>::with<slot_list>,
   /// Admin API: create, move, cancel, attended, no-show (serialised with the chat's).
   caf::replies_to<staff_atom, persistence::staff_change>::with<staff_answer>,
-  caf::replies_to<inspect_atom>::with<std::string>>;
+  caf::reacts_to<staff_atom, staff_action>,
+  caf::replies_to<inspect_atom>::with<std::string>,
+  /// Its live actors (clinic), their totals (summary), one conversation or flow.
+  caf::replies_to<inspect_atom, inspect_query>::with<std::string>>;
 
 /// One per booking in progress (clinic, conversation): drives core::next_flow_state.
 using appointment_flow_actor = caf::typed_actor<
@@ -131,17 +151,42 @@ using appointment_flow_actor = caf::typed_actor<
   caf::reacts_to<tick_atom>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
-/// Entry point of channel traffic: resolves accounts, finds clinics.
+/// A node's published endpoint (cluster.port): the only actor other nodes talk to.
+using cluster_node_actor = caf::typed_actor<
+  caf::reacts_to<process_atom, std::vector<cluster_message>, std::string /*from node*/>,
+  caf::replies_to<whois_atom>::with<node_identity>>;
+
+/// Writes this node's heartbeat to Redis, reads the live members, contacts seeds and
+/// peers, and hands every change of the view to the router (detached: Redis blocks).
+/// drain removes the heartbeat so peers see the leave at once.
+using membership_actor = caf::typed_actor<
+  caf::reacts_to<tick_atom>,
+  caf::replies_to<drain_atom>::with<bool>>;
+
+/// The live members as this node sees them (node-local, it holds handles).
+struct cluster_view {
+  std::vector<core::cluster_member> members;        ///< sorted by id, this node included
+  std::map<std::string, cluster_node_actor> peers; ///< connected node actors by id
+};
+
+/// Entry point of channel traffic: resolves accounts, finds clinics (on their owner node).
 using router_actor = caf::typed_actor<
   caf::reacts_to<ingest_atom, webhook_request>,
   caf::reacts_to<process_atom, std::vector<stored_message>>,
+  /// Messages another node forwarded here: handled on this node, never forwarded again.
+  caf::reacts_to<process_atom, std::vector<stored_message>, std::string /*from node*/>,
+  /// The live members changed: ownership moves.
+  caf::reacts_to<view_atom, cluster_view>,
   caf::reacts_to<tick_atom>,
   /// A clinic's catalogue or channels changed: forget its cached channel accounts (and
   /// every unknown one), and have its live clinic actor reload.
   caf::reacts_to<reload_atom, std::string /*clinic_id*/>,
   /// The clinic's actor (spawned on demand); the admin API talks to it directly.
   caf::replies_to<clinic_atom, std::string /*clinic_id*/>::with<clinic_actor>,
-  caf::replies_to<inspect_atom>::with<std::string>>;
+  caf::reacts_to<staff_atom, staff_action>,
+  caf::replies_to<inspect_atom>::with<std::string>,
+  /// Live inspection: the node, actor totals, or passed on to the clinic's actor.
+  caf::replies_to<inspect_atom, inspect_query>::with<std::string>>;
 
 /// Serves the admin API (auth, users, audit): tokens, rate limits, roles, tenants,
 /// bodies, then the database work and bcrypt (detached: all of it blocks).
@@ -151,3 +196,5 @@ using auth_store_actor = caf::typed_actor<caf::reacts_to<api_atom, api_request>>
 using health_actor = caf::typed_actor<caf::reacts_to<health_atom, std::shared_ptr<http_responder>>>;
 
 } // namespace atendeai::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::cluster_view)

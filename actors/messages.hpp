@@ -2,6 +2,7 @@
 /// Values the actors exchange. They stay on one node (they hold responders and JSON),
 /// hence CAF_ALLOW_UNSAFE_MESSAGE_TYPE; the cluster sends its own inspectable types.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,10 @@
 #include "core/clinic.hpp"
 #include "core/conversation.hpp"
 #include "core/whatsapp.hpp"
+
+namespace atendeai::persistence {
+struct audit_entry;
+}
 
 namespace atendeai::actors {
 
@@ -52,6 +57,8 @@ struct stored_message {
   bool redelivery = false;
   /// The clinic's current profile, set by the clinic actor (null: keep the one it has).
   clinic_profile_ptr profile = nullptr;
+  /// Handed again to a fresh actor after its conversation or clinic crashed.
+  bool replayed = false;
 };
 
 /// What a conversation decided for one inbound message: the reply (if any) and the
@@ -70,6 +77,31 @@ struct reply_record {
   core::outbound_message reply;
   core::conversation_state state;
   std::string correlation_id;
+  std::string staff_user_id; ///< the staff member who wrote the reply
+  /// Audit row written in the same transaction (staff actions).
+  std::shared_ptr<const persistence::audit_entry> audit;
+  /// Called once the record is committed (true, with the outbound message id if it made
+  /// one) or given up (false).
+  std::function<void(bool, const std::string&)> on_commit;
+};
+
+/// A staff member's action on a conversation, from the admin API to the conversation
+/// actor (router → clinic → conversation), so the live state matches the database.
+/// It commits through the conversation's batch writer like every reply.
+struct staff_action {
+  enum class kind { reply, release };
+  kind what = kind::reply;
+  std::string clinic_id;
+  std::string conversation_id;
+  std::string staff_user_id;
+  std::string text;       ///< the reply
+  std::string channel = "whatsapp";
+  std::string account_id;
+  std::string recipient;
+  std::string access_token;
+  std::shared_ptr<const persistence::audit_entry> audit;
+  /// After the commit (true, the outbound message id of a reply) or when given up (false).
+  std::function<void(bool, const std::string&)> done;
 };
 
 /// A committed outbox row to deliver.
@@ -119,6 +151,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::resolved_webhook)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::stored_message)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<atendeai::actors::stored_message>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::reply_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::staff_action)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::outbox_item)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::delivery_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::conversation_snapshot)

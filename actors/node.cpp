@@ -1,9 +1,13 @@
 #include "actors/node.hpp"
 
+#include <csignal>
+#include <unistd.h>
+
 #include <caf/all.hpp>
 
 #include "actors/auth_store.hpp"
 #include "actors/batch_writer.hpp"
+#include "actors/cluster.hpp"
 #include "actors/db_reader.hpp"
 #include "actors/health.hpp"
 #include "actors/router.hpp"
@@ -18,6 +22,17 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
   ctx->cfg = cfg;
   ctx->metrics = std::move(metrics);
   ctx->clock = std::move(clock);
+  // The cluster port first: a port taken fails the start before anything else runs.
+  // Its actors read the router's handle only when messages flow.
+  cluster_actors cluster;
+  if (cfg.cluster.port != 0)
+    cluster = start_cluster(sys, ctx, local_identity(cfg, ctx->clock->now().time_since_epoch().count()));
+  auto exit_code = std::make_shared<std::atomic<int>>(0);
+  ctx->give_up = [exit_code](const std::string& reason) {
+    core::log_event(spdlog::level::critical, "node_gives_up", {{"reason", reason}, {"exit_code", 3}});
+    exit_code->store(3);
+    ::kill(::getpid(), SIGTERM); // the main thread stops the node as on a signal
+  };
   // Handles are filled in before any traffic; actors read them only when messages flow.
   for (int i = 0; i < cfg.database.readers; ++i)
     ctx->readers.push_back(spawn_db_reader(sys, ctx));
@@ -26,7 +41,7 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
   for (int i = 0; i < cfg.sender.workers; ++i)
     ctx->senders.push_back(spawn_sender(sys, ctx, i));
   ctx->router = spawn_router(sys, ctx);
-  node_actors out{ctx, spawn_health(sys, ctx, ctx->clock->now()), {}};
+  node_actors out{ctx, spawn_health(sys, ctx, ctx->clock->now()), {}, cluster.endpoint, cluster.members, exit_code};
   for (int i = 0; i < cfg.auth.workers; ++i)
     out.auth.push_back(spawn_auth_store(sys, ctx));
   core::log_event(spdlog::level::info, "node_actors_started",
@@ -37,6 +52,12 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
 
 void stop_node(caf::actor_system& sys, node_actors& actors, int timeout_ms) {
   caf::scoped_actor self{sys};
+  if (actors.membership) {
+    self->request(actors.membership, std::chrono::milliseconds(std::min(timeout_ms, 2000)), drain_atom::value)
+      .receive([](bool) {}, [](const caf::error&) {});
+    self->send_exit(actors.membership, caf::exit_reason::user_shutdown);
+    self->send_exit(actors.cluster_endpoint, caf::exit_reason::user_shutdown);
+  }
   for (auto& w : actors.context->writers)
     self->request(w, std::chrono::milliseconds(timeout_ms), drain_atom::value)
       .receive([](bool) {}, [](const caf::error& err) {

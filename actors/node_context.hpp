@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,23 @@ class actor_system;
 
 namespace atendeai::actors {
 
+/// What /health shows of the cluster: written by the membership actor, read by health.
+class cluster_board {
+public:
+  void set(nlohmann::json view) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    view_ = std::move(view);
+  }
+  nlohmann::json get() const {
+    std::lock_guard<std::mutex> guard(mutex_);
+    return view_;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  nlohmann::json view_ = {{"enabled", false}};
+};
+
 /// Shared, read-only node wiring.
 struct node_context {
   config::config cfg;
@@ -27,6 +45,10 @@ struct node_context {
   std::vector<sender_actor> senders;
   std::vector<db_reader_actor> readers;
   router_actor router;
+  std::shared_ptr<cluster_board> cluster = std::make_shared<cluster_board>();
+  /// The root supervisor's last resort (restart intensity exceeded at the router): stops
+  /// the node with a non-zero exit code so its service manager restarts it.
+  std::function<void(const std::string& reason)> give_up;
 
   /// The writer for a key (a conversation keeps its writer, so its writes stay in order).
   const batch_writer_actor& writer_for(const std::string& key) const {

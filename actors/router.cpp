@@ -1,5 +1,7 @@
 #include "actors/router.hpp"
 
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -7,8 +9,11 @@
 
 #include "actors/actor_metrics.hpp"
 #include "actors/clinic.hpp"
+#include "core/cluster.hpp"
+#include "actors/inspection.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/supervision.hpp"
 
 namespace atendeai::actors {
 
@@ -35,6 +40,17 @@ struct router_state {
   uint64_t requests = 0;
   actor_kind_metrics clinic_metrics;
   core::gauge* outbox_depth = nullptr;
+
+  // The cluster (cluster.port set): each clinic lives on its rendezvous owner.
+  bool clustered = false;
+  bool view_known = false;
+  std::vector<std::string> members; ///< live node ids, this node included
+  std::map<std::string, cluster_node_actor> peers;
+  uint64_t forwarded = 0;
+  uint64_t received = 0;
+  int32_t recover_later_age = 0; ///< a joining node's one-off sweep, when > 0
+  core::instant started_at;
+  std::unique_ptr<core::restart_intensity> restarts; ///< of its clinics
 
   // -- work -------------------------------------------------------------------
 
@@ -125,32 +141,149 @@ struct router_state {
     self->send(writer, ingest_atom::value, std::move(out));
   }
 
-  clinic_actor& clinic_for(const std::string& clinic_id) {
+  clinic_actor& clinic_for(const std::string& clinic_id, bool restarted = false) {
     auto it = clinics.find(clinic_id);
     if (it != clinics.end())
       return it->second;
-    auto handle = spawn_clinic(self->system(), node, clinic_id);
+    auto handle = spawn_clinic(self->system(), node, clinic_id, restarted);
     self->monitor(handle);
     clinic_metrics.on_spawn();
     return clinics.emplace(clinic_id, handle).first->second;
   }
 
-  void process(std::vector<stored_message> batch) {
-    for (auto& m : batch)
-      self->send(clinic_for(m.clinic_id), process_atom::value, std::move(m));
+  // -- ownership --------------------------------------------------------------
+
+  const std::string& self_id() const { return node->cfg.node.id; }
+
+  /// The node that owns a clinic under `view` (this node while there is no view).
+  std::string owner_of(const std::string& clinic_id, const std::vector<std::string>& view) const {
+    auto owner = core::rendezvous_owner(clinic_id, view);
+    return owner.empty() ? self_id() : owner;
+  }
+  bool owns(const std::string& clinic_id) const {
+    return !clustered || owner_of(clinic_id, members) == self_id();
   }
 
+  /// Stored messages to their clinics: here when this node owns the clinic (or its
+  /// owner is not connected yet: the database keeps two handlers safe), else to the
+  /// owner's node actor. A message lost with a dying owner stays unanswered in
+  /// PostgreSQL and is taken over by the clinic's next owner.
+  void process(std::vector<stored_message> batch) {
+    std::map<std::string, std::vector<cluster_message>> remote;
+    for (auto& m : batch) {
+      auto owner = clustered ? owner_of(m.clinic_id, members) : self_id();
+      if (owner == self_id() || !peers.count(owner)) {
+        handle_here(std::move(m));
+        continue;
+      }
+      remote[owner].push_back({m.clinic_id, m.conversation_id, m.message_id, m.access_token,
+                               core::to_json(m.msg).dump(), m.redelivery});
+    }
+    for (auto& [owner, wire] : remote) {
+      forwarded += wire.size();
+      node->metrics->counter_with("atendeai_cluster_messages_total", "Messages forwarded between nodes",
+                                  {{"direction", "sent"}})
+        .inc(wire.size());
+      self->send(peers[owner], process_atom::value, std::move(wire), self_id());
+    }
+  }
+
+  /// Messages another node forwarded: handled here whatever this node's view says (a
+  /// second hop could bounce while two views disagree).
+  void process_forwarded(std::vector<stored_message> batch) {
+    received += batch.size();
+    for (auto& m : batch)
+      handle_here(std::move(m));
+  }
+
+  void handle_here(stored_message m) {
+    self->send(clinic_for(m.clinic_id), process_atom::value, std::move(m));
+  }
+
+  /// The members changed: clinics owned elsewhere now are passivated here (their
+  /// conversations' writes are already on their way to the writers, which flush now),
+  /// and the work of clinics taken over from a departed node is resumed at once.
+  void on_view(cluster_view v) {
+    auto before = members;
+    bool first = !view_known;
+    view_known = true;
+    members = core::member_ids(v.members);
+    peers = std::move(v.peers);
+    if (!first && before == members)
+      return;
+    core::log_event(spdlog::level::info, "ownership_changed", {{"members", members}, {"before", before}});
+    hand_off();
+    std::set<std::string> departed;
+    for (auto& id : before)
+      if (std::find(members.begin(), members.end(), id) == members.end())
+        departed.insert(id);
+    if (first && members.size() == 1) {
+      // Alone: every clinic is ours, as on a single node's start.
+      recover("start", 0, true, [](const std::string&) { return true; });
+    } else if (first) {
+      // Joining: our clinics were served by live nodes until now. Their work in flight
+      // finishes there; what they leave unanswered once they see us is picked up after
+      // they had time to (no outbox: their senders deliver what they committed).
+      auto age = static_cast<int32_t>((node->cfg.cluster.dead_after_ms + 999) / 1000);
+      self->delayed_send(self, std::chrono::milliseconds(node->cfg.cluster.dead_after_ms), tick_atom::value);
+      recover_later_age = age;
+    } else if (!departed.empty()) {
+      // Taking over from departed nodes: their unanswered messages and undelivered
+      // replies are ours now (a reply they delivered without recording it is sent again:
+      // the documented send window).
+      recover("takeover", 0, true, [this, before, departed](const std::string& clinic_id) {
+        return departed.count(owner_of(clinic_id, before)) > 0;
+      });
+    }
+  }
+
+  /// Passivates the clinic actors this node does not own.
+  void hand_off() {
+    size_t moved = 0;
+    for (auto it = clinics.begin(); it != clinics.end();) {
+      if (owns(it->first)) {
+        ++it;
+        continue;
+      }
+      core::log_event(spdlog::level::info, "clinic_handed_off",
+                      {{"clinic_id", it->first}, {"owner", owner_of(it->first, members)}});
+      self->send_exit(it->second, caf::exit_reason::user_shutdown);
+      it = clinics.erase(it);
+      ++moved;
+    }
+    if (moved == 0)
+      return;
+    node->metrics->counter_with("atendeai_cluster_ownership_moves_total", "Live clinic actors passivated because another node owns them now")
+      .inc(moved);
+    for (auto& w : node->writers)
+      self->send(w, flush_atom::value);
+  }
+
+  /// A clinic stopped. Unknown clinics stop normally; a crash (or a clinic that gave up
+  /// past its restart intensity) is restarted at once, and the fresh clinic replays its
+  /// unanswered messages. Past the router's own restart intensity the node gives up.
   void on_down(const caf::down_msg& msg) {
     for (auto it = clinics.begin(); it != clinics.end(); ++it) {
-      if (it->second.address() == msg.source) {
-        if (msg.reason)
-          core::log_event(spdlog::level::err, "actor_crashed",
-                          {{"kind", "clinic"}, {"clinic_id", it->first},
-                           {"reason", caf::to_string(msg.reason)}});
-        clinic_metrics.on_down(static_cast<bool>(msg.reason), false);
-        clinics.erase(it);
+      if (it->second.address() != msg.source)
+        continue;
+      auto clinic_id = it->first;
+      clinics.erase(it);
+      clinic_metrics.on_down(static_cast<bool>(msg.reason), false);
+      if (!msg.reason)
+        return;
+      core::log_event(spdlog::level::err, "actor_crashed",
+                      {{"kind", "clinic"}, {"clinic_id", clinic_id}, {"reason", caf::to_string(msg.reason)}});
+      if (restarts->record(node->clock->now())) {
+        core::log_event(spdlog::level::critical, "supervisor_escalates",
+                        {{"kind", name}, {"clinic_id", clinic_id},
+                         {"max_restarts", node->cfg.supervision.max_restarts},
+                         {"window_seconds", node->cfg.supervision.window_seconds}});
+        if (node->give_up)
+          node->give_up("restart intensity exceeded at the root (clinic " + clinic_id + ")");
         return;
       }
+      clinic_for(clinic_id, true);
+      return;
     }
   }
 
@@ -164,19 +297,145 @@ struct router_state {
       self->send(it->second, reload_atom::value);
   }
 
-  /// Periodic sweep: messages stored but never answered go to their conversations again.
+  /// A staff reply or release goes to its clinic (spawned if needed), then its conversation.
+  void staff(staff_action a) {
+    auto clinic_id = a.clinic_id;
+    self->send(clinic_for(clinic_id), staff_atom::value, std::move(a));
+  }
+
+  // -- inspection -------------------------------------------------------------
+
+  /// This node as the inspection API shows it.
+  nlohmann::json node_snapshot() const {
+    auto ids = nlohmann::json::array();
+    for (auto& [id, _] : clinics)
+      ids.push_back(id);
+    auto& m = *node->metrics;
+    auto counts = nlohmann::json::object();
+    for (auto kind : {"clinic", "conversation", "appointment_flow"})
+      counts[kind] = m.gauge_with("atendeai_actors_live", "Live actors", {{"kind", kind}}).value();
+    counts["batch_writer"] = node->writers.size();
+    counts["sender"] = node->senders.size();
+    counts["db_reader"] = node->readers.size();
+    counts["router"] = 1;
+    return {{"id", node->cfg.node.id},
+            {"address", node->cfg.http.host + ":" + std::to_string(node->cfg.http.port)},
+            {"cluster_port", node->cfg.cluster.port},
+            {"uptime_s", (node->clock->now() - started_at).count() / 1000},
+            {"clinics_owned", ids},
+            {"actors", counts}};
+  }
+
+  /// Node and actor totals here; a clinic's actors (and single conversations or flows)
+  /// from the clinic if it is live here, else {"live": false}. A cluster would forward the
+  /// same query to the clinic's owner node.
+  caf::typed_response_promise<std::string> inspect(const inspect_query& q) {
+    auto rp = self->make_response_promise<std::string>();
+    if (q.what == "node") {
+      rp.deliver(nlohmann::json{{"nodes", nlohmann::json::array({node_snapshot()})}}.dump());
+      return rp;
+    }
+    if (q.what == "actors") {
+      actor_totals(rp);
+      return rp;
+    }
+    auto it = clinics.find(q.clinic_id);
+    if (it == clinics.end()) {
+      rp.deliver(nlohmann::json{{"live", false}, {"clinic_id", q.clinic_id}}.dump());
+      return rp;
+    }
+    self->request(it->second, std::chrono::seconds(5), inspect_atom::value, q)
+      .then([rp](std::string& s) mutable { rp.deliver(std::move(s)); },
+            [rp, id = q.clinic_id](const caf::error&) mutable { rp.deliver(busy_entry("clinic", id).dump()); });
+    return rp;
+  }
+
+  /// Counts per kind and node, mailbox totals (each clinic sums its own actors), restarts.
+  void actor_totals(caf::typed_response_promise<std::string> rp) {
+    auto snap = node_snapshot();
+    auto restarted = nlohmann::json::object();
+    auto passivated = nlohmann::json::object();
+    for (auto kind : {"clinic", "conversation", "appointment_flow"}) {
+      restarted[kind] = node->metrics->counter_with("atendeai_actors_restarted_total", "Actors that stopped abnormally",
+                                                    {{"kind", kind}}).value();
+      passivated[kind] = node->metrics->counter_with("atendeai_actors_passivated_total", "Actors stopped when idle",
+                                                     {{"kind", kind}}).value();
+    }
+    auto pending = std::make_shared<size_t>(clinics.size());
+    auto mailbox = std::make_shared<int64_t>(self->mailbox().size());
+    auto busy = std::make_shared<int64_t>(0);
+    auto done = [=]() mutable {
+      auto per_node = nlohmann::json::object({{"id", snap["id"]}, {"actors", snap["actors"]}});
+      rp.deliver(nlohmann::json{{"nodes", nlohmann::json::array({per_node})},
+                                {"counts", snap["actors"]},
+                                {"mailbox_total", *mailbox},
+                                {"busy", *busy},
+                                {"restarts", restarted},
+                                {"passivated", passivated}}
+                   .dump());
+    };
+    if (clinics.empty()) {
+      done();
+      return;
+    }
+    for (auto& [id, handle] : clinics)
+      self->request(handle, std::chrono::seconds(5), inspect_atom::value, inspect_query{"summary", id, ""})
+        .then(
+          [=](const std::string& s) mutable {
+            auto j = nlohmann::json::parse(s, nullptr, false);
+            *mailbox += j.is_object() ? j.value("mailbox", int64_t{0}) : 0;
+            *busy += j.is_object() ? j.value("busy", int64_t{0}) : 0;
+            if (--*pending == 0)
+              done();
+          },
+          [=](const caf::error&) mutable {
+            ++*busy;
+            if (--*pending == 0)
+              done();
+          });
+  }
+
+  /// Periodic sweep: messages stored but never answered go to their conversations
+  /// again (only the clinics this node owns); in a cluster also passivates clinics that
+  /// are not ours (e.g. spawned for a forwarded message while two views disagreed).
   void sweep(bool at_start) {
-    self->request(node->readers.front(), std::chrono::seconds(30), recover_atom::value, at_start)
+    if (at_start) {
+      recover("start", 0, true, [](const std::string&) { return true; });
+    } else if (recover_later_age > 0) {
+      recover("join", recover_later_age, false, [](const std::string&) { return true; });
+      recover_later_age = 0;
+      return; // a one-off tick; the periodic one keeps its own schedule
+    } else {
+      hand_off();
+      recover("periodic", 30, false, [](const std::string&) { return true; });
+    }
+    self->delayed_send(self, std::chrono::seconds(at_start ? 30 : 15), tick_atom::value);
+  }
+
+  /// Asks for stored work (unanswered messages older than `min_age_s`, with pending
+  /// outbox rows if `with_outbox`) and resumes what belongs to clinics this node owns
+  /// and `wanted` accepts.
+  void recover(const char* why, int32_t min_age_s, bool with_outbox, std::function<bool(const std::string&)> wanted) {
+    self->request(node->readers.front(), std::chrono::seconds(30), recover_atom::value, min_age_s, with_outbox)
       .then(
         [=](recovery_work& work) {
-          if (!work.unanswered.empty())
-            core::log_event(spdlog::level::info, "recovered_unanswered", {{"count", work.unanswered.size()}});
+          auto keep = [&](const std::string& clinic_id) { return owns(clinic_id) && wanted(clinic_id); };
+          work.unanswered.erase(std::remove_if(work.unanswered.begin(), work.unanswered.end(),
+                                               [&](const stored_message& m) { return !keep(m.clinic_id); }),
+                                work.unanswered.end());
+          work.pending.erase(std::remove_if(work.pending.begin(), work.pending.end(),
+                                            [&](const outbox_item& o) { return !keep(o.clinic_id); }),
+                             work.pending.end());
+          if (!work.unanswered.empty() || !work.pending.empty())
+            core::log_event(spdlog::level::info, "recovered_unanswered",
+                            {{"count", work.unanswered.size()}, {"outbox", work.pending.size()}, {"why", why}});
           node->metrics->counter_with("atendeai_recovered_total", "Work resumed after a crash or stall",
                                       {{"kind", "unanswered"}})
             .inc(work.unanswered.size());
-          for (auto& m : work.unanswered)
+          for (auto& m : work.unanswered) {
             m.redelivery = true;
-          process(std::move(work.unanswered));
+            handle_here(std::move(m));
+          }
           for (auto& item : work.pending) {
             node->metrics->counter_with("atendeai_recovered_total", "Work resumed after a crash or stall",
                                         {{"kind", "outbox"}})
@@ -186,17 +445,17 @@ struct router_state {
           }
         },
         [=](const caf::error& err) {
-          core::log_event(spdlog::level::warn, "recovery_failed", {{"error", caf::to_string(err)}});
+          core::log_event(spdlog::level::warn, "recovery_failed", {{"why", why}, {"error", caf::to_string(err)}});
         });
-    self->delayed_send(self, std::chrono::seconds(at_start ? 30 : 15), tick_atom::value);
   }
 
   std::string inspect() const {
     auto ids = nlohmann::json::array();
     for (auto& [id, _] : clinics)
       ids.push_back(id);
-    return nlohmann::json{{"kind", name}, {"requests", requests}, {"clinics", ids},
-                          {"cached_channels", channels.size()}}
+    return nlohmann::json{{"kind", name},         {"requests", requests},   {"clinics", ids},
+                          {"cached_channels", channels.size()}, {"members", members}, {"forwarded", forwarded},
+                          {"received", received}, {"mailbox", self->mailbox().size()}}
       .dump();
   }
 };
@@ -205,6 +464,12 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
   self->state.self = self;
   self->state.node = node;
   self->state.init();
+  self->state.started_at = node->clock->now();
+  self->state.restarts = std::make_unique<core::restart_intensity>(
+    node->cfg.supervision.max_restarts, std::chrono::seconds(node->cfg.supervision.window_seconds));
+  // The supervision series exist from the start (0 until something happens).
+  for (auto kind : {"conversation", "appointment_flow"})
+    actor_kind_metrics::of(*node->metrics, kind);
   self->set_down_handler([self](caf::down_msg& msg) { self->state.on_down(msg); });
   // Shutting down: the clinics (and through them their conversations) go too, or the
   // actor system would wait for their idle timers before the process can exit.
@@ -213,14 +478,24 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
       self->send_exit(clinic, msg.reason);
     self->quit(msg.reason);
   });
-  self->state.sweep(true);
+  self->state.clustered = node->cfg.cluster.port != 0;
+  if (self->state.clustered) // the start sweep waits for the first view (ownership)
+    self->delayed_send(self, std::chrono::seconds(15), tick_atom::value);
+  else
+    self->state.sweep(true);
   return {
     [self](ingest_atom, webhook_request& req) { self->state.ingest(std::move(req)); },
     [self](process_atom, std::vector<stored_message>& batch) { self->state.process(std::move(batch)); },
+    [self](process_atom, std::vector<stored_message>& batch, const std::string&) {
+      self->state.process_forwarded(std::move(batch));
+    },
+    [self](view_atom, cluster_view& v) { self->state.on_view(std::move(v)); },
     [self](tick_atom) { self->state.sweep(false); },
     [self](reload_atom, const std::string& clinic_id) { self->state.reload(clinic_id); },
     [self](clinic_atom, const std::string& clinic_id) { return self->state.clinic_for(clinic_id); },
+    [self](staff_atom, staff_action& a) { self->state.staff(std::move(a)); },
     [self](inspect_atom) { return self->state.inspect(); },
+    [self](inspect_atom, const inspect_query& q) { return self->state.inspect(q); },
   };
 }
 

@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include "actors/cluster.hpp"
 #include "actors/gateway.hpp"
 #include "actors/node.hpp"
 #include "app/commands.hpp"
@@ -132,8 +133,17 @@ int serve_command(const config::config& given) {
   caf::actor_system_config sys_cfg;
   sys_cfg.set("scheduler.max-threads", std::max<size_t>(2, std::thread::hardware_concurrency()));
   sys_cfg.set("logger.verbosity", caf::atom("quiet"));
+  if (cfg.cluster.port != 0)
+    actors::configure_cluster(sys_cfg);
+  sys_cfg.add_message_type<actors::inspect_query>("inspect_query");
   caf::actor_system sys{sys_cfg};
-  auto node = actors::start_node(sys, cfg, metrics, clock);
+  actors::node_actors node;
+  try {
+    node = actors::start_node(sys, cfg, metrics, clock);
+  } catch (const std::exception& e) {
+    std::cerr << "atendeai: " << e.what() << "\n";
+    return 2;
+  }
   std::unique_ptr<http::server> server;
   try {
     server = std::make_unique<http::server>(cfg, actors::gateway{node}, metrics);
@@ -143,14 +153,16 @@ int serve_command(const config::config& given) {
     return 2;
   }
   core::log_event(spdlog::level::info, "node_serving",
-                  {{"address", cfg.http.host + ":" + std::to_string(cfg.http.port)}, {"node_id", cfg.node.id}});
+                  {{"address", cfg.http.host + ":" + std::to_string(cfg.http.port)}, {"node_id", cfg.node.id},
+                   {"cluster_port", cfg.cluster.port}});
 
   int sig = wait_for_signal(stop_signals);
   core::log_event(spdlog::level::info, "node_stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server->stop(); // stop accepting; requests in flight were answered or time out
   actors::stop_node(sys, node, 5000);
-  core::log_event(spdlog::level::info, "node_stopped", {});
-  return 0;
+  int code = node.exit_code->load();
+  core::log_event(spdlog::level::info, "node_stopped", {{"exit_code", code}});
+  return code;
 }
 
 int migrate_command(const config::config& cfg, const std::vector<std::string>& operands) {

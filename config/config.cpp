@@ -91,6 +91,8 @@ const std::vector<key_def>& schema() {
     ATENDEAI_STR_KEY(sender, sink_file, "file under paths.var_dir receiving replies sent without an access token"),
     ATENDEAI_INT_KEY(supervision, max_restarts, 0, 1000, "restarts allowed within window_seconds before escalating"),
     ATENDEAI_INT_KEY(supervision, window_seconds, 1, 86400, "restart intensity window in seconds"),
+    ATENDEAI_STR_KEY(cluster, name, "cluster name: nodes sharing it and one Redis form a cluster (Redis key prefix)"),
+    ATENDEAI_STR_KEY(cluster, host, "address the cluster endpoint binds and announces to peers (a private network: the CAF link has no authentication)"),
     ATENDEAI_INT_KEY(cluster, port, 0, 65535, "port of this node's cluster endpoint (0: single node)"),
     ATENDEAI_KEY(cluster, seeds, string_list, std::vector<std::string>,
                  "host:port of cluster nodes to join (comma-separated in env and flags)"),
@@ -390,9 +392,19 @@ void validate(const config& c) {
     if ((o.rfind("http://", 0) != 0 && o.rfind("https://", 0) != 0) || o.back() == '/'
         || o.find_first_of("* ,") != std::string::npos)
       fail("http.cors_origins: \"" + o + "\" is not an origin like https://admin.example.com");
-  for (auto& s : c.cluster.seeds)
-    if (s.find(':') == std::string::npos)
+  for (auto& s : c.cluster.seeds) {
+    auto colon = s.rfind(':');
+    auto port = colon == std::string::npos ? std::string() : s.substr(colon + 1);
+    bool port_ok = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos
+                   && std::stoi(port) >= 1 && std::stoi(port) <= 65535;
+    if (colon == 0 || !port_ok)
       fail("cluster.seeds: \"" + s + "\" is not host:port");
+  }
+  if (c.cluster.name.empty() || c.cluster.name.size() > 64
+      || c.cluster.name.find_first_of(" :*?[]") != std::string::npos)
+    fail("cluster.name: must have 1 to 64 characters, without spaces, ':' or glob characters");
+  if (c.cluster.host.empty())
+    fail("cluster.host: must not be empty");
 }
 
 std::string example_toml() {

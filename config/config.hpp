@@ -82,6 +82,8 @@ struct supervision_settings {
 };
 
 struct cluster_settings {
+  std::string name = "atendeai";
+  std::string host = "127.0.0.1";
   int port = 0;
   std::vector<std::string> seeds;
   int heartbeat_ms = 1000;

@@ -83,6 +83,20 @@ const std::vector<api_route>& api_routes() {
     {"POST", "/api/v1/clinics/:id/appointments/:aid/cancel", "appointments.cancel", a::bearer, l::api, desk},
     {"POST", "/api/v1/clinics/:id/appointments/:aid/attended", "appointments.attended", a::bearer, l::api, staff},
     {"POST", "/api/v1/clinics/:id/appointments/:aid/no-show", "appointments.no_show", a::bearer, l::api, staff},
+    // -- staff inbox ----------------------------------------------------------------------
+    {"GET", "/api/v1/clinics/:id/conversations", "conversations.list", a::bearer, l::api, desk},
+    {"GET", "/api/v1/clinics/:id/conversations/:cid", "conversations.get", a::bearer, l::api, desk},
+    {"GET", "/api/v1/clinics/:id/conversations/:cid/messages", "conversations.messages", a::bearer, l::api,
+     desk},
+    {"POST", "/api/v1/clinics/:id/conversations/:cid/messages", "conversations.reply", a::bearer, l::api, desk},
+    {"POST", "/api/v1/clinics/:id/conversations/:cid/release", "conversations.release", a::bearer, l::api,
+     desk},
+    // -- live inspection ------------------------------------------------------------------
+    {"GET", "/api/v1/admin/nodes", "inspect.nodes", a::bearer, l::api, super},
+    {"GET", "/api/v1/admin/actors", "inspect.actors", a::bearer, l::api, super},
+    {"GET", "/api/v1/admin/clinics/:id/actors", "inspect.clinic", a::bearer, l::api, admins},
+    {"GET", "/api/v1/admin/conversations/:cid", "inspect.conversation", a::bearer, l::api, admins},
+    {"GET", "/api/v1/admin/flows/:fid", "inspect.flow", a::bearer, l::api, admins},
   };
   return routes;
 }

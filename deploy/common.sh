@@ -4,7 +4,7 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=/usr/lib/postgresql/15/bin
 
-PACKAGES=(build-essential cmake ninja-build ccache pkg-config git ca-certificates openssl
+PACKAGES=(build-essential cmake ninja-build ccache pkg-config git ca-certificates openssl haproxy
   libcaf-dev librestinio-dev libasio-dev libhttp-parser-dev libfmt-dev libpqxx-dev libpq-dev
   libhiredis-dev nlohmann-json3-dev libspdlog-dev catch2 libtomlplusplus-dev
   libhowardhinnant-date-dev tzdata libcurl4-openssl-dev libssl-dev libcrypt-dev
@@ -125,4 +125,38 @@ redis_stop() {
     while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
   fi
   rm -f "$dir/redis.pid"
+}
+
+# load_demo_secrets: generates the demo secrets once into var/demo-secrets.env (mode
+# 0600; never committed) and exports them.
+load_demo_secrets() {
+  mkdir -p "$ROOT/var"
+  local secrets="$ROOT/var/demo-secrets.env"
+  if [ ! -f "$secrets" ]; then
+    (
+      umask 077
+      echo "ATENDEAI_WHATSAPP_APP_SECRET=$(openssl rand -hex 32)"
+      echo "ATENDEAI_WHATSAPP_VERIFY_TOKEN=$(openssl rand -hex 16)"
+    ) >"$secrets"
+    say "generated demo secrets in $secrets"
+  fi
+  if ! grep -q '^ATENDEAI_AUTH_JWT_SECRET=' "$secrets"; then
+    (umask 077; echo "ATENDEAI_AUTH_JWT_SECRET=$(openssl rand -hex 32)" >>"$secrets")
+    say "added a JWT secret to $secrets"
+  fi
+  set -a
+  # shellcheck disable=SC1090
+  source "$secrets"
+  set +a
+}
+
+# wait_http URL SECONDS: waits until URL answers (any status); fails on timeout.
+wait_http() {
+  local url=$1 tries=$(($2 * 5))
+  while [ "$tries" -gt 0 ]; do
+    tries=$((tries - 1))
+    curl -s -o /dev/null --max-time 2 "$url" && return 0
+    sleep 0.2
+  done
+  return 1
 }

@@ -3,6 +3,7 @@
 /// commands, never for CAF scheduler or HTTP threads.
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -56,5 +57,10 @@ private:
 
 /// Scopes the current transaction to one clinic (row-level security).
 void set_clinic(pqxx::transaction_base& tx, const std::string& clinic_id);
+
+/// A query parameter that is NULL when the string is empty (optional filters).
+inline std::optional<std::string> null_if_empty(const std::string& s) {
+  return s.empty() ? std::nullopt : std::optional<std::string>(s);
+}
 
 } // namespace atendeai::persistence

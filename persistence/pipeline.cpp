@@ -94,6 +94,27 @@ std::vector<unanswered_row> unanswered_inbound(pqxx::connection& conn, int min_a
   return out;
 }
 
+std::vector<unanswered_row> unanswered_of_clinic(pqxx::connection& conn, const std::string& clinic_id,
+                                                 const std::string& conversation_id, int limit) {
+  std::vector<unanswered_row> out;
+  pqxx::work tx(conn);
+  set_clinic(tx, clinic_id);
+  auto r = tx.exec_params("SELECT m.id::text, m.conversation_id::text, m.payload::text, ch.access_token "
+                          "FROM atendeai.messages m LEFT JOIN atendeai.clinic_channels ch "
+                          "ON ch.clinic_id = m.clinic_id AND ch.channel = m.channel "
+                          "AND ch.account_id = m.payload ->> 'account_id' "
+                          "WHERE m.clinic_id = $1 AND m.direction = 'in' AND m.answered_at IS NULL "
+                          "AND ($2::uuid IS NULL OR m.conversation_id = $2::uuid) "
+                          "ORDER BY m.created_at, m.id LIMIT $3",
+                          clinic_id, null_if_empty(conversation_id), limit);
+  for (auto row : r)
+    out.push_back({clinic_id, row[0].as<std::string>(), row[1].as<std::string>(),
+                   row[2].is_null() ? nlohmann::json::object() : nlohmann::json::parse(row[2].as<std::string>()),
+                   text_or_empty(row[3])});
+  tx.commit();
+  return out;
+}
+
 std::vector<outbox_row> pending_outbox(pqxx::connection& conn, int limit) {
   std::vector<outbox_row> out;
   pqxx::read_transaction tx(conn);

@@ -71,6 +71,11 @@ struct unanswered_row {
 /// Inbound messages older than `min_age_s` seconds that were never answered (system scan).
 std::vector<unanswered_row> unanswered_inbound(pqxx::connection& conn, int min_age_s, int limit);
 
+/// One clinic's inbound messages never answered (of one conversation, or all when
+/// `conversation_id` is empty), oldest first: replayed to fresh actors after a crash.
+std::vector<unanswered_row> unanswered_of_clinic(pqxx::connection& conn, const std::string& clinic_id,
+                                                 const std::string& conversation_id, int limit);
+
 /// Outbox rows still pending delivery (system scan, at start).
 std::vector<outbox_row> pending_outbox(pqxx::connection& conn, int limit);
 

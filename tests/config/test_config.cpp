@@ -153,3 +153,27 @@ TEST_CASE("the example file lists every key with its default and parses back", "
   CHECK(c.whatsapp.api_base == "https://graph.facebook.com");
   std::remove(file.c_str());
 }
+
+TEST_CASE("cluster: the join command's flags and the cluster keys' checks", "[config][cluster]") {
+  auto c = load_with({"--node-id", "n2", "--http-port", "8082", "--cluster-port", "4202", "--cluster-seeds",
+                      "127.0.0.1:4201"});
+  CHECK(c.node.id == "n2");
+  CHECK(c.http.port == 8082);
+  CHECK(c.cluster.port == 4202);
+  CHECK(c.cluster.seeds == std::vector<std::string>{"127.0.0.1:4201"});
+  CHECK(c.cluster.host == "127.0.0.1");
+  CHECK(c.cluster.name == "atendeai");
+  auto e = load_with({}, {{"ATENDEAI_CLUSTER_NAME", "staging"}, {"ATENDEAI_CLUSTER_HOST", "10.0.0.5"}});
+  CHECK(e.cluster.name == "staging");
+  CHECK(e.cluster.host == "10.0.0.5");
+
+  CHECK_THAT(error_of({"--cluster-seeds", "host:"}), Catch::Contains("cluster.seeds"));
+  CHECK_THAT(error_of({"--cluster-seeds", ":4201"}), Catch::Contains("cluster.seeds"));
+  CHECK_THAT(error_of({"--cluster-seeds", "host:70000"}), Catch::Contains("cluster.seeds"));
+  CHECK_THAT(error_of({"--cluster-seeds", "host:42a"}), Catch::Contains("cluster.seeds"));
+  CHECK_THAT(error_of({"--cluster-port", "65536"}), Catch::Contains("cluster.port"));
+  CHECK_THAT(error_of({"--cluster-name", "a b"}), Catch::Contains("cluster.name"));
+  CHECK_THAT(error_of({"--cluster-name", "x*"}), Catch::Contains("cluster.name"));
+  CHECK_THAT(error_of({"--cluster-host", ""}), Catch::Contains("cluster.host"));
+  CHECK_THAT(error_of({"--cluster-heartbeat-ms", "10"}), Catch::Contains("cluster.heartbeat_ms"));
+}

@@ -1,0 +1,91 @@
+#include "actors/cluster.hpp"
+
+#include <stdexcept>
+
+#include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
+
+#include "actors/membership.hpp"
+#include "core/log.hpp"
+
+namespace atendeai::actors {
+
+void configure_cluster(caf::actor_system_config& cfg) {
+  cfg.load<caf::io::middleman>();
+  cfg.add_message_type<cluster_message>("atendeai::cluster_message");
+  cfg.add_message_type<std::vector<cluster_message>>("std::vector<atendeai::cluster_message>");
+  cfg.add_message_type<node_identity>("atendeai::node_identity");
+}
+
+node_identity local_identity(const config::config& cfg, int64_t started_ms) {
+  return {cfg.node.id, cfg.cluster.host + ":" + std::to_string(cfg.cluster.port),
+          cfg.http.host + ":" + std::to_string(cfg.http.port), started_ms};
+}
+
+// -- the published endpoint ---------------------------------------------------------
+
+struct cluster_node_state {
+  static constexpr const char* name = "cluster_node";
+  cluster_node_actor::pointer self = nullptr;
+
+  // -- data members -----------------------------------------------------------
+
+  node_context_ptr node;
+  node_identity identity;
+
+  // -- work -------------------------------------------------------------------
+
+  /// Forwarded messages back into this node's model; malformed ones are logged and left
+  /// to the sweep (they are durable).
+  std::vector<stored_message> unwire(std::vector<cluster_message>& batch, const std::string& from) {
+    std::vector<stored_message> out;
+    out.reserve(batch.size());
+    for (auto& m : batch) {
+      auto payload = nlohmann::json::parse(m.payload, nullptr, false);
+      if (!payload.is_object()) {
+        core::log_event(spdlog::level::warn, "cluster_message_malformed",
+                        {{"clinic_id", m.clinic_id}, {"from", from}});
+        continue;
+      }
+      stored_message s{m.clinic_id, m.conversation_id, m.message_id, std::move(m.access_token),
+                       core::inbound_from_json(payload)};
+      s.redelivery = m.redelivery;
+      out.push_back(std::move(s));
+    }
+    node->metrics->counter_with("atendeai_cluster_messages_total", "Messages forwarded between nodes",
+                                {{"direction", "received"}})
+      .inc(out.size());
+    return out;
+  }
+};
+
+cluster_node_actor::behavior_type cluster_node(cluster_node_actor::stateful_pointer<cluster_node_state> self,
+                                               node_context_ptr node, node_identity identity) {
+  self->state.self = self;
+  self->state.node = std::move(node);
+  self->state.identity = std::move(identity);
+  return {
+    [self](process_atom, std::vector<cluster_message>& batch, const std::string& from) {
+      auto local = self->state.unwire(batch, from);
+      if (!local.empty())
+        self->send(self->state.node->router, process_atom::value, std::move(local), from);
+    },
+    [self](whois_atom) { return self->state.identity; },
+  };
+}
+
+cluster_actors start_cluster(caf::actor_system& sys, node_context_ptr node, node_identity identity) {
+  auto endpoint = sys.spawn(cluster_node, node, identity);
+  auto port = sys.middleman().publish(endpoint, static_cast<uint16_t>(node->cfg.cluster.port),
+                                      node->cfg.cluster.host.c_str(), true);
+  if (!port) {
+    caf::anon_send_exit(endpoint, caf::exit_reason::user_shutdown);
+    throw std::runtime_error("configuration: cluster.port: cannot listen on " + identity.cluster_address + ": "
+                             + sys.render(port.error()));
+  }
+  core::log_event(spdlog::level::info, "cluster_listening",
+                  {{"address", identity.cluster_address}, {"seeds", node->cfg.cluster.seeds}});
+  return {endpoint, spawn_membership(sys, node, std::move(identity))};
+}
+
+} // namespace atendeai::actors
