@@ -515,36 +515,27 @@ struct auth_store_state : api_worker {
     auto body = parse_body(r.body, {{"email", ftype::string, true, 254}});
     auto email = email_of(body);
     limit_account(email);
-    // The same answer, at the same moment, whether the address exists or not: the lookup,
-    // the token and the e-mail happen after the answer is written.
-    r.responder->respond(202, R"({"status":"accepted","message":"if the address belongs to an account, a message with instructions is on its way"})");
     auto token = core::random_token(32);
-    bool sent = false;
-    try {
-      sent = db->run([&](pqxx::connection& c) {
-        pqxx::work tx(c);
-        auto found = persistence::user_for_login(tx, email);
-        if (!found || found->status != "active")
-          return false;
-        persistence::set_clinic(tx, found->clinic_id);
-        persistence::insert_reset(tx, found->clinic_id, found->id, core::sha256_hex(token),
-                                  now_s() + auth().reset_ttl_s);
-        audit(tx, r, nullptr, found->clinic_id, "auth.reset_requested", "user", found->id);
-        // The mail goes out before the commit: a reset nobody received is never stored.
-        send_mail(email, "AtendeAI: redefinir sua senha / reset your password",
-                  "Para criar uma nova senha, abra / To choose a new password, open:\r\n" + node->cfg.mail.reset_url
-                    + token + "\r\n\r\nToken: " + token + "\r\nVálido por / valid for "
-                    + std::to_string(auth().reset_ttl_s / 60)
-                    + " min. Se não foi você, ignore / If it was not you, ignore it.");
-        tx.commit();
-        return true;
-      });
-    } catch (const std::exception& e) {
-      db->reset();
-      count("atendeai_reset_mail_failed_total", "Password reset e-mails that could not be sent", {});
-      core::log_event(spdlog::level::warn, "reset_mail_failed", {{"request_id", r.request_id}, {"error", e.what()}});
-    }
+    bool sent = db->run([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      auto found = persistence::user_for_login(tx, email);
+      if (!found || found->status != "active")
+        return false;
+      persistence::set_clinic(tx, found->clinic_id);
+      persistence::insert_reset(tx, found->clinic_id, found->id, core::sha256_hex(token),
+                                now_s() + auth().reset_ttl_s);
+      audit(tx, r, nullptr, found->clinic_id, "auth.reset_requested", "user", found->id);
+      // The mail goes out before the commit: a reset nobody received is never stored.
+      send_mail(email, "AtendeAI: redefinir sua senha / reset your password",
+                "Para criar uma nova senha, abra / To choose a new password, open:\r\n" + node->cfg.mail.reset_url
+                  + token + "\r\n\r\nToken: " + token + "\r\nVálido por / valid for "
+                  + std::to_string(auth().reset_ttl_s / 60) + " min. Se não foi você, ignore / If it was not you, ignore it.");
+      tx.commit();
+      return true;
+    });
     core::log_event(spdlog::level::debug, "reset_requested", {{"request_id", r.request_id}, {"known", sent}});
+    // The same answer whether the address exists or not, written after the commit.
+    r.responder->respond(202, R"({"status":"accepted","message":"if the address belongs to an account, a message with instructions is on its way"})");
   }
 
   void reset_password(api_request& r) {
