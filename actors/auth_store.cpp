@@ -249,17 +249,9 @@ struct auth_store_state : api_worker {
       else
         r.responder->respond(core::http_status(f.code), std::move(body));
     } catch (const persistence::unavailable& e) {
-      db->reset();
-      count("atendeai_db_errors_total", "PostgreSQL errors", {{"op", "api"}});
-      core::log_event(spdlog::level::warn, "api_unavailable", {{"op", r.route->op}, {"error", e.what()}});
-      r.responder->respond(503, core::error_body(core::error_code::database_unavailable,
-                                                 "the database is unreachable; retry later").dump());
+      database_unreachable(r, e);
     } catch (const pqxx::broken_connection& e) {
-      db->reset();
-      count("atendeai_db_errors_total", "PostgreSQL errors", {{"op", "api"}});
-      core::log_event(spdlog::level::warn, "api_unavailable", {{"op", r.route->op}, {"error", e.what()}});
-      r.responder->respond(503, core::error_body(core::error_code::database_unavailable,
-                                                 "the database is unreachable; retry later").dump());
+      database_unreachable(r, e);
     } catch (const std::exception& e) {
       db->reset();
       core::log_event(spdlog::level::err, "api_failed",
@@ -267,6 +259,16 @@ struct auth_store_state : api_worker {
       count("atendeai_api_errors_total", "Admin API requests that failed", {{"op", r.route->op}});
       r.responder->respond(500, core::error_body(core::error_code::internal_error, "internal error").dump());
     }
+  }
+
+  /// PostgreSQL could not be reached (at connect or mid-transaction): 503, counted; the
+  /// connection is reopened on the next request.
+  void database_unreachable(api_request& r, const std::exception& e) {
+    db->reset();
+    count("atendeai_db_errors_total", "PostgreSQL errors", {{"op", "api"}});
+    core::log_event(spdlog::level::warn, "api_unavailable", {{"op", r.route->op}, {"error", e.what()}});
+    r.responder->respond(503, core::error_body(core::error_code::database_unavailable,
+                                               "the database is unreachable; retry later").dump());
   }
 
   /// Order of checks (API.md): 401 → 429 → 403 → 404 → 400/422 → 409.
