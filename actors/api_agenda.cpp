@@ -36,7 +36,7 @@ Answer ask_clinic(api_call& call, Ts&&... xs) {
   caf::scoped_actor self{*call.w.system};
   caf::error failed;
   clinic_actor clinic;
-  self->request(call.w.node->router, std::chrono::seconds(5), clinic_atom::value, call.clinic_id)
+  self->request(call.w.node->router(), std::chrono::seconds(5), clinic_atom::value, call.clinic_id)
     .receive([&](clinic_actor& c) { clinic = std::move(c); }, [&](caf::error& err) { failed = std::move(err); });
   if (failed)
     unavailable(failed);

@@ -73,7 +73,7 @@ void audit(api_call& call, pqxx::transaction_base& tx, const char* action, const
 
 /// After a commit: channel accounts resolve afresh and the live clinic actor reloads.
 void changed(api_call& call, const std::string& clinic) {
-  caf::anon_send(call.w.node->router, reload_atom::value, clinic);
+  caf::anon_send(call.w.node->router(), reload_atom::value, clinic);
 }
 
 /// The body of a route that takes none (an empty body or {}).

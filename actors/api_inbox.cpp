@@ -59,7 +59,7 @@ std::string carry_out(api_call& call, const persistence::conversation_row& row, 
     if (!answered->exchange(true))
       outcome->set_value({ok, message_id});
   };
-  caf::anon_send(call.w.node->router, staff_atom::value, std::move(a));
+  caf::anon_send(call.w.node->router(), staff_atom::value, std::move(a));
   if (future.wait_for(staff_commit_timeout) != std::future_status::ready)
     fail(core::error_code::service_unavailable, "the conversation did not confirm in time; retry later");
   auto [ok, message_id] = future.get();

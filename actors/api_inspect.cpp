@@ -23,7 +23,7 @@ using nlohmann::json;
 json ask_router(api_call& call, inspect_query q) {
   caf::scoped_actor self{*call.w.system};
   json out;
-  self->request(call.w.node->router, std::chrono::seconds(10), inspect_atom::value, std::move(q))
+  self->request(call.w.node->router(), std::chrono::seconds(10), inspect_atom::value, std::move(q))
     .receive([&](const std::string& s) { out = json::parse(s, nullptr, false); },
              [&](const caf::error&) { out = {{"live", true}, {"status", "busy"}, {"busy", true}}; });
   return out;

@@ -8,6 +8,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/test_hooks.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/whatsapp.hpp"
@@ -287,7 +288,7 @@ struct batch_writer_state {
     }
 #endif
     if (!fresh.empty())
-      self->send(node->router, process_atom::value, std::move(fresh));
+      self->send(node->router(), process_atom::value, std::move(fresh));
     std::map<std::string, const reply_record*> by_inbound; ///< by the inbound id, or the staff reply's own id
     for (auto& r : b.replies)
       by_inbound[r.in_message_id] = &r;
@@ -372,6 +373,8 @@ batch_writer_actor::behavior_type batch_writer(batch_writer_actor::stateful_poin
   st.init();
   return {
     [self](ingest_atom, resolved_webhook& req) {
+      for (auto& m : req.messages)
+        ATENDEAI_CRASH_ONCE_IF_MARKED("ATENDEAI_TEST_CRASH_WRITER_MARKER", m.second.text);
       auto rows = req.messages.size() + req.statuses.size();
       self->state.pending.ingests.push_back(std::move(req));
       self->state.add(rows);

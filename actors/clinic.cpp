@@ -890,7 +890,7 @@ struct clinic_state {
 };
 
 clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> self, node_context_ptr node,
-                                   std::string clinic_id, bool restarted) {
+                                   router_actor parent, std::string clinic_id, bool restarted) {
   auto& st = self->state;
   st.self = self;
   st.node = std::move(node);
@@ -900,7 +900,17 @@ clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> 
     st.node->cfg.supervision.max_restarts, std::chrono::seconds(st.node->cfg.supervision.window_seconds));
   st.conversation_metrics = actor_kind_metrics::of(*st.node->metrics, "conversation");
   st.flow_metrics = actor_kind_metrics::of(*st.node->metrics, "appointment_flow");
-  self->set_down_handler([self](caf::down_msg& msg) { self->state.on_down(msg); });
+  // A crashed router is replaced by the root supervisor with a router that knows no
+  // clinics: its clinics stop with it (their unanswered messages are swept again).
+  self->monitor(parent);
+  self->set_down_handler([self, parent = parent.address()](caf::down_msg& msg) {
+    if (msg.source == parent) {
+      self->state.stop_children(msg.reason);
+      self->quit(msg.reason);
+      return;
+    }
+    self->state.on_down(msg);
+  });
   self->set_exit_handler([self](caf::exit_msg& msg) {
     self->state.stop_children(msg.reason);
     self->quit(msg.reason);
@@ -934,8 +944,9 @@ clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> 
   };
 }
 
-clinic_actor spawn_clinic(caf::actor_system& sys, node_context_ptr node, std::string clinic_id, bool restarted) {
-  return sys.spawn(clinic, node, std::move(clinic_id), restarted);
+clinic_actor spawn_clinic(caf::actor_system& sys, node_context_ptr node, router_actor parent, std::string clinic_id,
+                          bool restarted) {
+  return sys.spawn(clinic, node, std::move(parent), std::move(clinic_id), restarted);
 }
 
 } // namespace atendeai::actors

@@ -14,14 +14,15 @@ struct clinic_state;
 /// meanwhile.
 /// @param self the actor
 /// @param node the node's wiring
+/// @param parent its supervisor (the router): the clinic stops with it
 /// @param clinic_id the clinic it stands for
 /// @param restarted re-created by its supervisor after a crash: once loaded, it replays
 ///        the clinic's unanswered messages to fresh conversation actors
 clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> self, node_context_ptr node,
-                                   std::string clinic_id, bool restarted);
+                                   router_actor parent, std::string clinic_id, bool restarted);
 
 /// Spawns a clinic actor.
-clinic_actor spawn_clinic(caf::actor_system& sys, node_context_ptr node, std::string clinic_id,
-                          bool restarted = false);
+clinic_actor spawn_clinic(caf::actor_system& sys, node_context_ptr node, router_actor parent,
+                          std::string clinic_id, bool restarted = false);
 
 } // namespace atendeai::actors

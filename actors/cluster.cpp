@@ -68,7 +68,7 @@ cluster_node_actor::behavior_type cluster_node(cluster_node_actor::stateful_poin
     [self](process_atom, std::vector<cluster_message>& batch, const std::string& from) {
       auto local = self->state.unwire(batch, from);
       if (!local.empty())
-        self->send(self->state.node->router, process_atom::value, std::move(local), from);
+        self->send(self->state.node->router(), process_atom::value, std::move(local), from);
     },
     [self](whois_atom) { return self->state.identity; },
   };

@@ -1,9 +1,10 @@
 #include "actors/conversation.hpp"
 
 #include <cstdlib>
-#include <deque>
+#include <algorithm>
 #include <optional>
-#include <set>
+#include <utility>
+#include <vector>
 #include <stdexcept>
 
 #include <caf/all.hpp>
@@ -14,6 +15,20 @@
 #include "core/understanding.hpp"
 
 namespace atendeai::actors {
+
+/// One message of the memory window.
+struct memory_line {
+  bool outbound = false;
+  std::string text;
+};
+
+/// Where a conversation's unprompted messages go: the channel of its last inbound one.
+struct reply_target {
+  std::string channel;
+  std::string account_id;
+  std::string recipient;
+  std::string access_token;
+};
 
 struct conversation_state_holder {
   static constexpr const char* name = "conversation";
@@ -29,15 +44,16 @@ struct conversation_state_holder {
   bool loaded = false;
   bool known_contact = false;
   core::conversation_state state;
-  std::deque<std::pair<std::string, std::string>> memory; ///< (direction, text)
-  std::deque<std::string> recent_ids;                     ///< last inbound wamids, bounded
-  std::set<std::string> recent_id_set;
-  std::deque<stored_message> waiting;
-  std::deque<staff_action> staff_waiting; ///< staff actions that arrived before the memory
+  // Resident for as long as the patient may write again: kept small (vectors allocate
+  // nothing while empty, where a std::deque allocates a 512-byte block at once).
+  std::vector<memory_line> memory;      ///< the window, oldest first
+  std::vector<uint64_t> recent_ids;     ///< hashes of the last inbound wamids, oldest first
+  std::vector<stored_message> waiting;  ///< messages that arrived before the memory
+  std::vector<staff_action> staff_waiting; ///< staff actions that arrived before the memory
   core::instant last_activity;
   uint64_t handled = 0;
   const date::time_zone* zone = nullptr;
-  std::optional<stored_message> last_in; ///< the last inbound message (where to write unprompted)
+  std::optional<reply_target> last_in; ///< where the last inbound message came from (to write unprompted)
 
   // -- work -------------------------------------------------------------------
 
@@ -49,18 +65,14 @@ struct conversation_state_holder {
           state = std::move(snap.state);
           known_contact = snap.known_contact;
           for (auto& m : snap.memory)
-            remember(m.first, m.second);
+            remember(m.first == "out", m.second);
           for (auto& id : snap.recent_external_ids)
             seen(id);
           loaded = true;
-          while (!staff_waiting.empty()) {
-            staff(std::move(staff_waiting.front()));
-            staff_waiting.pop_front();
-          }
-          while (!waiting.empty()) {
-            handle(std::move(waiting.front()));
-            waiting.pop_front();
-          }
+          for (auto& a : std::exchange(staff_waiting, {}))
+            staff(std::move(a));
+          for (auto& m : std::exchange(waiting, {}))
+            handle(std::move(m));
         },
         [=](const caf::error& err) {
           core::log_event(spdlog::level::warn, "conversation_load_failed",
@@ -70,22 +82,27 @@ struct conversation_state_holder {
         });
   }
 
-  void remember(const std::string& direction, const std::string& text) {
-    memory.emplace_back(direction, text);
-    while (memory.size() > static_cast<size_t>(node->cfg.conversation.memory_window))
-      memory.pop_front();
+  void remember(bool outbound, std::string text) {
+    keep_last(memory, memory_line{outbound, std::move(text)}, static_cast<size_t>(node->cfg.conversation.memory_window));
   }
 
-  /// Records an inbound id; false when it was seen already.
+  /// Records an inbound id; false when it was seen already. Hashes stand for the ids: a
+  /// collision within one conversation's last few dozen ids is out of reach in practice,
+  /// and the database's unique key is the guard that counts either way.
   bool seen(const std::string& id) {
-    if (!recent_id_set.insert(id).second)
+    auto h = std::hash<std::string>{}(id);
+    if (std::find(recent_ids.begin(), recent_ids.end(), h) != recent_ids.end())
       return false;
-    recent_ids.push_back(id);
-    while (recent_ids.size() > static_cast<size_t>(2 * node->cfg.conversation.memory_window + 10)) {
-      recent_id_set.erase(recent_ids.front());
-      recent_ids.pop_front();
-    }
+    keep_last(recent_ids, h, static_cast<size_t>(2 * node->cfg.conversation.memory_window + 10));
     return true;
+  }
+
+  /// Appends to a bounded window, dropping the oldest entries past `limit`.
+  template <class T>
+  static void keep_last(std::vector<T>& window, T value, size_t limit) {
+    window.push_back(std::move(value));
+    if (window.size() > limit)
+      window.erase(window.begin(), window.begin() + static_cast<std::ptrdiff_t>(window.size() - limit));
   }
 
   date::year_month_day today() {
@@ -206,7 +223,7 @@ struct conversation_state_holder {
 
   /// Writes the decision for one inbound message (reply, state) through the batch writer.
   void record(const stored_message& m, const core::understanding& u, std::optional<core::outbound_message> reply) {
-    remember("in", m.msg.text);
+    remember(false, m.msg.text);
     reply_record rec;
     rec.clinic_id = clinic_id;
     rec.conversation_id = conversation_id;
@@ -221,10 +238,10 @@ struct conversation_state_holder {
     if (reply) {
       rec.has_reply = true;
       rec.reply = std::move(*reply);
-      remember("out", rec.reply.text);
+      remember(true, rec.reply.text);
     }
     rec.state = state;
-    last_in = m;
+    last_in = reply_target{m.msg.channel, m.msg.account_id, m.msg.contact, m.access_token};
     core::log_event(spdlog::level::info, "message_understood",
                     {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
                      {"correlation_id", m.msg.external_id}, {"intent", rec.intent},
@@ -244,14 +261,14 @@ struct conversation_state_holder {
     rec.conversation_id = conversation_id;
     rec.state = state;
     if (last_in) {
-      rec.channel = last_in->msg.channel;
-      rec.account_id = last_in->msg.account_id;
-      rec.recipient = last_in->msg.contact;
+      rec.channel = last_in->channel;
+      rec.account_id = last_in->account_id;
+      rec.recipient = last_in->recipient;
       rec.access_token = last_in->access_token;
       if (e.message) {
         rec.has_reply = true;
         rec.reply = std::move(*e.message);
-        remember("out", rec.reply.text);
+        remember(true, rec.reply.text);
       }
     }
     rec.correlation_id = "flow-expired";
@@ -280,7 +297,7 @@ struct conversation_state_holder {
       rec.has_reply = true;
       rec.reply.text = a.text;
       rec.correlation_id = "staff-reply";
-      remember("out", a.text);
+      remember(true, a.text);
     } else {
       state.handoff = false;
       state.unknown_streak = 0;
@@ -317,8 +334,8 @@ struct conversation_state_holder {
 
   std::string inspect() const {
     auto mem = nlohmann::json::array();
-    for (auto& [dir, text] : memory)
-      mem.push_back({{"direction", dir}, {"text", text}});
+    for (auto& line : memory)
+      mem.push_back({{"direction", line.outbound ? "out" : "in"}, {"text", line.text}});
     return nlohmann::json{{"kind", name},
                           {"id", conversation_id},
                           {"clinic_id", clinic_id},

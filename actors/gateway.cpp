@@ -9,7 +9,7 @@
 namespace atendeai::actors {
 
 struct gateway::impl {
-  router_actor router;
+  node_context_ptr node; ///< the router is read per request (the root supervisor may replace it)
   health_actor health;
   std::vector<auth_store_actor> auth;
   std::atomic<size_t> next_auth{0};
@@ -17,7 +17,7 @@ struct gateway::impl {
 };
 
 gateway::gateway(node_actors& actors) : impl_(std::make_shared<impl>()) {
-  impl_->router = actors.context->router;
+  impl_->node = actors.context;
   impl_->health = actors.health;
   impl_->auth = actors.auth;
   impl_->clock = actors.context->clock;
@@ -37,7 +37,7 @@ void gateway::api(api_request req) const {
 }
 
 void gateway::ingest(webhook_request req) const {
-  caf::anon_send(impl_->router, ingest_atom::value, std::move(req));
+  caf::anon_send(impl_->node->router(), ingest_atom::value, std::move(req));
 }
 
 void gateway::health(std::shared_ptr<http_responder> responder) const {

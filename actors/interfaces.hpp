@@ -161,6 +161,8 @@ using cluster_node_actor = caf::typed_actor<
 /// drain removes the heartbeat so peers see the leave at once.
 using membership_actor = caf::typed_actor<
   caf::reacts_to<tick_atom>,
+  /// Send the view to the router again (a fresh router after a crash has none).
+  caf::reacts_to<view_atom>,
   caf::replies_to<drain_atom>::with<bool>>;
 
 /// The live members as this node sees them (node-local, it holds handles).
@@ -177,6 +179,8 @@ using router_actor = caf::typed_actor<
   caf::reacts_to<process_atom, std::vector<stored_message>, std::string /*from node*/>,
   /// The live members changed: ownership moves.
   caf::reacts_to<view_atom, cluster_view>,
+  /// Sender #i was restarted: hand its pending outbox rows to its successor.
+  caf::reacts_to<recover_atom, int32_t /*sender index*/>,
   caf::reacts_to<tick_atom>,
   /// A clinic's catalogue or channels changed: forget its cached channel accounts (and
   /// every unknown one), and have its live clinic actor reload.

@@ -220,11 +220,11 @@ struct membership_state {
     // The cluster starts before the router (a taken port must fail the start first): a
     // view sent before the router exists would be lost, and an unchanged view is never
     // sent again, so the next heartbeat publishes it once more.
-    if (!node->router) {
+    if (!node->router()) {
       published = false;
       return;
     }
-    self->send(node->router, view_atom::value, std::move(out));
+    self->send(node->router(), view_atom::value, std::move(out));
   }
 
   /// A peer's or seed's connection went down: that incarnation is out at once.
@@ -275,6 +275,10 @@ membership_actor::behavior_type membership(membership_actor::stateful_pointer<me
   self->send(self, tick_atom::value);
   return {
     [self](tick_atom) { self->state.beat(); },
+    [self](view_atom) {
+      self->state.published = false;
+      self->state.update();
+    },
     [self](drain_atom) {
       self->state.leave();
       return true;

@@ -116,6 +116,7 @@ struct outbox_item {
   std::string payload; ///< outbound_message JSON
   int attempts = 0;
   std::string correlation_id;
+  bool retry = false; ///< the sender's own retry (not a second hand-over of the row)
 };
 
 /// The outcome of one delivery attempt.

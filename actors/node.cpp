@@ -12,6 +12,7 @@
 #include "actors/health.hpp"
 #include "actors/router.hpp"
 #include "actors/sender.hpp"
+#include "actors/supervisor.hpp"
 #include "core/log.hpp"
 
 namespace atendeai::actors {
@@ -25,8 +26,11 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
   // The cluster port first: a port taken fails the start before anything else runs.
   // Its actors read the router's handle only when messages flow.
   cluster_actors cluster;
-  if (cfg.cluster.port != 0)
-    cluster = start_cluster(sys, ctx, local_identity(cfg, ctx->clock->now().time_since_epoch().count()));
+  auto identity = local_identity(cfg, ctx->clock->now().time_since_epoch().count());
+  if (cfg.cluster.port != 0) {
+    cluster = start_cluster(sys, ctx, identity);
+    ctx->membership.add(cluster.members);
+  }
   auto exit_code = std::make_shared<std::atomic<int>>(0);
   ctx->give_up = [exit_code](const std::string& reason) {
     core::log_event(spdlog::level::critical, "node_gives_up", {{"reason", reason}, {"exit_code", 3}});
@@ -35,13 +39,14 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
   };
   // Handles are filled in before any traffic; actors read them only when messages flow.
   for (int i = 0; i < cfg.database.readers; ++i)
-    ctx->readers.push_back(spawn_db_reader(sys, ctx));
+    ctx->readers.add(spawn_db_reader(sys, ctx));
   for (int i = 0; i < cfg.persistence.writers; ++i)
-    ctx->writers.push_back(spawn_batch_writer(sys, ctx, i));
+    ctx->writers.add(spawn_batch_writer(sys, ctx, i));
   for (int i = 0; i < cfg.sender.workers; ++i)
-    ctx->senders.push_back(spawn_sender(sys, ctx, i));
-  ctx->router = spawn_router(sys, ctx);
-  node_actors out{ctx, spawn_health(sys, ctx, ctx->clock->now()), {}, cluster.endpoint, cluster.members, exit_code};
+    ctx->senders.add(spawn_sender(sys, ctx, i));
+  ctx->routers.add(spawn_router(sys, ctx));
+  node_actors out{ctx, spawn_health(sys, ctx, ctx->clock->now()), {}, cluster.endpoint,
+                  spawn_root_supervisor(sys, ctx, cluster.endpoint, identity), exit_code};
   for (int i = 0; i < cfg.auth.workers; ++i)
     out.auth.push_back(spawn_auth_store(sys, ctx));
   core::log_event(spdlog::level::info, "node_actors_started",
@@ -52,24 +57,27 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
 
 void stop_node(caf::actor_system& sys, node_actors& actors, int timeout_ms) {
   caf::scoped_actor self{sys};
-  if (actors.membership) {
-    self->request(actors.membership, std::chrono::milliseconds(std::min(timeout_ms, 2000)), drain_atom::value)
+  auto& ctx = *actors.context;
+  // First the supervisor: nothing stopped from here on is restarted.
+  self->send_exit(actors.supervisor, caf::exit_reason::user_shutdown);
+  if (auto membership = ctx.membership.at(0)) {
+    self->request(membership, std::chrono::milliseconds(std::min(timeout_ms, 2000)), drain_atom::value)
       .receive([](bool) {}, [](const caf::error&) {});
-    self->send_exit(actors.membership, caf::exit_reason::user_shutdown);
+    self->send_exit(membership, caf::exit_reason::user_shutdown);
     self->send_exit(actors.cluster_endpoint, caf::exit_reason::user_shutdown);
   }
-  for (auto& w : actors.context->writers)
+  for (auto& w : ctx.writers.all())
     self->request(w, std::chrono::milliseconds(timeout_ms), drain_atom::value)
       .receive([](bool) {}, [](const caf::error& err) {
         core::log_event(spdlog::level::warn, "drain_failed", {{"error", caf::to_string(err)}});
       });
   auto stop = [&](const auto& handle) { self->send_exit(handle, caf::exit_reason::user_shutdown); };
-  stop(actors.context->router);
-  for (auto& s : actors.context->senders)
+  stop(ctx.router());
+  for (auto& s : ctx.senders.all())
     stop(s);
-  for (auto& w : actors.context->writers)
+  for (auto& w : ctx.writers.all())
     stop(w);
-  for (auto& r : actors.context->readers)
+  for (auto& r : ctx.readers.all())
     stop(r);
   stop(actors.health);
   for (auto& a : actors.auth)

@@ -1,8 +1,11 @@
 #pragma once
-/// Spawning a node's actors: readers, writers, senders, router, health.
+/// Spawning a node's actors: readers, writers, senders, router, health, and the root
+/// supervisor that restarts them.
 
 #include <atomic>
 #include <memory>
+
+#include <caf/actor.hpp>
 
 #include "actors/node_context.hpp"
 
@@ -18,7 +21,7 @@ struct node_actors {
   health_actor health;
   std::vector<auth_store_actor> auth; ///< admin API workers
   cluster_node_actor cluster_endpoint;  ///< published on cluster.port (clustered nodes only)
-  membership_actor membership;          ///< heartbeats and the live view (clustered nodes only)
+  caf::actor supervisor;                ///< the root supervisor (actors/supervisor.hpp)
   /// 0, or the exit code the node must end with (the root supervisor gave up: 3).
   std::shared_ptr<std::atomic<int>> exit_code;
 };

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -36,32 +37,64 @@ private:
   nlohmann::json view_ = {{"enabled", false}};
 };
 
-/// Shared, read-only node wiring.
+/// The handles of one kind of service actor. Every actor reads them, from any thread,
+/// when it sends; the root supervisor replaces a crashed one in place.
+template <class Handle>
+class actor_slots {
+public:
+  void add(Handle h) {
+    std::unique_lock<std::shared_mutex> guard(mutex_);
+    slots_.push_back(std::move(h));
+  }
+  void replace(size_t i, Handle h) {
+    std::unique_lock<std::shared_mutex> guard(mutex_);
+    slots_.at(i) = std::move(h);
+  }
+  size_t size() const {
+    std::shared_lock<std::shared_mutex> guard(mutex_);
+    return slots_.size();
+  }
+  /// The i-th handle, counting round (an invalid handle while there is none).
+  Handle at(size_t i) const {
+    std::shared_lock<std::shared_mutex> guard(mutex_);
+    return slots_.empty() ? Handle{} : slots_[i % slots_.size()];
+  }
+  /// The handle for a key: the same key always gets the same slot.
+  Handle for_key(const std::string& key) const { return at(std::hash<std::string>{}(key)); }
+  std::vector<Handle> all() const {
+    std::shared_lock<std::shared_mutex> guard(mutex_);
+    return slots_;
+  }
+
+private:
+  mutable std::shared_mutex mutex_;
+  std::vector<Handle> slots_;
+};
+
+/// Shared node wiring: configuration, metrics and clock are read-only after start; the
+/// service actors' handles change only when the root supervisor restarts one.
 struct node_context {
   config::config cfg;
   std::shared_ptr<core::metrics_registry> metrics;
   std::shared_ptr<core::clock> clock;
-  std::vector<batch_writer_actor> writers;
-  std::vector<sender_actor> senders;
-  std::vector<db_reader_actor> readers;
-  router_actor router;
+  actor_slots<batch_writer_actor> writers;
+  actor_slots<sender_actor> senders;
+  actor_slots<db_reader_actor> readers;
+  actor_slots<router_actor> routers; ///< one
+  actor_slots<membership_actor> membership; ///< one in a cluster, else none
   std::shared_ptr<cluster_board> cluster = std::make_shared<cluster_board>();
   /// The root supervisor's last resort (restart intensity exceeded at the router): stops
   /// the node with a non-zero exit code so its service manager restarts it.
   std::function<void(const std::string& reason)> give_up;
 
+  /// The router (invalid until it is spawned).
+  router_actor router() const { return routers.at(0); }
   /// The writer for a key (a conversation keeps its writer, so its writes stay in order).
-  const batch_writer_actor& writer_for(const std::string& key) const {
-    return writers[std::hash<std::string>{}(key) % writers.size()];
-  }
+  batch_writer_actor writer_for(const std::string& key) const { return writers.for_key(key); }
   /// The sender for a key (a conversation's replies go out in order).
-  const sender_actor& sender_for(const std::string& key) const {
-    return senders[std::hash<std::string>{}(key) % senders.size()];
-  }
+  sender_actor sender_for(const std::string& key) const { return senders.for_key(key); }
   /// The reader for a key.
-  const db_reader_actor& reader_for(const std::string& key) const {
-    return readers[std::hash<std::string>{}(key) % readers.size()];
-  }
+  db_reader_actor reader_for(const std::string& key) const { return readers.for_key(key); }
 };
 
 using node_context_ptr = std::shared_ptr<const node_context>;

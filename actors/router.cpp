@@ -11,6 +11,7 @@
 #include "actors/clinic.hpp"
 #include "core/cluster.hpp"
 #include "actors/inspection.hpp"
+#include "actors/test_hooks.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/supervision.hpp"
@@ -137,15 +138,14 @@ struct router_state {
       out.responder->respond(200, R"({"status":"ok"})");
       return;
     }
-    auto& writer = node->writers[next_writer++ % node->writers.size()];
-    self->send(writer, ingest_atom::value, std::move(out));
+    self->send(node->writers.at(next_writer++), ingest_atom::value, std::move(out));
   }
 
   clinic_actor& clinic_for(const std::string& clinic_id, bool restarted = false) {
     auto it = clinics.find(clinic_id);
     if (it != clinics.end())
       return it->second;
-    auto handle = spawn_clinic(self->system(), node, clinic_id, restarted);
+    auto handle = spawn_clinic(self->system(), node, caf::actor_cast<router_actor>(self), clinic_id, restarted);
     self->monitor(handle);
     clinic_metrics.on_spawn();
     return clinics.emplace(clinic_id, handle).first->second;
@@ -169,6 +169,8 @@ struct router_state {
   /// owner's node actor. A message lost with a dying owner stays unanswered in
   /// PostgreSQL and is taken over by the clinic's next owner.
   void process(std::vector<stored_message> batch) {
+    for (auto& m : batch)
+      ATENDEAI_CRASH_ONCE_IF_MARKED("ATENDEAI_TEST_CRASH_ROUTER_MARKER", m.msg.text);
     std::map<std::string, std::vector<cluster_message>> remote;
     for (auto& m : batch) {
       auto owner = clustered ? owner_of(m.clinic_id, members) : self_id();
@@ -255,7 +257,7 @@ struct router_state {
       return;
     node->metrics->counter_with("atendeai_cluster_ownership_moves_total", "Live clinic actors passivated because another node owns them now")
       .inc(moved);
-    for (auto& w : node->writers)
+    for (auto& w : node->writers.all())
       self->send(w, flush_atom::value);
   }
 
@@ -398,9 +400,11 @@ struct router_state {
   /// Periodic sweep: messages stored but never answered go to their conversations
   /// again (only the clinics this node owns); in a cluster also passivates clinics that
   /// are not ours (e.g. spawned for a forwarded message while two views disagreed).
-  void sweep(bool at_start) {
+  /// `restarted`: this router replaces a crashed one, whose senders are alive and hold
+  /// their outbox rows (only unanswered messages are resumed).
+  void sweep(bool at_start, bool restarted = false) {
     if (at_start) {
-      recover("start", 0, true, [](const std::string&) { return true; });
+      recover(restarted ? "restart" : "start", 0, !restarted, [](const std::string&) { return true; });
     } else if (recover_later_age > 0) {
       recover("join", recover_later_age, false, [](const std::string&) { return true; });
       recover_later_age = 0;
@@ -412,11 +416,22 @@ struct router_state {
     self->delayed_send(self, std::chrono::seconds(at_start ? 30 : 15), tick_atom::value);
   }
 
+  /// Sender #i crashed: the pending outbox rows that were its (by conversation) go to
+  /// its successor. Unanswered messages are not asked for (min age 1 day: none).
+  void resend(int32_t sender) {
+    auto count = node->senders.size();
+    recover("sender_restart", 86400, true, [](const std::string&) { return true; },
+            [sender, count](const outbox_item& o) {
+              return count > 0 && std::hash<std::string>{}(o.conversation_id) % count == static_cast<size_t>(sender);
+            });
+  }
+
   /// Asks for stored work (unanswered messages older than `min_age_s`, with pending
   /// outbox rows if `with_outbox`) and resumes what belongs to clinics this node owns
   /// and `wanted` accepts.
-  void recover(const char* why, int32_t min_age_s, bool with_outbox, std::function<bool(const std::string&)> wanted) {
-    self->request(node->readers.front(), std::chrono::seconds(30), recover_atom::value, min_age_s, with_outbox)
+  void recover(const char* why, int32_t min_age_s, bool with_outbox, std::function<bool(const std::string&)> wanted,
+               std::function<bool(const outbox_item&)> wanted_row = nullptr) {
+    self->request(node->readers.at(0), std::chrono::seconds(30), recover_atom::value, min_age_s, with_outbox)
       .then(
         [=](recovery_work& work) {
           auto keep = [&](const std::string& clinic_id) { return owns(clinic_id) && wanted(clinic_id); };
@@ -424,7 +439,9 @@ struct router_state {
                                                [&](const stored_message& m) { return !keep(m.clinic_id); }),
                                 work.unanswered.end());
           work.pending.erase(std::remove_if(work.pending.begin(), work.pending.end(),
-                                            [&](const outbox_item& o) { return !keep(o.clinic_id); }),
+                                            [&](const outbox_item& o) {
+                                              return !keep(o.clinic_id) || (wanted_row && !wanted_row(o));
+                                            }),
                              work.pending.end());
           if (!work.unanswered.empty() || !work.pending.empty())
             core::log_event(spdlog::level::info, "recovered_unanswered",
@@ -460,7 +477,8 @@ struct router_state {
   }
 };
 
-router_actor::behavior_type router(router_actor::stateful_pointer<router_state> self, node_context_ptr node) {
+router_actor::behavior_type router(router_actor::stateful_pointer<router_state> self, node_context_ptr node,
+                                   bool restarted) {
   self->state.self = self;
   self->state.node = node;
   self->state.init();
@@ -482,7 +500,7 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
   if (self->state.clustered) // the start sweep waits for the first view (ownership)
     self->delayed_send(self, std::chrono::seconds(15), tick_atom::value);
   else
-    self->state.sweep(true);
+    self->state.sweep(true, restarted);
   return {
     [self](ingest_atom, webhook_request& req) { self->state.ingest(std::move(req)); },
     [self](process_atom, std::vector<stored_message>& batch) { self->state.process(std::move(batch)); },
@@ -491,6 +509,7 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
     },
     [self](view_atom, cluster_view& v) { self->state.on_view(std::move(v)); },
     [self](tick_atom) { self->state.sweep(false); },
+    [self](recover_atom, int32_t sender) { self->state.resend(sender); },
     [self](reload_atom, const std::string& clinic_id) { self->state.reload(clinic_id); },
     [self](clinic_atom, const std::string& clinic_id) { return self->state.clinic_for(clinic_id); },
     [self](staff_atom, staff_action& a) { self->state.staff(std::move(a)); },
@@ -499,8 +518,8 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
   };
 }
 
-router_actor spawn_router(caf::actor_system& sys, node_context_ptr node) {
-  return sys.spawn(router, node);
+router_actor spawn_router(caf::actor_system& sys, node_context_ptr node, bool restarted) {
+  return sys.spawn(router, node, restarted);
 }
 
 } // namespace atendeai::actors

@@ -12,9 +12,12 @@ struct router_state;
 /// The node's router.
 /// @param self the actor
 /// @param node the node's wiring
-router_actor::behavior_type router(router_actor::stateful_pointer<router_state> self, node_context_ptr node);
+/// @param restarted replaces a crashed router (the root supervisor restarted it): its
+///        first sweep resumes unanswered messages only (the senders still hold their rows)
+router_actor::behavior_type router(router_actor::stateful_pointer<router_state> self, node_context_ptr node,
+                                   bool restarted);
 
 /// Spawns a router actor.
-router_actor spawn_router(caf::actor_system& sys, node_context_ptr node);
+router_actor spawn_router(caf::actor_system& sys, node_context_ptr node, bool restarted = false);
 
 } // namespace atendeai::actors

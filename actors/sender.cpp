@@ -1,12 +1,15 @@
 #include "actors/sender.hpp"
 
 #include <chrono>
+#include <deque>
 #include <fstream>
 #include <random>
+#include <unordered_set>
 
 #include <caf/all.hpp>
 #include <curl/curl.h>
 
+#include "actors/test_hooks.hpp"
 #include "core/log.hpp"
 #include "core/whatsapp.hpp"
 
@@ -46,6 +49,9 @@ struct sender_state {
   core::counter* sent_to_sink = nullptr;
   core::counter* failures = nullptr;
   core::counter* retries = nullptr;
+  core::counter* duplicates = nullptr;
+  std::unordered_set<std::string> taken; ///< outbox rows this sender took (the last few thousand)
+  std::deque<std::string> taken_order;
 
   ~sender_state() {
     if (curl)
@@ -63,9 +69,27 @@ struct sender_state {
     sent_to_sink = &m.counter_with("atendeai_outbox_delivered_total", delivered_help, {{"to", "sink"}});
     failures = &m.counter_with("atendeai_outbox_failures_total", "Replies given up");
     retries = &m.counter_with("atendeai_outbox_retries_total", "Delivery attempts retried");
+    duplicates = &m.counter_with("atendeai_outbox_duplicates_total", "Outbox rows handed to a sender twice (sent once)");
+  }
+
+  /// Marks a row as taken by this sender; false when it was already.
+  bool take(const std::string& outbox_id) {
+    if (!taken.insert(outbox_id).second)
+      return false;
+    taken_order.push_back(outbox_id);
+    if (taken_order.size() > 4096) {
+      taken.erase(taken_order.front());
+      taken_order.pop_front();
+    }
+    return true;
   }
 
   void deliver(outbox_item item) {
+    if (!item.retry && !take(item.outbox_id)) {
+      duplicates->inc(); // handed over twice (a predecessor's rows resumed): sent once
+      return;
+    }
+    ATENDEAI_CRASH_ONCE_IF_MARKED("ATENDEAI_TEST_CRASH_SENDER_MARKER", item.payload);
     auto token = item.access_token.empty() ? node->cfg.whatsapp.access_token : item.access_token;
     delivery_record rec{item.clinic_id, item.outbox_id, "", item.attempts + 1, "", "", item.correlation_id};
     auto started = std::chrono::steady_clock::now();
@@ -119,6 +143,7 @@ struct sender_state {
                     {{"clinic_id", item.clinic_id}, {"correlation_id", item.correlation_id},
                      {"attempt", rec.attempts}, {"error", rec.error}, {"delay_ms", static_cast<int64_t>(delay)}});
     item.attempts = rec.attempts;
+    item.retry = true;
     self->delayed_send(self, std::chrono::milliseconds(static_cast<int64_t>(delay)), deliver_atom::value,
                        std::move(item));
   }

@@ -244,3 +244,54 @@ TEST_CASE("Past the root's restart intensity the node exits non-zero, and answer
   REQUIRE(eventually([&] { return n.sent_to(patient).size() == 1; }, 60s));
   CHECK(n.scalar("SELECT count(*) FROM atendeai.outbox") == "1");
 }
+
+TEST_CASE("The root supervisor restarts a crashed batch writer, sender and router in place, losing nothing",
+          "[inspect][supervision][root]") {
+  admin_node n(node_settings{{"ATENDEAI_TEST_CRASH_WRITER_MARKER", "#crash-writer#"},
+                {"ATENDEAI_TEST_CRASH_SENDER_MARKER", "#crash-sender#"},
+                {"ATENDEAI_TEST_CRASH_ROUTER_MARKER", "#crash-router#"}});
+  auto restarted = [&](const std::string& kind) {
+    return n.metric("atendeai_actors_restarted_total{kind=\"" + kind + "\"}");
+  };
+  CHECK(restarted("batch_writer") == 0);
+
+  // A batch writer dies with the webhook in its batch: not acknowledged (503), nothing
+  // stored; Meta's retry of the same body reaches the writer that took its place.
+  const std::string writer_patient = "5511960000050";
+  auto body = webhook_body({{writer_patient, "wamid.root-writer", "oi #crash-writer#"}});
+  CHECK(post_webhook(*n.node, body).status == 503);
+  REQUIRE(eventually([&] { return restarted("batch_writer") == 1; }, 30s));
+  CHECK(n.scalar("SELECT count(*) FROM atendeai.messages WHERE external_id = 'wamid.root-writer'") == "0");
+  CHECK(post_webhook(*n.node, body).status == 200);
+  REQUIRE(eventually([&] { return n.sent_to(writer_patient).size() == 1; }, 30s));
+
+  // The router dies handling a stored message (after its 200): the fresh router's sweep
+  // answers it, once; its clinic went with it and is spawned again.
+  const std::string router_patient = "5511960000051";
+  CHECK(post_webhook(*n.node, webhook_body({{router_patient, "wamid.root-router", "oi #crash-router#"}})).status == 200);
+  REQUIRE(eventually([&] { return n.sent_to(router_patient).size() == 1; }, 60s));
+  CHECK(restarted("router") == 1);
+
+  // A sender dies before delivering a staff reply: its successor gets the pending row
+  // from PostgreSQL and delivers it once.
+  auto cid = n.conversation_of(router_patient);
+  REQUIRE(!cid.empty());
+  const std::string text = "Aqui é a recepção #crash-sender#";
+  auto r = http_post(n.url("/api/v1/clinics/" + demo_clinic() + "/conversations/" + cid + "/messages"),
+                     json{{"text", text}}.dump(), admin_node::bearer(n.super_token()));
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  REQUIRE(eventually([&] { return n.sent_to(router_patient).size() == 2; }, 60s));
+  CHECK(sent_text(n.sent_to(router_patient).back()) == text);
+  CHECK(restarted("sender") == 1);
+
+  // Everything answered and delivered once, and the node serves as before.
+  REQUIRE(eventually([&] { return n.scalar("SELECT count(*) FROM atendeai.outbox WHERE status = 'pending'") == "0"; },
+                     30s));
+  CHECK(n.sent_to(router_patient).size() == 2);
+  CHECK(n.sent_to(writer_patient).size() == 1);
+  CHECK(n.scalar("SELECT count(*) FROM atendeai.messages WHERE direction = 'in' AND answered_at IS NULL") == "0");
+  CHECK(contains_text(n.say("5511960000052", "qual o endereço?"), "Rua Exemplo"));
+  CHECK(contains_text(n.node->output(), "actor_restarted"));
+  CHECK(http_get(n.url("/health")).status == 200);
+}
