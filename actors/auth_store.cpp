@@ -527,17 +527,26 @@ struct auth_store_state : api_worker {
       persistence::insert_reset(tx, found->clinic_id, found->id, core::sha256_hex(token),
                                 now_s() + auth().reset_ttl_s);
       audit(tx, r, nullptr, found->clinic_id, "auth.reset_requested", "user", found->id);
-      // The mail goes out before the commit: a reset nobody received is never stored.
-      send_mail(email, "AtendeAI: redefinir sua senha / reset your password",
-                "Para criar uma nova senha, abra / To choose a new password, open:\r\n" + node->cfg.mail.reset_url
-                  + token + "\r\n\r\nToken: " + token + "\r\nVálido por / valid for "
-                  + std::to_string(auth().reset_ttl_s / 60) + " min. Se não foi você, ignore / If it was not you, ignore it.");
       tx.commit();
       return true;
     });
     core::log_event(spdlog::level::debug, "reset_requested", {{"request_id", r.request_id}, {"known", sent}});
-    // The same answer whether the address exists or not, written after the commit.
+    // The same answer whether the address exists or not, written after the commit and
+    // before the mail: the mail server's time (or failure) would tell known addresses
+    // from unknown ones. A reset whose mail failed is only a stored hash nobody holds
+    // the token of; it expires unused, and the user asks again.
     r.responder->respond(202, R"({"status":"accepted","message":"if the address belongs to an account, a message with instructions is on its way"})");
+    if (!sent)
+      return;
+    try {
+      send_mail(email, "AtendeAI: redefinir sua senha / reset your password",
+                "Para criar uma nova senha, abra / To choose a new password, open:\r\n" + node->cfg.mail.reset_url
+                  + token + "\r\n\r\nToken: " + token + "\r\nVálido por / valid for "
+                  + std::to_string(auth().reset_ttl_s / 60) + " min. Se não foi você, ignore / If it was not you, ignore it.");
+    } catch (const std::exception& e) {
+      node->metrics->counter_with("atendeai_mail_failures_total", "Password-reset mails that could not be sent").inc();
+      core::log_event(spdlog::level::warn, "reset_mail_failed", {{"request_id", r.request_id}, {"error", e.what()}});
+    }
   }
 
   void reset_password(api_request& r) {

@@ -725,3 +725,24 @@ TEST_CASE("forgot password through an SMTP server: delivered to the account's ad
           .status == 200);
   n.login("carla@example.com", "Fresh-start-77");
 }
+
+TEST_CASE("forgot password with the mail server down: the same 202 for known and unknown addresses, the failure counted",
+          "[auth][smtp]") {
+  // Nothing listens on this port: every delivery fails after the answer.
+  auth_node n(std::map<std::string, std::string>{{"ATENDEAI_MAIL_SMTP_URL", "smtp://127.0.0.1:" + std::to_string(free_port())}});
+  auto super = n.super_token();
+  n.create_user(super, "dora@example.com", "attendant", demo_clinic_id());
+  auto known = http_post(n.url("/api/v1/auth/forgot-password"), R"({"email":"dora@example.com"})");
+  auto unknown = http_post(n.url("/api/v1/auth/forgot-password"), R"({"email":"nobody@example.com"})");
+  CHECK(known.status == 202);
+  CHECK(unknown.status == 202);
+  CHECK(known.body == unknown.body);
+  REQUIRE(eventually([&] {
+    return http_get(n.url("/metrics")).body.find("atendeai_mail_failures_total 1") != std::string::npos;
+  }));
+  CHECK(n.node->output().find("reset_mail_failed") != std::string::npos);
+  CHECK(n.node->output().find("dora@example.com") == std::string::npos);
+  // The user can ask again once the mail server is back; the reset stored meanwhile is
+  // a hash nobody holds the token of.
+  CHECK(n.count("SELECT count(*) FROM atendeai.password_resets WHERE used_at IS NULL") == 1);
+}
