@@ -377,7 +377,8 @@ struct router_state {
 
   /// A clinic's data changed (admin API, after commit): channel accounts resolve afresh
   /// (those of the clinic, and every negative answer: an account may have just been
-  /// connected), and the live clinic actor reloads its profile and agenda.
+  /// connected), and the live clinic actor reloads its profile and agenda. A change
+  /// committed here is `broadcast` to every connected peer, which does the same.
   void reload(const std::string& clinic_id, bool broadcast) {
     for (auto it = channels.begin(); it != channels.end();)
       it = !it->second.info.found || it->second.info.clinic_id == clinic_id ? channels.erase(it) : std::next(it);
@@ -419,8 +420,9 @@ struct router_state {
   }
 
   /// Node and actor totals here; a clinic's actors (and single conversations or flows)
-  /// from the clinic if it is live here, else {"live": false}. A cluster would forward the
-  /// same query to the clinic's owner node.
+  /// from the clinic if it is live here, else {"live": false}. In a cluster the admin API
+  /// asks the clinic's owner node (actors/api_forward.cpp) and every node for its own
+  /// snapshot (peers through their cluster_node).
   caf::typed_response_promise<std::string> inspect(const inspect_query& q) {
     auto rp = self->make_response_promise<std::string>();
     if (q.what == "node") {

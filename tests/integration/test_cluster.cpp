@@ -15,7 +15,10 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "core/cluster.hpp"
 #include "core/signature.hpp"
@@ -708,4 +711,105 @@ TEST_CASE("A joining node answers, exactly once, a message left unanswered for a
   CHECK(c.handled_on(wamid, logs) == std::vector<std::string>{"n3"});
   // Picked up by the joining node's delayed sweep.
   CHECK(has_text(logs[2], "\"why\":\"join\""));
+}
+
+namespace {
+
+/// Runs a program with its arguments (no shell, output discarded) and waits; its exit status.
+int run_program(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t quiet;
+  posix_spawn_file_actions_init(&quiet);
+  posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  int spawned = posix_spawnp(&pid, argv[0], &quiet, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&quiet);
+  if (spawned != 0)
+    return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+} // namespace
+
+TEST_CASE("A clinic whose owner is in the view but not connected: its messages are held, never answered by "
+          "another node, and answered once when the view changes",
+          "[cluster]") {
+  cluster c;
+  c.start(0);
+  c.add_clinics();
+  c.start(1);
+  REQUIRE(c.converged(2));
+  // A member that heartbeats in Redis but cannot be connected to (nothing listens at its
+  // cluster address), chosen so that it owns one of the test clinics.
+  std::string ghost;
+  size_t k = 0;
+  for (auto candidate : {"n0", "n4", "n5", "n6", "n7"}) {
+    for (k = 0; k < c.clinics.size(); ++k)
+      if (c.owner(k, {candidate, "n1", "n2"}) == candidate)
+        break;
+    if (k < c.clinics.size()) {
+      ghost = candidate;
+      break;
+    }
+  }
+  REQUIRE(!ghost.empty());
+  atendeai::core::cluster_member member{ghost, "127.0.0.1:" + std::to_string(free_port()), "127.0.0.1:1", 1};
+  std::atomic<bool> beating{true};
+  std::thread heartbeat([&] {
+    auto prefix = c.db.name() + ":cluster:";
+    while (beating) {
+      run_program({"redis-cli", "-u", test_redis_url(), "SET", prefix + "node:" + ghost,
+                   atendeai::core::member_to_json(member), "PX", "1500"});
+      run_program({"redis-cli", "-u", test_redis_url(), "SADD", prefix + "nodes", ghost});
+      std::this_thread::sleep_for(300ms);
+    }
+  });
+  struct stop_beating {
+    std::atomic<bool>& flag;
+    std::thread& t;
+    ~stop_beating() {
+      flag = false;
+      if (t.joinable())
+        t.join();
+    }
+  } stop{beating, heartbeat};
+  // Both nodes see the ghost, not connected.
+  REQUIRE(eventually(
+    [&] {
+      for (size_t i = 0; i < 2; ++i) {
+        auto h = c.health(i);
+        if (!h.is_object() || h["cluster"]["members"].size() != 3)
+          return false;
+      }
+      return true;
+    },
+    30s));
+
+  const std::string wamid = "wamid.for-the-ghost";
+  const std::string from = patient(8000);
+  REQUIRE(post_webhook(*c.nodes[0], webhook_body({{from, wamid, "Qual o horário de funcionamento?"}}, account_of(k)))
+            .status
+          == 200);
+  CHECK(c.inbound(wamid) == 1);
+  // Held on n1, then left to the owner's sweep: never answered while the ghost owns the clinic.
+  REQUIRE(eventually([&] { return metric(*c.nodes[0], "atendeai_cluster_held_total{outcome=\"left_to_sweep\"}") >= 1; },
+                     30s));
+  CHECK(metric(*c.nodes[0], "atendeai_cluster_held_total{outcome=\"held\"}") >= 1);
+  CHECK(c.replies_to(wamid) == 0);
+  CHECK(c.handled_on(wamid, c.logs()).empty());
+
+  // The ghost's heartbeat stops: the clinic moves to a live node, which answers it once.
+  beating = false;
+  heartbeat.join();
+  REQUIRE(c.converged(2));
+  REQUIRE(eventually([&] { return c.replies_to(wamid) == 1 && c.sink_counts()[from] == 1; }, 60s));
+  std::this_thread::sleep_for(2s); // a second answer would show here
+  CHECK(c.replies_to(wamid) == 1);
+  CHECK(c.sink_counts()[from] == 1);
+  CHECK(c.handled_on(wamid, c.logs()) == std::vector<std::string>{c.owner(k, {"n1", "n2"})});
 }
