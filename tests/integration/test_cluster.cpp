@@ -809,6 +809,13 @@ TEST_CASE("A clinic whose owner is in the view but not connected: its messages a
   CHECK(refused.headers["retry-after"] == "1");
   // Routes served from PostgreSQL still answer on any node.
   CHECK(c.call(2, c.super, "GET", "/api/v1/clinics/" + c.clinics[k] + "/appointments").status == 200);
+  // The nodes view lists the ghost as unreachable, next to the three that report themselves.
+  auto listed = c.call(0, c.super, "GET", "/api/v1/admin/nodes").json()["nodes"];
+  INFO(listed.dump());
+  REQUIRE(listed.size() == 4);
+  for (auto& n : listed)
+    CHECK(n.contains("uptime_s") == (n.value("id", "") != ghost));
+  CHECK(has_text(listed.dump(), json{{"id", ghost}, {"status", "unreachable"}}.dump()));
 
   // The ghost's heartbeat stops: the clinic moves to a live node, which answers it once.
   beating = false;
