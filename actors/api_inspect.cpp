@@ -51,9 +51,8 @@ void add_numbers(json& into, const json& from) {
   }
 }
 
-/// `what` (node | actors) from every live node: this node's router and each connected
-/// peer's node actor, asked at once. Returns this node's answer first, then the peers'
-/// (null for one that did not answer in time), and the ids of members not connected.
+/// Every live node's answer: this node's, the peers' (null for one that did not answer
+/// in time), and the ids of members not connected.
 struct cluster_answers {
   std::string local_id;
   json local;
@@ -61,6 +60,8 @@ struct cluster_answers {
   std::vector<std::string> unreachable;
 };
 
+/// `what` (node | actors) from every live node: this node's router and each connected
+/// peer's node actor, asked at once.
 cluster_answers ask_every_node(api_call& call, const std::string& what) {
   cluster_answers out;
   out.local_id = call.w.node->cfg.node.id;

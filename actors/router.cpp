@@ -180,13 +180,14 @@ struct router_state {
     std::map<std::string, std::vector<cluster_message>> remote;
     auto now = std::chrono::steady_clock::now();
     for (auto& m : batch)
-      route(std::move(m), now, remote);
+      route(std::move(m), now, remote, true);
     forward(remote);
   }
 
-  /// One message: handled here, added to `remote` for its connected owner, or held.
+  /// One message: handled here, added to `remote` for its connected owner, or held
+  /// (`fresh`: not held before, counted once).
   void route(stored_message m, std::chrono::steady_clock::time_point since,
-             std::map<std::string, std::vector<cluster_message>>& remote) {
+             std::map<std::string, std::vector<cluster_message>>& remote, bool fresh) {
     auto owner = clustered ? owner_of(m.clinic_id, members) : self_id();
     if (owner == self_id()) {
       handle_here(std::move(m));
@@ -194,7 +195,7 @@ struct router_state {
       remote[owner].push_back({m.clinic_id, m.conversation_id, m.message_id, m.access_token,
                                core::to_json(m.msg).dump(), m.redelivery});
     } else {
-      hold(owner, std::move(m), since);
+      hold(owner, std::move(m), since, fresh);
     }
   }
 
@@ -207,7 +208,7 @@ struct router_state {
 
   /// Keeps a message until its owner connects or the view changes; past the bound it is
   /// left to the owner's sweep (it is durable).
-  void hold(const std::string& owner, stored_message m, std::chrono::steady_clock::time_point since) {
+  void hold(const std::string& owner, stored_message m, std::chrono::steady_clock::time_point since, bool fresh) {
     auto& q = held[owner];
     if (q.size() >= max_held_per_owner) {
       count_held("left_to_sweep", 1);
@@ -219,7 +220,8 @@ struct router_state {
     if (q.empty())
       self->delayed_send(self, std::chrono::milliseconds(node->cfg.cluster.dead_after_ms), tick_atom::value, owner);
     q.emplace_back(since, std::move(m));
-    count_held("held", 1);
+    if (fresh)
+      count_held("held", 1);
   }
 
   /// The view or the connections changed: every held message goes where it belongs now.
@@ -231,7 +233,7 @@ struct router_state {
     std::map<std::string, std::vector<cluster_message>> remote;
     for (auto& [_, q] : all)
       for (auto& [since, m] : q)
-        route(std::move(m), since, remote);
+        route(std::move(m), since, remote, false);
     forward(remote);
   }
 
