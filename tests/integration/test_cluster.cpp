@@ -737,7 +737,7 @@ int run_program(const std::vector<std::string>& args) {
 } // namespace
 
 TEST_CASE("A clinic whose owner is in the view but not connected: its messages are held, never answered by "
-          "another node, and answered once when the view changes; its admin API answers 503 naming the owner",
+          "another node, and answered once when the view changes, and its admin API answers 503 naming the owner",
           "[cluster]") {
   admin_cluster c;
   // A member that heartbeats in Redis but cannot be connected to (nothing listens at its
