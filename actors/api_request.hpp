@@ -24,6 +24,7 @@ struct api_request {
   std::string body;
   std::string ip;
   std::string request_id;
+  std::string forwarded_from; ///< the node that passed it here (cluster), "" when taken here
 };
 
 } // namespace atendeai::actors

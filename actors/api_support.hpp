@@ -154,6 +154,34 @@ struct api_call {
   void reply(int status, const nlohmann::json& body) const;
 };
 
+// -- clusters -----------------------------------------------------------------------------------
+
+/// When the call's route runs on its clinic's owner (core::placement::owner in the route
+/// table) and another node of the cluster owns `clinic_id`: passes the whole request to
+/// that node's cluster_node actor, writes its answer and returns true. False when this
+/// node serves the request (no cluster, the owner is this node, or the request was
+/// forwarded here). Refuses with 503 naming the owner (retryable) when it is in the view
+/// but not connected, or does not answer in time.
+bool forward_to_owner(api_call& call, const std::string& clinic_id);
+
+/// The wire form of a request (forwarded by `from_node`), and back: the request the
+/// owner's worker serves, answered into `responder`.
+forwarded_api to_forwarded(const api_request& r, const std::string& from_node);
+api_request from_forwarded(forwarded_api f, std::shared_ptr<http_responder> responder);
+
+/// A responder that keeps the answer, for a request forwarded from another node.
+class captured_response : public http_responder {
+public:
+  void respond(int status, std::string body, const char* content_type = "application/json") override;
+  void respond_with(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers) override;
+  /// The answer (a 500 when the request was never answered).
+  forwarded_reply reply() const;
+
+private:
+  bool answered_ = false;
+  forwarded_reply reply_;
+};
+
 /// A route handler.
 using api_handler = void (*)(api_call&);
 /// Handlers by operation name (core::api_route::op).

@@ -288,7 +288,8 @@ struct auth_store_state : api_worker {
       fail(core::error_code::not_found, "no such route");
     }
     auto p = authenticate(r);
-    limit("api", p.user.id, auth().rate_api_per_minute, auth().rate_api_per_hour);
+    if (r.forwarded_from.empty()) // a forwarded request was counted on the node that took it
+      limit("api", p.user.id, auth().rate_api_per_minute, auth().rate_api_per_hour);
     if (!core::allows(route, p.role))
       fail(core::error_code::forbidden, "your role may not use this route");
     if (op == "auth.logout")
@@ -360,14 +361,28 @@ struct auth_store_state : api_worker {
     return id;
   }
 
-  /// A route of another module: tenant (404), then its handler.
+  /// A route of another module: tenant (404), then its handler — on the clinic's owner
+  /// node when the route runs there (the owner answers; actors/api_forward.cpp).
   bool serve_module(api_request& r, const principal& p) {
     auto it = handlers().find(r.route->op);
     if (it == handlers().end())
       return false;
     api_call call{*this, r, p, route_clinic(r, p)};
-    it->second(call);
+    if (!forward_to_owner(call, call.clinic_id))
+      it->second(call);
     return true;
+  }
+
+  /// A request another node forwarded here (this node owns its clinic): the same checks
+  /// and handler, the answer kept for the entry node to write.
+  forwarded_reply serve_forwarded(forwarded_api& f) {
+    auto out = std::make_shared<captured_response>();
+    auto r = from_forwarded(std::move(f), out);
+    if (!r.route)
+      out->respond(404, core::error_body(core::error_code::not_found, "no such route").dump());
+    else
+      handle(r);
+    return out->reply();
   }
 
   // -- auth routes ------------------------------------------------------------------------
@@ -850,6 +865,7 @@ auth_store_actor::behavior_type auth_store(auth_store_actor::stateful_pointer<au
   self->state.dummy_hash = core::hash_password(core::random_token(16), node->cfg.auth.bcrypt_cost);
   return {
     [self](api_atom, api_request& r) { self->state.handle(r); },
+    [self](api_atom, forwarded_api& f) { return self->state.serve_forwarded(f); },
   };
 }
 

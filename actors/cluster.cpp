@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
 
+#include "actors/auth_store.hpp"
 #include "actors/membership.hpp"
 #include "core/log.hpp"
 
@@ -15,6 +16,8 @@ void configure_cluster(caf::actor_system_config& cfg) {
   cfg.add_message_type<cluster_message>("atendeai::cluster_message");
   cfg.add_message_type<std::vector<cluster_message>>("std::vector<atendeai::cluster_message>");
   cfg.add_message_type<node_identity>("atendeai::node_identity");
+  cfg.add_message_type<forwarded_api>("atendeai::forwarded_api");
+  cfg.add_message_type<forwarded_reply>("atendeai::forwarded_reply");
 }
 
 node_identity local_identity(const config::config& cfg, int64_t started_ms) {
@@ -32,8 +35,25 @@ struct cluster_node_state {
 
   node_context_ptr node;
   node_identity identity;
+  std::vector<auth_store_actor> workers; ///< serve forwarded admin API requests
+  size_t next_worker = 0;
 
   // -- work -------------------------------------------------------------------
+
+  /// The next admin API worker for forwarded requests (their own pool, spawned at the
+  /// first one: they block, like the HTTP side's workers, and stop with this actor).
+  const auth_store_actor& worker() {
+    if (workers.empty()) {
+      auto n = std::max(1, node->cfg.auth.workers);
+      for (int i = 0; i < n; ++i)
+        workers.push_back(spawn_auth_store(self->system(), node));
+      self->attach_functor([pool = workers] {
+        for (auto& w : pool)
+          caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+      });
+    }
+    return workers[next_worker++ % workers.size()];
+  }
 
   /// Forwarded messages back into this node's model; malformed ones are logged and left
   /// to the sweep (they are durable).
@@ -71,6 +91,15 @@ cluster_node_actor::behavior_type cluster_node(cluster_node_actor::stateful_poin
         self->send(self->state.node->router(), process_atom::value, std::move(local), from);
     },
     [self](whois_atom) { return self->state.identity; },
+    [self](api_atom, forwarded_api& f) -> caf::delegated<forwarded_reply> {
+      return self->delegate(self->state.worker(), api_atom::value, std::move(f));
+    },
+    [self](reload_atom, const std::string& clinic_id, const std::string& from) {
+      self->send(self->state.node->router(), reload_atom::value, clinic_id, from);
+    },
+    [self](inspect_atom, inspect_query& q) -> caf::delegated<std::string> {
+      return self->delegate(self->state.node->router(), inspect_atom::value, std::move(q));
+    },
   };
 }
 

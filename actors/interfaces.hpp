@@ -15,7 +15,13 @@
 ///
 ///   Admin API (auth_store) ──reload(clinic)──► router ──reload──► clinic (profile + agenda again)
 ///   Cluster (CAF middleman): membership ──view──► router; router ──process──► the owner
-///   node's cluster_node (published on cluster.port) ──process(forwarded)──► its router.
+///   node's cluster_node (published on cluster.port) ──process(forwarded)──► its router
+///   (held while the owner is in the view but not connected yet).
+///   Admin API on a clinic's actors (route table: core::placement::owner), clinic owned
+///   elsewhere: auth_store ──api(forwarded_api)──► owner's cluster_node ──api──► its own
+///   auth_store worker (same checks) ──forwarded_reply──► the entry node writes it.
+///   Catalogue change: router ──reload──► every peer's cluster_node ──reload──► its router.
+///   Nodes/actors inspection: auth_store ──inspect──► every peer's cluster_node ──► its router.
 ///   Staff and operators:
 ///   admin API ──staff──► router ──staff──► clinic ──staff──► conversation ──record──► batch_writer
 ///   admin API ──inspect(query)──► router ──inspect(query)──► clinic ──inspect──► conversation / flow
@@ -154,7 +160,13 @@ using appointment_flow_actor = caf::typed_actor<
 /// A node's published endpoint (cluster.port): the only actor other nodes talk to.
 using cluster_node_actor = caf::typed_actor<
   caf::reacts_to<process_atom, std::vector<cluster_message>, std::string /*from node*/>,
-  caf::replies_to<whois_atom>::with<node_identity>>;
+  caf::replies_to<whois_atom>::with<node_identity>,
+  /// An admin API request for a clinic this node owns: served by its own admin API worker.
+  caf::replies_to<api_atom, forwarded_api>::with<forwarded_reply>,
+  /// A clinic's data changed (committed on another node): handed to this node's router.
+  caf::reacts_to<reload_atom, std::string /*clinic_id*/, std::string /*from node*/>,
+  /// Live inspection of this node (node snapshot, actor totals), answered by its router.
+  caf::replies_to<inspect_atom, inspect_query>::with<std::string>>;
 
 /// Writes this node's heartbeat to Redis, reads the live members, contacts seeds and
 /// peers, and hands every change of the view to the router (detached: Redis blocks).
@@ -185,6 +197,13 @@ using router_actor = caf::typed_actor<
   /// A clinic's catalogue or channels changed: forget its cached channel accounts (and
   /// every unknown one), and have its live clinic actor reload.
   caf::reacts_to<reload_atom, std::string /*clinic_id*/>,
+  /// The same, committed on another node: done here, not broadcast again.
+  caf::reacts_to<reload_atom, std::string /*clinic_id*/, std::string /*from node*/>,
+  /// The live members and connected peers as this node sees them (the admin API asks).
+  caf::replies_to<view_atom>::with<cluster_view>,
+  /// Messages held for an owner not connected yet: those older than cluster.dead_after_ms
+  /// are left to the owner's sweep.
+  caf::reacts_to<tick_atom, std::string /*owner node*/>,
   /// The clinic's actor (spawned on demand); the admin API talks to it directly.
   caf::replies_to<clinic_atom, std::string /*clinic_id*/>::with<clinic_actor>,
   caf::reacts_to<staff_atom, staff_action>,
@@ -194,7 +213,9 @@ using router_actor = caf::typed_actor<
 
 /// Serves the admin API (auth, users, audit): tokens, rate limits, roles, tenants,
 /// bodies, then the database work and bcrypt (detached: all of it blocks).
-using auth_store_actor = caf::typed_actor<caf::reacts_to<api_atom, api_request>>;
+using auth_store_actor = caf::typed_actor<caf::reacts_to<api_atom, api_request>,
+                                           /// A request another node forwarded (its clinic is owned here).
+                                           caf::replies_to<api_atom, forwarded_api>::with<forwarded_reply>>;
 
 /// Answers /health (detached: it may wait on a dead database).
 using health_actor = caf::typed_actor<caf::reacts_to<health_atom, std::shared_ptr<http_responder>>>;

@@ -1,6 +1,7 @@
 #include "actors/router.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <functional>
 #include <map>
 #include <set>
@@ -46,7 +47,10 @@ struct router_state {
   bool clustered = false;
   bool view_known = false;
   std::vector<std::string> members; ///< live node ids, this node included
+  std::vector<core::cluster_member> member_info; ///< the same members as announced
   std::map<std::string, cluster_node_actor> peers;
+  /// Stored messages of owners in the view but not connected yet, with when they came.
+  std::map<std::string, std::deque<std::pair<std::chrono::steady_clock::time_point, stored_message>>> held;
   uint64_t forwarded = 0;
   uint64_t received = 0;
   int32_t recover_later_age = 0; ///< a joining node's one-off sweep, when > 0
@@ -164,23 +168,107 @@ struct router_state {
     return !clustered || owner_of(clinic_id, members) == self_id();
   }
 
-  /// Stored messages to their clinics: here when this node owns the clinic (or its
-  /// owner is not connected yet: the database keeps two handlers safe), else to the
-  /// owner's node actor. A message lost with a dying owner stays unanswered in
-  /// PostgreSQL and is taken over by the clinic's next owner.
+  /// Messages held per owner at most; more are left to the owner's sweep at once.
+  static constexpr size_t max_held_per_owner = 1000;
+
+  /// Stored messages to their clinics: here when this node owns the clinic, else to the
+  /// owner's node actor; held while the owner is in the view but not connected yet
+  /// (never answered here: that would be a second live conversation). A message lost
+  /// with a dying owner stays unanswered in PostgreSQL and is taken over by the clinic's
+  /// next owner.
   void process(std::vector<stored_message> batch) {
     for (auto& m : batch)
       ATENDEAI_CRASH_ONCE_IF_MARKED("ATENDEAI_TEST_CRASH_ROUTER_MARKER", m.msg.text);
     std::map<std::string, std::vector<cluster_message>> remote;
-    for (auto& m : batch) {
-      auto owner = clustered ? owner_of(m.clinic_id, members) : self_id();
-      if (owner == self_id() || !peers.count(owner)) {
-        handle_here(std::move(m));
-        continue;
-      }
+    auto now = std::chrono::steady_clock::now();
+    for (auto& m : batch)
+      route(std::move(m), now, remote, true);
+    forward(remote);
+  }
+
+  /// One message: handled here, added to `remote` for its connected owner, or held
+  /// (`fresh`: not held before, counted once).
+  void route(stored_message m, std::chrono::steady_clock::time_point since,
+             std::map<std::string, std::vector<cluster_message>>& remote, bool fresh) {
+    auto owner = clustered ? owner_of(m.clinic_id, members) : self_id();
+    if (owner == self_id()) {
+      handle_here(std::move(m));
+    } else if (peers.count(owner)) {
       remote[owner].push_back({m.clinic_id, m.conversation_id, m.message_id, m.access_token,
                                core::to_json(m.msg).dump(), m.redelivery});
+    } else {
+      hold(owner, std::move(m), since, fresh);
     }
+  }
+
+  void count_held(const char* outcome, size_t n) {
+    node->metrics->counter_with("atendeai_cluster_held_total",
+                                "Stored messages held for a clinic owner not connected yet, by outcome",
+                                {{"outcome", outcome}})
+      .inc(n);
+  }
+
+  /// Keeps a message until its owner connects or the view changes; past the bound it is
+  /// left to the owner's sweep (it is durable).
+  void hold(const std::string& owner, stored_message m, std::chrono::steady_clock::time_point since, bool fresh) {
+    auto& q = held[owner];
+    if (q.size() >= max_held_per_owner) {
+      count_held("left_to_sweep", 1);
+      core::log_event(spdlog::level::warn, "held_message_left_to_sweep",
+                      {{"clinic_id", m.clinic_id}, {"conversation_id", m.conversation_id}, {"owner", owner},
+                       {"why", "too many held"}});
+      return;
+    }
+    if (q.empty())
+      self->delayed_send(self, std::chrono::milliseconds(node->cfg.cluster.dead_after_ms), tick_atom::value, owner);
+    q.emplace_back(since, std::move(m));
+    if (fresh)
+      count_held("held", 1);
+  }
+
+  /// The view or the connections changed: every held message goes where it belongs now.
+  void release_held() {
+    if (held.empty())
+      return;
+    auto all = std::move(held);
+    held.clear();
+    std::map<std::string, std::vector<cluster_message>> remote;
+    for (auto& [_, q] : all)
+      for (auto& [since, m] : q)
+        route(std::move(m), since, remote, false);
+    forward(remote);
+  }
+
+  /// Held messages of `owner` older than cluster.dead_after_ms: left to the owner's sweep
+  /// (logged and counted); the rest wait for their own deadline.
+  void expire_held(const std::string& owner) {
+    auto it = held.find(owner);
+    if (it == held.end())
+      return;
+    auto patience = std::chrono::milliseconds(node->cfg.cluster.dead_after_ms);
+    auto now = std::chrono::steady_clock::now();
+    auto& q = it->second;
+    size_t dropped = 0;
+    while (!q.empty() && now - q.front().first >= patience) {
+      core::log_event(spdlog::level::warn, "held_message_left_to_sweep",
+                      {{"clinic_id", q.front().second.clinic_id},
+                       {"conversation_id", q.front().second.conversation_id}, {"owner", owner},
+                       {"why", "owner not connected in time"}});
+      q.pop_front();
+      ++dropped;
+    }
+    if (dropped > 0)
+      count_held("left_to_sweep", dropped);
+    if (q.empty()) {
+      held.erase(it);
+      return;
+    }
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(patience - (now - q.front().first));
+    self->delayed_send(self, std::max(wait, std::chrono::milliseconds(1)), tick_atom::value, owner);
+  }
+
+  /// Sends each owner its messages.
+  void forward(std::map<std::string, std::vector<cluster_message>>& remote) {
     for (auto& [owner, wire] : remote) {
       forwarded += wire.size();
       node->metrics->counter_with("atendeai_cluster_messages_total", "Messages forwarded between nodes",
@@ -210,7 +298,9 @@ struct router_state {
     bool first = !view_known;
     view_known = true;
     members = core::member_ids(v.members);
+    member_info = v.members;
     peers = std::move(v.peers);
+    release_held(); // an owner may be connected now, or gone
     if (!first && before == members)
       return;
     core::log_event(spdlog::level::info, "ownership_changed", {{"members", members}, {"before", before}});
@@ -291,12 +381,17 @@ struct router_state {
 
   /// A clinic's data changed (admin API, after commit): channel accounts resolve afresh
   /// (those of the clinic, and every negative answer: an account may have just been
-  /// connected), and the live clinic actor reloads its profile and agenda.
-  void reload(const std::string& clinic_id) {
+  /// connected), and the live clinic actor reloads its profile and agenda. A change
+  /// committed here is `broadcast` to every connected peer, which does the same.
+  void reload(const std::string& clinic_id, bool broadcast) {
     for (auto it = channels.begin(); it != channels.end();)
       it = !it->second.info.found || it->second.info.clinic_id == clinic_id ? channels.erase(it) : std::next(it);
     if (auto it = clinics.find(clinic_id); it != clinics.end())
       self->send(it->second, reload_atom::value);
+    // Every other node forgets the clinic's accounts too, and its owner's actor reloads.
+    if (broadcast)
+      for (auto& [_, peer] : peers)
+        self->send(peer, reload_atom::value, clinic_id, self_id());
   }
 
   /// A staff reply or release goes to its clinic (spawned if needed), then its conversation.
@@ -329,8 +424,9 @@ struct router_state {
   }
 
   /// Node and actor totals here; a clinic's actors (and single conversations or flows)
-  /// from the clinic if it is live here, else {"live": false}. A cluster would forward the
-  /// same query to the clinic's owner node.
+  /// from the clinic if it is live here, else {"live": false}. In a cluster the admin API
+  /// asks the clinic's owner node (actors/api_forward.cpp) and every node for its own
+  /// snapshot (peers through their cluster_node).
   caf::typed_response_promise<std::string> inspect(const inspect_query& q) {
     auto rp = self->make_response_promise<std::string>();
     if (q.what == "node") {
@@ -510,7 +606,10 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
     [self](view_atom, cluster_view& v) { self->state.on_view(std::move(v)); },
     [self](tick_atom) { self->state.sweep(false); },
     [self](recover_atom, int32_t sender) { self->state.resend(sender); },
-    [self](reload_atom, const std::string& clinic_id) { self->state.reload(clinic_id); },
+    [self](reload_atom, const std::string& clinic_id) { self->state.reload(clinic_id, true); },
+    [self](reload_atom, const std::string& clinic_id, const std::string&) { self->state.reload(clinic_id, false); },
+    [self](view_atom) { return cluster_view{self->state.member_info, self->state.peers}; },
+    [self](tick_atom, const std::string& owner) { self->state.expire_held(owner); },
     [self](clinic_atom, const std::string& clinic_id) { return self->state.clinic_for(clinic_id); },
     [self](staff_atom, staff_action& a) { self->state.staff(std::move(a)); },
     [self](inspect_atom) { return self->state.inspect(); },

@@ -22,6 +22,7 @@ std::optional<role> parse_role(std::string_view name) {
 const std::vector<api_route>& api_routes() {
   using a = access;
   using l = rate_class;
+  constexpr auto owner = placement::owner;
   static const std::vector<api_route> routes = {
     // -- auth -------------------------------------------------------------------------
     {"POST", "/api/v1/auth/register", "auth.register", a::bearer, l::api, admins},
@@ -74,29 +75,29 @@ const std::vector<api_route>& api_routes() {
     {"POST", "/api/v1/clinics/:id/closures", "closures.create", a::bearer, l::api, admins},
     {"DELETE", "/api/v1/clinics/:id/closures/:clid", "closures.delete", a::bearer, l::api, admins},
     // -- agenda -------------------------------------------------------------------------
-    {"GET", "/api/v1/clinics/:id/slots", "slots.list", a::bearer, l::api, staff},
+    {"GET", "/api/v1/clinics/:id/slots", "slots.list", a::bearer, l::api, staff, owner},
     {"GET", "/api/v1/clinics/:id/appointments", "appointments.list", a::bearer, l::api, staff},
-    {"POST", "/api/v1/clinics/:id/appointments", "appointments.create", a::bearer, l::api, desk},
+    {"POST", "/api/v1/clinics/:id/appointments", "appointments.create", a::bearer, l::api, desk, owner},
     {"GET", "/api/v1/clinics/:id/appointments/:aid", "appointments.get", a::bearer, l::api, staff},
     {"POST", "/api/v1/clinics/:id/appointments/:aid/reschedule", "appointments.reschedule", a::bearer, l::api,
-     desk},
-    {"POST", "/api/v1/clinics/:id/appointments/:aid/cancel", "appointments.cancel", a::bearer, l::api, desk},
-    {"POST", "/api/v1/clinics/:id/appointments/:aid/attended", "appointments.attended", a::bearer, l::api, staff},
-    {"POST", "/api/v1/clinics/:id/appointments/:aid/no-show", "appointments.no_show", a::bearer, l::api, staff},
+     desk, owner},
+    {"POST", "/api/v1/clinics/:id/appointments/:aid/cancel", "appointments.cancel", a::bearer, l::api, desk, owner},
+    {"POST", "/api/v1/clinics/:id/appointments/:aid/attended", "appointments.attended", a::bearer, l::api, staff, owner},
+    {"POST", "/api/v1/clinics/:id/appointments/:aid/no-show", "appointments.no_show", a::bearer, l::api, staff, owner},
     // -- staff inbox ----------------------------------------------------------------------
     {"GET", "/api/v1/clinics/:id/conversations", "conversations.list", a::bearer, l::api, desk},
     {"GET", "/api/v1/clinics/:id/conversations/:cid", "conversations.get", a::bearer, l::api, desk},
     {"GET", "/api/v1/clinics/:id/conversations/:cid/messages", "conversations.messages", a::bearer, l::api,
      desk},
-    {"POST", "/api/v1/clinics/:id/conversations/:cid/messages", "conversations.reply", a::bearer, l::api, desk},
+    {"POST", "/api/v1/clinics/:id/conversations/:cid/messages", "conversations.reply", a::bearer, l::api, desk, owner},
     {"POST", "/api/v1/clinics/:id/conversations/:cid/release", "conversations.release", a::bearer, l::api,
-     desk},
+     desk, owner},
     // -- live inspection ------------------------------------------------------------------
     {"GET", "/api/v1/admin/nodes", "inspect.nodes", a::bearer, l::api, super},
     {"GET", "/api/v1/admin/actors", "inspect.actors", a::bearer, l::api, super},
-    {"GET", "/api/v1/admin/clinics/:id/actors", "inspect.clinic", a::bearer, l::api, admins},
-    {"GET", "/api/v1/admin/conversations/:cid", "inspect.conversation", a::bearer, l::api, admins},
-    {"GET", "/api/v1/admin/flows/:fid", "inspect.flow", a::bearer, l::api, admins},
+    {"GET", "/api/v1/admin/clinics/:id/actors", "inspect.clinic", a::bearer, l::api, admins, owner},
+    {"GET", "/api/v1/admin/conversations/:cid", "inspect.conversation", a::bearer, l::api, admins, owner},
+    {"GET", "/api/v1/admin/flows/:fid", "inspect.flow", a::bearer, l::api, admins, owner},
   };
   return routes;
 }

@@ -37,6 +37,11 @@ enum class access : uint8_t { open, bearer };
 /// Which rate limit applies: auth (per IP and per account) or API (per user).
 enum class rate_class : uint8_t { auth, api };
 
+/// Where a route runs in a cluster: on any node (database work only), or on the node
+/// that owns its clinic (it talks to the clinic's live actors: agenda, conversations,
+/// inspection), to which any other node forwards the whole request.
+enum class placement : uint8_t { any, owner };
+
 /// One admin API route.
 struct api_route {
   const char* method; ///< GET, POST, PUT, DELETE
@@ -45,6 +50,7 @@ struct api_route {
   access who;
   rate_class limit;
   role_set roles;     ///< roles allowed (bearer routes); ignored for open routes
+  placement runs_on = placement::any; ///< owner: served on the clinic's owner node
 };
 
 /// Largest admin API body: bigger ones are refused (413) before they reach an actor.

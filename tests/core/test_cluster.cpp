@@ -1,13 +1,16 @@
 // Cluster decisions: rendezvous ownership (deterministic, spread, minimal movement on
-// join/leave) and the live view built from heartbeats, seeds and suspicions.
+// join/leave), the live view built from heartbeats, seeds and suspicions, and which
+// admin API routes run on a clinic's owner node.
 
 #include <catch2/catch.hpp>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "core/cluster.hpp"
+#include "core/rbac.hpp"
 
 using namespace atendeai::core;
 
@@ -130,4 +133,28 @@ TEST_CASE("members: the live view is self plus heartbeats and seeds, minus suspi
     REQUIRE(v.size() == 2);
     CHECK(v[1].cluster_address == "h:2");
   }
+}
+
+TEST_CASE("Admin routes that talk to a clinic's live actors run on its owner node, and only those", "[cluster][rbac]") {
+  std::set<std::string> on_owner;
+  for (auto& r : api_routes()) {
+    if (r.runs_on != placement::owner)
+      continue;
+    on_owner.insert(r.op);
+    INFO(r.op);
+    CHECK(r.who == access::bearer);
+    // The clinic is known before the handler's work: from the path, or (inspection by
+    // conversation or flow id) from the conversation the handler looks up first.
+    std::string path = r.path;
+    CHECK((path.find("/clinics/:id") != std::string::npos || path.find("/:cid") != std::string::npos
+           || path.find("/:fid") != std::string::npos));
+  }
+  CHECK(on_owner == std::set<std::string>{"slots.list", "appointments.create", "appointments.reschedule",
+                                          "appointments.cancel", "appointments.attended", "appointments.no_show",
+                                          "conversations.reply", "conversations.release", "inspect.clinic",
+                                          "inspect.conversation", "inspect.flow"});
+  // Reads served from PostgreSQL run wherever the request arrives.
+  CHECK(find_api_route("appointments.list")->runs_on == placement::any);
+  CHECK(find_api_route("services.create")->runs_on == placement::any);
+  CHECK(find_api_route("inspect.nodes")->runs_on == placement::any);
 }

@@ -15,8 +15,16 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 #include "core/cluster.hpp"
 #include "core/signature.hpp"
+#include "core/whatsapp.hpp"
+#include "support/admin_api.hpp"
+#include "support/chat.hpp"
 #include "support/harness.hpp"
 
 using namespace atendeai::test;
@@ -45,6 +53,7 @@ struct cluster {
   std::vector<int> http_ports = {free_port(), free_port(), free_port()};
   std::vector<int> cluster_ports = {free_port(), free_port(), free_port()};
   std::vector<std::unique_ptr<node_process>> nodes{3};
+  std::map<std::string, std::string> extra_env; ///< more ATENDEAI_* settings for every node
 
   std::string cluster_address(size_t i) const { return "127.0.0.1:" + std::to_string(cluster_ports[i]); }
 
@@ -58,13 +67,14 @@ struct cluster {
       args.push_back("--cluster-seeds");
       args.push_back(cluster_address(0));
     }
-    nodes[i] = std::make_unique<node_process>(
-      args, node_env(db, http_ports[i],
-                     {graph.base_url(),
-                      "test-token",
-                      {{"ATENDEAI_CLUSTER_NAME", db.name()}, // this test's own cluster in the shared Redis
-                       {"ATENDEAI_CLUSTER_HEARTBEAT_MS", "500"},
-                       {"ATENDEAI_CLUSTER_DEAD_AFTER_MS", "1500"}}}));
+    node_options o{graph.base_url(),
+                   "test-token",
+                   {{"ATENDEAI_CLUSTER_NAME", db.name()}, // this test's own cluster in the shared Redis
+                    {"ATENDEAI_CLUSTER_HEARTBEAT_MS", "500"},
+                    {"ATENDEAI_CLUSTER_DEAD_AFTER_MS", "1500"}}};
+    for (auto& [k, v] : extra_env)
+      o.env[k] = v;
+    nodes[i] = std::make_unique<node_process>(args, node_env(db, http_ports[i], o));
     auto ready = nodes[i]->wait_ready();
     INFO(nodes[i]->output());
     REQUIRE(ready);
@@ -400,4 +410,420 @@ TEST_CASE("A cluster port already taken ends the start with exit code 2 naming c
   // The first node is untouched and alone in its view.
   auto h = http_get(first.url("/health")).json();
   CHECK(h["cluster"]["members"].size() == 1);
+}
+
+// -- the admin API in a cluster ----------------------------------------------------------
+
+namespace {
+
+using namespace atendeai::test::demo;
+
+const char* staff_password = "Cluster-staff-42";
+
+/// The cluster with the admin API in use: one JWT key on every node, this test's own var
+/// directory (the demo administrators' passwords), rate limits out of the way, and the
+/// agenda tests' clock (Monday 2030-03-04 09:00 in São Paulo). The demo clinic is the one
+/// patients write to; its rendezvous owner is computed, the tests ask the others.
+struct admin_cluster : cluster {
+  std::string var_dir = env_or("ATENDEAI_TEST_VAR_DIR", "/tmp") + "/cluster-" + db.name();
+  std::string super;
+  int next_user = 0;
+  int next_wamid = 0;
+
+  admin_cluster() {
+    ::mkdir(var_dir.c_str(), 0700);
+    extra_env = {{"ATENDEAI_AUTH_JWT_SECRET", "cluster-tests-jwt-secret-0123456789abcdef"},
+                 {"ATENDEAI_AUTH_RATE_API_PER_MINUTE", "100000"},
+                 {"ATENDEAI_AUTH_RATE_API_PER_HOUR", "100000"},
+                 {"ATENDEAI_AUTH_RATE_AUTH_PER_MINUTE", "100000"},
+                 {"ATENDEAI_AUTH_RATE_AUTH_PER_HOUR", "100000"},
+                 {"ATENDEAI_PATHS_VAR_DIR", var_dir},
+                 {"ATENDEAI_TEST_CLOCK", "2030-03-04T12:00:00Z"}};
+    start_all();
+    auto password = demo_admin_password(var_dir, "admin@atendeai.local");
+    REQUIRE(!password.empty());
+    super = api_login(*nodes[0], "admin@atendeai.local", password);
+    REQUIRE(!super.empty());
+  }
+
+  /// The index of the demo clinic's owner, and of the two other nodes.
+  size_t owner_index() const {
+    auto id = atendeai::core::rendezvous_owner(clinic_id, node_ids);
+    return static_cast<size_t>(std::find(node_ids.begin(), node_ids.end(), id) - node_ids.begin());
+  }
+  std::vector<size_t> others() const {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < 3; ++i)
+      if (i != owner_index())
+        out.push_back(i);
+    return out;
+  }
+
+  /// A user of the demo clinic with `role`: {id, access token}.
+  std::pair<std::string, std::string> user(const std::string& role) {
+    auto email = role + "-" + std::to_string(++next_user) + "@cluster.test";
+    auto r = api(*nodes[0], super, "POST", "/api/v1/users",
+                 json{{"email", email}, {"password", staff_password}, {"role", role}, {"name", "Equipe"},
+                      {"clinic_id", clinic_id}}
+                   .dump());
+    INFO(r.body);
+    REQUIRE(r.status == 201);
+    auto token = api_login(*nodes[0], email, staff_password);
+    REQUIRE(!token.empty());
+    return {r.json()["id"], token};
+  }
+
+  /// An admin API call on node i.
+  http_response call(size_t i, const std::string& token, const std::string& method, const std::string& path,
+                     const json& body = nullptr) {
+    return api(*nodes[i], token, method, path, body.is_null() ? std::string() : body.dump());
+  }
+
+  /// The patient writes `text` to the demo clinic through node i; the wamid.
+  std::string write(size_t i, const std::string& patient, const std::string& text) {
+    auto wamid = "wamid.admin-cl-" + std::to_string(++next_wamid);
+    REQUIRE(post_webhook(*nodes[i], webhook_body({{patient, wamid, text}})).status == 200);
+    return wamid;
+  }
+
+  /// The patient writes through node i and gets exactly one reply: its text.
+  std::string say(size_t i, const std::string& patient, const std::string& text) {
+    auto before = sent_to(graph, patient).size();
+    write(i, patient, text);
+    bool replied = eventually([&] { return sent_to(graph, patient).size() > before; }, 60s);
+    INFO(logs()[owner_index()]);
+    REQUIRE(replied);
+    std::this_thread::sleep_for(300ms); // a second reply would show here
+    auto all = sent_to(graph, patient);
+    REQUIRE(all.size() == before + 1);
+    return text_of(all.back());
+  }
+
+  std::string conversation_of(const std::string& patient) const {
+    return db.scalar("SELECT cv.id::text FROM atendeai.conversations cv JOIN atendeai.contacts ct "
+                     "ON ct.clinic_id = cv.clinic_id AND ct.id = cv.contact_id WHERE ct.external_id = '"
+                     + patient + "'");
+  }
+};
+
+std::string demo_path(const std::string& rest) { return "/api/v1/clinics/" + clinic_id + rest; }
+
+bool has_text(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+/// The starts_at of every slot of an answer.
+std::vector<std::string> starts_of(const http_response& r) {
+  std::vector<std::string> out;
+  auto slots = r.json()["slots"];
+  for (auto& s : slots)
+    out.push_back(s["starts_at"]);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("Cluster admin API: bookings through non-owner nodes are serialised by the owner's clinic actor",
+          "[cluster][cluster_api]") {
+  admin_cluster c;
+  auto owner = c.owner_index();
+  auto others = c.others();
+  auto [attendant_id, attendant] = c.user("attendant");
+  auto slots_via = [&](size_t i) {
+    auto r = c.call(i, attendant, "GET",
+                    demo_path("/slots?service_id=" + cardio + "&professional_id=" + ana + "&from=2030-03-06&to=2030-03-06"));
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    return starts_of(r);
+  };
+  // Every node answers the same agenda (each would have loaded its own if it ran the clinic).
+  auto before = slots_via(owner);
+  REQUIRE(before.size() == 10);
+  CHECK(slots_via(others[0]) == before);
+  CHECK(slots_via(others[1]) == before);
+
+  const std::string ten = "2030-03-06T10:00:00-03:00";
+  auto book = [&](size_t via, const std::string& phone) {
+    return c.call(via, attendant, "POST", demo_path("/appointments"),
+                  {{"service_id", cardio},
+                   {"professional_id", ana},
+                   {"starts_at", ten},
+                   {"patient", {{"phone", phone}, {"name", "Paciente Cluster"}}}});
+  };
+  auto created = book(others[0], "5511900004001");
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+  auto refused = book(others[1], "5511900004002");
+  INFO(refused.body);
+  CHECK(refused.status == 409);
+  CHECK(refused.json()["error"]["field"] == "starts_at");
+  REQUIRE(refused.json()["error"]["alternatives"].is_array());
+  CHECK(!refused.json()["error"]["alternatives"].empty());
+  // Taken for every node, the owner included.
+  for (size_t i = 0; i < 3; ++i) {
+    INFO("via " << node_ids[i]);
+    auto after = slots_via(i);
+    CHECK(after.size() == 9);
+    CHECK(std::find(after.begin(), after.end(), ten) == after.end());
+  }
+  CHECK(c.count("SELECT count(*) FROM atendeai.appointments WHERE starts_at = '2030-03-06T13:00:00Z' "
+                "AND status IN ('scheduled', 'confirmed')")
+        == 1);
+  // The other nodes passed their requests to the owner, which served its own.
+  for (auto i : others)
+    CHECK(metric(*c.nodes[i], "atendeai_api_forwarded_total{outcome=\"answered\"}") >= 3);
+  CHECK(metric(*c.nodes[owner], "atendeai_api_forwarded_total{outcome=\"answered\"}") == 0);
+}
+
+TEST_CASE("Cluster admin API: staff reply, release and inspection through non-owner nodes reach the live "
+          "conversation on the owner",
+          "[cluster][cluster_api]") {
+  admin_cluster c;
+  auto owner = c.owner_index();
+  auto others = c.others();
+  auto [attendant_id, attendant] = c.user("attendant");
+  auto [admin_id, admin] = c.user("clinic_admin");
+  const std::string patient = "5511900005001";
+  REQUIRE(!c.say(others[0], patient, "oi").empty());
+  auto cid = c.conversation_of(patient);
+  REQUIRE(!cid.empty());
+
+  // Inspection through a non-owner answers the owner's live actors.
+  auto live = c.call(others[1], admin, "GET", "/api/v1/admin/conversations/" + cid);
+  INFO(live.body);
+  REQUIRE(live.status == 200);
+  CHECK(live.json()["live"] == true);
+  CHECK(live.json()["node"] == node_ids[owner]);
+  CHECK(live.json()["memory"].size() == 2);
+  auto actors = c.call(others[0], admin, "GET", "/api/v1/admin/clinics/" + clinic_id + "/actors");
+  INFO(actors.body);
+  REQUIRE(actors.status == 200);
+  CHECK(actors.json()["clinic"]["node"] == node_ids[owner]);
+  CHECK(has_text(actors.json()["conversations"].dump(), cid));
+
+  // A staff reply through a non-owner: delivered, stored with the staff user.
+  const std::string text = "Olá! Aqui é a recepção, posso ajudar?";
+  auto r = c.call(others[0], attendant, "POST", demo_path("/conversations/" + cid + "/messages"), {{"text", text}});
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  CHECK(r.json()["staff_user_id"] == attendant_id);
+  REQUIRE(eventually([&] { return sent_to(c.graph, patient).size() == 2; }, 30s));
+  CHECK(text_of(sent_to(c.graph, patient).back()) == text);
+  CHECK(c.db.scalar("SELECT direction || ' ' || staff_user_id FROM atendeai.messages WHERE id = '"
+                    + r.json()["id"].get<std::string>() + "'")
+        == "out " + attendant_id);
+  // The live conversation took it over: it remembers the reply and stays silent.
+  auto after = c.call(others[1], admin, "GET", "/api/v1/admin/conversations/" + cid).json();
+  CHECK(after["node"] == node_ids[owner]);
+  CHECK(after["handoff"] == true);
+  CHECK(after["memory"].back() == json{{"direction", "out"}, {"text", text}});
+  auto quiet = c.write(others[1], patient, "obrigado, aguardo");
+  REQUIRE(eventually([&] {
+    return c.db.scalar("SELECT count(*) FROM atendeai.messages WHERE external_id = '" + quiet
+                       + "' AND answered_at IS NOT NULL")
+           == "1";
+  }));
+  std::this_thread::sleep_for(500ms);
+  CHECK(sent_to(c.graph, patient).size() == 2);
+
+  // Released through the other non-owner: the assistant answers the next message.
+  auto released = c.call(others[1], attendant, "POST", demo_path("/conversations/" + cid + "/release"));
+  INFO(released.body);
+  REQUIRE(released.status == 200);
+  CHECK(!c.say(others[0], patient, "qual o endereço?").empty());
+
+  // The nodes and actors views list every node, each reporting itself.
+  auto nodes = c.call(others[0], c.super, "GET", "/api/v1/admin/nodes");
+  INFO(nodes.body);
+  REQUIRE(nodes.status == 200);
+  std::set<std::string> ids;
+  auto listed = nodes.json()["nodes"];
+  for (auto& n : listed) {
+    ids.insert(n.value("id", ""));
+    CHECK(n.contains("uptime_s"));
+    CHECK(has_text(n["clinics_owned"].dump(), clinic_id) == (n.value("id", "") == node_ids[owner]));
+  }
+  CHECK(ids == std::set<std::string>(node_ids.begin(), node_ids.end()));
+  auto totals = c.call(others[1], c.super, "GET", "/api/v1/admin/actors");
+  INFO(totals.body);
+  REQUIRE(totals.status == 200);
+  CHECK(totals.json()["nodes"].size() == 3);
+  CHECK(totals.json()["counts"]["router"] == 3);
+  CHECK(totals.json()["counts"]["clinic"] >= 1);
+}
+
+TEST_CASE("Cluster admin API: a catalogue change committed through a non-owner shows in the owner's next reply",
+          "[cluster][cluster_api]") {
+  admin_cluster c;
+  auto others = c.others();
+  auto [admin_id, admin] = c.user("clinic_admin");
+  const std::string patient = "5511900006001";
+  // The owner's clinic actor and this conversation are live before the change.
+  auto first = c.say(others[0], patient, "quais serviços vocês oferecem?");
+  CHECK(has_text(first, "Cardiologia"));
+  CHECK_FALSE(has_text(first, "Pediatria"));
+  auto s = c.call(others[1], admin, "POST", demo_path("/services"),
+                  {{"name", "Pediatria"}, {"duration_minutes", 60}, {"price", 180}});
+  INFO(s.body);
+  REQUIRE(s.status == 201);
+  auto second = c.say(others[0], patient, "quais serviços vocês oferecem?");
+  CHECK(has_text(second, "Pediatria"));
+}
+
+TEST_CASE("A joining node answers, exactly once, a message left unanswered for a clinic it now owns", "[cluster]") {
+  cluster c;
+  c.start(0);
+  c.add_clinics();
+  c.start(1);
+  REQUIRE(c.converged(2));
+  size_t k = 0;
+  while (c.owner(k) != "n3")
+    ++k;
+  // Stored by the pipeline's own function and never answered, as if its owner had died
+  // right after the commit (n1/n2's periodic sweep takes only messages older than 30 s).
+  const std::string wamid = "wamid.left-for-n3";
+  const std::string from = patient(7000);
+  atendeai::core::inbound_message m;
+  m.account_id = account_of(k);
+  m.contact = from;
+  m.external_id = wamid;
+  m.type = "text";
+  m.text = "Qual o endereço da clínica?";
+  {
+    auto conn = c.db.connect();
+    pqxx::work tx(*conn);
+    tx.exec_params("SELECT set_config('app.clinic_id', $1, true)", c.clinics[k]);
+    json rows = json::array({{{"channel", "whatsapp"}, {"contact", from}, {"contact_name", nullptr}, {"ext", wamid},
+                              {"type", "text"}, {"body", m.text}, {"payload", atendeai::core::to_json(m)},
+                              {"sent_at", nullptr}}});
+    REQUIRE(tx.exec_params("SELECT * FROM atendeai.ingest_inbound($1::jsonb)", rows.dump()).size() == 1);
+    tx.commit();
+  }
+  REQUIRE(c.inbound(wamid) == 1);
+  REQUIRE(c.unanswered() == 1);
+
+  c.start(2);
+  REQUIRE(c.converged(3));
+  REQUIRE(eventually([&] { return c.replies_to(wamid) == 1 && c.sink_counts()[from] == 1; }, 60s));
+  std::this_thread::sleep_for(3s); // a second answer would show here
+  CHECK(c.replies_to(wamid) == 1);
+  CHECK(c.sink_counts()[from] == 1);
+  CHECK(c.unanswered() == 0);
+  auto logs = c.logs();
+  CHECK(c.handled_on(wamid, logs) == std::vector<std::string>{"n3"});
+  // Picked up by the joining node's delayed sweep.
+  CHECK(has_text(logs[2], "\"why\":\"join\""));
+}
+
+namespace {
+
+/// Runs a program with its arguments (no shell, output discarded) and waits; its exit status.
+int run_program(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t quiet;
+  posix_spawn_file_actions_init(&quiet);
+  posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  int spawned = posix_spawnp(&pid, argv[0], &quiet, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&quiet);
+  if (spawned != 0)
+    return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+} // namespace
+
+TEST_CASE("A clinic whose owner is in the view but not connected: its messages are held, never answered by "
+          "another node, and answered once when the view changes, and its admin API answers 503 naming the owner",
+          "[cluster]") {
+  admin_cluster c;
+  // A member that heartbeats in Redis but cannot be connected to (nothing listens at its
+  // cluster address), chosen so that it owns one of the test clinics.
+  std::string ghost;
+  size_t k = 0;
+  for (auto candidate : {"n0", "n4", "n5", "n6", "n7"}) {
+    for (k = 0; k < c.clinics.size(); ++k)
+      if (c.owner(k, {candidate, "n1", "n2", "n3"}) == candidate)
+        break;
+    if (k < c.clinics.size()) {
+      ghost = candidate;
+      break;
+    }
+  }
+  REQUIRE(!ghost.empty());
+  atendeai::core::cluster_member member{ghost, "127.0.0.1:" + std::to_string(free_port()), "127.0.0.1:1", 1};
+  std::atomic<bool> beating{true};
+  std::thread heartbeat([&] {
+    auto prefix = c.db.name() + ":cluster:";
+    while (beating) {
+      run_program({"redis-cli", "-u", test_redis_url(), "SET", prefix + "node:" + ghost,
+                   atendeai::core::member_to_json(member), "PX", "1500"});
+      run_program({"redis-cli", "-u", test_redis_url(), "SADD", prefix + "nodes", ghost});
+      std::this_thread::sleep_for(300ms);
+    }
+  });
+  struct stop_beating {
+    std::atomic<bool>& flag;
+    std::thread& t;
+    ~stop_beating() {
+      flag = false;
+      if (t.joinable())
+        t.join();
+    }
+  } stop{beating, heartbeat};
+  // Every node sees the ghost, not connected.
+  REQUIRE(eventually(
+    [&] {
+      for (size_t i = 0; i < 3; ++i) {
+        auto h = c.health(i);
+        if (!h.is_object() || h["cluster"]["members"].size() != 4)
+          return false;
+      }
+      return true;
+    },
+    30s));
+
+  const std::string wamid = "wamid.for-the-ghost";
+  const std::string from = patient(8000);
+  REQUIRE(post_webhook(*c.nodes[0], webhook_body({{from, wamid, "Qual o horário de funcionamento?"}}, account_of(k)))
+            .status
+          == 200);
+  CHECK(c.inbound(wamid) == 1);
+  // Held on n1, then left to the owner's sweep: never answered while the ghost owns the clinic.
+  REQUIRE(eventually([&] { return metric(*c.nodes[0], "atendeai_cluster_held_total{outcome=\"left_to_sweep\"}") >= 1; },
+                     30s));
+  CHECK(metric(*c.nodes[0], "atendeai_cluster_held_total{outcome=\"held\"}") >= 1);
+  CHECK(c.replies_to(wamid) == 0);
+  CHECK(c.handled_on(wamid, c.logs()).empty());
+  // The clinic's admin routes that need its actors cannot run anywhere else: 503, retryable.
+  auto refused = c.call(1, c.super, "GET",
+                        "/api/v1/clinics/" + c.clinics[k] + "/slots?service_id=" + cardio + "&from=2030-03-06&to=2030-03-06");
+  INFO(refused.body);
+  CHECK(refused.status == 503);
+  CHECK(refused.json()["error"]["code"] == "service_unavailable");
+  CHECK(refused.json()["error"]["node"] == ghost);
+  CHECK(refused.json()["error"]["retryable"] == true);
+  CHECK(refused.headers["retry-after"] == "1");
+  // Routes served from PostgreSQL still answer on any node.
+  CHECK(c.call(2, c.super, "GET", "/api/v1/clinics/" + c.clinics[k] + "/appointments").status == 200);
+  // The nodes view lists the ghost as unreachable, next to the three that report themselves.
+  auto listed = c.call(0, c.super, "GET", "/api/v1/admin/nodes").json()["nodes"];
+  INFO(listed.dump());
+  REQUIRE(listed.size() == 4);
+  for (auto& n : listed)
+    CHECK(n.contains("uptime_s") == (n.value("id", "") != ghost));
+  CHECK(has_text(listed.dump(), json{{"id", ghost}, {"status", "unreachable"}}.dump()));
+
+  // The ghost's heartbeat stops: the clinic moves to a live node, which answers it once.
+  beating = false;
+  heartbeat.join();
+  REQUIRE(c.converged(3));
+  REQUIRE(eventually([&] { return c.replies_to(wamid) == 1 && c.sink_counts()[from] == 1; }, 60s));
+  std::this_thread::sleep_for(2s); // a second answer would show here
+  CHECK(c.replies_to(wamid) == 1);
+  CHECK(c.sink_counts()[from] == 1);
+  CHECK(c.handled_on(wamid, c.logs()) == std::vector<std::string>{c.owner(k)});
 }
