@@ -31,6 +31,24 @@ int count_lines(const std::string& s, const std::string& needle) {
   return n;
 }
 
+/// A migrated scratch database with clinics A and B (their ids, and "acct-a" / "acct-b"
+/// for each), made as the owner; `more(tx, id, account)` adds rows for each clinic.
+template <class F>
+std::pair<std::string, std::string> two_clinics(scratch_database& db, F more) {
+  REQUIRE(run_binary({"migrate", "up"}, db_env(db)).first == 0);
+  const std::string a = "00000000-0000-4000-8000-0000000000aa";
+  const std::string b = "00000000-0000-4000-8000-0000000000bb";
+  auto owner = db.connect();
+  pqxx::work tx(*owner);
+  for (auto& [id, account] : {std::pair{a, std::string("acct-a")}, std::pair{b, std::string("acct-b")}}) {
+    tx.exec_params("SELECT set_config('app.clinic_id', $1, true)", id);
+    tx.exec_params("INSERT INTO atendeai.clinics (id, name) VALUES ($1, $2)", id, "Clinic " + account);
+    more(tx, id, account);
+  }
+  tx.commit();
+  return {a, b};
+}
+
 } // namespace
 
 TEST_CASE("migrations go up, down to zero and up again on the real database", "[foundation][migrations]") {
@@ -82,23 +100,14 @@ TEST_CASE("migrations go up, down to zero and up again on the real database", "[
 
 TEST_CASE("row-level security hides other clinics from the app role", "[foundation][rls]") {
   scratch_database db;
-  REQUIRE(run_binary({"migrate", "up"}, db_env(db)).first == 0);
-  const std::string a = "00000000-0000-4000-8000-0000000000aa";
-  const std::string b = "00000000-0000-4000-8000-0000000000bb";
-  {
-    auto owner = db.connect();
-    pqxx::work tx(*owner);
-    for (auto& [id, account] : {std::pair{a, std::string("acct-a")}, std::pair{b, std::string("acct-b")}}) {
-      tx.exec_params("SELECT set_config('app.clinic_id', $1, true)", id);
-      tx.exec_params("INSERT INTO atendeai.clinics (id, name) VALUES ($1, $2)", id, "Clinic " + account);
-      tx.exec_params("INSERT INTO atendeai.clinic_channels (clinic_id, channel, account_id) VALUES ($1, 'whatsapp', $2)",
-                     id, account);
-      tx.exec_params("SELECT * FROM atendeai.ingest_inbound($1::jsonb)",
-                     R"([{"channel":"whatsapp","contact":"5511900000000","contact_name":"P","ext":"wamid.)" + account
-                       + R"(","type":"text","body":"oi","payload":{}}])");
-    }
-    tx.commit();
-  }
+  const auto clinics = two_clinics(db, [](pqxx::work& tx, const std::string& id, const std::string& account) {
+    tx.exec_params("INSERT INTO atendeai.clinic_channels (clinic_id, channel, account_id) VALUES ($1, 'whatsapp', $2)",
+                   id, account);
+    tx.exec_params("SELECT * FROM atendeai.ingest_inbound($1::jsonb)",
+                   R"([{"channel":"whatsapp","contact":"5511900000000","contact_name":"P","ext":"wamid.)" + account
+                     + R"(","type":"text","body":"oi","payload":{}}])");
+  });
+  const std::string &a = clinics.first, &b = clinics.second;
   auto app = db.connect();
   pqxx::work tx(*app);
   tx.exec("SET ROLE atendeai_app");
@@ -152,18 +161,8 @@ TEST_CASE("the batch writer's multi-clinic statements keep each clinic's rows un
           "[foundation][rls][sql]") {
   using atendeai::persistence::ingest_inbound_many;
   scratch_database db;
-  REQUIRE(run_binary({"migrate", "up"}, db_env(db)).first == 0);
-  const std::string a = "00000000-0000-4000-8000-0000000000aa";
-  const std::string b = "00000000-0000-4000-8000-0000000000bb";
-  {
-    auto owner = db.connect();
-    pqxx::work tx(*owner);
-    for (auto& id : {a, b}) {
-      tx.exec_params("SELECT set_config('app.clinic_id', $1, true)", id);
-      tx.exec_params("INSERT INTO atendeai.clinics (id, name) VALUES ($1, $2)", id, "Clinic " + id.substr(34));
-    }
-    tx.commit();
-  }
+  const auto clinics = two_clinics(db, [](pqxx::work&, const std::string&, const std::string&) {});
+  const std::string &a = clinics.first, &b = clinics.second;
   auto inbound = [](const std::string& contact, const std::string& ext) {
     return nlohmann::json{{"channel", "whatsapp"}, {"contact", contact}, {"contact_name", "P"}, {"ext", ext},
                           {"type", "text"}, {"body", "oi"}, {"payload", nlohmann::json::object()},
