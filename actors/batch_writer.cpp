@@ -226,15 +226,35 @@ struct batch_writer_state {
          {"error", d.error.empty() ? nlohmann::json() : nlohmann::json(d.error)},
          {"external_id", d.external_id.empty() ? nlohmann::json() : nlohmann::json(d.external_id)}});
 
+    // One statement per kind for every clinic at once (the *_many functions scope each
+    // clinic's rows with its own app.clinic_id); only a clinic with a record someone
+    // waits for (a staff action, with its audit) writes its replies group by group.
+    nlohmann::json inbound = nlohmann::json::object(), statuses = nlohmann::json::object(),
+                   replies = nlohmann::json::object(), deliveries = nlohmann::json::object();
+    for (auto& [clinic_id, rows] : by_clinic) {
+      if (!rows.inbound.empty())
+        inbound[clinic_id] = std::move(rows.inbound);
+      if (!rows.statuses.empty())
+        statuses[clinic_id] = std::move(rows.statuses);
+      if (rows.replies.size() == 1 && !rows.replies.front().acknowledged)
+        replies[clinic_id] = std::move(rows.replies.front().rows);
+      if (!rows.deliveries.empty())
+        deliveries[clinic_id] = std::move(rows.deliveries);
+    }
     batch_result result;
     pqxx::work tx(c);
+    if (!inbound.empty())
+      for (auto& r : persistence::ingest_inbound_many(tx, inbound))
+        result.ingested[r.clinic_id][r.external_id] = r;
+    if (!statuses.empty())
+      persistence::record_statuses_many(tx, statuses);
+    if (!replies.empty())
+      for (auto& o : persistence::record_replies_many(tx, replies))
+        result.outbox.push_back(std::move(o));
     for (auto& [clinic_id, rows] : by_clinic) {
+      if (replies.contains(clinic_id) || rows.replies.empty())
+        continue;
       persistence::set_clinic(tx, clinic_id);
-      if (!rows.inbound.empty())
-        for (auto& r : persistence::ingest_inbound(tx, rows.inbound))
-          result.ingested[clinic_id][r.external_id] = r;
-      if (!rows.statuses.empty())
-        persistence::record_statuses(tx, rows.statuses);
       for (auto& group : rows.replies) {
         std::string message_id;
         for (auto& o : persistence::record_replies(tx, group.rows)) {
@@ -248,9 +268,9 @@ struct batch_writer_state {
         if (const auto& audit = b.replies[*group.acknowledged].audit)
           persistence::append_audit(tx, *audit);
       }
-      if (!rows.deliveries.empty())
-        persistence::record_deliveries(tx, rows.deliveries);
     }
+    if (!deliveries.empty())
+      persistence::record_deliveries_many(tx, deliveries);
     tx.commit();
     return result;
   }
@@ -271,9 +291,10 @@ struct batch_writer_state {
         }
         it->second.inserted = false; // the same wamid again in this batch is a duplicate
         stored->inc();
-        core::log_event(spdlog::level::info, "message_stored",
-                        {{"clinic_id", info.clinic_id}, {"conversation_id", it->second.conversation_id},
-                         {"correlation_id", m.external_id}, {"type", m.type}});
+        if (spdlog::should_log(spdlog::level::info)) // building the fields costs more than the check
+          core::log_event(spdlog::level::info, "message_stored",
+                          {{"clinic_id", info.clinic_id}, {"conversation_id", it->second.conversation_id},
+                           {"correlation_id", m.external_id}, {"type", m.type}});
         fresh.push_back({info.clinic_id, it->second.conversation_id, it->second.message_id,
                          info.access_token, std::move(m)});
       }

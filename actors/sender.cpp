@@ -125,10 +125,12 @@ struct sender_state {
       ++delivered;
       (rec.status == "sink" ? sent_to_sink : sent_to_api)->inc();
     }
-    core::log_event(rec.status == "failed" ? spdlog::level::warn : spdlog::level::info, "reply_delivered",
-                    {{"clinic_id", item.clinic_id}, {"conversation_id", item.conversation_id},
-                     {"correlation_id", item.correlation_id}, {"outbox_id", item.outbox_id},
-                     {"status", rec.status}, {"attempts", rec.attempts}, {"error", rec.error}});
+    auto level = rec.status == "failed" ? spdlog::level::warn : spdlog::level::info;
+    if (spdlog::should_log(level)) // building the fields costs more than the check
+      core::log_event(level, "reply_delivered",
+                      {{"clinic_id", item.clinic_id}, {"conversation_id", item.conversation_id},
+                       {"correlation_id", item.correlation_id}, {"outbox_id", item.outbox_id},
+                       {"status", rec.status}, {"attempts", rec.attempts}, {"error", rec.error}});
     self->send(node->writer_for(item.conversation_id), delivered_atom::value, std::move(rec));
   }
 

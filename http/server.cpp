@@ -119,10 +119,12 @@ struct server::impl {
       return reply(req, m, started, id, 200, R"({"status":"ok"})");
     // One line per message, keyed by its wamid: the correlation id that the batch
     // writer (message_stored), the conversation and the sender (reply_delivered) log too.
-    for (const auto& msg : note.messages)
-      core::log_event(spdlog::level::info, "webhook_received",
-                      {{"request_id", id}, {"correlation_id", msg.external_id}, {"account_id", msg.account_id},
-                       {"type", msg.type}});
+    // (The level is checked first: building the fields costs more than the request itself.)
+    if (spdlog::should_log(spdlog::level::info))
+      for (const auto& msg : note.messages)
+        core::log_event(spdlog::level::info, "webhook_received",
+                        {{"request_id", id}, {"correlation_id", msg.external_id}, {"account_id", msg.account_id},
+                         {"type", msg.type}});
     if (!note.statuses.empty())
       core::log_event(spdlog::level::debug, "webhook_statuses", {{"request_id", id}, {"count", note.statuses.size()}});
     actors::webhook_request wr;

@@ -13,6 +13,7 @@ namespace atendeai::persistence {
 /// One inbound message's fate in ingest_inbound.
 struct ingest_result {
   std::string external_id;
+  std::string clinic_id; ///< filled by ingest_inbound_many
   std::string message_id;
   std::string conversation_id;
   bool inserted = false;
@@ -21,6 +22,10 @@ struct ingest_result {
 /// Stores inbound rows [{channel, contact, contact_name, ext, type, body, payload, sent_at}]
 /// of one clinic (the transaction must be scoped with set_clinic).
 std::vector<ingest_result> ingest_inbound(pqxx::transaction_base& tx, const nlohmann::json& rows);
+
+/// Stores the inbound rows of several clinics, {"<clinic id>": rows as for ingest_inbound},
+/// in one statement: each clinic's rows are written under its own app.clinic_id.
+std::vector<ingest_result> ingest_inbound_many(pqxx::transaction_base& tx, const nlohmann::json& by_clinic);
 
 /// A new outbox row, as record_replies returns it.
 struct outbox_row {
@@ -31,7 +36,7 @@ struct outbox_row {
   std::string account_id;
   std::string recipient;
   std::string payload;
-  std::string clinic_id;  ///< filled by the recovery scan
+  std::string clinic_id;  ///< filled by the recovery scan and record_replies_many
   std::string access_token;
   int attempts = 0;
 };
@@ -41,11 +46,21 @@ struct outbox_row {
 /// rows created (none for messages already answered).
 std::vector<outbox_row> record_replies(pqxx::transaction_base& tx, const nlohmann::json& rows);
 
+/// record_replies for several clinics, {"<clinic id>": rows}, in one statement; the
+/// outbox rows carry their clinic_id.
+std::vector<outbox_row> record_replies_many(pqxx::transaction_base& tx, const nlohmann::json& by_clinic);
+
 /// Records delivery outcomes [{outbox_id, status, attempts, error, external_id}].
 void record_deliveries(pqxx::transaction_base& tx, const nlohmann::json& rows);
 
+/// record_deliveries for several clinics, {"<clinic id>": rows}, in one statement.
+void record_deliveries_many(pqxx::transaction_base& tx, const nlohmann::json& by_clinic);
+
 /// Applies status updates [{channel, ext, status, error}]; returns rows changed.
 int record_statuses(pqxx::transaction_base& tx, const nlohmann::json& rows);
+
+/// record_statuses for several clinics, {"<clinic id>": rows}, in one statement.
+int record_statuses_many(pqxx::transaction_base& tx, const nlohmann::json& by_clinic);
 
 /// A conversation's durable memory.
 struct conversation_memory {

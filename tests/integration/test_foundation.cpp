@@ -6,6 +6,7 @@
 #include <set>
 
 #include "persistence/migration_files.hpp"
+#include "persistence/pipeline.hpp"
 #include "support/harness.hpp"
 
 using namespace atendeai::test;
@@ -28,6 +29,24 @@ int count_lines(const std::string& s, const std::string& needle) {
   for (size_t pos = s.find(needle); pos != std::string::npos; pos = s.find(needle, pos + 1))
     ++n;
   return n;
+}
+
+/// A migrated scratch database with clinics A and B (their ids, and "acct-a" / "acct-b"
+/// for each), made as the owner; `more(tx, id, account)` adds rows for each clinic.
+template <class F>
+std::pair<std::string, std::string> two_clinics(scratch_database& db, F more) {
+  REQUIRE(run_binary({"migrate", "up"}, db_env(db)).first == 0);
+  const std::string a = "00000000-0000-4000-8000-0000000000aa";
+  const std::string b = "00000000-0000-4000-8000-0000000000bb";
+  auto owner = db.connect();
+  pqxx::work tx(*owner);
+  for (auto& [id, account] : {std::pair{a, std::string("acct-a")}, std::pair{b, std::string("acct-b")}}) {
+    tx.exec_params("SELECT set_config('app.clinic_id', $1, true)", id);
+    tx.exec_params("INSERT INTO atendeai.clinics (id, name) VALUES ($1, $2)", id, "Clinic " + account);
+    more(tx, id, account);
+  }
+  tx.commit();
+  return {a, b};
 }
 
 } // namespace
@@ -81,23 +100,14 @@ TEST_CASE("migrations go up, down to zero and up again on the real database", "[
 
 TEST_CASE("row-level security hides other clinics from the app role", "[foundation][rls]") {
   scratch_database db;
-  REQUIRE(run_binary({"migrate", "up"}, db_env(db)).first == 0);
-  const std::string a = "00000000-0000-4000-8000-0000000000aa";
-  const std::string b = "00000000-0000-4000-8000-0000000000bb";
-  {
-    auto owner = db.connect();
-    pqxx::work tx(*owner);
-    for (auto& [id, account] : {std::pair{a, std::string("acct-a")}, std::pair{b, std::string("acct-b")}}) {
-      tx.exec_params("SELECT set_config('app.clinic_id', $1, true)", id);
-      tx.exec_params("INSERT INTO atendeai.clinics (id, name) VALUES ($1, $2)", id, "Clinic " + account);
-      tx.exec_params("INSERT INTO atendeai.clinic_channels (clinic_id, channel, account_id) VALUES ($1, 'whatsapp', $2)",
-                     id, account);
-      tx.exec_params("SELECT * FROM atendeai.ingest_inbound($1::jsonb)",
-                     R"([{"channel":"whatsapp","contact":"5511900000000","contact_name":"P","ext":"wamid.)" + account
-                       + R"(","type":"text","body":"oi","payload":{}}])");
-    }
-    tx.commit();
-  }
+  const auto clinics = two_clinics(db, [](pqxx::work& tx, const std::string& id, const std::string& account) {
+    tx.exec_params("INSERT INTO atendeai.clinic_channels (clinic_id, channel, account_id) VALUES ($1, 'whatsapp', $2)",
+                   id, account);
+    tx.exec_params("SELECT * FROM atendeai.ingest_inbound($1::jsonb)",
+                   R"([{"channel":"whatsapp","contact":"5511900000000","contact_name":"P","ext":"wamid.)" + account
+                     + R"(","type":"text","body":"oi","payload":{}}])");
+  });
+  const std::string &a = clinics.first, &b = clinics.second;
   auto app = db.connect();
   pqxx::work tx(*app);
   tx.exec("SET ROLE atendeai_app");
@@ -145,6 +155,116 @@ TEST_CASE("row-level security hides other clinics from the app role", "[foundati
   // And it owns nothing: it cannot switch row-level security off.
   CHECK_THROWS_WITH(as_app_for_a("ALTER TABLE atendeai.messages DISABLE ROW LEVEL SECURITY"),
                     Catch::Contains("must be owner"));
+}
+
+TEST_CASE("the batch writer's multi-clinic statements keep each clinic's rows under its own scope",
+          "[foundation][rls][sql]") {
+  using atendeai::persistence::ingest_inbound_many;
+  scratch_database db;
+  const auto clinics = two_clinics(db, [](pqxx::work&, const std::string&, const std::string&) {});
+  const std::string &a = clinics.first, &b = clinics.second;
+  auto inbound = [](const std::string& contact, const std::string& ext) {
+    return nlohmann::json{{"channel", "whatsapp"}, {"contact", contact}, {"contact_name", "P"}, {"ext", ext},
+                          {"type", "text"}, {"body", "oi"}, {"payload", nlohmann::json::object()},
+                          {"sent_at", nullptr}};
+  };
+  auto conn = db.connect();
+  auto as_app = [&](auto&& f) {
+    pqxx::work tx(*conn);
+    tx.exec("SET LOCAL ROLE atendeai_app");
+    auto out = f(tx);
+    tx.commit();
+    return out;
+  };
+  // Two messages of one contact of A and one of B, in one statement.
+  nlohmann::json batch = nlohmann::json::object();
+  batch[a] = nlohmann::json::array({inbound("5511900000001", "wamid.a1"), inbound("5511900000001", "wamid.a2")});
+  batch[b] = nlohmann::json::array({inbound("5511900000001", "wamid.b1")});
+  auto stored = as_app([&](pqxx::work& tx) { return ingest_inbound_many(tx, batch); });
+  REQUIRE(stored.size() == 3);
+  std::map<std::string, atendeai::persistence::ingest_result> by_ext;
+  for (auto& r : stored) {
+    CHECK(r.inserted);
+    by_ext[r.external_id] = r;
+  }
+  CHECK(by_ext["wamid.a1"].clinic_id == a);
+  CHECK(by_ext["wamid.a2"].conversation_id == by_ext["wamid.a1"].conversation_id);
+  CHECK(by_ext["wamid.b1"].clinic_id == b);
+  CHECK(by_ext["wamid.b1"].conversation_id != by_ext["wamid.a1"].conversation_id);
+  {
+    pqxx::work tx(*conn);
+    auto per_clinic = [&](const std::string& id) {
+      return tx.exec_params1("SELECT count(*) FROM atendeai.messages m JOIN atendeai.conversations c "
+                             "ON c.clinic_id = m.clinic_id AND c.id = m.conversation_id WHERE m.clinic_id = $1",
+                             id)[0]
+        .as<int>();
+    };
+    CHECK(per_clinic(a) == 2);
+    CHECK(per_clinic(b) == 1);
+  }
+  // The same batch again: every message is known, nothing new.
+  for (auto& r : as_app([&](pqxx::work& tx) { return ingest_inbound_many(tx, batch); }))
+    CHECK_FALSE(r.inserted);
+
+  // A reply to a1: one outbox row of A; answered once however often it is recorded.
+  const auto& a1 = by_ext["wamid.a1"];
+  nlohmann::json reply = nlohmann::json::object();
+  reply[a] = nlohmann::json::array({nlohmann::json{
+    {"conversation_id", a1.conversation_id}, {"in_message_id", a1.message_id}, {"intent", "greeting"},
+    {"confidence", 0.9}, {"channel", "whatsapp"}, {"account_id", "acct-a"}, {"recipient", "5511900000001"},
+    {"state", nlohmann::json::object()}, {"handoff", false}, {"body", "Olá!"},
+    {"reply", nlohmann::json{{"text", "Olá!"}}}}});
+  auto outbox = as_app([&](pqxx::work& tx) { return atendeai::persistence::record_replies_many(tx, reply); });
+  REQUIRE(outbox.size() == 1);
+  CHECK(outbox[0].clinic_id == a);
+  CHECK(outbox[0].in_reply_to == a1.message_id);
+  CHECK(as_app([&](pqxx::work& tx) { return atendeai::persistence::record_replies_many(tx, reply); }).empty());
+
+  // A delivery listed under B does not reach A's outbox row; listed under A it does, and
+  // the outbound message follows.
+  auto delivery = [&](const std::string& clinic, const char* status) {
+    nlohmann::json rows = nlohmann::json::object();
+    rows[clinic] = nlohmann::json::array({nlohmann::json{{"outbox_id", outbox[0].outbox_id}, {"status", status},
+                                                         {"attempts", 1}, {"error", nullptr},
+                                                         {"external_id", nullptr}}});
+    return rows;
+  };
+  auto statuses = [&]() {
+    pqxx::work tx(*conn);
+    auto r = tx.exec_params("SELECT o.status, m.status FROM atendeai.outbox o JOIN atendeai.messages m "
+                            "ON m.clinic_id = o.clinic_id AND m.id = o.message_id WHERE o.id = $1::uuid",
+                            outbox[0].outbox_id);
+    return std::pair{r[0][0].as<std::string>(), r[0][1].as<std::string>()};
+  };
+  as_app([&](pqxx::work& tx) {
+    atendeai::persistence::record_deliveries_many(tx, delivery(b, "failed"));
+    return 0;
+  });
+  CHECK(statuses() == std::pair<std::string, std::string>{"pending", "pending"});
+  as_app([&](pqxx::work& tx) {
+    atendeai::persistence::record_deliveries_many(tx, delivery(a, "sink"));
+    return 0;
+  });
+  CHECK(statuses() == std::pair<std::string, std::string>{"sink", "sink"});
+
+  // Memory in one statement: a1 answered and its reply, a2 not yet handled; nothing of
+  // A's conversation is visible when asked as B.
+  auto mem = atendeai::persistence::load_conversation_memory(*conn, a, a1.conversation_id, 10);
+  REQUIRE(mem.messages.size() == 2);
+  CHECK(mem.messages[0] == std::pair<std::string, std::string>{"in", "oi"});
+  CHECK(mem.messages[1] == std::pair<std::string, std::string>{"out", "Olá!"});
+  CHECK(mem.recent_external_ids == std::vector<std::string>{"wamid.a1"});
+  CHECK(mem.known_contact);
+  CHECK(mem.state.is_object());
+  {
+    pqxx::work tx(*conn);
+    tx.exec("SET LOCAL ROLE atendeai_app");
+    auto other = nlohmann::json::parse(
+      tx.exec_params1("SELECT atendeai.conversation_memory_of($1::uuid, $2::uuid, 10)::text", b, a1.conversation_id)[0]
+        .as<std::string>());
+    CHECK(other["messages"].empty());
+    CHECK(other["state"].is_null());
+  }
 }
 
 TEST_CASE("bad configuration and unreachable services end the process with exit 2 and one line", "[foundation][cli]") {
