@@ -134,7 +134,7 @@ int serve_command(const config::config& given) {
   sys_cfg.set("scheduler.max-threads", std::max<size_t>(2, std::thread::hardware_concurrency()));
   sys_cfg.set("logger.verbosity", caf::atom("quiet"));
   if (cfg.cluster.port != 0)
-    actors::configure_cluster(sys_cfg);
+    actors::configure_cluster(sys_cfg, cfg.cluster);
   sys_cfg.add_message_type<actors::inspect_query>("inspect_query");
   caf::actor_system sys{sys_cfg};
   actors::node_actors node;
