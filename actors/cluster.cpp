@@ -4,6 +4,8 @@
 
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
 
 #include "actors/auth_store.hpp"
 #include "actors/membership.hpp"
@@ -11,8 +13,14 @@
 
 namespace atendeai::actors {
 
-void configure_cluster(caf::actor_system_config& cfg) {
+void configure_cluster(caf::actor_system_config& cfg, const config::cluster_settings& cluster) {
   cfg.load<caf::io::middleman>();
+  if (cluster.tls()) {
+    cfg.load<caf::openssl::manager>();
+    cfg.openssl_certificate = cluster.tls_cert;
+    cfg.openssl_key = cluster.tls_key;
+    cfg.openssl_cafile = cluster.tls_ca;
+  }
   cfg.add_message_type<cluster_message>("atendeai::cluster_message");
   cfg.add_message_type<std::vector<cluster_message>>("std::vector<atendeai::cluster_message>");
   cfg.add_message_type<node_identity>("atendeai::node_identity");
@@ -100,21 +108,28 @@ cluster_node_actor::behavior_type cluster_node(cluster_node_actor::stateful_poin
     [self](inspect_atom, inspect_query& q) -> caf::delegated<std::string> {
       return self->delegate(self->state.node->router(), inspect_atom::value, std::move(q));
     },
+    [self](hello_atom, node_identity& id, caf::strong_actor_ptr& peer) {
+      if (auto m = self->state.node->membership.at(0))
+        self->send(m, hello_atom::value, std::move(id), std::move(peer));
+    },
   };
 }
 
 cluster_actors start_cluster(caf::actor_system& sys, node_context_ptr node, node_identity identity) {
   auto endpoint = sys.spawn(cluster_node, node, identity);
-  auto port = sys.middleman().publish(endpoint, static_cast<uint16_t>(node->cfg.cluster.port),
-                                      node->cfg.cluster.host.c_str(), true);
+  auto port_number = static_cast<uint16_t>(node->cfg.cluster.port);
+  auto host = node->cfg.cluster.host.c_str();
+  auto port = node->cfg.cluster.tls() ? caf::openssl::publish(endpoint, port_number, host, true)
+                                      : sys.middleman().publish(endpoint, port_number, host, true);
   if (!port) {
     caf::anon_send_exit(endpoint, caf::exit_reason::user_shutdown);
     throw std::runtime_error("configuration: cluster.port: cannot listen on " + identity.cluster_address + ": "
                              + sys.render(port.error()));
   }
   core::log_event(spdlog::level::info, "cluster_listening",
-                  {{"address", identity.cluster_address}, {"seeds", node->cfg.cluster.seeds}});
-  return {endpoint, spawn_membership(sys, node, std::move(identity))};
+                  {{"address", identity.cluster_address}, {"seeds", node->cfg.cluster.seeds},
+                   {"tls", node->cfg.cluster.tls()}});
+  return {endpoint, spawn_membership(sys, node, std::move(identity), caf::actor_cast<caf::strong_actor_ptr>(endpoint))};
 }
 
 } // namespace atendeai::actors

@@ -17,9 +17,11 @@ namespace atendeai::actors {
 
 struct cluster_node_state;
 
-/// Loads CAF's middleman and announces every type that crosses the cluster. Call on
-/// the configuration of every clustered node before the actor system exists.
-void configure_cluster(caf::actor_system_config& cfg);
+/// Loads CAF's middleman (and, with cluster.tls_* set, CAF's OpenSSL module with this
+/// node's certificate, key and CA: peers without a certificate from that CA are
+/// refused) and announces every type that crosses the cluster. Call on the
+/// configuration of every clustered node before the actor system exists.
+void configure_cluster(caf::actor_system_config& cfg, const config::cluster_settings& cluster);
 
 /// This node's identity in the cluster (cluster.host:cluster.port, http.host:http.port).
 node_identity local_identity(const config::config& cfg, int64_t started_ms);

@@ -73,6 +73,7 @@ using slots_atom = caf::atom_constant<caf::atom("slots")>;         ///< free slo
 using staff_atom = caf::atom_constant<caf::atom("staff")>;         ///< a staff change (agenda, reply, release)
 using view_atom = caf::atom_constant<caf::atom("view")>;           ///< the live cluster members
 using whois_atom = caf::atom_constant<caf::atom("whois")>;         ///< a node's identity
+using hello_atom = caf::atom_constant<caf::atom("hello")>;         ///< a peer introduces its node actor
 
 // -- interfaces ----------------------------------------------------------------
 
@@ -166,7 +167,11 @@ using cluster_node_actor = caf::typed_actor<
   /// A clinic's data changed (committed on another node): handed to this node's router.
   caf::reacts_to<reload_atom, std::string /*clinic_id*/, std::string /*from node*/>,
   /// Live inspection of this node (node snapshot, actor totals), answered by its router.
-  caf::replies_to<inspect_atom, inspect_query>::with<std::string>>;
+  caf::replies_to<inspect_atom, inspect_query>::with<std::string>,
+  /// A peer that connected to this node introduces itself and its node actor, so that
+  /// this node uses that connection instead of opening a second one (two links between
+  /// the same nodes break CAF 0.17's TLS transport).
+  caf::reacts_to<hello_atom, node_identity, caf::strong_actor_ptr>>;
 
 /// Writes this node's heartbeat to Redis, reads the live members, contacts seeds and
 /// peers, and hands every change of the view to the router (detached: Redis blocks).
@@ -175,6 +180,8 @@ using membership_actor = caf::typed_actor<
   caf::reacts_to<tick_atom>,
   /// Send the view to the router again (a fresh router after a crash has none).
   caf::reacts_to<view_atom>,
+  /// A peer connected to this node and introduced its node actor (from cluster_node).
+  caf::reacts_to<hello_atom, node_identity, caf::strong_actor_ptr>,
   caf::replies_to<drain_atom>::with<bool>>;
 
 /// The live members as this node sees them (node-local, it holds handles).

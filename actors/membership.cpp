@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 
 #include "core/log.hpp"
 #include "persistence/database.hpp"
@@ -42,6 +43,10 @@ struct membership_state {
 
   node_context_ptr node;
   core::cluster_member me;
+  /// Peers that connected to us and introduced their node actor, by id.
+  std::map<std::string, std::pair<core::cluster_member, cluster_node_actor>> hellos;
+  node_identity identity;         ///< ours, told to the peers we connect to
+  caf::strong_actor_ptr endpoint; ///< our published node actor, introduced to them
   std::string key_prefix; ///< "<cluster.name>:cluster:"
   std::unique_ptr<persistence::redis_client> redis;
   bool redis_ok = true;
@@ -127,6 +132,7 @@ struct membership_state {
               seeds[address] = to_member(id);
               seed_handles[address] = handle;
               self->monitor(handle);
+              self->send(handle, hello_atom::value, identity, endpoint);
               update();
             },
             [address](const caf::error& err) {
@@ -144,7 +150,8 @@ struct membership_state {
     auto target = split_address(address);
     if (target.second == 0 || !connecting.insert(address).second)
       return;
-    auto mm = self->system().middleman().actor_handle();
+    auto& sys = self->system();
+    auto mm = node->cfg.cluster.tls() ? sys.openssl_manager().actor_handle() : sys.middleman().actor_handle();
     self->request(mm, std::chrono::milliseconds(node->cfg.cluster.dead_after_ms), caf::connect_atom::value,
                   target.first, target.second)
       .then(
@@ -161,9 +168,32 @@ struct membership_state {
         },
         [this, address](const caf::error& err) {
           connecting.erase(address);
+          // Unreachable, or refused by the TLS handshake (a certificate of another CA).
+          node->metrics->counter_with("atendeai_cluster_connect_failures_total", "Failed connections to cluster peers")
+            .inc();
           core::log_event(spdlog::level::debug, "cluster_connect_failed",
                           {{"address", address}, {"error", caf::to_string(err)}});
         });
+  }
+
+  /// True when `address` is one of our connected seeds (the link exists already).
+  bool seed_address(const std::string& address) const { return seed_handles.count(address) > 0; }
+
+  void add_peer(const core::cluster_member& m, cluster_node_actor handle) {
+    self->monitor(handle);
+    peers[m.id] = {m, std::move(handle)};
+    core::log_event(spdlog::level::info, "cluster_peer_connected", {{"peer", m.id}, {"address", m.cluster_address}});
+    update(); // drops it again if it left meanwhile
+  }
+
+  /// A peer connected to us and introduced its node actor: our link to it, used once
+  /// the peer is in the view (its hello may come before its heartbeat is read).
+  void introduced(const node_identity& id, cluster_node_actor handle) {
+    if (!handle || id.id == me.id)
+      return;
+    self->monitor(handle);
+    hellos[id.id] = {to_member(id), std::move(handle)};
+    update();
   }
 
   /// Recomputes the view, starts connecting to new peers, drops departed ones, and
@@ -181,12 +211,19 @@ struct membership_state {
       auto it = peers.find(m.id);
       if (it != peers.end() && it->second.first.started_ms == m.started_ms)
         continue;
-      connect(m.cluster_address, [this, m](cluster_node_actor handle) {
-        self->monitor(handle);
-        peers[m.id] = {m, handle};
+      // One link per pair of nodes: the node with the greater id connects and introduces
+      // itself (hello); the other waits for that (a seed link counts as well).
+      if (auto h = hellos.find(m.id); h != hellos.end() && h->second.first.started_ms == m.started_ms) {
+        peers[m.id] = h->second;
         core::log_event(spdlog::level::info, "cluster_peer_connected",
-                        {{"peer", m.id}, {"address", m.cluster_address}});
-        update(); // drops it again if it left meanwhile
+                        {{"peer", m.id}, {"address", m.cluster_address}, {"introduced", true}});
+        continue;
+      }
+      if (m.id > me.id && !seed_address(m.cluster_address))
+        continue;
+      connect(m.cluster_address, [this, m](cluster_node_actor handle) {
+        self->send(handle, hello_atom::value, identity, endpoint);
+        add_peer(m, handle);
       });
     }
     for (auto it = peers.begin(); it != peers.end();)
@@ -229,6 +266,11 @@ struct membership_state {
 
   /// A peer's or seed's connection went down: that incarnation is out at once.
   void on_down(const caf::down_msg& msg) {
+    for (auto it = hellos.begin(); it != hellos.end(); ++it)
+      if (it->second.second.address() == msg.source) {
+        hellos.erase(it);
+        break;
+      }
     for (auto it = peers.begin(); it != peers.end(); ++it)
       if (it->second.second.address() == msg.source) {
         core::log_event(spdlog::level::warn, "cluster_peer_down",
@@ -264,11 +306,14 @@ struct membership_state {
 };
 
 membership_actor::behavior_type membership(membership_actor::stateful_pointer<membership_state> self,
-                                           node_context_ptr node, node_identity identity) {
+                                           node_context_ptr node, node_identity identity,
+                                           caf::strong_actor_ptr endpoint) {
   auto& st = self->state;
   st.self = self;
   st.node = std::move(node);
   st.me = to_member(identity);
+  st.identity = std::move(identity);
+  st.endpoint = std::move(endpoint);
   st.key_prefix = st.node->cfg.cluster.name + ":cluster:";
   st.members_gauge = &st.node->metrics->gauge_with("atendeai_cluster_members", "Live cluster members this node sees");
   self->set_down_handler([self](caf::down_msg& msg) { self->state.on_down(msg); });
@@ -283,11 +328,15 @@ membership_actor::behavior_type membership(membership_actor::stateful_pointer<me
       self->state.leave();
       return true;
     },
+    [self](hello_atom, const node_identity& id, const caf::strong_actor_ptr& peer) {
+      self->state.introduced(id, caf::actor_cast<cluster_node_actor>(peer));
+    },
   };
 }
 
-membership_actor spawn_membership(caf::actor_system& sys, node_context_ptr node, node_identity identity) {
-  return sys.spawn<caf::detached>(membership, std::move(node), std::move(identity));
+membership_actor spawn_membership(caf::actor_system& sys, node_context_ptr node, node_identity identity,
+                                  caf::strong_actor_ptr endpoint) {
+  return sys.spawn<caf::detached>(membership, std::move(node), std::move(identity), std::move(endpoint));
 }
 
 } // namespace atendeai::actors

@@ -16,10 +16,13 @@ struct membership_state;
 /// @param self the actor
 /// @param node the node's wiring
 /// @param identity this node's identity (written in its heartbeat)
+/// @param endpoint this node's published cluster_node actor (introduced to peers)
 membership_actor::behavior_type membership(membership_actor::stateful_pointer<membership_state> self,
-                                           node_context_ptr node, node_identity identity);
+                                           node_context_ptr node, node_identity identity,
+                                           caf::strong_actor_ptr endpoint);
 
 /// Spawns the membership actor (detached: Redis blocks).
-membership_actor spawn_membership(caf::actor_system& sys, node_context_ptr node, node_identity identity);
+membership_actor spawn_membership(caf::actor_system& sys, node_context_ptr node, node_identity identity,
+                                  caf::strong_actor_ptr endpoint);
 
 } // namespace atendeai::actors

@@ -77,7 +77,9 @@ struct root_supervisor_state {
     watch_all(ctx->senders, "sender", [&sys, node](size_t i) { return spawn_sender(sys, node, static_cast<int>(i)); });
     watch_all(ctx->routers, "router", [&sys, node](size_t) { return spawn_router(sys, node, true); });
     watch_all(ctx->membership, "membership",
-              [&sys, node, id = identity](size_t) { return spawn_membership(sys, node, id); });
+              [&sys, node, id = identity, ep = caf::actor_cast<caf::strong_actor_ptr>(endpoint)](size_t) {
+                return spawn_membership(sys, node, id, ep);
+              });
     if (endpoint)
       watch(endpoint, "cluster_node", 0, {});
   }

@@ -140,7 +140,7 @@ int serve_command(const config::config& given) {
   // 50 µs phase: after the busy polls a worker waits, woken by new work for its queue.
   sys_cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
   if (cfg.cluster.port != 0)
-    actors::configure_cluster(sys_cfg);
+    actors::configure_cluster(sys_cfg, cfg.cluster);
   sys_cfg.add_message_type<actors::inspect_query>("inspect_query");
   caf::actor_system sys{sys_cfg};
   actors::node_actors node;

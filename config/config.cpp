@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <functional>
+#include <fstream>
 #include <sstream>
 #include <variant>
 
@@ -92,12 +93,15 @@ const std::vector<key_def>& schema() {
     ATENDEAI_INT_KEY(supervision, max_restarts, 0, 1000, "restarts allowed within window_seconds before escalating"),
     ATENDEAI_INT_KEY(supervision, window_seconds, 1, 86400, "restart intensity window in seconds"),
     ATENDEAI_STR_KEY(cluster, name, "cluster name: nodes sharing it and one Redis form a cluster (Redis key prefix)"),
-    ATENDEAI_STR_KEY(cluster, host, "address the cluster endpoint binds and announces to peers (a private network: the CAF link has no authentication)"),
+    ATENDEAI_STR_KEY(cluster, host, "address the cluster endpoint binds and announces to peers (without cluster.tls_*, a private network: the link is then neither authenticated nor encrypted)"),
     ATENDEAI_INT_KEY(cluster, port, 0, 65535, "port of this node's cluster endpoint (0: single node)"),
     ATENDEAI_KEY(cluster, seeds, string_list, std::vector<std::string>,
                  "host:port of cluster nodes to join (comma-separated in env and flags)"),
     ATENDEAI_INT_KEY(cluster, heartbeat_ms, 50, 60000, "membership heartbeat period in ms"),
     ATENDEAI_INT_KEY(cluster, dead_after_ms, 100, 600000, "a node silent this long is considered gone"),
+    ATENDEAI_STR_KEY(cluster, tls_cert, "PEM certificate of this node for the cluster link; with tls_key and tls_ca the link is mutual TLS (deploy/cluster-certs makes a set)"),
+    ATENDEAI_STR_KEY(cluster, tls_key, "PEM private key of cluster.tls_cert"),
+    ATENDEAI_STR_KEY(cluster, tls_ca, "PEM CA certificate: peers must present a certificate it signed, or they are refused"),
     ATENDEAI_KEY(demo, enabled, boolean, bool, "seed the demo clinic (Clínica Exemplo) at start"),
     ATENDEAI_STR_KEY(log, level, "trace | debug | info | warn | error"),
     ATENDEAI_STR_KEY(log, format, "json | text"),
@@ -405,6 +409,18 @@ void validate(const config& c) {
     fail("cluster.name: must have 1 to 64 characters, without spaces, ':' or glob characters");
   if (c.cluster.host.empty())
     fail("cluster.host: must not be empty");
+  // Mutual TLS needs all three files, each readable now (not at the first peer's connection).
+  const std::pair<const char*, const std::string*> tls_files[] = {
+    {"cluster.tls_cert", &c.cluster.tls_cert}, {"cluster.tls_key", &c.cluster.tls_key}, {"cluster.tls_ca", &c.cluster.tls_ca}};
+  bool any_tls = false;
+  for (auto& [key, path] : tls_files)
+    any_tls = any_tls || !path->empty();
+  for (auto& [key, path] : tls_files) {
+    if (any_tls && path->empty())
+      fail(std::string(key) + ": must be set with the other cluster.tls_* keys (mutual TLS needs the certificate, its key and the CA)");
+    if (!path->empty() && !std::ifstream(*path).good())
+      fail(std::string(key) + ": cannot read " + *path);
+  }
 }
 
 std::string example_toml() {

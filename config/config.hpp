@@ -88,6 +88,11 @@ struct cluster_settings {
   std::vector<std::string> seeds;
   int heartbeat_ms = 1000;
   int dead_after_ms = 3000;
+  std::string tls_cert; ///< with tls_key and tls_ca: mutual TLS on the cluster link
+  std::string tls_key;
+  std::string tls_ca;
+  /// True when the cluster link is authenticated and encrypted (all three files set).
+  bool tls() const { return !tls_cert.empty(); }
 };
 
 struct demo_settings {

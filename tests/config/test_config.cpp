@@ -113,6 +113,10 @@ TEST_CASE("every validation error names the key", "[config]") {
              Catch::Contains("cluster.dead_after_ms"));
   CHECK_THAT(error_of({"--sender-backoff-max-ms", "10", "--sender-backoff-base-ms", "100"}),
              Catch::Contains("sender.backoff_max_ms"));
+  auto pem = temp_file("-----BEGIN CERTIFICATE-----\n");
+  CHECK_THAT(error_of({"--cluster-tls-cert", pem}), Catch::Contains("cluster.tls_key") && Catch::Contains("must be set"));
+  CHECK_THAT(error_of({"--cluster-tls-cert", pem, "--cluster-tls-key", pem, "--cluster-tls-ca", "/nonexistent/ca.pem"}),
+             Catch::Contains("cluster.tls_ca") && Catch::Contains("cannot read"));
 
   auto unknown_key = temp_file("[http]\nprot = 1\n");
   CHECK_THAT(error_of({"--config", unknown_key}), Catch::Contains("http.prot") && Catch::Contains("unknown key"));

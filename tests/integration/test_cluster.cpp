@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <sstream>
@@ -54,6 +55,7 @@ struct cluster {
   std::vector<int> cluster_ports = {free_port(), free_port(), free_port()};
   std::vector<std::unique_ptr<node_process>> nodes{3};
   std::map<std::string, std::string> extra_env; ///< more ATENDEAI_* settings for every node
+  std::vector<std::map<std::string, std::string>> per_node_env{3}; ///< and for one node
 
   std::string cluster_address(size_t i) const { return "127.0.0.1:" + std::to_string(cluster_ports[i]); }
 
@@ -73,6 +75,8 @@ struct cluster {
                     {"ATENDEAI_CLUSTER_HEARTBEAT_MS", "500"},
                     {"ATENDEAI_CLUSTER_DEAD_AFTER_MS", "1500"}}};
     for (auto& [k, v] : extra_env)
+      o.env[k] = v;
+    for (auto& [k, v] : per_node_env[i])
       o.env[k] = v;
     nodes[i] = std::make_unique<node_process>(args, node_env(db, http_ports[i], o));
     auto ready = nodes[i]->wait_ready();
@@ -826,4 +830,64 @@ TEST_CASE("A clinic whose owner is in the view but not connected: its messages a
   CHECK(c.replies_to(wamid) == 1);
   CHECK(c.sink_counts()[from] == 1);
   CHECK(c.handled_on(wamid, c.logs()) == std::vector<std::string>{c.owner(k)});
+TEST_CASE("With cluster.tls_* the link is mutual TLS: nodes of one CA form the cluster and forward, a node of "
+          "another CA is refused",
+          "[cluster][tls]") {
+  cluster c;
+  // Two certificate sets from deploy/cluster-certs: n1 and n2 share CA "a", n3 has its own.
+  auto dir = c.db.name();
+  auto certs = [&](const std::string& name) {
+    auto path = std::string(ATENDEAI_BUILD_DIR) + "/test-tls/" + dir + "/" + name;
+    auto cmd = "bash " + std::string(ATENDEAI_SOURCE_DIR) + "/deploy/cluster-certs " + path;
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    return std::map<std::string, std::string>{{"ATENDEAI_CLUSTER_TLS_CERT", path + "/node.pem"},
+                                               {"ATENDEAI_CLUSTER_TLS_KEY", path + "/node.key"},
+                                               {"ATENDEAI_CLUSTER_TLS_CA", path + "/ca.pem"}};
+  };
+  c.per_node_env = {certs("a"), certs("a"), certs("b")};
+
+  c.start(0);
+  c.add_clinics();
+  c.start(1);
+  auto formed = c.converged(2);
+  INFO(c.nodes[1]->output());
+  REQUIRE(formed);
+  CHECK(c.nodes[0]->output().find("\"tls\":true") != std::string::npos);
+
+  // A clinic n2 owns (between n1 and n2) gets a webhook through n1: forwarded over TLS.
+  const std::vector<std::string> pair = {"n1", "n2"};
+  size_t k = 0;
+  while (k < c.clinics.size() && c.owner(k, pair) != "n2")
+    ++k;
+  REQUIRE(k < c.clinics.size());
+  const std::string wamid = "wamid.tls-1";
+  REQUIRE(post_webhook(*c.nodes[0], webhook_body({{patient(900), wamid, "Qual o horário de funcionamento?"}},
+                                                 account_of(k)))
+            .status == 200);
+  REQUIRE(c.settled(1));
+  CHECK(c.handled_on(wamid, c.logs()) == std::vector<std::string>{"n2"});
+
+  // n3 heartbeats into the same Redis, so everyone sees it, but no TLS handshake with it
+  // succeeds: after several refused attempts on both sides it is still not connected.
+  c.start(2);
+  REQUIRE(eventually([&] {
+    return metric(*c.nodes[2], "atendeai_cluster_connect_failures_total") >= 3
+           && metric(*c.nodes[0], "atendeai_cluster_members") == 3;
+  }, 60s));
+  // Whether node `at` reports member `id` connected (its /health must list the member).
+  auto connected = [&](size_t at, const std::string& id) {
+    json h;
+    REQUIRE(eventually([&] { return (h = c.health(at)).is_object(); }, 30s));
+    INFO(h.dump());
+    for (auto& m : h["cluster"]["members"])
+      if (m["id"] == id)
+        return m.value("connected", false);
+    FAIL("member " << id << " missing at node " << at);
+    return false;
+  };
+  CHECK_FALSE(connected(2, "n1"));
+  CHECK_FALSE(connected(0, "n3"));
+  CHECK_FALSE(connected(1, "n3"));
+  CHECK(connected(0, "n2"));
+  CHECK(connected(1, "n1"));
 }
