@@ -3,13 +3,15 @@
 -- 10:00-12:00 every day, bookable from now (no minimum advance) until the end of the
 -- day :days days from today: at most 2 × 2 × (:days + 1) slots, fewer once today's
 -- have passed (bench/run asks the node's admin API for the exact free count).
--- psql variables: days (max_advance_days), phone (the clinic's WhatsApp phone_number_id).
--- Run as the database owner (RLS bypassed); idempotent, and resets the clinic's agenda.
-\set clinic '''00000000-0000-4000-9100-000000000001'''
-\set service '''00000000-0000-4000-9100-00000000a001'''
+-- psql variables: n (1: the chat race's clinic, 2: the admin API race's; ids
+-- 00000000-0000-4000-910<n>-...), days (max_advance_days), phone (the clinic's WhatsApp
+-- phone_number_id). Run as the database owner (RLS bypassed) before the node loads the
+-- clinic; idempotent, and resets the clinic's agenda.
+\set clinic '''00000000-0000-4000-910' :n '-000000000001'''
+\set service '''00000000-0000-4000-910' :n '-00000000a001'''
 
 INSERT INTO atendeai.clinics (id, name, timezone, language, address, phone, context)
-SELECT :clinic, 'Clínica Bench Agenda', c.timezone, c.language, c.address, c.phone, c.context
+SELECT :clinic, 'Clínica Bench Agenda ' || :n, c.timezone, c.language, c.address, c.phone, c.context
   FROM atendeai.clinics c
  WHERE c.id = '00000000-0000-4000-8000-00000000c001'
 ON CONFLICT (id) DO NOTHING;
@@ -32,8 +34,8 @@ INSERT INTO atendeai.professionals (clinic_id, id, name, crm, specialties, servi
 SELECT :clinic, p.id::uuid, p.name, '', ARRAY['cardiologia'], ARRAY[:service]::uuid[],
        (SELECT jsonb_object_agg(d, '[{"start": "10:00", "end": "12:00"}]'::jsonb)
           FROM unnest(ARRAY['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday']) d)
-  FROM (VALUES ('00000000-0000-4000-9100-00000000b001', 'Dra. Bench Um'),
-               ('00000000-0000-4000-9100-00000000b002', 'Dr. Bench Dois')) AS p (id, name)
+  FROM (VALUES ('00000000-0000-4000-910' || :n || '-00000000b001', 'Dra. Bench Um'),
+               ('00000000-0000-4000-910' || :n || '-00000000b002', 'Dr. Bench Dois')) AS p (id, name)
 ON CONFLICT DO NOTHING;
 
 INSERT INTO atendeai.clinic_channels (clinic_id, channel, account_id)

@@ -127,7 +127,7 @@ TEST_CASE("bench quick booking contention: patients race by chat for few slots a
   CHECK(r.at("messages_sent").get<long>() >= patients + 2 * bookings);
   // PostgreSQL agrees: the appointments the patients were told about, one per patient,
   // none overlapping, and every message the node acknowledged stored and answered.
-  const std::string clinic = "'00000000-0000-4000-9100-000000000001'";
+  const std::string clinic = "'00000000-0000-4000-9101-000000000001'";
   CHECK(db.scalar("SELECT count(*) FROM atendeai.appointments WHERE clinic_id = " + clinic +
                   " AND status = 'scheduled'") == std::to_string(bookings));
   CHECK(db.scalar("SELECT count(DISTINCT contact_id) FROM atendeai.appointments WHERE clinic_id = " + clinic) ==
@@ -140,6 +140,23 @@ TEST_CASE("bench quick booking contention: patients race by chat for few slots a
                   "'wamid.bench.book.%'") == std::to_string(r.at("messages_acked").get<long>()));
   CHECK(db.scalar("SELECT count(*) FROM atendeai.messages WHERE direction = 'in' AND answered_at IS NULL") == "0");
   CHECK(run.output.find("| booking contention |") != std::string::npos);
+
+  // The admin API variant, on a second clinic like the first: 50 concurrent creations,
+  // request i for free slot i mod slots, so every slot is asked for at least once.
+  REQUIRE(run.results.count("booking-admin") == 1);
+  auto& a = run.results["booking-admin"];
+  INFO(a.dump());
+  const long admin_slots = a.at("available_slots");
+  CHECK(a.at("requests") == 50);
+  CHECK(admin_slots >= 4);
+  CHECK(admin_slots <= 8);
+  CHECK(a.at("bookings") == admin_slots); // the first request for each slot, and no more
+  CHECK(a.at("conflicts") == 50 - admin_slots);
+  CHECK(a.at("status").size() == 2);      // only 201 and 409
+  CHECK(a.at("double_booked") == 0);
+  CHECK(a.at("bookings_in_postgres") == a.at("bookings"));
+  CHECK(db.scalar("SELECT count(*) FROM atendeai.appointments WHERE clinic_id = "
+                  "'00000000-0000-4000-9102-000000000001'") == std::to_string(admin_slots));
 }
 
 TEST_CASE("bench quick cluster: 1 and 3 nodes behind HAProxy, a node killed mid-stream, nothing lost",
