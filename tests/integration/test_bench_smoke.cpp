@@ -159,8 +159,12 @@ TEST_CASE("bench quick booking contention: patients race by chat for few slots a
                   "'00000000-0000-4000-9102-000000000001'") == std::to_string(admin_slots));
 }
 
+// Hidden ([.]: not in the suite's run, which it would lengthen by one to two and a half
+// minutes: two cluster starts, and after the kill the survivors' recovery sweep answers
+// the killed node's messages ~30 s later). Run it on purpose:
+//   integration_tests "[bench][cluster]"
 TEST_CASE("bench quick cluster: 1 and 3 nodes behind HAProxy, a node killed mid-stream, nothing lost",
-          "[bench][cluster]") {
+          "[.][bench][cluster]") {
   scratch_database db; // unused by the cluster (local-cluster starts its own), names the folder
   auto run = run_bench(db, "BENCH_DURATION=2 BENCH_THREADS=8 BENCH_CONTACTS=200 BENCH_KILL_RATE=100", "cluster");
   INFO(run.output);
