@@ -1,8 +1,9 @@
 /// Booking contention through the chat: many patients of one clinic try to book the same
 /// few slots at once, the way they would on WhatsApp. Each patient asks for a service,
-/// taps the first slot offered, and taps "Confirmar" when the slot is held for them; when
-/// the slot was just taken, they tap the first alternative offered, up to
-/// --max-attempts times. The tool is both sides of Meta: it posts signed webhooks to the
+/// taps one of the slots offered (--pick random: any of them, from a seeded generator;
+/// first: the first, so that everyone wants the same one), and taps "Confirmar" when the
+/// slot is held for them; when the slot was just taken, they tap one of the alternatives
+/// offered, up to --max-attempts times. The tool is both sides of Meta: it posts signed webhooks to the
 /// node and it is the node's Graph API (--port), so each patient's next message is
 /// chosen from the reply that patient just received. Prints one JSON summary on stdout.
 
@@ -14,6 +15,7 @@
 #include <deque>
 #include <iostream>
 #include <mutex>
+#include <random>
 #include <optional>
 #include <string>
 #include <thread>
@@ -42,6 +44,7 @@ struct options {
   long contact_offset = 0;
   std::string ask = "quero uma consulta de cardiologia";
   std::string run_id = "book";
+  bool pick_first = false;    ///< tap the first slot offered instead of a random one
 };
 
 /// Where a patient is in the conversation.
@@ -194,6 +197,7 @@ private:
     } else if (has(text, "Consulta confirmada")) {
       finish(p, outcome::booked);
     } else if (!ids.empty() && ids.front().rfind("slot:", 0) == 0) {
+      // (the rows of a slot list or buttons are all slots)
       if (p.tapped_slot) {
         ++p.refusals; // the slot tapped was taken (or held) by someone else: alternatives offered
         ++refusals_;
@@ -204,7 +208,8 @@ private:
       }
       ++p.attempts;
       p.tapped_slot = true;
-      send_tap(*idx, kind, ids.front(), "slot");
+      auto pick = o_.pick_first ? 0 : std::uniform_int_distribution<size_t>(0, ids.size() - 1)(random_);
+      send_tap(*idx, kind, ids[pick], "slot");
     } else if (has(text, "Não encontrei horários livres")) {
       if (p.tapped_slot) {
         ++p.refusals;
@@ -332,6 +337,7 @@ private:
     }
     long booked = outcomes["booked"];
     return {{"patients", patients_.size()},
+            {"pick", o_.pick_first ? "first" : "random"},
             {"duration_s", elapsed},
             {"bookings", booked},
             {"bookings_per_s", elapsed > 0 ? static_cast<double>(booked) / elapsed : 0},
@@ -352,13 +358,14 @@ private:
 
   // -- data members ---
   options o_;
-  std::mutex mutex_; ///< guards patients_, queue_, closing_, finished_, stray_replies_
+  std::mutex mutex_; ///< guards patients_, queue_, closing_, finished_, stray_replies_, random_
   std::condition_variable queue_cv_, done_cv_;
   std::vector<patient> patients_;
   std::deque<job> queue_;
   bool closing_ = false;
   size_t finished_ = 0;
   long stray_replies_ = 0;
+  std::mt19937 random_{20261123}; ///< fixed seed: the same choices for the same replies
   clock_type::time_point started_;
   std::atomic<long> replies_{0}, refusals_{0}, messages_sent_{0}, messages_acked_{0}, requests_sent_{0},
     status_5xx_{0}, status_4xx_{0}, transport_errors_{0};
@@ -380,7 +387,8 @@ int main(int argc, char** argv) {
                                        {"--reply-timeout", [&](arg v) { o.reply_timeout_s = std::stod(v); }},
                                        {"--contact-offset", [&](arg v) { o.contact_offset = std::stol(v); }},
                                        {"--ask", [&](arg v) { o.ask = v; }},
-                                       {"--run-id", [&](arg v) { o.run_id = v; }}}))
+                                       {"--run-id", [&](arg v) { o.run_id = v; }},
+                                       {"--pick", [&](arg v) { o.pick_first = v == "first"; }}}))
     return 2;
   if (o.secret.empty() || o.port <= 0 || o.patients <= 0 || o.threads <= 0) {
     std::cerr << "booker: --secret, --port, --patients > 0 and --threads > 0 are required\n";
