@@ -2,7 +2,8 @@
 /// fixed schedule (request i at t0 + i/rate) and measures each request's latency from
 /// its *scheduled* time, so a slow server cannot hide its latency by slowing the sender
 /// down (no coordinated omission). Prints one JSON summary on stdout and, with
-/// --sent-log, one line per acknowledged message "contact<TAB>scheduled_epoch_us".
+/// --sent-log, one line per acknowledged message "contact<TAB>scheduled_epoch_us"; with
+/// --acked-log, the wamid of every acknowledged message, one a line.
 
 #include <algorithm>
 #include <atomic>
@@ -19,7 +20,7 @@
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
-#include "core/signature.hpp"
+#include "webhook_client.hpp"
 
 namespace {
 
@@ -37,6 +38,7 @@ struct options {
   int per_request = 1;        ///< messages per POST
   std::string run_id = "r";
   std::string sent_log;
+  std::string acked_log;
 };
 
 const char* texts[] = {
@@ -45,8 +47,6 @@ const char* texts[] = {
   "quero marcar uma consulta", "qro marcar consulta amanha de manha", "obrigado, tchau",
   "Hi! What are your opening hours?", "where are you located?", "aceitam unimed?",
   "quero falar com uma pessoa", "preciso de informação sobre dermatologia"};
-
-size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
 
 int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -58,6 +58,7 @@ struct result {
   std::vector<double> latencies_ms; ///< acknowledged (200) requests
   long sent = 0, ok = 0, status_5xx = 0, status_4xx = 0, failed = 0, messages_acked = 0;
   std::vector<std::pair<std::string, int64_t>> acked_contacts;
+  std::vector<std::string> acked_wamids;
 };
 
 double pct(std::vector<double>& v, double p) {
@@ -72,26 +73,24 @@ double pct(std::vector<double>& v, double p) {
 
 int main(int argc, char** argv) {
   options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
-    if (k == "--url") o.url = v;
-    else if (k == "--secret") o.secret = v;
-    else if (k == "--rate") o.rate = std::stod(v);
-    else if (k == "--duration") o.duration_s = std::stod(v);
-    else if (k == "--requests") o.requests = std::stol(v);
-    else if (k == "--threads") o.threads = std::stoi(v);
-    else if (k == "--clinics") o.clinics = std::stoi(v);
-    else if (k == "--phone") o.phone = v;
-    else if (k == "--contacts") o.contacts = std::stol(v);
-    else if (k == "--contact-offset") o.contact_offset = std::stol(v);
-    else if (k == "--per-request") o.per_request = std::stoi(v);
-    else if (k == "--run-id") o.run_id = v;
-    else if (k == "--sent-log") o.sent_log = v;
-    else {
-      std::cerr << "loadgen: unknown option " << k << "\n";
-      return 2;
-    }
-  }
+  using arg = const std::string&;
+  if (!atendeai::bench::parse_options(
+        argc, argv, "loadgen",
+        {{"--url", [&](arg v) { o.url = v; }},
+         {"--secret", [&](arg v) { o.secret = v; }},
+         {"--rate", [&](arg v) { o.rate = std::stod(v); }},
+         {"--duration", [&](arg v) { o.duration_s = std::stod(v); }},
+         {"--requests", [&](arg v) { o.requests = std::stol(v); }},
+         {"--threads", [&](arg v) { o.threads = std::stoi(v); }},
+         {"--clinics", [&](arg v) { o.clinics = std::stoi(v); }},
+         {"--phone", [&](arg v) { o.phone = v; }},
+         {"--contacts", [&](arg v) { o.contacts = std::stol(v); }},
+         {"--contact-offset", [&](arg v) { o.contact_offset = std::stol(v); }},
+         {"--per-request", [&](arg v) { o.per_request = std::stoi(v); }},
+         {"--run-id", [&](arg v) { o.run_id = v; }},
+         {"--sent-log", [&](arg v) { o.sent_log = v; }},
+         {"--acked-log", [&](arg v) { o.acked_log = v; }}}))
+    return 2;
   if (o.secret.empty()) {
     std::cerr << "loadgen: --secret is required\n";
     return 2;
@@ -123,47 +122,23 @@ int main(int argc, char** argv) {
       }
       // Build one notification with per_request messages.
       nlohmann::json msgs = nlohmann::json::array(), contacts = nlohmann::json::array();
-      std::vector<std::string> wa_ids;
+      std::vector<std::string> wa_ids, wamids;
       for (int m = 0; m < o.per_request; ++m) {
         long seq = i * o.per_request + m;
         long contact = o.contact_offset + (o.contacts > 0 ? seq % o.contacts : seq);
         auto wa = "55119" + std::to_string(10000000 + contact);
         wa_ids.push_back(wa);
-        msgs.push_back({{"from", wa}, {"id", "wamid.bench." + o.run_id + "." + std::to_string(seq)},
+        wamids.push_back("wamid.bench." + o.run_id + "." + std::to_string(seq));
+        msgs.push_back({{"from", wa}, {"id", wamids.back()},
                         {"timestamp", std::to_string(t0_epoch_us / 1000000)}, {"type", "text"},
                         {"text", {{"body", texts[seq % (sizeof texts / sizeof texts[0])]}}}});
         contacts.push_back({{"profile", {{"name", "Paciente"}}}, {"wa_id", wa}});
       }
       auto phone = o.phone.empty() ? "bench-phone-" + std::to_string(i % o.clinics) : o.phone;
-      nlohmann::json body = {
-        {"object", "whatsapp_business_account"},
-        {"entry",
-         {{{"id", "bench"},
-           {"changes",
-            {{{"field", "messages"},
-              {"value",
-               {{"messaging_product", "whatsapp"},
-                {"metadata", {{"display_phone_number", "5511300000000"}, {"phone_number_id", phone}}},
-                {"contacts", contacts},
-                {"messages", msgs}}}}}}}}}};
-      auto text = body.dump();
-      auto sig = "X-Hub-Signature-256: " + atendeai::core::whatsapp_signature(o.secret, text);
-      curl_slist* h = curl_slist_append(nullptr, "Content-Type: application/json");
-      h = curl_slist_append(h, sig.c_str());
-      curl_easy_setopt(c, CURLOPT_URL, o.url.c_str());
-      curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-      curl_easy_setopt(c, CURLOPT_POSTFIELDS, text.c_str());
-      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(text.size()));
-      curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-      curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
-      curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+      auto text = atendeai::bench::notification(phone, std::move(contacts), std::move(msgs)).dump();
       ++r.sent;
-      auto rc = curl_easy_perform(c);
+      long status = atendeai::bench::post_signed(c, o.url, o.secret, text);
       auto done = std::chrono::steady_clock::now();
-      curl_slist_free_all(h);
-      long status = 0;
-      if (rc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
       if (status == 200) {
         ++r.ok;
         r.messages_acked += o.per_request;
@@ -173,6 +148,8 @@ int main(int argc, char** argv) {
           for (auto& wa : wa_ids)
             r.acked_contacts.emplace_back(wa, sched_us);
         }
+        if (!o.acked_log.empty())
+          r.acked_wamids.insert(r.acked_wamids.end(), wamids.begin(), wamids.end());
       } else if (status >= 500) {
         ++r.status_5xx;
       } else if (status >= 400) {
@@ -200,6 +177,12 @@ int main(int argc, char** argv) {
     all.messages_acked += r.messages_acked;
     all.latencies_ms.insert(all.latencies_ms.end(), r.latencies_ms.begin(), r.latencies_ms.end());
     all.acked_contacts.insert(all.acked_contacts.end(), r.acked_contacts.begin(), r.acked_contacts.end());
+    all.acked_wamids.insert(all.acked_wamids.end(), r.acked_wamids.begin(), r.acked_wamids.end());
+  }
+  if (!o.acked_log.empty()) {
+    std::ofstream out(o.acked_log);
+    for (auto& w : all.acked_wamids)
+      out << w << "\n";
   }
   if (!o.sent_log.empty()) {
     std::ofstream out(o.sent_log);
