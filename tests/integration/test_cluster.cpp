@@ -830,6 +830,8 @@ TEST_CASE("A clinic whose owner is in the view but not connected: its messages a
   CHECK(c.replies_to(wamid) == 1);
   CHECK(c.sink_counts()[from] == 1);
   CHECK(c.handled_on(wamid, c.logs()) == std::vector<std::string>{c.owner(k)});
+}
+
 TEST_CASE("With cluster.tls_* the link is mutual TLS: nodes of one CA form the cluster and forward, a node of "
           "another CA is refused",
           "[cluster][tls]") {
