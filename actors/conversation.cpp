@@ -320,9 +320,7 @@ struct conversation_state_holder {
     }
     auto idle = node->clock->now() - last_activity;
     auto limit = std::chrono::seconds(node->cfg.conversation.idle_timeout_s);
-    // An open booking flow keeps the conversation until the flow ends or expires (its
-    // expiry is told to the patient from here); then it passivates as any other.
-    if (idle >= limit && waiting.empty() && staff_waiting.empty() && !state.flow.is_object()) {
+    if (idle >= limit && waiting.empty() && staff_waiting.empty()) {
       self->quit();
       return;
     }

@@ -370,12 +370,10 @@ TEST_CASE("A node restart in the middle of a flow resumes it", "[booking][restar
 TEST_CASE("A flow left silent expires: the patient is told and the held time is free again",
           "[booking][expiry]") {
   // Under a test clock (Monday 2030-03-04 09:00 in São Paulo) moved past the default
-  // 30-minute expiry instead of waiting for it. Conversations passivate after 2 s idle
-  // here: one with an open flow must stay until the flow ends, or nobody tells A.
+  // 30-minute expiry instead of waiting for it.
   fake_graph_api graph;
   scratch_database db;
-  node_options o{graph.base_url(), "test-token",
-                 {{"ATENDEAI_TEST_CLOCK", "2030-03-04T12:00:00Z"}, {"ATENDEAI_CONVERSATION_IDLE_TIMEOUT_S", "2"}}};
+  node_options o{graph.base_url(), "test-token", {{"ATENDEAI_TEST_CLOCK", "2030-03-04T12:00:00Z"}}};
   node_process node({"serve"}, node_env(db, free_port(), o));
   REQUIRE(node.wait_ready());
   auto day = clinic_day_of(date::year_month_day{date::year{2030}, date::month{3}, date::day{7}});
