@@ -699,6 +699,10 @@ TEST_CASE("A joining node answers, exactly once, a message left unanswered for a
                               {"type", "text"}, {"body", m.text}, {"payload", atendeai::core::to_json(m)},
                               {"sent_at", nullptr}}});
     REQUIRE(tx.exec_params("SELECT * FROM atendeai.ingest_inbound($1::jsonb)", rows.dump()).size() == 1);
+    // Stored 10 s ago: older than the joining sweep's minimum age (cluster.dead_after_ms,
+    // 2 s here) however fast n3 starts, younger than the periodic sweep's 30 s.
+    tx.exec_params("UPDATE atendeai.messages SET created_at = now() - interval '10 seconds' WHERE external_id = $1",
+                   wamid);
     tx.commit();
   }
   REQUIRE(c.inbound(wamid) == 1);
