@@ -9,6 +9,12 @@
 
 namespace atendeai::actors {
 
+/// The kinds spawned on demand (by clinics and the router) and those the root supervisor
+/// keeps in fixed slots (actors/supervisor.cpp).
+inline constexpr const char* on_demand_kinds[] = {"clinic", "conversation", "appointment_flow"};
+inline constexpr const char* service_kinds[] = {"db_reader", "batch_writer", "sender", "router", "membership",
+                                                "cluster_node"};
+
 /// atendeai_actors_{live,spawned_total,restarted_total,passivated_total}{kind="..."}.
 struct actor_kind_metrics {
   core::gauge* live = nullptr;
@@ -20,9 +26,17 @@ struct actor_kind_metrics {
   static actor_kind_metrics of(core::metrics_registry& m, const std::string& kind) {
     core::labels l{{"kind", kind}};
     return {&m.gauge_with("atendeai_actors_live", "Live actors", l),
-            &m.counter_with("atendeai_actors_spawned_total", "Actors spawned", l),
-            &m.counter_with("atendeai_actors_restarted_total", "Actors that stopped abnormally", l),
-            &m.counter_with("atendeai_actors_passivated_total", "Actors stopped when idle", l)};
+            &m.counter_with("atendeai_actors_spawned_total", "Actors spawned", l), &restarted_of(m, kind),
+            &passivated_of(m, kind)};
+  }
+
+  /// Only the restart counter of `kind` (the root supervisor's service actors have a
+  /// fixed number of slots: no live/spawned/passivated series for them).
+  static core::counter& restarted_of(core::metrics_registry& m, const std::string& kind) {
+    return m.counter_with("atendeai_actors_restarted_total", "Actors that stopped abnormally", {{"kind", kind}});
+  }
+  static core::counter& passivated_of(core::metrics_registry& m, const std::string& kind) {
+    return m.counter_with("atendeai_actors_passivated_total", "Actors stopped when idle", {{"kind", kind}});
   }
 
   /// One spawned and now live.

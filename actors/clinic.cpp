@@ -755,14 +755,11 @@ struct clinic_state {
         break;
       }
     if (gone) {
-      node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", "conversation"}}).add(-1);
+      // A conversation stops normally only when idle (passivation).
+      conversation_metrics.on_down(static_cast<bool>(msg.reason), !msg.reason);
       auto conversation_id = *gone;
-      if (!msg.reason) {
-        node->metrics->counter_with("atendeai_actors_passivated_total", "Actors stopped when idle",
-                                    {{"kind", "conversation"}})
-          .inc();
+      if (!msg.reason)
         return;
-      }
       if (crashed("conversation", conversation_id, msg.reason))
         return;
       // Restart: a fresh actor rebuilds its memory from PostgreSQL and gets the
@@ -773,7 +770,7 @@ struct clinic_state {
     // A flow: it stops itself when it has nothing open (and is forgotten here at once,
     // so it may be found nowhere); after a crash the next message re-creates it from
     // the state its conversation persisted.
-    node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", "appointment_flow"}}).add(-1);
+    flow_metrics.on_down(static_cast<bool>(msg.reason), false);
     std::string conversation_id;
     for (auto it = flows.begin(); it != flows.end(); ++it)
       if (it->second.address() == msg.source) {
@@ -785,15 +782,13 @@ struct clinic_state {
       crashed("appointment_flow", conversation_id, msg.reason);
   }
 
-  /// Logs and counts a child's crash; past the restart intensity this clinic gives up
+  /// Logs a child's crash (counted by the caller); past the restart intensity this clinic gives up
   /// (its children stop with it) and the router, its supervisor, decides. True when it
   /// gave up.
   bool crashed(const char* kind, const std::string& conversation_id, const caf::error& reason) {
     core::log_event(spdlog::level::err, "actor_crashed",
                     {{"kind", kind}, {"clinic_id", clinic_id}, {"conversation_id", conversation_id},
                      {"reason", caf::to_string(reason)}});
-    node->metrics->counter_with("atendeai_actors_restarted_total", "Actors that stopped abnormally", {{"kind", kind}})
-      .inc();
     if (!restarts->record(now()))
       return false;
     core::log_event(spdlog::level::err, "supervisor_escalates",
@@ -812,10 +807,8 @@ struct clinic_state {
       self->send_exit(conversation, reason);
     for (auto& [_, flow] : flows)
       self->send_exit(flow, reason);
-    node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", "conversation"}})
-      .add(-static_cast<int64_t>(conversations.size()));
-    node->metrics->gauge_with("atendeai_actors_live", "Live actors", {{"kind", "appointment_flow"}})
-      .add(-static_cast<int64_t>(flows.size()));
+    conversation_metrics.live->add(-static_cast<int64_t>(conversations.size()));
+    flow_metrics.live->add(-static_cast<int64_t>(flows.size()));
     conversations.clear();
     flows.clear();
   }

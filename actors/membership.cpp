@@ -179,11 +179,11 @@ struct membership_state {
   /// True when `address` is one of our connected seeds (the link exists already).
   bool seed_address(const std::string& address) const { return seed_handles.count(address) > 0; }
 
-  void add_peer(const core::cluster_member& m, cluster_node_actor handle) {
-    self->monitor(handle);
+  /// `m` is a connected peer from now on, through `handle` (monitored already).
+  void adopt(const core::cluster_member& m, cluster_node_actor handle, bool introduced) {
     peers[m.id] = {m, std::move(handle)};
-    core::log_event(spdlog::level::info, "cluster_peer_connected", {{"peer", m.id}, {"address", m.cluster_address}});
-    update(); // drops it again if it left meanwhile
+    core::log_event(spdlog::level::info, "cluster_peer_connected",
+                    {{"peer", m.id}, {"address", m.cluster_address}, {"introduced", introduced}});
   }
 
   /// A peer connected to us and introduced its node actor: our link to it, used once
@@ -214,16 +214,16 @@ struct membership_state {
       // One link per pair of nodes: the node with the greater id connects and introduces
       // itself (hello); the other waits for that (a seed link counts as well).
       if (auto h = hellos.find(m.id); h != hellos.end() && h->second.first.started_ms == m.started_ms) {
-        peers[m.id] = h->second;
-        core::log_event(spdlog::level::info, "cluster_peer_connected",
-                        {{"peer", m.id}, {"address", m.cluster_address}, {"introduced", true}});
+        adopt(m, h->second.second, true);
         continue;
       }
       if (m.id > me.id && !seed_address(m.cluster_address))
         continue;
       connect(m.cluster_address, [this, m](cluster_node_actor handle) {
         self->send(handle, hello_atom::value, identity, endpoint);
-        add_peer(m, handle);
+        self->monitor(handle);
+        adopt(m, std::move(handle), false);
+        update(); // drops it again if it left meanwhile
       });
     }
     for (auto it = peers.begin(); it != peers.end();)

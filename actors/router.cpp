@@ -409,8 +409,8 @@ struct router_state {
       ids.push_back(id);
     auto& m = *node->metrics;
     auto counts = nlohmann::json::object();
-    for (auto kind : {"clinic", "conversation", "appointment_flow"})
-      counts[kind] = m.gauge_with("atendeai_actors_live", "Live actors", {{"kind", kind}}).value();
+    for (auto kind : on_demand_kinds)
+      counts[kind] = actor_kind_metrics::of(m, kind).live->value();
     counts["batch_writer"] = node->writers.size();
     counts["sender"] = node->senders.size();
     counts["db_reader"] = node->readers.size();
@@ -453,12 +453,12 @@ struct router_state {
     auto snap = node_snapshot();
     auto restarted = nlohmann::json::object();
     auto passivated = nlohmann::json::object();
-    for (auto kind : {"clinic", "conversation", "appointment_flow"}) {
-      restarted[kind] = node->metrics->counter_with("atendeai_actors_restarted_total", "Actors that stopped abnormally",
-                                                    {{"kind", kind}}).value();
-      passivated[kind] = node->metrics->counter_with("atendeai_actors_passivated_total", "Actors stopped when idle",
-                                                     {{"kind", kind}}).value();
+    for (auto kind : on_demand_kinds) {
+      restarted[kind] = actor_kind_metrics::restarted_of(*node->metrics, kind).value();
+      passivated[kind] = actor_kind_metrics::passivated_of(*node->metrics, kind).value();
     }
+    for (auto kind : service_kinds) // restarted in place by the root supervisor
+      restarted[kind] = actor_kind_metrics::restarted_of(*node->metrics, kind).value();
     auto pending = std::make_shared<size_t>(clinics.size());
     auto mailbox = std::make_shared<int64_t>(self->mailbox().size());
     auto busy = std::make_shared<int64_t>(0);

@@ -45,7 +45,7 @@ struct root_supervisor_state {
   template <class Handle>
   void watch(const Handle& handle, std::string kind, size_t index, std::function<caf::actor_addr()> restart) {
     self->monitor(handle);
-    actor_kind_metrics::of(*ctx->metrics, kind); // the series exist at 0
+    actor_kind_metrics::restarted_of(*ctx->metrics, kind); // the series exists at 0
     children.emplace(handle.address(), child{std::move(kind), index, std::move(restart)});
   }
 
@@ -93,7 +93,7 @@ struct root_supervisor_state {
     if (!msg.reason || msg.reason == caf::exit_reason::user_shutdown)
       return; // stopped on purpose (the node is stopping)
     ++restarted;
-    actor_kind_metrics::of(*ctx->metrics, c.kind).restarted->inc();
+    actor_kind_metrics::restarted_of(*ctx->metrics, c.kind).inc();
     core::log_event(spdlog::level::err, "actor_crashed",
                     {{"kind", c.kind}, {"index", c.index}, {"reason", caf::to_string(msg.reason)}});
     if (!c.restart) {

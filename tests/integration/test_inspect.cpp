@@ -293,5 +293,10 @@ TEST_CASE("The root supervisor restarts a crashed batch writer, sender and route
   CHECK(n.scalar("SELECT count(*) FROM atendeai.messages WHERE direction = 'in' AND answered_at IS NULL") == "0");
   CHECK(contains_text(n.say("5511960000052", "qual o endereço?"), "Rua Exemplo"));
   CHECK(contains_text(n.node->output(), "actor_restarted"));
+  auto restarts = get_json(n, "/api/v1/admin/actors", n.super_token())["restarts"];
+  CHECK(restarts["batch_writer"] == 1);
+  CHECK(restarts["router"] == 1);
+  CHECK(restarts["sender"] == 1);
+  CHECK(restarts["db_reader"] == 0);
   CHECK(http_get(n.url("/health")).status == 200);
 }
