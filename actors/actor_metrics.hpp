@@ -12,7 +12,7 @@ namespace atendeai::actors {
 /// The kinds spawned on demand (by clinics and the router) and those the root supervisor
 /// keeps in fixed slots (actors/supervisor.cpp).
 inline constexpr const char* on_demand_kinds[] = {"clinic", "conversation", "appointment_flow"};
-inline constexpr const char* service_kinds[] = {"db_reader", "batch_writer", "sender", "router", "membership",
+inline constexpr const char* service_kinds[] = {"db_reader", "ingest_writer", "batch_writer", "sender", "router", "membership",
                                                 "cluster_node"};
 
 /// atendeai_actors_{live,spawned_total,restarted_total,passivated_total}{kind="..."}.

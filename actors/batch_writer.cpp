@@ -2,14 +2,17 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <thread>
+#include <ctime>
+#include <algorithm>
 #include <map>
 #include <optional>
+#include <thread>
 
 #include <caf/all.hpp>
 
 #include "actors/test_hooks.hpp"
 #include "core/error.hpp"
+#include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/whatsapp.hpp"
 #include "persistence/audit.hpp"
@@ -22,66 +25,85 @@ persistence::db_target app_target(const config::config& cfg);
 
 namespace {
 
-/// The writes of one batch, in arrival order per kind.
-struct batch {
-  std::vector<resolved_webhook> ingests;
-  std::vector<reply_record> replies;
-  std::vector<delivery_record> deliveries;
+using steady = std::chrono::steady_clock;
 
-  size_t items() const { return ingests.size() + replies.size() + deliveries.size(); }
-  bool empty() const { return items() == 0; }
-
-  /// Splits into the first `n` items and the rest (ingests, then replies, then deliveries).
-  std::pair<batch, batch> split(size_t n) && {
-    batch a, b;
-    size_t i = 0;
-    auto take = [&](auto& from, auto member) {
-      for (auto& x : from)
-        ((i++ < n) ? a.*member : b.*member).push_back(std::move(x));
-    };
-    take(ingests, &batch::ingests);
-    take(replies, &batch::replies);
-    take(deliveries, &batch::deliveries);
-    return {std::move(a), std::move(b)};
-  }
-};
-
-/// Replies of one clinic in batch order: runs of plain rows, and each record that waits
-/// for its commit (a staff action) alone, so its outbox row and audit are its own.
-struct reply_group {
-  nlohmann::json rows = nlohmann::json::array();
-  std::optional<size_t> acknowledged; ///< index of the waiting record in batch::replies
-};
-
-/// Rows of one clinic inside a batch.
-struct clinic_rows {
-  nlohmann::json inbound = nlohmann::json::array();
-  nlohmann::json statuses = nlohmann::json::array();
-  std::vector<reply_group> replies;
-  nlohmann::json deliveries = nlohmann::json::array();
-};
-
-/// What a committed batch produced.
-struct batch_result {
-  std::map<std::string, std::map<std::string, persistence::ingest_result>> ingested; ///< clinic → ext → result
-  std::vector<persistence::outbox_row> outbox;
-  std::map<size_t, std::string> acknowledged; ///< waiting record → its outbound message id ("" if none)
-};
-
-/// A record someone waits for (a staff action).
-bool waited_for(const reply_record& r) {
-  return static_cast<bool>(r.on_commit) || r.audit != nullptr;
+/// PostgreSQL is away (or the connection broke): nothing of the batch is written.
+bool unavailable(const std::exception& e) {
+  return dynamic_cast<const persistence::unavailable*>(&e) != nullptr
+         || dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr;
 }
 
-std::string iso_from_epoch(int64_t seconds) {
-  if (seconds <= 0)
-    return {};
+/// A deadlock or serialization failure: the same rows may well pass again.
+bool transient(const std::exception& e) {
+  return dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr;
+}
+
+nlohmann::json text_or_null(const std::string& s) {
+  return s.empty() ? nlohmann::json() : nlohmann::json(s);
+}
+
+/// A channel timestamp PostgreSQL can store (year 1970..9999), as ISO 8601; else null.
+nlohmann::json sent_at_of(int64_t seconds) {
+  if (seconds <= 0 || seconds > 253402300799)
+    return nullptr;
   std::time_t t = static_cast<std::time_t>(seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+/// Text PostgreSQL refuses in text and jsonb (NUL) replaced by U+FFFD.
+std::string storable(std::string s) {
+  for (size_t i = s.find('\0'); i != std::string::npos; i = s.find('\0', i + 3))
+    s.replace(i, 1, "\xEF\xBF\xBD");
+  return s;
+}
+
+/// One row of an ingest batch: a message or a status of one of the batch's requests.
+struct ingest_row {
+  size_t request = 0;
+  bool status = false;
+  size_t index = 0;      ///< in the request's messages or statuses
+  std::string id;        ///< the message's id, made here
+  bool hardened = false; ///< written again reduced to what PostgreSQL surely stores
+  bool refused = false;  ///< dropped for its content: never storable, so acknowledged
+  std::optional<persistence::ingest_result> result; ///< once written
+};
+
+/// One flush of webhooks.
+struct ingest_flush {
+  std::vector<webhook_request> reqs;
+  std::vector<ingest_row> rows;
+  std::vector<bool> away; ///< per request: PostgreSQL was away for one of its rows
+};
+
+/// One flush of records: what was written, and what is kept through an outage.
+struct record_flush {
+  std::vector<reply_record> recs;
+  std::vector<delivery_record> dels;
+  std::map<std::string, std::string> touched; ///< conversation → clinic, written behind
+  std::vector<std::optional<persistence::outcome_result>> results; ///< per record, once written
+  std::vector<reply_record> held_recs;
+  std::vector<delivery_record> held_dels;
+  bool away = false;     ///< PostgreSQL went away during the flush
+  size_t rows = 0;       ///< rows committed
+  size_t final_deliveries = 0; ///< delivery outcomes committed that end an outbox row
+};
+
+const char* kind_name(reply_record::cause_kind k) {
+  switch (k) {
+  case reply_record::cause_kind::reply:
+    return "reply";
+  case reply_record::cause_kind::staff:
+    return "staff";
+  case reply_record::cause_kind::notice:
+    return "notice";
+  case reply_record::cause_kind::none:
+    break;
+  }
+  return nullptr;
 }
 
 } // namespace
@@ -94,17 +116,31 @@ struct batch_writer_state {
 
   node_context_ptr node;
   int index = 0;
+  bool ingest_role = false; ///< an ingest writer (else a record writer)
   std::unique_ptr<persistence::db_session> db;
-  batch pending;
+  core::uuid_generator ids;
+  std::vector<webhook_request> ingests;
+  std::vector<reply_record> replies;
+  std::vector<delivery_record> deliveries;
   size_t pending_rows = 0;
-  bool timer_armed = false;
+  std::optional<steady::time_point> oldest_pending; ///< when the oldest pending write came
+  bool flush_queued = false;  ///< a flush message is in the mailbox, behind what came before it
+  bool retry_armed = false;   ///< a delayed flush after an outage or for the write-behind
+  bool in_outage = false;     ///< the last commit failed because PostgreSQL was away
+  int64_t held = 0;           ///< records counted in node->held_records by this writer
+  std::map<std::string, std::string> touches; ///< conversation → clinic, written behind
+  steady::time_point last_touch_write = steady::now();
   uint64_t batches_committed = 0;
   uint64_t batches_failed = 0;
+  int stall_record_ms = 0; ///< test builds: ATENDEAI_TEST_STALL_RECORD_WRITES_MS
   core::histogram* batch_rows_hist = nullptr;
   core::histogram* commit_latency = nullptr;
   core::counter* stored = nullptr;
   core::counter* duplicates = nullptr;
   core::counter* rejected = nullptr;
+  core::counter* sanitised = nullptr;
+  core::counter* dropped = nullptr;
+  core::counter* unknown_account = nullptr;
   core::gauge* outbox_depth = nullptr;
   core::counter* commit_errors = nullptr;
 
@@ -115,269 +151,431 @@ struct batch_writer_state {
     batch_rows_hist = &m.histogram_with("atendeai_batch_rows", "Rows per committed batch", {},
                                         {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000});
     commit_latency = &m.histogram_with("atendeai_batch_commit_seconds", "Time to commit one batch");
-    stored = &m.counter_with("atendeai_webhook_messages_total", "Inbound webhook messages by outcome",
-                             {{"outcome", "stored"}});
-    duplicates = &m.counter_with("atendeai_webhook_messages_total", "Inbound webhook messages by outcome",
-                                 {{"outcome", "duplicate"}});
-    rejected = &m.counter_with("atendeai_webhook_messages_total", "Inbound webhook messages by outcome",
-                               {{"outcome", "rejected"}});
+    auto outcome = [&](const char* o) {
+      return &m.counter_with("atendeai_webhook_messages_total", "Inbound webhook messages by outcome",
+                             {{"outcome", o}});
+    };
+    stored = outcome("stored");
+    duplicates = outcome("duplicate");
+    rejected = outcome("rejected");
+    sanitised = outcome("sanitised");
+    dropped = outcome("dropped");
+    unknown_account = outcome("unknown_account");
     outbox_depth = &m.gauge_with("atendeai_outbox_depth", "Outbox rows committed and not yet delivered");
     commit_errors = &m.counter_with("atendeai_db_errors_total", "PostgreSQL errors", {{"op", "batch_commit"}});
+#ifdef ATENDEAI_TEST_HOOKS
+    if (const char* ms = std::getenv("ATENDEAI_TEST_STALL_RECORD_WRITES_MS"))
+      stall_record_ms = std::atoi(ms);
+#endif
   }
 
+  int64_t now_ms() const { return node->clock->now().time_since_epoch().count(); }
+
+  /// A write arrived: commit now when the batch is full or old enough; else once the
+  /// mailbox holds nothing older than this write (a flush message queued behind it). So
+  /// a commit starts as soon as the previous one returned, with what came meanwhile.
   void add(size_t rows) {
     pending_rows += rows;
-    if (pending_rows >= static_cast<size_t>(node->cfg.persistence.batch_max_rows)
-        || node->cfg.persistence.batch_max_delay_ms == 0) {
+    auto now = steady::now();
+    if (!oldest_pending)
+      oldest_pending = now;
+    const auto& p = node->cfg.persistence;
+    if (pending_rows >= static_cast<size_t>(p.batch_max_rows) || p.batch_max_delay_ms == 0
+        || now - *oldest_pending >= std::chrono::milliseconds(p.batch_max_delay_ms)) {
       flush();
-    } else if (!timer_armed) {
-      timer_armed = true;
-      self->delayed_send(self, std::chrono::milliseconds(node->cfg.persistence.batch_max_delay_ms),
-                         flush_atom::value);
+    } else if (!flush_queued) {
+      flush_queued = true;
+      self->send(self, flush_atom::value);
     }
   }
 
   void flush() {
-    if (pending.empty())
-      return;
-    batch b = std::move(pending);
-    pending = batch{};
     pending_rows = 0;
-    write(std::move(b), true);
+    oldest_pending.reset();
+    if (ingest_role) {
+      if (!ingests.empty())
+        flush_ingests(std::exchange(ingests, {}));
+      return;
+    }
+    flush_records();
   }
 
-  /// Commits a batch; on failure retries once, then splits it so that one bad row
-  /// cannot fail its neighbours. A single item that still fails is given up.
-  void write(batch b, bool retry) {
+  /// Tries again later (PostgreSQL away, or rebuildable data to write behind).
+  void retry_in(std::chrono::milliseconds delay) {
+    if (retry_armed)
+      return;
+    retry_armed = true;
+    self->delayed_send(self, delay, flush_atom::value);
+  }
+
+  // -- ingest -----------------------------------------------------------------
+
+  /// Makes webhooks durable: one statement for the whole batch, whatever its clinics;
+  /// a row PostgreSQL refuses is isolated (halving) so its neighbours commit.
+  void flush_ingests(std::vector<webhook_request> reqs) {
+    ingest_flush f;
+    f.reqs = std::move(reqs);
+    f.away.assign(f.reqs.size(), false);
+    auto ms = now_ms();
+    for (size_t r = 0; r < f.reqs.size(); ++r) {
+      for (size_t i = 0; i < f.reqs[r].messages.size(); ++i) {
+        ATENDEAI_CRASH_ONCE_IF_MARKED("ATENDEAI_TEST_CRASH_WRITER_MARKER", f.reqs[r].messages[i].text);
+        ingest_row row;
+        row.request = r;
+        row.index = i;
+        row.id = ids.next(ms);
+        f.rows.push_back(std::move(row));
+      }
+      for (size_t i = 0; i < f.reqs[r].statuses.size(); ++i) {
+        ingest_row row;
+        row.request = r;
+        row.status = true;
+        row.index = i;
+        f.rows.push_back(std::move(row));
+      }
+    }
+    auto started = steady::now();
+    write_ingest(f, 0, f.rows.size(), true);
+    commit_latency->observe(std::chrono::duration<double>(steady::now() - started).count());
+    finish_ingests(f);
+  }
+
+  nlohmann::json message_row(const ingest_flush& f, size_t ord) const {
+    const auto& row = f.rows[ord];
+    const auto& m = f.reqs[row.request].messages[row.index];
+    if (row.hardened) // the smallest form: the text alone, no raw payload, no channel time
+      return {{"ord", ord}, {"channel", storable(m.channel)}, {"account", storable(m.account_id)},
+              {"contact", storable(m.contact)}, {"contact_name", nullptr}, {"id", row.id},
+              {"ext", storable(m.external_id)}, {"type", storable(m.type)}, {"body", storable(m.text)},
+              {"payload", {{"channel", storable(m.channel)}, {"account_id", storable(m.account_id)},
+                           {"contact", storable(m.contact)}, {"external_id", storable(m.external_id)},
+                           {"type", storable(m.type)}, {"text", storable(m.text)}, {"sanitised", true}}},
+              {"sent_at", nullptr}};
+    return {{"ord", ord}, {"channel", m.channel}, {"account", m.account_id}, {"contact", m.contact},
+            {"contact_name", text_or_null(m.contact_name)}, {"id", row.id}, {"ext", m.external_id},
+            {"type", m.type}, {"body", m.text}, {"payload", core::to_json(m)}, {"sent_at", sent_at_of(m.timestamp)}};
+  }
+
+  nlohmann::json status_row(const ingest_flush& f, size_t ord) const {
+    const auto& row = f.rows[ord];
+    const auto& s = f.reqs[row.request].statuses[row.index];
+    return {{"channel", s.channel}, {"account", s.account_id}, {"ext", s.external_id}, {"status", s.status},
+            {"error", text_or_null(s.error)}};
+  }
+
+  /// Writes rows [lo, hi) of the flush in one transaction; on a refusal for content,
+  /// halves, then retries a lone message in its smallest form, then drops it.
+  void write_ingest(ingest_flush& f, size_t lo, size_t hi, bool retry) {
+    if (lo >= hi)
+      return;
     try {
-      auto started = std::chrono::steady_clock::now();
-      auto result = db->run([&](pqxx::connection& c) { return commit(c, b); });
-      commit_latency->observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      auto written = db->run([&](pqxx::connection& c) {
+        auto messages = nlohmann::json::array(), statuses = nlohmann::json::array();
+        for (size_t i = lo; i < hi; ++i) {
+          if (f.rows[i].status)
+            statuses.push_back(status_row(f, i));
+          else
+            messages.push_back(message_row(f, i));
+        }
+        pqxx::work tx(c);
+        auto out = persistence::ingest_batch(tx, messages, statuses);
+        tx.commit();
+        return out;
+      });
       ++batches_committed;
-      finish(std::move(b), std::move(result));
+      for (auto& r : written)
+        if (r.ord >= 0 && static_cast<size_t>(r.ord) < f.rows.size())
+          f.rows[static_cast<size_t>(r.ord)].result = std::move(r);
       return;
     } catch (const std::exception& e) {
       ++batches_failed;
       commit_errors->inc();
       core::log_event(spdlog::level::warn, "batch_failed",
-                      {{"writer", index}, {"items", b.items()}, {"error", e.what()}});
-      db->reset();
-      if (dynamic_cast<const persistence::unavailable*>(&e) != nullptr) {
-        fail(std::move(b), core::error_code::database_unavailable);
+                      {{"writer", index}, {"kind", "ingest"}, {"rows", hi - lo}, {"error", e.what()}});
+      if (unavailable(e)) {
+        db->reset();
+        for (size_t i = lo; i < hi; ++i)
+          f.away[f.rows[i].request] = true;
+        return;
+      }
+      if (retry && transient(e)) {
+        write_ingest(f, lo, hi, false);
         return;
       }
     }
-    if (retry) {
-      write(std::move(b), false);
-    } else if (b.items() > 1) {
-      auto n = b.items() / 2;
-      auto halves = std::move(b).split(n);
-      write(std::move(halves.first), false);
-      write(std::move(halves.second), false);
+    auto& row = f.rows[lo];
+    if (hi - lo > 1) {
+      auto mid = lo + (hi - lo) / 2;
+      write_ingest(f, lo, mid, true);
+      write_ingest(f, mid, hi, true);
+    } else if (!row.status && !row.hardened) {
+      row.hardened = true;
+      write_ingest(f, lo, hi, true);
     } else {
-      fail(std::move(b), core::error_code::internal_error);
+      row.refused = true;
+      core::log_event(spdlog::level::err, "webhook_row_dropped",
+                      {{"writer", index}, {"kind", row.status ? "status" : "message"},
+                       {"correlation_id", f.reqs[row.request].correlation_id}});
     }
   }
 
-  batch_result commit(pqxx::connection& c, const batch& b) {
-    std::map<std::string, clinic_rows> by_clinic;
-    for (auto& req : b.ingests) {
-      for (auto& [info, m] : req.messages) {
-        auto payload = core::to_json(m);
-        by_clinic[info.clinic_id].inbound.push_back(
-          {{"channel", m.channel}, {"contact", m.contact},
-           {"contact_name", m.contact_name.empty() ? nlohmann::json() : nlohmann::json(m.contact_name)},
-           {"ext", m.external_id}, {"type", m.type}, {"body", m.text}, {"payload", std::move(payload)},
-           {"sent_at", m.timestamp > 0 ? nlohmann::json(iso_from_epoch(m.timestamp)) : nlohmann::json()}});
+  /// Answers every request (200 once all its rows are durable or refused for their
+  /// content; 503 when PostgreSQL was away) and hands new messages to the router.
+  void finish_ingests(ingest_flush& f) {
+    auto busy = core::error_body(core::error_code::database_unavailable, "the message could not be stored; retry later")
+                  .dump();
+    for (size_t r = 0; r < f.reqs.size(); ++r) {
+      if (f.away[r]) {
+        rejected->inc(f.reqs[r].messages.size());
+        f.reqs[r].responder->respond_with(503, busy, {{"Retry-After", "5"}});
+      } else {
+        f.reqs[r].responder->respond(200, R"({"status":"ok"})");
       }
-      for (auto& [clinic_id, s] : req.statuses)
-        by_clinic[clinic_id].statuses.push_back(
-          {{"channel", s.channel}, {"ext", s.external_id}, {"status", s.status},
-           {"error", s.error.empty() ? nlohmann::json() : nlohmann::json(s.error)}});
-    }
-    for (size_t i = 0; i < b.replies.size(); ++i) {
-      const auto& r = b.replies[i];
-      nlohmann::json row = {{"conversation_id", r.conversation_id},
-                            {"in_message_id", r.in_message_id.empty() ? nlohmann::json() : nlohmann::json(r.in_message_id)},
-                            {"intent", r.intent.empty() ? nlohmann::json() : nlohmann::json(r.intent)},
-                            {"confidence", r.confidence},
-                            {"channel", r.channel},
-                            {"account_id", r.account_id},
-                            {"recipient", r.recipient},
-                            {"state", core::to_json(r.state)},
-                            {"handoff", r.state.handoff}};
-      if (r.has_reply) {
-        row["body"] = r.reply.text;
-        row["reply"] = core::to_json(r.reply);
-      }
-      if (!r.staff_user_id.empty())
-        row["staff_user_id"] = r.staff_user_id;
-      auto& groups = by_clinic[r.clinic_id].replies;
-      if (waited_for(r))
-        groups.push_back({nlohmann::json::array(), i});
-      else if (groups.empty() || groups.back().acknowledged)
-        groups.emplace_back();
-      groups.back().rows.push_back(std::move(row));
-    }
-    for (auto& d : b.deliveries)
-      by_clinic[d.clinic_id].deliveries.push_back(
-        {{"outbox_id", d.outbox_id}, {"status", d.status}, {"attempts", d.attempts},
-         {"error", d.error.empty() ? nlohmann::json() : nlohmann::json(d.error)},
-         {"external_id", d.external_id.empty() ? nlohmann::json() : nlohmann::json(d.external_id)}});
-
-    // One statement per kind for every clinic at once (the *_many functions scope each
-    // clinic's rows with its own app.clinic_id); only a clinic with a record someone
-    // waits for (a staff action, with its audit) writes its replies group by group.
-    nlohmann::json inbound = nlohmann::json::object(), statuses = nlohmann::json::object(),
-                   replies = nlohmann::json::object(), deliveries = nlohmann::json::object();
-    for (auto& [clinic_id, rows] : by_clinic) {
-      if (!rows.inbound.empty())
-        inbound[clinic_id] = std::move(rows.inbound);
-      if (!rows.statuses.empty())
-        statuses[clinic_id] = std::move(rows.statuses);
-      if (rows.replies.size() == 1 && !rows.replies.front().acknowledged)
-        replies[clinic_id] = std::move(rows.replies.front().rows);
-      if (!rows.deliveries.empty())
-        deliveries[clinic_id] = std::move(rows.deliveries);
-    }
-    batch_result result;
-    pqxx::work tx(c);
-    if (!inbound.empty())
-      for (auto& r : persistence::ingest_inbound_many(tx, inbound))
-        result.ingested[r.clinic_id][r.external_id] = r;
-    if (!statuses.empty())
-      persistence::record_statuses_many(tx, statuses);
-    if (!replies.empty())
-      for (auto& o : persistence::record_replies_many(tx, replies))
-        result.outbox.push_back(std::move(o));
-    for (auto& [clinic_id, rows] : by_clinic) {
-      if (replies.contains(clinic_id) || rows.replies.empty())
-        continue;
-      persistence::set_clinic(tx, clinic_id);
-      for (auto& group : rows.replies) {
-        std::string message_id;
-        for (auto& o : persistence::record_replies(tx, group.rows)) {
-          o.clinic_id = clinic_id;
-          message_id = o.message_id;
-          result.outbox.push_back(std::move(o));
-        }
-        if (!group.acknowledged)
-          continue;
-        result.acknowledged[*group.acknowledged] = message_id;
-        if (const auto& audit = b.replies[*group.acknowledged].audit)
-          persistence::append_audit(tx, *audit);
-      }
-    }
-    if (!deliveries.empty())
-      persistence::record_deliveries_many(tx, deliveries);
-    tx.commit();
-    return result;
-  }
-
-  /// After the commit: acknowledge, hand new messages on, send new outbox rows.
-  void finish(batch b, batch_result result) {
-    size_t rows = 0;
-    std::vector<stored_message> fresh;
-    for (auto& req : b.ingests) {
-      for (auto& [info, m] : req.messages) {
-        ++rows;
-        auto& per_clinic = result.ingested[info.clinic_id];
-        auto it = per_clinic.find(m.external_id);
-        bool is_new = it != per_clinic.end() && it->second.inserted;
-        if (!is_new) {
-          duplicates->inc();
-          continue;
-        }
-        it->second.inserted = false; // the same wamid again in this batch is a duplicate
-        stored->inc();
-        if (spdlog::should_log(spdlog::level::info)) // building the fields costs more than the check
-          core::log_event(spdlog::level::info, "message_stored",
-                          {{"clinic_id", info.clinic_id}, {"conversation_id", it->second.conversation_id},
-                           {"correlation_id", m.external_id}, {"type", m.type}});
-        fresh.push_back({info.clinic_id, it->second.conversation_id, it->second.message_id,
-                         info.access_token, std::move(m)});
-      }
-      rows += req.statuses.size();
-      req.responder->respond(200, R"({"status":"ok"})");
     }
 #ifdef ATENDEAI_TEST_HOOKS
     // Test hook: die after the inbound commit and its 200, before any reply exists.
-    if (!fresh.empty() && std::getenv("ATENDEAI_TEST_CRASH_AFTER_INGEST")) {
+    if (std::getenv("ATENDEAI_TEST_CRASH_AFTER_INGEST")
+        && std::any_of(f.rows.begin(), f.rows.end(), [](const ingest_row& r) { return r.result && r.result->inserted; })) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200)); // let the 200 leave
       std::_Exit(137);
     }
 #endif
+    std::vector<stored_message> fresh;
+    size_t unknown = 0;
+    for (auto& row : f.rows) {
+      if (row.status || f.away[row.request])
+        continue;
+      if (row.refused) {
+        dropped->inc();
+        continue;
+      }
+      if (!row.result) {
+        ++unknown;
+        continue;
+      }
+      if (!row.result->inserted) {
+        duplicates->inc();
+        continue;
+      }
+      stored->inc();
+      if (row.hardened)
+        sanitised->inc();
+      auto& m = f.reqs[row.request].messages[row.index];
+      if (spdlog::should_log(spdlog::level::info)) // building the fields costs more than the check
+        core::log_event(spdlog::level::info, "message_stored",
+                        {{"clinic_id", row.result->clinic_id}, {"conversation_id", row.result->conversation_id},
+                         {"correlation_id", m.external_id}, {"type", m.type}});
+      stored_message sm{row.result->clinic_id, row.result->conversation_id, row.result->message_id,
+                        row.result->access_token, std::move(m)};
+      sm.new_conversation = row.result->new_conversation;
+      fresh.push_back(std::move(sm));
+    }
+    if (unknown > 0) {
+      unknown_account->inc(unknown);
+      core::log_event(spdlog::level::warn, "unknown_channel_account", {{"writer", index}, {"items", unknown}});
+    }
+    batch_rows_hist->observe(static_cast<double>(f.rows.size()));
     if (!fresh.empty())
       self->send(node->router(), process_atom::value, std::move(fresh));
-    std::map<std::string, const reply_record*> by_inbound; ///< by the inbound id, or the staff reply's own id
-    for (auto& r : b.replies)
-      by_inbound[r.in_message_id] = &r;
-    for (auto& [i, message_id] : result.acknowledged)
-      if (!message_id.empty())
-        by_inbound[message_id] = &b.replies[i];
-    for (auto& o : result.outbox) {
-      auto rec = by_inbound.find(o.in_reply_to.empty() && by_inbound.count(o.message_id) ? o.message_id : o.in_reply_to);
-      outbox_item item{o.clinic_id, o.outbox_id, o.message_id, o.conversation_id, o.account_id,
-                       o.recipient, rec != by_inbound.end() ? rec->second->access_token : std::string{},
-                       o.payload, 0,
-                       rec != by_inbound.end() ? rec->second->correlation_id : std::string{}};
-      outbox_depth->add(1);
-      self->send(node->sender_for(o.conversation_id), deliver_atom::value, std::move(item));
-    }
-    for (auto& d : b.deliveries)
-      if (d.status != "pending")
-        outbox_depth->add(-1);
-    for (auto& [i, message_id] : result.acknowledged)
-      if (b.replies[i].on_commit)
-        b.replies[i].on_commit(true, message_id);
-    rows += b.replies.size() + b.deliveries.size();
-    batch_rows_hist->observe(static_cast<double>(rows));
   }
 
-  /// Gives up on writes that could not be committed.
-  void fail(batch b, core::error_code code) {
-    // Not acknowledged: Meta retries, and nothing acknowledged is lost.
-    auto body = core::error_body(code, "the message could not be stored; retry later").dump();
-    for (auto& req : b.ingests) {
-      rejected->inc(req.messages.size());
-      req.responder->respond(core::http_status(code), body);
+  // -- records ----------------------------------------------------------------
+
+  nlohmann::json outcome_row(const reply_record& r, size_t ord) const {
+    auto kind = kind_name(r.kind);
+    nlohmann::json row = {{"ord", ord},
+                          {"clinic", r.clinic_id},
+                          {"conversation", r.conversation_id},
+                          {"kind", kind ? nlohmann::json(kind) : nlohmann::json()},
+                          {"cause", text_or_null(r.in_message_id)},
+                          {"id", r.outbound_id},
+                          {"account", r.account_id},
+                          {"recipient", r.recipient},
+                          {"intent", text_or_null(r.intent)},
+                          {"confidence", r.confidence},
+                          {"staff_user_id", text_or_null(r.staff_user_id)}};
+    if (r.has_reply) {
+      row["body"] = storable(r.reply.text);
+      row["payload"] = core::to_json(r.reply);
     }
-    if (b.replies.empty() && b.deliveries.empty())
+    if (r.state_changed) {
+      row["state"] = core::to_json(r.state);
+      row["handoff"] = r.state.handoff;
+    }
+    return row;
+  }
+
+  /// Writes decisions and delivery outcomes (with the conversations' last activity when
+  /// it is due); outbound messages go to their senders after the commit.
+  void flush_records() {
+    auto behind = std::chrono::milliseconds(node->cfg.persistence.write_behind_ms);
+    auto touch_due = !touches.empty() && steady::now() - last_touch_write >= behind;
+    if (replies.empty() && deliveries.empty() && !touch_due) {
+      if (!touches.empty())
+        retry_in(behind);
       return;
-    if (code == core::error_code::database_unavailable) {
-      // Replies and delivery outcomes have no requester to retry them: the conversation
-      // already counts its message as handled (it would drop the sweep's redelivery as a
-      // duplicate) and the sender already delivered. Keep them, in order, until
-      // PostgreSQL is back. Within one flush the failed parts come in batch order and
-      // nothing else arrives meanwhile, so appending keeps each conversation's order.
+    }
+    record_flush f;
+    f.recs = std::exchange(replies, {});
+    f.dels = std::exchange(deliveries, {});
+    f.results.resize(f.recs.size());
+    if (touch_due)
+      f.touched = std::exchange(touches, {});
+#ifdef ATENDEAI_TEST_HOOKS
+    if (stall_record_ms > 0) // test hook: a slow reply write must not hold any acknowledgement
+      std::this_thread::sleep_for(std::chrono::milliseconds(stall_record_ms));
+#endif
+    auto started = steady::now();
+    write_records(f, 0, f.recs.size(), 0, f.dels.size(), true, true);
+    commit_latency->observe(std::chrono::duration<double>(steady::now() - started).count());
+    finish_records(f);
+    if (f.away) {
+      // PostgreSQL is away: keep what failed, in order and ahead of what came since, until
+      // it is back (the conversations count these messages as handled; nothing re-asks).
       core::log_event(spdlog::level::warn, "batch_requeued",
-                      {{"writer", index}, {"replies", b.replies.size()}, {"deliveries", b.deliveries.size()}});
-      pending_rows += b.replies.size() + b.deliveries.size();
-      for (auto& r : b.replies)
-        pending.replies.push_back(std::move(r));
-      for (auto& d : b.deliveries)
-        pending.deliveries.push_back(std::move(d));
-      if (!timer_armed) {
-        timer_armed = true;
-        self->delayed_send(self, std::chrono::milliseconds(500), flush_atom::value);
-      }
+                      {{"writer", index}, {"replies", f.held_recs.size()}, {"deliveries", f.held_dels.size()}});
+      touches.insert(f.touched.begin(), f.touched.end());
+      for (auto& r : replies)
+        f.held_recs.push_back(std::move(r));
+      for (auto& d : deliveries)
+        f.held_dels.push_back(std::move(d));
+      replies = std::move(f.held_recs);
+      deliveries = std::move(f.held_dels);
+      retry_in(std::chrono::milliseconds(500));
+    } else if (touch_due) {
+      last_touch_write = steady::now();
+    }
+    in_outage = f.away;
+    count_held();
+    if (!touches.empty())
+      retry_in(behind);
+  }
+
+  /// Keeps node->held_records equal to what this writer holds through an outage.
+  void count_held() {
+    int64_t now_held = in_outage ? static_cast<int64_t>(replies.size() + deliveries.size()) : 0;
+    node->held_records->fetch_add(now_held - held);
+    held = now_held;
+  }
+
+  /// Writes records [lo, hi) and deliveries [dlo, dhi) of the flush (and the touches) in
+  /// one transaction; once PostgreSQL is found away, keeps the rest; on a refusal for
+  /// content, halves until the bad row stands alone and gives that one up.
+  void write_records(record_flush& f, size_t lo, size_t hi, size_t dlo, size_t dhi, bool with_touches, bool retry) {
+    with_touches = with_touches && !f.touched.empty();
+    if (lo >= hi && dlo >= dhi && !with_touches)
+      return;
+    if (f.away) {
+      for (size_t i = lo; i < hi; ++i)
+        f.held_recs.push_back(std::move(f.recs[i]));
+      for (size_t i = dlo; i < dhi; ++i)
+        f.held_dels.push_back(std::move(f.dels[i]));
       return;
     }
-    // A write that fails on its own (not the database being away) is given up: its
-    // inbound message stays unanswered and its outbox row pending.
-    core::log_event(spdlog::level::err, "batch_dropped",
-                    {{"writer", index}, {"replies", b.replies.size()}, {"deliveries", b.deliveries.size()}});
-    for (auto& r : b.replies)
-      if (r.on_commit)
-        r.on_commit(false, {});
+    try {
+      auto written = db->run([&](pqxx::connection& c) {
+        auto outcomes = nlohmann::json::array(), deliveries_json = nlohmann::json::array();
+        for (size_t i = lo; i < hi; ++i)
+          outcomes.push_back(outcome_row(f.recs[i], i));
+        for (size_t i = dlo; i < dhi; ++i) {
+          const auto& d = f.dels[i];
+          deliveries_json.push_back({{"clinic", d.clinic_id}, {"outbound", d.outbox_id}, {"attempt", d.attempts},
+                                     {"status", d.status}, {"error", text_or_null(storable(d.error))},
+                                     {"external_id", text_or_null(d.external_id)}});
+        }
+        pqxx::work tx(c);
+        auto out = persistence::record_outcomes(tx, outcomes, deliveries_json);
+        for (size_t i = lo; i < hi; ++i)
+          if (f.recs[i].audit) {
+            persistence::set_clinic(tx, f.recs[i].clinic_id);
+            persistence::append_audit(tx, *f.recs[i].audit);
+          }
+        if (with_touches) {
+          auto rows = nlohmann::json::array();
+          for (auto& [conversation, clinic] : f.touched)
+            rows.push_back({{"clinic", clinic}, {"conversation", conversation}});
+          persistence::touch_conversations(tx, rows);
+        }
+        tx.commit();
+        return out;
+      });
+      ++batches_committed;
+      for (auto& r : written)
+        if (r.ord >= 0 && static_cast<size_t>(r.ord) < f.results.size())
+          f.results[static_cast<size_t>(r.ord)] = std::move(r);
+      f.rows += (hi - lo) + (dhi - dlo);
+      for (size_t i = dlo; i < dhi; ++i)
+        f.final_deliveries += f.dels[i].status != "pending";
+      return;
+    } catch (const std::exception& e) {
+      ++batches_failed;
+      commit_errors->inc();
+      core::log_event(spdlog::level::warn, "batch_failed",
+                      {{"writer", index}, {"kind", "record"}, {"rows", (hi - lo) + (dhi - dlo)}, {"error", e.what()}});
+      if (unavailable(e)) {
+        db->reset();
+        f.away = true;
+        write_records(f, lo, hi, dlo, dhi, false, false);
+        return;
+      }
+      if (retry && transient(e)) {
+        write_records(f, lo, hi, dlo, dhi, with_touches, false);
+        return;
+      }
+    }
+    // One bad row must not fail its neighbours: halve until it stands alone.
+    if (with_touches) {
+      write_records(f, lo, hi, dlo, dhi, false, true);
+      write_records(f, 0, 0, 0, 0, true, false);
+    } else if ((hi - lo) + (dhi - dlo) > 1) {
+      auto mid = lo + (hi - lo) / 2, dmid = dlo + (dhi - dlo) / 2;
+      write_records(f, lo, mid, dlo, dmid, false, true);
+      write_records(f, mid, hi, dmid, dhi, false, true);
+    } else {
+      // Given up on its own (not the database being away): its inbound message stays
+      // unanswered (the sweep hands it over again) or its delivery pending.
+      core::log_event(spdlog::level::err, "batch_dropped",
+                      {{"writer", index}, {"replies", hi - lo}, {"deliveries", dhi - dlo}});
+    }
+  }
+
+  /// After the commit: new outbound messages to their senders, staff actions told
+  /// (those given up too; those kept through an outage are told when written).
+  void finish_records(record_flush& f) {
+    for (size_t i = 0; i < f.recs.size(); ++i) {
+      auto& r = f.recs[i];
+      auto& result = f.results[i];
+      if (result && r.touch)
+        touches.emplace(result->conversation_id, result->clinic_id);
+      if (result && result->inserted && r.has_reply) {
+        outbox_item item{result->clinic_id, result->outbound_id, result->outbound_id, result->conversation_id,
+                         result->account_id, result->recipient, r.access_token, core::to_json(r.reply).dump(),
+                         std::move(r.rendered), 0, r.correlation_id};
+        outbox_depth->add(1);
+        self->send(node->sender_for(item.conversation_id), deliver_atom::value, std::move(item));
+      }
+      if (r.on_commit) // (a record kept through an outage took its callback with it)
+        std::exchange(r.on_commit, nullptr)(result.has_value(), result && result->inserted && r.has_reply
+                                                                   ? result->outbound_id
+                                                                   : std::string{});
+    }
+    outbox_depth->add(-static_cast<int64_t>(f.final_deliveries));
+    if (f.rows > 0)
+      batch_rows_hist->observe(static_cast<double>(f.rows));
+  }
+
+  bool drain() {
+    flush();
+    return ingests.empty() && replies.empty() && deliveries.empty();
   }
 
   std::string inspect() const {
     return nlohmann::json{{"kind", name},
+                          {"role", ingest_role ? "ingest" : "record"},
                           {"index", index},
-                          {"pending_items", pending.items()},
+                          {"pending_items", ingests.size() + replies.size() + deliveries.size()},
                           {"pending_rows", pending_rows},
+                          {"held", held},
                           {"batches_committed", batches_committed},
                           {"batches_failed", batches_failed}}
       .dump();
@@ -385,43 +583,43 @@ struct batch_writer_state {
 };
 
 batch_writer_actor::behavior_type batch_writer(batch_writer_actor::stateful_pointer<batch_writer_state> self,
-                                               node_context_ptr node, int index) {
+                                               node_context_ptr node, int index, bool ingest) {
   auto& st = self->state;
   st.self = self;
   st.node = node;
   st.index = index;
+  st.ingest_role = ingest;
   st.db = std::make_unique<persistence::db_session>(app_target(node->cfg));
   st.init();
   return {
-    [self](ingest_atom, resolved_webhook& req) {
-      for (auto& m : req.messages)
-        ATENDEAI_CRASH_ONCE_IF_MARKED("ATENDEAI_TEST_CRASH_WRITER_MARKER", m.second.text);
+    [self](ingest_atom, webhook_request& req) {
       auto rows = req.messages.size() + req.statuses.size();
-      self->state.pending.ingests.push_back(std::move(req));
+      self->state.ingests.push_back(std::move(req));
       self->state.add(rows);
     },
     [self](record_atom, reply_record& r) {
-      self->state.pending.replies.push_back(std::move(r));
+      if (r.outbound_id.empty()) // named once: a retried commit writes the same row
+        r.outbound_id = self->state.ids.next(self->state.now_ms());
+      self->state.replies.push_back(std::move(r));
       self->state.add(1);
     },
     [self](delivered_atom, delivery_record& d) {
-      self->state.pending.deliveries.push_back(std::move(d));
+      self->state.deliveries.push_back(std::move(d));
       self->state.add(1);
     },
     [self](flush_atom) {
-      self->state.timer_armed = false;
-      self->state.flush();
+      auto& st = self->state;
+      st.flush_queued = false;
+      st.retry_armed = false;
+      st.flush();
     },
-    [self](drain_atom) {
-      self->state.flush();
-      return true;
-    },
+    [self](drain_atom) { return self->state.drain(); },
     [self](inspect_atom) { return self->state.inspect(); },
   };
 }
 
-batch_writer_actor spawn_batch_writer(caf::actor_system& sys, node_context_ptr node, int index) {
-  return sys.spawn<caf::detached>(batch_writer, node, index);
+batch_writer_actor spawn_batch_writer(caf::actor_system& sys, node_context_ptr node, int index, bool ingest) {
+  return sys.spawn<caf::detached>(batch_writer, node, index, ingest);
 }
 
 } // namespace atendeai::actors

@@ -1,8 +1,10 @@
 #pragma once
-/// Group commit: collects writes from every actor and commits them in one transaction
-/// per batch (flush at persistence.batch_max_rows or after batch_max_delay_ms), rows
-/// grouped per clinic under row-level security; then acknowledges webhooks, hands new
-/// messages to the router and new outbox rows to the senders. Spawn detached.
+/// Group commit. An ingest writer commits webhooks (one set-based statement per batch,
+/// whatever its clinics), answers each request after its commit and hands new messages to
+/// the router; a record writer commits decisions and delivery outcomes and hands new
+/// outbound messages to the senders. A writer commits as soon as its previous commit
+/// returned, with everything that arrived meanwhile (pipelined; batch_max_rows and
+/// batch_max_delay_ms are upper bounds). Spawn detached.
 
 #include "actors/node_context.hpp"
 
@@ -14,10 +16,11 @@ struct batch_writer_state;
 /// @param self the actor
 /// @param node the node's wiring
 /// @param index this writer's number, for logs and metrics
+/// @param ingest an ingest writer (else a record writer)
 batch_writer_actor::behavior_type batch_writer(batch_writer_actor::stateful_pointer<batch_writer_state> self,
-                                               node_context_ptr node, int index);
+                                               node_context_ptr node, int index, bool ingest);
 
 /// Spawns a batch writer actor (detached: it blocks).
-batch_writer_actor spawn_batch_writer(caf::actor_system& sys, node_context_ptr node, int index);
+batch_writer_actor spawn_batch_writer(caf::actor_system& sys, node_context_ptr node, int index, bool ingest);
 
 } // namespace atendeai::actors

@@ -191,12 +191,13 @@ struct clinic_state {
     }
   }
 
-  /// The live conversation actor, spawned (and monitored) when there is none.
-  conversation_actor& conversation_for(const std::string& conversation_id) {
+  /// The live conversation actor, spawned (and monitored) when there is none; `fresh`
+  /// when the conversation was just created (it has no memory to read).
+  conversation_actor& conversation_for(const std::string& conversation_id, bool fresh = false) {
     auto it = conversations.find(conversation_id);
     if (it == conversations.end()) {
       auto handle = spawn_conversation(self->system(), node, profile, caf::actor_cast<clinic_actor>(self), clinic_id,
-                                       conversation_id);
+                                       conversation_id, fresh);
       self->monitor(handle);
       conversation_metrics.on_spawn();
       it = conversations.emplace(conversation_id, handle).first;
@@ -207,7 +208,7 @@ struct clinic_state {
   void route(stored_message m) {
     ++processed;
     m.profile = profile; // a live conversation answers with the clinic's current data
-    auto& handle = conversation_for(m.conversation_id);
+    auto& handle = conversation_for(m.conversation_id, m.new_conversation && !m.redelivery && !m.replayed);
     self->send(handle, process_atom::value, std::move(m));
   }
 

@@ -13,6 +13,7 @@
 #include "core/conversation.hpp"
 #include "core/log.hpp"
 #include "core/understanding.hpp"
+#include "core/whatsapp.hpp"
 
 namespace atendeai::actors {
 
@@ -44,6 +45,7 @@ struct conversation_state_holder {
   bool loaded = false;
   bool known_contact = false;
   core::conversation_state state;
+  std::string written_state; ///< the state as last loaded or handed to a writer (JSON)
   // Resident for as long as the patient may write again: kept small (vectors allocate
   // nothing while empty, where a std::deque allocates a 512-byte block at once).
   std::vector<memory_line> memory;      ///< the window, oldest first
@@ -63,16 +65,14 @@ struct conversation_state_holder {
       .then(
         [=](conversation_snapshot& snap) {
           state = std::move(snap.state);
+          written_state = durable(state);
           known_contact = snap.known_contact;
           for (auto& m : snap.memory)
             remember(m.first == "out", m.second);
+          relearn_language();
           for (auto& id : snap.recent_external_ids)
             seen(id);
-          loaded = true;
-          for (auto& a : std::exchange(staff_waiting, {}))
-            staff(std::move(a));
-          for (auto& m : std::exchange(waiting, {}))
-            handle(std::move(m));
+          ready();
         },
         [=](const caf::error& err) {
           core::log_event(spdlog::level::warn, "conversation_load_failed",
@@ -80,6 +80,64 @@ struct conversation_state_holder {
                            {"error", caf::to_string(err)}});
           self->delayed_send(self, std::chrono::seconds(1), tick_atom::value);
         });
+  }
+
+  /// The memory is in: handle what waited for it.
+  void ready() {
+    loaded = true;
+    for (auto& a : std::exchange(staff_waiting, {}))
+      staff(std::move(a));
+    for (auto& m : std::exchange(waiting, {}))
+      handle(std::move(m));
+  }
+
+  /// A conversation the ingest just created: its memory is empty, its state the default.
+  void start_fresh() {
+    written_state = durable(state);
+    loaded = true;
+  }
+
+  /// The part of the state that cannot be rebuilt from the messages (hand-over, flow,
+  /// streaks): a change of it is written with the outbound message it goes with. The
+  /// language is not part of it: every message sets it again, and a conversation that
+  /// wakes up reads it from its last inbound message.
+  static std::string durable(const core::conversation_state& s) {
+    auto j = core::to_json(s);
+    j.erase("lang");
+    return j.dump();
+  }
+
+  /// The patient's language from the last inbound message of the memory, when the
+  /// stored state did not carry it.
+  void relearn_language() {
+    if (!state.lang.empty())
+      return;
+    for (auto it = memory.rbegin(); it != memory.rend(); ++it)
+      if (!it->outbound) {
+        state.lang = core::understand(it->text, today(), *profile).lang == "en" ? "en" : "";
+        return;
+      }
+  }
+
+  /// A record for this conversation; its state goes along only when its durable part changed.
+  reply_record new_record(reply_record::cause_kind kind) {
+    reply_record rec;
+    rec.kind = kind;
+    rec.clinic_id = clinic_id;
+    rec.conversation_id = conversation_id;
+    rec.state = state;
+    auto now = durable(state);
+    rec.state_changed = now != written_state;
+    written_state = std::move(now);
+    return rec;
+  }
+
+  /// The reply's text and, rendered once, the channel API's request body.
+  void attach_reply(reply_record& rec, core::outbound_message reply) {
+    rec.has_reply = true;
+    rec.reply = std::move(reply);
+    rec.rendered = core::render_whatsapp_message(rec.reply, rec.recipient).dump();
+    remember(true, rec.reply.text);
   }
 
   void remember(bool outbound, std::string text) {
@@ -224,9 +282,8 @@ struct conversation_state_holder {
   /// Writes the decision for one inbound message (reply, state) through the batch writer.
   void record(const stored_message& m, const core::understanding& u, std::optional<core::outbound_message> reply) {
     remember(false, m.msg.text);
-    reply_record rec;
-    rec.clinic_id = clinic_id;
-    rec.conversation_id = conversation_id;
+    auto rec = new_record(reply_record::cause_kind::reply);
+    rec.touch = !m.new_conversation; // a conversation created with this message is as recent as it
     rec.in_message_id = m.message_id;
     rec.intent = std::string(core::to_string(u.intent));
     rec.confidence = u.confidence;
@@ -235,18 +292,15 @@ struct conversation_state_holder {
     rec.recipient = m.msg.contact;
     rec.access_token = m.access_token;
     rec.correlation_id = m.msg.external_id;
-    if (reply) {
-      rec.has_reply = true;
-      rec.reply = std::move(*reply);
-      remember(true, rec.reply.text);
-    }
-    rec.state = state;
+    if (reply)
+      attach_reply(rec, std::move(*reply));
     last_in = reply_target{m.msg.channel, m.msg.account_id, m.msg.contact, m.access_token};
-    core::log_event(spdlog::level::info, "message_understood",
-                    {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
-                     {"correlation_id", m.msg.external_id}, {"intent", rec.intent},
-                     {"confidence", u.confidence}, {"reply", rec.has_reply}, {"handoff", state.handoff},
-                     {"flow", state.flow.is_object() ? state.flow.value("step", "") : std::string()}});
+    if (spdlog::should_log(spdlog::level::info)) // building the fields costs more than the check
+      core::log_event(spdlog::level::info, "message_understood",
+                      {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
+                       {"correlation_id", m.msg.external_id}, {"intent", rec.intent},
+                       {"confidence", u.confidence}, {"reply", rec.has_reply}, {"handoff", state.handoff},
+                       {"flow", state.flow.is_object() ? state.flow.value("step", "") : std::string()}});
     self->send(node->writer_for(conversation_id), record_atom::value, std::move(rec));
   }
 
@@ -256,20 +310,14 @@ struct conversation_state_holder {
     if (!state.flow.is_object())
       return;
     state.flow = nullptr;
-    reply_record rec;
-    rec.clinic_id = clinic_id;
-    rec.conversation_id = conversation_id;
-    rec.state = state;
+    auto rec = new_record(last_in && e.message ? reply_record::cause_kind::notice : reply_record::cause_kind::none);
     if (last_in) {
       rec.channel = last_in->channel;
       rec.account_id = last_in->account_id;
       rec.recipient = last_in->recipient;
       rec.access_token = last_in->access_token;
-      if (e.message) {
-        rec.has_reply = true;
-        rec.reply = std::move(*e.message);
-        remember(true, rec.reply.text);
-      }
+      if (e.message)
+        attach_reply(rec, std::move(*e.message));
     }
     rec.correlation_id = "flow-expired";
     self->send(node->writer_for(conversation_id), record_atom::value, std::move(rec));
@@ -284,27 +332,26 @@ struct conversation_state_holder {
       return;
     }
     last_activity = node->clock->now();
-    reply_record rec;
-    rec.clinic_id = clinic_id;
-    rec.conversation_id = conversation_id;
+    bool reply = a.what == staff_action::kind::reply;
+    if (reply) {
+      state.handoff = true;
+    } else {
+      state.handoff = false;
+      state.unknown_streak = 0;
+      state.human_offered = false;
+    }
+    auto rec = new_record(reply ? reply_record::cause_kind::staff : reply_record::cause_kind::none);
     rec.channel = a.channel;
     rec.account_id = a.account_id;
     rec.recipient = a.recipient;
     rec.access_token = a.access_token;
     rec.staff_user_id = a.staff_user_id;
-    if (a.what == staff_action::kind::reply) {
-      state.handoff = true;
-      rec.has_reply = true;
-      rec.reply.text = a.text;
-      rec.correlation_id = "staff-reply";
-      remember(true, a.text);
-    } else {
-      state.handoff = false;
-      state.unknown_streak = 0;
-      state.human_offered = false;
-      rec.correlation_id = "staff-release";
+    rec.correlation_id = reply ? "staff-reply" : "staff-release";
+    if (reply) {
+      core::outbound_message text;
+      text.text = a.text;
+      attach_reply(rec, std::move(text));
     }
-    rec.state = state;
     rec.audit = std::move(a.audit);
     rec.on_commit = std::move(a.done);
     core::log_event(spdlog::level::info, a.what == staff_action::kind::reply ? "staff_reply" : "handoff_released",
@@ -358,7 +405,7 @@ struct conversation_state_holder {
 conversation_actor::behavior_type conversation(conversation_actor::stateful_pointer<conversation_state_holder> self,
                                                node_context_ptr node, clinic_profile_ptr profile,
                                                clinic_actor clinic, std::string clinic_id,
-                                               std::string conversation_id) {
+                                               std::string conversation_id, bool fresh) {
   auto& st = self->state;
   st.self = self;
   st.node = std::move(node);
@@ -367,7 +414,10 @@ conversation_actor::behavior_type conversation(conversation_actor::stateful_poin
   st.clinic_id = std::move(clinic_id);
   st.conversation_id = std::move(conversation_id);
   st.last_activity = st.node->clock->now();
-  st.load();
+  if (fresh)
+    st.start_fresh();
+  else
+    st.load();
   st.schedule_tick();
   return {
     [self](process_atom, stored_message& m) { self->state.process(std::move(m)); },
@@ -382,9 +432,10 @@ conversation_actor::behavior_type conversation(conversation_actor::stateful_poin
 }
 
 conversation_actor spawn_conversation(caf::actor_system& sys, node_context_ptr node, clinic_profile_ptr profile,
-                                      clinic_actor clinic, std::string clinic_id, std::string conversation_id) {
+                                      clinic_actor clinic, std::string clinic_id, std::string conversation_id,
+                                      bool fresh) {
   return sys.spawn(conversation, node, std::move(profile), std::move(clinic), std::move(clinic_id),
-                   std::move(conversation_id));
+                   std::move(conversation_id), fresh);
 }
 
 } // namespace atendeai::actors

@@ -20,13 +20,15 @@ struct conversation_state_holder;
 /// @param clinic the clinic actor (owner of the booking flows)
 /// @param clinic_id the clinic
 /// @param conversation_id the conversation's id in PostgreSQL
+/// @param fresh the ingest that stored its first message created it: no memory to read
 conversation_actor::behavior_type conversation(conversation_actor::stateful_pointer<conversation_state_holder> self,
                                                node_context_ptr node, clinic_profile_ptr profile,
                                                clinic_actor clinic, std::string clinic_id,
-                                               std::string conversation_id);
+                                               std::string conversation_id, bool fresh);
 
 /// Spawns a conversation actor.
 conversation_actor spawn_conversation(caf::actor_system& sys, node_context_ptr node, clinic_profile_ptr profile,
-                                      clinic_actor clinic, std::string clinic_id, std::string conversation_id);
+                                      clinic_actor clinic, std::string clinic_id, std::string conversation_id,
+                                      bool fresh);
 
 } // namespace atendeai::actors

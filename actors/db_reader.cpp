@@ -21,6 +21,12 @@ stored_message stored_from(persistence::unanswered_row& row) {
   return {row.clinic_id, row.conversation_id, row.message_id, row.access_token, core::inbound_from_json(row.payload)};
 }
 
+/// A memory request waiting for the reader's next batch read.
+struct memory_wait {
+  persistence::memory_request request;
+  caf::typed_response_promise<conversation_snapshot> promise;
+};
+
 } // namespace
 
 struct db_reader_state {
@@ -31,8 +37,50 @@ struct db_reader_state {
 
   node_context_ptr node;
   std::unique_ptr<persistence::db_session> db;
+  std::vector<memory_wait> memory_waiting; ///< read together once the mailbox is read
+  bool memory_queued = false;              ///< a flush message is in the mailbox
+  persistence::sweep_marks marks;          ///< where this reader's next sweep starts
 
   // -- work -------------------------------------------------------------------
+
+  /// Queues a memory request; the requests waiting are read in one statement once the
+  /// mailbox holds nothing older than this one.
+  caf::typed_response_promise<conversation_snapshot> memory(std::string clinic_id, std::string conversation_id) {
+    auto promise = self->make_response_promise<conversation_snapshot>();
+    memory_waiting.push_back({{std::move(clinic_id), std::move(conversation_id)}, promise});
+    if (!memory_queued) {
+      memory_queued = true;
+      self->send(self, flush_atom::value);
+    }
+    return promise;
+  }
+
+  void read_memories() {
+    memory_queued = false;
+    auto waiting = std::exchange(memory_waiting, {});
+    std::vector<persistence::memory_request> requests;
+    requests.reserve(waiting.size());
+    for (auto& w : waiting)
+      requests.push_back(w.request);
+    auto window = node->cfg.conversation.memory_window;
+    try {
+      auto mems = db->run([&](pqxx::connection& c) { return persistence::load_conversation_memories(c, requests, window); });
+      for (size_t i = 0; i < waiting.size(); ++i) {
+        conversation_snapshot snap;
+        snap.state = core::conversation_state_from_json(mems[i].state);
+        snap.known_contact = mems[i].known_contact;
+        snap.memory = std::move(mems[i].messages);
+        snap.recent_external_ids = std::move(mems[i].recent_external_ids);
+        waiting[i].promise.deliver(std::move(snap));
+      }
+    } catch (const std::exception& e) {
+      core::log_event(spdlog::level::warn, "db_read_failed", {{"what", "load_memory"}, {"error", e.what()}});
+      node->metrics->counter_with("atendeai_db_errors_total", "PostgreSQL errors", {{"op", "load_memory"}}).inc();
+      db->reset();
+      for (auto& w : waiting)
+        w.promise.deliver(caf::make_error(caf::sec::runtime_error, std::string("load_memory: ") + e.what()));
+    }
+  }
 
   /// Runs a read; failures are logged and become an error for the requester.
   template <class F>
@@ -54,46 +102,29 @@ db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_re
   self->state.node = node;
   self->state.db = std::make_unique<persistence::db_session>(app_target(node->cfg));
   return {
-    [self](resolve_atom, const std::string& channel, const std::string& account) {
-      return self->state.read("resolve_channel", [&](pqxx::connection& c) {
-        channel_info info;
-        if (auto owner = persistence::resolve_channel(c, channel, account)) {
-          info.found = true;
-          info.clinic_id = owner->clinic_id;
-          info.access_token = owner->access_token;
-        }
-        return info;
-      });
-    },
     [self](load_atom, const std::string& clinic_id) {
       return self->state.read("load_clinic", [&](pqxx::connection& c) {
         auto profile = persistence::load_clinic(c, clinic_id);
         return profile ? std::make_shared<const core::clinic_profile>(std::move(*profile)) : clinic_profile_ptr{};
       });
     },
-    [self](memory_atom, const std::string& clinic_id, const std::string& conversation_id) {
-      auto window = self->state.node->cfg.conversation.memory_window;
-      return self->state.read("load_memory", [&](pqxx::connection& c) {
-        auto mem = persistence::load_conversation_memory(c, clinic_id, conversation_id, window);
-        conversation_snapshot snap;
-        snap.state = core::conversation_state_from_json(mem.state);
-        snap.known_contact = mem.known_contact;
-        snap.memory = std::move(mem.messages);
-        snap.recent_external_ids = std::move(mem.recent_external_ids);
-        return snap;
-      });
+    [self](memory_atom, std::string& clinic_id, std::string& conversation_id) {
+      return self->state.memory(std::move(clinic_id), std::move(conversation_id));
     },
-    [self](recover_atom, int32_t min_age_s, bool with_outbox) {
+    [self](flush_atom) { self->state.read_memories(); },
+    [self](recover_atom, int32_t unanswered_min_age_s, int32_t pending_min_age_s) {
       const int limit = 5000;
-      return self->state.read("recovery_scan", [&](pqxx::connection& c) {
+      auto& st = self->state;
+      return st.read("recovery_scan", [&](pqxx::connection& c) {
+        auto found = persistence::sweep(c, st.marks, unanswered_min_age_s, pending_min_age_s, limit);
+        st.marks = found.next;
         recovery_work work;
-        for (auto& row : persistence::unanswered_inbound(c, min_age_s, limit))
+        for (auto& row : found.unanswered)
           work.unanswered.push_back(stored_from(row));
-        if (with_outbox)
-          for (auto& row : persistence::pending_outbox(c, limit))
-            work.pending.push_back({row.clinic_id, row.outbox_id, row.message_id, row.conversation_id,
-                                    row.account_id, row.recipient, row.access_token, row.payload,
-                                    row.attempts, ""});
+        for (auto& row : found.pending)
+          work.pending.push_back({row.clinic_id, row.outbound_id, row.outbound_id, row.conversation_id,
+                                  row.account_id, row.recipient, row.access_token, row.payload, {}, row.attempts,
+                                  row.correlation_id});
         return work;
       });
     },

@@ -37,7 +37,11 @@ void gateway::api(api_request req) const {
 }
 
 void gateway::ingest(webhook_request req) const {
-  caf::anon_send(impl_->node->router(), ingest_atom::value, std::move(req));
+  caf::anon_send(impl_->node->ingest_writer(), ingest_atom::value, std::move(req));
+}
+
+bool gateway::holding_too_much() const {
+  return impl_->node->holding_too_much();
 }
 
 void gateway::health(std::shared_ptr<http_responder> responder) const {

@@ -16,8 +16,11 @@ struct node_actors;
 class gateway {
 public:
   explicit gateway(node_actors& actors);
-  /// A parsed webhook: made durable, then answered through its responder.
+  /// A parsed webhook: made durable by an ingest writer, then answered through its responder.
   void ingest(webhook_request req) const;
+  /// True while the replies kept through a PostgreSQL outage are past their bound: new
+  /// webhooks are refused (503) until they are written.
+  bool holding_too_much() const;
   /// /health: answered through the responder.
   void health(std::shared_ptr<http_responder> responder) const;
   /// An admin API request: checked and served by an auth_store worker.

@@ -1,12 +1,13 @@
 #pragma once
 /// Every typed actor interface of the node: the whole message protocol on one page.
 ///
-///   HTTP ──ingest──► router ──ingest(resolved)──► batch_writer ──(commit)──► 200 to Meta
-///                      ▲                               │
-///                      └─────────process(stored)───────┘
-///   router ──process──► clinic ──process──► conversation ──record──► batch_writer
-///   batch_writer ──(commit)──deliver──► sender ──delivered──► batch_writer
-///   db_reader answers reads (channel owners, clinic profiles, memory, recovery scans).
+///   HTTP ──ingest──► ingest writer ──(commit)──► 200 to Meta     (2 thread hand-offs)
+///                         └──process(stored)──► router
+///   router ──process──► clinic ──process──► conversation ──record──► record writer
+///   record writer ──(commit)──deliver──► sender ──delivered──► record writer
+///   (inbound → reply at the channel: ingest writer, router, clinic, conversation,
+///   record writer, sender: 6 hand-offs, 5 when clinic and conversation share a thread.)
+///   db_reader answers reads (clinic profiles, memories in batches, recovery sweeps).
 ///
 ///   Scheduling (the clinic serialises its agenda):
 ///   conversation ──flow──► clinic ──flow──► appointment_flow ──agenda/hold/book/...──► clinic
@@ -50,7 +51,6 @@ using record_atom = caf::atom_constant<caf::atom("record")>;       ///< write a 
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;     ///< send an outbox row
 using delivered_atom = caf::atom_constant<caf::atom("delivered")>; ///< a delivery outcome
 using flush_atom = caf::atom_constant<caf::atom("flush")>;         ///< commit the batch now
-using resolve_atom = caf::atom_constant<caf::atom("resolve")>;     ///< channel account → clinic
 using load_atom = caf::atom_constant<caf::atom("load")>;           ///< a clinic's profile
 using memory_atom = caf::atom_constant<caf::atom("memory")>;       ///< a conversation's memory
 using recover_atom = caf::atom_constant<caf::atom("recover")>;     ///< unanswered/pending work
@@ -79,12 +79,17 @@ using hello_atom = caf::atom_constant<caf::atom("hello")>;         ///< a peer i
 
 /// Blocking reads on its own connection (detached).
 using db_reader_actor = caf::typed_actor<
-  caf::replies_to<resolve_atom, std::string /*channel*/, std::string /*account*/>::with<channel_info>,
   caf::replies_to<load_atom, std::string /*clinic_id*/>::with<clinic_profile_ptr>,
+  /// A conversation's memory; the requests a reader has waiting are read in one statement.
   caf::replies_to<memory_atom, std::string /*clinic_id*/, std::string /*conversation_id*/>::with<
     conversation_snapshot>,
-  /// Unanswered inbound messages older than min_age_s, and (with_outbox) pending outbox rows.
-  caf::replies_to<recover_atom, int32_t /*min_age_s*/, bool /*with_outbox*/>::with<recovery_work>,
+  /// Reads the memory requests waiting (sent to itself behind them).
+  caf::reacts_to<flush_atom>,
+  /// Inbound messages never answered older than the first age, and outbound messages not
+  /// delivered older than the second (none when negative), from where this reader's
+  /// previous sweep left off.
+  caf::replies_to<recover_atom, int32_t /*unanswered_min_age_s*/, int32_t /*pending_min_age_s*/>::with<
+    recovery_work>,
   /// A clinic's unanswered inbound messages (of one conversation, or all when ""),
   /// replayed after a crash.
   caf::replies_to<recover_atom, std::string /*clinic_id*/, std::string /*conversation_id*/>::with<
@@ -101,9 +106,11 @@ using db_reader_actor = caf::typed_actor<
   caf::replies_to<staff_atom, std::string /*clinic_id*/, persistence::staff_change, int64_t /*now, ms*/>::with<
     persistence::staff_write>>;
 
-/// Group commit of every write (detached, owns its connection).
+/// Group commit (detached, owns its connection). Ingest writers make webhooks durable
+/// and acknowledge them; record writers write decisions and delivery outcomes. A writer
+/// commits as soon as its previous commit returned (pipelined), never waiting on a timer.
 using batch_writer_actor = caf::typed_actor<
-  caf::reacts_to<ingest_atom, resolved_webhook>,
+  caf::reacts_to<ingest_atom, webhook_request>,
   caf::reacts_to<record_atom, reply_record>,
   caf::reacts_to<delivered_atom, delivery_record>,
   caf::reacts_to<flush_atom>,
@@ -190,9 +197,8 @@ struct cluster_view {
   std::map<std::string, cluster_node_actor> peers; ///< connected node actors by id
 };
 
-/// Entry point of channel traffic: resolves accounts, finds clinics (on their owner node).
+/// Entry point of stored channel traffic: finds clinics (on their owner node).
 using router_actor = caf::typed_actor<
-  caf::reacts_to<ingest_atom, webhook_request>,
   caf::reacts_to<process_atom, std::vector<stored_message>>,
   /// Messages another node forwarded here: handled on this node, never forwarded again.
   caf::reacts_to<process_atom, std::vector<stored_message>, std::string /*from node*/>,

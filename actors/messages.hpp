@@ -28,21 +28,6 @@ struct webhook_request {
   std::string correlation_id;
 };
 
-/// Where a channel account belongs.
-struct channel_info {
-  bool found = false;
-  std::string clinic_id;
-  std::string access_token; ///< the channel's own token, or empty
-};
-
-/// A webhook whose accounts are resolved: every message and status carries its clinic.
-struct resolved_webhook {
-  std::shared_ptr<http_responder> responder;
-  std::vector<std::pair<channel_info, core::inbound_message>> messages;
-  std::vector<std::pair<std::string, core::status_update>> statuses; ///< clinic id, status
-  std::string correlation_id;
-};
-
 using clinic_profile_ptr = std::shared_ptr<const core::clinic_profile>;
 
 /// An inbound message committed to PostgreSQL, ready for its conversation.
@@ -59,14 +44,21 @@ struct stored_message {
   clinic_profile_ptr profile = nullptr;
   /// Handed again to a fresh actor after its conversation or clinic crashed.
   bool replayed = false;
+  /// The ingest that stored it created its conversation: there is no memory to read.
+  bool new_conversation = false;
 };
 
 /// What a conversation decided for one inbound message: the reply (if any) and the
 /// conversation's new state, written in one batch.
 struct reply_record {
+  /// What the outbound message answers: an inbound message (reply), a staff member
+  /// (staff), nothing asked (notice: e.g. a released hold); none: only the state changes.
+  enum class cause_kind { reply, staff, notice, none };
+  cause_kind kind = cause_kind::reply;
   std::string clinic_id;
   std::string conversation_id;
-  std::string in_message_id;   ///< empty for staff messages
+  std::string in_message_id;   ///< the inbound message answered (kind reply)
+  std::string outbound_id;     ///< made by the writer when it first takes the record
   std::string intent;
   double confidence = 0;
   std::string channel = "whatsapp";
@@ -75,7 +67,10 @@ struct reply_record {
   std::string access_token;
   bool has_reply = false;
   core::outbound_message reply;
+  std::string rendered; ///< the reply as the channel's API takes it (rendered once, when decided)
   core::conversation_state state;
+  bool state_changed = true; ///< the state differs from the one last written (else not written)
+  bool touch = true;         ///< move the conversation's last activity (written behind)
   std::string correlation_id;
   std::string staff_user_id; ///< the staff member who wrote the reply
   /// Audit row written in the same transaction (staff actions).
@@ -114,6 +109,7 @@ struct outbox_item {
   std::string recipient;
   std::string access_token;
   std::string payload; ///< outbound_message JSON
+  std::string rendered; ///< the channel API's request body (empty: rendered from payload)
   int attempts = 0;
   std::string correlation_id;
   bool retry = false; ///< the sender's own retry (not a second hand-over of the row)
@@ -147,8 +143,6 @@ struct recovery_work {
 } // namespace atendeai::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::webhook_request)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::channel_info)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::resolved_webhook)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::stored_message)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<atendeai::actors::stored_message>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::reply_record)

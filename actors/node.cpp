@@ -40,8 +40,10 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
   // Handles are filled in before any traffic; actors read them only when messages flow.
   for (int i = 0; i < cfg.database.readers; ++i)
     ctx->readers.add(spawn_db_reader(sys, ctx));
+  for (int i = 0; i < cfg.persistence.ingest_writers; ++i)
+    ctx->ingest_writers.add(spawn_batch_writer(sys, ctx, i, true));
   for (int i = 0; i < cfg.persistence.writers; ++i)
-    ctx->writers.add(spawn_batch_writer(sys, ctx, i));
+    ctx->writers.add(spawn_batch_writer(sys, ctx, i, false));
   for (int i = 0; i < cfg.sender.workers; ++i)
     ctx->senders.add(spawn_sender(sys, ctx, i));
   ctx->routers.add(spawn_router(sys, ctx));
@@ -50,31 +52,49 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
   for (int i = 0; i < cfg.auth.workers; ++i)
     out.auth.push_back(spawn_auth_store(sys, ctx));
   core::log_event(spdlog::level::info, "node_actors_started",
-                  {{"readers", ctx->readers.size()}, {"writers", ctx->writers.size()},
+                  {{"readers", ctx->readers.size()}, {"ingest_writers", ctx->ingest_writers.size()},
+                   {"writers", ctx->writers.size()},
                    {"senders", ctx->senders.size()}});
   return out;
 }
 
-void stop_node(caf::actor_system& sys, node_actors& actors, int timeout_ms) {
+bool stop_node(caf::actor_system& sys, node_actors& actors, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto left = [deadline] {
+    return std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    deadline - std::chrono::steady_clock::now()));
+  };
+  bool drained = true;
   caf::scoped_actor self{sys};
   auto& ctx = *actors.context;
   // First the supervisor: nothing stopped from here on is restarted.
   self->send_exit(actors.supervisor, caf::exit_reason::user_shutdown);
   if (auto membership = ctx.membership.at(0)) {
-    self->request(membership, std::chrono::milliseconds(std::min(timeout_ms, 2000)), drain_atom::value)
+    self->request(membership, std::min(left(), std::chrono::milliseconds(2000)), drain_atom::value)
       .receive([](bool) {}, [](const caf::error&) {});
     self->send_exit(membership, caf::exit_reason::user_shutdown);
     self->send_exit(actors.cluster_endpoint, caf::exit_reason::user_shutdown);
   }
-  for (auto& w : ctx.writers.all())
-    self->request(w, std::chrono::milliseconds(timeout_ms), drain_atom::value)
-      .receive([](bool) {}, [](const caf::error& err) {
-        core::log_event(spdlog::level::warn, "drain_failed", {{"error", caf::to_string(err)}});
-      });
+  auto drain = [&](const actor_slots<batch_writer_actor>& writers) {
+    for (auto& w : writers.all())
+      self->request(w, left(), drain_atom::value)
+        .receive([&](bool all) { drained = drained && all; },
+                 [&](const caf::error& err) {
+                   drained = false;
+                   core::log_event(spdlog::level::warn, "drain_failed", {{"error", caf::to_string(err)}});
+                 });
+  };
   auto stop = [&](const auto& handle) { self->send_exit(handle, caf::exit_reason::user_shutdown); };
+  // Webhooks first (their requests wait for the commit); then no new decisions (the
+  // router takes its clinics and conversations with it); then what was decided. A
+  // message stored but not answered by then is answered after the restart (the sweep).
+  drain(ctx.ingest_writers);
   stop(ctx.router());
+  drain(ctx.writers);
   for (auto& s : ctx.senders.all())
     stop(s);
+  for (auto& w : ctx.ingest_writers.all())
+    stop(w);
   for (auto& w : ctx.writers.all())
     stop(w);
   for (auto& r : ctx.readers.all())
@@ -82,6 +102,7 @@ void stop_node(caf::actor_system& sys, node_actors& actors, int timeout_ms) {
   stop(actors.health);
   for (auto& a : actors.auth)
     stop(a);
+  return drained;
 }
 
 } // namespace atendeai::actors

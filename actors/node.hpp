@@ -32,7 +32,8 @@ struct node_actors {
 node_actors start_node(caf::actor_system& sys, const config::config& cfg,
                        std::shared_ptr<core::metrics_registry> metrics, std::shared_ptr<core::clock> clock);
 
-/// Flushes every batch writer (waits up to `timeout_ms`) and stops the service actors.
-void stop_node(caf::actor_system& sys, node_actors& actors, int timeout_ms);
+/// Flushes every batch writer (ingest writers first; waits up to `timeout_ms` in all) and
+/// stops the service actors. True when every writer wrote everything it held.
+bool stop_node(caf::actor_system& sys, node_actors& actors, int timeout_ms);
 
 } // namespace atendeai::actors

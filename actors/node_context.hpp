@@ -2,6 +2,7 @@
 /// What every actor of a node shares: configuration, metrics, clock and the handles of
 /// the node's service actors. Filled once at start-up before traffic flows; read-only after.
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -77,12 +78,18 @@ struct node_context {
   config::config cfg;
   std::shared_ptr<core::metrics_registry> metrics;
   std::shared_ptr<core::clock> clock;
-  actor_slots<batch_writer_actor> writers;
+  actor_slots<batch_writer_actor> writers;        ///< record writers
+  actor_slots<batch_writer_actor> ingest_writers; ///< ingest writers
   actor_slots<sender_actor> senders;
   actor_slots<db_reader_actor> readers;
   actor_slots<router_actor> routers; ///< one
   actor_slots<membership_actor> membership; ///< one in a cluster, else none
   std::shared_ptr<cluster_board> cluster = std::make_shared<cluster_board>();
+  /// Records the record writers keep through a PostgreSQL outage (none lost; past
+  /// persistence.max_held_records new webhooks are refused with 503).
+  std::shared_ptr<std::atomic<int64_t>> held_records = std::make_shared<std::atomic<int64_t>>(0);
+  /// Round robin over the ingest writers.
+  std::shared_ptr<std::atomic<size_t>> next_ingest = std::make_shared<std::atomic<size_t>>(0);
   /// The root supervisor's last resort (restart intensity exceeded at the router): stops
   /// the node with a non-zero exit code so its service manager restarts it.
   std::function<void(const std::string& reason)> give_up;
@@ -91,6 +98,10 @@ struct node_context {
   router_actor router() const { return routers.at(0); }
   /// The writer for a key (a conversation keeps its writer, so its writes stay in order).
   batch_writer_actor writer_for(const std::string& key) const { return writers.for_key(key); }
+  /// The next ingest writer (round robin).
+  batch_writer_actor ingest_writer() const { return ingest_writers.at(next_ingest->fetch_add(1)); }
+  /// True while the records held through an outage are past their bound.
+  bool holding_too_much() const { return held_records->load() >= cfg.persistence.max_held_records; }
   /// The sender for a key (a conversation's replies go out in order).
   sender_actor sender_for(const std::string& key) const { return senders.for_key(key); }
   /// The reader for a key.

@@ -19,16 +19,6 @@
 
 namespace atendeai::actors {
 
-namespace {
-
-/// A cached answer about a channel account (negative answers expire sooner).
-struct cached_channel {
-  channel_info info;
-  std::chrono::steady_clock::time_point expires;
-};
-
-} // namespace
-
 struct router_state {
   static constexpr const char* name = "router";
   router_actor::pointer self = nullptr;
@@ -36,10 +26,8 @@ struct router_state {
   // -- data members -----------------------------------------------------------
 
   node_context_ptr node;
-  std::map<std::pair<std::string, std::string>, cached_channel> channels; ///< (channel, account)
   std::map<std::string, clinic_actor> clinics;
   size_t next_writer = 0;
-  uint64_t requests = 0;
   actor_kind_metrics clinic_metrics;
   core::gauge* outbox_depth = nullptr;
 
@@ -64,85 +52,6 @@ struct router_state {
     auto& m = *node->metrics;
     clinic_metrics = actor_kind_metrics::of(m, "clinic");
     outbox_depth = &m.gauge_with("atendeai_outbox_depth", "Outbox rows committed and not yet delivered");
-  }
-
-  const channel_info* known(const std::string& channel, const std::string& account) {
-    auto it = channels.find({channel, account});
-    if (it == channels.end() || it->second.expires < std::chrono::steady_clock::now())
-      return nullptr;
-    return &it->second.info;
-  }
-
-  void ingest(webhook_request req) {
-    ++requests;
-    std::set<std::pair<std::string, std::string>> missing;
-    for (auto& m : req.messages)
-      if (!known(m.channel, m.account_id))
-        missing.insert({m.channel, m.account_id});
-    for (auto& s : req.statuses)
-      if (!known(s.channel, s.account_id))
-        missing.insert({s.channel, s.account_id});
-    if (missing.empty()) {
-      dispatch(std::move(req));
-      return;
-    }
-    // Resolve every unknown account, then dispatch; any failure answers 503.
-    auto shared = std::make_shared<webhook_request>(std::move(req));
-    auto remaining = std::make_shared<size_t>(missing.size());
-    auto failed = std::make_shared<bool>(false);
-    for (auto& key : missing) {
-      self->request(node->reader_for(key.second), std::chrono::seconds(10), resolve_atom::value, key.first, key.second)
-        .then(
-          [=](const channel_info& info) {
-            auto ttl = info.found ? std::chrono::seconds(60) : std::chrono::seconds(5);
-            channels[key] = {info, std::chrono::steady_clock::now() + ttl};
-            if (--*remaining == 0 && !*failed)
-              dispatch(std::move(*shared));
-          },
-          [=](const caf::error&) {
-            if (!*failed) {
-              *failed = true;
-              shared->responder->respond(503, core::error_body(core::error_code::database_unavailable,
-                                                               "cannot resolve the channel account; retry later")
-                                                .dump());
-            }
-          });
-    }
-  }
-
-  void dispatch(webhook_request req) {
-    resolved_webhook out;
-    out.responder = std::move(req.responder);
-    out.correlation_id = req.correlation_id;
-    size_t unknown = 0;
-    for (auto& m : req.messages) {
-      auto info = known(m.channel, m.account_id);
-      if (!info || !info->found) {
-        ++unknown;
-        continue;
-      }
-      out.messages.emplace_back(*info, std::move(m));
-    }
-    for (auto& s : req.statuses) {
-      auto info = known(s.channel, s.account_id);
-      if (!info || !info->found) {
-        ++unknown;
-        continue;
-      }
-      out.statuses.emplace_back(info->clinic_id, std::move(s));
-    }
-    if (unknown > 0) {
-      node->metrics->counter_with("atendeai_webhook_messages_total", "Inbound webhook messages by outcome",
-                                  {{"outcome", "unknown_account"}})
-        .inc(unknown);
-      core::log_event(spdlog::level::warn, "unknown_channel_account",
-                      {{"correlation_id", req.correlation_id}, {"items", unknown}});
-    }
-    if (out.messages.empty() && out.statuses.empty()) {
-      out.responder->respond(200, R"({"status":"ok"})");
-      return;
-    }
-    self->send(node->writers.at(next_writer++), ingest_atom::value, std::move(out));
   }
 
   clinic_actor& clinic_for(const std::string& clinic_id, bool restarted = false) {
@@ -311,7 +220,7 @@ struct router_state {
         departed.insert(id);
     if (first && members.size() == 1) {
       // Alone: every clinic is ours, as on a single node's start.
-      recover("start", 0, true, [](const std::string&) { return true; });
+      recover("start", 0, 0, [](const std::string&) { return true; });
     } else if (first) {
       // Joining: our clinics were served by live nodes until now. Their work in flight
       // finishes there; what they leave unanswered once they see us is picked up after
@@ -323,7 +232,7 @@ struct router_state {
       // Taking over from departed nodes: their unanswered messages and undelivered
       // replies are ours now (a reply they delivered without recording it is sent again:
       // the documented send window).
-      recover("takeover", 0, true, [this, before, departed](const std::string& clinic_id) {
+      recover("takeover", 0, 0, [this, before, departed](const std::string& clinic_id) {
         return departed.count(owner_of(clinic_id, before)) > 0;
       });
     }
@@ -379,16 +288,13 @@ struct router_state {
     }
   }
 
-  /// A clinic's data changed (admin API, after commit): channel accounts resolve afresh
-  /// (those of the clinic, and every negative answer: an account may have just been
-  /// connected), and the live clinic actor reloads its profile and agenda. A change
+  /// A clinic's data changed (admin API, after commit): the live clinic actor reloads its
+  /// profile and agenda. (Channel accounts are resolved in SQL by every ingest.) A change
   /// committed here is `broadcast` to every connected peer, which does the same.
   void reload(const std::string& clinic_id, bool broadcast) {
-    for (auto it = channels.begin(); it != channels.end();)
-      it = !it->second.info.found || it->second.info.clinic_id == clinic_id ? channels.erase(it) : std::next(it);
     if (auto it = clinics.find(clinic_id); it != clinics.end())
       self->send(it->second, reload_atom::value);
-    // Every other node forgets the clinic's accounts too, and its owner's actor reloads.
+    // On every other node the clinic's actor (if it lives there) reloads too.
     if (broadcast)
       for (auto& [_, peer] : peers)
         self->send(peer, reload_atom::value, clinic_id, self_id());
@@ -411,6 +317,7 @@ struct router_state {
     auto counts = nlohmann::json::object();
     for (auto kind : on_demand_kinds)
       counts[kind] = actor_kind_metrics::of(m, kind).live->value();
+    counts["ingest_writer"] = node->ingest_writers.size();
     counts["batch_writer"] = node->writers.size();
     counts["sender"] = node->senders.size();
     counts["db_reader"] = node->readers.size();
@@ -498,36 +405,41 @@ struct router_state {
   /// are not ours (e.g. spawned for a forwarded message while two views disagreed).
   /// `restarted`: this router replaces a crashed one, whose senders are alive and hold
   /// their outbox rows (only unanswered messages are resumed).
+  /// The periodic sweep also resumes outbound messages pending for a minute that no
+  /// sender holds (a commit whose acknowledgement was lost with its connection wrote a
+  /// row nobody was told of); a sender drops a row it holds already.
   void sweep(bool at_start, bool restarted = false) {
     if (at_start) {
-      recover(restarted ? "restart" : "start", 0, !restarted, [](const std::string&) { return true; });
+      recover(restarted ? "restart" : "start", 0, restarted ? -1 : 0, [](const std::string&) { return true; });
     } else if (recover_later_age > 0) {
-      recover("join", recover_later_age, false, [](const std::string&) { return true; });
+      recover("join", recover_later_age, -1, [](const std::string&) { return true; });
       recover_later_age = 0;
       return; // a one-off tick; the periodic one keeps its own schedule
     } else {
       hand_off();
-      recover("periodic", 30, false, [](const std::string&) { return true; });
+      recover("periodic", 30, 60, [](const std::string&) { return true; });
     }
     self->delayed_send(self, std::chrono::seconds(at_start ? 30 : 15), tick_atom::value);
   }
 
   /// Sender #i crashed: the pending outbox rows that were its (by conversation) go to
-  /// its successor. Unanswered messages are not asked for (min age 1 day: none).
+  /// its successor. Unanswered messages are not asked for.
   void resend(int32_t sender) {
     auto count = node->senders.size();
-    recover("sender_restart", 86400, true, [](const std::string&) { return true; },
+    recover("sender_restart", -1, 0, [](const std::string&) { return true; },
             [sender, count](const outbox_item& o) {
               return count > 0 && std::hash<std::string>{}(o.conversation_id) % count == static_cast<size_t>(sender);
             });
   }
 
-  /// Asks for stored work (unanswered messages older than `min_age_s`, with pending
-  /// outbox rows if `with_outbox`) and resumes what belongs to clinics this node owns
-  /// and `wanted` accepts.
-  void recover(const char* why, int32_t min_age_s, bool with_outbox, std::function<bool(const std::string&)> wanted,
+  /// Asks for stored work (unanswered messages older than `unanswered_min_age_s`, pending
+  /// outbound messages older than `pending_min_age_s`; negative: none) and resumes what
+  /// belongs to clinics this node owns and `wanted` accepts.
+  void recover(const char* why, int32_t unanswered_min_age_s, int32_t pending_min_age_s,
+               std::function<bool(const std::string&)> wanted,
                std::function<bool(const outbox_item&)> wanted_row = nullptr) {
-    self->request(node->readers.at(0), std::chrono::seconds(30), recover_atom::value, min_age_s, with_outbox)
+    self->request(node->readers.at(0), std::chrono::seconds(30), recover_atom::value, unanswered_min_age_s,
+                  pending_min_age_s)
       .then(
         [=](recovery_work& work) {
           auto keep = [&](const std::string& clinic_id) { return owns(clinic_id) && wanted(clinic_id); };
@@ -566,8 +478,8 @@ struct router_state {
     auto ids = nlohmann::json::array();
     for (auto& [id, _] : clinics)
       ids.push_back(id);
-    return nlohmann::json{{"kind", name},         {"requests", requests},   {"clinics", ids},
-                          {"cached_channels", channels.size()}, {"members", members}, {"forwarded", forwarded},
+    return nlohmann::json{{"kind", name},         {"clinics", ids},
+                          {"members", members}, {"forwarded", forwarded},
                           {"received", received}, {"mailbox", self->mailbox().size()}}
       .dump();
   }
@@ -598,7 +510,6 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
   else
     self->state.sweep(true, restarted);
   return {
-    [self](ingest_atom, webhook_request& req) { self->state.ingest(std::move(req)); },
     [self](process_atom, std::vector<stored_message>& batch) { self->state.process(std::move(batch)); },
     [self](process_atom, std::vector<stored_message>& batch, const std::string&) {
       self->state.process_forwarded(std::move(batch));

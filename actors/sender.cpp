@@ -4,6 +4,7 @@
 #include <deque>
 #include <fstream>
 #include <random>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <caf/all.hpp>
@@ -22,8 +23,8 @@ size_t collect(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
-/// The result of one HTTP attempt.
-struct attempt {
+/// The result of one HTTP request.
+struct http_result {
   long status = 0;      ///< 0 when no HTTP answer (timeout, refused)
   std::string body;
   std::string error;
@@ -50,8 +51,12 @@ struct sender_state {
   core::counter* failures = nullptr;
   core::counter* retries = nullptr;
   core::counter* duplicates = nullptr;
-  std::unordered_set<std::string> taken; ///< outbox rows this sender took (the last few thousand)
+  core::gauge* outbox_depth = nullptr;
+  std::unordered_set<std::string> taken; ///< outbox rows this sender took (the last 64k)
   std::deque<std::string> taken_order;
+  /// Conversations with a reply in backoff, and their later replies waiting behind it:
+  /// a conversation's replies go out in order.
+  std::unordered_map<std::string, std::deque<outbox_item>> blocked;
 
   ~sender_state() {
     if (curl)
@@ -70,6 +75,7 @@ struct sender_state {
     failures = &m.counter_with("atendeai_outbox_failures_total", "Replies given up");
     retries = &m.counter_with("atendeai_outbox_retries_total", "Delivery attempts retried");
     duplicates = &m.counter_with("atendeai_outbox_duplicates_total", "Outbox rows handed to a sender twice (sent once)");
+    outbox_depth = &m.gauge_with("atendeai_outbox_depth", "Outbox rows committed and not yet delivered");
   }
 
   /// Marks a row as taken by this sender; false when it was already.
@@ -77,7 +83,7 @@ struct sender_state {
     if (!taken.insert(outbox_id).second)
       return false;
     taken_order.push_back(outbox_id);
-    if (taken_order.size() > 4096) {
+    if (taken_order.size() > 65536) {
       taken.erase(taken_order.front());
       taken_order.pop_front();
     }
@@ -85,10 +91,43 @@ struct sender_state {
   }
 
   void deliver(outbox_item item) {
-    if (!item.retry && !take(item.outbox_id)) {
-      duplicates->inc(); // handed over twice (a predecessor's rows resumed): sent once
-      return;
+    if (!item.retry) {
+      if (!take(item.outbox_id)) {
+        duplicates->inc(); // handed over twice (a predecessor's rows resumed, a sweep): sent once
+        outbox_depth->add(-1);
+        return;
+      }
+      if (auto it = blocked.find(item.conversation_id); it != blocked.end()) {
+        it->second.push_back(std::move(item)); // behind a reply of its conversation in backoff
+        return;
+      }
     }
+    if (attempt(item) && item.retry)
+      release(item.conversation_id);
+  }
+
+  /// The reply in backoff of a conversation is done: its followers go, in order, until
+  /// one of them has to wait in turn.
+  void release(const std::string& conversation_id) {
+    auto it = blocked.find(conversation_id);
+    if (it == blocked.end())
+      return;
+    auto queue = std::move(it->second);
+    blocked.erase(it);
+    while (!queue.empty()) {
+      auto next = std::move(queue.front());
+      queue.pop_front();
+      if (!attempt(next)) {
+        auto& rest = blocked[conversation_id];
+        for (auto& q : queue)
+          rest.push_back(std::move(q));
+        return;
+      }
+    }
+  }
+
+  /// One delivery attempt; false when it was put in backoff (its conversation waits).
+  bool attempt(outbox_item& item) {
     ATENDEAI_CRASH_ONCE_IF_MARKED("ATENDEAI_TEST_CRASH_SENDER_MARKER", item.payload);
     auto token = item.access_token.empty() ? node->cfg.whatsapp.access_token : item.access_token;
     delivery_record rec{item.clinic_id, item.outbox_id, "", item.attempts + 1, "", "", item.correlation_id};
@@ -97,9 +136,11 @@ struct sender_state {
       to_sink(item);
       rec.status = "sink";
     } else {
-      auto body = core::render_whatsapp_message(core::outbound_from_json(nlohmann::json::parse(item.payload)),
-                                                item.recipient);
-      auto res = post(token, item.account_id, body.dump());
+      if (item.rendered.empty()) // a row found in PostgreSQL: rendered here once
+        item.rendered = core::render_whatsapp_message(core::outbound_from_json(nlohmann::json::parse(item.payload)),
+                                                      item.recipient)
+                          .dump();
+      auto res = post(token, item.account_id, item.rendered);
       if (res.status >= 200 && res.status < 300) {
         rec.status = "sent";
         auto j = nlohmann::json::parse(res.body, nullptr, false);
@@ -108,8 +149,8 @@ struct sender_state {
       } else if (res.status == 0 || res.status == 429 || res.status >= 500) {
         rec.error = res.status ? "HTTP " + std::to_string(res.status) : res.error;
         if (rec.attempts < node->cfg.sender.max_attempts) {
-          retry(std::move(item), rec);
-          return;
+          retry(item, rec);
+          return false;
         }
         rec.status = "failed";
       } else {
@@ -132,9 +173,15 @@ struct sender_state {
                        {"correlation_id", item.correlation_id}, {"outbox_id", item.outbox_id},
                        {"status", rec.status}, {"attempts", rec.attempts}, {"error", rec.error}});
     self->send(node->writer_for(item.conversation_id), delivered_atom::value, std::move(rec));
+    return true;
   }
 
-  void retry(outbox_item item, const delivery_record& rec) {
+  /// Puts a reply in backoff (its attempt recorded as pending) and blocks its conversation.
+  void retry(const outbox_item& failed, delivery_record& rec) {
+    auto item = failed;
+    blocked[item.conversation_id];
+    rec.status = "pending";
+    self->send(node->writer_for(item.conversation_id), delivered_atom::value, rec);
     ++retried;
     retries->inc();
     auto& s = node->cfg.sender;
@@ -150,8 +197,8 @@ struct sender_state {
                        std::move(item));
   }
 
-  attempt post(const std::string& token, const std::string& phone_number_id, const std::string& body) {
-    attempt out;
+  http_result post(const std::string& token, const std::string& phone_number_id, const std::string& body) {
+    http_result out;
     if (!curl)
       curl = curl_easy_init();
     curl_easy_reset(curl);

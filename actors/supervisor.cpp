@@ -72,8 +72,10 @@ struct root_supervisor_state {
     auto& sys = self->system();
     auto node = std::shared_ptr<const node_context>(ctx);
     watch_all(ctx->readers, "db_reader", [&sys, node](size_t) { return spawn_db_reader(sys, node); });
+    watch_all(ctx->ingest_writers, "ingest_writer",
+              [&sys, node](size_t i) { return spawn_batch_writer(sys, node, static_cast<int>(i), true); });
     watch_all(ctx->writers, "batch_writer",
-              [&sys, node](size_t i) { return spawn_batch_writer(sys, node, static_cast<int>(i)); });
+              [&sys, node](size_t i) { return spawn_batch_writer(sys, node, static_cast<int>(i), false); });
     watch_all(ctx->senders, "sender", [&sys, node](size_t i) { return spawn_sender(sys, node, static_cast<int>(i)); });
     watch_all(ctx->routers, "router", [&sys, node](size_t) { return spawn_router(sys, node, true); });
     watch_all(ctx->membership, "membership",

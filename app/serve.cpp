@@ -1,4 +1,5 @@
 #include <csignal>
+#include <thread>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -38,6 +39,13 @@ void register_process_metrics(core::metrics_registry& m, double start_time) {
                    [start_time] { return start_time; });
   m.gauge_callback("atendeai_up", "1 while the node serves", [] { return 1.0; });
 }
+
+/// Exit codes of a stop (README, "Stopping"): 0 clean; 3 the root supervisor gave up;
+/// 4 shutdown.timeout_s passed; 5 replies or delivery outcomes were left unwritten
+/// (PostgreSQL away: the messages they answer are answered again after the restart) or
+/// a request was left unanswered.
+constexpr int exit_stop_timed_out = 4;
+constexpr int exit_stopped_incomplete = 5;
 
 /// Blocks until SIGINT or SIGTERM (the signals must be blocked in every thread).
 int wait_for_signal(const sigset_t& set) {
@@ -164,10 +172,36 @@ int serve_command(const config::config& given) {
 
   int sig = wait_for_signal(stop_signals);
   core::log_event(spdlog::level::info, "node_stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  server->stop(); // stop accepting; requests in flight were answered or time out
-  actors::stop_node(sys, node, 5000);
+  // Bounded, whatever the actor count and backlog: past shutdown.timeout_s the process
+  // exits 4 without waiting for stuck work (what it acknowledged is durable already).
+  auto timeout = std::chrono::seconds(cfg.shutdown.timeout_s);
+  std::thread([timeout] {
+    std::this_thread::sleep_for(timeout);
+    core::log_event(spdlog::level::err, "node_stop_timed_out", {{"exit_code", exit_stop_timed_out}});
+    spdlog::default_logger()->flush();
+    std::_Exit(exit_stop_timed_out);
+  }).detach();
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto ms_left = [deadline] {
+    return static_cast<int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+  };
+  // 1. New requests get 503 (/health too: a load balancer drains the node); the webhooks
+  //    in flight are answered (committed, or 503 when PostgreSQL is away).
+  server->drain();
+  while (server->webhooks_in_flight() > 0 && ms_left() > 1000)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto unanswered = server->webhooks_in_flight();
+  // 2. The writers write what they hold; the actors stop.
+  bool drained = actors::stop_node(sys, node, std::max(1, ms_left() - 500));
+  // 3. The HTTP threads stop; an answer an actor writes later is dropped.
+  server->stop();
   int code = node.exit_code->load();
-  core::log_event(spdlog::level::info, "node_stopped", {{"exit_code", code}});
+  if (code == 0 && (!drained || unanswered > 0))
+    code = exit_stopped_incomplete;
+  core::log_event(code == 0 ? spdlog::level::info : spdlog::level::warn, "node_stopped",
+                  {{"exit_code", code}, {"drained", drained}, {"requests_unanswered", unanswered}});
+  spdlog::default_logger()->flush();
   return code;
 }
 

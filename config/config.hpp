@@ -45,7 +45,10 @@ struct redis_settings {
 struct persistence_settings {
   int batch_max_rows = 500;
   int batch_max_delay_ms = 5;
-  int writers = 2;
+  int writers = 1;           ///< record writers (decisions, deliveries)
+  int ingest_writers = 2;    ///< ingest writers (webhooks: commit, then 200)
+  int write_behind_ms = 1000; ///< how often rebuildable data (last activity) is written
+  int max_held_records = 100000; ///< records kept through a PostgreSQL outage before webhooks get 503
 };
 
 struct conversation_settings {
@@ -79,6 +82,10 @@ struct sender_settings {
 struct supervision_settings {
   int max_restarts = 5;
   int window_seconds = 60;
+};
+
+struct shutdown_settings {
+  int timeout_s = 20; ///< SIGTERM/SIGINT to exit at most (under Kubernetes' default 30 s grace)
 };
 
 struct cluster_settings {
@@ -141,6 +148,7 @@ struct config {
   whatsapp_settings whatsapp;
   sender_settings sender;
   supervision_settings supervision;
+  shutdown_settings shutdown;
   cluster_settings cluster;
   demo_settings demo;
   log_settings log;

@@ -92,19 +92,21 @@ void restinio_responder::finished() {
 }
 
 void restinio_responder::respond(int status, std::string body, const char* content_type) {
-  if (done_.exchange(true))
-    return;
-  send(req_, request_id_, status, std::move(body), content_type);
-  metrics_.record(status, started_);
-  finished();
+  respond_with(status, std::move(body), {}, content_type);
 }
 
 void restinio_responder::respond_with(int status, std::string body,
                                       std::vector<std::pair<std::string, std::string>> headers) {
+  respond_with(status, std::move(body), std::move(headers), "application/json");
+}
+
+void restinio_responder::respond_with(int status, std::string body,
+                                      std::vector<std::pair<std::string, std::string>> headers,
+                                      const char* content_type) {
   if (done_.exchange(true))
     return;
-  send(req_, request_id_, status, std::move(body), "application/json", headers);
-  metrics_.record(status, started_);
+  if (live_->while_alive([&] { send(req_, request_id_, status, std::move(body), content_type, headers); }))
+    metrics_.record(status, started_);
   finished();
 }
 

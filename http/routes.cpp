@@ -35,12 +35,14 @@ std::vector<std::string> param_names(const std::string& path) {
 } // namespace
 
 void add_api_routes(router_t& r, actors::gateway gw, core::metrics_registry* metrics,
-                    std::function<std::string(const restinio::request_handle_t&)> request_id) {
+                    std::function<std::string(const restinio::request_handle_t&)> request_id,
+                    std::shared_ptr<server_liveness> live) {
   for (const auto& route : core::api_routes()) {
     const core::api_route* entry = &route;
     auto names = param_names(route.path);
     r.add_handler(method_of(route.method), route.path,
-                  [gw, metrics, request_id, entry, names](restinio::request_handle_t req, restinio::router::route_params_t params) {
+                  [gw, metrics, request_id, entry, names, live](restinio::request_handle_t req,
+                                                                restinio::router::route_params_t params) {
                     route_metrics m{metrics, entry->path};
                     auto started = std::chrono::steady_clock::now();
                     auto id = request_id(req);
@@ -64,7 +66,7 @@ void add_api_routes(router_t& r, actors::gateway gw, core::metrics_registry* met
                     ar.body = req->body();
                     ar.ip = req->remote_endpoint().address().to_string();
                     ar.request_id = id;
-                    ar.responder = std::make_shared<restinio_responder>(req, m, id);
+                    ar.responder = std::make_shared<restinio_responder>(req, m, id, live);
                     gw.api(std::move(ar));
                     return restinio::request_accepted();
                   });

@@ -16,8 +16,9 @@ namespace atendeai::http {
 
 namespace {
 
+/// A std::function request handler: the router behind the check for a stopping node.
 struct traits : public restinio::default_traits_t {
-  using request_handler_t = router_t;
+  using request_handler_t = restinio::default_request_handler_t;
 };
 
 /// X-Request-Id from the client when sane, else a fresh random id.
@@ -44,13 +45,17 @@ struct server::impl {
   std::unique_ptr<restinio::running_server_instance_t<restinio::http_server_t<traits>>> running;
   /// Webhook requests accepted and not yet answered (the webhook ceiling).
   std::shared_ptr<std::atomic<int64_t>> webhooks_inflight = std::make_shared<std::atomic<int64_t>>(0);
+  /// Guards answers written by actors against a stopped server.
+  std::shared_ptr<server_liveness> live = std::make_shared<server_liveness>();
+  /// Stopping: new requests are refused (503) while those in flight finish.
+  std::atomic<bool> draining{false};
 
   route_metrics route(const char* name) const { return {metrics.get(), name}; }
 
   // -- handlers ---------------------------------------------------------------
 
   restinio::request_handling_status_t health(const restinio::request_handle_t& req) {
-    gw.health(std::make_shared<restinio_responder>(req, route("/health"), request_id_of(req)));
+    gw.health(std::make_shared<restinio_responder>(req, route("/health"), request_id_of(req), live));
     return restinio::request_accepted();
   }
 
@@ -95,15 +100,21 @@ struct server::impl {
       return reply_error(req, m, started, id, core::error_code::unauthorized,
                          sig ? "signature does not match" : "signature missing", "X-Hub-Signature-256");
     }
-    // The webhooks' own ceiling (not per IP: Meta sends from many addresses): past it,
-    // 503 and Meta retries later; nothing was acknowledged.
-    if (webhooks_inflight->load() >= cfg.http.webhook_max_inflight) {
-      metrics->counter_with("atendeai_webhook_rejected_total", "Webhooks refused", {{"reason", "ceiling"}}).inc();
-      restinio_responder(req, m, id)
+    // The webhooks' own ceiling (not per IP: Meta sends from many addresses), and the
+    // replies kept through a PostgreSQL outage past their bound: 503 and Meta retries
+    // later; nothing was acknowledged.
+    bool backlog = gw.holding_too_much();
+    if (backlog || webhooks_inflight->load() >= cfg.http.webhook_max_inflight) {
+      metrics->counter_with("atendeai_webhook_rejected_total", "Webhooks refused",
+                            {{"reason", backlog ? "outage_backlog" : "ceiling"}})
+        .inc();
+      restinio_responder(req, m, id, live)
         .respond_with(503,
-                      core::error_body(core::error_code::service_unavailable, "too many webhooks in flight; retry")
+                      core::error_body(core::error_code::service_unavailable,
+                                       backlog ? "replies are waiting out a database outage; retry later"
+                                               : "too many webhooks in flight; retry")
                         .dump(),
-                      {{"Retry-After", "1"}});
+                      {{"Retry-After", backlog ? "5" : "1"}});
       return restinio::request_accepted();
     }
     auto parsed = core::parse_whatsapp_notification(body);
@@ -128,7 +139,7 @@ struct server::impl {
     if (!note.statuses.empty())
       core::log_event(spdlog::level::debug, "webhook_statuses", {{"request_id", id}, {"count", note.statuses.size()}});
     actors::webhook_request wr;
-    wr.responder = std::make_shared<restinio_responder>(req, m, id, webhooks_inflight);
+    wr.responder = std::make_shared<restinio_responder>(req, m, id, live, webhooks_inflight);
     wr.messages = std::move(note.messages);
     wr.statuses = std::move(note.statuses);
     wr.correlation_id = id;
@@ -182,6 +193,31 @@ struct server::impl {
   }
 #endif
 
+  /// While the node stops: every new request but /metrics gets 503 with Retry-After (a
+  /// load balancer reads /health's 503 and sends traffic elsewhere; Meta retries).
+  restinio::request_handling_status_t refuse_stopping(const restinio::request_handle_t& req) {
+    auto started = std::chrono::steady_clock::now();
+    auto id = request_id_of(req);
+    auto m = route("stopping");
+    if (req->header().path() == "/health")
+      return reply(req, route("/health"), started, id, 503,
+                   nlohmann::json{{"status", "stopping"}, {"node_id", cfg.node.id}}.dump());
+    restinio_responder(req, m, id, live)
+      .respond_with(503, core::error_body(core::error_code::service_unavailable, "the node is stopping; retry").dump(),
+                    {{"Retry-After", "2"}});
+    return restinio::request_accepted();
+  }
+
+  /// The request handler: the router, or a 503 while stopping.
+  traits::request_handler_t handler() {
+    std::shared_ptr<router_t> r = routes();
+    return [this, r](restinio::request_handle_t req) {
+      if (draining.load() && req->header().path() != "/metrics")
+        return refuse_stopping(req);
+      return (*r)(std::move(req));
+    };
+  }
+
   std::unique_ptr<router_t> routes() {
     auto r = std::make_unique<router_t>();
     r->http_get("/health", [this](auto req, auto) { return health(req); });
@@ -191,7 +227,7 @@ struct server::impl {
 #ifdef ATENDEAI_TEST_HOOKS
     r->http_post("/test/clock", [this](auto req, auto) { return test_clock(req); });
 #endif
-    add_api_routes(*r, gw, metrics.get(), request_id_of);
+    add_api_routes(*r, gw, metrics.get(), request_id_of, live);
     r->add_handler(restinio::http_method_options(), R"(/api/v1/:rest(.*))",
                    [this](auto req, auto) { return preflight(req); });
     r->non_matched_request_handler([this](restinio::request_handle_t req) {
@@ -208,7 +244,7 @@ server::server(const config::config& cfg, actors::gateway gw, std::shared_ptr<co
   auto settings = restinio::server_settings_t<traits>{}
                     .address(cfg.http.host)
                     .port(static_cast<std::uint16_t>(cfg.http.port))
-                    .request_handler(impl_->routes())
+                    .request_handler(impl_->handler())
                     .handle_request_timeout(std::chrono::milliseconds(cfg.http.request_timeout_ms))
                     .read_next_http_message_timelimit(std::chrono::seconds(30))
                     .write_http_response_timelimit(std::chrono::seconds(30))
@@ -231,8 +267,17 @@ server::~server() {
   stop();
 }
 
+void server::drain() {
+  impl_->draining = true;
+}
+
+int64_t server::webhooks_in_flight() const {
+  return impl_->webhooks_inflight->load();
+}
+
 void server::stop() {
   if (impl_ && impl_->running) {
+    impl_->live->stop(); // answers from here on are dropped, never written into a dead io_context
     impl_->running->stop();
     impl_->running->wait();
     impl_->running.reset();

@@ -1,6 +1,7 @@
 #pragma once
 /// The node's HTTP server (RESTinio on its own threads): health, metrics, webhooks.
 
+#include <cstdint>
 #include <memory>
 
 #include "actors/gateway.hpp"
@@ -15,7 +16,12 @@ public:
   /// Binds and starts serving; throws std::runtime_error naming the address on failure.
   server(const config::config& cfg, actors::gateway gw, std::shared_ptr<core::metrics_registry> metrics);
   ~server();
-  /// Stops accepting and waits for the I/O threads.
+  /// Starts stopping: new requests get 503 (health too, so a load balancer drains the
+  /// node) while those in flight are answered.
+  void drain();
+  /// Webhook requests accepted and not answered yet.
+  int64_t webhooks_in_flight() const;
+  /// Stops the I/O threads and waits for them; answers written later are dropped.
   void stop();
 
 private:

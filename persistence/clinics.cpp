@@ -36,16 +36,6 @@ std::string text_array(const std::vector<std::string>& items) {
 
 } // namespace
 
-std::optional<channel_owner> resolve_channel(pqxx::connection& conn, const std::string& channel,
-                                             const std::string& account_id) {
-  pqxx::read_transaction tx(conn);
-  auto r = tx.exec_params("SELECT clinic_id::text, coalesce(access_token, '') FROM atendeai.resolve_channel($1, $2)",
-                          channel, account_id);
-  if (r.empty())
-    return std::nullopt;
-  return channel_owner{r[0][0].as<std::string>(), r[0][1].as<std::string>()};
-}
-
 std::optional<core::clinic_profile> load_clinic(pqxx::connection& conn, const std::string& clinic_id) {
   pqxx::work tx(conn);
   set_clinic(tx, clinic_id);

@@ -10,16 +10,6 @@
 
 namespace atendeai::persistence {
 
-/// A channel account resolved to its clinic.
-struct channel_owner {
-  std::string clinic_id;
-  std::string access_token; ///< empty: use the deployment default
-};
-
-/// Which clinic owns a channel account (system lookup across tenants).
-std::optional<channel_owner> resolve_channel(pqxx::connection& conn, const std::string& channel,
-                                             const std::string& account_id);
-
 /// A clinic's full profile (context, services, professionals); nullopt when unknown
 /// or inactive. Runs under the clinic's row-level security scope.
 std::optional<core::clinic_profile> load_clinic(pqxx::connection& conn, const std::string& clinic_id);

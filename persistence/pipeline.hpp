@@ -1,6 +1,6 @@
 #pragma once
-/// The SQL of the message pipeline: batch statements run by the batch writers (each
-/// scoped to one clinic inside the batch's transaction), memory loads and recovery scans.
+/// The SQL of the message pipeline: the batch writers' set-based statements (one per
+/// batch, any number of clinics), batched memory loads and recovery sweeps.
 
 #include <string>
 #include <vector>
@@ -10,57 +10,46 @@
 
 namespace atendeai::persistence {
 
-/// One inbound message's fate in ingest_inbound.
+/// One inbound row's fate in ingest_batch.
 struct ingest_result {
-  std::string external_id;
-  std::string clinic_id; ///< filled by ingest_inbound_many
+  int ord = 0;               ///< the row's position in the batch
+  std::string clinic_id;     ///< derived from the channel account
+  std::string access_token;  ///< the channel account's own token, or empty
   std::string message_id;
   std::string conversation_id;
-  bool inserted = false;
+  bool inserted = false;         ///< false: stored before (a duplicate)
+  bool new_conversation = false; ///< this batch created the conversation (no memory to read)
 };
 
-/// Stores inbound rows [{channel, contact, contact_name, ext, type, body, payload, sent_at}]
-/// of one clinic (the transaction must be scoped with set_clinic).
-std::vector<ingest_result> ingest_inbound(pqxx::transaction_base& tx, const nlohmann::json& rows);
+/// Stores a batch of inbound messages of any number of clinics and channel statuses in
+/// one statement (atendeai.ingest_batch, SECURITY DEFINER: each row's clinic is derived
+/// from its channel account). messages: [{ord, channel, account, contact, contact_name,
+/// id, ext, type, body, payload, sent_at}]; statuses: [{channel, account, ext, status,
+/// error}]. Rows of unknown accounts are absent from the result.
+std::vector<ingest_result> ingest_batch(pqxx::transaction_base& tx, const nlohmann::json& messages,
+                                        const nlohmann::json& statuses);
 
-/// Stores the inbound rows of several clinics, {"<clinic id>": rows as for ingest_inbound},
-/// in one statement: each clinic's rows are written under its own app.clinic_id.
-std::vector<ingest_result> ingest_inbound_many(pqxx::transaction_base& tx, const nlohmann::json& by_clinic);
-
-/// A new outbox row, as record_replies returns it.
-struct outbox_row {
-  std::string outbox_id;
-  std::string message_id;
+/// One outcome row's fate in record_outcomes.
+struct outcome_result {
+  int ord = 0;
+  std::string clinic_id; ///< derived from the inbound message answered (or the conversation)
+  std::string outbound_id;
   std::string conversation_id;
-  std::string in_reply_to;
-  std::string account_id;
-  std::string recipient;
-  std::string payload;
-  std::string clinic_id;  ///< filled by the recovery scan and record_replies_many
-  std::string access_token;
-  int attempts = 0;
+  bool inserted = false; ///< false: its cause had an outbound message already
+  std::string account_id; ///< the channel account it goes out from
+  std::string recipient;  ///< the patient it goes to
 };
 
-/// Records replies and states [{conversation_id, in_message_id, intent, confidence, channel,
-/// account_id, recipient, body, reply, state, handoff, staff_user_id}]; returns the outbox
-/// rows created (none for messages already answered).
-std::vector<outbox_row> record_replies(pqxx::transaction_base& tx, const nlohmann::json& rows);
+/// Records decisions and delivery attempts of any number of clinics in one statement
+/// (atendeai.record_outcomes: the clinic of a reply is the inbound message's).
+/// outcomes: [{ord, clinic, conversation, kind, cause, id, account, recipient, body,
+/// payload, intent, confidence, staff_user_id, state, handoff}]; deliveries: [{clinic,
+/// outbound, attempt, status, error, external_id}].
+std::vector<outcome_result> record_outcomes(pqxx::transaction_base& tx, const nlohmann::json& outcomes,
+                                            const nlohmann::json& deliveries);
 
-/// record_replies for several clinics, {"<clinic id>": rows}, in one statement; the
-/// outbox rows carry their clinic_id.
-std::vector<outbox_row> record_replies_many(pqxx::transaction_base& tx, const nlohmann::json& by_clinic);
-
-/// Records delivery outcomes [{outbox_id, status, attempts, error, external_id}].
-void record_deliveries(pqxx::transaction_base& tx, const nlohmann::json& rows);
-
-/// record_deliveries for several clinics, {"<clinic id>": rows}, in one statement.
-void record_deliveries_many(pqxx::transaction_base& tx, const nlohmann::json& by_clinic);
-
-/// Applies status updates [{channel, ext, status, error}]; returns rows changed.
-int record_statuses(pqxx::transaction_base& tx, const nlohmann::json& rows);
-
-/// record_statuses for several clinics, {"<clinic id>": rows}, in one statement.
-int record_statuses_many(pqxx::transaction_base& tx, const nlohmann::json& by_clinic);
+/// Sets conversations' last activity to now: [{clinic, conversation}] (written behind).
+int touch_conversations(pqxx::transaction_base& tx, const nlohmann::json& rows);
 
 /// A conversation's durable memory.
 struct conversation_memory {
@@ -70,7 +59,19 @@ struct conversation_memory {
   std::vector<std::string> recent_external_ids;
 };
 
-/// Loads the state and the last `window` messages of a conversation.
+/// The memory of one conversation of a batch read.
+struct memory_request {
+  std::string clinic_id;
+  std::string conversation_id;
+};
+
+/// Loads the state and the last `window` handled messages of several conversations (of
+/// any clinics) in one statement; one result per request, in order.
+std::vector<conversation_memory> load_conversation_memories(pqxx::connection& conn,
+                                                            const std::vector<memory_request>& requests,
+                                                            int window);
+
+/// One conversation's memory (a batch of one).
 conversation_memory load_conversation_memory(pqxx::connection& conn, const std::string& clinic_id,
                                              const std::string& conversation_id, int window);
 
@@ -83,15 +84,43 @@ struct unanswered_row {
   std::string access_token;
 };
 
-/// Inbound messages older than `min_age_s` seconds that were never answered (system scan).
-std::vector<unanswered_row> unanswered_inbound(pqxx::connection& conn, int min_age_s, int limit);
+/// An outbound message not delivered yet.
+struct pending_row {
+  std::string clinic_id;
+  std::string outbound_id;
+  std::string conversation_id;
+  std::string account_id;
+  std::string recipient;
+  std::string payload;
+  std::string access_token;
+  std::string correlation_id; ///< the channel id of the inbound message it answers
+  int attempts = 0;
+};
 
-/// One clinic's inbound messages never answered (of one conversation, or all when
-/// `conversation_id` is empty), oldest first: replayed to fresh actors after a crash.
+/// Where a recovery sweep starts: rows created before it were all handled when the
+/// previous sweep ran. Empty: from the beginning (a node's first sweep).
+struct sweep_marks {
+  std::string unanswered_since; ///< timestamptz text
+  std::string pending_since;
+};
+
+/// What one sweep found, and the marks for the next one.
+struct sweep_result {
+  std::vector<unanswered_row> unanswered;
+  std::vector<pending_row> pending;
+  sweep_marks next;
+};
+
+/// Inbound messages never answered older than `unanswered_min_age_s`, and outbound
+/// messages not delivered older than `pending_min_age_s` (none when negative), created
+/// from `marks` on (system scan, any clinic).
+sweep_result sweep(pqxx::connection& conn, const sweep_marks& marks, int unanswered_min_age_s,
+                   int pending_min_age_s, int limit);
+
+/// One clinic's inbound messages never answered of the last day (of one conversation,
+/// or all when `conversation_id` is empty), oldest first: replayed to fresh actors after
+/// a crash (older ones are the periodic sweep's).
 std::vector<unanswered_row> unanswered_of_clinic(pqxx::connection& conn, const std::string& clinic_id,
                                                  const std::string& conversation_id, int limit);
-
-/// Outbox rows still pending delivery (system scan, at start).
-std::vector<outbox_row> pending_outbox(pqxx::connection& conn, int limit);
 
 } // namespace atendeai::persistence

@@ -6,10 +6,12 @@
 #include <set>
 
 #include "persistence/migration_files.hpp"
+#include "persistence/migrations.hpp"
 #include "persistence/pipeline.hpp"
 #include "support/harness.hpp"
 
 using namespace atendeai::test;
+using nlohmann::json;
 
 namespace {
 
@@ -103,16 +105,19 @@ TEST_CASE("row-level security hides other clinics from the app role", "[foundati
   const auto clinics = two_clinics(db, [](pqxx::work& tx, const std::string& id, const std::string& account) {
     tx.exec_params("INSERT INTO atendeai.clinic_channels (clinic_id, channel, account_id) VALUES ($1, 'whatsapp', $2)",
                    id, account);
-    tx.exec_params("SELECT * FROM atendeai.ingest_inbound($1::jsonb)",
-                   R"([{"channel":"whatsapp","contact":"5511900000000","contact_name":"P","ext":"wamid.)" + account
-                     + R"(","type":"text","body":"oi","payload":{}}])");
+    tx.exec_params("SELECT * FROM atendeai.ingest_batch($1::jsonb, '[]')",
+                   R"([{"ord":0,"channel":"whatsapp","account":")" + account
+                     + R"(","contact":"5511900000000","contact_name":"P","id":")" + id + R"(","ext":"wamid.)"
+                     + account + R"(","type":"text","body":"oi","payload":{}}])");
   });
   const std::string &a = clinics.first, &b = clinics.second;
   auto app = db.connect();
   pqxx::work tx(*app);
   tx.exec("SET ROLE atendeai_app");
   tx.exec_params("SELECT set_config('app.clinic_id', $1, true)", a);
-  for (auto table : {"clinics", "contacts", "conversations", "messages", "clinic_channels"}) {
+  // (messages is a view over inbound_messages and outbound_messages: security_invoker
+  // keeps the caller's row-level security.)
+  for (auto table : {"clinics", "contacts", "conversations", "messages", "inbound_messages", "clinic_channels"}) {
     INFO(table);
     auto key = std::string(table) == "clinics" ? "id" : "clinic_id";
     CHECK(tx.exec_params1(std::string("SELECT count(*) FROM atendeai.") + table + " WHERE " + key + " = $1", b)[0]
@@ -150,23 +155,31 @@ TEST_CASE("row-level security hides other clinics from the app role", "[foundati
     pqxx::work t(*c);
     t.exec("SET ROLE atendeai_app");
     t.exec_params("SELECT set_config('app.clinic_id', $1, true)", a);
-    CHECK(t.exec_params("UPDATE atendeai.messages SET body = 'x' WHERE clinic_id = $1", b).affected_rows() == 0);
+    CHECK(t.exec_params("UPDATE atendeai.inbound_messages SET body = 'x' WHERE clinic_id = $1", b).affected_rows() == 0);
   }
   // And it owns nothing: it cannot switch row-level security off.
-  CHECK_THROWS_WITH(as_app_for_a("ALTER TABLE atendeai.messages DISABLE ROW LEVEL SECURITY"),
+  CHECK_THROWS_WITH(as_app_for_a("ALTER TABLE atendeai.inbound_messages DISABLE ROW LEVEL SECURITY"),
                     Catch::Contains("must be owner"));
 }
 
-TEST_CASE("the batch writer's multi-clinic statements keep each clinic's rows under its own scope",
+TEST_CASE("the pipeline's set-based statements derive every row's clinic and never write into another tenant",
           "[foundation][rls][sql]") {
-  using atendeai::persistence::ingest_inbound_many;
+  using atendeai::persistence::ingest_batch;
+  using atendeai::persistence::record_outcomes;
   scratch_database db;
-  const auto clinics = two_clinics(db, [](pqxx::work&, const std::string&, const std::string&) {});
+  const auto clinics = two_clinics(db, [](pqxx::work& tx, const std::string& id, const std::string& account) {
+    tx.exec_params("INSERT INTO atendeai.clinic_channels (clinic_id, channel, account_id) VALUES ($1, 'whatsapp', $2)",
+                   id, account);
+  });
   const std::string &a = clinics.first, &b = clinics.second;
-  auto inbound = [](const std::string& contact, const std::string& ext) {
-    return nlohmann::json{{"channel", "whatsapp"}, {"contact", contact}, {"contact_name", "P"}, {"ext", ext},
-                          {"type", "text"}, {"body", "oi"}, {"payload", nlohmann::json::object()},
-                          {"sent_at", nullptr}};
+  auto inbound = [&b](int ord, const std::string& account, const std::string& contact, const std::string& ext) {
+    char id[40];
+    std::snprintf(id, sizeof id, "018f0000-0000-7000-8000-%012d", ord + 1);
+    return json{{"ord", ord}, {"channel", "whatsapp"}, {"account", account}, {"contact", contact},
+                {"contact_name", "P"}, {"id", id}, {"ext", ext}, {"type", "text"}, {"body", "oi " + ext},
+                {"payload", json::object()}, {"sent_at", nullptr},
+                // what a node might claim: never read, the account decides
+                {"clinic_id", b}};
   };
   auto conn = db.connect();
   auto as_app = [&](auto&& f) {
@@ -176,95 +189,222 @@ TEST_CASE("the batch writer's multi-clinic statements keep each clinic's rows un
     tx.commit();
     return out;
   };
-  // Two messages of one contact of A and one of B, in one statement.
-  nlohmann::json batch = nlohmann::json::object();
-  batch[a] = nlohmann::json::array({inbound("5511900000001", "wamid.a1"), inbound("5511900000001", "wamid.a2")});
-  batch[b] = nlohmann::json::array({inbound("5511900000001", "wamid.b1")});
-  auto stored = as_app([&](pqxx::work& tx) { return ingest_inbound_many(tx, batch); });
+  // One statement for both clinics and an unknown account: two messages of one patient
+  // of A, one of B, one nobody's.
+  auto batch = json::array({inbound(0, "acct-a", "5511900000001", "wamid.a1"),
+                            inbound(1, "acct-a", "5511900000001", "wamid.a2"),
+                            inbound(2, "acct-b", "5511900000001", "wamid.b1"),
+                            inbound(3, "acct-nobody", "5511900000001", "wamid.x1")});
+  auto stored = as_app([&](pqxx::work& tx) { return ingest_batch(tx, batch, json::array()); });
   REQUIRE(stored.size() == 3);
-  std::map<std::string, atendeai::persistence::ingest_result> by_ext;
+  std::map<int, atendeai::persistence::ingest_result> by_ord;
   for (auto& r : stored) {
     CHECK(r.inserted);
-    by_ext[r.external_id] = r;
+    CHECK(r.new_conversation);
+    by_ord[r.ord] = r;
   }
-  CHECK(by_ext["wamid.a1"].clinic_id == a);
-  CHECK(by_ext["wamid.a2"].conversation_id == by_ext["wamid.a1"].conversation_id);
-  CHECK(by_ext["wamid.b1"].clinic_id == b);
-  CHECK(by_ext["wamid.b1"].conversation_id != by_ext["wamid.a1"].conversation_id);
-  {
-    pqxx::work tx(*conn);
-    auto per_clinic = [&](const std::string& id) {
-      return tx.exec_params1("SELECT count(*) FROM atendeai.messages m JOIN atendeai.conversations c "
-                             "ON c.clinic_id = m.clinic_id AND c.id = m.conversation_id WHERE m.clinic_id = $1",
-                             id)[0]
-        .as<int>();
-    };
-    CHECK(per_clinic(a) == 2);
-    CHECK(per_clinic(b) == 1);
-  }
-  // The same batch again: every message is known, nothing new.
-  for (auto& r : as_app([&](pqxx::work& tx) { return ingest_inbound_many(tx, batch); }))
+  CHECK(by_ord[0].clinic_id == a);
+  CHECK(by_ord[1].clinic_id == a);
+  CHECK(by_ord[1].conversation_id == by_ord[0].conversation_id);
+  CHECK(by_ord[2].clinic_id == b);
+  CHECK(by_ord[2].conversation_id != by_ord[0].conversation_id);
+  CHECK(by_ord.count(3) == 0);
+  CHECK(db.scalar("SELECT count(*) FROM atendeai.inbound_messages WHERE clinic_id = '" + a + "'") == "2");
+  CHECK(db.scalar("SELECT count(*) FROM atendeai.inbound_messages WHERE clinic_id = '" + b + "'") == "1");
+  CHECK(db.scalar("SELECT count(*) FROM atendeai.inbound_messages WHERE external_id = 'wamid.x1'") == "0");
+  // The same batch again: every message known, no new conversation.
+  for (auto& r : as_app([&](pqxx::work& tx) { return ingest_batch(tx, batch, json::array()); })) {
     CHECK_FALSE(r.inserted);
+    CHECK_FALSE(r.new_conversation);
+  }
 
-  // A reply to a1: one outbox row of A; answered once however often it is recorded.
-  const auto& a1 = by_ext["wamid.a1"];
-  nlohmann::json reply = nlohmann::json::object();
-  reply[a] = nlohmann::json::array({nlohmann::json{
-    {"conversation_id", a1.conversation_id}, {"in_message_id", a1.message_id}, {"intent", "greeting"},
-    {"confidence", 0.9}, {"channel", "whatsapp"}, {"account_id", "acct-a"}, {"recipient", "5511900000001"},
-    {"state", nlohmann::json::object()}, {"handoff", false}, {"body", "Olá!"},
-    {"reply", nlohmann::json{{"text", "Olá!"}}}}});
-  auto outbox = as_app([&](pqxx::work& tx) { return atendeai::persistence::record_replies_many(tx, reply); });
-  REQUIRE(outbox.size() == 1);
-  CHECK(outbox[0].clinic_id == a);
-  CHECK(outbox[0].in_reply_to == a1.message_id);
-  CHECK(as_app([&](pqxx::work& tx) { return atendeai::persistence::record_replies_many(tx, reply); }).empty());
-
-  // A delivery listed under B does not reach A's outbox row; listed under A it does, and
-  // the outbound message follows.
-  auto delivery = [&](const std::string& clinic, const char* status) {
-    nlohmann::json rows = nlohmann::json::object();
-    rows[clinic] = nlohmann::json::array({nlohmann::json{{"outbox_id", outbox[0].outbox_id}, {"status", status},
-                                                         {"attempts", 1}, {"error", nullptr},
-                                                         {"external_id", nullptr}}});
-    return rows;
+  // A reply to a1 recorded as A's: written, from a1's own account to a1's patient. The
+  // same reply claimed for B, or B's reply pointing at A's message, writes nothing.
+  const auto& a1 = by_ord[0];
+  auto reply = [&](int ord, const std::string& clinic, const std::string& cause, const std::string& id) {
+    return json{{"ord", ord}, {"clinic", clinic}, {"conversation", nullptr}, {"kind", "reply"}, {"cause", cause},
+                {"id", id}, {"account", "acct-b"}, {"recipient", "5511999999999"}, {"body", "Olá!"},
+                {"payload", json{{"text", "Olá!"}}}, {"intent", "greeting"}, {"confidence", 0.9},
+                {"state", json{{"handoff", true}}}, {"handoff", true}};
   };
-  auto statuses = [&]() {
-    pqxx::work tx(*conn);
-    auto r = tx.exec_params("SELECT o.status, m.status FROM atendeai.outbox o JOIN atendeai.messages m "
-                            "ON m.clinic_id = o.clinic_id AND m.id = o.message_id WHERE o.id = $1::uuid",
-                            outbox[0].outbox_id);
-    return std::pair{r[0][0].as<std::string>(), r[0][1].as<std::string>()};
-  };
-  as_app([&](pqxx::work& tx) {
-    atendeai::persistence::record_deliveries_many(tx, delivery(b, "failed"));
-    return 0;
+  auto forged = as_app([&](pqxx::work& tx) {
+    return record_outcomes(tx, json::array({reply(0, b, a1.message_id, "018f0000-0000-7000-8000-0000000000f1")}),
+                           json::array());
   });
-  CHECK(statuses() == std::pair<std::string, std::string>{"pending", "pending"});
-  as_app([&](pqxx::work& tx) {
-    atendeai::persistence::record_deliveries_many(tx, delivery(a, "sink"));
-    return 0;
+  CHECK(forged.empty());
+  CHECK(db.scalar("SELECT count(*) FROM atendeai.outbound_messages") == "0");
+  CHECK(db.scalar("SELECT count(*) FROM atendeai.conversation_memory") == "0");
+  CHECK(db.scalar("SELECT count(*) FROM atendeai.conversations WHERE status = 'handoff'") == "0");
+  auto written = as_app([&](pqxx::work& tx) {
+    return record_outcomes(tx, json::array({reply(0, a, a1.message_id, "018f0000-0000-7000-8000-0000000000a1")}),
+                           json::array());
   });
-  CHECK(statuses() == std::pair<std::string, std::string>{"sink", "sink"});
+  REQUIRE(written.size() == 1);
+  CHECK(written[0].inserted);
+  CHECK(written[0].clinic_id == a);
+  CHECK(written[0].account_id == "acct-a");
+  CHECK(written[0].recipient == "5511900000001");
+  CHECK(db.scalar("SELECT status FROM atendeai.conversations WHERE id = '" + a1.conversation_id + "'") == "handoff");
+  // Answered once: a second decision for a1 writes nothing, not even its state.
+  auto again = as_app([&](pqxx::work& tx) {
+    auto second = reply(0, a, a1.message_id, "018f0000-0000-7000-8000-0000000000a2");
+    second["state"] = json{{"handoff", false}};
+    second["handoff"] = false;
+    return record_outcomes(tx, json::array({second}), json::array());
+  });
+  REQUIRE(again.size() == 1);
+  CHECK_FALSE(again[0].inserted);
+  CHECK(db.scalar("SELECT count(*) FROM atendeai.outbound_messages") == "1");
+  CHECK(db.scalar("SELECT state ->> 'handoff' FROM atendeai.conversation_memory") == "true");
 
-  // Memory in one statement: a1 answered and its reply, a2 not yet handled; nothing of
-  // A's conversation is visible when asked as B.
-  auto mem = atendeai::persistence::load_conversation_memory(*conn, a, a1.conversation_id, 10);
-  REQUIRE(mem.messages.size() == 2);
-  CHECK(mem.messages[0] == std::pair<std::string, std::string>{"in", "oi"});
-  CHECK(mem.messages[1] == std::pair<std::string, std::string>{"out", "Olá!"});
-  CHECK(mem.recent_external_ids == std::vector<std::string>{"wamid.a1"});
-  CHECK(mem.known_contact);
-  CHECK(mem.state.is_object());
+  // A delivery claimed for B does not reach A's message; claimed for A it does.
+  auto deliver = [&](const std::string& clinic, const char* status) {
+    as_app([&](pqxx::work& tx) {
+      return record_outcomes(tx, json::array(),
+                             json::array({json{{"clinic", clinic}, {"outbound", written[0].outbound_id}, {"attempt", 1},
+                                               {"status", status}, {"error", nullptr}, {"external_id", "wamid.out-1"}}}));
+    });
+    return db.scalar("SELECT o.status || ' ' || m.status FROM atendeai.outbox o JOIN atendeai.messages m "
+                     "ON m.clinic_id = o.clinic_id AND m.id = o.message_id");
+  };
+  CHECK(deliver(b, "failed") == "pending pending");
+  CHECK(deliver(a, "sent") == "sent sent");
+  // A status notification through B's account does not touch A's message.
+  as_app([&](pqxx::work& tx) {
+    return ingest_batch(tx, json::array(),
+                        json::array({json{{"channel", "whatsapp"}, {"account", "acct-b"}, {"ext", "wamid.out-1"},
+                                          {"status", "read"}, {"error", nullptr}}}));
+  });
+  CHECK(db.scalar("SELECT status FROM atendeai.messages WHERE direction = 'out'") == "sent");
+  as_app([&](pqxx::work& tx) {
+    return ingest_batch(tx, json::array(),
+                        json::array({json{{"channel", "whatsapp"}, {"account", "acct-a"}, {"ext", "wamid.out-1"},
+                                          {"status", "read"}, {"error", nullptr}}}));
+  });
+  CHECK(db.scalar("SELECT status FROM atendeai.messages WHERE direction = 'out'") == "read");
+
+  // Memories of both clinics in one statement: a1 and its reply for A (a2 is not handled
+  // yet); nothing of A's conversation when it is asked as B's.
+  auto mems = atendeai::persistence::load_conversation_memories(
+    *conn, {{a, a1.conversation_id}, {b, a1.conversation_id}, {b, by_ord[2].conversation_id}}, 10);
+  REQUIRE(mems.size() == 3);
+  REQUIRE(mems[0].messages.size() == 2);
+  CHECK(mems[0].messages[0] == std::pair<std::string, std::string>{"in", "oi wamid.a1"});
+  CHECK(mems[0].messages[1] == std::pair<std::string, std::string>{"out", "Olá!"});
+  CHECK(mems[0].recent_external_ids == std::vector<std::string>{"wamid.a1"});
+  CHECK(mems[0].known_contact);
+  CHECK(mems[0].state.value("handoff", false));
+  CHECK(mems[1].messages.empty());
+  CHECK(mems[1].state.empty());
+  CHECK(mems[2].messages.empty()); // b1 not answered yet
+  CHECK_FALSE(mems[2].known_contact);
+
+  // The views read as the app role scoped to B show nothing of A.
   {
     pqxx::work tx(*conn);
     tx.exec("SET LOCAL ROLE atendeai_app");
-    auto other = nlohmann::json::parse(
-      tx.exec_params1("SELECT atendeai.conversation_memory_of($1::uuid, $2::uuid, 10)::text", b, a1.conversation_id)[0]
-        .as<std::string>());
-    CHECK(other["messages"].empty());
-    CHECK(other["state"].is_null());
+    tx.exec_params("SELECT set_config('app.clinic_id', $1, true)", b);
+    for (auto view : {"messages", "outbox", "outbound_state"}) {
+      INFO(view);
+      CHECK(tx.exec_params1(std::string("SELECT count(*) FROM atendeai.") + view + " WHERE clinic_id = $1", a)[0]
+              .as<int>()
+            == 0);
+    }
+    CHECK(tx.exec("SELECT count(*) FROM atendeai.messages")[0][0].as<int>() == 1); // b1
   }
+}
+
+TEST_CASE("one ingest statement stores the messages of fifty clinics", "[foundation][sql]") {
+  scratch_database db;
+  REQUIRE(run_binary({"migrate", "up"}, db_env(db)).first == 0);
+  {
+    auto owner = db.connect();
+    pqxx::work tx(*owner);
+    tx.exec("INSERT INTO atendeai.clinics (id, name) SELECT ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, "
+            "'Clinic ' || i FROM generate_series(1, 50) i");
+    tx.exec("INSERT INTO atendeai.clinic_channels (clinic_id, channel, account_id) "
+            "SELECT id, 'whatsapp', 'acct-' || right(id::text, 2) FROM atendeai.clinics");
+    tx.commit();
+  }
+  auto rows = json::array();
+  for (int i = 0; i < 200; ++i) {
+    char id[40], account[16];
+    std::snprintf(id, sizeof id, "018f0000-0000-7000-8000-%012d", i + 1);
+    std::snprintf(account, sizeof account, "acct-%02d", i % 50 + 1);
+    rows.push_back({{"ord", i}, {"channel", "whatsapp"}, {"account", account},
+                    {"contact", "55119" + std::to_string(10000000 + i % 70)}, {"contact_name", nullptr}, {"id", id},
+                    {"ext", "wamid.many-" + std::to_string(i)}, {"type", "text"}, {"body", "oi"},
+                    {"payload", json::object()}, {"sent_at", nullptr}});
+  }
+  auto conn = db.connect();
+  pqxx::work tx(*conn);
+  tx.exec("SET LOCAL ROLE atendeai_app");
+  auto stored = atendeai::persistence::ingest_batch(tx, rows, json::array());
+  tx.commit();
+  CHECK(stored.size() == 200);
+  CHECK(db.scalar("SELECT count(DISTINCT clinic_id) FROM atendeai.inbound_messages") == "50");
+  CHECK(db.scalar("SELECT count(*) FROM atendeai.inbound_messages i JOIN atendeai.clinic_channels ch "
+                  "ON ch.clinic_id = i.clinic_id AND ch.account_id = i.account_id") == "200");
+  // A patient of one clinic is not the same contact in another clinic.
+  CHECK(db.scalar("SELECT count(*) FROM atendeai.contacts") == "200");
+}
+
+TEST_CASE("the append-only migration moves existing messages and back", "[foundation][migrations]") {
+  scratch_database db;
+  REQUIRE(run_binary({"migrate", "up"}, db_env(db)).first == 0);
+  auto conn = db.connect();
+  auto migrate_down = [&] { atendeai::persistence::migrate_down(*conn, 1); };
+  migrate_down(); // 0008's tables
+  {
+    pqxx::work tx(*conn);
+    tx.exec(R"sql(
+      INSERT INTO atendeai.clinics (id, name) VALUES ('11111111-1111-4111-8111-111111111111', 'A');
+      INSERT INTO atendeai.contacts (clinic_id, id, channel, external_id)
+        VALUES ('11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222', 'whatsapp', '5511999');
+      INSERT INTO atendeai.conversations (clinic_id, id, channel, contact_id)
+        VALUES ('11111111-1111-4111-8111-111111111111', '33333333-3333-4333-8333-333333333333', 'whatsapp',
+                '22222222-2222-4222-8222-222222222222');
+      INSERT INTO atendeai.messages (clinic_id, id, conversation_id, channel, direction, external_id, type, body,
+                                     payload, intent, confidence, status, answered_at) VALUES
+        ('11111111-1111-4111-8111-111111111111', '44444444-0000-4000-8000-000000000001',
+         '33333333-3333-4333-8333-333333333333', 'whatsapp', 'in', 'wamid.1', 'text', 'oi',
+         '{"account_id":"acc-a","contact":"5511999"}', 'greeting', 0.9, 'received', now()),
+        ('11111111-1111-4111-8111-111111111111', '44444444-0000-4000-8000-000000000002',
+         '33333333-3333-4333-8333-333333333333', 'whatsapp', 'in', 'wamid.2', 'text', 'ok',
+         '{"account_id":"acc-a","contact":"5511999"}', 'thanks', 0.8, 'received', now()),
+        ('11111111-1111-4111-8111-111111111111', '44444444-0000-4000-8000-000000000003',
+         '33333333-3333-4333-8333-333333333333', 'whatsapp', 'in', 'wamid.3', 'text', '?',
+         '{"account_id":"acc-a","contact":"5511999"}', NULL, NULL, 'received', NULL),
+        ('11111111-1111-4111-8111-111111111111', '55555555-0000-4000-8000-000000000001',
+         '33333333-3333-4333-8333-333333333333', 'whatsapp', 'out', 'wamid.out1', 'reply', 'Olá', '{"text":"Olá"}',
+         NULL, NULL, 'read', NULL);
+      INSERT INTO atendeai.outbox (clinic_id, message_id, in_reply_to, conversation_id, channel, account_id,
+                                   recipient, payload, status, attempts, external_id, sent_at)
+        VALUES ('11111111-1111-4111-8111-111111111111', '55555555-0000-4000-8000-000000000001',
+                '44444444-0000-4000-8000-000000000001', '33333333-3333-4333-8333-333333333333', 'whatsapp',
+                'acc-a', '5511999', '{"text":"Olá"}', 'sent', 1, 'wamid.out1', now());
+    )sql");
+    tx.commit();
+  }
+  const std::string picture =
+    "SELECT string_agg(direction || ':' || coalesce(external_id, '-') || ':' || status || ':' "
+    "|| (answered_at IS NOT NULL) || ':' || coalesce(intent, '-'), ',' ORDER BY direction, external_id) "
+    "FROM atendeai.messages";
+  const std::string outbox = "SELECT string_agg(message_id || ':' || coalesce(in_reply_to::text, '-') || ':' || status "
+                             "|| ':' || attempts || ':' || coalesce(external_id, '-'), ',') FROM atendeai.outbox";
+  auto before = db.scalar(picture);
+  auto before_outbox = db.scalar(outbox);
+  CHECK(before == "in:wamid.1:received:true:greeting,in:wamid.2:received:true:thanks,in:wamid.3:received:false:-,"
+                  "out:wamid.out1:read:false:-");
+  atendeai::persistence::migrate_up(*conn);
+  CHECK(db.scalar("SELECT count(*) FROM atendeai.inbound_messages") == "3");
+  CHECK(db.scalar("SELECT count(*) FROM atendeai.outbound_messages") == "2"); // the reply, and wamid.2's silence
+  CHECK(db.scalar(picture) == before);
+  CHECK(db.scalar(outbox) == before_outbox);
+  migrate_down();
+  CHECK(db.scalar("SELECT to_regclass('atendeai.inbound_messages') IS NULL") == "t");
+  CHECK(db.scalar(picture) == before);
+  CHECK(db.scalar(outbox) == before_outbox);
 }
 
 TEST_CASE("bad configuration and unreachable services end the process with exit 2 and one line", "[foundation][cli]") {

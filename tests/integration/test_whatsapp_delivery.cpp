@@ -17,64 +17,13 @@
 
 #include "core/signature.hpp"
 #include "support/harness.hpp"
+#include "support/pipeline.hpp"
 
 using namespace atendeai::test;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
-
-/// A scratch database, a fake Graph API and the node serving them (restartable).
-struct pipeline {
-  scratch_database db;
-  fake_graph_api graph;
-  int port = free_port();
-  std::unique_ptr<node_process> node;
-
-  /// Starts (or restarts) the node with `env` added to the test settings.
-  void start(std::map<std::string, std::string> env = {}) {
-    node.reset();
-    node = std::make_unique<node_process>(std::vector<std::string>{"serve"},
-                                          node_env(db, port, {graph.base_url(), "test-token", std::move(env)}));
-    auto ready = node->wait_ready();
-    INFO(node->output());
-    REQUIRE(ready);
-  }
-
-  long count(const std::string& sql) const { return std::stol("0" + db.scalar(sql)); }
-  long inbound() const { return count("SELECT count(*) FROM atendeai.messages WHERE direction = 'in'"); }
-  long inbound(const std::string& wamid) const {
-    return count("SELECT count(*) FROM atendeai.messages WHERE direction = 'in' AND external_id = '" + wamid + "'");
-  }
-  long outbound() const { return count("SELECT count(*) FROM atendeai.messages WHERE direction = 'out'"); }
-  long outbox() const { return count("SELECT count(*) FROM atendeai.outbox"); }
-  long outbox_sent() const { return count("SELECT count(*) FROM atendeai.outbox WHERE status = 'sent'"); }
-  long unanswered() const {
-    return count("SELECT count(*) FROM atendeai.messages WHERE direction = 'in' AND answered_at IS NULL");
-  }
-  /// Outbox rows answering the inbound message `wamid`.
-  long replies_to(const std::string& wamid) const {
-    return count("SELECT count(*) FROM atendeai.outbox o JOIN atendeai.messages m "
-                 "ON m.clinic_id = o.clinic_id AND m.id = o.in_reply_to WHERE m.external_id = '" + wamid + "'");
-  }
-  /// Replies the fake Graph API accepted for `to`.
-  long received_for(const std::string& to) const {
-    long n = 0;
-    for (auto& b : graph.received())
-      n += b.value("to", "") == to ? 1 : 0;
-    return n;
-  }
-
-  /// Waits until every inbound message is handled and `replies` replies are delivered
-  /// and recorded as sent: the point after which a duplicate would have shown.
-  bool settled(long replies, std::chrono::milliseconds timeout = 60s) const {
-    return eventually(
-      [&] {
-        return unanswered() == 0 && outbox_sent() == replies && static_cast<long>(graph.count()) >= replies;
-      },
-      timeout);
-  }
-};
 
 /// The text of a reply the fake Graph API received.
 std::string reply_text(const json& request) {

@@ -331,9 +331,10 @@ std::string webhook_body(const std::vector<wa_text>& messages, const std::string
   return notification_body(msgs, contacts, phone_number_id);
 }
 
-http_response post_webhook(const node_process& node, const std::string& body, const std::string& secret) {
+http_response post_webhook(const node_process& node, const std::string& body, const std::string& secret,
+                           int timeout_ms) {
   return http_post(node.url("/webhooks/whatsapp"), body,
-                   {{"X-Hub-Signature-256", core::whatsapp_signature(secret, body)}});
+                   {{"X-Hub-Signature-256", core::whatsapp_signature(secret, body)}}, timeout_ms);
 }
 
 // -- metrics ------------------------------------------------------------------------------

@@ -115,9 +115,9 @@ std::string notification_body(const nlohmann::json& messages, const nlohmann::js
 /// A notification body with text messages to `phone_number_id`.
 std::string webhook_body(const std::vector<wa_text>& messages,
                          const std::string& phone_number_id = demo_phone_number_id);
-/// POSTs a signed notification to the node.
+/// POSTs a signed notification to the node (status 0 when no answer within timeout_ms).
 http_response post_webhook(const node_process& node, const std::string& body,
-                           const std::string& secret = test_app_secret);
+                           const std::string& secret = test_app_secret, int timeout_ms = 30000);
 
 /// One scrape of a node's /metrics: every sample by its series exactly as rendered
 /// (`name{label="v",...}`), and the text itself.
