@@ -243,17 +243,24 @@ struct batch_writer_state {
   nlohmann::json message_row(const ingest_flush& f, size_t ord) const {
     const auto& row = f.rows[ord];
     const auto& m = f.reqs[row.request].messages[row.index];
+    std::string text = m.text;
+#ifdef ATENDEAI_TEST_HOOKS
+    // Test hook: a message PostgreSQL refuses (a NUL the parser would have replaced).
+    if (const char* marker = std::getenv("ATENDEAI_TEST_POISON_MARKER"))
+      if (*marker && text.find(marker) != std::string::npos)
+        text.push_back('\0');
+#endif
     if (row.hardened) // the smallest form: the text alone, no raw payload, no channel time
       return {{"ord", ord}, {"channel", storable(m.channel)}, {"account", storable(m.account_id)},
               {"contact", storable(m.contact)}, {"contact_name", nullptr}, {"id", row.id},
-              {"ext", storable(m.external_id)}, {"type", storable(m.type)}, {"body", storable(m.text)},
+              {"ext", storable(m.external_id)}, {"type", storable(m.type)}, {"body", storable(text)},
               {"payload", {{"channel", storable(m.channel)}, {"account_id", storable(m.account_id)},
                            {"contact", storable(m.contact)}, {"external_id", storable(m.external_id)},
-                           {"type", storable(m.type)}, {"text", storable(m.text)}, {"sanitised", true}}},
+                           {"type", storable(m.type)}, {"text", storable(text)}, {"sanitised", true}}},
               {"sent_at", nullptr}};
     return {{"ord", ord}, {"channel", m.channel}, {"account", m.account_id}, {"contact", m.contact},
             {"contact_name", text_or_null(m.contact_name)}, {"id", row.id}, {"ext", m.external_id},
-            {"type", m.type}, {"body", m.text}, {"payload", core::to_json(m)}, {"sent_at", sent_at_of(m.timestamp)}};
+            {"type", m.type}, {"body", text}, {"payload", core::to_json(m)}, {"sent_at", sent_at_of(m.timestamp)}};
   }
 
   nlohmann::json status_row(const ingest_flush& f, size_t ord) const {

@@ -694,14 +694,15 @@ TEST_CASE("A joining node answers, exactly once, a message left unanswered for a
   {
     auto conn = c.db.connect();
     pqxx::work tx(*conn);
-    tx.exec_params("SELECT set_config('app.clinic_id', $1, true)", c.clinics[k]);
-    json rows = json::array({{{"channel", "whatsapp"}, {"contact", from}, {"contact_name", nullptr}, {"ext", wamid},
-                              {"type", "text"}, {"body", m.text}, {"payload", atendeai::core::to_json(m)},
-                              {"sent_at", nullptr}}});
-    REQUIRE(tx.exec_params("SELECT * FROM atendeai.ingest_inbound($1::jsonb)", rows.dump()).size() == 1);
+    json rows = json::array({{{"ord", 0}, {"channel", "whatsapp"}, {"account", m.account_id}, {"contact", from},
+                              {"contact_name", nullptr}, {"id", "018f0000-0000-7000-8000-0000000000c3"},
+                              {"ext", wamid}, {"type", "text"}, {"body", m.text},
+                              {"payload", atendeai::core::to_json(m)}, {"sent_at", nullptr}}});
+    REQUIRE(tx.exec_params("SELECT * FROM atendeai.ingest_batch($1::jsonb, '[]')", rows.dump()).size() == 1);
     // Stored 10 s ago: older than the joining sweep's minimum age (cluster.dead_after_ms,
     // 2 s here) however fast n3 starts, younger than the periodic sweep's 30 s.
-    tx.exec_params("UPDATE atendeai.messages SET created_at = now() - interval '10 seconds' WHERE external_id = $1",
+    tx.exec_params("UPDATE atendeai.inbound_messages SET created_at = now() - interval '10 seconds' "
+                   "WHERE external_id = $1",
                    wamid);
     tx.commit();
   }

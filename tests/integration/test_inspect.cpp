@@ -245,7 +245,7 @@ TEST_CASE("Past the root's restart intensity the node exits non-zero, and answer
   CHECK(n.scalar("SELECT count(*) FROM atendeai.outbox") == "1");
 }
 
-TEST_CASE("The root supervisor restarts a crashed batch writer, sender and router in place, losing nothing",
+TEST_CASE("The root supervisor restarts a crashed ingest writer, sender and router in place, losing nothing",
           "[inspect][supervision][root]") {
   admin_node n(node_settings{{"ATENDEAI_TEST_CRASH_WRITER_MARKER", "#crash-writer#"},
                 {"ATENDEAI_TEST_CRASH_SENDER_MARKER", "#crash-sender#"},
@@ -253,14 +253,14 @@ TEST_CASE("The root supervisor restarts a crashed batch writer, sender and route
   auto restarted = [&](const std::string& kind) {
     return n.metric("atendeai_actors_restarted_total{kind=\"" + kind + "\"}");
   };
-  CHECK(restarted("batch_writer") == 0);
+  CHECK(restarted("ingest_writer") == 0);
 
-  // A batch writer dies with the webhook in its batch: not acknowledged (503), nothing
+  // An ingest writer dies with the webhook in its batch: not acknowledged (503), nothing
   // stored; Meta's retry of the same body reaches the writer that took its place.
   const std::string writer_patient = "5511960000050";
   auto body = webhook_body({{writer_patient, "wamid.root-writer", "oi #crash-writer#"}});
   CHECK(post_webhook(*n.node, body).status == 503);
-  REQUIRE(eventually([&] { return restarted("batch_writer") == 1; }, 30s));
+  REQUIRE(eventually([&] { return restarted("ingest_writer") == 1; }, 30s));
   CHECK(n.scalar("SELECT count(*) FROM atendeai.messages WHERE external_id = 'wamid.root-writer'") == "0");
   CHECK(post_webhook(*n.node, body).status == 200);
   REQUIRE(eventually([&] { return n.sent_to(writer_patient).size() == 1; }, 30s));
@@ -294,7 +294,8 @@ TEST_CASE("The root supervisor restarts a crashed batch writer, sender and route
   CHECK(contains_text(n.say("5511960000052", "qual o endereço?"), "Rua Exemplo"));
   CHECK(contains_text(n.node->output(), "actor_restarted"));
   auto restarts = get_json(n, "/api/v1/admin/actors", n.super_token())["restarts"];
-  CHECK(restarts["batch_writer"] == 1);
+  CHECK(restarts["ingest_writer"] == 1);
+  CHECK(restarts["batch_writer"] == 0);
   CHECK(restarts["router"] == 1);
   CHECK(restarts["sender"] == 1);
   CHECK(restarts["db_reader"] == 0);

@@ -103,8 +103,9 @@ TEST_CASE("webhook traffic moves each counter by exactly what happened", "[obser
   }
   {
     INFO("group commits: every row counted once, one latency per commit");
-    // 5 inbound rows (4 new + 1 duplicate), 4 replies with their outbox rows, 4 delivery outcomes.
-    CHECK(delta("atendeai_batch_rows_sum") == 13);
+    // 5 inbound rows (4 new + 1 duplicate), 4 replies, 5 delivery outcomes (the attempt
+    // that met the 500 is recorded too, as pending).
+    CHECK(delta("atendeai_batch_rows_sum") == 14);
     auto commits = delta("atendeai_batch_commit_seconds_count");
     CHECK(delta("atendeai_batch_rows_count") == commits);
     // Phases that cannot share a transaction (each waits for the one before to commit):

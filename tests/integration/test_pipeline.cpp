@@ -118,3 +118,25 @@ TEST_CASE("Replies kept through an outage are bounded: past the bound webhooks g
                      60s));
   CHECK(p.inbound("wamid.late-1") == 1);
 }
+
+TEST_CASE("A row PostgreSQL refuses does not fail its batch: the 99 others commit, it is stored sanitised",
+          "[pipeline]") {
+  pipeline p;
+  // Test builds only: a message with the marker reaches PostgreSQL with a NUL in its text.
+  p.start({{"ATENDEAI_TEST_POISON_MARKER", "poison-pill"}});
+  auto messages = patients_asking("poison", 100, 100);
+  messages[37].body = "Qual o endereço? poison-pill";
+  REQUIRE(post_webhook(*p.node, webhook_body(messages)).status == 200);
+  CHECK(p.inbound() == 100);
+  CHECK(p.db.scalar("SELECT body FROM atendeai.inbound_messages WHERE external_id = 'wamid.poison-37'")
+        == "Qual o endereço? poison-pill\xEF\xBF\xBD");
+  CHECK(p.db.scalar("SELECT payload ->> 'sanitised' FROM atendeai.inbound_messages "
+                    "WHERE external_id = 'wamid.poison-37'")
+        == "true");
+  auto m = scrape_metrics(*p.node);
+  CHECK(m["atendeai_webhook_messages_total{outcome=\"sanitised\"}"] == 1);
+  CHECK(m["atendeai_webhook_messages_total{outcome=\"stored\"}"] == 100);
+  CHECK(m["atendeai_webhook_messages_total{outcome=\"dropped\"}"] == 0);
+  REQUIRE(p.settled(100, 120s));
+  CHECK(p.graph.count() == 100);
+}
