@@ -310,13 +310,12 @@ struct clinic_state {
       flows.erase(it);
   }
 
-  /// A flow timed out: its conversation tells the patient (if it is still alive; if not,
-  /// the flow ends quietly when the patient writes again).
+  /// A flow timed out: its conversation tells the patient and forgets the flow, woken up
+  /// (from its stored memory) when it had passivated meanwhile.
   void expired(flow_expiry e) {
     flows.erase(e.conversation_id);
-    auto it = conversations.find(e.conversation_id);
-    if (it != conversations.end())
-      self->send(it->second, expired_atom::value, std::move(e));
+    auto& conversation = conversation_for(e.conversation_id);
+    self->send(conversation, expired_atom::value, std::move(e));
   }
 
   // -- the agenda -------------------------------------------------------------

@@ -52,6 +52,7 @@ struct conversation_state_holder {
   std::vector<uint64_t> recent_ids;     ///< hashes of the last inbound wamids, oldest first
   std::vector<stored_message> waiting;  ///< messages that arrived before the memory
   std::vector<staff_action> staff_waiting; ///< staff actions that arrived before the memory
+  std::optional<flow_expiry> expiry_waiting; ///< a flow's expiry that arrived before the memory
   core::instant last_activity;
   uint64_t handled = 0;
   const date::time_zone* zone = nullptr;
@@ -72,6 +73,8 @@ struct conversation_state_holder {
           relearn_language();
           for (auto& id : snap.recent_external_ids)
             seen(id);
+          if (!last_in && !snap.reply_contact.empty()) // woken up: unprompted messages still reach the patient
+            last_in = reply_target{snap.reply_channel, snap.reply_account, snap.reply_contact, snap.reply_token};
           ready();
         },
         [=](const caf::error& err) {
@@ -85,6 +88,8 @@ struct conversation_state_holder {
   /// The memory is in: handle what waited for it.
   void ready() {
     loaded = true;
+    if (expiry_waiting)
+      flow_expired(*std::exchange(expiry_waiting, std::nullopt));
     for (auto& a : std::exchange(staff_waiting, {}))
       staff(std::move(a));
     for (auto& m : std::exchange(waiting, {}))
@@ -307,6 +312,11 @@ struct conversation_state_holder {
   /// The booking flow timed out while the patient was silent: forget it and tell them
   /// (an unprompted message, answering no inbound one).
   void flow_expired(flow_expiry e) {
+    if (!loaded) { // woken up by the expiry itself: its memory (with the flow) first
+      expiry_waiting = std::move(e);
+      return;
+    }
+    last_activity = node->clock->now();
     if (!state.flow.is_object())
       return;
     state.flow = nullptr;
@@ -367,7 +377,7 @@ struct conversation_state_holder {
     }
     auto idle = node->clock->now() - last_activity;
     auto limit = std::chrono::seconds(node->cfg.conversation.idle_timeout_s);
-    if (idle >= limit && waiting.empty() && staff_waiting.empty()) {
+    if (idle >= limit && waiting.empty() && staff_waiting.empty() && !expiry_waiting) {
       self->quit();
       return;
     }
@@ -375,7 +385,9 @@ struct conversation_state_holder {
   }
 
   void schedule_tick() {
-    auto period = std::chrono::seconds(std::max(1, node->cfg.conversation.idle_timeout_s / 2));
+    std::chrono::milliseconds period = std::chrono::seconds(std::max(1, node->cfg.conversation.idle_timeout_s / 2));
+    if (node->clock->jumps()) // a test clock may jump ahead: look again soon
+      period = std::min(period, std::chrono::milliseconds(500));
     self->delayed_send(self, period, tick_atom::value);
   }
 

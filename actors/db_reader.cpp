@@ -71,6 +71,10 @@ struct db_reader_state {
         snap.known_contact = mems[i].known_contact;
         snap.memory = std::move(mems[i].messages);
         snap.recent_external_ids = std::move(mems[i].recent_external_ids);
+        snap.reply_channel = std::move(mems[i].reply_channel);
+        snap.reply_account = std::move(mems[i].reply_account);
+        snap.reply_contact = std::move(mems[i].reply_contact);
+        snap.reply_token = std::move(mems[i].reply_token);
         waiting[i].promise.deliver(std::move(snap));
       }
     } catch (const std::exception& e) {

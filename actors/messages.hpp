@@ -132,6 +132,8 @@ struct conversation_snapshot {
   bool known_contact = false; ///< the contact wrote before this conversation actor started
   std::vector<std::pair<std::string, std::string>> memory; ///< (direction, text), oldest first
   std::vector<std::string> recent_external_ids;
+  /// Where its last inbound message came from (channel, account, contact, token; empty: none).
+  std::string reply_channel, reply_account, reply_contact, reply_token;
 };
 
 /// Work found at start or by the periodic sweep.

@@ -60,7 +60,8 @@ std::vector<conversation_memory> load_conversation_memories(pqxx::connection& co
   // Only what was handled already: unanswered inbound messages are on their way to the
   // actor (or will be swept to it) and join its memory when it handles them.
   pqxx::nontransaction tx(conn);
-  auto r = tx.exec_params("SELECT ord, state::text, messages::text FROM atendeai.conversation_memories($1::jsonb, $2)",
+  auto r = tx.exec_params("SELECT ord, state::text, messages::text, channel, account_id, contact, access_token "
+                          "FROM atendeai.conversation_memories($1::jsonb, $2)",
                           rows.dump(), window);
   for (auto row : r) {
     auto i = row[0].as<size_t>();
@@ -79,6 +80,10 @@ std::vector<conversation_memory> load_conversation_memories(pqxx::connection& co
       mem.messages.emplace_back(std::move(direction), m[1].get<std::string>());
     }
     mem.known_contact = !messages.empty();
+    mem.reply_channel = text_or_empty(row[3]);
+    mem.reply_account = text_or_empty(row[4]);
+    mem.reply_contact = text_or_empty(row[5]);
+    mem.reply_token = text_or_empty(row[6]);
   }
   return out;
 }

@@ -57,6 +57,8 @@ struct conversation_memory {
   bool known_contact = false;
   std::vector<std::pair<std::string, std::string>> messages; ///< (direction, text), oldest first
   std::vector<std::string> recent_external_ids;
+  /// Where the last inbound message came from (empty when none): unprompted messages go there.
+  std::string reply_channel, reply_account, reply_contact, reply_token;
 };
 
 /// The memory of one conversation of a batch read.

@@ -409,12 +409,14 @@ END $$;
 -- -- Readers for the node (system: a batch spans clinics) ---------------------------
 
 -- The memory of several conversations at once: for each {ord, clinic, conversation},
--- its state and its last p_window handled messages, newest first, as
--- [[direction, body, external_id], ...].
+-- its state, its last p_window handled messages, newest first, as
+-- [[direction, body, external_id], ...], and where its last inbound message came from
+-- (channel, account, contact, the account's token): where unprompted messages go.
 CREATE FUNCTION atendeai.conversation_memories(p_rows jsonb, p_window int)
-RETURNS TABLE (ord int, state jsonb, messages jsonb)
+RETURNS TABLE (ord int, state jsonb, messages jsonb, channel text, account_id text, contact text,
+               access_token text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = atendeai, pg_temp AS $$
-  SELECT r.ord, cm.state, coalesce(t.list, '[]'::jsonb)
+  SELECT r.ord, cm.state, coalesce(t.list, '[]'::jsonb), li.channel, li.account_id, li.contact, ch.access_token
     FROM jsonb_to_recordset(p_rows) AS r (ord int, clinic uuid, conversation uuid)
     LEFT JOIN atendeai.conversation_memory cm ON cm.clinic_id = r.clinic AND cm.conversation_id = r.conversation
     LEFT JOIN LATERAL (
@@ -432,6 +434,12 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = atendeai, pg_temp AS $$
                   WHERE o.clinic_id = r.clinic AND o.conversation_id = r.conversation AND o.payload IS NOT NULL
                   ORDER BY o.created_at DESC LIMIT p_window)) u
                ORDER BY u.created_at DESC, u.id DESC LIMIT p_window) w) t ON true
+    LEFT JOIN LATERAL (SELECT i.channel, i.account_id, i.contact
+                         FROM atendeai.inbound_messages i
+                        WHERE i.clinic_id = r.clinic AND i.conversation_id = r.conversation
+                        ORDER BY i.created_at DESC LIMIT 1) li ON true
+    LEFT JOIN atendeai.clinic_channels ch
+      ON ch.clinic_id = r.clinic AND ch.channel = li.channel AND ch.account_id = li.account_id
 $$;
 
 -- Inbound messages stored but never answered (a node died between the commit and the

@@ -367,7 +367,7 @@ TEST_CASE("A node restart in the middle of a flow resumes it", "[booking][restar
   CHECK(appointment_row(n, p) == expected_row(ana, cardio, day, 11));
 }
 
-TEST_CASE("A flow left silent expires: the patient is told and the held time is free again",
+TEST_CASE("A flow left silent expires: the patient is told (though passivated) and the held time is free again",
           "[booking][expiry]") {
   // Under a test clock (Monday 2030-03-04 09:00 in São Paulo) moved past the default
   // 30-minute expiry instead of waiting for it.
@@ -387,10 +387,13 @@ TEST_CASE("A flow left silent expires: the patient is told and the held time is 
   // B wants the same time while A holds it.
   CHECK_FALSE(has(text_of(exchange(node, graph, b, webhook_body({{b, "wamid.exp-2", ask}}))), "Posso confirmar"));
 
-  // 29 minutes of silence: nothing yet.
+  // 29 minutes of silence: nothing yet, and both conversations passivate (idle for more
+  // than the default 10 minutes) while their flows stay open.
   auto moved = http_post(node.url("/test/clock"), R"({"advance_s":1740})");
   REQUIRE(moved.status == 200);
   CHECK(moved.json()["now"] == "2030-03-04T12:29:00Z");
+  REQUIRE(eventually(
+    [&] { return scrape_metrics(node)["atendeai_actors_passivated_total{kind=\"conversation\"}"] >= 2; }, 30s));
   std::this_thread::sleep_for(2500ms);
   CHECK(to(a).size() == 1);
 
