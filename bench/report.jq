@@ -9,7 +9,8 @@ def verdict(ok): if ok == null then "n/a" elif ok then "pass" else "miss" end;
 
 . as $all
 | ($all | load_runs) as $runs
-| [
+| if ($runs | length) == 0 then empty else
+[
     "| scenario | mode | conns | msgs/POST | clinics | target/s | acked msg/s | p50 ms | p95 ms | p99 ms | max ms | reply p99 ms | replies/s during run | replies drain s | lost | 5xx |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ($runs[] | .name as $n | .r | row([$n, (.mode // "-"), (.connections // "-"), (.per_request // 1), (.clinics // "-"),
@@ -106,3 +107,4 @@ def verdict(ok): if ok == null then "n/a" elif ok then "pass" else "miss" end;
             verdict(if $best.r.cpu_us_per_msg.total == null then null else $best.r.cpu_us_per_msg.total <= 200 end)])]
   )
 | .[]
+end
