@@ -38,7 +38,6 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -224,11 +223,6 @@ public:
   void connect_all(stats& st) {
     st_ = &st;
     ep_ = epoll_create1(EPOLL_CLOEXEC);
-    tfd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = timer_tag;
-    epoll_ctl(ep_, EPOLL_CTL_ADD, tfd_, &ev);
     for (size_t c = 0; c < conns_.size(); ++c)
       open_connection(c);
     auto until = steady::now() + std::chrono::seconds(5);
@@ -238,7 +232,7 @@ public:
         pending = pending || (k.fd >= 0 && !k.connected);
       if (!pending)
         break;
-      poll_once(50);
+      poll_until(steady::now() + std::chrono::milliseconds(50));
     }
   }
 
@@ -254,18 +248,15 @@ public:
         check_timeouts(now);
         next_timeout_check = now + std::chrono::milliseconds(100);
       }
-      arm_timer(wake_time(next_timeout_check, open_loop));
-      poll_once(1000);
+      poll_until(wake_time(next_timeout_check, open_loop));
     }
     for (auto& k : conns_)
       if (k.fd >= 0)
         ::close(k.fd);
-    ::close(tfd_);
     ::close(ep_);
   }
 
 private:
-  static constexpr uint64_t timer_tag = ~uint64_t{0};
 
   struct connection {
     int fd = -1;
@@ -288,10 +279,11 @@ private:
   shared_state& s_;
   int stride_;
   long next_open_; ///< open loop: this loop's next request index (index, index + stride, ...)
+  long inflight_ = 0; ///< connections with a request
   std::vector<connection> conns_;
   stats* st_ = nullptr;
-  int ep_ = -1, tfd_ = -1;
-  steady::time_point armed_{};
+  int ep_ = -1;
+  bool have_pwait2_ = true;
   char buf_[65536];
 
   steady::time_point due(long i) const {
@@ -305,8 +297,8 @@ private:
     auto wake = limit;
     auto now = steady::now();
     bool more = open_loop ? next_open_ < s_.total : (s_.total > 0 ? s_.next.load() < s_.total : now < s_.deadline);
-    if (!more)
-      return wake;
+    if (!more || inflight_ == static_cast<long>(conns_.size()))
+      return open_loop || s_.total > 0 ? wake : std::min(wake, s_.deadline);
     bool free_now = false;
     for (auto& k : conns_)
       if (k.req < 0) {
@@ -322,32 +314,29 @@ private:
     return wake;
   }
 
-  void arm_timer(steady::time_point when) {
-    if (when == armed_)
-      return;
-    armed_ = when;
-    itimerspec its{};
-    auto d = when.time_since_epoch();
-    auto sec = duration_cast<std::chrono::seconds>(d);
-    its.it_value.tv_sec = sec.count();
-    its.it_value.tv_nsec = duration_cast<ns>(d - sec).count();
-    if (its.it_value.tv_sec <= 0 && its.it_value.tv_nsec <= 0)
-      its.it_value.tv_nsec = 1;
-    timerfd_settime(tfd_, TFD_TIMER_ABSTIME, &its, nullptr);
-  }
-
-  void poll_once(int timeout_ms) {
+  /// Waits for events until `when` at the latest (epoll_pwait2's nanosecond timeout: an
+  /// open-loop request leaves on time without a timer fd to arm and read).
+  void poll_until(steady::time_point when) {
     epoll_event events[256];
-    int n = epoll_wait(ep_, events, 256, timeout_ms);
-    for (int k = 0; k < n; ++k) {
-      if (events[k].data.u64 == timer_tag) {
-        uint64_t expirations;
-        [[maybe_unused]] auto r = ::read(tfd_, &expirations, sizeof expirations);
-        armed_ = {};
-        continue;
-      }
-      on_event(static_cast<size_t>(events[k].data.u64), events[k].events);
+    auto left = when - steady::now();
+    if (left < steady::duration::zero())
+      left = steady::duration::zero();
+    int n = -1;
+    if (have_pwait2_) {
+      timespec ts{};
+      auto sec = duration_cast<std::chrono::seconds>(left);
+      ts.tv_sec = sec.count();
+      ts.tv_nsec = duration_cast<ns>(left - sec).count();
+      n = epoll_pwait2(ep_, events, 256, &ts, nullptr);
+      if (n < 0 && errno == ENOSYS)
+        have_pwait2_ = false;
     }
+    if (!have_pwait2_) {
+      auto ms = duration_cast<std::chrono::milliseconds>(left + std::chrono::microseconds(999)).count();
+      n = epoll_wait(ep_, events, 256, static_cast<int>(std::min<int64_t>(ms, 1000)));
+    }
+    for (int k = 0; k < n; ++k)
+      on_event(static_cast<size_t>(events[k].data.u64), events[k].events);
   }
 
   /// Opens connection c (non-blocking connect); false if it failed at once.
@@ -424,6 +413,7 @@ private:
     if (k.req >= 0) {
       ++st_->failed;
       k.req = -1;
+      --inflight_;
       k.owned.clear();
     }
     reset_answer(k);
@@ -435,6 +425,7 @@ private:
   void start(size_t c, long i, steady::time_point sched, steady::time_point now) {
     auto& k = conns_[c];
     ++st_->sent;
+    ++inflight_;
     k.req = i;
     k.sched = sched;
     k.retried = false;
@@ -487,17 +478,19 @@ private:
         return;
       }
       for (size_t c = 0; c < conns_.size() && next_open_ < s_.total; ++c) {
-        auto& k = conns_[c];
-        if (k.req >= 0 || k.retry_at > now)
-          continue;
         auto sched = due(next_open_);
         if (sched > now)
           break;
+        auto& k = conns_[c];
+        if (k.req >= 0 || k.retry_at > now)
+          continue;
         start(c, next_open_, sched, now);
         next_open_ += stride_;
       }
       return;
     }
+    if (inflight_ == static_cast<long>(conns_.size()))
+      return;
     for (size_t c = 0; c < conns_.size(); ++c) {
       auto& k = conns_[c];
       if (k.req >= 0 || k.retry_at > now)
@@ -519,9 +512,8 @@ private:
   }
 
   bool finished(steady::time_point now, bool open_loop) const {
-    for (auto& k : conns_)
-      if (k.req >= 0)
-        return false;
+    if (inflight_ > 0)
+      return false;
     if (open_loop)
       return next_open_ >= s_.total;
     if (s_.total > 0)
@@ -683,6 +675,7 @@ private:
     }
     st.last_answer = now;
     k.req = -1;
+    --inflight_;
     k.used = true;
     k.owned.clear();
     bool close = k.close_after || k.until_close;
