@@ -72,12 +72,18 @@ struct options {
   double timeout_s = 30;        ///< a request without a full answer after this long is a transport error
 };
 
+/// What the patients write (message s: texts[s mod n]). bench/run counts on exactly one
+/// reply per message (replies/s and the drain at the sink), so every text is understood
+/// (`atendeai understand`: greeting, hours, location, services, book, goodbye) and none
+/// asks for a human: a hand-over ("quero falar com uma pessoa", or three messages in a
+/// row not understood, such as "aceitam unimed?") leaves the patient's next messages to
+/// the staff, unanswered by the bot.
 const char* texts[] = {
   "oi", "bom dia!", "quais os horários de vocês?", "vcs abrem sabado?", "qual o endereço?",
   "kd o endereço", "quanto custa a consulta de cardiologia?", "quais serviços vocês têm?",
   "quero marcar uma consulta", "qro marcar consulta amanha de manha", "obrigado, tchau",
-  "Hi! What are your opening hours?", "where are you located?", "aceitam unimed?",
-  "quero falar com uma pessoa", "preciso de informação sobre dermatologia"};
+  "Hi! What are your opening hours?", "where are you located?", "qual o valor da consulta?",
+  "preciso de informação sobre dermatologia", "vocês abrem domingo?"};
 constexpr long n_texts = sizeof texts / sizeof texts[0];
 
 int64_t epoch_us() {
