@@ -304,7 +304,7 @@ private:
     auto now = steady::now();
     bool more = open_loop ? next_open_ < s_.total : (s_.total > 0 ? s_.next.load() < s_.total : now < s_.deadline);
     if (!more || inflight_ == static_cast<long>(conns_.size()))
-      return open_loop || s_.total > 0 ? wake : std::min(wake, s_.deadline);
+      return wake; // nothing to start before an answer (or the next check)
     bool free_now = false;
     for (auto& k : conns_)
       if (k.req < 0) {
