@@ -1,34 +1,17 @@
 #pragma once
-/// What the bench tools share as Meta's side of WhatsApp: the command line, the
-/// notification envelope, and one signed POST of it to the node.
+/// What the booker uses as Meta's side of WhatsApp: the notification envelope and one
+/// signed POST of it to the node (the load generator builds its requests without JSON:
+/// see loadgen.cpp).
 
-#include <functional>
-#include <iostream>
-#include <map>
 #include <string>
 
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
 #include "core/signature.hpp"
+#include "options.hpp"
 
 namespace atendeai::bench {
-
-/// Parses "--name value" pairs: each name must be in `setters`, whose function takes the
-/// value (std::stoi and friends throw on a malformed number). False (with a message on
-/// stderr naming `tool`) on an unknown option.
-inline bool parse_options(int argc, char** argv, const char* tool,
-                          const std::map<std::string, std::function<void(const std::string&)>>& setters) {
-  for (int i = 1; i + 1 < argc; i += 2) {
-    auto it = setters.find(argv[i]);
-    if (it == setters.end()) {
-      std::cerr << tool << ": unknown option " << argv[i] << "\n";
-      return false;
-    }
-    it->second(argv[i + 1]);
-  }
-  return true;
-}
 
 /// A WhatsApp Cloud API notification for one phone_number_id with these contacts and messages.
 inline nlohmann::json notification(const std::string& phone_number_id, nlohmann::json contacts,
