@@ -202,6 +202,10 @@ private:
 
   bool fail(json_problem problem, std::string where, std::string message) {
     if (!error_) {
+      // The place is made of the document's own member names: printable and short
+      // enough for an error body and a log line (NUL → U+FFFD, at most 256 bytes).
+      sanitise_utf8(where);
+      cut_utf8(where, 256);
       if (!where.empty())
         message += " at " + field_of_pointer(where);
       error_ = json_error{problem, std::move(message), std::move(where), 0};

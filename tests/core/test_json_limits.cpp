@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <variant>
 #include <vector>
@@ -217,4 +219,23 @@ TEST_CASE("NUL and ill-formed UTF-8 become U+FFFD, one per maximal bad subpart",
   std::string s = "ããã";
   CHECK(cut_utf8(s, 5));
   CHECK(s == "ãã");
+}
+
+TEST_CASE("Fuzz regression: an error naming a member with NUL stays printable", "[json_limits][fuzz]") {
+  // Found by the admin_body fuzz target: {"\u0000working_hours":[[[...]]]} made an error
+  // message holding a raw NUL (tests/data/fuzz/admin_body/regression_nul_member_too_deep.json).
+  std::ifstream in(std::string(ATENDEAI_TEST_DATA) + "/fuzz/admin_body/regression_nul_member_too_deep.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(text.find("\\u0000") != std::string::npos);
+  auto err = refused(text, api_json_limits);
+  CHECK(err.problem == json_problem::too_deep);
+  CHECK(is_valid_utf8(err.message));
+  CHECK(err.message.find('\0') == std::string::npos);
+  CHECK(err.pointer.find('\0') == std::string::npos);
+  CHECK(err.message.rfind("nesting deeper than 32 levels at \xEF\xBF\xBDworking_hours.0.0", 0) == 0);
+
+  std::string long_name(100'000, 'k');
+  auto far = refused("{\"" + long_name + "\":1}", api_json_limits);
+  CHECK(far.problem == json_problem::too_long_string);
+  CHECK(far.pointer.size() <= 256);
 }
