@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "actors/responder.hpp"
+#include "core/json_limits.hpp"
 #include "persistence/audit.hpp"
 
 namespace atendeai::actors {
@@ -22,9 +23,13 @@ using nlohmann::json;
 json parse_body(const std::string& body, std::initializer_list<field_rule> rules) {
   if (body.size() > core::max_api_body)
     fail(core::error_code::payload_too_large, "body larger than " + std::to_string(core::max_api_body) + " bytes");
-  auto j = json::parse(body, nullptr, false);
-  if (j.is_discarded())
-    fail(core::error_code::bad_request, "body is not valid JSON");
+  // Limits on depth, lengths and size are enforced while parsing (core/json_limits.hpp):
+  // not JSON → 400, over a limit → 422 naming it.
+  auto parsed = core::parse_json_limited(body, core::api_json_limits);
+  if (auto* err = std::get_if<core::json_error>(&parsed))
+    fail(core::api_error_of(*err), err->problem == core::json_problem::syntax ? "body is not valid JSON" : err->message,
+         core::field_of_pointer(err->pointer));
+  auto j = std::move(std::get<core::json_document>(parsed).value);
   if (!j.is_object())
     fail(core::error_code::bad_request, "body must be a JSON object");
   for (auto& [key, value] : j.items()) {

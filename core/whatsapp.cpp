@@ -1,95 +1,258 @@
 #include "core/whatsapp.hpp"
 
-#include <cstdlib>
+#include <cctype>
+#include <map>
+#include <optional>
+
+#include "core/json_limits.hpp"
+#include "core/utf8.hpp"
 
 namespace atendeai::core {
 
 namespace {
 
-std::string str(const nlohmann::json& obj, const char* key) {
+using nlohmann::json;
+
+/// The member `key` of an object, or nullptr.
+const json* member(const json& obj, const std::string& key) {
   if (!obj.is_object())
-    return {};
+    return nullptr;
   auto it = obj.find(key);
-  if (it == obj.end())
+  return it == obj.end() ? nullptr : &*it;
+}
+
+/// A string (or number) member as text, "" otherwise; not yet cleaned.
+std::string str(const json& obj, const char* key) {
+  auto* v = member(obj, key);
+  if (!v)
     return {};
-  if (it->is_string())
-    return it->get<std::string>();
-  if (it->is_number())
-    return it->dump();
+  if (v->is_string())
+    return v->get<std::string>();
+  if (v->is_number())
+    return v->dump();
   return {};
 }
 
-int64_t timestamp_of(const nlohmann::json& obj) {
-  auto s = str(obj, "timestamp");
-  return s.empty() ? 0 : std::strtoll(s.c_str(), nullptr, 10);
+/// Cleans what a message keeps so PostgreSQL can store it, noting whether anything changed.
+struct cleaner {
+  bool changed = false;
+
+  /// An id: U+FFFD for NUL/ill-formed UTF-8, at most max_id_bytes.
+  std::string id(std::string s) {
+    changed |= sanitise_utf8(s);
+    changed |= cut_utf8(s, max_id_bytes);
+    return s;
+  }
+
+  /// Text meant for people: U+FFFD for NUL/ill-formed UTF-8, at most `max_chars` code points.
+  std::string text(std::string s, size_t max_chars) {
+    changed |= sanitise_utf8(s);
+    auto cut = truncate_utf8(s, max_chars);
+    if (cut != s)
+      changed = true;
+    return cut;
+  }
+
+  /// Every string and member name of a payload (its depth is bounded by the parser's
+  /// limit, so this recursion is too).
+  void payload(json& j) {
+    if (j.is_string()) {
+      changed |= sanitise_utf8(j.get_ref<std::string&>());
+    } else if (j.is_array()) {
+      for (auto& item : j)
+        payload(item);
+    } else if (j.is_object()) {
+      auto& members = *j.get_ptr<json::object_t*>();
+      bool names_clean = true;
+      for (auto& [name, value] : members) {
+        names_clean = names_clean && name.find('\0') == std::string::npos && is_valid_utf8(name);
+        payload(value);
+      }
+      if (!names_clean) {
+        json::object_t renamed;
+        for (auto& [name, value] : members) {
+          auto clean = name;
+          sanitise_utf8(clean);
+          renamed[std::move(clean)] = std::move(value);
+        }
+        members = std::move(renamed);
+        changed = true;
+      }
+    }
+  }
+};
+
+/// True when a kept string of `j` holds U+FFFD (a repaired body's replacements).
+bool holds_replacement(const json& j) {
+  if (j.is_string())
+    return j.get_ref<const std::string&>().find(replacement_character) != std::string::npos;
+  if (j.is_array())
+    for (auto& item : j)
+      if (holds_replacement(item))
+        return true;
+  if (j.is_object())
+    for (auto& [name, value] : j.items())
+      if (name.find(replacement_character) != std::string::npos || holds_replacement(value))
+        return true;
+  return false;
 }
 
-/// Fills text/reply_id from the type-specific part of a message.
-void read_content(const nlohmann::json& m, inbound_message& out) {
+/// A usable timestamp: whole seconds in 1..max_timestamp, as digits or an integer.
+std::optional<int64_t> timestamp_in_range(const json& v) {
+  if (v.is_number_unsigned()) {
+    auto u = v.get<uint64_t>();
+    return u >= 1 && u <= static_cast<uint64_t>(max_timestamp) ? std::optional<int64_t>(static_cast<int64_t>(u))
+                                                                : std::nullopt;
+  }
+  if (v.is_number_integer()) {
+    auto i = v.get<int64_t>();
+    return i >= 1 && i <= max_timestamp ? std::optional<int64_t>(i) : std::nullopt;
+  }
+  if (!v.is_string())
+    return std::nullopt;
+  const auto& s = v.get_ref<const std::string&>();
+  size_t first = s.find_first_not_of('0');
+  if (s.empty() || s.size() > 32)
+    return std::nullopt;
+  for (char c : s)
+    if (!std::isdigit(static_cast<unsigned char>(c)))
+      return std::nullopt;
+  if (first == std::string::npos || s.size() - first > 12)
+    return std::nullopt;
+  auto n = std::stoll(s.substr(first));
+  return n <= max_timestamp ? std::optional<int64_t>(n) : std::nullopt;
+}
+
+/// The timestamp member of a message or status: usable, or the receipt time with the
+/// original as text in `raw` ("" when there was none).
+int64_t timestamp_of(const json& obj, int64_t received_at, std::string& raw) {
+  auto* v = member(obj, "timestamp");
+  if (!v)
+    return received_at;
+  if (auto t = timestamp_in_range(*v))
+    return *t;
+  raw = v->is_string() ? v->get<std::string>() : v->dump();
+  sanitise_utf8(raw);
+  cut_utf8(raw, max_raw_timestamp_bytes);
+  if (raw.empty())
+    raw = "\"\"";
+  return received_at;
+}
+
+/// Fills text/reply_id/payload from the type-specific part of a message; `type` is the
+/// member name as sent (before cleaning).
+void read_content(const json& m, const std::string& type, inbound_message& out, cleaner& clean) {
+  const json* found = member(m, type);
+  static const json none;
+  const json& part = found ? *found : none;
   const auto& t = out.type;
-  auto part = m.contains(t) ? m[t] : nlohmann::json();
-  out.payload = part;
   if (t == "text") {
-    out.text = str(part, "body");
+    out.text = clean.text(str(part, "body"), max_text_chars);
   } else if (t == "interactive") {
     auto kind = str(part, "type");
-    auto reply = part.is_object() && part.contains(kind) ? part[kind] : nlohmann::json();
-    out.text = str(reply, "title");
-    out.reply_id = str(reply, "id");
+    auto* reply = member(part, kind);
+    out.text = clean.text(reply ? str(*reply, "title") : std::string(), max_text_chars);
+    out.reply_id = clean.id(reply ? str(*reply, "id") : std::string());
   } else if (t == "button") {
-    out.text = str(part, "text");
-    out.reply_id = str(part, "payload");
+    out.text = clean.text(str(part, "text"), max_text_chars);
+    out.reply_id = clean.id(str(part, "payload"));
   } else if (t == "image" || t == "video" || t == "document") {
-    out.text = str(part, "caption");
+    out.text = clean.text(str(part, "caption"), max_text_chars);
   } else if (t == "location") {
-    out.text = str(part, "name");
+    auto text = str(part, "name");
     if (auto addr = str(part, "address"); !addr.empty())
-      out.text += (out.text.empty() ? "" : ", ") + addr;
+      text += (text.empty() ? "" : ", ") + addr;
+    out.text = clean.text(std::move(text), max_text_chars);
   } else if (t == "reaction") {
-    out.text = str(part, "emoji");
+    out.text = clean.text(str(part, "emoji"), max_text_chars);
   }
   // audio, sticker, contacts, unsupported and unknown types carry no text.
+  out.payload = part;
+  clean.payload(out.payload);
 }
 
-void parse_value(const nlohmann::json& value, whatsapp_notification& out) {
-  auto account = str(value.contains("metadata") ? value["metadata"] : nlohmann::json(), "phone_number_id");
-  std::string name_for_contact;
-  auto names = nlohmann::json::object();
-  if (value.contains("contacts") && value["contacts"].is_array())
-    for (auto& c : value["contacts"])
-      if (c.is_object())
-        names[str(c, "wa_id")] = str(c.contains("profile") ? c["profile"] : nlohmann::json(), "name");
-  if (value.contains("messages") && value["messages"].is_array()) {
-    for (auto& m : value["messages"]) {
+/// Where a change's value sits in the body, for matching the parser's cuts.
+struct value_place {
+  std::string pointer; ///< "/entry/<e>/changes/<c>/value"
+  const std::vector<json_cut>* cuts;
+  bool repaired; ///< the body's text was repaired before parsing
+};
+
+void parse_value(const json& value, const value_place& where, int64_t received_at, whatsapp_notification& out) {
+  static const json none;
+  auto* metadata = member(value, "metadata");
+  auto account = str(metadata ? *metadata : none, "phone_number_id");
+  std::map<std::string, std::string> names;
+  if (auto* contacts = member(value, "contacts"); contacts && contacts->is_array())
+    for (auto& c : *contacts)
+      if (c.is_object()) {
+        auto* profile = member(c, "profile");
+        names[str(c, "wa_id")] = str(profile ? *profile : none, "name");
+      }
+  auto messages_pointer = where.pointer + "/messages";
+  for (auto& cut : *where.cuts)
+    if (cut.problem == json_problem::too_many_items && cut.pointer == messages_pointer)
+      out.dropped += cut.dropped;
+  if (auto* messages = member(value, "messages"); messages && messages->is_array()) {
+    for (size_t i = 0; i < messages->size(); ++i) {
+      const auto& m = (*messages)[i];
+      cleaner clean;
       inbound_message msg;
-      msg.account_id = account;
-      msg.contact = str(m, "from");
-      msg.external_id = str(m, "id");
-      msg.type = str(m, "type");
-      msg.timestamp = timestamp_of(m);
-      if (account.empty() || msg.contact.empty() || msg.external_id.empty() || msg.type.empty()) {
+      auto raw_type = str(m, "type");
+      // Only the type-specific part is kept whole: a value nested past the limit there
+      // drops the message; one elsewhere in the message was never going to be kept.
+      auto kept = messages_pointer + "/" + std::to_string(i);
+      append_pointer_token(kept, raw_type);
+      auto whole = messages_pointer + "/" + std::to_string(i);
+      bool too_deep = false;
+      for (auto& cut : *where.cuts)
+        if (pointer_within(cut.pointer, kept)) {
+          too_deep = too_deep || cut.problem == json_problem::too_deep;
+          clean.changed = true; // a string or array of the kept part was cut
+        } else if (pointer_within(cut.pointer, whole) && cut.problem == json_problem::too_deep) {
+          out.ignored.push_back("a value nested too deep in a part of a message that is not kept");
+        }
+      if (too_deep) {
+        ++out.dropped;
+        if (auto id = clean.id(str(m, "id")); !id.empty())
+          out.dropped_ids.push_back(std::move(id));
+        continue;
+      }
+      msg.account_id = clean.id(account);
+      msg.contact = clean.id(str(m, "from"));
+      msg.external_id = clean.id(str(m, "id"));
+      msg.type = clean.id(raw_type);
+      msg.timestamp = timestamp_of(m, received_at, msg.raw_timestamp);
+      if (!msg.raw_timestamp.empty())
+        clean.changed = true;
+      if (msg.account_id.empty() || msg.contact.empty() || msg.external_id.empty() || msg.type.empty()) {
         out.ignored.push_back("message without metadata.phone_number_id, from, id or type");
         continue;
       }
-      if (auto it = names.find(msg.contact); it != names.end() && it->is_string())
-        msg.contact_name = it->get<std::string>();
-      if (m.contains("context") && m["context"].is_object())
-        msg.context_id = str(m["context"], "id");
-      read_content(m, msg);
+      if (auto it = names.find(str(m, "from")); it != names.end())
+        msg.contact_name = clean.text(it->second, max_name_chars);
+      if (auto* context = member(m, "context"); context && context->is_object())
+        msg.context_id = clean.id(str(*context, "id"));
+      read_content(m, raw_type, msg, clean);
+      msg.sanitised = clean.changed;
+      if (where.repaired && !msg.sanitised)
+        msg.sanitised = holds_replacement(m);
       out.messages.push_back(std::move(msg));
     }
   }
-  if (value.contains("statuses") && value["statuses"].is_array()) {
-    for (auto& s : value["statuses"]) {
+  if (auto* statuses = member(value, "statuses"); statuses && statuses->is_array()) {
+    for (auto& s : *statuses) {
+      cleaner clean;
       status_update st;
-      st.account_id = account;
-      st.external_id = str(s, "id");
-      st.status = str(s, "status");
-      st.timestamp = timestamp_of(s);
-      st.recipient = str(s, "recipient_id");
-      if (s.contains("errors") && s["errors"].is_array() && !s["errors"].empty())
-        st.error = str(s["errors"][0], "code") + ": " + str(s["errors"][0], "title");
-      if (account.empty() || st.external_id.empty()
+      std::string raw;
+      st.account_id = clean.id(account);
+      st.external_id = clean.id(str(s, "id"));
+      st.status = clean.id(str(s, "status"));
+      st.timestamp = timestamp_of(s, received_at, raw);
+      st.recipient = clean.id(str(s, "recipient_id"));
+      if (auto* errors = member(s, "errors"); errors && errors->is_array() && !errors->empty())
+        st.error = clean.text(str((*errors)[0], "code") + ": " + str((*errors)[0], "title"), max_name_chars);
+      if (st.account_id.empty() || st.external_id.empty()
           || (st.status != "sent" && st.status != "delivered" && st.status != "read" && st.status != "failed")) {
         out.ignored.push_back("status without id or with unknown status");
         continue;
@@ -101,31 +264,54 @@ void parse_value(const nlohmann::json& value, whatsapp_notification& out) {
 
 } // namespace
 
-std::variant<whatsapp_notification, notification_error> parse_whatsapp_notification(std::string_view body) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded())
-    return notification_error{"", "body is not valid JSON"};
+std::variant<whatsapp_notification, notification_error> parse_whatsapp_notification(std::string_view body,
+                                                                                    int64_t received_at) {
+  json_parse_options options;
+  options.overflow = json_overflow::cut;
+  options.repair_text = true;
+  auto parsed = parse_json_limited(body, webhook_json_limits, options);
+  if (auto* err = std::get_if<json_error>(&parsed))
+    return notification_error{field_of_pointer(err->pointer), "body is " + (err->problem == json_problem::syntax
+                                                                                ? err->message
+                                                                                : "refused: " + err->message)};
+  auto& doc = std::get<json_document>(parsed);
+  const json& j = doc.value;
   if (!j.is_object() || !j.contains("object"))
     return notification_error{"object", "required"};
-  if (!j.contains("entry") || !j["entry"].is_array())
+  auto* entries = member(j, "entry");
+  if (!entries || !entries->is_array())
     return notification_error{"entry", "required, an array"};
   whatsapp_notification out;
   if (j["object"] != "whatsapp_business_account") {
     out.ignored.push_back("object is not whatsapp_business_account");
     return out;
   }
-  for (auto& entry : j["entry"]) {
-    if (!entry.is_object() || !entry.contains("changes") || !entry["changes"].is_array()) {
+  // Cuts outside the messages lose nothing we keep whole; say so, one line each.
+  for (auto& cut : doc.cuts)
+    if (cut.pointer.find("/messages/") == std::string::npos
+        && !(cut.problem == json_problem::too_many_items && cut.pointer.size() > 9
+             && cut.pointer.compare(cut.pointer.size() - 9, 9, "/messages") == 0))
+      out.ignored.push_back("a value over the limits (" + std::string(to_string(cut.problem)) + ") outside the messages");
+  for (size_t e = 0; e < entries->size(); ++e) {
+    const auto& entry = (*entries)[e];
+    auto* changes = member(entry, "changes");
+    if (!changes || !changes->is_array()) {
       out.ignored.push_back("entry without changes");
       continue;
     }
-    for (auto& change : entry["changes"]) {
-      if (!change.is_object() || str(change, "field") != "messages" || !change.contains("value")
-          || !change["value"].is_object()) {
-        out.ignored.push_back("change of field " + str(change, "field"));
+    for (size_t c = 0; c < changes->size(); ++c) {
+      const auto& change = (*changes)[c];
+      auto* value = member(change, "value");
+      if (str(change, "field") != "messages" || !value || !value->is_object()) {
+        auto field = str(change, "field");
+        sanitise_utf8(field);
+        cut_utf8(field, 64);
+        out.ignored.push_back("change of field " + field);
         continue;
       }
-      parse_value(change["value"], out);
+      value_place where{"/entry/" + std::to_string(e) + "/changes/" + std::to_string(c) + "/value", &doc.cuts,
+                        doc.repaired};
+      parse_value(*value, where, received_at, out);
     }
   }
   return out;
@@ -182,10 +368,15 @@ nlohmann::json render_whatsapp_message(const outbound_message& msg, const std::s
 }
 
 nlohmann::json to_json(const inbound_message& m) {
-  return {{"channel", m.channel},       {"account_id", m.account_id}, {"contact", m.contact},
-          {"contact_name", m.contact_name}, {"external_id", m.external_id}, {"timestamp", m.timestamp},
-          {"type", m.type},             {"text", m.text},             {"reply_id", m.reply_id},
-          {"context_id", m.context_id}, {"content", m.payload}};
+  nlohmann::json j = {{"channel", m.channel},       {"account_id", m.account_id}, {"contact", m.contact},
+                      {"contact_name", m.contact_name}, {"external_id", m.external_id}, {"timestamp", m.timestamp},
+                      {"type", m.type},             {"text", m.text},             {"reply_id", m.reply_id},
+                      {"context_id", m.context_id}, {"content", m.payload}};
+  if (!m.raw_timestamp.empty())
+    j["raw_timestamp"] = m.raw_timestamp;
+  if (m.sanitised)
+    j["sanitised"] = true;
+  return j;
 }
 
 inbound_message inbound_from_json(const nlohmann::json& j) {
@@ -202,6 +393,8 @@ inbound_message inbound_from_json(const nlohmann::json& j) {
   m.context_id = j.value("context_id", "");
   if (j.contains("content"))
     m.payload = j["content"];
+  m.raw_timestamp = j.value("raw_timestamp", "");
+  m.sanitised = j.value("sanitised", false);
   return m;
 }
 

@@ -1,6 +1,13 @@
 #pragma once
 /// WhatsApp Cloud API payloads (PROTOCOLS.md): notifications parsed into one channel-
 /// neutral model, and replies rendered into Graph API message requests.
+///
+/// Hostile input: bodies are parsed under core::webhook_json_limits (core/json_limits.hpp),
+/// so nothing kept is deeper or longer than those limits; a message holding a value nested
+/// too deep is dropped (and counted by the caller), the rest of the body is read. What
+/// PostgreSQL cannot store is sanitised in every kept string (NUL and ill-formed UTF-8 →
+/// U+FFFD, over-long fields cut) and an unusable timestamp becomes the receipt time,
+/// the original kept as text; such messages carry `sanitised`.
 
 #include <cstdint>
 #include <optional>
@@ -15,6 +22,18 @@
 
 namespace atendeai::core {
 
+/// Longest text kept of a message, in code points (WhatsApp's own limit on a text body).
+inline constexpr size_t max_text_chars = 4096;
+/// Longest profile name kept, in code points.
+inline constexpr size_t max_name_chars = 256;
+/// Longest id kept (wa_id, wamid, phone_number_id, button and list row ids), in bytes.
+inline constexpr size_t max_id_bytes = 256;
+/// Longest original timestamp kept as text when it was unusable, in bytes.
+inline constexpr size_t max_raw_timestamp_bytes = 64;
+/// The last second a kept timestamp may name: 9999-12-31T23:59:59Z (PostgreSQL's
+/// timestamptz and ISO 8601 with four-digit years both end there).
+inline constexpr int64_t max_timestamp = 253402300799;
+
 /// One message a patient sent, whatever its channel.
 struct inbound_message {
   std::string channel = "whatsapp";
@@ -22,13 +41,19 @@ struct inbound_message {
   std::string contact;      ///< the patient's id on the channel (wa_id)
   std::string contact_name; ///< profile name, may be empty
   std::string external_id;  ///< the channel's message id (wamid)
-  int64_t timestamp = 0;    ///< seconds since the epoch, as the channel gave it
+  int64_t timestamp = 0;    ///< seconds since the epoch, as the channel gave it; the
+                            ///< receipt time when it gave none or one out of range
   std::string type;         ///< text, interactive, button, image, audio, video, document,
                             ///< sticker, location, contacts, reaction, unsupported, ...
   std::string text;         ///< what the patient said: body, caption, chosen title ...
   std::string reply_id;     ///< id of the chosen button/list row, if any
   std::string context_id;   ///< id of the message replied to, if any
-  nlohmann::json payload;   ///< the type-specific object as received (media ids etc.)
+  nlohmann::json payload;   ///< the type-specific object as received (media ids etc.),
+                            ///< its strings sanitised like the fields above
+  std::string raw_timestamp; ///< the channel's timestamp as text when it was unusable
+                             ///< (negative, past year 9999, not a whole number), else ""
+  bool sanitised = false;    ///< content was changed so it can be stored (U+FFFD for NUL
+                             ///< or ill-formed UTF-8, a field cut, the timestamp replaced)
 };
 
 /// A delivery status of a message we sent.
@@ -47,6 +72,10 @@ struct whatsapp_notification {
   std::vector<inbound_message> messages;
   std::vector<status_update> statuses;
   std::vector<std::string> ignored; ///< descriptions of parts we did not recognise
+  /// Messages dropped because they can never be stored as sent (a value nested deeper
+  /// than the limit, messages past the array limit); the caller counts and logs them.
+  size_t dropped = 0;
+  std::vector<std::string> dropped_ids; ///< wamids of the dropped messages that had one
 };
 
 /// Why a body is not a notification at all (→ 400).
@@ -55,15 +84,19 @@ struct notification_error {
   std::string message;
 };
 
-/// Parses a notification body. Lenient (API.md): only unparseable JSON or a body without
-/// `object`/`entry` is an error; anything else unrecognised lands in `ignored`.
-std::variant<whatsapp_notification, notification_error> parse_whatsapp_notification(std::string_view body);
+/// Parses a notification body received at `received_at` (seconds since the epoch).
+/// Lenient (API.md): only a body that is not JSON (or breaks the whole-body limits of
+/// core::webhook_json_limits) or has no `object`/`entry` is an error; anything else
+/// unrecognised lands in `ignored`, over-deep messages in `dropped`.
+std::variant<whatsapp_notification, notification_error> parse_whatsapp_notification(std::string_view body,
+                                                                                    int64_t received_at);
 
 /// The Graph API request body that sends `msg` to `to` (text, buttons or list),
 /// with titles cut to the channel's limits.
 nlohmann::json render_whatsapp_message(const outbound_message& msg, const std::string& to);
 
-/// The JSON form of an inbound message as stored in messages.payload, and back.
+/// The JSON form of an inbound message as stored in messages.payload, and back
+/// (`raw_timestamp` and `sanitised` only when set).
 nlohmann::json to_json(const inbound_message& m);
 inbound_message inbound_from_json(const nlohmann::json& j);
 

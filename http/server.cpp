@@ -6,6 +6,7 @@
 
 #include "core/agenda.hpp"
 #include "core/error.hpp"
+#include "core/json_limits.hpp"
 #include "core/log.hpp"
 #include "core/signature.hpp"
 #include "core/whatsapp.hpp"
@@ -117,12 +118,27 @@ struct server::impl {
                       {{"Retry-After", backlog ? "5" : "1"}});
       return restinio::request_accepted();
     }
-    auto parsed = core::parse_whatsapp_notification(body);
+    auto received_at = std::chrono::duration_cast<std::chrono::seconds>(gw.clock()->now().time_since_epoch()).count();
+    auto parsed = core::parse_whatsapp_notification(body, received_at);
     if (auto err = std::get_if<core::notification_error>(&parsed)) {
       metrics->counter_with("atendeai_webhook_rejected_total", "Webhooks refused", {{"reason", "malformed"}}).inc();
       return reply_error(req, m, started, id, core::error_code::bad_request, err->message, err->field);
     }
     auto& note = std::get<core::whatsapp_notification>(parsed);
+    // Messages that can never be stored as sent (nested past the limit): dropped here and
+    // counted, so the rest of the request is stored and answered 200 and Meta stops
+    // retrying a body that could never succeed (README, HTTP).
+    if (note.dropped > 0) {
+      metrics
+        ->counter_with("atendeai_webhook_messages_total", "Inbound webhook messages by outcome", {{"outcome", "dropped"}})
+        .inc(note.dropped);
+      auto ids = nlohmann::json::array();
+      for (size_t i = 0; i < note.dropped_ids.size() && i < 10; ++i)
+        ids.push_back(note.dropped_ids[i]);
+      core::log_event(spdlog::level::warn, "webhook_messages_dropped",
+                      {{"request_id", id}, {"count", note.dropped}, {"reason", "over the JSON limits"},
+                       {"correlation_ids", std::move(ids)}});
+    }
     if (!note.ignored.empty())
       core::log_event(spdlog::level::info, "webhook_parts_ignored",
                       {{"request_id", id}, {"count", note.ignored.size()}, {"first", note.ignored.front()}});
@@ -176,9 +192,11 @@ struct server::impl {
     auto clock = std::dynamic_pointer_cast<core::manual_clock>(gw.clock());
     if (!clock)
       return reply_error(req, m, started, id, core::error_code::not_found, "no test clock");
-    auto j = nlohmann::json::parse(req->body(), nullptr, false);
-    if (!j.is_object())
+    auto parsed = core::parse_json_limited(req->body(), core::api_json_limits);
+    auto* doc = std::get_if<core::json_document>(&parsed);
+    if (!doc || !doc->value.is_object())
       return reply_error(req, m, started, id, core::error_code::bad_request, "body must be a JSON object");
+    const auto& j = doc->value;
     if (j.contains("now") && j["now"].is_string()) {
       auto t = core::parse_iso(j["now"].get<std::string>());
       if (!t)

@@ -55,7 +55,7 @@ json message(const std::string& type, const json& part, const std::string& id = 
 }
 
 whatsapp_notification parsed(const std::string& body) {
-  auto result = parse_whatsapp_notification(body);
+  auto result = parse_whatsapp_notification(body, 1732350500);
   REQUIRE(std::holds_alternative<whatsapp_notification>(result));
   return std::get<whatsapp_notification>(result);
 }
@@ -69,7 +69,7 @@ inbound_message only_message(const json& m) {
 }
 
 notification_error error_of(const std::string& body) {
-  auto result = parse_whatsapp_notification(body);
+  auto result = parse_whatsapp_notification(body, 1732350500);
   REQUIRE(std::holds_alternative<notification_error>(result));
   return std::get<notification_error>(result);
 }
