@@ -129,7 +129,11 @@ pg_stop() {
 redis_start() {
   local dir=$1 port=$2
   mkdir -p "$dir"
-  redis_stop "$dir"
+  redis_stop "$dir" # left running by an earlier run
+  if ! port_free "$port"; then
+    say "port $port is taken; set ATENDEAI_DEV_REDIS_PORT to another"
+    return 1
+  fi
   redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize yes \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save '' --appendonly no >/dev/null
   local i
@@ -172,9 +176,13 @@ stop_services_under() {
 # leaves unset or empty: an operator's ATENDEAI_WHATSAPP_APP_SECRET,
 # ATENDEAI_WHATSAPP_VERIFY_TOKEN or ATENDEAI_AUTH_JWT_SECRET always wins.
 load_demo_secrets() {
-  local dir=${1:-$ROOT/var}
-  mkdir -p "$dir"
+  local dir=${1:-$ROOT/var} key
   local secrets="$dir/demo-secrets.env"
+  for key in ATENDEAI_WHATSAPP_APP_SECRET ATENDEAI_WHATSAPP_VERIFY_TOKEN ATENDEAI_AUTH_JWT_SECRET ""; do
+    [ -z "$key" ] && { say "secrets: all from the environment"; return 0; }
+    [ -n "${!key:-}" ] || break
+  done
+  mkdir -p "$dir"
   if [ ! -f "$secrets" ]; then
     (
       umask 077
@@ -187,17 +195,19 @@ load_demo_secrets() {
     (umask 077; echo "ATENDEAI_AUTH_JWT_SECRET=$(openssl rand -hex 32)" >>"$secrets")
     say "added a JWT secret to $secrets"
   fi
-  local line key own=()
+  # KEY=value lines (the value may be quoted); anything else is skipped
+  local line value own=()
   while IFS= read -r line || [ -n "$line" ]; do
-    key=${line%%=*}
+    key=${line%%=*} value=${line#*=}
     [[ $key =~ ^ATENDEAI_[A-Z0-9_]+$ ]] || continue
+    [[ $value =~ ^\"(.*)\"$ || $value =~ ^\'(.*)\'$ ]] && value=${BASH_REMATCH[1]}
     if [ -n "${!key:-}" ]; then
       own+=("$key")
     else
-      export "$key=${line#*=}"
+      export "$key=$value"
     fi
   done <"$secrets"
-  [ ${#own[@]} -eq 0 ] || say "from the environment (not the demo secrets): ${own[*]}"
+  [ ${#own[@]} -eq 0 ] || say "secrets from the environment (not $secrets): ${own[*]}"
 }
 
 # wait_http URL SECONDS: waits until URL answers (any status); fails on timeout.
