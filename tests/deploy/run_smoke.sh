@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The README's run command itself, as a user runs it, on the release build: `bash
+# deploy/run` (private ports and var folder) serves /health "ok", a webhook sent with
+# deploy/say is answered at the local sink, the test-only route POST /test/clock does
+# not exist (404: release builds have no test hooks), and Ctrl-C (SIGINT to its process
+# group) stops the node, PostgreSQL and Redis.
+source "$(dirname "$0")/lib.sh"
+
+dir=$(test_dir run-smoke)
+WATCH_DIR=$dir
+base=$(free_ports 3)
+http=$base pg=$((base + 1)) redis=$((base + 2))
+export ATENDEAI_HTTP_PORT=$http ATENDEAI_DEV_PG_PORT=$pg ATENDEAI_DEV_REDIS_PORT=$redis ATENDEAI_PATHS_VAR_DIR="$dir/var"
+
+start_script "$dir/run.log" "$TEST_ROOT/deploy/run"
+health_ok() { curl -sf --max-time 2 "http://127.0.0.1:$http/health" | jq -e '.status == "ok"' >/dev/null 2>&1; }
+wait_for 800 health_ok
+note "/health: $(curl -s "http://127.0.0.1:$http/health" | jq -c '{status, version}')"
+
+wa_id="55119$(printf '%08d' $((RANDOM * 32768 + RANDOM)) | cut -c1-8)"
+said=$(bash "$TEST_ROOT/deploy/say" "oi, quais os horários de vocês?" "$wa_id")
+note "deploy/say: $said"
+[[ $said == *"(HTTP 200)"* ]] || fail "the webhook was not accepted: $said"
+answered() { [ -f "$dir/var/outbox-sink.jsonl" ] &&
+  jq -e --arg to "$wa_id" 'select(.to == $to) | .message.text.body | length > 0' "$dir/var/outbox-sink.jsonl" >/dev/null 2>&1; }
+wait_for 60 answered
+note "reply at the sink: $(jq -c --arg to "$wa_id" 'select(.to == $to) | .message.text.body' "$dir/var/outbox-sink.jsonl" | head -c 160)"
+
+clock=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+  --data '{"advance_s":60}' "http://127.0.0.1:$http/test/clock")
+[ "$clock" = 404 ] || fail "POST /test/clock answered $clock on the release build (want 404)"
+note "POST /test/clock: 404"
+
+signal_script INT
+check_nothing_left "$dir" "$http" "$pg" "$redis"
