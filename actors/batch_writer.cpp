@@ -365,9 +365,9 @@ struct batch_writer_state {
         continue;
       }
       stored->inc();
-      if (row.hardened)
-        sanitised->inc();
       auto& m = f.reqs[row.request].messages[row.index];
+      if (row.hardened || m.sanitised) // made storable here or by the parser
+        sanitised->inc();
       if (spdlog::should_log(spdlog::level::info)) // building the fields costs more than the check
         core::log_event(spdlog::level::info, "message_stored",
                         {{"clinic_id", row.result->clinic_id}, {"conversation_id", row.result->conversation_id},
