@@ -22,9 +22,9 @@ said=$(bash "$TEST_ROOT/deploy/say" "oi, quais os horários de vocês?" "$wa_id"
 note "deploy/say: $said"
 [[ $said == *"(HTTP 200)"* ]] || fail "the webhook was not accepted: $said"
 answered() { [ -f "$dir/var/outbox-sink.jsonl" ] &&
-  jq -e --arg to "$wa_id" 'select(.to == $to) | .message.text.body | length > 0' "$dir/var/outbox-sink.jsonl" >/dev/null 2>&1; }
+  jq -e --arg to "$wa_id" 'select(.to == $to) | .message.text | length > 0' "$dir/var/outbox-sink.jsonl" >/dev/null 2>&1; }
 wait_for 60 answered
-note "reply at the sink: $(jq -c --arg to "$wa_id" 'select(.to == $to) | .message.text.body' "$dir/var/outbox-sink.jsonl" | head -c 160)"
+note "reply at the sink: $(jq -c --arg to "$wa_id" 'select(.to == $to) | .message.text' "$dir/var/outbox-sink.jsonl" | head -c 160)"
 
 clock=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
   --data '{"advance_s":60}' "http://127.0.0.1:$http/test/clock")
