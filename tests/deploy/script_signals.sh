@@ -91,9 +91,8 @@ test)
     exit 0
   fi
   # Signalled while the run command's smoke test (ctest → the test → deploy/run → node)
-  # runs, once that node is up (repeated, so the nested suite outlasts the wait: one
-  # smoke run takes seconds on a quiet machine).
-  start_script "$dir/out.log" "$TEST_ROOT/deploy/test" -R '^deploy: run command smoke$' --repeat until-fail:30
+  # runs, once that node is up.
+  start_script "$dir/out.log" "$TEST_ROOT/deploy/test" -R '^deploy: run command smoke$'
   node_up() {
     local pid
     pid=$(pgrep -s "$SCRIPT_PID" -f 'app/atendeai serve' | head -n 1)
