@@ -31,5 +31,14 @@ clock=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: applica
 [ "$clock" = 404 ] || fail "POST /test/clock answered $clock on the release build (want 404)"
 note "POST /test/clock: 404"
 
+# SMOKE_HOLD_S keeps the node serving that long before the stop, so that a test of
+# deploy/test's own signal handling (script_signals.sh test) catches the whole nested chain
+# running (not an ATENDEAI_ variable: the node refuses unknown ones).
+if [ -n "${SMOKE_HOLD_S:-}" ]; then
+  note "holding the node for ${SMOKE_HOLD_S}s"
+  touch "${SMOKE_HOLD_MARK:-/dev/null}" 2>/dev/null || true
+  sleep "$SMOKE_HOLD_S"
+fi
+
 signal_script INT
 check_nothing_left "$dir" "$http" "$pg" "$redis"
