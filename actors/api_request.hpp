@@ -1,7 +1,8 @@
 #pragma once
 /// An admin API request as the HTTP layer hands it to the actors: the route from the
 /// table, the raw parts of the request, and the responder that answers it. Every check
-/// (token, rate limit, role, tenant, body) happens in the auth_store actor, in API.md's order.
+/// (token, rate limit, role, tenant, body) happens in the admin API's worker (api/), in
+/// API.md's order.
 
 #include <map>
 #include <memory>

@@ -7,7 +7,6 @@
 #include <caf/openssl/manager.hpp>
 #include <caf/openssl/publish.hpp>
 
-#include "actors/auth_store.hpp"
 #include "actors/membership.hpp"
 #include "core/log.hpp"
 
@@ -43,25 +42,14 @@ struct cluster_node_state {
 
   node_context_ptr node;
   node_identity identity;
-  std::vector<auth_store_actor> workers; ///< serve forwarded admin API requests
+  std::vector<auth_store_actor> workers; ///< serve forwarded admin API requests (never empty)
   size_t next_worker = 0;
 
   // -- work -------------------------------------------------------------------
 
-  /// The next admin API worker for forwarded requests (their own pool, spawned at the
-  /// first one: they block, like the HTTP side's workers, and stop with this actor).
-  const auth_store_actor& worker() {
-    if (workers.empty()) {
-      auto n = std::max(1, node->cfg.auth.workers);
-      for (int i = 0; i < n; ++i)
-        workers.push_back(spawn_auth_store(self->system(), node));
-      self->attach_functor([pool = workers] {
-        for (auto& w : pool)
-          caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
-      });
-    }
-    return workers[next_worker++ % workers.size()];
-  }
+  /// The next admin API worker for forwarded requests (their own pool, started with
+  /// the node: they block, like the HTTP side's workers, and stop with this actor).
+  const auth_store_actor& worker() { return workers[next_worker++ % workers.size()]; }
 
   /// Forwarded messages back into this node's model; malformed ones are logged and left
   /// to the sweep (they are durable).
@@ -88,10 +76,16 @@ struct cluster_node_state {
 };
 
 cluster_node_actor::behavior_type cluster_node(cluster_node_actor::stateful_pointer<cluster_node_state> self,
-                                               node_context_ptr node, node_identity identity) {
+                                               node_context_ptr node, node_identity identity,
+                                               std::vector<auth_store_actor> api_workers) {
   self->state.self = self;
   self->state.node = std::move(node);
   self->state.identity = std::move(identity);
+  self->state.workers = std::move(api_workers);
+  self->attach_functor([pool = self->state.workers] {
+    for (auto& w : pool)
+      caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  });
   return {
     [self](process_atom, std::vector<cluster_message>& batch, const std::string& from) {
       auto local = self->state.unwire(batch, from);
@@ -115,8 +109,9 @@ cluster_node_actor::behavior_type cluster_node(cluster_node_actor::stateful_poin
   };
 }
 
-cluster_actors start_cluster(caf::actor_system& sys, node_context_ptr node, node_identity identity) {
-  auto endpoint = sys.spawn(cluster_node, node, identity);
+cluster_actors start_cluster(caf::actor_system& sys, node_context_ptr node, node_identity identity,
+                             std::vector<auth_store_actor> api_workers) {
+  auto endpoint = sys.spawn(cluster_node, node, identity, std::move(api_workers));
   auto port_number = static_cast<uint16_t>(node->cfg.cluster.port);
   auto host = node->cfg.cluster.host.c_str();
   auto port = node->cfg.cluster.tls() ? caf::openssl::publish(endpoint, port_number, host, true)

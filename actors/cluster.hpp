@@ -6,6 +6,7 @@
 /// (core/cluster.hpp).
 
 #include <string>
+#include <vector>
 
 #include "actors/node_context.hpp"
 
@@ -30,8 +31,11 @@ node_identity local_identity(const config::config& cfg, int64_t started_ms);
 /// @param self the actor
 /// @param node the node's wiring
 /// @param identity this node's identity (answered to whois)
+/// @param api_workers the admin API workers that serve requests forwarded here (stopped
+///        with this actor)
 cluster_node_actor::behavior_type cluster_node(cluster_node_actor::stateful_pointer<cluster_node_state> self,
-                                               node_context_ptr node, node_identity identity);
+                                               node_context_ptr node, node_identity identity,
+                                               std::vector<auth_store_actor> api_workers);
 
 /// The node's cluster actors.
 struct cluster_actors {
@@ -39,8 +43,10 @@ struct cluster_actors {
   membership_actor members;
 };
 
-/// Spawns the cluster_node actor, publishes it on cluster.port and starts the membership
-/// actor (detached). Throws std::runtime_error naming cluster.port when it cannot listen.
-cluster_actors start_cluster(caf::actor_system& sys, node_context_ptr node, node_identity identity);
+/// Spawns the cluster_node actor (with the admin API workers for forwarded requests),
+/// publishes it on cluster.port and starts the membership actor (detached). Throws
+/// std::runtime_error naming cluster.port when it cannot listen (the workers are stopped).
+cluster_actors start_cluster(caf::actor_system& sys, node_context_ptr node, node_identity identity,
+                             std::vector<auth_store_actor> api_workers);
 
 } // namespace atendeai::actors

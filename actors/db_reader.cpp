@@ -10,10 +10,6 @@
 
 namespace atendeai::actors {
 
-persistence::db_target app_target(const config::config& cfg) {
-  return {cfg.database.url, cfg.database.connect_timeout_s, cfg.database.app_role};
-}
-
 namespace {
 
 /// A stored-but-unanswered row as the message its conversation handles.

@@ -23,7 +23,7 @@ public:
   bool holding_too_much() const;
   /// /health: answered through the responder.
   void health(std::shared_ptr<http_responder> responder) const;
-  /// An admin API request: checked and served by an auth_store worker.
+  /// An admin API request: checked and served by an admin API worker (api/worker.hpp).
   void api(api_request req) const;
   /// The node's clock (test builds move a test clock through it).
   std::shared_ptr<core::clock> clock() const;

@@ -8,8 +8,6 @@
 
 namespace atendeai::actors {
 
-persistence::db_target app_target(const config::config& cfg);
-
 struct health_state {
   static constexpr const char* name = "health";
 

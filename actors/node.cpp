@@ -5,7 +5,6 @@
 
 #include <caf/all.hpp>
 
-#include "actors/auth_store.hpp"
 #include "actors/batch_writer.hpp"
 #include "actors/cluster.hpp"
 #include "actors/db_reader.hpp"
@@ -18,17 +17,27 @@
 namespace atendeai::actors {
 
 node_actors start_node(caf::actor_system& sys, const config::config& cfg,
-                       std::shared_ptr<core::metrics_registry> metrics, std::shared_ptr<core::clock> clock) {
+                       std::shared_ptr<core::metrics_registry> metrics, std::shared_ptr<core::clock> clock,
+                       const api_worker_spawner& spawn_api) {
   auto ctx = std::make_shared<node_context>();
   ctx->cfg = cfg;
   ctx->metrics = std::move(metrics);
   ctx->clock = std::move(clock);
+  // The admin API's workers (api/), started here only: they read the router's handle
+  // per request.
+  auto api_pool = [&](int n) {
+    std::vector<auth_store_actor> pool;
+    for (int i = 0; i < n; ++i)
+      pool.push_back(spawn_api(sys, ctx));
+    return pool;
+  };
   // The cluster port first: a port taken fails the start before anything else runs.
   // Its actors read the router's handle only when messages flow.
   cluster_actors cluster;
   auto identity = local_identity(cfg, ctx->clock->now().time_since_epoch().count());
   if (cfg.cluster.port != 0) {
-    cluster = start_cluster(sys, ctx, identity);
+    // The pool for forwarded requests belongs to the published endpoint (it stops them).
+    cluster = start_cluster(sys, ctx, identity, api_pool(std::max(1, cfg.auth.workers)));
     ctx->membership.add(cluster.members);
   }
   auto exit_code = std::make_shared<std::atomic<int>>(0);
@@ -49,8 +58,7 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
   ctx->routers.add(spawn_router(sys, ctx));
   node_actors out{ctx, spawn_health(sys, ctx, ctx->clock->now()), {}, cluster.endpoint,
                   spawn_root_supervisor(sys, ctx, cluster.endpoint, identity), exit_code};
-  for (int i = 0; i < cfg.auth.workers; ++i)
-    out.auth.push_back(spawn_auth_store(sys, ctx));
+  out.auth = api_pool(cfg.auth.workers);
   core::log_event(spdlog::level::info, "node_actors_started",
                   {{"readers", ctx->readers.size()}, {"ingest_writers", ctx->ingest_writers.size()},
                    {"writers", ctx->writers.size()},

@@ -3,6 +3,7 @@
 /// supervisor that restarts them.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 #include <caf/actor.hpp>
@@ -19,18 +20,28 @@ namespace atendeai::actors {
 struct node_actors {
   std::shared_ptr<node_context> context;
   health_actor health;
-  std::vector<auth_store_actor> auth; ///< admin API workers
+  std::vector<auth_store_actor> auth; ///< admin API workers (requests taken by this node)
   cluster_node_actor cluster_endpoint;  ///< published on cluster.port (clustered nodes only)
   caf::actor supervisor;                ///< the root supervisor (actors/supervisor.hpp)
   /// 0, or the exit code the node must end with (the root supervisor gave up: 3).
   std::shared_ptr<std::atomic<int>> exit_code;
 };
 
+/// Spawns one admin API worker (detached). The admin API lives in api/ (api::spawn_worker),
+/// which depends on the actors, never the other way round: app/ hands it in.
+using api_worker_spawner = std::function<auth_store_actor(caf::actor_system&, node_context_ptr)>;
+
 /// Spawns the node's service actors into `sys` (and, with cluster.port set, publishes
 /// the node on it: the actor system must be configured with configure_cluster). Throws
-/// std::runtime_error naming the key when the cluster port cannot be bound.
+/// std::runtime_error naming the key when the cluster port cannot be bound. This is the one
+/// place that starts the admin API's workers: auth.workers of them for the requests this
+/// node takes, and in a cluster as many more for the requests other nodes forward here
+/// (a separate pool, so a forwarded request never waits behind workers that are
+/// themselves waiting on another node).
+/// @param spawn_api spawns one admin API worker
 node_actors start_node(caf::actor_system& sys, const config::config& cfg,
-                       std::shared_ptr<core::metrics_registry> metrics, std::shared_ptr<core::clock> clock);
+                       std::shared_ptr<core::metrics_registry> metrics, std::shared_ptr<core::clock> clock,
+                       const api_worker_spawner& spawn_api);
 
 /// Flushes every batch writer (ingest writers first; waits up to `timeout_ms` in all) and
 /// stops the service actors. True when every writer wrote everything it held.

@@ -18,6 +18,7 @@ class actor_system;
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
+#include "persistence/database.hpp"
 
 namespace atendeai::actors {
 
@@ -109,5 +110,11 @@ struct node_context {
 };
 
 using node_context_ptr = std::shared_ptr<const node_context>;
+
+/// Where the node's own sessions connect: the configured database, as the app role
+/// (row-level security applies to every query).
+inline persistence::db_target app_target(const config::config& cfg) {
+  return {cfg.database.url, cfg.database.connect_timeout_s, cfg.database.app_role};
+}
 
 } // namespace atendeai::actors

@@ -7,12 +7,15 @@
 /// its audit entry in one transaction.
 #include <caf/all.hpp>
 
-#include "actors/api_support.hpp"
+#include "api/call.hpp"
+#include "api/validation.hpp"
 #include "core/agenda_rules.hpp"
 #include "core/log.hpp"
 #include "persistence/agenda.hpp"
 
-namespace atendeai::actors {
+namespace atendeai::api {
+
+using namespace actors; // the clinic actor's typed interface and its atoms
 
 namespace {
 
@@ -341,4 +344,4 @@ void add_agenda_handlers(api_handlers& h) {
   h["appointments.no_show"] = mark_no_show;
 }
 
-} // namespace atendeai::actors
+} // namespace atendeai::api

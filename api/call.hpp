@@ -1,18 +1,16 @@
 #pragma once
-/// What every admin API route handler shares: refusals that become the API's error body,
-/// body and query validation that names the field, the authenticated caller, the
-/// worker's connections and audit, and the handler registry.
+/// What every admin API handler shares: refusals that become the API's error body, the
+/// authenticated caller, the worker's connections and audit, one call handed to a
+/// handler, and the handler registry (route operation → handler).
 ///
-/// The worker (actors/auth_store.cpp) runs API.md's order of checks — 401 token,
-/// 429 rate limit, 403 role from core::api_routes(), 404 tenant (the clinic named by
-/// `/clinics/:id` must be the caller's own, or any existing clinic for a super admin) —
-/// and then calls the route's handler with an api_call. Handlers validate the body
-/// (400/422), do the work and answer; they raise refusals with fail().
-/// Handlers block (SQL, waiting on a clinic actor), so they only ever run on the
-/// detached worker's own thread.
+/// The worker (api/worker.cpp) runs the checks of api/checks.hpp in API.md's order —
+/// 401 token, 429 rate limit, 403 role from core::api_routes(), 404 tenant — and then
+/// calls the route's handler from the registry (api/registry.cpp) with an api_call.
+/// Handlers validate the body (400/422, api/validation.hpp), do the work and answer;
+/// they raise refusals with fail(). Handlers block (SQL, bcrypt, waiting on a clinic
+/// actor), so they only ever run on the detached worker's own thread.
 
 #include <cstdint>
-#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,7 +28,10 @@
 #include "persistence/redis.hpp"
 #include "persistence/users.hpp"
 
-namespace atendeai::actors {
+namespace atendeai::api {
+
+using actors::api_request;
+using actors::node_context_ptr;
 
 // -- refusals -------------------------------------------------------------------------------
 
@@ -47,50 +48,10 @@ struct api_failure {
 /// Throws api_failure{code, message, field}.
 [[noreturn]] void fail(core::error_code code, std::string message, std::string field = {});
 
-// -- bodies and queries -------------------------------------------------------------------
-
-/// A member's type; `text` is a string that may hold line breaks and tabs (messages).
-enum class ftype { string, text, boolean, integer, number, object, array };
-
-/// One member of a JSON body: its name, type, whether required, and its longest length
-/// (bytes of a string, items of an array; ignored otherwise).
-struct field_rule {
-  const char* name;
-  ftype type;
-  bool required;
-  size_t max_len;
-};
-
-/// Parses a JSON object body against its rules: unknown members, types, lengths and
-/// control characters are refused naming the member.
-nlohmann::json parse_body(const std::string& body, std::initializer_list<field_rule> rules);
-
-/// A string member, or "" when absent.
-std::string str(const nlohmann::json& j, const char* key);
-/// ASCII lower case.
-std::string lower(std::string s);
-/// A plain address: local@domain.tld.
-bool valid_email(const std::string& e);
-/// 8-4-4-4-12 hex digits.
-bool valid_uuid(const std::string& s);
-/// A person's or place's name member: letters (any script), digits, spaces and . , ' - only.
-std::string name_of(const nlohmann::json& body, const char* field = "name");
-/// The e-mail member of a body, lower-cased and checked.
-std::string email_of(const nlohmann::json& body, const char* field = "email");
-/// Accepts an ISO-8601 date or timestamp made of digits, '-', ':', 'T', 'Z', '.', '+'.
-bool plausible_timestamp(const std::string& s);
-
-/// Query string members: only `allowed` ones; page/per_page as bounded integers.
-struct page_query {
-  int page = 1;
-  int per_page = 50;
-  std::map<std::string, std::string> rest;
-};
-page_query parse_query(const std::map<std::string, std::string>& q, std::initializer_list<const char*> allowed);
-
 // -- the caller and the worker -------------------------------------------------------------
 
-/// Who is calling: the stored user behind a valid, unrevoked access token.
+/// Who is calling: the stored user behind a valid, unrevoked access token (empty on the
+/// open routes, whose credentials are in the body).
 struct principal {
   persistence::user_row user;
   core::role role = core::role::professional;
@@ -103,7 +64,12 @@ struct api_worker {
   node_context_ptr node;
   caf::actor_system* system = nullptr;
   std::unique_ptr<persistence::db_session> db;
+  /// A bcrypt hash of nothing, verified against when a login names an unknown e-mail
+  /// (same timing as a wrong password); made once per worker at spawn.
+  std::string dummy_hash;
 
+  /// The auth section of the configuration.
+  const config::auth_settings& auth() const { return node->cfg.auth; }
   /// Seconds since the epoch on the node's clock.
   int64_t now_s() const;
   /// Increments a counter.
@@ -137,10 +103,11 @@ private:
   std::unique_ptr<persistence::redis_client> redis_;
 };
 
-/// One authenticated, authorised request handed to its route's handler.
+/// One checked request handed to its route's handler.
 struct api_call {
   api_worker& w;
   api_request& r;
+  /// The caller (an empty principal on the open routes).
   const principal& p;
   /// The clinic named by `/clinics/:id`, already checked against the caller (it exists
   /// and is the caller's own, or the caller is a super admin); empty on other routes.
@@ -154,43 +121,23 @@ struct api_call {
   void reply(int status, const nlohmann::json& body) const;
 };
 
-// -- clusters -----------------------------------------------------------------------------------
-
-/// When the call's route runs on its clinic's owner (core::placement::owner in the route
-/// table) and another node of the cluster owns `clinic_id`: passes the whole request to
-/// that node's cluster_node actor, writes its answer and returns true. False when this
-/// node serves the request (no cluster, the owner is this node, or the request was
-/// forwarded here). Refuses with 503 naming the owner (retryable) when it is in the view
-/// but not connected, or does not answer in time.
-bool forward_to_owner(api_call& call, const std::string& clinic_id);
-
-/// The wire form of a request (forwarded by `from_node`), and back: the request the
-/// owner's worker serves, answered into `responder`.
-forwarded_api to_forwarded(const api_request& r, const std::string& from_node);
-api_request from_forwarded(forwarded_api f, std::shared_ptr<http_responder> responder);
-
-/// A responder that keeps the answer, for a request forwarded from another node.
-class captured_response : public http_responder {
-public:
-  void respond(int status, std::string body, const char* content_type = "application/json") override;
-  void respond_with(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers) override;
-  /// The answer (a 500 when the request was never answered).
-  forwarded_reply reply() const;
-
-private:
-  bool answered_ = false;
-  forwarded_reply reply_;
-};
+// -- the handler registry -------------------------------------------------------------------
 
 /// A route handler.
 using api_handler = void (*)(api_call&);
 /// Handlers by operation name (core::api_route::op).
 using api_handlers = std::map<std::string, api_handler, std::less<>>;
 
-/// Each module adds the handlers of its routes.
-void add_catalogue_handlers(api_handlers& h); ///< clinics, channels, services, professionals, closures
-void add_agenda_handlers(api_handlers& h);    ///< slots and appointments
-void add_inbox_handlers(api_handlers& h);     ///< conversations: list, read, reply as staff, release
-void add_inspect_handlers(api_handlers& h);   ///< live inspection of nodes and actors
+/// Every admin route's handler, by operation (built once from the modules below).
+const api_handlers& handlers();
 
-} // namespace atendeai::actors
+/// Each module adds the handlers of its routes.
+void add_auth_handlers(api_handlers& h);       ///< login, refresh, logout, profile, password reset
+void add_user_handlers(api_handlers& h);       ///< users (and auth.register): create, list, one user
+void add_audit_handlers(api_handlers& h);      ///< the audit log
+void add_catalogue_handlers(api_handlers& h);  ///< clinics, channels, services, professionals, closures
+void add_agenda_handlers(api_handlers& h);     ///< slots and appointments
+void add_inbox_handlers(api_handlers& h);      ///< conversations: list, read, reply as staff, release
+void add_inspection_handlers(api_handlers& h); ///< live inspection of nodes and actors
+
+} // namespace atendeai::api

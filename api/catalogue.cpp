@@ -5,7 +5,8 @@
 /// its audit row (before/after), and after the commit tells the router, which forgets the
 /// clinic's cached channel accounts and has the live clinic actor reload its profile and
 /// agenda: the next patient message is answered with the new data.
-#include "actors/api_support.hpp"
+#include "api/call.hpp"
+#include "api/validation.hpp"
 
 #include <cctype>
 #include <cmath>
@@ -18,13 +19,14 @@
 #include "core/password.hpp"
 #include "persistence/catalogue.hpp"
 
-namespace atendeai::actors {
+namespace atendeai::api {
 
 namespace {
 
 using nlohmann::json;
 using core::error_code;
 namespace db = persistence;
+using actors::reload_atom;
 
 // -- helpers ------------------------------------------------------------------------------
 
@@ -809,4 +811,4 @@ void add_catalogue_handlers(api_handlers& h) {
   h["closures.delete"] = closures_delete;
 }
 
-} // namespace atendeai::actors
+} // namespace atendeai::api

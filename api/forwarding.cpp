@@ -8,14 +8,16 @@
 /// limit was counted once, at the entry) and answers status, body and headers, which the
 /// entry node writes. A forwarded request is never forwarded again (two views that
 /// disagree for a moment cannot bounce it).
-#include "actors/api_support.hpp"
+#include "api/forwarding.hpp"
 
 #include <caf/all.hpp>
 
 #include "core/cluster.hpp"
 #include "core/log.hpp"
 
-namespace atendeai::actors {
+namespace atendeai::api {
+
+using namespace actors; // the cluster's typed interfaces and messages
 
 namespace {
 
@@ -121,4 +123,4 @@ forwarded_reply captured_response::reply() const {
   return out;
 }
 
-} // namespace atendeai::actors
+} // namespace atendeai::api

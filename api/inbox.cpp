@@ -6,7 +6,8 @@
 /// database; the actor writes them through its batch writer — the same outbox and sender
 /// as the assistant's replies — with the audit row in the same transaction, and the
 /// handler answers once that transaction has committed.
-#include "actors/api_support.hpp"
+#include "api/call.hpp"
+#include "api/validation.hpp"
 
 #include <atomic>
 #include <future>
@@ -15,7 +16,9 @@
 
 #include "persistence/inbox.hpp"
 
-namespace atendeai::actors {
+namespace atendeai::api {
+
+using namespace actors; // the router's typed interface and its atoms
 
 namespace {
 
@@ -157,4 +160,4 @@ void add_inbox_handlers(api_handlers& h) {
   h["conversations.release"] = release;
 }
 
-} // namespace atendeai::actors
+} // namespace atendeai::api

@@ -3,20 +3,24 @@
 /// Every answer comes from the actors themselves: the handler sends an inspect_query to
 /// the router, which answers for the node or passes the query to the clinic's actor. In a
 /// cluster a clinic's, conversation's or flow's inspection runs on the clinic's owner
-/// node (the route table places it there: actors/api_forward.cpp), and the nodes and
+/// node (the route table places it there: api/forwarding.cpp), and the nodes and
 /// actors views ask every live node for its own snapshot (a node that does not answer in
 /// time is listed "busy", one not connected "unreachable"). An actor that does not
 /// answer in time is reported "busy". A conversation or flow that is not
 /// live (passivated, or never started on this node) is shown from PostgreSQL with
 /// "live": false — the state the next message rebuilds it from.
-#include "actors/api_support.hpp"
+#include "api/call.hpp"
+#include "api/forwarding.hpp"
+#include "api/validation.hpp"
 
 #include <caf/all.hpp>
 
 #include "persistence/inbox.hpp"
 #include "persistence/pipeline.hpp"
 
-namespace atendeai::actors {
+namespace atendeai::api {
+
+using namespace actors; // the router's typed interface and its atoms
 
 namespace {
 
@@ -224,7 +228,7 @@ void flow(api_call& call) {
 
 } // namespace
 
-void add_inspect_handlers(api_handlers& h) {
+void add_inspection_handlers(api_handlers& h) {
   h["inspect.nodes"] = nodes;
   h["inspect.actors"] = actors;
   h["inspect.clinic"] = clinic_actors;
@@ -232,4 +236,4 @@ void add_inspect_handlers(api_handlers& h) {
   h["inspect.flow"] = flow;
 }
 
-} // namespace atendeai::actors
+} // namespace atendeai::api

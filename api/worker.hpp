@@ -1,26 +1,28 @@
 #pragma once
-/// The admin API's worker: authenticates (JWT, revocation in Redis), rate-limits
-/// (Redis), checks roles from core::api_routes(), scopes every query to the caller's
-/// clinic, validates bodies, does the work (PostgreSQL, bcrypt) and audits each mutation.
-/// Everything here blocks, so it runs detached, never on HTTP or scheduler threads.
-///
-/// Failure modes: rate limits fail open when Redis is down (logged and counted);
-/// token revocation checks fail closed (503 service_unavailable) since a logged-out
-/// token must not come back to life.
+/// The admin API's worker: one request at a time, on its own PostgreSQL and Redis
+/// connections. It runs the checks (api/checks.hpp: 401 → 429 → 403 → 404), passes the
+/// request to its route's handler from the registry (api/registry.cpp) — or, for a route
+/// that runs on its clinic's owner node, to that node (api/forwarding.hpp) — and turns
+/// refusals and failures into the API's error body. Everything here blocks (SQL,
+/// bcrypt, Redis, SMTP, waiting on actors), so it runs detached, never on HTTP or
+/// scheduler threads.
+
+#include <caf/fwd.hpp>
 
 #include "actors/node_context.hpp"
 
-namespace atendeai::actors {
+namespace atendeai::api {
 
-struct auth_store_state;
+struct worker_state;
 
-/// Serves admin API requests one at a time on its own PostgreSQL and Redis connections.
+/// Serves admin API requests taken by this node's HTTP server, and those another node
+/// forwarded here (their clinic is owned here).
 /// @param self the actor
-/// @param node the node's wiring (configuration: auth, mail, paths)
-auth_store_actor::behavior_type auth_store(auth_store_actor::stateful_pointer<auth_store_state> self,
-                                           node_context_ptr node);
+/// @param node the node's wiring (configuration: auth, mail, paths; the router)
+actors::auth_store_actor::behavior_type worker(actors::auth_store_actor::stateful_pointer<worker_state> self,
+                                               actors::node_context_ptr node);
 
-/// Spawns an auth_store worker (detached).
-auth_store_actor spawn_auth_store(caf::actor_system& sys, node_context_ptr node);
+/// Spawns a worker (detached). actors::start_node spawns the node's pools with it.
+actors::auth_store_actor spawn_worker(caf::actor_system& sys, actors::node_context_ptr node);
 
-} // namespace atendeai::actors
+} // namespace atendeai::api

@@ -11,6 +11,7 @@
 #include "actors/cluster.hpp"
 #include "actors/gateway.hpp"
 #include "actors/node.hpp"
+#include "api/worker.hpp"
 #include "app/commands.hpp"
 #include "app/users_command.hpp"
 #include "core/agenda.hpp"
@@ -153,7 +154,7 @@ int serve_command(const config::config& given) {
   caf::actor_system sys{sys_cfg};
   actors::node_actors node;
   try {
-    node = actors::start_node(sys, cfg, metrics, clock);
+    node = actors::start_node(sys, cfg, metrics, clock, api::spawn_worker);
   } catch (const std::exception& e) {
     std::cerr << "atendeai: " << e.what() << "\n";
     return 2;

@@ -1,4 +1,4 @@
-#include "http/responder.hpp"
+#include "http/restinio_responder.hpp"
 
 namespace atendeai::http {
 

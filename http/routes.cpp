@@ -4,7 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/rbac.hpp"
-#include "http/responder.hpp"
+#include "http/restinio_responder.hpp"
 
 namespace atendeai::http {
 

@@ -1,7 +1,7 @@
 #pragma once
 /// Registers the admin API: exactly the routes of core::api_routes(), each handed with
-/// its table entry to the actors, which check token, rate limit, role, tenant and body
-/// in API.md's order. A route cannot exist here without its declaration there.
+/// its table entry through the gateway to the admin API's workers (api/), which check
+/// token, rate limit, role, tenant and body in API.md's order. A route cannot exist here without its declaration there.
 
 #include <functional>
 #include <memory>
@@ -11,7 +11,7 @@
 
 #include "actors/gateway.hpp"
 #include "core/metrics.hpp"
-#include "http/responder.hpp"
+#include "http/restinio_responder.hpp"
 
 namespace atendeai::http {
 

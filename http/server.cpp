@@ -10,7 +10,7 @@
 #include "core/log.hpp"
 #include "core/signature.hpp"
 #include "core/whatsapp.hpp"
-#include "http/responder.hpp"
+#include "http/restinio_responder.hpp"
 #include "http/routes.hpp"
 
 namespace atendeai::http {
