@@ -119,22 +119,6 @@ agenda_write cancel_appointment(pqxx::connection& conn, const std::string& clini
   });
 }
 
-std::vector<agenda_entry> conversation_appointments(pqxx::connection& conn, const std::string& clinic_id,
-                                                    const std::string& conversation_id, core::instant from) {
-  std::vector<agenda_entry> out;
-  pqxx::work tx(conn);
-  set_clinic(tx, clinic_id);
-  for (auto row : tx.exec_params(std::string("SELECT ") + entry_columns +
-                                   " FROM atendeai.appointments a WHERE a.clinic_id = $1 AND a.starts_at >= $3::timestamptz "
-                                   "AND a.status IN ('scheduled', 'confirmed') AND a.contact_id = "
-                                   "(SELECT c.contact_id FROM atendeai.conversations c WHERE c.clinic_id = $1 AND c.id = $2) "
-                                   "ORDER BY a.starts_at",
-                                 clinic_id, conversation_id, core::format_iso(from)))
-    out.push_back(read_entry(row));
-  tx.commit();
-  return out;
-}
-
 // -- the admin API's view ----------------------------------------------------------------
 
 namespace {

@@ -32,11 +32,6 @@ agenda_write reschedule_appointment(pqxx::connection& conn, const std::string& c
 agenda_write cancel_appointment(pqxx::connection& conn, const std::string& clinic_id,
                                 const std::string& appointment_id, const std::string& reason);
 
-/// The active appointments starting from `from` on of the contact behind a
-/// conversation, by start.
-std::vector<agenda_entry> conversation_appointments(pqxx::connection& conn, const std::string& clinic_id,
-                                                    const std::string& conversation_id, core::instant from);
-
 // -- the admin API's view --------------------------------------------------------------
 
 /// Applies a staff change and its audit row (who, what, before, after) in one
