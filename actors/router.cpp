@@ -332,7 +332,7 @@ struct router_state {
 
   /// Node and actor totals here; a clinic's actors (and single conversations or flows)
   /// from the clinic if it is live here, else {"live": false}. In a cluster the admin API
-  /// asks the clinic's owner node (actors/api_forward.cpp) and every node for its own
+  /// asks the clinic's owner node (api/forwarding.cpp) and every node for its own
   /// snapshot (peers through their cluster_node).
   caf::typed_response_promise<std::string> inspect(const inspect_query& q) {
     auto rp = self->make_response_promise<std::string>();

@@ -3,8 +3,6 @@
 /// (the token refused at once, through Redis), one's own profile, and password resets
 /// (single-use tokens sent by mail, api/mail.hpp). Every event is audited in its
 /// transaction.
-#include <caf/all.hpp>
-
 #include "api/call.hpp"
 #include "api/checks.hpp"
 #include "api/mail.hpp"

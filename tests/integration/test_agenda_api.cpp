@@ -20,6 +20,7 @@
 #include "core/flow.hpp"
 #include "core/password.hpp"
 #include "core/slots.hpp"
+#include "support/admin_api.hpp"
 #include "support/chat.hpp"
 #include "support/harness.hpp"
 
@@ -57,16 +58,9 @@ struct agenda_node {
   node_options options;
 
   agenda_node() {
-    auto var_dir = env_or("ATENDEAI_TEST_VAR_DIR", "/tmp") + "/agenda-" + db.name();
-    ::mkdir(var_dir.c_str(), 0700);
     node_options o{graph.base_url(), "test-token", {}};
-    o.env = {{"ATENDEAI_TEST_CLOCK", test_now},
-             {"ATENDEAI_AUTH_JWT_SECRET", "agenda-test-jwt-secret-0123456789abcdef"},
-             {"ATENDEAI_AUTH_RATE_API_PER_MINUTE", "100000"},
-             {"ATENDEAI_AUTH_RATE_API_PER_HOUR", "100000"},
-             {"ATENDEAI_AUTH_RATE_AUTH_PER_MINUTE", "100000"},
-             {"ATENDEAI_AUTH_RATE_AUTH_PER_HOUR", "100000"},
-             {"ATENDEAI_PATHS_VAR_DIR", var_dir}};
+    o.env = admin_settings("agenda-test-jwt-secret-0123456789abcdef", test_var_dir("agenda", db));
+    o.env["ATENDEAI_TEST_CLOCK"] = test_now;
     options = o;
     start();
     // A super admin with a known password, straight into the database.
@@ -96,10 +90,10 @@ struct agenda_node {
   }
 
   std::string login(const std::string& email) {
-    auto r = http_post(node->url("/api/v1/auth/login"), json{{"email", email}, {"password", password}}.dump());
-    INFO(r.body);
-    REQUIRE(r.status == 200);
-    return r.json()["access_token"];
+    auto token = api_login(*node, email, password);
+    INFO(email);
+    REQUIRE(!token.empty());
+    return token;
   }
 
   /// A user of the demo clinic with `role` (linked to `professional` when given).
@@ -117,9 +111,7 @@ struct agenda_node {
     tokens[key.empty() ? role : key] = login(email);
   }
 
-  std::map<std::string, std::string> bearer(const std::string& who) {
-    return {{"Authorization", "Bearer " + tokens[who]}};
-  }
+  std::map<std::string, std::string> bearer(const std::string& who) { return bearer_header(tokens[who]); }
 
   /// An admin API call on the demo clinic's agenda (`path` after /clinics/:id).
   http_response api(const std::string& method, const std::string& path, const json& body = nullptr,

@@ -9,6 +9,7 @@
 #include "core/jwt.hpp"
 #include "core/rbac.hpp"
 #include "core/signature.hpp"
+#include "support/admin_api.hpp"
 #include "support/fake_smtp.hpp"
 #include "support/harness.hpp"
 
@@ -27,15 +28,9 @@ struct auth_node {
   std::unique_ptr<node_process> node;
 
   explicit auth_node(std::map<std::string, std::string> extra = {}) {
-    var_dir = env_or("ATENDEAI_TEST_VAR_DIR", "/tmp") + "/auth-" + db.name();
-    ::mkdir(var_dir.c_str(), 0700);
+    var_dir = test_var_dir("auth", db);
     node_options o;
-    o.env = {{"ATENDEAI_AUTH_JWT_SECRET", jwt_secret},
-             {"ATENDEAI_AUTH_RATE_AUTH_PER_MINUTE", "100000"},
-             {"ATENDEAI_AUTH_RATE_AUTH_PER_HOUR", "100000"},
-             {"ATENDEAI_AUTH_RATE_API_PER_MINUTE", "100000"},
-             {"ATENDEAI_AUTH_RATE_API_PER_HOUR", "100000"},
-             {"ATENDEAI_PATHS_VAR_DIR", var_dir}};
+    o.env = admin_settings(jwt_secret, var_dir);
     for (auto& [k, v] : extra)
       o.env[k] = v;
     int port = free_port();
@@ -51,35 +46,21 @@ struct auth_node {
     json body = {{"email", email}, {"password", good_password}, {"role", role}, {"name", "Test user"}};
     if (!clinic.empty())
       body["clinic_id"] = clinic;
-    auto r = http_post(url("/api/v1/users"), body.dump(), bearer(admin_token));
+    auto r = http_post(url("/api/v1/users"), body.dump(), bearer_header(admin_token));
     INFO(r.body);
     REQUIRE(r.status == 201);
     return r.json();
   }
 
-  static std::map<std::string, std::string> bearer(const std::string& token) {
-    return {{"Authorization", "Bearer " + token}};
-  }
-
   json login(const std::string& email, const std::string& password = good_password, long expect = 200) {
-    auto r = http_post(url("/api/v1/auth/login"), json{{"email", email}, {"password", password}}.dump());
+    auto r = atendeai::test::login(*node, email, password);
     INFO(r.body);
     REQUIRE(r.status == expect);
     return r.json();
   }
 
-  /// The demo super admin's password, from the 0600 file the first start wrote.
-  std::string demo_password(const std::string& email) const {
-    std::ifstream f(var_dir + "/demo-admins.txt");
-    std::string role, mail, pw;
-    std::string line;
-    while (std::getline(f, line)) {
-      std::istringstream in(line);
-      if (in >> role >> mail >> pw && mail == email)
-        return pw;
-    }
-    return "";
-  }
+  /// A demo administrator's password, from the 0600 file the first start wrote.
+  std::string demo_password(const std::string& email) const { return demo_admin_password(var_dir, email); }
 
   std::string super_token() { return login("admin@atendeai.local", demo_password("admin@atendeai.local"))["access_token"]; }
 
@@ -179,10 +160,10 @@ TEST_CASE("auth lifecycle: login, profile, refresh rotation, reuse revokes the f
   CHECK(claims.role == "clinic_admin");
   CHECK(claims.clinic_id == demo_clinic_id());
 
-  auto profile = http_get(n.url("/api/v1/auth/profile"), auth_node::bearer(access1));
+  auto profile = http_get(n.url("/api/v1/auth/profile"), bearer_header(access1));
   REQUIRE(profile.status == 200);
   CHECK(profile.json()["email"] == "ana.admin@example.com");
-  auto renamed = http_request("PUT", n.url("/api/v1/auth/profile"), R"({"name":"Ana Souza"})", auth_node::bearer(access1));
+  auto renamed = http_request("PUT", n.url("/api/v1/auth/profile"), R"({"name":"Ana Souza"})", bearer_header(access1));
   CHECK(renamed.status == 200);
   CHECK(renamed.json()["name"] == "Ana Souza");
 
@@ -199,31 +180,31 @@ TEST_CASE("auth lifecycle: login, profile, refresh rotation, reuse revokes the f
   auto refresh2 = r2.json()["refresh_token"].get<std::string>();
   auto access2 = r2.json()["access_token"].get<std::string>();
   CHECK(refresh2 != refresh1);
-  CHECK(http_get(n.url("/api/v1/auth/profile"), auth_node::bearer(access2)).status == 200);
+  CHECK(http_get(n.url("/api/v1/auth/profile"), bearer_header(access2)).status == 200);
   // Reuse of the rotated token: refused, and the whole family dies (refresh2 and access2 too).
   auto reuse = http_post(n.url("/api/v1/auth/refresh"), json{{"refresh_token", refresh1}}.dump());
   CHECK(reuse.status == 401);
   CHECK(http_post(n.url("/api/v1/auth/refresh"), json{{"refresh_token", refresh2}}.dump()).status == 401);
-  CHECK(http_get(n.url("/api/v1/auth/profile"), auth_node::bearer(access2)).status == 401);
+  CHECK(http_get(n.url("/api/v1/auth/profile"), bearer_header(access2)).status == 401);
   CHECK(n.count("SELECT count(*) FROM atendeai.audit_log WHERE action = 'auth.refresh_reuse'") == 1);
 
   // Logout: the access token is refused at once, its refresh token too.
   auto s3 = n.login("ana.admin@example.com");
   auto access3 = s3["access_token"].get<std::string>();
-  CHECK(http_get(n.url("/api/v1/auth/profile"), auth_node::bearer(access3)).status == 200);
-  CHECK(http_post(n.url("/api/v1/auth/logout"), "", auth_node::bearer(access3)).status == 200);
-  CHECK(http_get(n.url("/api/v1/auth/profile"), auth_node::bearer(access3)).status == 401);
+  CHECK(http_get(n.url("/api/v1/auth/profile"), bearer_header(access3)).status == 200);
+  CHECK(http_post(n.url("/api/v1/auth/logout"), "", bearer_header(access3)).status == 200);
+  CHECK(http_get(n.url("/api/v1/auth/profile"), bearer_header(access3)).status == 401);
   CHECK(http_post(n.url("/api/v1/auth/refresh"), json{{"refresh_token", s3["refresh_token"]}}.dump()).status == 401);
   // Another session of the same user is untouched.
   auto s4 = n.login("ana.admin@example.com");
-  CHECK(http_get(n.url("/api/v1/auth/profile"), auth_node::bearer(s4["access_token"])).status == 200);
+  CHECK(http_get(n.url("/api/v1/auth/profile"), bearer_header(s4["access_token"])).status == 200);
 
   // Changing the password kills every token.
   auto change = http_request("PUT", n.url("/api/v1/auth/profile"),
                              json{{"current_password", good_password}, {"new_password", "Another-pass-77"}}.dump(),
-                             auth_node::bearer(s4["access_token"]));
+                             bearer_header(s4["access_token"]));
   CHECK(change.status == 200);
-  CHECK(http_get(n.url("/api/v1/auth/profile"), auth_node::bearer(s4["access_token"])).status == 401);
+  CHECK(http_get(n.url("/api/v1/auth/profile"), bearer_header(s4["access_token"])).status == 401);
   n.login("ana.admin@example.com", "Another-pass-77");
 }
 
@@ -260,7 +241,7 @@ TEST_CASE("forgot and reset password: same answer for unknown e-mails, 0600 mail
   n.login("bia@example.com", "Brand-new-pass-9");
   n.login("bia@example.com", good_password, 401);
   // Old sessions are gone; the token is single use.
-  CHECK(http_get(n.url("/api/v1/auth/profile"), auth_node::bearer(session["access_token"])).status == 401);
+  CHECK(http_get(n.url("/api/v1/auth/profile"), bearer_header(session["access_token"])).status == 401);
   CHECK(http_post(n.url("/api/v1/auth/refresh"), json{{"refresh_token", session["refresh_token"]}}.dump()).status == 401);
   auto again = http_post(n.url("/api/v1/auth/reset-password"), json{{"token", token}, {"new_password", "Brand-new-pass-10"}}.dump());
   CHECK(again.status == 422);
@@ -299,13 +280,13 @@ TEST_CASE("forged, expired, alg-none, wrong-key and misused tokens are refused",
   };
   for (auto& [what, token] : bad) {
     INFO(what);
-    auto r = http_get(n.url("/api/v1/users"), auth_node::bearer(token));
+    auto r = http_get(n.url("/api/v1/users"), bearer_header(token));
     CHECK(r.status == 401);
     CHECK(r.json()["error"]["code"] == "unauthorized");
   }
   CHECK(http_get(n.url("/api/v1/users"), {{"Authorization", "Basic abc"}}).status == 401);
   CHECK(http_get(n.url("/api/v1/users")).status == 401);
-  CHECK(http_get(n.url("/api/v1/users"), auth_node::bearer(good)).status == 200);
+  CHECK(http_get(n.url("/api/v1/users"), bearer_header(good)).status == 200);
 }
 
 TEST_CASE("role matrix: every route of the table for every role", "[auth][rbac]") {
@@ -335,7 +316,7 @@ TEST_CASE("role matrix: every route of the table for every role", "[auth][rbac]"
     // No token: 401 first, whatever else is wrong.
     CHECK(http_request(route.method, n.url(exercised_path(route, missing)), "{").status == 401);
     for (auto role : atendeai::core::all_roles) {
-      auto r = http_request(route.method, n.url(exercised_path(route, missing)), "{}", auth_node::bearer(tokens[role]));
+      auto r = http_request(route.method, n.url(exercised_path(route, missing)), "{}", bearer_header(tokens[role]));
       INFO(route.method << " " << route.path << " as " << atendeai::core::to_string(role) << " → " << r.status << " "
                         << r.body);
       if (atendeai::core::allows(route, role)) {
@@ -354,11 +335,11 @@ TEST_CASE("role matrix: every route of the table for every role", "[auth][rbac]"
   for (auto role : atendeai::core::all_roles) {
     auto route = atendeai::core::find_api_route("auth.logout");
     REQUIRE(route);
-    auto r = http_post(n.url(route->path), "", auth_node::bearer(tokens[role]));
+    auto r = http_post(n.url(route->path), "", bearer_header(tokens[role]));
     CHECK(r.status == (atendeai::core::allows(*route, role) ? 200 : 403));
   }
   // Routes the table does not declare do not exist.
-  CHECK(http_request("PATCH", n.url("/api/v1/users"), "{}", auth_node::bearer(super)).status == 404);
+  CHECK(http_request("PATCH", n.url("/api/v1/users"), "{}", bearer_header(super)).status == 404);
 }
 
 TEST_CASE("tenant isolation: clinic A's admin reaches nothing of clinic B", "[auth][tenant]") {
@@ -432,7 +413,7 @@ TEST_CASE("tenant isolation: clinic A's admin reaches nothing of clinic B", "[au
       auto body = std::string(route.method) == "GET" || std::string(route.method) == "DELETE"
                     ? std::string()
                     : (std::string(route.op) == "users.status" ? R"({"status":"disabled"})" : R"({"name":"Hacked"})");
-      auto r = http_request(route.method, n.url(p), body, auth_node::bearer(a));
+      auto r = http_request(route.method, n.url(p), body, bearer_header(a));
       INFO(route.method << " " << p << " → " << r.body);
       // Routes a clinic admin may not use at all (super admin only) stop at the role check.
       CHECK(r.status == (atendeai::core::allows(route, atendeai::core::role::clinic_admin) ? 404 : 403));
@@ -441,21 +422,21 @@ TEST_CASE("tenant isolation: clinic A's admin reaches nothing of clinic B", "[au
   }
   CHECK(tried >= 7);
   // Listings naming clinic B, and creating a user there.
-  CHECK(http_get(n.url("/api/v1/users?clinic_id=" + clinic_b), auth_node::bearer(a)).status == 404);
-  CHECK(http_get(n.url("/api/v1/audit?clinic_id=" + clinic_b), auth_node::bearer(a)).status == 404);
+  CHECK(http_get(n.url("/api/v1/users?clinic_id=" + clinic_b), bearer_header(a)).status == 404);
+  CHECK(http_get(n.url("/api/v1/audit?clinic_id=" + clinic_b), bearer_header(a)).status == 404);
   auto create = http_post(n.url("/api/v1/users"),
                           json{{"email", "intruder@example.com"}, {"password", good_password}, {"role", "attendant"},
                                {"clinic_id", clinic_b}}.dump(),
-                          auth_node::bearer(a));
+                          bearer_header(a));
   CHECK(create.status == 404);
   // A's own listing shows none of B.
-  auto list = http_get(n.url("/api/v1/users"), auth_node::bearer(a)).json();
+  auto list = http_get(n.url("/api/v1/users"), bearer_header(a)).json();
   for (auto& u : list["items"])
     CHECK(u["clinic_id"] == demo_clinic_id());
   CHECK(n.db.scalar(snapshot_sql) == before);
   CHECK(n.count("SELECT count(*) FROM atendeai.audit_log") == before_audit);
   // The super admin does reach B, through the id alone.
-  CHECK(http_get(n.url("/api/v1/users/" + b_staff["id"].get<std::string>()), auth_node::bearer(super)).status == 200);
+  CHECK(http_get(n.url("/api/v1/users/" + b_staff["id"].get<std::string>()), bearer_header(super)).status == 200);
 }
 
 TEST_CASE("rate limits: auth per IP and per account, API per user: 429 with Retry-After, then recovered", "[auth][ratelimit]") {
@@ -486,14 +467,14 @@ TEST_CASE("rate limits: auth per IP and per account, API per user: 429 with Retr
   wait_window_start();
   auto token = n.login("admin@atendeai.local", n.demo_password("admin@atendeai.local"))["access_token"].get<std::string>();
   for (int i = 0; i < 4; ++i)
-    CHECK(http_get(n.url("/api/v1/auth/profile"), auth_node::bearer(token)).status == 200);
-  auto api_limited = http_get(n.url("/api/v1/auth/profile"), auth_node::bearer(token));
+    CHECK(http_get(n.url("/api/v1/auth/profile"), bearer_header(token)).status == 200);
+  auto api_limited = http_get(n.url("/api/v1/auth/profile"), bearer_header(token));
   CHECK(api_limited.status == 429);
   CHECK(api_limited.headers.count("retry-after") == 1);
   // Authentication comes first: a bad token is 401, not 429.
-  CHECK(http_get(n.url("/api/v1/auth/profile"), auth_node::bearer("x.y.z")).status == 401);
+  CHECK(http_get(n.url("/api/v1/auth/profile"), bearer_header("x.y.z")).status == 401);
   std::this_thread::sleep_for(std::chrono::seconds(std::stoi(api_limited.headers["retry-after"])) + std::chrono::milliseconds(100));
-  CHECK(http_get(n.url("/api/v1/auth/profile"), auth_node::bearer(token)).status == 200);
+  CHECK(http_get(n.url("/api/v1/auth/profile"), bearer_header(token)).status == 200);
 }
 
 TEST_CASE("hostile input at every endpoint: 4xx, never 5xx, nothing written", "[auth][hostile]") {
@@ -538,7 +519,7 @@ TEST_CASE("hostile input at every endpoint: 4xx, never 5xx, nothing written", "[
       continue;
     for (auto& body : bodies) {
       auto path = exercised_path(route, target["id"]);
-      auto r = http_request(route.method, n.url(path), body, auth_node::bearer(super));
+      auto r = http_request(route.method, n.url(path), body, bearer_header(super));
       INFO(route.method << " " << path << " body " << body.substr(0, 80) << " → " << r.status << " " << r.body.substr(0, 200));
       if (std::string(route.method) == "GET") {
         CHECK(r.status < 500); // GET ignores bodies
@@ -555,7 +536,7 @@ TEST_CASE("hostile input at every endpoint: 4xx, never 5xx, nothing written", "[
   for (auto q : {"?page=0", "?page=abc", "?per_page=100000", "?role=admin'--", "?clinic_id=1%27%20OR%201=1",
                  "?from=2020-01-01';DROP", "?evil=1", "?actor_user_id=<script>"}) {
     for (auto path : {"/api/v1/users", "/api/v1/audit"}) {
-      auto r = http_get(n.url(std::string(path) + q), auth_node::bearer(super));
+      auto r = http_get(n.url(std::string(path) + q), bearer_header(super));
       INFO(path << q << " → " << r.body);
       CHECK(r.status >= 400);
       CHECK(r.status < 500);
@@ -564,7 +545,7 @@ TEST_CASE("hostile input at every endpoint: 4xx, never 5xx, nothing written", "[
   CHECK(requests > 100);
   CHECK(snapshot() == before);
   // Still serving, schema intact.
-  CHECK(http_get(n.url("/api/v1/users"), auth_node::bearer(super)).status == 200);
+  CHECK(http_get(n.url("/api/v1/users"), bearer_header(super)).status == 200);
 }
 
 TEST_CASE("audit: every mutation with before/after, request id and IP, filtered and paginated", "[auth][audit]") {
@@ -572,7 +553,7 @@ TEST_CASE("audit: every mutation with before/after, request id and IP, filtered 
   auto super = n.super_token();
   auto admin = n.create_user(super, "chefe@example.com", "clinic_admin", demo_clinic_id());
   auto a = n.login("chefe@example.com")["access_token"].get<std::string>();
-  auto hdr = auth_node::bearer(a);
+  auto hdr = bearer_header(a);
   hdr["X-Request-Id"] = "req-audit-1";
   auto created = http_post(n.url("/api/v1/users"),
                            json{{"email", "pro@example.com"}, {"password", good_password}, {"role", "professional"},
@@ -628,7 +609,7 @@ TEST_CASE("audit: every mutation with before/after, request id and IP, filtered 
   CHECK(page1["total"].get<int>() >= 5);
   CHECK(page1["items"][0]["id"] != page2["items"][0]["id"]);
   // The activity of the admin lists what it did.
-  auto activity = http_get(n.url("/api/v1/users/" + admin["id"].get<std::string>() + "/activity"), auth_node::bearer(super));
+  auto activity = http_get(n.url("/api/v1/users/" + admin["id"].get<std::string>() + "/activity"), bearer_header(super));
   REQUIRE(activity.status == 200);
   CHECK(activity.json()["total"].get<int>() >= 5);
 }
@@ -637,14 +618,14 @@ TEST_CASE("Redis down: rate limits fail open, token checks fail closed", "[auth]
   auth_node n;
   auto token = n.super_token();
   services("stop", "redis");
-  auto r = http_get(n.url("/api/v1/users"), auth_node::bearer(token));
+  auto r = http_get(n.url("/api/v1/users"), bearer_header(token));
   auto login = http_post(n.url("/api/v1/auth/login"),
                          json{{"email", "admin@atendeai.local"}, {"password", n.demo_password("admin@atendeai.local")}}.dump());
   services("start", "redis");
   CHECK(r.status == 503);
   CHECK(r.json()["error"]["code"] == "service_unavailable");
   CHECK(login.status == 200); // the auth rate limit is skipped, login still works
-  CHECK(eventually([&] { return http_get(n.url("/api/v1/users"), auth_node::bearer(token)).status == 200; },
+  CHECK(eventually([&] { return http_get(n.url("/api/v1/users"), bearer_header(token)).status == 200; },
                    std::chrono::seconds(20)));
 }
 

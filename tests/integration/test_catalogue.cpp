@@ -32,20 +32,14 @@ struct catalogue_node {
   int next_id = 0;
 
   catalogue_node() {
-    var_dir = env_or("ATENDEAI_TEST_VAR_DIR", "/tmp") + "/catalogue-" + db.name();
-    ::mkdir(var_dir.c_str(), 0700);
+    var_dir = test_var_dir("catalogue", db);
     node_options o{graph.base_url(), "default-token", {}};
-    o.env = {{"ATENDEAI_AUTH_JWT_SECRET", "catalogue-jwt-secret-0123456789abcdef-0123"},
-             {"ATENDEAI_AUTH_RATE_API_PER_MINUTE", "100000"},
-             {"ATENDEAI_AUTH_RATE_API_PER_HOUR", "100000"},
-             {"ATENDEAI_AUTH_RATE_AUTH_PER_MINUTE", "100000"},
-             {"ATENDEAI_AUTH_RATE_AUTH_PER_HOUR", "100000"},
-             {"ATENDEAI_PATHS_VAR_DIR", var_dir}};
+    o.env = admin_settings("catalogue-jwt-secret-0123456789abcdef-0123", var_dir);
     node = std::make_unique<node_process>(std::vector<std::string>{"serve"}, node_env(db, free_port(), o));
     auto ready = node->wait_ready();
     INFO(node->output());
     REQUIRE(ready);
-    super = api_login(*node, "admin@atendeai.local", demo_admin_password(var_dir, "admin@atendeai.local"));
+    super = demo_super_token(*node, var_dir);
     demo_admin = api_login(*node, "admin@clinica-exemplo.local",
                            demo_admin_password(var_dir, "admin@clinica-exemplo.local"));
     REQUIRE(!super.empty());

@@ -436,17 +436,11 @@ struct admin_cluster : cluster {
 
   admin_cluster() {
     ::mkdir(var_dir.c_str(), 0700);
-    extra_env = {{"ATENDEAI_AUTH_JWT_SECRET", "cluster-tests-jwt-secret-0123456789abcdef"},
-                 {"ATENDEAI_AUTH_RATE_API_PER_MINUTE", "100000"},
-                 {"ATENDEAI_AUTH_RATE_API_PER_HOUR", "100000"},
-                 {"ATENDEAI_AUTH_RATE_AUTH_PER_MINUTE", "100000"},
-                 {"ATENDEAI_AUTH_RATE_AUTH_PER_HOUR", "100000"},
-                 {"ATENDEAI_PATHS_VAR_DIR", var_dir},
-                 {"ATENDEAI_TEST_CLOCK", "2030-03-04T12:00:00Z"}};
+    extra_env = admin_settings("cluster-tests-jwt-secret-0123456789abcdef", var_dir);
+    extra_env["ATENDEAI_TEST_CLOCK"] = "2030-03-04T12:00:00Z";
     start_all();
-    auto password = demo_admin_password(var_dir, "admin@atendeai.local");
-    REQUIRE(!password.empty());
-    super = api_login(*nodes[0], "admin@atendeai.local", password);
+    REQUIRE(!demo_admin_password(var_dir, "admin@atendeai.local").empty());
+    super = demo_super_token(*nodes[0], var_dir);
     REQUIRE(!super.empty());
   }
 

@@ -31,15 +31,15 @@ TEST_CASE("A staff reply goes out through the Graph API, is stored with the staf
 
   const std::string text = "Olá! Aqui é a Marina, da recepção.\nPosso ajudar com o seu convênio?";
   auto r = http_post(n.url(conversations_url(demo_clinic(), "/" + cid + "/messages")), json{{"text", text}}.dump(),
-                     admin_node::bearer(attendant));
+                     bearer_header(attendant));
   INFO(r.body);
   REQUIRE(r.status == 201);
   auto message_id = r.json()["id"].get<std::string>();
   CHECK(r.json()["staff_user_id"] == attendant_id);
 
   // Delivered to the patient through the Graph API with the channel's token.
-  REQUIRE(eventually([&] { return n.sent_to(patient).size() == 2; }, 30s));
-  CHECK(sent_text(n.sent_to(patient).back()) == text);
+  REQUIRE(eventually([&] { return sent_to(n.graph, patient).size() == 2; }, 30s));
+  CHECK(text_of(sent_to(n.graph, patient).back()) == text);
   CHECK(n.graph.calls().back().second == "Bearer test-token");
   // Stored as an outbound message of the staff user, its outbox row sent.
   CHECK(n.scalar("SELECT direction || ' ' || staff_user_id || ' ' || (body = " +
@@ -53,14 +53,14 @@ TEST_CASE("A staff reply goes out through the Graph API, is stored with the staf
                  "WHERE action = 'conversation.reply'") == attendant_id + " " + cid + " true");
   // The conversation is now with the staff: stored as a hand-over, listed with the staff message.
   CHECK(n.scalar("SELECT status FROM atendeai.conversations WHERE id = '" + cid + "'") == "handoff");
-  auto messages = http_get(n.url(conversations_url(demo_clinic(), "/" + cid + "/messages")), admin_node::bearer(attendant));
+  auto messages = http_get(n.url(conversations_url(demo_clinic(), "/" + cid + "/messages")), bearer_header(attendant));
   REQUIRE(messages.status == 200);
   CHECK(messages.json()["items"][0]["id"] == message_id);
   CHECK(messages.json()["items"][0]["staff_user_id"] == attendant_id);
   CHECK(messages.json()["items"][0]["text"] == text);
   // The live conversation actor remembers it.
   auto [admin_id, admin] = n.user("clinic_admin");
-  auto live = http_get(n.url("/api/v1/admin/conversations/" + cid), admin_node::bearer(admin));
+  auto live = http_get(n.url("/api/v1/admin/conversations/" + cid), bearer_header(admin));
   REQUIRE(live.status == 200);
   CHECK(live.json()["live"] == true);
   CHECK(live.json()["memory"].back() == json{{"direction", "out"}, {"text", text}});
@@ -79,7 +79,7 @@ TEST_CASE("Staff replies refuse bad bodies, other clinics and other roles", "[in
   auto post = [&](const std::string& clinic, const std::string& conversation, const std::string& body,
                   const std::string& token) {
     return http_post(n.url(conversations_url(clinic, "/" + conversation + "/messages")), body,
-                     admin_node::bearer(token));
+                     bearer_header(token));
   };
   auto field_of = [](const http_response& r) { return r.json()["error"].value("field", ""); };
 
@@ -105,11 +105,11 @@ TEST_CASE("Staff replies refuse bad bodies, other clinics and other roles", "[in
   auto [b_id, b_attendant] = n.user("attendant", clinic_b);
   CHECK(post(demo_clinic(), cid, R"({"text":"oi"})", b_attendant).status == 404);
   CHECK(post(clinic_b, cid, R"({"text":"oi"})", b_attendant).status == 404);
-  CHECK(http_get(n.url(conversations_url(clinic_b, "/" + cid)), admin_node::bearer(b_attendant)).status == 404);
+  CHECK(http_get(n.url(conversations_url(clinic_b, "/" + cid)), bearer_header(b_attendant)).status == 404);
   auto forbidden = post(demo_clinic(), cid, R"({"text":"oi"})", professional);
   CHECK(forbidden.status == 403);
   // Nothing was sent or stored.
-  CHECK(n.sent_to(patient).size() == 1);
+  CHECK(sent_to(n.graph, patient).size() == 1);
   CHECK(n.scalar("SELECT count(*) FROM atendeai.messages WHERE staff_user_id IS NOT NULL") == "0");
   CHECK(n.scalar("SELECT count(*) FROM atendeai.audit_log WHERE action LIKE 'conversation.%'") == "0");
 }
@@ -123,13 +123,13 @@ TEST_CASE("Release ends the hand-over (audited) and the assistant answers the ne
   n.say_unanswered(patient, "alguém aí?");
   auto [attendant_id, attendant] = n.user("attendant");
 
-  auto listed = http_get(n.url(conversations_url(demo_clinic(), "?handoff=true")), admin_node::bearer(attendant));
+  auto listed = http_get(n.url(conversations_url(demo_clinic(), "?handoff=true")), bearer_header(attendant));
   REQUIRE(listed.status == 200);
   REQUIRE(listed.json()["items"].size() == 1);
   CHECK(listed.json()["items"][0]["id"] == cid);
 
   auto released = http_post(n.url(conversations_url(demo_clinic(), "/" + cid + "/release")), "",
-                            admin_node::bearer(attendant));
+                            bearer_header(attendant));
   INFO(released.body);
   REQUIRE(released.status == 200);
   CHECK(released.json()["handoff"] == false);
@@ -141,7 +141,7 @@ TEST_CASE("Release ends the hand-over (audited) and the assistant answers the ne
         == attendant_id + " true false");
   // Releasing again: nothing to release.
   auto again = http_post(n.url(conversations_url(demo_clinic(), "/" + cid + "/release")), "{}",
-                         admin_node::bearer(attendant));
+                         bearer_header(attendant));
   CHECK(again.status == 409);
   CHECK(again.json()["error"]["code"] == "conflict");
   CHECK(n.scalar("SELECT count(*) FROM atendeai.audit_log WHERE action = 'conversation.release'") == "1");
@@ -162,7 +162,7 @@ TEST_CASE("The inbox lists conversations by hand-over and recent activity, and p
     n.say("5511970000011", q);
   auto [id, attendant] = n.user("attendant");
   auto get = [&](const std::string& rest) {
-    return http_get(n.url(conversations_url(demo_clinic(), rest)), admin_node::bearer(attendant));
+    return http_get(n.url(conversations_url(demo_clinic(), rest)), bearer_header(attendant));
   };
 
   auto all = get("");

@@ -26,7 +26,7 @@ json memory_of(const std::vector<std::pair<std::string, std::string>>& exchanges
 }
 
 json get_json(const admin_node& n, const std::string& path, const std::string& token, long expect = 200) {
-  auto r = http_get(n.url(path), admin_node::bearer(token));
+  auto r = http_get(n.url(path), bearer_header(token));
   INFO(path << " → " << r.status << " " << r.body);
   REQUIRE(r.status == expect);
   return r.json();
@@ -129,11 +129,11 @@ TEST_CASE("A busy actor is reported busy instead of holding the inspection", "[i
   CHECK(clinic["conversations"][0]["status"] == "busy");
   CHECK(clinic["conversations"][0]["id"] == cid);
   // Once free, it answers the message and inspects normally again.
-  REQUIRE(eventually([&] { return n.sent_to(patient).size() == 2; }, 60s));
-  CHECK(contains_text(sent_text(n.sent_to(patient).back()), "Rua Exemplo"));
+  REQUIRE(eventually([&] { return sent_to(n.graph, patient).size() == 2; }, 60s));
+  CHECK(contains_text(text_of(sent_to(n.graph, patient).back()), "Rua Exemplo"));
   auto after = get_json(n, "/api/v1/admin/conversations/" + cid, super);
   CHECK(after["status"] == "ready");
-  CHECK(after["memory"].back()["text"] == sent_text(n.sent_to(patient).back()));
+  CHECK(after["memory"].back()["text"] == text_of(sent_to(n.graph, patient).back()));
 }
 
 TEST_CASE("Passivation then rehydration give the same inspected memory", "[inspect][passivation]") {
@@ -241,7 +241,7 @@ TEST_CASE("Past the root's restart intensity the node exits non-zero, and answer
   // The message was acknowledged, so it is durable; the restarted node answers it.
   CHECK(n.scalar("SELECT count(*) FROM atendeai.messages WHERE external_id = 'wamid.root-1'") == "1");
   n.start();
-  REQUIRE(eventually([&] { return n.sent_to(patient).size() == 1; }, 60s));
+  REQUIRE(eventually([&] { return sent_to(n.graph, patient).size() == 1; }, 60s));
   CHECK(n.scalar("SELECT count(*) FROM atendeai.outbox") == "1");
 }
 
@@ -263,13 +263,13 @@ TEST_CASE("The root supervisor restarts a crashed ingest writer, sender and rout
   REQUIRE(eventually([&] { return restarted("ingest_writer") == 1; }, 30s));
   CHECK(n.scalar("SELECT count(*) FROM atendeai.messages WHERE external_id = 'wamid.root-writer'") == "0");
   CHECK(post_webhook(*n.node, body).status == 200);
-  REQUIRE(eventually([&] { return n.sent_to(writer_patient).size() == 1; }, 30s));
+  REQUIRE(eventually([&] { return sent_to(n.graph, writer_patient).size() == 1; }, 30s));
 
   // The router dies handling a stored message (after its 200): the fresh router's sweep
   // answers it, once; its clinic went with it and is spawned again.
   const std::string router_patient = "5511960000051";
   CHECK(post_webhook(*n.node, webhook_body({{router_patient, "wamid.root-router", "oi #crash-router#"}})).status == 200);
-  REQUIRE(eventually([&] { return n.sent_to(router_patient).size() == 1; }, 60s));
+  REQUIRE(eventually([&] { return sent_to(n.graph, router_patient).size() == 1; }, 60s));
   CHECK(restarted("router") == 1);
 
   // A sender dies before delivering a staff reply: its successor gets the pending row
@@ -278,18 +278,18 @@ TEST_CASE("The root supervisor restarts a crashed ingest writer, sender and rout
   REQUIRE(!cid.empty());
   const std::string text = "Aqui é a recepção #crash-sender#";
   auto r = http_post(n.url("/api/v1/clinics/" + demo_clinic() + "/conversations/" + cid + "/messages"),
-                     json{{"text", text}}.dump(), admin_node::bearer(n.super_token()));
+                     json{{"text", text}}.dump(), bearer_header(n.super_token()));
   INFO(r.body);
   REQUIRE(r.status == 201);
-  REQUIRE(eventually([&] { return n.sent_to(router_patient).size() == 2; }, 60s));
-  CHECK(sent_text(n.sent_to(router_patient).back()) == text);
+  REQUIRE(eventually([&] { return sent_to(n.graph, router_patient).size() == 2; }, 60s));
+  CHECK(text_of(sent_to(n.graph, router_patient).back()) == text);
   CHECK(restarted("sender") == 1);
 
   // Everything answered and delivered once, and the node serves as before.
   REQUIRE(eventually([&] { return n.scalar("SELECT count(*) FROM atendeai.outbox WHERE status = 'pending'") == "0"; },
                      30s));
-  CHECK(n.sent_to(router_patient).size() == 2);
-  CHECK(n.sent_to(writer_patient).size() == 1);
+  CHECK(sent_to(n.graph, router_patient).size() == 2);
+  CHECK(sent_to(n.graph, writer_patient).size() == 1);
   CHECK(n.scalar("SELECT count(*) FROM atendeai.messages WHERE direction = 'in' AND answered_at IS NULL") == "0");
   CHECK(contains_text(n.say("5511960000052", "qual o endereço?"), "Rua Exemplo"));
   CHECK(contains_text(n.node->output(), "actor_restarted"));

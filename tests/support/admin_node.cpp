@@ -1,13 +1,10 @@
 #include "support/admin_node.hpp"
 
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
-#include <sys/stat.h>
-
 #include "core/demo_clinic.hpp"
+#include "support/admin_api.hpp"
 
 namespace atendeai::test {
 
@@ -28,24 +25,10 @@ std::string demo_clinic() {
   return core::demo_clinic().id;
 }
 
-std::string sent_text(const nlohmann::json& sent) {
-  if (sent.value("type", "") == "text")
-    return sent["text"].value("body", "");
-  if (sent.value("type", "") == "interactive")
-    return sent["interactive"]["body"].value("text", "");
-  return "";
-}
-
 admin_node::admin_node(node_settings extra) {
-  var_dir_ = env_or("ATENDEAI_TEST_VAR_DIR", "/tmp") + "/admin-" + db.name();
-  ::mkdir(var_dir_.c_str(), 0700);
+  var_dir_ = test_var_dir("admin", db);
   node_options o{graph.base_url(), "test-token", {}};
-  o.env = {{"ATENDEAI_AUTH_JWT_SECRET", jwt_key},
-           {"ATENDEAI_AUTH_RATE_AUTH_PER_MINUTE", "100000"},
-           {"ATENDEAI_AUTH_RATE_AUTH_PER_HOUR", "100000"},
-           {"ATENDEAI_AUTH_RATE_API_PER_MINUTE", "100000"},
-           {"ATENDEAI_AUTH_RATE_API_PER_HOUR", "100000"},
-           {"ATENDEAI_PATHS_VAR_DIR", var_dir_}};
+  o.env = admin_settings(jwt_key, var_dir_);
   for (auto& [k, v] : extra)
     o.env[k] = v;
   env_ = node_env(db, free_port(), o);
@@ -57,25 +40,11 @@ void admin_node::start() {
   expect(node->wait_ready(), "the node did not start:\n" + node->output());
 }
 
-std::map<std::string, std::string> admin_node::bearer(const std::string& token) {
-  return {{"Authorization", "Bearer " + token}};
-}
-
 std::string admin_node::super_token() {
-  // The demo run writes "<role> <email> <password>" lines into a 0600 file.
-  std::ifstream f(var_dir_ + "/demo-admins.txt");
-  std::string line, role, email, password;
-  while (std::getline(f, line)) {
-    std::istringstream in(line);
-    if (in >> role >> email >> password && email == "admin@atendeai.local")
-      break;
-    password.clear();
-  }
-  expect(!password.empty(), "no demo super admin password");
-  auto r = http_post(url("/api/v1/auth/login"),
-                     nlohmann::json{{"email", "admin@atendeai.local"}, {"password", password}}.dump());
-  expect(r.status == 200, "super admin login: " + r.body);
-  return r.json()["access_token"];
+  expect(!demo_admin_password(var_dir_, "admin@atendeai.local").empty(), "no demo super admin password");
+  auto token = demo_super_token(*node, var_dir_);
+  expect(!token.empty(), "super admin login refused");
+  return token;
 }
 
 std::pair<std::string, std::string> admin_node::user(const std::string& role, const std::string& clinic) {
@@ -84,11 +53,11 @@ std::pair<std::string, std::string> admin_node::user(const std::string& role, co
                            nlohmann::json{{"email", email}, {"password", user_password}, {"role", role},
                                           {"name", "Staff member"}, {"clinic_id", clinic}}
                              .dump(),
-                           bearer(super_token()));
+                           bearer_header(super_token()));
   expect(created.status == 201, "create user: " + created.body);
-  auto login = http_post(url("/api/v1/auth/login"), nlohmann::json{{"email", email}, {"password", user_password}}.dump());
-  expect(login.status == 200, "login: " + login.body);
-  return {created.json()["id"], login.json()["access_token"]};
+  auto token = api_login(*node, email, user_password);
+  expect(!token.empty(), "login of " + email + " refused");
+  return {created.json()["id"], token};
 }
 
 std::string admin_node::other_clinic() {
@@ -101,28 +70,20 @@ std::string admin_node::other_clinic() {
   return id;
 }
 
-std::vector<nlohmann::json> admin_node::sent_to(const std::string& patient) const {
-  std::vector<nlohmann::json> out;
-  for (auto& m : graph.received())
-    if (m.value("to", "") == patient)
-      out.push_back(m);
-  return out;
-}
-
 std::string admin_node::say(const std::string& patient, const std::string& text) {
-  auto before = sent_to(patient).size();
+  auto before = sent_to(graph, patient).size();
   auto r = post_webhook(*node, webhook_body({{patient, "wamid.admin-" + std::to_string(++next_wamid_), text}}));
   expect(r.status == 200, "webhook: " + r.body);
-  expect(eventually([&] { return sent_to(patient).size() > before; }, std::chrono::seconds(60)),
+  expect(eventually([&] { return sent_to(graph, patient).size() > before; }, std::chrono::seconds(60)),
          "no reply to " + text + "\n" + node->output());
   std::this_thread::sleep_for(std::chrono::milliseconds(150)); // a second reply would show here
-  auto all = sent_to(patient);
+  auto all = sent_to(graph, patient);
   expect(all.size() == before + 1, "more than one reply to " + text);
-  return sent_text(all.back());
+  return text_of(all.back());
 }
 
 void admin_node::say_unanswered(const std::string& patient, const std::string& text) {
-  auto before = sent_to(patient).size();
+  auto before = sent_to(graph, patient).size();
   auto wamid = "wamid.admin-" + std::to_string(++next_wamid_);
   auto r = post_webhook(*node, webhook_body({{patient, wamid, text}}));
   expect(r.status == 200, "webhook: " + r.body);
@@ -132,7 +93,7 @@ void admin_node::say_unanswered(const std::string& patient, const std::string& t
          }),
          "message not handled: " + text);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  expect(sent_to(patient).size() == before, "unexpected reply to " + text);
+  expect(sent_to(graph, patient).size() == before, "unexpected reply to " + text);
 }
 
 std::string admin_node::conversation_of(const std::string& patient) const {

@@ -1,7 +1,8 @@
 #pragma once
 /// A node for admin API tests that also talk to patients: the fake Graph API, a known
-/// JWT key, bcrypt cost 4, rate limits out of the way, tokens for the demo administrators
-/// and for new users of any role, and patients who write and wait for the reply.
+/// JWT key, bcrypt cost 4, rate limits out of the way (support/admin_api.hpp), tokens for
+/// the demo administrators and for new users of any role, and patients who write and
+/// wait for the reply (what they were sent: sent_to and text_of, support/harness.hpp).
 
 #include <map>
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/admin_api.hpp"
 #include "support/harness.hpp"
 
 namespace atendeai::test {
@@ -33,9 +35,6 @@ public:
   void start();
   /// A URL on the node.
   std::string url(const std::string& path) const { return node->url(path); }
-  /// The Authorization header of a token.
-  static std::map<std::string, std::string> bearer(const std::string& token);
-
   /// An access token of the demo super admin.
   std::string super_token();
   /// Creates a user (as the super admin) of `role` in `clinic` and returns {id, token}.
@@ -43,8 +42,6 @@ public:
   /// Inserts another clinic (with no channel) and returns its id.
   std::string other_clinic();
 
-  /// Messages the Graph API received for `patient`, in order.
-  std::vector<nlohmann::json> sent_to(const std::string& patient) const;
   /// The patient writes `text`; waits for exactly one new reply and returns its text.
   std::string say(const std::string& patient, const std::string& text);
   /// The patient writes `text` and the message is handled without a reply (hand-over).
@@ -62,9 +59,6 @@ private:
   int next_wamid_ = 0;
   int next_user_ = 0;
 };
-
-/// The text of a message sent to the Graph API (text or interactive body).
-std::string sent_text(const nlohmann::json& sent);
 
 /// True when `text` contains `part`.
 inline bool contains_text(const std::string& text, const std::string& part) {

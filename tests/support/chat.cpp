@@ -33,14 +33,6 @@ clinic_day clinic_day_of(const date::year_month_day& d) {
   return {d, buf, names[date::weekday{date::sys_days{d}}.c_encoding()]};
 }
 
-std::string text_of(const json& sent) {
-  if (sent.value("type", "") == "text")
-    return sent["text"].value("body", "");
-  if (sent.value("type", "") == "interactive")
-    return sent["interactive"]["body"].value("text", "");
-  return "";
-}
-
 std::vector<std::string> ids_of(const json& sent) {
   std::vector<std::string> out;
   if (sent.value("type", "") != "interactive")
@@ -74,14 +66,6 @@ std::unique_ptr<node_process> serve_node(const scratch_database& db, const node_
   INFO(node->output());
   REQUIRE(ready);
   return node;
-}
-
-std::vector<json> sent_to(const fake_graph_api& graph, const std::string& patient) {
-  std::vector<json> out;
-  for (auto& m : graph.received())
-    if (m.value("to", "") == patient)
-      out.push_back(m);
-  return out;
 }
 
 json exchange(const node_process& node, const fake_graph_api& graph, const std::string& patient,

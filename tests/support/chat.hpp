@@ -1,6 +1,7 @@
 #pragma once
-/// Chat-side test helpers: what the fake Graph API received for a patient, the text and
-/// choices of a sent message, interactive replies, and one message-and-reply exchange.
+/// Chat-side test helpers: the choices of a sent message (what the fake Graph API
+/// received and its text: sent_to, text_of in support/harness.hpp), interactive replies,
+/// and one message-and-reply exchange.
 
 #include <memory>
 #include <string>
@@ -37,9 +38,6 @@ struct clinic_day {
 /// The demo clinic's view of a local date.
 clinic_day clinic_day_of(const date::year_month_day& d);
 
-/// The text of a message sent to the Graph API (text or interactive body).
-std::string text_of(const nlohmann::json& sent);
-
 /// The choice ids of an interactive message (buttons or list rows), in order.
 std::vector<std::string> ids_of(const nlohmann::json& sent);
 
@@ -51,9 +49,6 @@ std::string interactive_body(const std::string& from, const std::string& wamid, 
 /// Starts `atendeai serve` on the database with the options and waits until it answers
 /// (the test fails, with the node's output, if it does not).
 std::unique_ptr<node_process> serve_node(const scratch_database& db, const node_options& o);
-
-/// Everything the fake Graph API received for one patient, in order.
-std::vector<nlohmann::json> sent_to(const fake_graph_api& graph, const std::string& patient);
 
 /// Posts a signed notification for `patient` and waits for its one reply (checked: one
 /// reply only); returns it.

@@ -469,4 +469,20 @@ size_t fake_graph_api::count() const {
   return impl_->bodies.size();
 }
 
+std::vector<nlohmann::json> sent_to(const fake_graph_api& graph, const std::string& patient) {
+  std::vector<nlohmann::json> out;
+  for (auto& m : graph.received())
+    if (m.value("to", "") == patient)
+      out.push_back(m);
+  return out;
+}
+
+std::string text_of(const nlohmann::json& sent) {
+  if (sent.value("type", "") == "text")
+    return sent["text"].value("body", "");
+  if (sent.value("type", "") == "interactive")
+    return sent["interactive"]["body"].value("text", "");
+  return "";
+}
+
 } // namespace atendeai::test

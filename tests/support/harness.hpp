@@ -158,4 +158,10 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
+/// Everything the fake Graph API received for one patient, in order.
+std::vector<nlohmann::json> sent_to(const fake_graph_api& graph, const std::string& patient);
+
+/// The text of a message sent to the Graph API (text or interactive body).
+std::string text_of(const nlohmann::json& sent);
+
 } // namespace atendeai::test
