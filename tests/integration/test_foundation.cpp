@@ -353,7 +353,13 @@ TEST_CASE("the append-only migration moves existing messages and back", "[founda
   scratch_database db;
   REQUIRE(run_binary({"migrate", "up"}, db_env(db)).first == 0);
   auto conn = db.connect();
-  auto migrate_down = [&] { atendeai::persistence::migrate_down(*conn, 1); };
+  // Down to 0008 (the migrations after 0009 first), and back up to the latest.
+  auto migrate_down = [&] {
+    int above_0008 = 0;
+    for (auto& m : atendeai::persistence::migration_status(*conn))
+      above_0008 += m.applied && m.version > 8;
+    atendeai::persistence::migrate_down(*conn, above_0008);
+  };
   migrate_down(); // 0008's tables
   {
     pqxx::work tx(*conn);
