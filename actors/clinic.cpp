@@ -34,7 +34,14 @@ struct clinic_state {
   std::deque<stored_message> waiting; ///< messages that arrived before the profile and agenda
   std::deque<std::function<void()>> deferred; ///< admin API requests that arrived before them
   std::deque<staff_action> staff_waiting; ///< staff actions that arrived meanwhile
-  std::map<caf::actor_addr, std::string> stopping; ///< conversations forgotten before their down message
+  /// Every child still to send its down message (conversations and flows, also those
+  /// already forgotten by the maps below), by address: a down message is matched in
+  /// O(log n), whatever the number of live children.
+  struct child {
+    bool flow = false;
+    std::string conversation_id;
+  };
+  std::map<caf::actor_addr, child> children;
   bool replay_on_ready = false;           ///< restarted after a crash: replay unanswered messages
   std::unique_ptr<core::restart_intensity> restarts; ///< of its conversations and flows
   std::map<std::string, conversation_actor> conversations;
@@ -199,6 +206,7 @@ struct clinic_state {
       auto handle = spawn_conversation(self->system(), node, profile, caf::actor_cast<clinic_actor>(self), clinic_id,
                                        conversation_id, fresh);
       self->monitor(handle);
+      children.emplace(handle.address(), child{false, conversation_id});
       conversation_metrics.on_spawn();
       it = conversations.emplace(conversation_id, handle).first;
     }
@@ -236,10 +244,8 @@ struct clinic_state {
                 return;
               }
               auto it = conversations.find(conversation_id);
-              if (it != conversations.end() && it->second == handle) {
-                stopping.emplace(handle.address(), conversation_id);
+              if (it != conversations.end() && it->second == handle)
                 conversations.erase(it);
-              }
               staff(std::move(a), true);
             });
   }
@@ -285,6 +291,7 @@ struct clinic_state {
       auto handle = spawn_appointment_flow(self->system(), node, profile, caf::actor_cast<clinic_actor>(self),
                                            conversation_id);
       self->monitor(handle);
+      children.emplace(handle.address(), child{true, conversation_id});
       flow_metrics.on_spawn();
       it = flows.emplace(conversation_id, handle).first;
     }
@@ -743,21 +750,18 @@ struct clinic_state {
   // -- supervision ------------------------------------------------------------
 
   void on_down(const caf::down_msg& msg) {
-    std::optional<std::string> gone;
-    if (auto s = stopping.find(msg.source); s != stopping.end()) {
-      gone = s->second;
-      stopping.erase(s);
-    }
-    for (auto it = conversations.begin(); !gone && it != conversations.end(); ++it)
-      if (it->second.address() == msg.source) {
-        gone = it->first;
+    auto found = children.find(msg.source);
+    if (found == children.end())
+      return;
+    auto [flow, conversation_id] = std::move(found->second);
+    children.erase(found);
+    if (!flow) {
+      // The map may already hold a newer actor for this conversation (this one was
+      // forgotten when it stopped racing a staff action).
+      if (auto it = conversations.find(conversation_id); it != conversations.end() && it->second.address() == msg.source)
         conversations.erase(it);
-        break;
-      }
-    if (gone) {
       // A conversation stops normally only when idle (passivation).
       conversation_metrics.on_down(static_cast<bool>(msg.reason), !msg.reason);
-      auto conversation_id = *gone;
       if (!msg.reason)
         return;
       if (crashed("conversation", conversation_id, msg.reason))
@@ -771,13 +775,8 @@ struct clinic_state {
     // so it may be found nowhere); after a crash the next message re-creates it from
     // the state its conversation persisted.
     flow_metrics.on_down(static_cast<bool>(msg.reason), false);
-    std::string conversation_id;
-    for (auto it = flows.begin(); it != flows.end(); ++it)
-      if (it->second.address() == msg.source) {
-        conversation_id = it->first;
-        flows.erase(it);
-        break;
-      }
+    if (auto it = flows.find(conversation_id); it != flows.end() && it->second.address() == msg.source)
+      flows.erase(it);
     if (msg.reason)
       crashed("appointment_flow", conversation_id, msg.reason);
   }
