@@ -154,7 +154,7 @@ struct agenda_node {
 
   /// The patient types `text`; the one reply.
   json say(const std::string& patient, const std::string& text) {
-    return exchange(*node, graph, patient,
+    return exchange(*node, db, graph, patient,
                     webhook_body({{patient, "wamid.agenda-" + std::to_string(++next_id), text}}));
   }
 
