@@ -14,6 +14,7 @@
 #include "core/agenda_rules.hpp"
 #include "actors/inspection.hpp"
 #include "core/log.hpp"
+#include "core/phone.hpp"
 #include "core/supervision.hpp"
 
 namespace atendeai::actors {
@@ -56,6 +57,9 @@ struct clinic_state {
   std::vector<core::absence> absences;
   std::vector<core::closure> closures;
   std::vector<core::hold> holds;
+  /// Each live conversation's patient number (E.164), from its messages: their
+  /// appointments are found by it whoever booked them, on whichever channel.
+  std::map<std::string, std::string> phones;
   uint64_t bookings = 0;
   uint64_t refused = 0;
   uint64_t staff_changes = 0; ///< admin API changes (their holds' owners)
@@ -92,6 +96,9 @@ struct clinic_state {
 
   void take_agenda(persistence::agenda_data& d) {
     booked = std::move(d.appointments);
+    for (auto& e : booked)
+      if (!e.conversation_id.empty() && !e.patient_phone.empty())
+        phones.emplace(e.conversation_id, e.patient_phone);
     absences = std::move(d.absences);
     closures = std::move(d.closures);
   }
@@ -216,6 +223,8 @@ struct clinic_state {
   void route(stored_message m) {
     ++processed;
     m.profile = profile; // a live conversation answers with the clinic's current data
+    if (auto phone = core::contact_phone(m.msg.channel, m.msg.contact); !phone.empty())
+      phones[m.conversation_id] = phone;
     auto& handle = conversation_for(m.conversation_id, m.new_conversation && !m.redelivery && !m.replayed);
     self->send(handle, process_atom::value, std::move(m));
   }
@@ -355,9 +364,15 @@ struct clinic_state {
     return out;
   }
 
-  /// The conversation's patient owns this appointment.
+  /// The conversation's patient owns this appointment: booked in it, by one of its
+  /// contacts, or for its patient's number (staff, another channel, the other form of a
+  /// Brazilian mobile).
   bool owns(const std::string& conversation_id, const persistence::agenda_entry& e) const {
-    return e.conversation_id == conversation_id || contacts_of(conversation_id).count(e.appointment.contact_id) > 0;
+    if (e.conversation_id == conversation_id)
+      return true;
+    if (auto p = phones.find(conversation_id); p != phones.end() && p->second == e.patient_phone)
+      return true;
+    return contacts_of(conversation_id).count(e.appointment.contact_id) > 0;
   }
 
   agenda_snapshot snapshot(const std::string& conversation_id) {
@@ -762,8 +777,11 @@ struct clinic_state {
         conversations.erase(it);
       // A conversation stops normally only when idle (passivation).
       conversation_metrics.on_down(static_cast<bool>(msg.reason), !msg.reason);
-      if (!msg.reason)
+      if (!msg.reason) {
+        if (!flows.count(conversation_id))
+          phones.erase(conversation_id); // its next message tells it again
         return;
+      }
       if (crashed("conversation", conversation_id, msg.reason))
         return;
       // Restart: a fresh actor rebuilds its memory from PostgreSQL and gets the
@@ -777,6 +795,8 @@ struct clinic_state {
     flow_metrics.on_down(static_cast<bool>(msg.reason), false);
     if (auto it = flows.find(conversation_id); it != flows.end() && it->second.address() == msg.source)
       flows.erase(it);
+    if (!flows.count(conversation_id) && !conversations.count(conversation_id))
+      phones.erase(conversation_id); // neither is live: its next message tells it again
     if (msg.reason)
       crashed("appointment_flow", conversation_id, msg.reason);
   }

@@ -56,8 +56,8 @@ std::unique_ptr<node_process> serve_node(const scratch_database& db, const node_
 std::vector<nlohmann::json> sent_to(const fake_graph_api& graph, const std::string& patient);
 
 /// Posts a signed notification for `patient` and waits for its one reply (checked: one
-/// reply only); returns it.
-nlohmann::json exchange(const node_process& node, const fake_graph_api& graph, const std::string& patient,
-                        const std::string& body);
+/// reply only, counted once the node on `db` is quiescent); returns it.
+nlohmann::json exchange(const node_process& node, const scratch_database& db, const fake_graph_api& graph,
+                        const std::string& patient, const std::string& body);
 
 } // namespace atendeai::test
