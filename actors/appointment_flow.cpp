@@ -24,6 +24,7 @@ struct appointment_flow_state {
   caf::typed_response_promise<flow_reply> pending; ///< the conversation waiting
   bool busy = false;                ///< an event is in progress
   uint64_t events = 0;
+  core::instant checked_at{}; ///< the clock's "now" when the flow last looked for its expiry
 
   // -- work -------------------------------------------------------------------
 
@@ -222,6 +223,7 @@ struct appointment_flow_state {
     if (busy || core::is_terminal(flow.step) || flow.awaiting_clinic)
       return;
     auto ctx = context();
+    checked_at = ctx.now;
     if (ctx.now < core::flow_expires_at(flow, expiry())) {
       schedule_expiry();
       return;
@@ -252,7 +254,8 @@ struct appointment_flow_state {
                           {"busy", busy},
                           {"events", events},
                           {"mailbox", self->mailbox().size()},
-                          {"last_activity", core::format_iso(flow.last_activity)}}
+                          {"last_activity", core::format_iso(flow.last_activity)},
+                          {"checked_at", checked_at == core::instant{} ? nlohmann::json() : nlohmann::json(core::format_iso(checked_at))}}
       .dump();
   }
 };

@@ -21,8 +21,6 @@
 
 namespace atendeai::actors {
 
-persistence::db_target app_target(const config::config& cfg);
-
 namespace {
 
 using steady = std::chrono::steady_clock;

@@ -14,6 +14,7 @@
 #include "core/agenda_rules.hpp"
 #include "actors/inspection.hpp"
 #include "core/log.hpp"
+#include "core/phone.hpp"
 #include "core/supervision.hpp"
 
 namespace atendeai::actors {
@@ -34,7 +35,14 @@ struct clinic_state {
   std::deque<stored_message> waiting; ///< messages that arrived before the profile and agenda
   std::deque<std::function<void()>> deferred; ///< admin API requests that arrived before them
   std::deque<staff_action> staff_waiting; ///< staff actions that arrived meanwhile
-  std::map<caf::actor_addr, std::string> stopping; ///< conversations forgotten before their down message
+  /// Every child still to send its down message (conversations and flows, also those
+  /// already forgotten by the maps below), by address: a down message is matched in
+  /// O(log n), whatever the number of live children.
+  struct child {
+    bool flow = false;
+    std::string conversation_id;
+  };
+  std::map<caf::actor_addr, child> children;
   bool replay_on_ready = false;           ///< restarted after a crash: replay unanswered messages
   std::unique_ptr<core::restart_intensity> restarts; ///< of its conversations and flows
   std::map<std::string, conversation_actor> conversations;
@@ -49,6 +57,9 @@ struct clinic_state {
   std::vector<core::absence> absences;
   std::vector<core::closure> closures;
   std::vector<core::hold> holds;
+  /// Each live conversation's patient number (E.164), from its messages: their
+  /// appointments are found by it whoever booked them, on whichever channel.
+  std::map<std::string, std::string> phones;
   uint64_t bookings = 0;
   uint64_t refused = 0;
   uint64_t staff_changes = 0; ///< admin API changes (their holds' owners)
@@ -85,6 +96,9 @@ struct clinic_state {
 
   void take_agenda(persistence::agenda_data& d) {
     booked = std::move(d.appointments);
+    for (auto& e : booked)
+      if (!e.conversation_id.empty() && !e.patient_phone.empty())
+        phones.emplace(e.conversation_id, e.patient_phone);
     absences = std::move(d.absences);
     closures = std::move(d.closures);
   }
@@ -199,6 +213,7 @@ struct clinic_state {
       auto handle = spawn_conversation(self->system(), node, profile, caf::actor_cast<clinic_actor>(self), clinic_id,
                                        conversation_id, fresh);
       self->monitor(handle);
+      children.emplace(handle.address(), child{false, conversation_id});
       conversation_metrics.on_spawn();
       it = conversations.emplace(conversation_id, handle).first;
     }
@@ -208,6 +223,8 @@ struct clinic_state {
   void route(stored_message m) {
     ++processed;
     m.profile = profile; // a live conversation answers with the clinic's current data
+    if (auto phone = core::contact_phone(m.msg.channel, m.msg.contact); !phone.empty())
+      phones[m.conversation_id] = phone;
     auto& handle = conversation_for(m.conversation_id, m.new_conversation && !m.redelivery && !m.replayed);
     self->send(handle, process_atom::value, std::move(m));
   }
@@ -236,10 +253,8 @@ struct clinic_state {
                 return;
               }
               auto it = conversations.find(conversation_id);
-              if (it != conversations.end() && it->second == handle) {
-                stopping.emplace(handle.address(), conversation_id);
+              if (it != conversations.end() && it->second == handle)
                 conversations.erase(it);
-              }
               staff(std::move(a), true);
             });
   }
@@ -285,6 +300,7 @@ struct clinic_state {
       auto handle = spawn_appointment_flow(self->system(), node, profile, caf::actor_cast<clinic_actor>(self),
                                            conversation_id);
       self->monitor(handle);
+      children.emplace(handle.address(), child{true, conversation_id});
       flow_metrics.on_spawn();
       it = flows.emplace(conversation_id, handle).first;
     }
@@ -348,9 +364,15 @@ struct clinic_state {
     return out;
   }
 
-  /// The conversation's patient owns this appointment.
+  /// The conversation's patient owns this appointment: booked in it, by one of its
+  /// contacts, or for its patient's number (staff, another channel, the other form of a
+  /// Brazilian mobile).
   bool owns(const std::string& conversation_id, const persistence::agenda_entry& e) const {
-    return e.conversation_id == conversation_id || contacts_of(conversation_id).count(e.appointment.contact_id) > 0;
+    if (e.conversation_id == conversation_id)
+      return true;
+    if (auto p = phones.find(conversation_id); p != phones.end() && p->second == e.patient_phone)
+      return true;
+    return contacts_of(conversation_id).count(e.appointment.contact_id) > 0;
   }
 
   agenda_snapshot snapshot(const std::string& conversation_id) {
@@ -743,23 +765,23 @@ struct clinic_state {
   // -- supervision ------------------------------------------------------------
 
   void on_down(const caf::down_msg& msg) {
-    std::optional<std::string> gone;
-    if (auto s = stopping.find(msg.source); s != stopping.end()) {
-      gone = s->second;
-      stopping.erase(s);
-    }
-    for (auto it = conversations.begin(); !gone && it != conversations.end(); ++it)
-      if (it->second.address() == msg.source) {
-        gone = it->first;
+    auto found = children.find(msg.source);
+    if (found == children.end())
+      return;
+    auto [flow, conversation_id] = std::move(found->second);
+    children.erase(found);
+    if (!flow) {
+      // The map may already hold a newer actor for this conversation (this one was
+      // forgotten when it stopped racing a staff action).
+      if (auto it = conversations.find(conversation_id); it != conversations.end() && it->second.address() == msg.source)
         conversations.erase(it);
-        break;
-      }
-    if (gone) {
       // A conversation stops normally only when idle (passivation).
       conversation_metrics.on_down(static_cast<bool>(msg.reason), !msg.reason);
-      auto conversation_id = *gone;
-      if (!msg.reason)
+      if (!msg.reason) {
+        if (!flows.count(conversation_id))
+          phones.erase(conversation_id); // its next message tells it again
         return;
+      }
       if (crashed("conversation", conversation_id, msg.reason))
         return;
       // Restart: a fresh actor rebuilds its memory from PostgreSQL and gets the
@@ -771,13 +793,10 @@ struct clinic_state {
     // so it may be found nowhere); after a crash the next message re-creates it from
     // the state its conversation persisted.
     flow_metrics.on_down(static_cast<bool>(msg.reason), false);
-    std::string conversation_id;
-    for (auto it = flows.begin(); it != flows.end(); ++it)
-      if (it->second.address() == msg.source) {
-        conversation_id = it->first;
-        flows.erase(it);
-        break;
-      }
+    if (auto it = flows.find(conversation_id); it != flows.end() && it->second.address() == msg.source)
+      flows.erase(it);
+    if (!flows.count(conversation_id) && !conversations.count(conversation_id))
+      phones.erase(conversation_id); // neither is live: its next message tells it again
     if (msg.reason)
       crashed("appointment_flow", conversation_id, msg.reason);
   }

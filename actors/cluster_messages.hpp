@@ -47,7 +47,7 @@ typename Inspector::result_type inspect(Inspector& f, node_identity& x) {
 }
 
 /// An admin API request passed whole to the node that owns its clinic (see
-/// actors/api_forward.cpp): the route by its operation name, the parts of the request the
+/// api/forwarding.cpp): the route by its operation name, the parts of the request the
 /// API reads, and the node it came from. The owner runs it through its own admin API
 /// worker (token, role and tenant checked again) and never forwards it further.
 struct forwarded_api {

@@ -14,15 +14,15 @@
 ///   clinic ──agenda/book/reschedule/cancel──► db_reader (blocking SQL off the scheduler)
 ///   appointment_flow ──expired──► clinic ──expired──► conversation (silent patient told)
 ///
-///   Admin API (auth_store) ──reload(clinic)──► router ──reload──► clinic (profile + agenda again)
+///   Admin API (api/ worker) ──reload(clinic)──► router ──reload──► clinic (profile + agenda again)
 ///   Cluster (CAF middleman): membership ──view──► router; router ──process──► the owner
 ///   node's cluster_node (published on cluster.port) ──process(forwarded)──► its router
 ///   (held while the owner is in the view but not connected yet).
 ///   Admin API on a clinic's actors (route table: core::placement::owner), clinic owned
-///   elsewhere: auth_store ──api(forwarded_api)──► owner's cluster_node ──api──► its own
-///   auth_store worker (same checks) ──forwarded_reply──► the entry node writes it.
+///   elsewhere: the api/ worker ──api(forwarded_api)──► owner's cluster_node ──api──► its own
+///   api/ worker (same checks) ──forwarded_reply──► the entry node writes it.
 ///   Catalogue change: router ──reload──► every peer's cluster_node ──reload──► its router.
-///   Nodes/actors inspection: auth_store ──inspect──► every peer's cluster_node ──► its router.
+///   Nodes/actors inspection: the api/ worker ──inspect──► every peer's cluster_node ──► its router.
 ///   Staff and operators:
 ///   admin API ──staff──► router ──staff──► clinic ──staff──► conversation ──record──► batch_writer
 ///   admin API ──inspect(query)──► router ──inspect(query)──► clinic ──inspect──► conversation / flow

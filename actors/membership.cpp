@@ -111,6 +111,8 @@ struct membership_state {
       }
     } catch (const std::exception& e) {
       redis.reset();
+      node->metrics->counter_with("atendeai_cluster_heartbeat_failures_total", "Heartbeats that could not reach Redis")
+        .inc();
       if (redis_ok)
         core::log_event(spdlog::level::warn, "cluster_redis_unavailable",
                         {{"error", e.what()}, {"effect", "keeping the last known view"}});

@@ -11,6 +11,7 @@
 #include "api/validation.hpp"
 #include "core/agenda_rules.hpp"
 #include "core/log.hpp"
+#include "core/phone.hpp"
 #include "persistence/agenda.hpp"
 
 namespace atendeai::api {
@@ -116,20 +117,12 @@ core::instant bound_of(const std::string& value, const char* field, const date::
   fail(core::error_code::validation_failed, "must be a date YYYY-MM-DD or an ISO 8601 time", field);
 }
 
-/// A patient's phone: digits, optionally with +, spaces, dashes, dots or parentheses;
-/// stored as its 10 to 15 digits (the WhatsApp id form).
+/// A patient's phone in E.164 (core::normalize_phone), or 422 naming the field.
 std::string phone_of(const std::string& raw, const char* field) {
-  std::string digits;
-  for (size_t i = 0; i < raw.size(); ++i) {
-    char c = raw[i];
-    if (c >= '0' && c <= '9')
-      digits += c;
-    else if (!(c == '+' && i == 0) && c != ' ' && c != '-' && c != '.' && c != '(' && c != ')')
-      fail(core::error_code::validation_failed, "must be a phone number (digits, optionally with +)", field);
-  }
-  if (digits.size() < 10 || digits.size() > 15)
-    fail(core::error_code::validation_failed, "must have 10 to 15 digits (country and area code included)", field);
-  return digits;
+  auto n = core::normalize_phone(raw);
+  if (!n.e164)
+    fail(core::error_code::validation_failed, n.error, field);
+  return *n.e164;
 }
 
 /// Parses a nested object member against its rules, naming "parent.member" in refusals.

@@ -438,7 +438,7 @@ const std::initializer_list<field_rule>& service_rules() {
   static const std::initializer_list<field_rule> rules = {
     {"name", ftype::string, false, 100},          {"duration_minutes", ftype::integer, false, 0},
     {"price", ftype::number, false, 0},           {"price_cents", ftype::integer, false, 0},
-    {"active", ftype::boolean, false, 0},
+    {"active", ftype::boolean, false, 0},         {"name_en", ftype::string, false, 100},
   };
   return rules;
 }
@@ -471,6 +471,8 @@ std::optional<int64_t> price_of(const json& body) {
 db::service_fields service_body(pqxx::transaction_base& tx, api_call& call, const json& body, db::service_fields f) {
   if (body.contains("name"))
     f.name = required_text(body, "name");
+  if (body.contains("name_en")) // the English name; "" removes it
+    f.name_en = str(body, "name_en").empty() ? std::string() : required_text(body, "name_en");
   if (auto c = price_of(body))
     f.price_cents = *c;
   if (body.contains("active"))
@@ -516,6 +518,7 @@ json service_row(pqxx::transaction_base& tx, api_call& call, const std::string& 
 db::service_fields service_fields_of(const json& row) {
   db::service_fields f;
   f.name = row["name"].get<std::string>();
+  f.name_en = row.value("name_en", json()).is_string() ? row["name_en"].get<std::string>() : std::string();
   f.duration_minutes = row["duration_minutes"].get<int>();
   f.price_cents = row["price_cents"].get<int64_t>();
   f.active = row["active"].get<bool>();

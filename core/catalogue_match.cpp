@@ -96,21 +96,25 @@ std::optional<std::string> match_service(const std::vector<std::string>& words,
   for (auto& s : clinic.services) {
     if (!s.active)
       continue;
-    auto norm = normalize_text(s.name);
-    auto name = split_words(norm);
     double score = 0.0;
-    if (has_fuzzy_phrase(words, name))
-      score = 3.0;
-    for (auto& nw : name) {
-      if (generic_word(nw))
+    for (const auto* label : {&s.name, &s.name_en}) { // the English name too, when given
+      if (label->empty())
         continue;
-      for (auto& t : words)
-        if (!generic_word(t))
-          score = std::max(score, word_score(t, nw));
+      auto norm = normalize_text(*label);
+      auto name = split_words(norm);
+      if (has_fuzzy_phrase(words, name))
+        score = 3.0;
+      for (auto& nw : name) {
+        if (generic_word(nw))
+          continue;
+        for (auto& t : words)
+          if (!generic_word(t))
+            score = std::max(score, word_score(t, nw));
+      }
+      for (auto& syn : service_synonyms)
+        if (norm.find(syn.stem) != std::string::npos && has_phrase(words, syn.phrase))
+          score = std::max(score, 2.0);
     }
-    for (auto& syn : service_synonyms)
-      if (norm.find(syn.stem) != std::string::npos && has_phrase(words, syn.phrase))
-        score = std::max(score, 2.0);
     if (score > best) {
       best = score;
       best_id = s.id;

@@ -10,6 +10,11 @@
 
 namespace atendeai::core {
 
+const std::string& display_name(const service& s, std::string_view lang) {
+  return lang == "en" && !s.name_en.empty() ? s.name_en : s.name;
+}
+
+
 namespace {
 
 constexpr const char* weekday_keys[7] = {"sunday", "monday", "tuesday", "wednesday",

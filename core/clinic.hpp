@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -61,7 +62,11 @@ struct service {
   int duration_minutes = 60;
   int64_t price_cents = 0; ///< BRL cents
   bool active = true;
+  std::string name_en; ///< the English name, e.g. "Cardiology"; "" = none given
 };
+
+/// The name patients read in `lang` ("en": the English name when the clinic gave one).
+const std::string& display_name(const service& s, std::string_view lang);
 
 /// A professional and the services they perform.
 struct professional {

@@ -51,7 +51,7 @@ outbound_message services_message(const voice& v, std::string intro, std::string
   auto services = active_services(v.clinic);
   msg.text = std::move(intro);
   for (auto* s : services) {
-    msg.text += "\n· " + s->name;
+    msg.text += "\n· " + display_name(*s, v.en ? "en" : "pt-BR");
     if (s->price_cents > 0)
       msg.text += " — " + format_price(s->price_cents, v.en ? "en" : "pt-BR");
   }
@@ -62,7 +62,7 @@ outbound_message services_message(const voice& v, std::string intro, std::string
   for (auto* s : services) {
     if (msg.choices.size() == 10)
       break;
-    msg.choices.push_back({"service:" + s->id, row_title(s->name),
+    msg.choices.push_back({"service:" + s->id, row_title(display_name(*s, v.en ? "en" : "pt-BR")),
                            s->price_cents > 0 ? format_price(s->price_cents, v.en ? "en" : "pt-BR")
                                               : std::string()});
   }
@@ -180,9 +180,9 @@ outbound_message services_reply(const voice& v, const understanding& u, conversa
     for (auto* s : services)
       if (s->id == *u.entities.service && s->price_cents > 0) {
         auto price = format_price(s->price_cents, v.en ? "en" : "pt-BR");
-        return text(v.en ? "A " + s->name + " appointment costs " + price
+        return text(v.en ? "A " + display_name(*s, v.en ? "en" : "pt-BR") + " appointment costs " + price
                              + ". Would you like to book one?"
-                         : "A consulta de " + s->name + " custa " + price
+                         : "A consulta de " + display_name(*s, v.en ? "en" : "pt-BR") + " custa " + price
                              + ". Quer marcar um horário?" + v.emoji("😊"));
       }
   }

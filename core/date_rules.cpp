@@ -199,6 +199,17 @@ std::optional<year_month_day> next_day_month(const year_month_day& today, unsign
   return std::nullopt;
 }
 
+std::optional<year_month_day> next_weekday_and_day(const year_month_day& today, int weekday, unsigned day,
+                                                   unsigned month) {
+  for (int k = 0; k <= 366; ++k) {
+    auto d = add_days(today, k);
+    if (static_cast<unsigned>(d.day()) == day && (month == 0 || static_cast<unsigned>(d.month()) == month) &&
+        weekday_of(d) == weekday)
+      return d;
+  }
+  return std::nullopt;
+}
+
 std::pair<year_month_day, year_month_day> next_week(const year_month_day& today) {
   // Weeks run Monday..Sunday; days until next Monday: Monday 7, Sunday 1.
   int wd = weekday_of(today);
@@ -207,8 +218,49 @@ std::pair<year_month_day, year_month_day> next_week(const year_month_day& today)
   return {monday, add_days(monday, 6)};
 }
 
+namespace {
+
+/// A day named in a message: a date outright, a weekday, a day of the month (and month),
+/// or a weekday and a day said together.
+struct day_mention {
+  size_t at = 0;                    ///< index of its (first) word
+  std::optional<year_month_day> date; ///< "amanhã", "25/11/2027"
+  int weekday = -1;                 ///< "sexta"
+  unsigned day = 0;                 ///< "dia 4", "25/11"
+  unsigned month = 0;               ///< 0: any month
+  size_t end = 0;                   ///< index of its last word
+  bool calendar = false;            ///< `date` written out ("25/11/2027"), not relative
+};
+
+/// The date a mention names; nullopt (with `choices` filled) when a weekday and a day
+/// contradict each other within a year.
+std::optional<year_month_day> resolve(const day_mention& m, const year_month_day& today,
+                                      std::vector<year_month_day>& choices) {
+  std::optional<year_month_day> by_day;
+  if (m.date)
+    by_day = m.date;
+  else if (m.day != 0)
+    by_day = m.month != 0 ? next_day_month(today, m.day, m.month) : std::optional(next_day_of_month(today, m.day));
+  if (m.weekday < 0)
+    return by_day;
+  if (!by_day)
+    return next_weekday_after(today, m.weekday);
+  if (weekday_of(*by_day) == m.weekday)
+    return by_day;
+  if (!m.date)
+    if (auto both = next_weekday_and_day(today, m.weekday, m.day, m.month))
+      return both;
+  choices = {*by_day, next_weekday_after(today, m.weekday)};
+  if (choices[1] < choices[0])
+    std::swap(choices[0], choices[1]);
+  return std::nullopt;
+}
+
+} // namespace
+
 entities scan_when(const std::vector<std::string>& words, const year_month_day& today) {
   entities e;
+  std::vector<day_mention> mentions;
   const size_t n = words.size();
   std::vector<std::string> w;
   w.reserve(n);
@@ -222,9 +274,22 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
   auto is = [&](size_t i, std::initializer_list<const char*> list) {
     return i < n && (one_of(words[i], list) || one_of(w[i], list));
   };
+  size_t word = 0; // the word being read (a mention may span several)
+  auto add = [&](day_mention m) {
+    m.at = word;
+    m.end = word;
+    mentions.push_back(m);
+  };
   auto set_date = [&](const year_month_day& d) {
-    if (!e.date)
-      e.date = d;
+    day_mention m;
+    m.date = d;
+    add(m);
+  };
+  auto set_day = [&](unsigned day, unsigned month) {
+    day_mention m;
+    m.day = day;
+    m.month = month;
+    add(m);
   };
   auto set_time = [&](int h, int m, size_t after) {
     if (e.time)
@@ -254,6 +319,7 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
   };
 
   for (size_t i = 0; i < n; ++i) {
+    word = i;
     const std::string_view t = w[i];
     const std::string_view raw = words[i];
     // -- relative days ---
@@ -287,7 +353,9 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
     }
     // -- weekdays ---
     if (int wd = weekday_word(t); wd >= 0) {
-      set_date(next_weekday_after(today, wd));
+      day_mention m;
+      m.weekday = wd;
+      add(m);
     }
     // -- dd/mm[/yyyy] ---
     if (raw.find('/') != std::string_view::npos) {
@@ -302,10 +370,12 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
           if (y < 100)
             y += 2000;
           year_month_day c{date::year{y} / date::month{m} / date::day{d}};
-          if (c.ok())
+          if (c.ok()) {
             set_date(c);
-        } else if (auto c = next_day_month(today, d, m)) {
-          set_date(*c);
+            mentions.back().calendar = true;
+          }
+        } else if (next_day_month(today, d, m)) {
+          set_day(d, m);
         }
       }
       continue;
@@ -313,18 +383,18 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
     // -- "dia 25", "25 de dezembro", "the 15th", "december 25" ---
     if (int od = ordinal_day(t); od > 0) {
       if (auto m = month_after(i + 1); m != 0) {
-        if (auto c = next_day_month(today, od, m))
-          set_date(*c);
+        if (next_day_month(today, od, m))
+          set_day(od, m);
       } else {
-        set_date(next_day_of_month(today, od));
+        set_day(od, 0);
       }
       continue;
     }
     if (auto m = month_word(t); m != 0 && i + 1 < n) {
       int d = is_number(at(i + 1)) ? to_int(at(i + 1)) : ordinal_day(at(i + 1));
       if (d >= 1 && d <= 31 && !(i > 0 && is_number(at(i - 1)))) {
-        if (auto c = next_day_month(today, d, m))
-          set_date(*c);
+        if (next_day_month(today, d, m))
+          set_day(d, m);
         ++i;
         continue;
       }
@@ -333,12 +403,12 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
       int v = to_int(t);
       if (v >= 1 && v <= 31) {
         if (auto m = month_after(i + 1); m != 0) {
-          if (auto c = next_day_month(today, v, m))
-            set_date(*c);
+          if (next_day_month(today, v, m))
+            set_day(v, m);
           continue;
         }
         if (i > 0 && is(i - 1, {"dia"}) && !is(i + 1, {"h", "hs", "hrs", "horas", "hora", "e"})) {
-          set_date(next_day_of_month(today, v));
+          set_day(v, 0);
           continue;
         }
       }
@@ -415,6 +485,53 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
         e.period = p;
     if (is(i, {"tonight"}) && !e.period)
       e.period = day_period::evening;
+  }
+
+  // A weekday and a day of the month said together ("sexta dia 4", "quarta, 25/11",
+  // "dia 4, sexta") name one day.
+  auto together = [&](const day_mention& a, const day_mention& b) {
+    if (b.at - a.end > 4)
+      return false;
+    for (size_t k = a.end + 1; k < b.at; ++k)
+      if (!is(k, {"dia", "de", "do", "o", "a", "the", "que", "vem", "feira", "proxima", "proximo", "next", "this",
+                  "essa", "esta", "nessa", "nesta", "on", "of"}))
+        return false;
+    return true;
+  };
+  for (size_t k = 0; k + 1 < mentions.size(); ++k) {
+    auto& a = mentions[k];
+    auto& b = mentions[k + 1];
+    const bool day_a = (a.day != 0 || a.calendar) && a.weekday < 0, day_b = (b.day != 0 || b.calendar) && b.weekday < 0;
+    const bool wd_a = a.weekday >= 0 && a.day == 0 && !a.date, wd_b = b.weekday >= 0 && b.day == 0 && !b.date;
+    if (together(a, b) && ((wd_a && day_b) || (day_a && wd_b))) {
+      if (wd_a) {
+        a.day = b.day;
+        a.month = b.month;
+        a.date = b.date;
+      } else {
+        a.weekday = b.weekday;
+      }
+      a.end = b.end;
+      mentions.erase(mentions.begin() + static_cast<std::ptrdiff_t>(k) + 1);
+    }
+  }
+  if (mentions.empty())
+    return e;
+  e.date = resolve(mentions[0], today, e.date_choices);
+  // "de amanhã para sexta": where it is and where it goes.
+  for (size_t k = 1; k < mentions.size(); ++k) {
+    const auto& m = mentions[k];
+    const bool to = (m.at >= 1 && is(m.at - 1, {"para", "pra", "pro", "p", "to", "for", "ate"})) ||
+                    (m.at >= 2 && is(m.at - 2, {"para", "pra", "pro", "p", "to", "for", "ate"}) &&
+                     is(m.at - 1, {"a", "o", "dia", "the", "next", "proxima", "proximo"}));
+    if (!to || !e.date)
+      continue;
+    std::vector<year_month_day> ignored;
+    if (auto d = resolve(m, today, ignored); d && *d != *e.date) {
+      e.original_date = e.date;
+      e.new_date = d;
+    }
+    break;
   }
   return e;
 }

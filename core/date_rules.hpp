@@ -32,12 +32,20 @@ date::year_month_day next_day_of_month(const date::year_month_day& today, unsign
 std::optional<date::year_month_day> next_day_month(const date::year_month_day& today,
                                                    unsigned day, unsigned month);
 
+/// The first date from today on (within a year) with this weekday and day of the month,
+/// and month when `month` is not 0; nullopt when there is none.
+std::optional<date::year_month_day> next_weekday_and_day(const date::year_month_day& today, int weekday,
+                                                         unsigned day, unsigned month = 0);
+
 /// Monday..Sunday of the week after today's ("semana que vem", "next week").
 std::pair<date::year_month_day, date::year_month_day>
 next_week(const date::year_month_day& today);
 
 /// Dates, clock time and period found in a message's words (normalize_text output split on
-/// spaces). Only the date-related fields of the result are filled.
+/// spaces). Only the date-related fields of the result are filled. The first day named is
+/// `date`; a weekday and a day of the month said together name one date that has both
+/// (or `date_choices` when none has); a second day named after "para"/"pra"/"to" makes
+/// the first `original_date` and the second `new_date`.
 entities scan_when(const std::vector<std::string>& words, const date::year_month_day& today);
 
 } // namespace atendeai::core

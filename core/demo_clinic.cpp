@@ -20,9 +20,9 @@ clinic_profile demo_clinic() {
   c.working_hours[6] = {{8 * 60, 12 * 60}};
   c.policy = {2, 30, 60, 8};
   c.services = {
-    {"00000000-0000-4000-8000-00000000a001", "Clínico geral", 60, 20000, true},
-    {"00000000-0000-4000-8000-00000000a002", "Cardiologia", 60, 35000, true},
-    {"00000000-0000-4000-8000-00000000a003", "Dermatologia", 60, 30000, true},
+    {"00000000-0000-4000-8000-00000000a001", "Clínico geral", 60, 20000, true, "General practice"},
+    {"00000000-0000-4000-8000-00000000a002", "Cardiologia", 60, 35000, true, "Cardiology"},
+    {"00000000-0000-4000-8000-00000000a003", "Dermatologia", 60, 30000, true, "Dermatology"},
   };
   professional ana;
   ana.id = "00000000-0000-4000-8000-00000000b001";

@@ -75,9 +75,10 @@ std::string utf8_truncate(const std::string& s, std::size_t max) {
   return s;
 }
 
-std::string service_name(const clinic_profile& c, const std::string& id) {
+// The service's name in the conversation's language (English when the clinic gave one).
+std::string service_name(const clinic_profile& c, const std::string& id, bool en) {
   const auto* s = find_service(c, id);
-  return s ? s->name : std::string{};
+  return s ? display_name(*s, en ? "en" : "pt-BR") : std::string{};
 }
 
 // "a Dra. Ana Souza", "o Dr. Carlos Lima", or the bare name; English: the bare name.
@@ -198,7 +199,7 @@ std::string join_words(std::initializer_list<std::string> parts) {
 std::string appointment_summary(const clinic_profile& c, const date::time_zone* tz,
                                 const std::string& service_id, const std::string& professional_id,
                                 instant start, bool en) {
-  return join_words({service_name(c, service_id), with_professional(c, professional_id, en)}) + ", " +
+  return join_words({service_name(c, service_id, en), with_professional(c, professional_id, en)}) + ", " +
          when_long(tz, start, en);
 }
 
@@ -206,7 +207,7 @@ std::string confirmed_text(const clinic_profile& c, const appointment& a, bool e
   const auto* tz = clinic_zone(c);
   std::string s = en ? (moved ? "Done! Appointment moved: " : "Done! Appointment confirmed: ")
                      : (moved ? "Pronto! Consulta remarcada: " : "Pronto! Consulta confirmada: ");
-  s += join_words({service_name(c, a.service_id), with_professional(c, a.professional_id, en)});
+  s += join_words({service_name(c, a.service_id, en), with_professional(c, a.professional_id, en)});
   s += ", " + when_long(tz, a.start, en);
   if (!c.address.empty())
     s += (en ? ", at " : ", na ") + c.address;
@@ -380,7 +381,8 @@ bool wordy(const std::string& norm) {
 }
 
 bool has_flow_entities(const entities& e) {
-  return e.service || e.professional || e.date || e.date_from || e.date_to || e.time || e.period;
+  return e.service || e.professional || e.date || e.date_from || e.date_to || e.time || e.period ||
+         !e.date_choices.empty();
 }
 
 // ---------------------------------------------------------------- the engine
@@ -499,7 +501,7 @@ void ask_service(engine& x, const std::string& prefix) {
   for (const auto* s : services) {
     if (rows.size() == max_list_rows)
       break;
-    rows.push_back({"service:" + s->id, s->name, format_price(s->price_cents, st.lang)});
+    rows.push_back({"service:" + s->id, display_name(*s, st.lang), format_price(s->price_cents, st.lang)});
     st.offered_services.push_back(s->id);
   }
   std::string text = prefix.empty() ? (en ? "Sure! Which service are you looking for?"
@@ -517,16 +519,16 @@ outbound_message confirmation_prompt(engine& x) {
   const auto& s = *st.chosen;
   std::string text;
   if (st.kind == flow_kind::reschedule && st.target) {
-    text = en ? "Shall I move your " + service_name(x.clinic(), s.service_id) + " appointment from " +
+    text = en ? "Shall I move your " + service_name(x.clinic(), s.service_id, en) + " appointment from " +
                     when_long(x.tz, st.target->start, true) + " to " + when_prompt(x.tz, s.start, true).substr(3) +
                     ", " + with_professional(x.clinic(), s.professional_id, true) + "?"
-              : "Posso remarcar sua consulta de " + service_name(x.clinic(), s.service_id) + " de " +
+              : "Posso remarcar sua consulta de " + service_name(x.clinic(), s.service_id, en) + " de " +
                     when_long(x.tz, st.target->start, false) + " para " +
                     when_prompt(x.tz, s.start, false).substr(3) + ", " +
                     with_professional(x.clinic(), s.professional_id, false) + "?";
   } else {
     text = (en ? "Shall I confirm " : "Posso confirmar ") +
-           join_words({service_name(x.clinic(), s.service_id), with_professional(x.clinic(), s.professional_id, en),
+           join_words({service_name(x.clinic(), s.service_id, en), with_professional(x.clinic(), s.professional_id, en),
                        when_prompt(x.tz, s.start, en)}) +
            "?";
   }
@@ -642,7 +644,7 @@ void offer(engine& x, offer_mode mode, std::optional<instant> anchor = {},
       all = std::move(any);
     }
   }
-  const auto svc = service_name(c, st.service_id.value_or(""));
+  const auto svc = service_name(c, st.service_id.value_or(""), en);
   if (all.empty()) {
     const int days = c.policy.max_advance_days;
     std::string text = mode == offer_mode::taken
@@ -728,8 +730,8 @@ void offer(engine& x, offer_mode mode, std::optional<instant> anchor = {},
   }
   if (mode == offer_mode::reschedule_intro && st.target) {
     const auto& a = *st.target;
-    text = (en ? "Your " + service_name(c, a.service_id) + " appointment is on " + when_long(x.tz, a.start, true) + ". "
-               : "Sua consulta de " + service_name(c, a.service_id) + " é " + when_long(x.tz, a.start, false) + ". ") +
+    text = (en ? "Your " + service_name(c, a.service_id, en) + " appointment is on " + when_long(x.tz, a.start, true) + ". "
+               : "Sua consulta de " + service_name(c, a.service_id, en) + " é " + when_long(x.tz, a.start, false) + ". ") +
            text;
   }
   std::optional<date::year_month_day> day = st.date;
@@ -772,9 +774,9 @@ void give_up(engine& x) {
       break;
     case flow_kind::reschedule:
       if (st.target)
-        x.say(en ? "No problem, your " + service_name(x.clinic(), st.target->service_id) + " appointment stays on " +
+        x.say(en ? "No problem, your " + service_name(x.clinic(), st.target->service_id, en) + " appointment stays on " +
                        when_long(x.tz, st.target->start, true) + "."
-                 : "Tudo bem, sua consulta de " + service_name(x.clinic(), st.target->service_id) +
+                 : "Tudo bem, sua consulta de " + service_name(x.clinic(), st.target->service_id, en) +
                        " continua " + when_long(x.tz, st.target->start, false) + ".");
       else
         x.say(en ? "No problem, I've left everything as it was." : "Tudo bem, deixei tudo como estava.");
@@ -855,7 +857,8 @@ void fill_slot(engine& x, const patient_message& m, const signals& sg) {
     else
       for (const auto& id : st.offered_services) {
         const auto* s = find_service(c, id);
-        if (s && !sg.norm.empty() && contains(sg.norm, normalize_text(s->name)))
+        if (s && !sg.norm.empty() && (contains(sg.norm, normalize_text(s->name)) ||
+                                        (!s->name_en.empty() && contains(sg.norm, normalize_text(s->name_en)))))
           picked_service = id;
       }
   }
@@ -933,7 +936,7 @@ void fill_slot(engine& x, const patient_message& m, const signals& sg) {
     const auto* p = find_professional(c, e.professional);
     if (p && st.service_id && !performs(*p, *st.service_id)) {
       note = capitalize(professional_ref(c, p->id, en)) + (en ? " does not do " : " não atende ") +
-             service_name(c, *st.service_id) + ". ";
+             service_name(c, *st.service_id, en) + ". ";
     } else if (p) {
       st.professional_id = e.professional;
       changed = true;
@@ -971,6 +974,18 @@ void fill_slot(engine& x, const patient_message& m, const signals& sg) {
     changed = true;
   }
 
+  // "sexta dia 5" when no 5th is a Friday: which one?
+  if (!e.date && e.date_choices.size() == 2) {
+    std::vector<choice> days;
+    for (const auto& d : e.date_choices)
+      days.push_back({"date:" + format_ymd(d), weekday_name(weekday_of(d), st.lang, false) + ", " + format_ddmm(d), {}});
+    auto question = en ? "Which day did you mean: " + days[0].title + " or " + days[1].title + "?"
+                       : "Qual dia você quis dizer: " + days[0].title + " ou " + days[1].title + "?";
+    x.say(buttons(std::move(question), std::move(days)));
+    if (st.step == flow_step::start)
+      st.step = flow_step::date_time;
+    return;
+  }
   if (!st.service_id) {
     auto services = bookable_services(c, find_professional(c, st.professional_id));
     if (services.size() == 1) {
@@ -1006,7 +1021,7 @@ void ask_which_appointment(engine& x, const std::vector<appointment>& appts, con
       break;
     const auto* p = find_professional(x.clinic(), a.professional_id);
     rows.push_back({"appointment:" + a.id, when_short(x.tz, a.start, en),
-                    service_name(x.clinic(), a.service_id) + (p ? " — " + p->name : std::string{})});
+                    service_name(x.clinic(), a.service_id, en) + (p ? " — " + p->name : std::string{})});
     st.offered_appointments.push_back(a);
   }
   std::string q = st.kind == flow_kind::cancel
@@ -1058,10 +1073,13 @@ void manage_appointment(engine& x, const patient_message& m, const signals& sg) 
         pick = off[static_cast<std::size_t>(sg.ordinal) - 1];
     } else {
       std::vector<appointment> filtered;
+      // "de amanhã para sexta": the appointment is tomorrow's, the time after "para" is the wish.
+      const auto& day = e.original_date ? e.original_date : e.date;
+      const bool time_of_it = e.time && !e.new_date;
       for (const auto& a : appts) {
-        if (e.date && local_date(x.tz, a.start) != *e.date)
+        if (day && local_date(x.tz, a.start) != *day)
           continue;
-        if (e.time && local_minute(x.tz, a.start) != *e.time)
+        if (time_of_it && local_minute(x.tz, a.start) != *e.time)
           continue;
         if (e.service && a.service_id != *e.service)
           continue;
@@ -1069,7 +1087,7 @@ void manage_appointment(engine& x, const patient_message& m, const signals& sg) 
           continue;
         filtered.push_back(a);
       }
-      if ((e.date || e.time || e.service || e.professional) && !filtered.empty()) {
+      if ((day || time_of_it || e.service || e.professional) && !filtered.empty()) {
         candidates = filtered;
         entities_used = true;
       }
@@ -1098,6 +1116,10 @@ void manage_appointment(engine& x, const patient_message& m, const signals& sg) 
       rest.u.entities.time.reset();
       rest.u.entities.service.reset();
       rest.u.entities.professional.reset();
+    }
+    if (e.new_date) { // where the patient wants it moved stays the wish
+      rest.u.entities.date = e.new_date;
+      rest.u.entities.time = e.time;
     }
     rest.u.entities.service.reset();
     st.step = flow_step::start;

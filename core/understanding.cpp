@@ -641,6 +641,13 @@ understanding understand(std::string_view text, const date::year_month_day& toda
   auto d = decide_intent(m, u.entities, u.entities.service.has_value(),
                          u.entities.professional.has_value(), u.entities.yes_no);
   u.intent = d.what;
+  // Two days named only make sense as a move: from the first, to the second.
+  if (u.intent != intent::reschedule) {
+    u.entities.original_date.reset();
+    u.entities.new_date.reset();
+  } else if (u.entities.new_date) {
+    u.entities.date = u.entities.new_date;
+  }
   u.confidence = std::clamp(d.confidence, 0.0, 1.0);
   u.clinic_topic = d.clinic_topic;
   return u;
@@ -656,6 +663,15 @@ nlohmann::json to_json(const understanding& u, const clinic_profile& clinic) {
     ents["date_from"] = iso(*e.date_from);
   if (e.date_to)
     ents["date_to"] = iso(*e.date_to);
+  if (!e.date_choices.empty()) {
+    ents["date_choices"] = nlohmann::json::array();
+    for (auto& d : e.date_choices)
+      ents["date_choices"].push_back(iso(d));
+  }
+  if (e.original_date)
+    ents["original_date"] = iso(*e.original_date);
+  if (e.new_date)
+    ents["new_date"] = iso(*e.new_date);
   if (e.time)
     ents["time"] = format_hhmm(*e.time);
   if (e.period)

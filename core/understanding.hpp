@@ -25,7 +25,12 @@ enum class day_period { morning, afternoon, evening };
 
 /// Entities found in a message; absent ones are empty.
 struct entities {
-  std::optional<date::year_month_day> date;      ///< a single day
+  std::optional<date::year_month_day> date;      ///< a single day (a reschedule: the new one)
+  /// A weekday and a day of the month that no date within a year has both ("sexta dia
+  /// 5" when no 5th is a Friday): the two dates they name apart, to ask which one.
+  std::vector<date::year_month_day> date_choices;
+  std::optional<date::year_month_day> original_date; ///< a reschedule "de amanhã para sexta": from
+  std::optional<date::year_month_day> new_date;      ///< ... and to (also in `date`)
   std::optional<date::year_month_day> date_from; ///< a range ("semana que vem")
   std::optional<date::year_month_day> date_to;
   std::optional<minute_of_day> time;             ///< "às 14h" → 840

@@ -11,7 +11,7 @@ export -n ATENDEAI_STOP_GRACE_S 2>/dev/null || true
 PACKAGES=(build-essential cmake ninja-build ccache pkg-config git ca-certificates openssl haproxy
   libcaf-dev librestinio-dev libasio-dev libhttp-parser-dev libfmt-dev libpqxx-dev libpq-dev
   libhiredis-dev nlohmann-json3-dev libspdlog-dev catch2 libtomlplusplus-dev
-  libhowardhinnant-date-dev tzdata libcurl4-openssl-dev libssl-dev libcrypt-dev
+  libhowardhinnant-date-dev tzdata libcurl4-openssl-dev libssl-dev libcrypt-dev libjemalloc-dev
   postgresql-15 redis-server prometheus curl jq)
 # (postgresql-15 ships the contrib extensions, btree_gist among them: postgresql-contrib-15
 # is only a virtual name it provides, which dpkg never reports as installed.)

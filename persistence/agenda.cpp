@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/agenda_rules.hpp"
+#include "core/phone.hpp"
 #include "persistence/audit.hpp"
 #include "persistence/database.hpp"
 
@@ -10,11 +11,15 @@ namespace atendeai::persistence {
 
 namespace {
 
-/// The columns read_entry expects, in order.
+/// The columns read_entry expects, in order: the appointment's, then its contact's
+/// channel and id there (whatever the statement calls the appointments table; $1 is the
+/// clinic).
 constexpr const char* entry_columns =
   "id::text, professional_id::text, service_id::text, "
   "(extract(epoch FROM starts_at) * 1000)::bigint, (extract(epoch FROM ends_at) * 1000)::bigint, "
-  "status, contact_id::text, coalesce(conversation_id::text, '')";
+  "status, contact_id::text, coalesce(conversation_id::text, ''), "
+  "(SELECT ct.channel FROM atendeai.contacts ct WHERE ct.clinic_id = $1 AND ct.id = contact_id), "
+  "(SELECT ct.external_id FROM atendeai.contacts ct WHERE ct.clinic_id = $1 AND ct.id = contact_id)";
 
 core::instant from_ms(const pqxx::field& f) {
   return core::instant{std::chrono::milliseconds{f.as<int64_t>()}};
@@ -31,6 +36,7 @@ agenda_entry read_entry(const pqxx::row& row) {
   a.status = core::appointment_status_from_string(row[5].as<std::string>()).value_or(core::appointment_status::scheduled);
   a.contact_id = row[6].as<std::string>();
   e.conversation_id = row[7].as<std::string>();
+  e.patient_phone = core::contact_phone(row[8].as<std::string>(""), row[9].as<std::string>(""));
   return e;
 }
 
@@ -123,13 +129,13 @@ agenda_write cancel_appointment(pqxx::connection& conn, const std::string& clini
 
 namespace {
 
-/// An appointment with its patient: read_entry's columns first, then phone, name,
-/// cancel reason, created_at, updated_at.
+/// An appointment with its patient: read_entry's columns first, then name, cancel
+/// reason, created_at, updated_at.
 constexpr const char* record_select =
   "SELECT a.id::text, a.professional_id::text, a.service_id::text, "
   "(extract(epoch FROM a.starts_at) * 1000)::bigint, (extract(epoch FROM a.ends_at) * 1000)::bigint, "
   "a.status, a.contact_id::text, coalesce(a.conversation_id::text, ''), "
-  "c.external_id, coalesce(c.name, ''), coalesce(a.cancel_reason, ''), "
+  "c.channel, c.external_id, coalesce(c.name, ''), coalesce(a.cancel_reason, ''), "
   "to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
   "to_char(a.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
   "FROM atendeai.appointments a JOIN atendeai.contacts c ON c.clinic_id = a.clinic_id AND c.id = a.contact_id ";
@@ -137,11 +143,11 @@ constexpr const char* record_select =
 appointment_record read_record(const pqxx::row& row) {
   appointment_record r;
   r.entry = read_entry(row);
-  r.patient_phone = row[8].as<std::string>();
-  r.patient_name = row[9].as<std::string>();
-  r.cancel_reason = row[10].as<std::string>();
-  r.created_at = row[11].as<std::string>();
-  r.updated_at = row[12].as<std::string>();
+  r.patient_phone = r.entry.patient_phone.empty() ? row[9].as<std::string>() : r.entry.patient_phone;
+  r.patient_name = row[10].as<std::string>();
+  r.cancel_reason = row[11].as<std::string>();
+  r.created_at = row[12].as<std::string>();
+  r.updated_at = row[13].as<std::string>();
   return r;
 }
 
@@ -175,15 +181,38 @@ core::agenda_change change_of(staff_action a) {
   }
 }
 
-/// Inserts the appointment of a create (contact found or created); returns its id.
+/// A PostgreSQL text[] literal of plain ids (digits, no quoting needed).
+std::string text_array(const std::vector<std::string>& ids) {
+  std::string out = "{";
+  for (auto& id : ids)
+    out += (out.size() > 1 ? "," : "") + id;
+  return out + "}";
+}
+
+/// Inserts the appointment of a create; returns its id. The patient is the WhatsApp
+/// contact with their number in either form (the one that chatted first), or a new one.
 std::string insert_staff_appointment(pqxx::work& tx, const std::string& clinic_id, const staff_change& c) {
-  auto contact = tx.exec_params1(
-                     "INSERT INTO atendeai.contacts AS ct (clinic_id, channel, external_id, name) "
-                     "VALUES ($1, 'whatsapp', $2, nullif($3, '')) "
-                     "ON CONFLICT (clinic_id, channel, external_id) "
-                     "DO UPDATE SET name = coalesce(nullif(ct.name, ''), EXCLUDED.name) RETURNING ct.id::text",
-                     clinic_id, c.patient_phone, c.patient_name)[0]
-                   .as<std::string>();
+  auto ids = core::whatsapp_ids(c.patient_phone);
+  if (ids.empty())
+    throw std::invalid_argument("staff_change: patient_phone is not E.164");
+  auto found = tx.exec_params("SELECT ct.id::text FROM atendeai.contacts ct WHERE ct.clinic_id = $1 "
+                              "AND ct.channel = 'whatsapp' AND ct.external_id = ANY($2::text[]) "
+                              "ORDER BY EXISTS (SELECT 1 FROM atendeai.conversations cv WHERE cv.clinic_id = $1 "
+                              "AND cv.contact_id = ct.id) DESC, ct.created_at, ct.id LIMIT 1",
+                              clinic_id, text_array(ids));
+  if (!found.empty())
+    tx.exec_params("UPDATE atendeai.contacts SET name = $3 WHERE clinic_id = $1 AND id = $2 "
+                   "AND coalesce(name, '') = '' AND $3 <> ''",
+                   clinic_id, found[0][0].as<std::string>(), c.patient_name);
+  auto contact = !found.empty() ? found[0][0].as<std::string>()
+                                : tx.exec_params1(
+                                      "INSERT INTO atendeai.contacts AS ct (clinic_id, channel, external_id, name) "
+                                      "VALUES ($1, 'whatsapp', $2, nullif($3, '')) "
+                                      "ON CONFLICT (clinic_id, channel, external_id) "
+                                      "DO UPDATE SET name = coalesce(nullif(ct.name, ''), EXCLUDED.name) "
+                                      "RETURNING ct.id::text",
+                                      clinic_id, ids.front(), c.patient_name)[0]
+                                    .as<std::string>();
   return tx
     .exec_params1("INSERT INTO atendeai.appointments (clinic_id, professional_id, service_id, contact_id, "
                   "conversation_id, starts_at, ends_at) "
@@ -291,14 +320,21 @@ appointment_page list_appointments(pqxx::transaction_base& tx, const std::string
                       " AND ($3::timestamptz IS NULL OR a.starts_at < $3::timestamptz)"
                       " AND ($4::uuid IS NULL OR a.professional_id = $4::uuid)"
                       " AND ($5::text IS NULL OR a.status = $5)"
-                      " AND ($6::text IS NULL OR c.external_id = $6 OR c.name ILIKE $7)";
+                      " AND ($6::text[] IS NULL OR c.external_id = ANY($6::text[]) OR c.name ILIKE $7)";
   std::optional<std::string> phone, pattern;
   if (f.patient) {
+    // The number as typed (digits only), and in every WhatsApp form of its E.164.
+    std::vector<std::string> ids;
     std::string digits;
     for (char ch : *f.patient)
       if (ch >= '0' && ch <= '9')
         digits += ch;
-    phone = digits.empty() ? *f.patient : digits;
+    if (!digits.empty())
+      ids.push_back(digits);
+    if (auto n = core::normalize_phone(*f.patient); n.e164)
+      for (auto& id : core::whatsapp_ids(*n.e164))
+        ids.push_back(id);
+    phone = text_array(ids);
     pattern = contains_pattern(*f.patient);
   }
   appointment_page out;

@@ -15,6 +15,7 @@ namespace atendeai::persistence {
 struct agenda_entry {
   core::appointment appointment; ///< the appointment; contact_id is the contacts row
   std::string conversation_id;   ///< the chat it was booked in, or ""
+  std::string patient_phone;     ///< the contact's number, E.164 (core::contact_phone), or ""
 };
 
 /// What a clinic actor loads at start: active appointments ending from `from` on,
@@ -44,7 +45,7 @@ struct agenda_write {
 /// bookkeeping columns.
 struct appointment_record {
   agenda_entry entry;
-  std::string patient_phone; ///< the contact's channel id (a WhatsApp number)
+  std::string patient_phone; ///< the contact's number, E.164 (its channel id when it is none)
   std::string patient_name;
   std::string cancel_reason;
   std::string created_at; ///< ISO 8601 UTC
@@ -67,7 +68,8 @@ struct staff_change {
   staff_action action = staff_action::create;
   std::string appointment_id; ///< every action but create
   core::slot slot;            ///< create and reschedule: the new time (end from the service)
-  std::string patient_phone;  ///< create: the contact (found or created on WhatsApp)
+  std::string patient_phone;  ///< create: the patient's number, E.164 (core::normalize_phone);
+                              ///< their WhatsApp contact in either form, or a new one
   std::string patient_name;   ///< create: stored when the contact has no name yet
   std::string reason;         ///< cancel
   change_author by;           ///< for the audit row

@@ -14,7 +14,7 @@ constexpr const char* channel_json =
   "jsonb_build_object('id', id, 'channel', channel, 'phone_number_id', account_id, "
   "'has_token', coalesce(access_token, '') <> '', 'active', active, 'created_at', created_at)::text";
 constexpr const char* service_json =
-  "jsonb_build_object('id', id, 'name', name, 'duration_minutes', duration_minutes, 'price_cents', price_cents, "
+  "jsonb_build_object('id', id, 'name', name, 'name_en', name_en, 'duration_minutes', duration_minutes, 'price_cents', price_cents, "
   "'price', price_cents / 100.0, 'active', active, 'created_at', created_at, 'updated_at', updated_at)::text";
 constexpr const char* professional_json =
   "jsonb_build_object('id', id, 'name', name, 'crm', crm, 'specialties', to_jsonb(specialties), "
@@ -130,18 +130,19 @@ std::optional<json> find_service(pqxx::transaction_base& tx, const std::string& 
 }
 
 json insert_service(pqxx::transaction_base& tx, const std::string& clinic_id, const service_fields& f) {
-  return one(tx.exec_params(sql("INSERT INTO atendeai.services (clinic_id, name, duration_minutes, price_cents, active) "
-                                "VALUES ($1, $2, $3, $4, $5) RETURNING ",
+  return one(tx.exec_params(sql("INSERT INTO atendeai.services (clinic_id, name, duration_minutes, price_cents, active, "
+                                "name_en) VALUES ($1, $2, $3, $4, $5, nullif($6, '')) RETURNING ",
                                 service_json, ""),
-                            clinic_id, f.name, f.duration_minutes, f.price_cents, f.active));
+                            clinic_id, f.name, f.duration_minutes, f.price_cents, f.active, f.name_en));
 }
 
 json update_service(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& service_id,
                     const service_fields& f) {
   return one(tx.exec_params(sql("UPDATE atendeai.services SET name = $3, duration_minutes = $4, price_cents = $5, "
-                                "active = $6, updated_at = now() WHERE clinic_id = $1 AND id = $2 RETURNING ",
+                                "active = $6, name_en = nullif($7, ''), updated_at = now() "
+                                "WHERE clinic_id = $1 AND id = $2 RETURNING ",
                                 service_json, ""),
-                            clinic_id, service_id, f.name, f.duration_minutes, f.price_cents, f.active));
+                            clinic_id, service_id, f.name, f.duration_minutes, f.price_cents, f.active, f.name_en));
 }
 
 int count_services(pqxx::transaction_base& tx, const std::string& clinic_id, const json& ids) {

@@ -55,12 +55,13 @@ std::optional<nlohmann::json> delete_channel(pqxx::transaction_base& tx, const s
 /// The columns of a service.
 struct service_fields {
   std::string name;
+  std::string name_en; ///< the English name; "" = none (NULL)
   int duration_minutes = 0;
   int64_t price_cents = 0;
   bool active = true;
 };
 
-/// A clinic's services [{id, name, duration_minutes, price_cents, price, active, ...}], by name.
+/// A clinic's services [{id, name, name_en, duration_minutes, price_cents, price, active, ...}], by name.
 nlohmann::json list_services(pqxx::transaction_base& tx, const std::string& clinic_id, bool include_inactive);
 /// One service, or nullopt.
 std::optional<nlohmann::json> find_service(pqxx::transaction_base& tx, const std::string& clinic_id,

@@ -52,11 +52,11 @@ std::optional<core::clinic_profile> load_clinic(pqxx::connection& conn, const st
   p.address = c[0][4].as<std::string>();
   p.phone = c[0][5].as<std::string>();
   core::context_from_json(nlohmann::json::parse(c[0][6].as<std::string>()), p);
-  for (auto row : tx.exec_params("SELECT id::text, name, duration_minutes, price_cents, active "
-                                 "FROM atendeai.services WHERE clinic_id = $1 ORDER BY name",
+  for (auto row : tx.exec_params("SELECT id::text, name, duration_minutes, price_cents, active, "
+                                 "coalesce(name_en, '') FROM atendeai.services WHERE clinic_id = $1 ORDER BY name",
                                  clinic_id))
     p.services.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int>(),
-                          row[3].as<int64_t>(), row[4].as<bool>()});
+                          row[3].as<int64_t>(), row[4].as<bool>(), row[5].as<std::string>()});
   for (auto row : tx.exec_params("SELECT id::text, name, crm, specialties, service_ids::text[], "
                                  "hours::text, active, policy::text FROM atendeai.professionals "
                                  "WHERE clinic_id = $1 ORDER BY name",
@@ -87,9 +87,9 @@ void seed_demo_clinic(pqxx::connection& conn, const std::string& phone_number_id
                  demo.id, demo.name, demo.timezone, demo.language, demo.address, demo.phone,
                  core::context_to_json(demo).dump());
   for (auto& s : demo.services)
-    tx.exec_params("INSERT INTO atendeai.services (clinic_id, id, name, duration_minutes, price_cents) "
-                   "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                   demo.id, s.id, s.name, s.duration_minutes, s.price_cents);
+    tx.exec_params("INSERT INTO atendeai.services (clinic_id, id, name, duration_minutes, price_cents, name_en) "
+                   "VALUES ($1, $2, $3, $4, $5, nullif($6, '')) ON CONFLICT DO NOTHING",
+                   demo.id, s.id, s.name, s.duration_minutes, s.price_cents, s.name_en);
   for (auto& p : demo.professionals)
     tx.exec_params("INSERT INTO atendeai.professionals (clinic_id, id, name, crm, specialties, service_ids) "
                    "VALUES ($1, $2, $3, $4, $5::text[], $6::uuid[]) ON CONFLICT DO NOTHING",

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "config/config.hpp"
+#include "core/password.hpp"
 
 using atendeai::config::command_line;
 using atendeai::config::config;
@@ -53,6 +54,15 @@ TEST_CASE("defaults match API.md and the issues", "[config]") {
   CHECK(c.cluster.heartbeat_ms == 1000);
   CHECK(c.cluster.dead_after_ms == 3000);
   CHECK(c.demo.enabled);
+}
+
+TEST_CASE("passwords are hashed at the configured default bcrypt cost, the production cost 12", "[config][password]") {
+  auto c = load_with({});
+  CHECK(c.auth.bcrypt_cost == 12);
+  auto hash = atendeai::core::hash_password("correct horse 42", c.auth.bcrypt_cost);
+  CHECK(hash.rfind("$2b$12$", 0) == 0);
+  CHECK(atendeai::core::bcrypt_cost_of(hash) == 12);
+  CHECK(atendeai::core::verify_password("correct horse 42", hash));
 }
 
 TEST_CASE("precedence: defaults < file < environment < flags", "[config]") {

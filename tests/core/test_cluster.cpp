@@ -41,10 +41,20 @@ TEST_CASE("rendezvous: the owner does not depend on the order of the nodes", "[c
 
 TEST_CASE("rendezvous: scores are stable values (the same on every node and build)", "[cluster][rendezvous]") {
   // Pinned: a change of hash would move every clinic of a running cluster at upgrade.
-  CHECK(rendezvous_score("n1", "clinic") == rendezvous_score("n1", "clinic"));
-  CHECK(rendezvous_score("n1", "clinic") != rendezvous_score("n2", "clinic"));
-  CHECK(rendezvous_score("ab", "c") != rendezvous_score("a", "bc"));
+  // Every pin but the empty one runs the hash over both strings.
   CHECK(rendezvous_score("", "") == 0x55ebe004cae0ab71ULL);
+  CHECK(rendezvous_score("n1", "clinic") == 0xc63e5b31cfbbce97ULL);
+  CHECK(rendezvous_score("n2", "clinic") == 0xb2c3759c4bc875c5ULL);
+  CHECK(rendezvous_score("node-a", "00000000-0000-4000-8000-00000000c001") == 0x617d10378a6fdc9eULL);
+  // The separator: ("ab","c") and ("a","bc") differ.
+  CHECK(rendezvous_score("ab", "c") == 0x1459a4cfe7bce634ULL);
+  CHECK(rendezvous_score("a", "bc") == 0x197adb5a2c369e26ULL);
+  // And so the owners of a running cluster's clinics.
+  auto ids = clinic_ids(5);
+  std::vector<std::string> owners;
+  for (auto& c : ids)
+    owners.push_back(rendezvous_owner(c, {"n1", "n2", "n3"}));
+  CHECK(owners == std::vector<std::string>{"n2", "n2", "n3", "n3", "n3"});
 }
 
 TEST_CASE("rendezvous: 3 nodes share 3000 clinics roughly evenly", "[cluster][rendezvous]") {

@@ -121,7 +121,7 @@ TEST_CASE("services list each active service with its price", "[replies]") {
   CHECK(reply_text("quanto custa a consulta de cardio?", demo_clinic()) ==
         "A consulta de Cardiologia custa R$ 350. Quer marcar um horário? 😊");
   CHECK(reply_text("how much is dermatology?", demo_clinic()) ==
-        "A Dermatologia appointment costs R$ 300. Would you like to book one?");
+        "A Dermatology appointment costs R$ 300. Would you like to book one?");
 }
 
 TEST_CASE("location gives the address and phone", "[replies]") {

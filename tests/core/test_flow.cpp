@@ -766,7 +766,7 @@ TEST_CASE("flow: minhas consultas", "[flow][my_appointments]") {
   SECTION("English") {
     h.mine = {appt("a", ana, cardio, sp(2026, 11, 25, 14))};
     auto m = my_appointments_reply(h.clinic, h.mine, h.now, "en");
-    CHECK(m.text == "Your upcoming appointment:\n• Cardiologia with Dra. Ana Souza, Wednesday 25/11 at 14:00\n"
+    CHECK(m.text == "Your upcoming appointment:\n• Cardiology with Dra. Ana Souza, Wednesday 25/11 at 14:00\n"
                     "To reschedule or cancel, just tell me.");
     CHECK(my_appointments_reply(h.clinic, {}, h.now, "en").text == "You have no appointments booked at the moment.");
   }
@@ -778,18 +778,19 @@ TEST_CASE("flow: English", "[flow][en]") {
   CHECK(h.state.lang == "en");
   CHECK(h.text() == "Sure! Which service are you looking for?");
   CHECK(h.reply().list_button == "See services");
-  h.send(tap("service:" + cardio, "Cardiologia"));
-  CHECK(h.text() == "These are the next times for Cardiologia with Dra. Ana Souza:");
+  CHECK(h.titles() == std::vector<std::string>{"General practice", "Cardiology", "Dermatology"});
+  h.send(tap("service:" + cardio, "Cardiology"));
+  CHECK(h.text() == "These are the next times for Cardiology with Dra. Ana Souza:");
   CHECK(h.titles().front() == "Mon 23/11 · 10:00");
   h.send(msg("Friday at 2pm", intent::unknown, "en").on(ymd(2026, 11, 27)).at(14));
-  CHECK(h.text() == "Shall I confirm Cardiologia with Dra. Ana Souza on Friday, 27/11, at 14:00?");
+  CHECK(h.text() == "Shall I confirm Cardiology with Dra. Ana Souza on Friday, 27/11, at 14:00?");
   CHECK(h.titles() == std::vector<std::string>{"Confirm", "Other time", "Cancel"});
   // A short reply detected as pt-BR by default does not switch the language back.
   h.send(msg("ok").yes(true));
   CHECK(h.state.lang == "en");
   CHECK(h.last.actions.front().kind == flow_action_kind::book);
   h.result({clinic_result::outcome::booked, h.booked_from_chosen(), {}});
-  CHECK(h.text() == "Done! Appointment confirmed: Cardiologia with Dra. Ana Souza, Friday 27/11 at 14:00, at " + address +
+  CHECK(h.text() == "Done! Appointment confirmed: Cardiology with Dra. Ana Souza, Friday 27/11 at 14:00, at " + address +
                         ". Please arrive 10 minutes early. See you! 💙");
   SECTION("taken, give up, expiry and cancel in English") {
     harness e;
@@ -807,12 +808,62 @@ TEST_CASE("flow: English", "[flow][en]") {
     harness c;
     c.mine = {appt("a", ana, cardio, sp(2026, 11, 25, 14))};
     c.send(msg("cancel my appointment", intent::cancel, "en"));
-    CHECK(c.text() == "Do you want to cancel Cardiologia with Dra. Ana Souza, Wednesday 25/11 at 14:00?");
+    CHECK(c.text() == "Do you want to cancel Cardiology with Dra. Ana Souza, Wednesday 25/11 at 14:00?");
     CHECK(c.titles() == std::vector<std::string>{"Yes, cancel", "No"});
     c.send(msg("yes", intent::unknown, "en").yes(true));
     c.result({clinic_result::outcome::cancelled, c.mine[0], {}});
     CHECK(c.text() == "Appointment cancelled. If you want to book another one, just message me.");
   }
+  SECTION("a service without an English name keeps its name") {
+    harness p;
+    p.clinic.services[1].name_en.clear();
+    p.mine = {appt("a", ana, cardio, sp(2026, 11, 25, 14))};
+    p.send(msg("cancel my appointment", intent::cancel, "en"));
+    CHECK(p.text() == "Do you want to cancel Cardiologia with Dra. Ana Souza, Wednesday 25/11 at 14:00?");
+    harness pt;
+    pt.mine = {appt("a", ana, cardio, sp(2026, 11, 25, 14))};
+    pt.send(msg("cancelar minha consulta", intent::cancel));
+    CHECK(pt.text() == "Quer cancelar Cardiologia com a Dra. Ana Souza, quarta 25/11 às 14:00?");
+  }
+}
+
+TEST_CASE("flow: a weekday and a day of the month that no date has both", "[flow][dates]") {
+  harness h;
+  // "sexta, 25/11" on Monday 23/11: the 25th is a Wednesday.
+  auto m = msg("quero marcar cardiologia sexta, 25/11", intent::book).service(cardio);
+  m.m.u.entities.date_choices = {ymd(2026, 11, 25), ymd(2026, 11, 27)};
+  h.send(m);
+  CHECK(h.text() == "Qual dia você quis dizer: quarta, 25/11 ou sexta, 27/11?");
+  CHECK(h.reply().style == choice_style::buttons);
+  CHECK(h.ids() == std::vector<std::string>{"date:2026-11-25", "date:2026-11-27"});
+  CHECK(h.last.actions.empty());
+  CHECK(h.state.service_id == cardio);
+  // The tap: its title names the day.
+  auto pick = tap("date:2026-11-27", "sexta, 27/11");
+  pick.u.entities.date = ymd(2026, 11, 27);
+  h.send(pick);
+  CHECK(has(h.text(), "sexta 27/11"));
+  for (const auto& s : h.state.offered_slots)
+    CHECK(local_date(date::locate_zone("America/Sao_Paulo"), s.start) == ymd(2026, 11, 27));
+}
+
+TEST_CASE("flow: a reschedule from one day to another", "[flow][reschedule][dates]") {
+  harness h;
+  auto tue = appt("appt-tue", ana, cardio, sp(2026, 11, 24, 9));
+  auto wed = appt("appt-wed", ana, cardio, sp(2026, 11, 25, 14));
+  h.mine = {tue, wed};
+  h.busy.appointments = {tue, wed};
+  // "de amanhã para sexta": the appointment is Tuesday's, the wish Friday.
+  auto m = msg("preciso remarcar minha consulta de amanhã para sexta", intent::reschedule).on(ymd(2026, 11, 27));
+  m.m.u.entities.original_date = ymd(2026, 11, 24);
+  m.m.u.entities.new_date = ymd(2026, 11, 27);
+  h.send(m);
+  REQUIRE(h.state.target);
+  CHECK(h.state.target->id == "appt-tue");
+  CHECK(h.state.date == ymd(2026, 11, 27));
+  REQUIRE_FALSE(h.state.offered_slots.empty());
+  for (const auto& s : h.state.offered_slots)
+    CHECK(local_date(date::locate_zone("America/Sao_Paulo"), s.start) == ymd(2026, 11, 27));
 }
 
 TEST_CASE("flow: messages that are not for the flow", "[flow]") {

@@ -16,8 +16,8 @@ TEST_CASE("bcrypt $2b$ hashes verify and carry their cost", "[password]") {
   CHECK(hash_password("correct horse 42", 4) != hash);
 }
 
-TEST_CASE("the production cost is 12 and out-of-range costs are refused", "[password]") {
-  CHECK(bcrypt_cost_of(hash_password("correct horse 42", 12)) == 12);
+// The configured default cost (12) is hashed with in tests/config/test_config.cpp.
+TEST_CASE("out-of-range costs are refused", "[password]") {
   CHECK_THROWS(hash_password("x", 3));
   CHECK_THROWS(hash_password("x", 32));
   CHECK_THROWS(hash_password(std::string("a\0b", 3), 4));

@@ -146,7 +146,7 @@ struct agenda_node {
 
   /// The patient types `text`; the one reply.
   json say(const std::string& patient, const std::string& text) {
-    return exchange(*node, graph, patient,
+    return exchange(*node, db, graph, patient,
                     webhook_body({{patient, "wamid.agenda-" + std::to_string(++next_id), text}}));
   }
 
@@ -270,7 +270,7 @@ TEST_CASE("Appointments: create, get, list, reschedule, cancel, attended and no-
   CHECK(a["status"] == "scheduled");
   CHECK(a["starts_at"] == wednesday.local(10));
   CHECK(a["ends_at"] == wednesday.local(11));
-  CHECK(a["patient"]["phone"] == "5511988887777");
+  CHECK(a["patient"]["phone"] == "+5511988887777"); // E.164
   CHECK(a["patient"]["name"] == "Maria Silva");
   CHECK(n.scalar("SELECT a.professional_id || ' ' || a.service_id || ' ' || a.status || ' ' || c.external_id || ' ' || "
                  "c.name || ' ' || to_char(a.starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
@@ -380,6 +380,67 @@ TEST_CASE("Appointments: create, get, list, reschedule, cancel, attended and no-
   CHECK(late.status == 409);
   CHECK(late.json()["error"]["message"] == "the appointment has already started; mark it attended or no_show");
   CHECK(n.count("SELECT count(*) FROM atendeai.audit_log WHERE action LIKE 'appointment.%'") == 9);
+}
+
+TEST_CASE("An appointment staff create for a number that never chatted is the patient's in chat, in any form of "
+          "the number",
+          "[agenda][appointments][phone]") {
+  agenda_node n;
+  // Staff type the mobile without the country code; WhatsApp gives it without the ninth digit.
+  auto created = n.book(cardio, ana, wednesday.local(10), "(11) 98888-7777");
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+  CHECK(created.json()["patient"]["phone"] == "+5511988887777");
+  auto id = created.json()["id"].get<std::string>();
+  const std::string wa_id = "551188887777";
+
+  auto mine = text_of(n.say(wa_id, "minhas consultas"));
+  INFO(mine);
+  CHECK(has(mine, "Cardiologia"));
+  CHECK(has(mine, wednesday.ddmm));
+  CHECK(has(mine, "10:00"));
+  CHECK_FALSE(has(mine, "não tem consultas"));
+  // Another patient does not see it.
+  CHECK(has(text_of(n.say("5511977776666", "minhas consultas")), "Você não tem consultas marcadas no momento."));
+
+  // Staff book again in yet another form: the contact that chatted, linked to its conversation.
+  auto second = n.book(dermato, carlos, thursday.local(9), "+55 11 8888-7777");
+  INFO(second.body);
+  REQUIRE(second.status == 201);
+  CHECK(second.json()["patient"]["phone"] == "+5511988887777");
+  CHECK_FALSE(second.json()["conversation_id"].is_null());
+  CHECK(n.scalar("SELECT c.external_id FROM atendeai.appointments a JOIN atendeai.contacts c ON c.clinic_id = "
+                 "a.clinic_id AND c.id = a.contact_id WHERE a.id = '" + second.json()["id"].get<std::string>() + "'") ==
+        wa_id);
+  // Both are found by the number, whichever form staff search with.
+  CHECK(n.api("GET", "/appointments?patient=%2B5511988887777").json()["total"] == 2);
+  CHECK(n.api("GET", "/appointments?patient=1188887777").json()["total"] == 2);
+
+  // Cancelled from the chat.
+  auto ask = n.say(wa_id, "quero cancelar minha consulta de cardiologia");
+  INFO(text_of(ask));
+  CHECK(has(text_of(ask), "Cardiologia"));
+  auto done = text_of(n.say(wa_id, "sim"));
+  INFO(done);
+  CHECK(has(done, "Consulta cancelada"));
+  CHECK(n.scalar("SELECT status FROM atendeai.appointments WHERE id = '" + id + "'") == "cancelled");
+  // After a restart (nothing in memory) the remaining one is still theirs.
+  n.restart();
+  auto left = text_of(n.say(wa_id, "minhas consultas"));
+  INFO(left);
+  CHECK(has(left, "Dermatologia"));
+  CHECK_FALSE(has(left, "Cardiologia"));
+}
+
+TEST_CASE("Bad patient phones answer 422 naming the field", "[agenda][validation][phone]") {
+  agenda_node n;
+  for (auto bad : {"12ab", "123", "98765-4321", "+55 11 8765-432", "+55 11 1234-5678", "(11) 88765-4321"}) {
+    auto r = n.book(cardio, ana, wednesday.local(10), bad);
+    INFO(bad << " " << r.body);
+    CHECK(r.status == 422);
+    CHECK(r.json()["error"]["field"] == "patient.phone");
+  }
+  CHECK(n.count("SELECT count(*) FROM atendeai.appointments") == 0);
 }
 
 TEST_CASE("Agenda API validation names the field and writes nothing", "[agenda][validation]") {

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <map>
+#include <optional>
 #include <regex>
 #include <sys/stat.h>
 #include <thread>
@@ -10,6 +12,7 @@
 #include "core/rbac.hpp"
 #include "core/signature.hpp"
 #include "support/admin_api.hpp"
+#include "persistence/redis.hpp"
 #include "support/fake_smtp.hpp"
 #include "support/harness.hpp"
 
@@ -440,8 +443,35 @@ TEST_CASE("tenant isolation: clinic A's admin reaches nothing of clinic B", "[au
 }
 
 TEST_CASE("rate limits: auth per IP and per account, API per user: 429 with Retry-After, then recovered", "[auth][ratelimit]") {
+  // Only the short windows are under test: the hourly keys (per IP, shared by every
+  // login from 127.0.0.1 in this clock hour, whatever test made it) get limits no earlier
+  // test can reach. As if a thousand logins had come earlier this hour:
+  // (The keys are put back as they were at the end: later tests keep their own limits.)
+  struct hourly_keys {
+    std::unique_ptr<atendeai::persistence::redis_client> redis =
+      atendeai::persistence::redis_client::connect(test_redis_url(), 2000);
+    std::map<std::string, std::optional<std::string>> before;
+    hourly_keys() {
+      auto hour =
+        std::chrono::duration_cast<std::chrono::hours>(std::chrono::system_clock::now().time_since_epoch()).count();
+      for (auto h : {hour, hour + 1}) {
+        auto key = "atendeai:rl:auth_ip:h:127.0.0.1:" + std::to_string(h);
+        before[key] = redis->command({"GET", key});
+        redis->command({"SET", key, "1000", "EX", "7200"});
+      }
+    }
+    ~hourly_keys() {
+      try {
+        for (auto& [key, value] : before)
+          value ? redis->command({"SET", key, *value, "EX", "3601"}) : redis->command({"DEL", key});
+      } catch (const std::exception&) {
+      }
+    }
+  } earlier_logins;
   auth_node n({{"ATENDEAI_AUTH_RATE_AUTH_PER_MINUTE", "3"},
                {"ATENDEAI_AUTH_RATE_API_PER_MINUTE", "4"},
+               {"ATENDEAI_AUTH_RATE_AUTH_PER_HOUR", "1000000"},
+               {"ATENDEAI_AUTH_RATE_API_PER_HOUR", "1000000"},
                {"ATENDEAI_AUTH_RATE_WINDOW_S", "3"}});
   // Align to the start of a window so the whole burst falls into one.
   auto wait_window_start = [] {

@@ -80,7 +80,11 @@ TEST_CASE("bench quick mode runs against the suite's services and its counts add
     auto in_db = db.scalar("SELECT count(*) FROM atendeai.messages WHERE direction = 'in' AND external_id LIKE "
                            "'wamid.bench." + run_ids.at(scenario) + ".%'");
     CHECK(in_db == std::to_string(stored));
-    CHECK(r.at("outbox_drain_s").get<long>() >= 0); // every reply reached the sink
+    // Every reply reached the sink (-1: the outbox never drained), and PostgreSQL agrees:
+    // no message of this run is unanswered, no reply waits.
+    CHECK(r.at("outbox_drain_s").get<long>() != -1);
+    CHECK(db.scalar("SELECT count(*) FROM atendeai.messages WHERE direction = 'in' AND answered_at IS NULL "
+                    "AND external_id LIKE 'wamid.bench." + run_ids.at(scenario) + ".%'") == "0");
   }
   // The fixed-rate run sent what its schedule says (100/s for 2 s), each message from a
   // new patient, and every acknowledged one had its reply joined at the sink.
@@ -110,7 +114,7 @@ TEST_CASE("bench quick booking contention: patients race by chat for few slots a
   CHECK(bookings <= slots);
   CHECK(r.at("double_booked") == 0);
   CHECK(r.at("lost") == 0);
-  CHECK(r.at("outbox_drain_s").get<long>() >= 0);
+  CHECK(r.at("outbox_drain_s").get<long>() != -1); // drained (PostgreSQL's view is checked below)
   // Every patient ended in a known way: booked, told nothing is free, or gave up after
   // being refused; no unexpected reply, no failed or unanswered message.
   auto& o = r.at("outcomes");
@@ -179,7 +183,7 @@ TEST_CASE("bench quick cluster: 1 and 3 nodes behind HAProxy, a node killed mid-
     CHECK(sent == acked + errors);
     CHECK(r.at("lost") == 0);
     CHECK(r.at("stored_in_postgres").get<long>() >= acked);
-    CHECK(r.at("outbox_drain_s").get<long>() >= 0);
+    CHECK(r.at("outbox_drain_s").get<long>() != -1); // -1: the outbox never drained
   }
   CHECK(run.results["cluster-1"].at("nodes") == 1);
   CHECK(run.results["cluster-3"].at("nodes") == 3);
@@ -192,7 +196,9 @@ TEST_CASE("bench quick cluster: 1 and 3 nodes behind HAProxy, a node killed mid-
   CHECK(k.at("rejoined") == true);
   // Every acknowledged message was answered at the sink: distinct patients answered.
   CHECK(k.at("replies_at_sink").get<long>() - k.at("duplicate_replies").get<long>() >= k.at("messages_acked").get<long>());
-  CHECK(k.at("duplicate_replies").get<long>() >= 0);
+  // Duplicates come only from the killed node's send window (a crash between the Graph
+  // API's 200 and recording it): a handful, never a share of the stream.
+  CHECK(k.at("duplicate_replies").get<long>() <= k.at("requests_sent").get<long>() / 20);
   CHECK(run.output.find("3 nodes vs 1 node behind HAProxy") != std::string::npos);
   std::filesystem::remove_all(run.dir + "/data/cluster"); // the cluster's PostgreSQL data
 }

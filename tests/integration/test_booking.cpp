@@ -17,6 +17,7 @@
 #include "core/agenda.hpp"
 #include "core/demo_clinic.hpp"
 #include "core/flow.hpp"
+#include "core/password.hpp"
 #include "core/slots.hpp"
 #include "support/chat.hpp"
 #include "support/harness.hpp"
@@ -72,7 +73,7 @@ struct booking_node {
 
   /// Posts a body for `patient` and waits for the one new reply.
   json exchange(const std::string& patient, const std::string& body) {
-    return atendeai::test::exchange(*node, graph, patient, body);
+    return atendeai::test::exchange(*node, db, graph, patient, body);
   }
 
   /// The patient types `text`.
@@ -253,7 +254,7 @@ TEST_CASE("50 patients at once for one slot: one appointment, the others offered
   threads.clear();
   REQUIRE(accepted == patients);
   REQUIRE(eventually([&] { return n.graph.count() >= static_cast<size_t>(patients); }, 60s));
-  std::this_thread::sleep_for(300ms);
+  REQUIRE(quiescent(n.db, 60s)); // a second reply would have been delivered by now
   REQUIRE(n.graph.count() == static_cast<size_t>(patients));
 
   int offered_it = 0;
@@ -373,19 +374,31 @@ TEST_CASE("A flow left silent expires: the patient is told (though passivated) a
   // 30-minute expiry instead of waiting for it.
   fake_graph_api graph;
   scratch_database db;
-  node_options o{graph.base_url(), "test-token", {{"ATENDEAI_TEST_CLOCK", "2030-03-04T12:00:00Z"}}};
+  node_options o{graph.base_url(), "test-token",
+                 {{"ATENDEAI_TEST_CLOCK", "2030-03-04T12:00:00Z"},
+                  {"ATENDEAI_AUTH_JWT_SECRET", "expiry-tests-jwt-secret-0123456789abcdef"}}};
   node_process node({"serve"}, node_env(db, free_port(), o));
   REQUIRE(node.wait_ready());
+  // A super admin, to see when each flow last looked at the clock (inspection).
+  {
+    auto c = db.connect();
+    pqxx::work tx(*c);
+    tx.exec("SELECT set_config('app.clinic_id', '00000000-0000-0000-0000-000000000000', true)");
+    tx.exec_params("INSERT INTO atendeai.users (clinic_id, email, name, role, password_hash) VALUES "
+                   "('00000000-0000-0000-0000-000000000000', 'root@expiry.test', 'Root', 'super_admin', $1)",
+                   core::hash_password("Expiry-tests-42", 4));
+    tx.commit();
+  }
   auto day = clinic_day_of(date::year_month_day{date::year{2030}, date::month{3}, date::day{7}});
   const std::string a = "5511900001005";
   const std::string b = "5511900001006";
   auto to = [&](const std::string& p) { return sent_to(graph, p); };
   const std::string ask = "quero uma consulta de cardiologia dia " + day.ddmm + " às 16h";
-  CHECK(has(text_of(exchange(node, graph, a, webhook_body({{a, "wamid.exp-1", ask}}))),
+  CHECK(has(text_of(exchange(node, db, graph, a, webhook_body({{a, "wamid.exp-1", ask}}))),
             "Posso confirmar Cardiologia com a Dra. Ana Souza na quinta, 07/03, às 16:00?"));
 
   // B wants the same time while A holds it.
-  CHECK_FALSE(has(text_of(exchange(node, graph, b, webhook_body({{b, "wamid.exp-2", ask}}))), "Posso confirmar"));
+  CHECK_FALSE(has(text_of(exchange(node, db, graph, b, webhook_body({{b, "wamid.exp-2", ask}}))), "Posso confirmar"));
 
   // 29 minutes of silence: nothing yet, and both conversations passivate (idle for more
   // than the default 10 minutes) while their flows stay open.
@@ -394,8 +407,22 @@ TEST_CASE("A flow left silent expires: the patient is told (though passivated) a
   CHECK(moved.json()["now"] == "2030-03-04T12:29:00Z");
   REQUIRE(eventually(
     [&] { return scrape_metrics(node)["atendeai_actors_passivated_total{kind=\"conversation\"}"] >= 2; }, 30s));
-  std::this_thread::sleep_for(2500ms);
+  // Both flows have looked at the clock since it moved (and are still open), and nothing
+  // is in flight: a notice sent at 29 minutes would have been delivered by now.
+  auto login = http_post(node.url("/api/v1/auth/login"), R"({"email":"root@expiry.test","password":"Expiry-tests-42"})");
+  REQUIRE(login.status == 200);
+  const std::map<std::string, std::string> super{{"Authorization", "Bearer " + login.json()["access_token"].get<std::string>()}};
+  auto checked_since_move = [&](const std::string& patient) {
+    auto cid = db.scalar("SELECT cv.id::text FROM atendeai.conversations cv JOIN atendeai.contacts ct "
+                         "ON ct.clinic_id = cv.clinic_id AND ct.id = cv.contact_id WHERE ct.external_id = '" + patient + "'");
+    auto r = http_get(node.url("/api/v1/admin/flows/" + cid), super);
+    return r.status == 200 && r.json()["checked_at"].is_string() &&
+           r.json()["checked_at"].get<std::string>() >= "2030-03-04T12:29:00";
+  };
+  REQUIRE(eventually([&] { return checked_since_move(a) && checked_since_move(b); }, 30s));
+  REQUIRE(quiescent(db));
   CHECK(to(a).size() == 1);
+  CHECK(to(b).size() == 1);
 
   // Past the expiry: A is told, unprompted, and A's flow is closed.
   REQUIRE(http_post(node.url("/test/clock"), R"({"advance_s":120})").status == 200);
@@ -411,7 +438,7 @@ TEST_CASE("A flow left silent expires: the patient is told (though passivated) a
 
   // The time is free again for B (B's own flow expired too: a fresh start).
   REQUIRE(eventually([&] { return to(b).size() == 2; }, 30s));
-  CHECK(has(text_of(exchange(node, graph, b, webhook_body({{b, "wamid.exp-3", ask}}))),
+  CHECK(has(text_of(exchange(node, db, graph, b, webhook_body({{b, "wamid.exp-3", ask}}))),
             "Posso confirmar Cardiologia com a Dra. Ana Souza na quinta, 07/03, às 16:00?"));
   CHECK(db.scalar("SELECT count(*) FROM atendeai.appointments") == "0");
 }

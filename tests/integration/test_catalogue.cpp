@@ -339,6 +339,42 @@ TEST_CASE("catalogue: validation answers 422 naming the field and writes nothing
   CHECK(n.count("SELECT count(*) FROM atendeai.audit_log WHERE action NOT LIKE 'auth.%'") == audit_before);
 }
 
+TEST_CASE("catalogue: a service's English name is stored, shown, cleared and used when the patient writes English",
+          "[catalogue][en]") {
+  catalogue_node n;
+  const std::string c = "/api/v1/clinics/" + demo;
+  // The demo clinic's services have theirs.
+  auto cardiology = n.call(n.demo_admin, "GET", c + "/services/" + cardio, nullptr, 200);
+  CHECK(cardiology["name"] == "Cardiologia");
+  CHECK(cardiology["name_en"] == "Cardiology");
+  auto s = n.call(n.demo_admin, "POST", c + "/services",
+                  {{"name", "Pediatria"}, {"name_en", "Paediatrics"}, {"duration_minutes", 60}, {"price", 150}}, 201);
+  CHECK(s["name_en"] == "Paediatrics");
+  CHECK(n.scalar("SELECT name_en FROM atendeai.services WHERE id = '" + s["id"].get<std::string>() + "'") ==
+        "Paediatrics");
+  n.refused(n.demo_admin, "PUT", c + "/services/" + s["id"].get<std::string>(), {{"name_en", 3}}, 422, "name_en");
+  // English replies name the services in English; Portuguese ones in Portuguese.
+  auto text_of = [](const json& sent) {
+    return sent.value("type", "") == "text" ? sent["text"]["body"].get<std::string>()
+                                            : sent["interactive"]["body"]["text"].get<std::string>();
+  };
+  auto en = text_of(n.say("5511970000001", "What services do you offer?"));
+  INFO(en);
+  CHECK(en.find("Cardiology") != std::string::npos);
+  CHECK(en.find("Paediatrics") != std::string::npos);
+  CHECK(en.find("Cardiologia") == std::string::npos);
+  auto pt = text_of(n.say("5511970000002", "Quais serviços vocês oferecem?"));
+  INFO(pt);
+  CHECK(pt.find("Cardiologia") != std::string::npos);
+  CHECK(pt.find("Cardiology") == std::string::npos);
+  // Cleared with "": English conversations use the one name there is.
+  auto cleared = n.call(n.demo_admin, "PUT", c + "/services/" + s["id"].get<std::string>(), {{"name_en", ""}}, 200);
+  CHECK(cleared["name_en"].is_null());
+  auto again = text_of(n.say("5511970000003", "What services do you offer?"));
+  INFO(again);
+  CHECK(again.find("Pediatria") != std::string::npos);
+}
+
 TEST_CASE("catalogue: services, professionals, absences and closures with their audit rows", "[catalogue]") {
   catalogue_node n;
   const std::string c = "/api/v1/clinics/" + demo;

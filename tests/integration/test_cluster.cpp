@@ -384,7 +384,16 @@ TEST_CASE("Redis away: every node keeps its last view and messages still reach t
       return true;
     },
     30s));
-  std::this_thread::sleep_for(3s);
+  // Each node has missed enough heartbeats (every 500 ms) to span more than
+  // cluster.dead_after_ms (1.5 s): every heartbeat in Redis would have expired.
+  REQUIRE(eventually(
+    [&] {
+      for (size_t i = 0; i < 3; ++i)
+        if (scrape_metrics(*c.nodes[i])["atendeai_cluster_heartbeat_failures_total"] < 5)
+          return false;
+      return true;
+    },
+    30s));
   for (size_t i = 0; i < 3; ++i) {
     auto h = http_get(c.nodes[i]->url("/health")).json();
     INFO(h.dump());
@@ -491,7 +500,7 @@ struct admin_cluster : cluster {
     bool replied = eventually([&] { return sent_to(graph, patient).size() > before; }, 60s);
     INFO(logs()[owner_index()]);
     REQUIRE(replied);
-    std::this_thread::sleep_for(300ms); // a second reply would show here
+    REQUIRE(quiescent(db, 60s)); // a second reply would have been delivered by now
     auto all = sent_to(graph, patient);
     REQUIRE(all.size() == before + 1);
     return text_of(all.back());
@@ -619,14 +628,14 @@ TEST_CASE("Cluster admin API: staff reply, release and inspection through non-ow
                        + "' AND answered_at IS NOT NULL")
            == "1";
   }));
-  std::this_thread::sleep_for(500ms);
+  REQUIRE(quiescent(c.db)); // a reply would have been delivered by now
   CHECK(sent_to(c.graph, patient).size() == 2);
 
   // Released through the other non-owner: the assistant answers the next message.
   auto released = c.call(others[1], attendant, "POST", demo_path("/conversations/" + cid + "/release"));
   INFO(released.body);
   REQUIRE(released.status == 200);
-  CHECK(!c.say(others[0], patient, "qual o endereço?").empty());
+  CHECK(has_text(c.say(others[0], patient, "qual o endereço?"), "Rua Exemplo, 123"));
 
   // The nodes and actors views list every node, each reporting itself.
   auto nodes = c.call(others[0], c.super, "GET", "/api/v1/admin/nodes");
@@ -706,7 +715,7 @@ TEST_CASE("A joining node answers, exactly once, a message left unanswered for a
   c.start(2);
   REQUIRE(c.converged(3));
   REQUIRE(eventually([&] { return c.replies_to(wamid) == 1 && c.sink_counts()[from] == 1; }, 60s));
-  std::this_thread::sleep_for(3s); // a second answer would show here
+  REQUIRE(quiescent(c.db, 60s)); // a second answer would have been delivered by now
   CHECK(c.replies_to(wamid) == 1);
   CHECK(c.sink_counts()[from] == 1);
   CHECK(c.unanswered() == 0);
@@ -825,7 +834,7 @@ TEST_CASE("A clinic whose owner is in the view but not connected: its messages a
   heartbeat.join();
   REQUIRE(c.converged(3));
   REQUIRE(eventually([&] { return c.replies_to(wamid) == 1 && c.sink_counts()[from] == 1; }, 60s));
-  std::this_thread::sleep_for(2s); // a second answer would show here
+  REQUIRE(quiescent(c.db, 60s)); // a second answer would have been delivered by now
   CHECK(c.replies_to(wamid) == 1);
   CHECK(c.sink_counts()[from] == 1);
   CHECK(c.handled_on(wamid, c.logs()) == std::vector<std::string>{c.owner(k)});

@@ -353,7 +353,13 @@ TEST_CASE("the append-only migration moves existing messages and back", "[founda
   scratch_database db;
   REQUIRE(run_binary({"migrate", "up"}, db_env(db)).first == 0);
   auto conn = db.connect();
-  auto migrate_down = [&] { atendeai::persistence::migrate_down(*conn, 1); };
+  // Down to 0008 (the migrations after 0009 first), and back up to the latest.
+  auto migrate_down = [&] {
+    int above_0008 = 0;
+    for (auto& m : atendeai::persistence::migration_status(*conn))
+      above_0008 += m.applied && m.version > 8;
+    atendeai::persistence::migrate_down(*conn, above_0008);
+  };
   migrate_down(); // 0008's tables
   {
     pqxx::work tx(*conn);
@@ -405,6 +411,49 @@ TEST_CASE("the append-only migration moves existing messages and back", "[founda
   CHECK(db.scalar("SELECT to_regclass('atendeai.inbound_messages') IS NULL") == "t");
   CHECK(db.scalar(picture) == before);
   CHECK(db.scalar(outbox) == before_outbox);
+}
+
+TEST_CASE("the services' English names migration keeps every service, names the demo ones, and back",
+          "[foundation][migrations]") {
+  scratch_database db;
+  REQUIRE(run_binary({"migrate", "up"}, db_env(db)).first == 0);
+  auto conn = db.connect();
+  // Down to just before it, however many came after it (its number is given at merge).
+  int steps = 0;
+  for (auto it = atendeai::persistence::migration_files().rbegin(); it != atendeai::persistence::migration_files().rend();
+       ++it)
+    if (it->name.size() > 7 && it->name.compare(it->name.size() - 7, 7, ".up.sql") == 0) {
+      ++steps;
+      if (it->name.find("_service_english_names.") != std::string::npos)
+        break;
+    }
+  atendeai::persistence::migrate_down(*conn, steps);
+  CHECK(db.scalar("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'atendeai' "
+                  "AND table_name = 'services' AND column_name = 'name_en'") == "0");
+  {
+    pqxx::work tx(*conn);
+    tx.exec(R"sql(
+      INSERT INTO atendeai.clinics (id, name) VALUES ('00000000-0000-4000-8000-00000000c001', 'Clínica Exemplo'),
+                                                     ('11111111-1111-4111-8111-111111111111', 'A');
+      INSERT INTO atendeai.services (clinic_id, id, name, duration_minutes, price_cents) VALUES
+        ('00000000-0000-4000-8000-00000000c001', '00000000-0000-4000-8000-00000000a002', 'Cardiologia', 60, 35000),
+        ('00000000-0000-4000-8000-00000000c001', '00000000-0000-4000-8000-00000000a003', 'Dermato (renomeada)', 60, 30000),
+        ('11111111-1111-4111-8111-111111111111', '00000000-0000-4000-8000-00000000a009', 'Cardiologia', 30, 100);
+    )sql");
+    tx.commit();
+  }
+  const std::string services = "SELECT string_agg(clinic_id || ':' || id || ':' || name || ':' || duration_minutes "
+                               "|| ':' || price_cents, ',' ORDER BY clinic_id, id) FROM atendeai.services";
+  auto before = db.scalar(services);
+  atendeai::persistence::migrate_up(*conn);
+  CHECK(db.scalar(services) == before);
+  // The demo clinic's services still named as the demo named them get their English names.
+  CHECK(db.scalar("SELECT string_agg(id || ':' || coalesce(name_en, '-'), ',' ORDER BY clinic_id, id) "
+                  "FROM atendeai.services") ==
+        "00000000-0000-4000-8000-00000000a002:Cardiology,00000000-0000-4000-8000-00000000a003:-,"
+        "00000000-0000-4000-8000-00000000a009:-");
+  atendeai::persistence::migrate_down(*conn, steps);
+  CHECK(db.scalar(services) == before);
 }
 
 TEST_CASE("bad configuration and unreachable services end the process with exit 2 and one line", "[foundation][cli]") {

@@ -165,10 +165,15 @@ TEST_CASE("The inbox lists conversations by hand-over and recent activity, and p
     return http_get(n.url(conversations_url(demo_clinic(), rest)), bearer_header(attendant));
   };
 
-  auto all = get("");
+  // Most recent activity first (the activity is written behind the reply: wait for it);
+  // the staff sees the patient's number and stored name.
+  http_response all;
+  CHECK(eventually([&] {
+    all = get("");
+    return all.status == 200 && all.json()["items"][0]["contact"]["phone"] == "5511970000011";
+  }, 10s));
   REQUIRE(all.status == 200);
   CHECK(all.json()["total"] == 3);
-  // Most recent activity first; the staff sees the patient's number and stored name.
   CHECK(all.json()["items"][0]["contact"]["phone"] == "5511970000011");
   CHECK(all.json()["items"][0]["contact"]["name"] == "Paciente");
   auto handoff = get("?handoff=true").json();

@@ -62,7 +62,9 @@ TEST_CASE("An outbound row no sender was told about is sent by the periodic swee
   REQUIRE(post_webhook(*p.node, webhook_body({{"5511962000001", "wamid.lost-1", "oi"}})).status == 200);
   REQUIRE(p.settled(1));
   // What a commit whose acknowledgement was lost with its connection leaves: a row written
-  // a while ago that no sender holds (here written by hand, as the owner).
+  // a while ago that no sender holds (here written by hand, as the owner). 50 s old: the
+  // periodic sweep resumes rows pending for a minute, so it is due ~10 s from now, and it
+  // lies inside the sweeps' horizon (a minute before the node's start).
   auto owner = p.db.connect();
   {
     pqxx::work tx(*owner);
@@ -70,7 +72,7 @@ TEST_CASE("An outbound row no sender was told about is sent by the periodic swee
             "account_id, recipient, body, payload, created_at) "
             "SELECT clinic_id, '018f0000-0000-7000-8000-00000000beef', '018f0000-0000-7000-8000-00000000beef', "
             "'notice', conversation_id, channel, account_id, recipient, 'Lembrete da clínica', "
-            "'{\"text\":\"Lembrete da clínica\"}', now() - interval '2 minutes' "
+            "'{\"text\":\"Lembrete da clínica\"}', now() - interval '50 seconds' "
             "FROM atendeai.outbound_messages LIMIT 1");
     tx.commit();
   }

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/demo_clinic.hpp"
 #include "core/signature.hpp"
 #include "support/harness.hpp"
 #include "support/pipeline.hpp"
@@ -155,9 +156,21 @@ TEST_CASE("A 1000-message POST for 200 contacts is stored, answered once each, i
                 "HAVING count(*) > 1) d")
         == 0);
   std::map<std::string, long> per_recipient;
+  std::map<std::string, std::vector<std::string>> texts; // per recipient, in arrival order
   for (auto& b : p.graph.received()) {
     ++per_recipient[b.value("to", "")];
-    CHECK_FALSE(reply_text(b).empty());
+    texts[b.value("to", "")].push_back(reply_text(b));
+  }
+  // Each question got its answer: greeting, hours, services, address, farewell.
+  const std::vector<std::string> answer_marks = {"Sofia", "08:00", "Cardiologia", "Rua Exemplo",
+                                                 atendeai::core::demo_clinic().ai_personality.farewell};
+  for (auto& [to, replies] : texts) {
+    INFO(to);
+    REQUIRE(replies.size() == answer_marks.size());
+    for (size_t k = 0; k < replies.size(); ++k) {
+      INFO(k << ": " << replies[k]);
+      CHECK(replies[k].find(answer_marks[k]) != std::string::npos);
+    }
   }
   CHECK(per_recipient.size() == static_cast<size_t>(contacts));
   for (auto& [to, n] : per_recipient) {

@@ -241,8 +241,13 @@ TEST_CASE("A simple message is stored before the 200 and answered once in the lo
   REQUIRE(lines.size() == 1);
   CHECK(lines[0]["to"] == "5511987654321");
   CHECK(lines[0]["account_id"] == demo_phone_number_id);
+  // The reply the message asks for: the services to choose from, as a list.
   auto text = lines[0]["message"].value("text", "");
-  CHECK_FALSE(text.empty());
+  CHECK(text == "Claro! Qual serviço você procura?");
+  std::vector<std::string> rows;
+  for (auto& c : lines[0]["message"].value("choices", nlohmann::json::array()))
+    rows.push_back(c.value("title", ""));
+  CHECK(rows == std::vector<std::string>{"Cardiologia", "Clínico geral", "Dermatologia"}); // by name
   CHECK(n.outbound() == 1);
   CHECK(n.outbox() == 1);
   CHECK(n.db.scalar("SELECT body FROM atendeai.messages WHERE direction = 'out'") == text);
@@ -272,10 +277,16 @@ TEST_CASE("A simple message is answered once through the Graph API with the Bear
   auto sent = graph.received().at(0);
   CHECK(sent["messaging_product"] == "whatsapp");
   CHECK(sent["to"] == "5511987654321");
-  CHECK((sent["type"] == "text" || sent["type"] == "interactive"));
-  auto text = sent["type"] == "text" ? sent["text"]["body"].get<std::string>()
-                                     : sent["interactive"]["body"]["text"].get<std::string>();
-  CHECK_FALSE(text.empty());
+  // The services to choose from, as a list.
+  REQUIRE(sent["type"] == "interactive");
+  CHECK(sent["interactive"]["type"] == "list");
+  auto text = sent["interactive"]["body"]["text"].get<std::string>();
+  CHECK(text == "Claro! Qual serviço você procura?");
+  std::vector<std::string> rows;
+  for (auto& section : sent["interactive"]["action"]["sections"])
+    for (auto& row : section["rows"])
+      rows.push_back(row.value("title", ""));
+  CHECK(rows == std::vector<std::string>{"Cardiologia", "Clínico geral", "Dermatologia"}); // by name
   CHECK(n.db.scalar("SELECT body FROM atendeai.messages WHERE direction = 'out'") == text);
   CHECK(n.db.scalar("SELECT attempts FROM atendeai.outbox") == "1");
   // The wamid Meta gave the reply is recorded on the outbound message.

@@ -76,7 +76,7 @@ std::string admin_node::say(const std::string& patient, const std::string& text)
   expect(r.status == 200, "webhook: " + r.body);
   expect(eventually([&] { return sent_to(graph, patient).size() > before; }, std::chrono::seconds(60)),
          "no reply to " + text + "\n" + node->output());
-  std::this_thread::sleep_for(std::chrono::milliseconds(150)); // a second reply would show here
+  expect(quiescent(db), "the node did not settle after " + text); // a second reply would be delivered by now
   auto all = sent_to(graph, patient);
   expect(all.size() == before + 1, "more than one reply to " + text);
   return text_of(all.back());
@@ -92,7 +92,7 @@ void admin_node::say_unanswered(const std::string& patient, const std::string& t
                             "' AND answered_at IS NOT NULL") == "1";
          }),
          "message not handled: " + text);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  expect(quiescent(db), "the node did not settle after " + text); // a reply would be delivered by now
   expect(sent_to(graph, patient).size() == before, "unexpected reply to " + text);
 }
 

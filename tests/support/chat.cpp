@@ -68,8 +68,8 @@ std::unique_ptr<node_process> serve_node(const scratch_database& db, const node_
   return node;
 }
 
-json exchange(const node_process& node, const fake_graph_api& graph, const std::string& patient,
-              const std::string& body) {
+json exchange(const node_process& node, const scratch_database& db, const fake_graph_api& graph,
+              const std::string& patient, const std::string& body) {
   auto before = sent_to(graph, patient).size();
   auto r = post_webhook(node, body);
   INFO(node.output());
@@ -77,7 +77,7 @@ json exchange(const node_process& node, const fake_graph_api& graph, const std::
   bool replied = eventually([&] { return sent_to(graph, patient).size() > before; }, std::chrono::seconds(30));
   INFO(node.output());
   REQUIRE(replied);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100)); // a second reply would show here
+  REQUIRE(quiescent(db)); // a second reply would have been delivered by now
   auto all = sent_to(graph, patient);
   CHECK(all.size() == before + 1);
   return all.back();

@@ -51,8 +51,8 @@ std::string interactive_body(const std::string& from, const std::string& wamid, 
 std::unique_ptr<node_process> serve_node(const scratch_database& db, const node_options& o);
 
 /// Posts a signed notification for `patient` and waits for its one reply (checked: one
-/// reply only); returns it.
-nlohmann::json exchange(const node_process& node, const fake_graph_api& graph, const std::string& patient,
-                        const std::string& body);
+/// reply only, counted once the node on `db` is quiescent); returns it.
+nlohmann::json exchange(const node_process& node, const scratch_database& db, const fake_graph_api& graph,
+                        const std::string& patient, const std::string& body);
 
 } // namespace atendeai::test

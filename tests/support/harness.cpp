@@ -390,6 +390,15 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
   }
 }
 
+bool quiescent(const scratch_database& db, std::chrono::milliseconds timeout) {
+  return eventually(
+    [&] {
+      return db.scalar("SELECT (SELECT count(*) FROM atendeai.messages WHERE direction = 'in' AND answered_at IS NULL)"
+                       " + (SELECT count(*) FROM atendeai.outbox WHERE status = 'pending')") == "0";
+    },
+    timeout);
+}
+
 // -- fake Graph API ---------------------------------------------------------------------
 
 struct fake_graph_api::impl {

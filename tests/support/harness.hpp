@@ -138,6 +138,12 @@ std::pair<int, std::string> promtool_check_metrics(const std::string& text);
 /// Polls `pred` every 50 ms until true or `timeout`; returns its last value.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+/// Waits until the node on `db` has no work in flight: every inbound message stored is
+/// handled (answered_at set, with or without a reply) and no outbox row waits to be
+/// delivered. From then on a duplicate reply would already have reached the channel:
+/// count replies after this, never after a fixed wait. True when reached in `timeout`.
+bool quiescent(const scratch_database& db, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 /// A fake WhatsApp Graph API: records every POST .../messages, answers a wamid, and
 /// can be told to fail the next requests with a status.
 class fake_graph_api {

@@ -1,0 +1,133 @@
+-- Per-message cost independent of table sizes and update churn (issue 14).
+--
+-- 1. Plans that stay probes. The writers and readers of 0009 are PL/pgSQL and SQL
+--    functions whose statements are planned once per session and then reused: planned
+--    while a table was small (a fresh clinic, a fresh database), they keep a sequential
+--    scan or a hash join over it when it has grown to millions of rows (measured: one
+--    sequential scan of inbound_messages or outbound_messages per batch, ~20,000 buffers
+--    per call). Every row these functions touch is reached through a full unique key, so
+--    they run with sequential scans, hash and merge joins disabled: each lookup is an
+--    index probe whatever the statistics were when the session planned it.
+-- 2. HOT last-activity touches. conversations.last_message_at was indexed for the inbox's
+--    order, so each write-behind touch was a non-HOT update: a new entry in each of the
+--    three indexes, and the contact → conversation probe of every later message walked
+--    the dead versions (measured: ~170 heap tuples fetched per probe under load). Without
+--    that index (the inbox sorts a clinic's conversations, an admin read) and with room on
+--    each page, the touch, the hand-over status and the conversation memory are updated
+--    in place (HOT), and the probes stay one tuple each.
+-- 3. The contact → conversation lookup as two probes. Written as one join with LIMIT 1,
+--    the planner may walk the clinic's prefix of the conversations index and check each
+--    conversation's contact until one matches (it expects an early match), so the cost of
+--    a message grew with the clinic's number of patients (split into two lateral joins,
+--    the contact id of the first reaches the second as a nullable placeholder, which
+--    cannot be an index key: the same prefix walk). Each step is now a lookup on a full
+--    unique key: the contact by (clinic, channel, external id), then, as a subquery of
+--    that row, its conversation by (clinic, channel, contact). Same signature and results
+--    as 0009's; the down path keeps this body.
+DROP INDEX atendeai.conversations_recent_idx;
+ALTER TABLE atendeai.conversations SET (fillfactor = 70);
+ALTER TABLE atendeai.conversation_memory SET (fillfactor = 70);
+
+CREATE OR REPLACE FUNCTION atendeai.ingest_batch(p_messages jsonb, p_statuses jsonb)
+RETURNS TABLE (ord int, clinic_id uuid, access_token text, message_id uuid, conversation_id uuid,
+               inserted boolean, new_conversation boolean)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = atendeai, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+  v_rows jsonb := '[]';
+  v_created uuid[] := '{}';
+BEGIN
+  IF jsonb_array_length(coalesce(p_statuses, '[]')) > 0 THEN
+    INSERT INTO atendeai.message_statuses AS s (clinic_id, channel, external_id, status, error)
+    SELECT DISTINCT ON (ch.clinic_id, r.channel, r.ext, r.status) ch.clinic_id, r.channel, r.ext, r.status, r.error
+      FROM jsonb_to_recordset(p_statuses) AS r (channel text, account text, ext text, status text, error text)
+     CROSS JOIN LATERAL (SELECT x.clinic_id FROM atendeai.clinic_channels x
+                          WHERE x.channel = r.channel AND x.account_id = r.account AND x.active LIMIT 1) ch
+     WHERE r.status IN ('sent', 'delivered', 'read', 'failed') AND r.ext IS NOT NULL
+    ON CONFLICT DO NOTHING;
+  END IF;
+  IF jsonb_array_length(coalesce(p_messages, '[]')) = 0 THEN
+    RETURN;
+  END IF;
+
+  -- Clinic, contact and conversation of each row.
+  SELECT coalesce(jsonb_agg(to_jsonb(r) || jsonb_build_object('clinic_id', ch.clinic_id, 'access_token', ch.access_token,
+                                                               'conversation_id', cv.id)), '[]')
+    INTO v_rows
+    FROM jsonb_to_recordset(p_messages) AS r (ord int, channel text, account text, contact text, contact_name text,
+                                              id uuid, ext text, type text, body text, payload jsonb,
+                                              sent_at timestamptz)
+   CROSS JOIN LATERAL (SELECT x.clinic_id, x.access_token FROM atendeai.clinic_channels x
+                         JOIN atendeai.clinics c ON c.id = x.clinic_id
+                        WHERE x.channel = r.channel AND x.account_id = r.account AND x.active AND c.active
+                        LIMIT 1) ch
+    LEFT JOIN LATERAL (SELECT (SELECT z.id FROM atendeai.conversations z
+                                WHERE z.clinic_id = y.clinic_id AND z.channel = y.channel AND z.contact_id = y.id) AS id
+                         FROM atendeai.contacts y
+                        WHERE y.clinic_id = ch.clinic_id AND y.channel = r.channel AND y.external_id = r.contact) cv
+      ON true;
+
+  -- New patients: their contact and conversation (a concurrent batch creating the same
+  -- ones wins; ours then finds them).
+  IF EXISTS (SELECT 1 FROM jsonb_array_elements(v_rows) e WHERE e ->> 'conversation_id' IS NULL) THEN
+    INSERT INTO atendeai.contacts (clinic_id, channel, external_id, name)
+    SELECT DISTINCT ON (r.clinic_id, r.channel, r.contact) r.clinic_id, r.channel, r.contact, r.contact_name
+      FROM jsonb_to_recordset(v_rows) AS r (clinic_id uuid, channel text, contact text, contact_name text,
+                                            conversation_id uuid)
+     WHERE r.conversation_id IS NULL
+     ORDER BY r.clinic_id, r.channel, r.contact
+    ON CONFLICT (clinic_id, channel, external_id) DO NOTHING;
+
+    WITH ins AS (
+      INSERT INTO atendeai.conversations AS c (clinic_id, channel, contact_id)
+      SELECT DISTINCT ON (r.clinic_id, r.channel, ct.id) r.clinic_id, r.channel, ct.id
+        FROM jsonb_to_recordset(v_rows) AS r (clinic_id uuid, channel text, contact text, conversation_id uuid)
+       CROSS JOIN LATERAL (SELECT y.id FROM atendeai.contacts y
+                            WHERE y.clinic_id = r.clinic_id AND y.channel = r.channel AND y.external_id = r.contact
+                            LIMIT 1) ct
+       WHERE r.conversation_id IS NULL
+       ORDER BY r.clinic_id, r.channel, ct.id
+      ON CONFLICT ON CONSTRAINT conversations_clinic_id_channel_contact_id_key DO NOTHING
+      RETURNING c.id)
+    SELECT coalesce(array_agg(ins.id), '{}') INTO v_created FROM ins;
+
+    SELECT coalesce(jsonb_agg(CASE WHEN e ->> 'conversation_id' IS NULL
+                                   THEN e || jsonb_build_object('conversation_id', cv.id) ELSE e END), '[]')
+      INTO v_rows
+      FROM jsonb_array_elements(v_rows) AS e
+      LEFT JOIN LATERAL (SELECT (SELECT z.id FROM atendeai.conversations z
+                                  WHERE z.clinic_id = y.clinic_id AND z.channel = y.channel AND z.contact_id = y.id) AS id
+                           FROM atendeai.contacts y
+                          WHERE e ->> 'conversation_id' IS NULL AND y.clinic_id = (e ->> 'clinic_id')::uuid
+                            AND y.channel = e ->> 'channel' AND y.external_id = e ->> 'contact') cv ON true;
+  END IF;
+
+  RETURN QUERY
+  WITH r AS MATERIALIZED (
+    SELECT * FROM jsonb_to_recordset(v_rows) AS x (ord int, clinic_id uuid, access_token text, channel text,
+                                                   account text, contact text, id uuid, ext text, type text,
+                                                   body text, payload jsonb, sent_at timestamptz,
+                                                   conversation_id uuid)
+     WHERE x.conversation_id IS NOT NULL
+  ), ins AS (
+    INSERT INTO atendeai.inbound_messages AS m (clinic_id, id, conversation_id, channel, account_id, contact,
+                                                external_id, type, body, payload, sent_at)
+    SELECT r.clinic_id, r.id, r.conversation_id, r.channel, r.account, r.contact, r.ext, r.type, r.body, r.payload,
+           r.sent_at
+      FROM r
+     ORDER BY r.clinic_id, r.channel, r.ext -- one order for every writer: no deadlock on a retried message
+    ON CONFLICT (clinic_id, channel, external_id) DO NOTHING
+    RETURNING m.id)
+  SELECT r.ord, r.clinic_id, r.access_token, r.id, r.conversation_id, ins.id IS NOT NULL,
+         r.conversation_id = ANY (v_created)
+    FROM r LEFT JOIN ins ON ins.id = r.id;
+END $$;
+
+ALTER FUNCTION atendeai.ingest_batch(jsonb, jsonb)
+  SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off;
+ALTER FUNCTION atendeai.record_outcomes(jsonb, jsonb)
+  SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off;
+ALTER FUNCTION atendeai.touch_conversations(jsonb)
+  SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off;
+ALTER FUNCTION atendeai.conversation_memories(jsonb, int)
+  SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off;

@@ -1,0 +1,150 @@
+// The blind evaluation set of issue 17 (tests/data/nlu_blind.jsonl, see its README): 679
+// patient messages written by someone who never saw the rules, frozen by its hash.
+//
+// Only aggregate figures are printed — per-intent precision and recall, the confusion
+// matrix, entity and language accuracy — never a message: a rule changed after reading a
+// blind-set miss would make the set worthless (it is then spent, and a fresh one is
+// written and frozen).
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <date/tz.h>
+#include <nlohmann/json.hpp>
+
+#include "core/demo_clinic.hpp"
+#include "core/password.hpp"
+#include "core/understanding.hpp"
+
+using namespace atendeai::core;
+
+namespace {
+
+const std::string blind_file = std::string(ATENDEAI_TEST_DATA) + "/nlu_blind.jsonl";
+const std::string blind_sha256 = "3bd8feefcf9960911af1b0c99699acbf94d5e26ba0b487b4a9e8feaaa560787e";
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+date::year_month_day local_day(const std::string& now) {
+  std::istringstream is(now);
+  std::chrono::time_point<std::chrono::system_clock, std::chrono::seconds> t;
+  is >> date::parse("%FT%TZ", t);
+  REQUIRE(!is.fail());
+  auto local = date::locate_zone("America/Sao_Paulo")->to_local(t);
+  return date::year_month_day{date::floor<date::days>(local)};
+}
+
+/// Scores of one labelled set: intents (with the confusion matrix), entities field by
+/// field (expected fields plus unexpected extra ones), languages.
+struct set_score {
+  int messages = 0, intents_right = 0, langs_right = 0, fields_right = 0, fields_counted = 0;
+  std::map<std::string, std::map<std::string, int>> confusion; ///< wanted → got → count
+
+  double intent_accuracy() const { return messages ? double(intents_right) / messages : 0; }
+  double entity_accuracy() const { return fields_counted ? double(fields_right) / fields_counted : 1; }
+  double lang_accuracy() const { return messages ? double(langs_right) / messages : 0; }
+
+  void print(std::ostream& out, const std::string& name) const {
+    out << std::fixed << std::setprecision(3) << name << ": " << messages << " messages, intent accuracy "
+        << intent_accuracy() << ", entity accuracy " << entity_accuracy() << " (" << fields_right << "/"
+        << fields_counted << " fields), language accuracy " << lang_accuracy() << "\n";
+    std::map<std::string, int> got_total;
+    for (auto& [want, row] : confusion)
+      for (auto& [got, n] : row)
+        got_total[got] += n;
+    out << "  intent            precision  recall  support\n";
+    for (auto& [want, row] : confusion) {
+      int support = 0;
+      for (auto& [got, n] : row)
+        support += n;
+      int right = row.count(want) ? row.at(want) : 0;
+      double precision = got_total[want] ? double(right) / got_total[want] : 0;
+      out << "  " << std::left << std::setw(18) << want << std::right << std::setw(9) << precision << std::setw(8)
+          << double(right) / support << std::setw(9) << support << "\n";
+    }
+    out << "  confusion (wanted → got: count, off-diagonal only)\n";
+    for (auto& [want, row] : confusion)
+      for (auto& [got, n] : row)
+        if (got != want)
+          out << "    " << want << " → " << got << ": " << n << "\n";
+  }
+};
+
+set_score score(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  auto clinic = demo_clinic();
+  set_score s;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty())
+      continue;
+    auto row = nlohmann::json::parse(line);
+    auto got = to_json(understand(row.at("text").get<std::string>(), local_day(row.at("now")), clinic), clinic);
+    ++s.messages;
+    auto want_intent = row.at("intent").get<std::string>();
+    auto got_intent = got["intent"].get<std::string>();
+    ++s.confusion[want_intent][got_intent];
+    s.intents_right += want_intent == got_intent;
+    s.langs_right += got["lang"] == row.at("lang");
+    auto& want = row.at("entities");
+    auto& have = got["entities"];
+    for (auto& [k, v] : want.items()) {
+      ++s.fields_counted;
+      s.fields_right += have.contains(k) && have[k] == v;
+    }
+    for (auto& [k, v] : have.items())
+      s.fields_counted += !want.contains(k);
+  }
+  return s;
+}
+
+} // namespace
+
+TEST_CASE("blind set: frozen (its SHA-256 never changes)", "[nlu][blind]") {
+  CHECK(sha256_hex(read_all(blind_file)) == blind_sha256);
+}
+
+TEST_CASE("blind set: every line is a labelled message of a known intent", "[nlu][blind]") {
+  const std::set<std::string> intents{"greeting", "book",     "reschedule", "cancel", "my_appointments", "hours",
+                                      "services", "location", "human",      "goodbye", "clinic_question", "unknown"};
+  std::ifstream in(blind_file);
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    auto row = nlohmann::json::parse(line);
+    INFO("line " << lines + 1);
+    CHECK(intents.count(row.at("intent").get<std::string>()) == 1);
+    CHECK((row.at("lang") == "pt-BR" || row.at("lang") == "en"));
+    CHECK(row.at("entities").is_object());
+    CHECK(!row.at("situation").get<std::string>().empty());
+    ++lines;
+  }
+  CHECK(lines == 679);
+}
+
+TEST_CASE("blind set: per-intent precision and recall, confusion, entities and language", "[nlu][blind]") {
+  // Issue 17's targets are ≥ 97 % intents, ≥ 95 % entities and ≥ 98 % language. Measured
+  // when the set was frozen (2026-12-06): 0.738 intents (clinic_question not yet an
+  // intent), 0.740 entities, 0.997 language. Until the understanding work reaches the
+  // targets, the floors below only keep a change from making things worse; raise them
+  // with each improvement, up to the targets.
+  auto s = score(blind_file);
+  s.print(std::cout, "NLU blind set");
+  CHECK(s.messages == 679);
+  CHECK(s.intent_accuracy() >= 0.73);
+  CHECK(s.entity_accuracy() >= 0.73);
+  CHECK(s.lang_accuracy() >= 0.98);
+}
