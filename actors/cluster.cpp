@@ -42,14 +42,14 @@ struct cluster_node_state {
 
   node_context_ptr node;
   node_identity identity;
-  std::vector<auth_store_actor> workers; ///< serve forwarded admin API requests (never empty)
+  std::vector<api_worker_actor> workers; ///< serve forwarded admin API requests (never empty)
   size_t next_worker = 0;
 
   // -- work -------------------------------------------------------------------
 
   /// The next admin API worker for forwarded requests (their own pool, started with
   /// the node: they block, like the HTTP side's workers, and stop with this actor).
-  const auth_store_actor& worker() { return workers[next_worker++ % workers.size()]; }
+  const api_worker_actor& worker() { return workers[next_worker++ % workers.size()]; }
 
   /// Forwarded messages back into this node's model; malformed ones are logged and left
   /// to the sweep (they are durable).
@@ -77,7 +77,7 @@ struct cluster_node_state {
 
 cluster_node_actor::behavior_type cluster_node(cluster_node_actor::stateful_pointer<cluster_node_state> self,
                                                node_context_ptr node, node_identity identity,
-                                               std::vector<auth_store_actor> api_workers) {
+                                               std::vector<api_worker_actor> api_workers) {
   self->state.self = self;
   self->state.node = std::move(node);
   self->state.identity = std::move(identity);
@@ -110,7 +110,7 @@ cluster_node_actor::behavior_type cluster_node(cluster_node_actor::stateful_poin
 }
 
 cluster_actors start_cluster(caf::actor_system& sys, node_context_ptr node, node_identity identity,
-                             std::vector<auth_store_actor> api_workers) {
+                             std::vector<api_worker_actor> api_workers) {
   auto endpoint = sys.spawn(cluster_node, node, identity, std::move(api_workers));
   auto port_number = static_cast<uint16_t>(node->cfg.cluster.port);
   auto host = node->cfg.cluster.host.c_str();

@@ -35,7 +35,7 @@ node_identity local_identity(const config::config& cfg, int64_t started_ms);
 ///        with this actor)
 cluster_node_actor::behavior_type cluster_node(cluster_node_actor::stateful_pointer<cluster_node_state> self,
                                                node_context_ptr node, node_identity identity,
-                                               std::vector<auth_store_actor> api_workers);
+                                               std::vector<api_worker_actor> api_workers);
 
 /// The node's cluster actors.
 struct cluster_actors {
@@ -47,6 +47,6 @@ struct cluster_actors {
 /// publishes it on cluster.port and starts the membership actor (detached). Throws
 /// std::runtime_error naming cluster.port when it cannot listen (the workers are stopped).
 cluster_actors start_cluster(caf::actor_system& sys, node_context_ptr node, node_identity identity,
-                             std::vector<auth_store_actor> api_workers);
+                             std::vector<api_worker_actor> api_workers);
 
 } // namespace atendeai::actors

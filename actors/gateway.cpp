@@ -11,7 +11,7 @@ namespace atendeai::actors {
 struct gateway::impl {
   node_context_ptr node; ///< the router is read per request (the root supervisor may replace it)
   health_actor health;
-  std::vector<auth_store_actor> auth;
+  std::vector<api_worker_actor> auth;
   std::atomic<size_t> next_auth{0};
   std::shared_ptr<core::clock> clock;
 };

@@ -224,9 +224,9 @@ using router_actor = caf::typed_actor<
   /// Live inspection: the node, actor totals, or passed on to the clinic's actor.
   caf::replies_to<inspect_atom, inspect_query>::with<std::string>>;
 
-/// Serves the admin API (auth, users, audit): tokens, rate limits, roles, tenants,
+/// An admin API worker (api/, every route): tokens, rate limits, roles, tenants,
 /// bodies, then the database work and bcrypt (detached: all of it blocks).
-using auth_store_actor = caf::typed_actor<caf::reacts_to<api_atom, api_request>,
+using api_worker_actor = caf::typed_actor<caf::reacts_to<api_atom, api_request>,
                                            /// A request another node forwarded (its clinic is owned here).
                                            caf::replies_to<api_atom, forwarded_api>::with<forwarded_reply>>;
 

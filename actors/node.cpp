@@ -26,7 +26,7 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
   // The admin API's workers (api/), started here only: they read the router's handle
   // per request.
   auto api_pool = [&](int n) {
-    std::vector<auth_store_actor> pool;
+    std::vector<api_worker_actor> pool;
     for (int i = 0; i < n; ++i)
       pool.push_back(spawn_api(sys, ctx));
     return pool;

@@ -20,7 +20,7 @@ namespace atendeai::actors {
 struct node_actors {
   std::shared_ptr<node_context> context;
   health_actor health;
-  std::vector<auth_store_actor> auth; ///< admin API workers (requests taken by this node)
+  std::vector<api_worker_actor> auth; ///< admin API workers (requests taken by this node)
   cluster_node_actor cluster_endpoint;  ///< published on cluster.port (clustered nodes only)
   caf::actor supervisor;                ///< the root supervisor (actors/supervisor.hpp)
   /// 0, or the exit code the node must end with (the root supervisor gave up: 3).
@@ -29,7 +29,7 @@ struct node_actors {
 
 /// Spawns one admin API worker (detached). The admin API lives in api/ (api::spawn_worker),
 /// which depends on the actors, never the other way round: app/ hands it in.
-using api_worker_spawner = std::function<auth_store_actor(caf::actor_system&, node_context_ptr)>;
+using api_worker_spawner = std::function<api_worker_actor(caf::actor_system&, node_context_ptr)>;
 
 /// Spawns the node's service actors into `sys` (and, with cluster.port set, publishes
 /// the node on it: the actor system must be configured with configure_cluster). Throws

@@ -11,13 +11,13 @@
 namespace atendeai::api {
 
 using actors::api_atom;
-using actors::auth_store_actor;
+using actors::api_worker_actor;
 using actors::forwarded_api;
 using actors::forwarded_reply;
 
 struct worker_state : api_worker {
   static constexpr const char* name = "api_worker";
-  auth_store_actor::pointer self = nullptr;
+  api_worker_actor::pointer self = nullptr;
 
   // -- the request ------------------------------------------------------------------------
 
@@ -82,7 +82,7 @@ struct worker_state : api_worker {
   }
 };
 
-auth_store_actor::behavior_type worker(auth_store_actor::stateful_pointer<worker_state> self,
+api_worker_actor::behavior_type worker(api_worker_actor::stateful_pointer<worker_state> self,
                                        actors::node_context_ptr node) {
   self->state.self = self;
   self->state.node = node;
@@ -95,7 +95,7 @@ auth_store_actor::behavior_type worker(auth_store_actor::stateful_pointer<worker
   };
 }
 
-auth_store_actor spawn_worker(caf::actor_system& sys, actors::node_context_ptr node) {
+api_worker_actor spawn_worker(caf::actor_system& sys, actors::node_context_ptr node) {
   return sys.spawn<caf::detached>(worker, std::move(node));
 }
 

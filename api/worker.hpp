@@ -19,10 +19,10 @@ struct worker_state;
 /// forwarded here (their clinic is owned here).
 /// @param self the actor
 /// @param node the node's wiring (configuration: auth, mail, paths; the router)
-actors::auth_store_actor::behavior_type worker(actors::auth_store_actor::stateful_pointer<worker_state> self,
+actors::api_worker_actor::behavior_type worker(actors::api_worker_actor::stateful_pointer<worker_state> self,
                                                actors::node_context_ptr node);
 
 /// Spawns a worker (detached). actors::start_node spawns the node's pools with it.
-actors::auth_store_actor spawn_worker(caf::actor_system& sys, actors::node_context_ptr node);
+actors::api_worker_actor spawn_worker(caf::actor_system& sys, actors::node_context_ptr node);
 
 } // namespace atendeai::api
