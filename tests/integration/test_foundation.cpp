@@ -15,6 +15,22 @@ using nlohmann::json;
 
 namespace {
 
+/// Reverts the migration named `name` and every applied one after it, whatever their
+/// number (numbers are given at merge); returns how many were reverted.
+int migrate_down_through(pqxx::connection& conn, const std::string& name) {
+  int steps = 0;
+  auto all = atendeai::persistence::migration_status(conn);
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    if (!it->applied)
+      continue;
+    ++steps;
+    if (it->name == name)
+      return atendeai::persistence::migrate_down(conn, steps);
+  }
+  FAIL("migration " << name << " is not applied");
+  return 0;
+}
+
 /// Runs `atendeai <args>` to completion; returns {exit status, output}.
 std::pair<int, std::string> run_binary(std::vector<std::string> args, std::map<std::string, std::string> env) {
   node_process p(std::move(args), std::move(env));
@@ -354,12 +370,7 @@ TEST_CASE("the append-only migration moves existing messages and back", "[founda
   REQUIRE(run_binary({"migrate", "up"}, db_env(db)).first == 0);
   auto conn = db.connect();
   // Down to 0008 (the migrations after 0009 first), and back up to the latest.
-  auto migrate_down = [&] {
-    int above_0008 = 0;
-    for (auto& m : atendeai::persistence::migration_status(*conn))
-      above_0008 += m.applied && m.version > 8;
-    atendeai::persistence::migrate_down(*conn, above_0008);
-  };
+  auto migrate_down = [&] { migrate_down_through(*conn, "append_only_pipeline"); };
   migrate_down(); // 0008's tables
   {
     pqxx::work tx(*conn);
@@ -419,15 +430,7 @@ TEST_CASE("the services' English names migration keeps every service, names the 
   REQUIRE(run_binary({"migrate", "up"}, db_env(db)).first == 0);
   auto conn = db.connect();
   // Down to just before it, however many came after it (its number is given at merge).
-  int steps = 0;
-  for (auto it = atendeai::persistence::migration_files().rbegin(); it != atendeai::persistence::migration_files().rend();
-       ++it)
-    if (it->name.size() > 7 && it->name.compare(it->name.size() - 7, 7, ".up.sql") == 0) {
-      ++steps;
-      if (it->name.find("_service_english_names.") != std::string::npos)
-        break;
-    }
-  atendeai::persistence::migrate_down(*conn, steps);
+  migrate_down_through(*conn, "service_english_names");
   CHECK(db.scalar("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'atendeai' "
                   "AND table_name = 'services' AND column_name = 'name_en'") == "0");
   {
@@ -452,7 +455,7 @@ TEST_CASE("the services' English names migration keeps every service, names the 
                   "FROM atendeai.services") ==
         "00000000-0000-4000-8000-00000000a002:Cardiology,00000000-0000-4000-8000-00000000a003:-,"
         "00000000-0000-4000-8000-00000000a009:-");
-  atendeai::persistence::migrate_down(*conn, steps);
+  migrate_down_through(*conn, "service_english_names");
   CHECK(db.scalar(services) == before);
 }
 
