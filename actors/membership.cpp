@@ -55,6 +55,10 @@ struct membership_state {
   std::map<std::string, cluster_node_actor> seed_handles;
   std::map<std::string, std::pair<core::cluster_member, cluster_node_actor>> peers; ///< by id
   std::set<core::suspicion> suspected;
+  /// Peers whose link went down while they were not leaving (no user_shutdown), with
+  /// the time by which they must introduce themselves again: they stay in the view, so
+  /// the router holds their clinics' messages instead of taking the clinics over.
+  std::map<std::string, std::pair<core::cluster_member, std::chrono::steady_clock::time_point>> relinking;
   std::set<std::string> connecting; ///< addresses with a connection attempt under way
   std::vector<core::cluster_member> last_view;
   std::set<std::string> last_connected;
@@ -71,6 +75,9 @@ struct membership_state {
   void beat() {
     heartbeat();
     contact_seeds();
+    reconnect_suspected();
+    greet();
+    expire_relinking();
     update();
     self->delayed_send(self, std::chrono::milliseconds(node->cfg.cluster.heartbeat_ms), tick_atom::value);
   }
@@ -145,31 +152,99 @@ struct membership_state {
     }
   }
 
+  /// Introduces this node again to every peer at each heartbeat: a peer that lost its
+  /// proxy of our endpoint (CAF drops a node's proxies when a node it once routed
+  /// through leaves, while the direct link lives on) gets a fresh one from the hello.
+  void greet() {
+    for (auto& [_, peer] : peers)
+      self->send(peer.second, hello_atom::value, identity, endpoint);
+  }
+
+  /// Relinking peers that did not introduce themselves within cluster.dead_after_ms
+  /// are suspected: out of the view, their clinics taken over.
+  void expire_relinking() {
+    auto now = std::chrono::steady_clock::now();
+    for (auto it = relinking.begin(); it != relinking.end();) {
+      if (now < it->second.second) {
+        ++it;
+        continue;
+      }
+      suspect(it->second.first, "no hello after its link went down");
+      it = relinking.erase(it);
+    }
+  }
+
+  void suspect(const core::cluster_member& m, const std::string& reason) {
+    core::log_event(spdlog::level::warn, "cluster_peer_down", {{"peer", m.id}, {"reason", reason}});
+    suspected.insert({m.id, m.started_ms});
+  }
+
+  /// Links again to suspected incarnations that still beat (core::to_reconnect).
+  void reconnect_suspected() {
+    for (auto& m : core::to_reconnect(me, heartbeats, suspected))
+      relink(m, [] {});
+  }
+
+  /// Connects to `m` again; when the same incarnation answers it is a peer again (not
+  /// suspected), otherwise `failed` runs. A link can go down while both nodes live: CAF
+  /// drops a node's proxies when a node it once routed through leaves.
+  /// `refused` runs when no connection could be made (the node is gone); a connection
+  /// whose actor does not answer (a proxy CAF dropped) leaves it to the peer's hello.
+  void relink(const core::cluster_member& m, std::function<void()> refused) {
+    connect(
+      m.cluster_address,
+      [this, m](cluster_node_actor handle) {
+        self->request(handle, std::chrono::seconds(2), whois_atom::value)
+          .then(
+            [this, m, handle](const node_identity& id) {
+              if (id.id != m.id || id.started_ms != m.started_ms || linked(m))
+                return;
+              suspected.erase({m.id, m.started_ms});
+              relinking.erase(m.id);
+              core::log_event(spdlog::level::info, "cluster_peer_relinked", {{"peer", m.id}});
+              self->monitor(handle);
+              self->send(handle, hello_atom::value, identity, endpoint);
+              adopt(m, handle, false);
+              update();
+            },
+            [](const caf::error&) {});
+      },
+      std::move(refused));
+  }
+
   /// Connects to the node actor at `address` through the middleman actor, without
   /// blocking the heartbeat (an unreachable host gives up after dead_after_ms); `done`
   /// gets the handle. One attempt per address at a time.
-  void connect(const std::string& address, std::function<void(cluster_node_actor)> done) {
+  void connect(const std::string& address, std::function<void(cluster_node_actor)> done,
+               std::function<void()> failed = {}) {
     auto target = split_address(address);
-    if (target.second == 0 || !connecting.insert(address).second)
+    if (target.second == 0 || !connecting.insert(address).second) {
+      if (failed)
+        failed();
       return;
+    }
     auto& sys = self->system();
     auto mm = node->cfg.cluster.tls() ? sys.openssl_manager().actor_handle() : sys.middleman().actor_handle();
     self->request(mm, std::chrono::milliseconds(node->cfg.cluster.dead_after_ms), caf::connect_atom::value,
                   target.first, target.second)
       .then(
-        [this, address, done](const caf::node_id&, const caf::strong_actor_ptr& ptr,
-                              const std::set<std::string>& ifs) {
+        [this, address, done, failed](const caf::node_id&, const caf::strong_actor_ptr& ptr,
+                                      const std::set<std::string>& ifs) {
           connecting.erase(address);
           auto expected = self->system().message_types(caf::detail::type_list<cluster_node_actor>{});
           if (!ptr || ifs != expected) {
             core::log_event(spdlog::level::warn, "cluster_connect_refused",
                             {{"address", address}, {"reason", "not an atendeai node actor"}});
+            if (failed)
+              failed();
             return;
           }
           done(caf::actor_cast<cluster_node_actor>(ptr));
         },
-        [this, address](const caf::error& err) {
+        [this, address, failed](const caf::error& err) {
           connecting.erase(address);
+          if (failed)
+            failed();
           // Unreachable, or refused by the TLS handshake (a certificate of another CA).
           node->metrics->counter_with("atendeai_cluster_connect_failures_total", "Failed connections to cluster peers")
             .inc();
@@ -178,11 +253,20 @@ struct membership_state {
         });
   }
 
+  /// True when this incarnation of `m` is a connected peer, or introduced itself.
+  bool linked(const core::cluster_member& m) const {
+    auto p = peers.find(m.id);
+    auto h = hellos.find(m.id);
+    return (p != peers.end() && p->second.first.started_ms == m.started_ms)
+           || (h != hellos.end() && h->second.first.started_ms == m.started_ms);
+  }
+
   /// True when `address` is one of our connected seeds (the link exists already).
   bool seed_address(const std::string& address) const { return seed_handles.count(address) > 0; }
 
   /// `m` is a connected peer from now on, through `handle` (monitored already).
   void adopt(const core::cluster_member& m, cluster_node_actor handle, bool introduced) {
+    relinking.erase(m.id);
     peers[m.id] = {m, std::move(handle)};
     core::log_event(spdlog::level::info, "cluster_peer_connected",
                     {{"peer", m.id}, {"address", m.cluster_address}, {"introduced", introduced}});
@@ -193,6 +277,16 @@ struct membership_state {
   void introduced(const node_identity& id, cluster_node_actor handle) {
     if (!handle || id.id == me.id)
       return;
+    auto known = [&](const auto& map) { // this incarnation through this very proxy: a greeting
+      auto it = map.find(id.id);
+      return it != map.end() && it->second.first.started_ms == id.started_ms
+             && caf::actor_cast<caf::strong_actor_ptr>(it->second.second) == caf::actor_cast<caf::strong_actor_ptr>(handle);
+    };
+    if (known(peers) || known(hellos))
+      return;
+    suspected.erase({id.id, id.started_ms}); // it linked to us again: alive
+    if (auto r = relinking.find(id.id); r != relinking.end() && r->second.first.started_ms <= id.started_ms)
+      relinking.erase(r);
     self->monitor(handle);
     hellos[id.id] = {to_member(id), std::move(handle)};
     update();
@@ -219,7 +313,7 @@ struct membership_state {
         adopt(m, h->second.second, true);
         continue;
       }
-      if (m.id > me.id && !seed_address(m.cluster_address))
+      if (relinking.count(m.id) || (m.id > me.id && !seed_address(m.cluster_address)))
         continue;
       connect(m.cluster_address, [this, m](cluster_node_actor handle) {
         self->send(handle, hello_atom::value, identity, endpoint);
@@ -275,10 +369,26 @@ struct membership_state {
       }
     for (auto it = peers.begin(); it != peers.end(); ++it)
       if (it->second.second.address() == msg.source) {
-        core::log_event(spdlog::level::warn, "cluster_peer_down",
-                        {{"peer", it->first}, {"reason", caf::to_string(msg.reason)}});
-        suspected.insert({it->first, it->second.first.started_ms});
+        auto m = it->second.first;
         peers.erase(it);
+        if (msg.reason == caf::exit_reason::user_shutdown) { // it is leaving
+          suspect(m, caf::to_string(msg.reason));
+          break;
+        }
+        // A link can go down while the peer lives (see greet): it stays in the view
+        // until it introduces itself again, or a new connection is refused (it died), or
+        // cluster.dead_after_ms passes. Suspected at once, a live peer would have its
+        // clinics owned twice meanwhile.
+        relinking[m.id] = {m, std::chrono::steady_clock::now()
+                                + std::chrono::milliseconds(node->cfg.cluster.dead_after_ms)};
+        relink(m, [this, m, reason = caf::to_string(msg.reason)] {
+          auto r = relinking.find(m.id);
+          if (r == relinking.end() || r->second.first.started_ms != m.started_ms)
+            return; // it introduced itself meanwhile
+          relinking.erase(r);
+          suspect(m, reason);
+          update();
+        });
         break;
       }
     for (auto it = seed_handles.begin(); it != seed_handles.end(); ++it)

@@ -77,12 +77,6 @@ bool stop_node(caf::actor_system& sys, node_actors& actors, int timeout_ms) {
   auto& ctx = *actors.context;
   // First the supervisor: nothing stopped from here on is restarted.
   self->send_exit(actors.supervisor, caf::exit_reason::user_shutdown);
-  if (auto membership = ctx.membership.at(0)) {
-    self->request(membership, std::min(left(), std::chrono::milliseconds(2000)), drain_atom::value)
-      .receive([](bool) {}, [](const caf::error&) {});
-    self->send_exit(membership, caf::exit_reason::user_shutdown);
-    self->send_exit(actors.cluster_endpoint, caf::exit_reason::user_shutdown);
-  }
   auto drain = [&](const actor_slots<batch_writer_actor>& writers) {
     for (auto& w : writers.all())
       self->request(w, left(), drain_atom::value)
@@ -94,11 +88,24 @@ bool stop_node(caf::actor_system& sys, node_actors& actors, int timeout_ms) {
   };
   auto stop = [&](const auto& handle) { self->send_exit(handle, caf::exit_reason::user_shutdown); };
   // Webhooks first (their requests wait for the commit); then no new decisions (the
-  // router takes its clinics and conversations with it); then what was decided. A
-  // message stored but not answered by then is answered after the restart (the sweep).
+  // router takes its clinics and conversations with it); then what was decided, and its
+  // delivery: the senders attempt every row handed to them and the outcomes are
+  // committed. Only then does the node leave the cluster: its clinics' new owners resume
+  // what is left (messages stored but not answered, rows in backoff) and would send a
+  // row again that this node were still sending. Alone, what is left is answered after
+  // the restart (the sweep).
   drain(ctx.ingest_writers);
   stop(ctx.router());
   drain(ctx.writers);
+  for (auto& s : ctx.senders.all()) // a row in backoff is committed: left to the next owner, not a failure
+    self->request(s, left(), drain_atom::value).receive([](bool) {}, [](const caf::error&) {});
+  drain(ctx.writers);
+  if (auto membership = ctx.membership.at(0)) {
+    self->request(membership, std::min(left(), std::chrono::milliseconds(2000)), drain_atom::value)
+      .receive([](bool) {}, [](const caf::error&) {});
+    self->send_exit(membership, caf::exit_reason::user_shutdown);
+    self->send_exit(actors.cluster_endpoint, caf::exit_reason::user_shutdown);
+  }
   for (auto& s : ctx.senders.all())
     stop(s);
   for (auto& w : ctx.ingest_writers.all())

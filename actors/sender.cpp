@@ -252,6 +252,7 @@ sender_actor::behavior_type sender(sender_actor::stateful_pointer<sender_state> 
   self->state.init();
   return {
     [self](deliver_atom, outbox_item& item) { self->state.deliver(std::move(item)); },
+    [self](drain_atom) { return self->state.blocked.empty(); },
     [self](inspect_atom) { return self->state.inspect(); },
   };
 }

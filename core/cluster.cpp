@@ -86,6 +86,15 @@ std::vector<cluster_member> live_view(const cluster_member& self, const std::vec
   return out;
 }
 
+std::vector<cluster_member> to_reconnect(const cluster_member& self, const std::vector<cluster_member>& heartbeats,
+                                         const std::set<suspicion>& suspected) {
+  std::vector<cluster_member> out;
+  for (auto& m : heartbeats)
+    if (m.id != self.id && suspected.count({m.id, m.started_ms}))
+      out.push_back(m);
+  return out;
+}
+
 std::vector<std::string> member_ids(const std::vector<cluster_member>& view) {
   std::vector<std::string> ids;
   for (auto& m : view)

@@ -47,6 +47,16 @@ using suspicion = std::pair<std::string /*id*/, int64_t /*started_ms*/>;
 std::vector<cluster_member> live_view(const cluster_member& self, const std::vector<cluster_member>& heartbeats,
                                       const std::vector<cluster_member>& seeds, const std::set<suspicion>& suspected);
 
+/// The suspected incarnations whose heartbeat goes on and that this node (`self`) must
+/// try to connect to again: a link can go down while both nodes live (a route through a
+/// node that left, a broken connection), and a live incarnation left suspected would
+/// stay out of the view for good, its clinics owned twice. Both sides try (a second link
+/// between two nodes is harmless); the suspicion ends when that incarnation answers, or
+/// introduces itself. A dead node refuses the connection and stays out until its
+/// heartbeat expires.
+std::vector<cluster_member> to_reconnect(const cluster_member& self, const std::vector<cluster_member>& heartbeats,
+                                         const std::set<suspicion>& suspected);
+
 /// The ids of a view, in its order.
 std::vector<std::string> member_ids(const std::vector<cluster_member>& view);
 

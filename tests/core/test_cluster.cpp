@@ -145,6 +145,21 @@ TEST_CASE("members: the live view is self plus heartbeats and seeds, minus suspi
   }
 }
 
+TEST_CASE("members: a suspected incarnation that still beats is linked again", "[cluster][membership]") {
+  cluster_member n1{"n1", "h:1", "h:81", 10};
+  cluster_member n2{"n2", "h:2", "h:82", 20};
+  cluster_member n3{"n3", "h:3", "h:83", 30};
+  // n2 and n3 lost their link (a route through n1, which left): both suspect the other.
+  CHECK(member_ids(to_reconnect(n3, {n1, n2, n3}, {{"n2", 20}})) == std::vector<std::string>{"n2"});
+  CHECK(member_ids(to_reconnect(n2, {n1, n2, n3}, {{"n3", 30}})) == std::vector<std::string>{"n3"});
+  CHECK(to_reconnect(n2, {n1, n2}, {{"n2", 20}}).empty()); // never itself
+  // Not suspected, or suspected in an incarnation whose heartbeat is gone: nothing to do.
+  CHECK(to_reconnect(n3, {n1, n2}, {}).empty());
+  auto restarted = n2;
+  restarted.started_ms = 21;
+  CHECK(to_reconnect(n3, {n1, restarted}, {{"n2", 20}}).empty());
+}
+
 TEST_CASE("Admin routes that talk to a clinic's live actors run on its owner node, and only those", "[cluster][rbac]") {
   std::set<std::string> on_owner;
   for (auto& r : api_routes()) {
