@@ -77,7 +77,7 @@ struct membership_state {
     contact_seeds();
     reconnect_suspected();
     greet();
-    expire_relinking();
+    relink_pending();
     update();
     self->delayed_send(self, std::chrono::milliseconds(node->cfg.cluster.heartbeat_ms), tick_atom::value);
   }
@@ -160,18 +160,32 @@ struct membership_state {
       self->send(peer.second, hello_atom::value, identity, endpoint);
   }
 
-  /// Relinking peers that did not introduce themselves within cluster.dead_after_ms
-  /// are suspected: out of the view, their clinics taken over.
-  void expire_relinking() {
+  /// Relinking peers: connected to again at each heartbeat (CAF's middleman hands out
+  /// the dropped proxy until it notices it is gone); those that neither answer nor
+  /// introduce themselves within cluster.dead_after_ms are suspected: out of the view,
+  /// their clinics taken over.
+  void relink_pending() {
     auto now = std::chrono::steady_clock::now();
     for (auto it = relinking.begin(); it != relinking.end();) {
-      if (now < it->second.second) {
-        ++it;
+      auto m = it->second.first;
+      if (now >= it->second.second) {
+        suspect(m, "no answer since its link went down");
+        it = relinking.erase(it);
         continue;
       }
-      suspect(it->second.first, "no hello after its link went down");
-      it = relinking.erase(it);
+      ++it;
+      relink(m, [this, m] { relink_refused(m, "connection refused"); });
     }
+  }
+
+  /// A relinking peer refused a new connection: it is gone.
+  void relink_refused(const core::cluster_member& m, const std::string& reason) {
+    auto r = relinking.find(m.id);
+    if (r == relinking.end() || r->second.first.started_ms != m.started_ms)
+      return; // it introduced itself meanwhile
+    relinking.erase(r);
+    suspect(m, reason);
+    update();
   }
 
   void suspect(const core::cluster_member& m, const std::string& reason) {
@@ -218,11 +232,13 @@ struct membership_state {
   void connect(const std::string& address, std::function<void(cluster_node_actor)> done,
                std::function<void()> failed = {}) {
     auto target = split_address(address);
-    if (target.second == 0 || !connecting.insert(address).second) {
+    if (target.second == 0) {
       if (failed)
         failed();
       return;
     }
+    if (!connecting.insert(address).second)
+      return; // the attempt under way answers
     auto& sys = self->system();
     auto mm = node->cfg.cluster.tls() ? sys.openssl_manager().actor_handle() : sys.middleman().actor_handle();
     self->request(mm, std::chrono::milliseconds(node->cfg.cluster.dead_after_ms), caf::connect_atom::value,
@@ -381,21 +397,17 @@ struct membership_state {
         // clinics owned twice meanwhile.
         relinking[m.id] = {m, std::chrono::steady_clock::now()
                                 + std::chrono::milliseconds(node->cfg.cluster.dead_after_ms)};
-        relink(m, [this, m, reason = caf::to_string(msg.reason)] {
-          auto r = relinking.find(m.id);
-          if (r == relinking.end() || r->second.first.started_ms != m.started_ms)
-            return; // it introduced itself meanwhile
-          relinking.erase(r);
-          suspect(m, reason);
-          update();
-        });
+        relink(m, [this, m, reason = caf::to_string(msg.reason)] { relink_refused(m, reason); });
         break;
       }
     for (auto it = seed_handles.begin(); it != seed_handles.end(); ++it)
       if (it->second.address() == msg.source) {
+        // Contacted again at the next heartbeat; suspected only when it is leaving (a
+        // lost link to a live seed is the peers' business above).
         auto seed = seeds.find(it->first);
         if (seed != seeds.end()) {
-          suspected.insert({seed->second.id, seed->second.started_ms});
+          if (msg.reason == caf::exit_reason::user_shutdown)
+            suspected.insert({seed->second.id, seed->second.started_ms});
           seeds.erase(seed);
         }
         seed_handles.erase(it);
