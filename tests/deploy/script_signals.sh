@@ -8,6 +8,9 @@
 #   test           deploy/test running the run command's smoke test: its PostgreSQL and
 #                  Redis, ctest, the test, and the deploy/run that test started
 #   services       deploy/services start pg (interrupted while it starts PostgreSQL)
+#   bench          bench/run quick throughput: its PostgreSQL, Redis, sink, node and load
+#                  generator (signalled while the generator runs; a failing step: an
+#                  unknown scenario once the services run)
 source "$(dirname "$0")/lib.sh"
 script=$1 mode=$2
 dir=$(test_dir "$script-$mode")
@@ -140,5 +143,20 @@ services)
   done
   fail "never caught deploy/services while it started PostgreSQL"
   ;;
-*) fail "script: run, local-cluster, test or services" ;;
+bench)
+  export BENCH_DATA_DIR="$dir/bench" BENCH_RESULTS_DIR="$dir/results" BENCH_PORT=$(free_ports 400)
+  if [ "$mode" = fail ]; then
+    start_script "$dir/out.log" "$TEST_ROOT/bench/run" quick no-such-scenario
+    finish
+    grep -q "unknown scenario" "$dir/out.log" || fail "bench/run did not fail on the unknown scenario"
+    exit 0
+  fi
+  BENCH_DURATION=600 start_script "$dir/out.log" "$TEST_ROOT/bench/run" quick throughput
+  generating() { [ -n "$(pgrep -s "$SCRIPT_PID" -f atendeai_loadgen)" ]; }
+  wait_for 800 generating
+  [ -n "$(pgrep -s "$SCRIPT_PID" -f 'atendeai serve')" ] || fail "no node in the script's session"
+  [ -n "$(pgrep -f "postgres -D $dir")" ] || fail "no PostgreSQL under $dir"
+  finish
+  ;;
+*) fail "script: run, local-cluster, test, services or bench" ;;
 esac
