@@ -309,6 +309,10 @@ reply_decision decide_reply(const understanding& u, const clinic_profile& clinic
     case intent::my_appointments:
       d.reply = scheduling_reply(v, u, state);
       break;
+    case intent::clinic_question:
+      state.human_offered = true;
+      d.reply = text(dont_know(v));
+      break;
     case intent::unknown:
       if (u.entities.yes_no && human_was_offered) {
         if (*u.entities.yes_no) {

@@ -178,6 +178,35 @@ constexpr entry lexicon_entries[] = {
   {"quero", s_want}, {"qro", s_want}, {"queria", s_want}, {"gostaria", s_want},
   {"preciso", s_want}, {"precisava", s_want}, {"want", s_want}, {"need", s_want},
   {"like", s_want}, {"qr", s_want},
+  // everyday ways of moving an appointment (issue 17)
+  {"antecipar", s_reschedule}, {"antecipa", s_reschedule}, {"antecipe", s_reschedule},
+  {"antecipo", s_reschedule}, {"antecipacao", s_reschedule}, {"empurrar", s_reschedule},
+  {"empurra", s_reschedule}, {"earlier", s_change}, {"forward", s_change}, {"quando", 0},
+  {"push", s_change}, {"jogar", s_change}, {"joga", s_change}, {"deixar", s_change},
+  // ... and of giving one up
+  {"desisti", s_cancel}, {"desistir", s_cancel}, {"desisto", s_cancel}, {"anular", s_cancel},
+  {"anula", s_cancel}, {"excluir", s_cancel}, {"exclui", s_cancel}, {"faltar", s_cancel},
+  {"drop", s_cancel},
+  // appointments by another name
+  {"retorno", s_appointment}, {"avaliacao", s_appointment}, {"openings", s_slot},
+  {"opening", s_open}, {"precisando", s_want}, {"procurando", s_want},
+  // informal thanks and goodbyes, both languages
+  {"brigadao", s_thanks}, {"obrigadinha", s_thanks}, {"obrigadinho", s_thanks},
+  {"tmj", s_thanks}, {"abraco", s_thanks}, {"abracos", s_thanks}, {"bjs", s_thanks},
+  {"beijos", s_thanks}, {"bjo", s_thanks}, {"bj", s_thanks}, {"cheers", s_thanks},
+  {"cya", s_thanks}, {"gratidao", s_thanks}, {"thankyou", s_thanks}, {"ty", s_thanks},
+  {"tks", s_thanks}, {"brigada", s_thanks}, {"obrigad", s_thanks},
+  {"falae", s_greet}, {"bao", s_greet}, {"howdy", s_greet}, {"oiee", s_greet},
+  // clinic matters answered from the clinic's FAQ (see topic_of)
+  {"sus", s_clinic_other}, {"particular", 0}, {"metro", s_clinic_other},
+  {"onibus", s_clinic_other}, {"bus", s_clinic_other}, {"subway", s_clinic_other},
+  {"jejum", s_clinic_other}, {"elevador", s_clinic_other}, {"elevator", s_clinic_other},
+  {"rampa", s_clinic_other}, {"acompanhante", s_clinic_other}, {"boleto", s_clinic_other},
+  {"manobrista", s_clinic_other}, {"valet", s_clinic_other}, {"wifi", s_clinic_other},
+  {"parcela", s_clinic_other}, {"parcelas", s_clinic_other}, {"pediatrician", s_medical},
+  {"dermatologist", 0}, {"cardiologist", 0}, {"ortopedista", s_medical},
+  {"anyone", s_person}, {"anybody", s_person}, {"ond", s_where},
+  {"treatments", s_service_word}, {"treatment", s_service_word}, {"exam", s_medical},
   // common words one typo away from a signal word: listed so they never fuzzy-match
   {"marco", 0}, {"there", 0}, {"here", 0}, {"three", 0}, {"conta", 0}, {"contas", 0}, {"carro", 0}, {"passo", 0}, {"parte", 0},
   {"mudou", 0}, {"cancer", 0}, {"abril", 0}, {"fala", 0}, {"falo", 0}, {"calor", 0},
@@ -277,6 +306,8 @@ struct message {
   std::vector<uint32_t> signals;    ///< per word
   uint32_t all = 0;                 ///< union of the signals
   int fuzzy_hits = 0;               ///< signals found only by typo tolerance
+  bool intro = false;               ///< the patient introduces themself ("sou a Marta")
+  std::vector<bool> name;           ///< per word: a name the patient gives as their own
 
   bool has(uint32_t s) const { return (all & s) != 0; }
   /// True when word i is `w`, as typed or with repeated letters squeezed.
@@ -305,6 +336,68 @@ struct message {
   }
 };
 
+/// Marks "sou a Marta", "me chamo Marcos", "meu nome é João Carlos", "my name is Ana",
+/// "I'm Tom": the patient's own name is neither a signal ("Marta" is one typo from
+/// "marca") nor a professional ("Carlos", "Ana").
+void mark_introduction(message& m) {
+  m.name.assign(m.raw.size(), false);
+  auto& lex = the_lexicon().exact;
+  auto at = [&](size_t i, std::initializer_list<const char*> ws) {
+    if (i + ws.size() > m.words.size())
+      return false;
+    size_t k = 0;
+    for (auto w : ws)
+      if (!m.is(i + k++, w))
+        return false;
+    return true;
+  };
+  for (size_t i = 0; i < m.words.size(); ++i) {
+    size_t after = 0;
+    if (at(i, {"meu", "nome", "e"}) || at(i, {"my", "name", "is"}) || at(i, {"aqui", "quem", "fala", "e"}))
+      after = i + 3;
+    else if (at(i, {"me", "chamo"}) || at(i, {"aqui", "e"}) || at(i, {"quem", "fala", "e"})
+             || at(i, {"this", "is"}) || at(i, {"i", "am"}) || at(i, {"name", "is"})
+             || at(i, {"names"}))
+      after = i + (at(i, {"quem", "fala", "e"}) ? 3 : at(i, {"names"}) ? 1 : 2);
+    else if (at(i, {"sou"}) || at(i, {"im"}))
+      after = i + 1;
+    else
+      continue;
+    if (after < m.words.size()
+        && one_of(m.words[after], {"o", "a", "the", "dona", "seu", "sr", "sra", "mr", "mrs", "ms"}))
+      ++after;
+    size_t named = 0;
+    for (size_t k = after; k < m.words.size() && named < 3; ++k) {
+      auto& w = m.words[k];
+      // "a mãe da Ana Clara": the relative's name follows.
+      if (named == 0 && k + 1 < m.words.size()
+          && one_of(w, {"mae", "pai", "filha", "filho", "esposa", "marido", "neta", "neto", "avo",
+                        "vo", "irma", "irmao", "tia", "tio", "responsavel", "mother", "father",
+                        "mom", "dad", "wife", "husband", "son", "daughter"})
+          && one_of(m.words[k + 1], {"da", "do", "de", "of"})) {
+        ++k;
+        continue;
+      }
+      // A word the rules know ("paciente", "queria", "amanhã") ends the name.
+      if (lex.count(m.raw[k]) || lex.count(w) || w.size() < 2 || (w[0] >= '0' && w[0] <= '9')
+          || one_of(w, {"paciente", "da", "do", "de", "dos", "das", "e", "mae", "pai", "filha",
+                        "filho", "esposa", "marido", "nova", "novo", "new", "patient", "and",
+                        "from", "with", "here", "calling", "speaking", "looking", "in", "not",
+                        "an", "aqui", "por", "com", "pra", "para", "cliente", "id", "would",
+                        "vou", "vim", "estou", "to", "tou", "so", "just", "trying", "going",
+                        "writing", "sorry", "having", "feeling", "at", "on", "your", "um",
+                        "uma", "que", "responsavel", "neta", "neto", "vo", "avo", "fine", "sick", "late",
+                        "sorry", "ok", "okay", "good", "well", "bem", "mal", "doente"}))
+        break;
+      m.name[k] = true;
+      m.signals[k] = 0;
+      ++named;
+    }
+    if (named > 0 || at(i, {"sou", "paciente"}) || at(i, {"sou", "nova"}) || at(i, {"sou", "novo"}))
+      m.intro = true;
+  }
+}
+
 message read_message(std::string_view text) {
   message m;
   m.raw = split_words(normalize_text(text));
@@ -320,8 +413,13 @@ message read_message(std::string_view text) {
     else
       s = signals_of(m.words.back(), fuzzy);
     m.signals.push_back(s);
-    m.all |= s;
-    if (fuzzy && s)
+  }
+  mark_introduction(m);
+  for (size_t i = 0; i < m.raw.size(); ++i) {
+    m.all |= m.signals[i];
+    // A fuzzy hit counts only for a word kept as a signal (not a name).
+    if (m.signals[i] && !the_lexicon().exact.count(m.raw[i])
+        && !the_lexicon().exact.count(m.words[i]))
       ++m.fuzzy_hits;
   }
   return m;
@@ -350,7 +448,9 @@ int language_vote(std::string_view w) {
                    "hours", "time", "close", "an", "am", "pm", "in", "on", "we", "be",
                    "list", "cost", "offer", "which", "who", "why", "should", "will", "just",
                    "there", "clinic", "lol", "sounds", "great", "fine", "later", "soon",
-                   "tonight", "day", "after", "before", "still", "again", "want", "wanna"})
+                   "tonight", "day", "after", "before", "still", "again", "want", "wanna", "lot",
+                   "cheers", "mate", "cya", "nice", "care", "anyone", "anybody", "bring",
+                   "parking", "bus", "subway", "station", "fast", "earlier", "later"})
       v[w] = 1;
     for (auto w : {"de", "da", "do", "o", "que", "quero", "qro", "vc", "vcs", "voce",
                    "voces", "pra", "para", "pro", "por", "favor", "pfv", "pf", "tem", "com",
@@ -460,6 +560,7 @@ struct decision {
   intent what = intent::unknown;
   double confidence = 0.0;
   bool clinic_topic = false;
+  std::string topic; ///< for clinic_question
 };
 
 bool greeting_phrase(const message& m) {
@@ -476,6 +577,78 @@ bool goodbye_phrase(const message& m) {
          || m.phrase({"ate", "amanha"});
 }
 
+/// What a question about the clinic is about, when the built-in answers (hours, services,
+/// location) do not cover it; empty when the message asks nothing of the kind.
+std::string topic_of(const message& m) {
+  auto any = [&](std::initializer_list<const char*> ws) {
+    for (auto w : ws)
+      if (m.word(w))
+        return true;
+    return false;
+  };
+  const bool price = m.has(s_price) || m.phrase({"how", "much"});
+  // Moving an appointment forward is not about what to bring.
+  const bool companion =
+    any({"acompanhante", "acompanhantes", "companion", "chaperone"})
+    || ((m.phrase({"posso", "levar"}) || m.phrase({"pode", "levar"}) || m.phrase({"can", "i", "bring"})
+         || m.phrase({"bring", "my"}))
+        && !m.phrase({"o", "que"}) && !m.word("what"))
+    || (m.word("levar") && m.word("junto")) || m.phrase({"come", "in", "with", "me"})
+    || m.phrase({"come", "with", "me"}) || m.phrase({"entrar", "comigo"})
+    || m.phrase({"entrar", "junto"});
+  if (any({"convenio", "convenios", "unimed", "amil", "bradesco", "sulamerica", "hapvida",
+           "notredame", "intermedica", "cassi", "geap", "sus", "insurance", "insurances",
+           "reembolso", "coparticipacao", "insured"})
+      || (any({"plano", "planos"}) && !m.word("pagamento"))
+      || (any({"plan", "plans"}) && any({"health", "accept", "take", "cover", "covered"}))
+      || m.word("covered") || (m.word("cobre") && m.has(s_appointment)))
+    return "insurance";
+  if (any({"pix", "cartao", "cartoes", "credito", "debito", "card", "cards", "cash", "dinheiro",
+           "parcelar", "parcela", "parcelas", "parcelado", "parcelamento", "pagamento",
+           "payment", "payments", "boleto", "maquininha", "venmo", "transferencia"})
+      || (any({"pagar", "pago", "pay", "paying"}) && !price))
+    return "payment";
+  if (any({"estacionamento", "estacionar", "estaciono", "estaciona", "parking", "park",
+           "manobrista", "valet"})
+      || m.phrase({"deixar", "o", "carro"}) || m.phrase({"deixo", "o", "carro"}))
+    return "parking";
+  if (any({"metro", "onibus", "bus", "buses", "subway", "trem", "train", "uber", "taxi",
+           "transporte", "estacao", "station", "brt", "vlt"}))
+    return "transport";
+  if (any({"acessibilidade", "acessivel", "cadeirante", "cadeirantes", "rampa", "elevador",
+           "elevator", "lift", "wheelchair", "accessible", "accessibility", "escada", "escadas",
+           "stairs"})
+      || m.phrase({"cadeira", "de", "rodas"}) || m.phrase({"mobilidade", "reduzida"}))
+    return "accessibility";
+  if (companion)
+    return "companion";
+  if (any({"jejum", "fasting", "preparo", "preparacao", "antecedencia"})
+      || (m.word("fast") && (m.word("before") || m.word("need") || m.word("should")))
+      || m.phrase({"o", "que", "levar"}) || m.phrase({"preciso", "levar"})
+      || m.phrase({"precisa", "levar"}) || m.phrase({"tenho", "que", "levar"})
+      || m.phrase({"devo", "levar"}) || m.phrase({"que", "eu", "levo"})
+      || (m.word("bring") && !m.word("forward")) || m.phrase({"how", "early"})
+      || m.phrase({"arrive", "early"}) || (m.word("antes") && m.word("chegar"))
+      || m.phrase({"chegar", "mais", "cedo"}) || m.phrase({"como", "me", "preparar"})
+      || m.phrase({"how", "to", "prepare"}))
+    return "preparation";
+  if (any({"resultado", "resultados", "results", "result", "laudo", "laudos"}))
+    return "results";
+  if (any({"atestado", "atestados", "receita", "receitas", "prescription", "prescriptions",
+           "certificate", "declaracao", "relatorio", "comprovante", "prontuario"})
+      || m.phrase({"segunda", "via"}) || m.phrase({"sick", "note"})
+      || m.phrase({"doctors", "note"}))
+    return "documents";
+  if (any({"wifi", "banheiro", "banheiros", "bathroom", "restroom", "toilet", "cafe", "coffee",
+           "lanchonete", "tomada", "fraldario", "bebedouro"})
+      || m.phrase({"sala", "de", "espera"}) || m.phrase({"ar", "condicionado"})
+      || m.phrase({"waiting", "room"}))
+    return "amenities";
+  if (m.has(s_clinic_other))
+    return "other";
+  return {};
+}
+
 decision decide_intent(const message& m, const entities& e, bool service, bool professional,
                        std::optional<bool> yes_no) {
   const bool fuzzy = m.fuzzy_hits > 0;
@@ -486,13 +659,53 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                        || m.phrase({"nao", "vou", "mais", "precisar"})
                        || m.phrase({"nao", "vou", "poder", "comparecer"});
 
+  // 0. A greeting that only introduces the patient ("oi, sou a Marta, tudo bem?").
+  constexpr uint32_t small_talk = s_greet | s_thanks | s_mine | s_have | s_person;
+  if (m.intro && !(m.all & ~small_talk) && !service && !when)
+    return sure(intent::greeting, 0.9);
+  // Giving an appointment up in everyday words ("desisti", "pode tirar meu nome").
+  const bool own_thing = m.has(s_appointment | s_mine | s_horario | s_booked)
+                         || m.word("exame") || m.word("it");
+  const bool give_up =
+    m.phrase({"nao", "vou", "mais"}) || m.phrase({"nao", "preciso", "mais"})
+    || m.phrase({"nao", "vou", "comparecer"}) || m.phrase({"nao", "vou", "conseguir", "comparecer"})
+    || m.phrase({"nao", "vou", "poder", "comparecer"}) || m.phrase({"dar", "baixa"})
+    || m.phrase({"tirar", "meu", "nome"}) || m.phrase({"tira", "meu", "nome"})
+    || ((m.word("tira") || m.word("tirar") || m.word("libera") || m.word("liberar")
+         || m.word("esquece") || m.word("remove") || m.word("delete"))
+        && own_thing)
+    || ((m.phrase({"deixa", "pra", "la"}) || m.phrase({"dexa", "pra", "la"})
+         || m.phrase({"never", "mind"}))
+        && own_thing)
+    || m.phrase({"call", "off"}) || m.phrase({"wont", "be", "able"})
+    || m.phrase({"not", "coming"}) || m.phrase({"cant", "come"}) || m.phrase({"cannot", "come"})
+    || m.phrase({"wont", "make", "it"}) || m.phrase({"not", "going", "to", "make", "it"})
+    || (m.phrase({"dont", "need"}) && m.word("anymore"))
+    || (m.phrase({"no", "longer", "need"}));
+  if (give_up && !m.has(s_reschedule) && !(m.has(s_change) && when) && !m.has(s_book))
+    return sure(intent::cancel, 0.85);
+  // "passar com um dermatologista" is seeing a doctor, not moving anything.
+  const bool see_doctor =
+    (m.word("passar") || m.word("passa")) && !m.has(s_appointment | s_horario | s_mine)
+    && (m.phrase({"passar", "com"}) || m.phrase({"passar", "no"}) || m.phrase({"passar", "na"})
+        || m.phrase({"passar", "pelo"}) || m.phrase({"passar", "pela"}) || m.phrase({"passa", "com"}));
   // 1. Reschedule beats cancel and book ("remarcar" contains "marcar").
   if (m.has(s_reschedule))
     return sure(intent::reschedule, 0.95);
-  if (m.has(s_change) && (m.has(s_appointment) || m.has(s_horario)
+  const bool sooner_or_later = m.word("earlier") || m.phrase({"mais", "cedo"})
+                               || m.phrase({"mais", "tarde"}) || m.phrase({"a", "bit", "later"})
+                               || m.phrase({"do", "it", "later"}) || m.phrase({"outro", "dia"})
+                               || m.phrase({"outro", "horario"}) || m.phrase({"another", "day"})
+                               || m.phrase({"another", "time"}) || m.phrase({"pra", "frente"});
+  if (sooner_or_later && (m.has(s_appointment | s_change | s_mine) || m.word("it"))
+      && !m.has(s_book) && !see_doctor)
+    return sure(intent::reschedule, 0.8);
+  if ((m.word("transferir") || m.word("transfere")) && m.has(s_appointment))
+    return sure(intent::reschedule, 0.8);
+  if (m.has(s_change) && !see_doctor && (m.has(s_appointment) || m.has(s_horario)
                           || m.word("data") || m.word("date") || m.word("dia")))
     return sure(intent::reschedule, 0.85);
-  if (m.has(s_change) && when && !m.has(s_book))
+  if (m.has(s_change) && when && !m.has(s_book) && !see_doctor)
     return sure(intent::reschedule, 0.75); // "posso trocar pra quinta?"
   // 2. Cancel beats "consulta"; cancel and book again is a reschedule.
   if (m.has(s_cancel) && m.has(s_book))
@@ -510,7 +723,41 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
        || m.phrase({"falar", "com"}) || m.phrase({"speak", "to"}) || m.phrase({"talk", "to"}))
       && !m.has(s_book))
     return sure(intent::human, 0.8);
+  // Whether anyone is there ("tem alguém aí?", "is anyone there?", "alguém me ajuda?").
+  if (m.has(s_person) && !service
+      && (m.word("ai") || m.word("there") || m.word("help") || m.word("ajudar")
+          || m.word("ajuda") || m.word("atendendo") || m.word("responder")
+          || m.word("responde")))
+    return sure(intent::human, 0.85);
+  if (m.phrase({"tem", "gente", "ai"}) || m.phrase({"tem", "gente", "atendendo"}))
+    return sure(intent::human, 0.8);
+  if ((m.word("ninguem") || m.word("nobody")) && (m.word("responder") || m.word("responde")
+                                                   || m.word("answer") || m.word("atende")))
+    return sure(intent::human, 0.8);
+  // 3b. Questions about the clinic the built-in answers do not cover (insurance, parking,
+  // preparation for an exam): answered from the clinic's FAQ.
+  if (!m.has(s_book) && !m.has(s_off_topic)) {
+    auto topic = topic_of(m);
+    if (!topic.empty())
+      return decision{intent::clinic_question, fuzzy ? 0.7 : 0.8, true, std::move(topic)};
+  }
   // 4. The patient's own appointments.
+  const bool asks_when = m.phrase({"que", "horas"}) || m.phrase({"q", "horas"}) || m.word("quando")
+                         || m.phrase({"que", "dia"}) || m.phrase({"qual", "dia"})
+                         || m.phrase({"what", "time"}) || m.word("when")
+                         || m.phrase({"what", "day"}) || m.phrase({"which", "day"})
+                         || m.phrase({"qual", "medico"}) || m.phrase({"qual", "medica"})
+                         || m.phrase({"which", "doctor"}) || m.phrase({"qual", "o", "horario"})
+                         || m.phrase({"qual", "horario"}) || m.phrase({"que", "horario"});
+  const bool exam_or_return = m.word("exame") || m.word("exam") || m.word("retorno");
+  const bool me_there = m.phrase({"eu", "tenho", "que"}) || m.phrase({"me", "atender"})
+                        || m.phrase({"am", "i"}) || m.phrase({"should", "i", "be"})
+                        || m.phrase({"do", "i", "need", "to", "be"}) || m.phrase({"vai", "me"});
+  const bool asking_for_more = m.has(s_book | s_slot | s_want | s_open);
+  if (!asking_for_more && asks_when && (m.has(s_appointment) || exam_or_return || me_there))
+    return sure(intent::my_appointments, 0.85);
+  if (!asking_for_more && m.has(s_mine) && (exam_or_return || m.has(s_horario)))
+    return sure(intent::my_appointments, 0.8);
   const bool have_appointment =
     (m.word("tenho") || m.word("tem") || m.phrase({"do", "i", "have"}) || m.word("have"))
     && (m.has(s_appointment) || m.has(s_booked));
@@ -522,11 +769,9 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   // 5. Booking verbs.
   if (m.has(s_book))
     return sure(intent::book, 0.95);
-  // 6. Clinic matters nobody told us about, and things a clinic never does.
+  // 6. Things a clinic never does.
   if (m.has(s_off_topic))
     return decision{intent::unknown, 0.6, false};
-  if (m.has(s_clinic_other))
-    return decision{intent::unknown, 0.6, true};
   // 7. Prices and services.
   // "quanto é 2+2" is arithmetic, not a price question.
   bool digits = false;
@@ -542,6 +787,10 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if ((m.has(s_have) || m.has(s_attend)) && (service || m.has(s_medical)) && !when
       && !m.has(s_slot) && !m.has(s_horario) && (!professional || m.has(s_attend))
       && !(m.has(s_want) && service))
+    return sure(intent::services, 0.8);
+  if ((m.phrase({"is", "there"}) || m.phrase({"are", "there"}) || m.phrase({"do", "you", "have"})
+       || m.phrase({"do", "you", "do"}) || m.phrase({"does", "the", "clinic"}))
+      && (service || m.has(s_medical)) && !when && !m.has(s_slot | s_want))
     return sure(intent::services, 0.8);
   if (m.phrase({"o", "que", "vcs", "atendem"}) || m.phrase({"o", "que", "voces", "atendem"})
       || m.phrase({"que", "vcs", "atendem"}))
@@ -572,18 +821,32 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if (m.phrase({"get", "there"}) || m.phrase({"chegar", "ai"}) || m.phrase({"chego", "ai"}))
     return sure(intent::location, 0.8);
   // 10. Weaker hints of a person or a booking.
-  if (m.has(s_person) && (m.has(s_want) || m.word("verdade") || m.word("real")))
+  if (m.has(s_person) && !service && (m.has(s_want) || m.word("verdade") || m.word("real")))
     return sure(intent::human, 0.75);
   if (m.has(s_appointment) && m.has(s_want))
     return sure(intent::book, 0.9);
   if (m.has(s_appointment) || m.has(s_slot) || slot_horario)
     return sure(intent::book, 0.8);
+  // Needing care, said indirectly: a doctor, a check-up, urgency, "can the doctor see me".
+  const bool care = see_doctor || m.word("urgente") || m.word("urgencia") || m.word("asap")
+                    || m.phrase({"passando", "mal"}) || m.phrase({"ser", "atendido"})
+                    || m.phrase({"ser", "atendida"}) || m.phrase({"ser", "visto"})
+                    || m.phrase({"ser", "vista"}) || m.phrase({"see", "me"})
+                    || m.phrase({"me", "atender"}) || m.phrase({"look", "at"})
+                    || m.word("olhasse") || m.word("olhar") || m.word("examinar")
+                    || ((m.word("ver") || m.word("see")) && (service || professional));
+  const bool a_doctor = m.word("medico") || m.word("medica") || m.word("doctor")
+                        || m.word("doutor") || m.word("doutora") || service || professional;
+  if (care || (m.has(s_want) && a_doctor) || (m.word("algo") && when))
+    return sure(intent::book, 0.75);
   if ((service || professional) && !yes_no)
     return sure(intent::book, 0.7);
   if ((m.phrase({"need", "to", "see"}) || m.phrase({"can", "i", "see"})) && !yes_no)
     return sure(intent::book, 0.7);
   // 11. Goodbyes before greetings ("boa noite, obrigado").
-  if (m.has(s_thanks) || goodbye_phrase(m))
+  if (m.has(s_thanks) || goodbye_phrase(m) || m.phrase({"nice", "day"})
+      || m.phrase({"good", "day"}) || m.phrase({"take", "care"}) || m.phrase({"no", "aguardo"})
+      || (m.word("deus") && (m.word("abencoe") || m.word("abencoa"))))
     return sure(intent::goodbye, 0.9);
   if (m.has(s_greet) || greeting_phrase(m))
     return sure(intent::greeting, 0.95);
@@ -596,7 +859,7 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   // the reply offers a human rather than "I only help with the clinic".
   constexpr uint32_t clinic_signals = s_medical | s_attend | s_appointment | s_service_word
                                       | s_open | s_horario | s_booked | s_change;
-  if (m.has(clinic_signals) || service || professional)
+  if (m.has(clinic_signals) || service || professional || m.has(s_clinic_other))
     return decision{intent::unknown, 0.5, true};
   return decision{intent::unknown, 0.3, false};
 }
@@ -615,6 +878,7 @@ std::string_view to_string(intent i) {
     case intent::location: return "location";
     case intent::human: return "human";
     case intent::goodbye: return "goodbye";
+    case intent::clinic_question: return "clinic_question";
     case intent::unknown: return "unknown";
   }
   return "unknown";
@@ -635,8 +899,13 @@ understanding understand(std::string_view text, const date::year_month_day& toda
   auto m = read_message(text);
   u.lang = detect_language(m, lang_hint, clinic);
   u.entities = scan_when(m.raw, today);
-  u.entities.service = match_service(m.raw, clinic);
-  u.entities.professional = match_professional(m.raw, clinic);
+  // The patient's own name ("sou a Ana") names nobody in the catalogue.
+  auto catalogue_words = m.raw;
+  for (size_t i = 0; i < catalogue_words.size(); ++i)
+    if (m.name[i])
+      catalogue_words[i].clear();
+  u.entities.service = match_service(catalogue_words, clinic);
+  u.entities.professional = match_professional(catalogue_words, clinic);
   u.entities.yes_no = detect_yes_no(m, text);
   auto d = decide_intent(m, u.entities, u.entities.service.has_value(),
                          u.entities.professional.has_value(), u.entities.yes_no);
@@ -650,6 +919,7 @@ understanding understand(std::string_view text, const date::year_month_day& toda
   }
   u.confidence = std::clamp(d.confidence, 0.0, 1.0);
   u.clinic_topic = d.clinic_topic;
+  u.topic = std::move(d.topic);
   return u;
 }
 
@@ -694,10 +964,13 @@ nlohmann::json to_json(const understanding& u, const clinic_profile& clinic) {
     ents["yes_no"] = *e.yes_no;
   // Two decimals are plenty and keep the CLI output stable.
   double confidence = static_cast<int>(u.confidence * 100 + 0.5) / 100.0;
-  return {{"intent", std::string(to_string(u.intent))},
-          {"confidence", confidence},
-          {"lang", u.lang},
-          {"entities", std::move(ents)}};
+  nlohmann::json out = {{"intent", std::string(to_string(u.intent))},
+                        {"confidence", confidence},
+                        {"lang", u.lang},
+                        {"entities", std::move(ents)}};
+  if (u.intent == intent::clinic_question && !u.topic.empty())
+    out["topic"] = u.topic;
+  return out;
 }
 
 } // namespace atendeai::core
