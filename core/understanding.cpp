@@ -186,7 +186,9 @@ constexpr entry lexicon_entries[] = {
   // ... and of giving one up
   {"desisti", s_cancel}, {"desistir", s_cancel}, {"desisto", s_cancel}, {"anular", s_cancel},
   {"anula", s_cancel}, {"excluir", s_cancel}, {"exclui", s_cancel}, {"faltar", s_cancel},
-  {"drop", s_cancel},
+  {"drop", s_cancel}, {"desconsiderar", s_cancel}, {"desconsidera", s_cancel},
+  {"remanejar", s_reschedule}, {"remaneja", s_reschedule}, {"earliest", s_slot},
+  {"gracias", s_thanks}, {"cheque", s_clinic_other},
   // appointments by another name
   {"retorno", s_appointment}, {"avaliacao", s_appointment}, {"openings", s_slot},
   {"opening", s_open}, {"precisando", s_want}, {"procurando", s_want},
@@ -205,7 +207,7 @@ constexpr entry lexicon_entries[] = {
   {"manobrista", s_clinic_other}, {"valet", s_clinic_other}, {"wifi", s_clinic_other},
   {"parcela", s_clinic_other}, {"parcelas", s_clinic_other}, {"pediatrician", s_medical},
   {"dermatologist", 0}, {"cardiologist", 0}, {"ortopedista", s_medical},
-  {"anyone", s_person}, {"anybody", s_person}, {"ond", s_where},
+  {"algum", 0}, {"alguma", 0}, {"algo", 0}, {"anyone", s_person}, {"anybody", s_person}, {"ond", s_where},
   {"treatments", s_service_word}, {"treatment", s_service_word}, {"exam", s_medical},
   // common words one typo away from a signal word: listed so they never fuzzy-match
   {"marco", 0}, {"there", 0}, {"here", 0}, {"three", 0}, {"conta", 0}, {"contas", 0}, {"carro", 0}, {"passo", 0}, {"parte", 0},
@@ -336,6 +338,15 @@ struct message {
   }
 };
 
+/// A medical specialty or exam the lexicon does not list, by its ending.
+bool specialty_word(std::string_view w) {
+  auto ends = [&](std::string_view tail) {
+    return w.size() > tail.size() + 2 && w.substr(w.size() - tail.size()) == tail;
+  };
+  return ends("logista") || ends("ologia") || ends("iatra") || ends("ologist") || ends("iatrician")
+         || ends("pedista") || ends("terapeuta") || ends("grama") || ends("grafia") || ends("scopia");
+}
+
 /// Marks "sou a Marta", "me chamo Marcos", "meu nome é João Carlos", "my name is Ana",
 /// "I'm Tom": the patient's own name is neither a signal ("Marta" is one typo from
 /// "marca") nor a professional ("Carlos", "Ana").
@@ -374,7 +385,7 @@ void mark_introduction(message& m) {
           && one_of(w, {"mae", "pai", "filha", "filho", "esposa", "marido", "neta", "neto", "avo",
                         "vo", "irma", "irmao", "tia", "tio", "responsavel", "mother", "father",
                         "mom", "dad", "wife", "husband", "son", "daughter"})
-          && one_of(m.words[k + 1], {"da", "do", "de", "of"})) {
+          && one_of(m.words[k + 1], {"da", "do", "de", "of", "pela", "pelo"})) {
         ++k;
         continue;
       }
@@ -412,6 +423,8 @@ message read_message(std::string_view text) {
       s = it->second;
     else
       s = signals_of(m.words.back(), fuzzy);
+    if (s == 0 && specialty_word(m.words.back()))
+      s = s_medical; // "endocrinologista", "gynecologist", "eletrocardiograma"
     m.signals.push_back(s);
   }
   mark_introduction(m);
@@ -450,7 +463,9 @@ int language_vote(std::string_view w) {
                    "there", "clinic", "lol", "sounds", "great", "fine", "later", "soon",
                    "tonight", "day", "after", "before", "still", "again", "want", "wanna", "lot",
                    "cheers", "mate", "cya", "nice", "care", "anyone", "anybody", "bring",
-                   "parking", "bus", "subway", "station", "fast", "earlier", "later"})
+                   "parking", "bus", "subway", "station", "fast", "earlier", "later", "that",
+                   "uses", "mother", "father", "wife", "husband", "kid", "son", "daughter",
+                   "wheelchair"})
       v[w] = 1;
     for (auto w : {"de", "da", "do", "o", "que", "quero", "qro", "vc", "vcs", "voce",
                    "voces", "pra", "para", "pro", "por", "favor", "pfv", "pf", "tem", "com",
@@ -544,6 +559,8 @@ std::optional<bool> detect_yes_no(const message& m, std::string_view text) {
       if (k < rest.size() && (rest[k] == ',' || rest[k] == '.' || rest[k] == '!'))
         return false;
     }
+    if (second == "quero" && w.size() > 3 && w[2] == "mais")
+      return std::nullopt; // "não quero mais a consulta": a statement, not an answer
     if (one_of(second, {"obrigado", "obrigada", "obg", "thanks", "thank", "valeu", "vlw",
                         "brigado", "brigada", "precisa", "need", "quero", "obrigadao"}))
       return false;
@@ -598,14 +615,17 @@ std::string topic_of(const message& m) {
     || m.phrase({"entrar", "junto"});
   if (any({"convenio", "convenios", "unimed", "amil", "bradesco", "sulamerica", "hapvida",
            "notredame", "intermedica", "cassi", "geap", "sus", "insurance", "insurances",
-           "reembolso", "coparticipacao", "insured"})
+           "reembolso", "coparticipacao", "insured", "golden", "prevent", "omint", "allianz",
+           "careplus", "medicare", "medicaid", "aetna", "cigna", "bupa"})
+      || m.phrase({"porto", "seguro"})
       || (any({"plano", "planos"}) && !m.word("pagamento"))
       || (any({"plan", "plans"}) && any({"health", "accept", "take", "cover", "covered"}))
       || m.word("covered") || (m.word("cobre") && m.has(s_appointment)))
     return "insurance";
   if (any({"pix", "cartao", "cartoes", "credito", "debito", "card", "cards", "cash", "dinheiro",
            "parcelar", "parcela", "parcelas", "parcelado", "parcelamento", "pagamento",
-           "payment", "payments", "boleto", "maquininha", "venmo", "transferencia"})
+           "payment", "payments", "boleto", "maquininha", "venmo", "transferencia", "cheque",
+           "cheques"})
       || (any({"pagar", "pago", "pay", "paying"}) && !price))
     return "payment";
   if (any({"estacionamento", "estacionar", "estaciono", "estaciona", "parking", "park",
@@ -632,7 +652,7 @@ std::string topic_of(const message& m) {
       || m.phrase({"chegar", "mais", "cedo"}) || m.phrase({"como", "me", "preparar"})
       || m.phrase({"how", "to", "prepare"}))
     return "preparation";
-  if (any({"resultado", "resultados", "results", "result", "laudo", "laudos"}))
+  if (any({"resultado", "resultados", "results", "result", "laudo", "laudos", "biopsia"}))
     return "results";
   if (any({"atestado", "atestados", "receita", "receitas", "prescription", "prescriptions",
            "certificate", "declaracao", "relatorio", "comprovante", "prontuario"})
@@ -652,7 +672,7 @@ std::string topic_of(const message& m) {
 decision decide_intent(const message& m, const entities& e, bool service, bool professional,
                        std::optional<bool> yes_no) {
   const bool fuzzy = m.fuzzy_hits > 0;
-  auto sure = [&](intent i, double c) { return decision{i, fuzzy ? c - 0.1 : c, false}; };
+  auto sure = [&](intent i, double c) { return decision{i, fuzzy ? c - 0.1 : c, false, {}}; };
   const bool when = e.date || e.date_from || e.time || e.period;
   const bool cant_go = m.phrase({"nao", "vou", "poder", "ir"}) || m.phrase({"nao", "vou", "conseguir", "ir"})
                        || m.phrase({"nao", "posso", "ir"}) || m.phrase({"cant", "make", "it"})
@@ -681,6 +701,7 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     || m.phrase({"not", "coming"}) || m.phrase({"cant", "come"}) || m.phrase({"cannot", "come"})
     || m.phrase({"wont", "make", "it"}) || m.phrase({"not", "going", "to", "make", "it"})
     || (m.phrase({"dont", "need"}) && m.word("anymore"))
+    || (m.phrase({"nao", "quero", "mais"}) && own_thing)
     || (m.phrase({"no", "longer", "need"}));
   if (give_up && !m.has(s_reschedule) && !(m.has(s_change) && when) && !m.has(s_book))
     return sure(intent::cancel, 0.85);
@@ -729,6 +750,9 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
           || m.word("ajuda") || m.word("atendendo") || m.word("responder")
           || m.word("responde")))
     return sure(intent::human, 0.85);
+  if (m.has(s_person) && !(m.all & ~(s_person | s_greet)) && !service && !professional
+      && !m.word("robo") && !m.word("bot"))
+    return sure(intent::human, 0.75); // "alô? alguém?"
   if (m.phrase({"tem", "gente", "ai"}) || m.phrase({"tem", "gente", "atendendo"}))
     return sure(intent::human, 0.8);
   if ((m.word("ninguem") || m.word("nobody")) && (m.word("responder") || m.word("responde")
@@ -752,11 +776,16 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   const bool exam_or_return = m.word("exame") || m.word("exam") || m.word("retorno");
   const bool me_there = m.phrase({"eu", "tenho", "que"}) || m.phrase({"me", "atender"})
                         || m.phrase({"am", "i"}) || m.phrase({"should", "i", "be"})
-                        || m.phrase({"do", "i", "need", "to", "be"}) || m.phrase({"vai", "me"});
+                        || m.phrase({"do", "i", "need", "to", "be"}) || m.phrase({"vai", "me"})
+                        || m.phrase({"i", "have", "to", "come"}) || m.phrase({"tenho", "que", "ir"})
+                        || m.phrase({"tenho", "que", "vir"}) || m.phrase({"do", "i", "come"});
   const bool asking_for_more = m.has(s_book | s_slot | s_want | s_open);
   if (!asking_for_more && asks_when && (m.has(s_appointment) || exam_or_return || me_there))
     return sure(intent::my_appointments, 0.85);
   if (!asking_for_more && m.has(s_mine) && (exam_or_return || m.has(s_horario)))
+    return sure(intent::my_appointments, 0.8);
+  if (!asking_for_more && (m.has(s_appointment) || exam_or_return)
+      && (m.word("confirmada") || m.word("confirmado") || m.word("confirmed")))
     return sure(intent::my_appointments, 0.8);
   const bool have_appointment =
     (m.word("tenho") || m.word("tem") || m.phrase({"do", "i", "have"}) || m.word("have"))
@@ -771,7 +800,7 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::book, 0.95);
   // 6. Things a clinic never does.
   if (m.has(s_off_topic))
-    return decision{intent::unknown, 0.6, false};
+    return decision{intent::unknown, 0.6, false, {}};
   // 7. Prices and services.
   // "quanto é 2+2" is arithmetic, not a price question.
   bool digits = false;
@@ -821,14 +850,9 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if (m.phrase({"get", "there"}) || m.phrase({"chegar", "ai"}) || m.phrase({"chego", "ai"}))
     return sure(intent::location, 0.8);
   // 10. Weaker hints of a person or a booking.
-  if (m.has(s_person) && !service && (m.has(s_want) || m.word("verdade") || m.word("real")))
-    return sure(intent::human, 0.75);
-  if (m.has(s_appointment) && m.has(s_want))
-    return sure(intent::book, 0.9);
-  if (m.has(s_appointment) || m.has(s_slot) || slot_horario)
-    return sure(intent::book, 0.8);
   // Needing care, said indirectly: a doctor, a check-up, urgency, "can the doctor see me".
-  const bool care = see_doctor || m.word("urgente") || m.word("urgencia") || m.word("asap")
+  const bool care = see_doctor || m.word("urgente") || m.word("urgencia") || m.word("asap") || m.word("urgent")
+                    || m.word("emergencia")
                     || m.phrase({"passando", "mal"}) || m.phrase({"ser", "atendido"})
                     || m.phrase({"ser", "atendida"}) || m.phrase({"ser", "visto"})
                     || m.phrase({"ser", "vista"}) || m.phrase({"see", "me"})
@@ -837,8 +861,16 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                     || ((m.word("ver") || m.word("see")) && (service || professional));
   const bool a_doctor = m.word("medico") || m.word("medica") || m.word("doctor")
                         || m.word("doutor") || m.word("doutora") || service || professional;
-  if (care || (m.has(s_want) && a_doctor) || (m.word("algo") && when))
+  // (an appointment or a free slot asked for outright is a surer booking, below)
+  if ((care || (m.has(s_want) && a_doctor) || (m.word("algo") && when))
+      && !m.has(s_appointment | s_slot) && !slot_horario)
     return sure(intent::book, 0.75);
+  if (m.has(s_person) && !service && (m.has(s_want) || m.word("verdade") || m.word("real")))
+    return sure(intent::human, 0.75);
+  if (m.has(s_appointment) && m.has(s_want))
+    return sure(intent::book, 0.9);
+  if (m.has(s_appointment) || m.has(s_slot) || slot_horario)
+    return sure(intent::book, 0.8);
   if ((service || professional) && !yes_no)
     return sure(intent::book, 0.7);
   if ((m.phrase({"need", "to", "see"}) || m.phrase({"can", "i", "see"})) && !yes_no)
@@ -846,13 +878,14 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   // 11. Goodbyes before greetings ("boa noite, obrigado").
   if (m.has(s_thanks) || goodbye_phrase(m) || m.phrase({"nice", "day"})
       || m.phrase({"good", "day"}) || m.phrase({"take", "care"}) || m.phrase({"no", "aguardo"})
+      || m.phrase({"ate", "a", "proxima"}) || m.phrase({"tenha", "um"}) || m.phrase({"have", "a", "good"})
       || (m.word("deus") && (m.word("abencoe") || m.word("abencoa"))))
     return sure(intent::goodbye, 0.9);
   if (m.has(s_greet) || greeting_phrase(m))
     return sure(intent::greeting, 0.95);
   // 12. A day or time with nothing else is about booking, unless it answers a question.
   if (yes_no)
-    return decision{intent::unknown, 0.9, false};
+    return decision{intent::unknown, 0.9, false, {}};
   if (when && (m.has(s_have) || m.has(s_want) || m.words.size() <= 4))
     return sure(intent::book, 0.6);
   // Not understood, but about the clinic ("vcs atendem criança?", "preciso de um atestado"):
@@ -860,8 +893,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   constexpr uint32_t clinic_signals = s_medical | s_attend | s_appointment | s_service_word
                                       | s_open | s_horario | s_booked | s_change;
   if (m.has(clinic_signals) || service || professional || m.has(s_clinic_other))
-    return decision{intent::unknown, 0.5, true};
-  return decision{intent::unknown, 0.3, false};
+    return decision{intent::unknown, 0.5, true, {}};
+  return decision{intent::unknown, 0.3, false, {}};
 }
 
 } // namespace
