@@ -70,10 +70,11 @@ constexpr entry lexicon_entries[] = {
   {"cancelled", s_cancel}, {"canceled", s_cancel}, {"cancellation", s_cancel},
   {"cancelando", s_cancel},
   // book
-  {"marcar", s_book}, {"marca", s_book}, {"marque", s_book}, {"marcacao", s_book},
+  {"marcar", s_book}, {"marca", s_book}, {"marque", s_book}, {"marcacao", s_appointment},
   {"agendar", s_book}, {"agenda", s_book}, {"agende", s_book}, {"agendo", s_book},
   {"encaixar", s_book}, {"encaixe", s_book}, {"encaixa", s_book}, {"book", s_book},
   {"schedule", s_book}, {"marcando", s_book}, {"agendando", s_book},
+  {"marquei", s_booked}, {"agendei", s_booked}, {"marcamos", s_booked}, {"agendamos", s_booked},
   // appointment nouns
   {"consulta", s_appointment}, {"consultas", s_appointment}, {"agendamento", s_appointment},
   {"agendamentos", s_appointment}, {"appointment", s_appointment},
@@ -207,7 +208,9 @@ constexpr entry lexicon_entries[] = {
   {"manobrista", s_clinic_other}, {"valet", s_clinic_other}, {"wifi", s_clinic_other},
   {"parcela", s_clinic_other}, {"parcelas", s_clinic_other}, {"pediatrician", s_medical},
   {"dermatologist", 0}, {"cardiologist", 0}, {"ortopedista", s_medical},
-  {"algum", 0}, {"alguma", 0}, {"algo", 0}, {"anyone", s_person}, {"anybody", s_person}, {"ond", s_where},
+  {"street", s_place}, {"avenida", s_place}, {"predio", s_place}, {"cidade", s_place},
+  {"city", s_place}, {"perto", s_place}, {"near", s_place}, {"nearby", s_place},
+  {"instead", s_change}, {"certo", 0}, {"peito", 0}, {"porto", 0}, {"algum", 0}, {"alguma", 0}, {"algo", 0}, {"anyone", s_person}, {"anybody", s_person}, {"ond", s_where},
   {"treatments", s_service_word}, {"treatment", s_service_word}, {"exam", s_medical},
   // common words one typo away from a signal word: listed so they never fuzzy-match
   {"marco", 0}, {"there", 0}, {"here", 0}, {"three", 0}, {"conta", 0}, {"contas", 0}, {"carro", 0}, {"passo", 0}, {"parte", 0},
@@ -559,7 +562,8 @@ std::optional<bool> detect_yes_no(const message& m, std::string_view text) {
       if (k < rest.size() && (rest[k] == ',' || rest[k] == '.' || rest[k] == '!'))
         return false;
     }
-    if (second == "quero" && w.size() > 3 && w[2] == "mais")
+    if (second == "quero" && w.size() > 2
+        && !one_of(w[2], {"obrigado", "obrigada", "obg", "nada", "agora", "nao", "valeu"}))
       return std::nullopt; // "não quero mais a consulta": a statement, not an answer
     if (one_of(second, {"obrigado", "obrigada", "obg", "thanks", "thank", "valeu", "vlw",
                         "brigado", "brigada", "precisa", "need", "quero", "obrigadao"}))
@@ -664,6 +668,11 @@ std::string topic_of(const message& m) {
       || m.phrase({"sala", "de", "espera"}) || m.phrase({"ar", "condicionado"})
       || m.phrase({"waiting", "room"}))
     return "amenities";
+  if (m.phrase({"sem", "hora", "marcada"}) || m.phrase({"sem", "horario", "marcado"})
+      || m.phrase({"sem", "agendamento"}) || m.phrase({"sem", "agendar"}) || m.phrase({"ir", "direto"})
+      || m.phrase({"ordem", "de", "chegada"}) || m.word("walkins") || m.phrase({"walk", "in"})
+      || m.phrase({"walk", "ins"}) || m.phrase({"without", "an", "appointment"}))
+    return "walk_in";
   if (m.has(s_clinic_other))
     return "other";
   return {};
@@ -702,6 +711,10 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     || m.phrase({"wont", "make", "it"}) || m.phrase({"not", "going", "to", "make", "it"})
     || (m.phrase({"dont", "need"}) && m.word("anymore"))
     || (m.phrase({"nao", "quero", "mais"}) && own_thing)
+    || m.phrase({"nao", "vai", "dar"}) || m.phrase({"nao", "poderei"}) || m.phrase({"nao", "consigo", "ir"})
+    || m.phrase({"nao", "tenho", "mais", "como"}) || m.phrase({"nao", "tenho", "como", "ir"})
+    || m.phrase({"nao", "da", "pra", "ir"}) || m.phrase({"cant", "go"}) || m.phrase({"cannot", "go"})
+    || m.phrase({"not", "able", "to", "come"}) || m.phrase({"unable", "to", "come"})
     || (m.phrase({"no", "longer", "need"}));
   if (give_up && !m.has(s_reschedule) && !(m.has(s_change) && when) && !m.has(s_book))
     return sure(intent::cancel, 0.85);
@@ -709,7 +722,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   const bool see_doctor =
     (m.word("passar") || m.word("passa")) && !m.has(s_appointment | s_horario | s_mine)
     && (m.phrase({"passar", "com"}) || m.phrase({"passar", "no"}) || m.phrase({"passar", "na"})
-        || m.phrase({"passar", "pelo"}) || m.phrase({"passar", "pela"}) || m.phrase({"passa", "com"}));
+        || m.phrase({"passar", "pelo"}) || m.phrase({"passar", "pela"}) || m.phrase({"passa", "com"})
+        || m.phrase({"passar", "ai"}) || m.phrase({"passar", "aqui"}) || m.phrase({"passar", "la"}));
   // 1. Reschedule beats cancel and book ("remarcar" contains "marcar").
   if (m.has(s_reschedule))
     return sure(intent::reschedule, 0.95);
@@ -741,6 +755,7 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if (m.has(s_person) && m.has(s_talk))
     return sure(intent::human, 0.9);
   if ((m.phrase({"me", "liga"}) || m.phrase({"me", "ligar"}) || m.phrase({"call", "me"})
+       || m.phrase({"call", "back"}) || m.phrase({"transfer", "me"}) || m.phrase({"me", "transfere"})
        || m.phrase({"falar", "com"}) || m.phrase({"speak", "to"}) || m.phrase({"talk", "to"}))
       && !m.has(s_book))
     return sure(intent::human, 0.8);
@@ -760,9 +775,11 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::human, 0.8);
   // 3b. Questions about the clinic the built-in answers do not cover (insurance, parking,
   // preparation for an exam): answered from the clinic's FAQ.
-  if (!m.has(s_book) && !m.has(s_off_topic)) {
+  if (!m.has(s_off_topic)) {
     auto topic = topic_of(m);
-    if (!topic.empty())
+    // A booking verb wins ("quero marcar, aceitam unimed?") except when the question is
+    // whether one needs to book at all.
+    if (!topic.empty() && (!m.has(s_book) || topic == "walk_in"))
       return decision{intent::clinic_question, fuzzy ? 0.7 : 0.8, true, std::move(topic)};
   }
   // 4. The patient's own appointments.
@@ -779,8 +796,10 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                         || m.phrase({"do", "i", "need", "to", "be"}) || m.phrase({"vai", "me"})
                         || m.phrase({"i", "have", "to", "come"}) || m.phrase({"tenho", "que", "ir"})
                         || m.phrase({"tenho", "que", "vir"}) || m.phrase({"do", "i", "come"});
+  if (m.phrase({"did", "i", "book"}) || m.phrase({"did", "i", "schedule"}) || m.phrase({"have", "i", "booked"}))
+    return sure(intent::my_appointments, 0.8);
   const bool asking_for_more = m.has(s_book | s_slot | s_want | s_open);
-  if (!asking_for_more && asks_when && (m.has(s_appointment) || exam_or_return || me_there))
+  if (!asking_for_more && asks_when && (m.has(s_appointment | s_booked) || exam_or_return || me_there))
     return sure(intent::my_appointments, 0.85);
   if (!asking_for_more && m.has(s_mine) && (exam_or_return || m.has(s_horario)))
     return sure(intent::my_appointments, 0.8);
@@ -847,7 +866,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::location, 0.9);
   if (m.has(s_where) && !m.has(s_appointment))
     return sure(intent::location, 0.8);
-  if (m.phrase({"get", "there"}) || m.phrase({"chegar", "ai"}) || m.phrase({"chego", "ai"}))
+  if (m.phrase({"get", "there"}) || m.phrase({"chegar", "ai"}) || m.phrase({"chego", "ai"})
+      || m.phrase({"find", "you"}) || m.phrase({"numero", "do", "predio"}))
     return sure(intent::location, 0.8);
   // 10. Weaker hints of a person or a booking.
   // Needing care, said indirectly: a doctor, a check-up, urgency, "can the doctor see me".
@@ -862,8 +882,11 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   const bool a_doctor = m.word("medico") || m.word("medica") || m.word("doctor")
                         || m.word("doutor") || m.word("doutora") || service || professional;
   // (an appointment or a free slot asked for outright is a surer booking, below)
-  if ((care || (m.has(s_want) && a_doctor) || (m.word("algo") && when))
-      && !m.has(s_appointment | s_slot) && !slot_horario)
+  const bool come_in = (m.phrase({"come", "in"}) || m.phrase({"come", "by"}) || m.phrase({"ir", "ai"})) && when;
+  if ((care || (m.has(s_want) && a_doctor) || (m.word("algo") && when) || come_in
+       || ((m.word("see") || m.word("ver")) && a_doctor))
+      && !m.has(s_appointment | s_slot) && !slot_horario
+      && !(m.has(s_person) && !service && !professional && !when)) // "ser atendido por uma pessoa"
     return sure(intent::book, 0.75);
   if (m.has(s_person) && !service && (m.has(s_want) || m.word("verdade") || m.word("real")))
     return sure(intent::human, 0.75);
