@@ -656,7 +656,8 @@ std::string topic_of(const message& m) {
       || m.phrase({"chegar", "mais", "cedo"}) || m.phrase({"como", "me", "preparar"})
       || m.phrase({"how", "to", "prepare"}))
     return "preparation";
-  if (any({"resultado", "resultados", "results", "result", "laudo", "laudos", "biopsia"}))
+  if (any({"resultado", "resultados", "results", "result", "laudo", "laudos", "biopsia"})
+      || (any({"exame", "exames", "test", "tests"}) && any({"pronto", "pronta", "prontos", "ready", "saiu"})))
     return "results";
   if (any({"atestado", "atestados", "receita", "receitas", "prescription", "prescriptions",
            "certificate", "declaracao", "relatorio", "comprovante", "prontuario"})
@@ -686,7 +687,9 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   const bool cant_go = m.phrase({"nao", "vou", "poder", "ir"}) || m.phrase({"nao", "vou", "conseguir", "ir"})
                        || m.phrase({"nao", "posso", "ir"}) || m.phrase({"cant", "make", "it"})
                        || m.phrase({"nao", "vou", "mais", "precisar"})
-                       || m.phrase({"nao", "vou", "poder", "comparecer"});
+                       || m.phrase({"nao", "vou", "poder", "comparecer"})
+                       || m.phrase({"nao", "vou", "consegui"}) || m.phrase({"nao", "vo", "consegui"})
+                       || m.phrase({"nao", "vo", "pode"}) || m.phrase({"nao", "vo", "poder"});
 
   // 0. A greeting that only introduces the patient ("oi, sou a Marta, tudo bem?").
   constexpr uint32_t small_talk = s_greet | s_thanks | s_mine | s_have | s_person;
@@ -882,7 +885,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   const bool a_doctor = m.word("medico") || m.word("medica") || m.word("doctor")
                         || m.word("doutor") || m.word("doutora") || service || professional;
   // (an appointment or a free slot asked for outright is a surer booking, below)
-  const bool come_in = (m.phrase({"come", "in"}) || m.phrase({"come", "by"}) || m.phrase({"ir", "ai"})) && when;
+  const bool come_in = m.phrase({"fit", "me", "in"}) || m.phrase({"squeeze", "me", "in"})
+                       || (m.phrase({"come", "in"}) || m.phrase({"come", "by"}) || m.phrase({"ir", "ai"})) && when;
   if ((care || (m.has(s_want) && a_doctor) || (m.word("algo") && when) || come_in
        || ((m.word("see") || m.word("ver")) && a_doctor))
       && !m.has(s_appointment | s_slot) && !slot_horario
