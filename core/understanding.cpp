@@ -210,7 +210,8 @@ constexpr entry lexicon_entries[] = {
   {"dermatologist", 0}, {"cardiologist", 0}, {"ortopedista", s_medical},
   {"street", s_place}, {"avenida", s_place}, {"predio", s_place}, {"cidade", s_place},
   {"city", s_place}, {"perto", s_place}, {"near", s_place}, {"nearby", s_place},
-  {"instead", s_change}, {"certo", 0}, {"peito", 0}, {"porto", 0}, {"algum", 0}, {"alguma", 0}, {"algo", 0}, {"anyone", s_person}, {"anybody", s_person}, {"ond", s_where},
+  {"instead", s_change}, {"trazer", s_change}, {"traz", s_change}, {"xau", s_thanks},
+  {"xauzinho", s_thanks}, {"riscar", 0}, {"risca", 0}, {"certo", 0}, {"peito", 0}, {"porto", 0}, {"algum", 0}, {"alguma", 0}, {"algo", 0}, {"anyone", s_person}, {"anybody", s_person}, {"ond", s_where},
   {"treatments", s_service_word}, {"treatment", s_service_word}, {"exam", s_medical},
   // common words one typo away from a signal word: listed so they never fuzzy-match
   {"marco", 0}, {"there", 0}, {"here", 0}, {"three", 0}, {"conta", 0}, {"contas", 0}, {"carro", 0}, {"passo", 0}, {"parte", 0},
@@ -365,6 +366,13 @@ void mark_introduction(message& m) {
         return false;
     return true;
   };
+  // "hi there, Ana here": a name said before "here" after a greeting.
+  if (m.words.size() >= 3 && m.words.back() == "here" && !lex.count(m.words[m.words.size() - 2])
+      && lex.count(m.words[0]) && (lex.at(m.words[0]) & s_greet)) {
+    m.name[m.words.size() - 2] = true;
+    m.signals[m.words.size() - 2] = 0;
+    m.intro = true;
+  }
   for (size_t i = 0; i < m.words.size(); ++i) {
     size_t after = 0;
     if (at(i, {"meu", "nome", "e"}) || at(i, {"my", "name", "is"}) || at(i, {"aqui", "quem", "fala", "e"}))
@@ -468,7 +476,7 @@ int language_vote(std::string_view w) {
                    "cheers", "mate", "cya", "nice", "care", "anyone", "anybody", "bring",
                    "parking", "bus", "subway", "station", "fast", "earlier", "later", "that",
                    "uses", "mother", "father", "wife", "husband", "kid", "son", "daughter",
-                   "wheelchair"})
+                   "wheelchair", "theres", "nobody", "answering", "here"})
       v[w] = 1;
     for (auto w : {"de", "da", "do", "o", "que", "quero", "qro", "vc", "vcs", "voce",
                    "voces", "pra", "para", "pro", "por", "favor", "pfv", "pf", "tem", "com",
@@ -615,6 +623,7 @@ std::string topic_of(const message& m) {
          || m.phrase({"bring", "my"}))
         && !m.phrase({"o", "que"}) && !m.word("what"))
     || (m.word("levar") && m.word("junto")) || m.phrase({"come", "in", "with", "me"})
+    || ((m.phrase({"posso", "trazer"}) || m.phrase({"pode", "trazer"})) && !m.has(s_appointment))
     || m.phrase({"come", "with", "me"}) || m.phrase({"entrar", "comigo"})
     || m.phrase({"entrar", "junto"});
   if (any({"convenio", "convenios", "unimed", "amil", "bradesco", "sulamerica", "hapvida",
@@ -654,7 +663,10 @@ std::string topic_of(const message& m) {
       || (m.word("bring") && !m.word("forward")) || m.phrase({"how", "early"})
       || m.phrase({"arrive", "early"}) || (m.word("antes") && m.word("chegar"))
       || m.phrase({"chegar", "mais", "cedo"}) || m.phrase({"como", "me", "preparar"})
-      || m.phrase({"how", "to", "prepare"}))
+      || m.phrase({"how", "to", "prepare"})
+      || (any({"antes", "before"}) && any({"exame", "exames", "exam", "test", "ultrassom", "procedimento", "cirurgia",
+                                           "surgery", "procedure"}))
+      || (any({"comer", "beber", "eat", "drink", "tomar"}) && any({"antes", "before"})))
     return "preparation";
   if (any({"resultado", "resultados", "results", "result", "laudo", "laudos", "biopsia"})
       || (any({"exame", "exames", "test", "tests"}) && any({"pronto", "pronta", "prontos", "ready", "saiu"})))
@@ -704,7 +716,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     || m.phrase({"nao", "vou", "poder", "comparecer"}) || m.phrase({"dar", "baixa"})
     || m.phrase({"tirar", "meu", "nome"}) || m.phrase({"tira", "meu", "nome"})
     || ((m.word("tira") || m.word("tirar") || m.word("libera") || m.word("liberar")
-         || m.word("esquece") || m.word("remove") || m.word("delete"))
+         || m.word("esquece") || m.word("remove") || m.word("delete") || m.word("riscar")
+         || m.word("risca") || m.word("forget"))
         && own_thing)
     || ((m.phrase({"deixa", "pra", "la"}) || m.phrase({"dexa", "pra", "la"})
          || m.phrase({"never", "mind"}))
@@ -714,19 +727,23 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     || m.phrase({"wont", "make", "it"}) || m.phrase({"not", "going", "to", "make", "it"})
     || (m.phrase({"dont", "need"}) && m.word("anymore"))
     || (m.phrase({"nao", "quero", "mais"}) && own_thing)
+    || m.phrase({"abrir", "mao"}) || m.phrase({"abrindo", "mao"}) || m.phrase({"not", "going"})
+    || m.phrase({"nao", "vou", "precisar", "mais"}) || m.phrase({"nao", "vou", "mais", "precisar"})
     || m.phrase({"nao", "vai", "dar"}) || m.phrase({"nao", "poderei"}) || m.phrase({"nao", "consigo", "ir"})
     || m.phrase({"nao", "tenho", "mais", "como"}) || m.phrase({"nao", "tenho", "como", "ir"})
     || m.phrase({"nao", "da", "pra", "ir"}) || m.phrase({"cant", "go"}) || m.phrase({"cannot", "go"})
     || m.phrase({"not", "able", "to", "come"}) || m.phrase({"unable", "to", "come"})
     || (m.phrase({"no", "longer", "need"}));
-  if (give_up && !m.has(s_reschedule) && !(m.has(s_change) && when) && !m.has(s_book))
+  // ("agenda" names the book here: "riscar meu nome da agenda")
+  if (give_up && !m.has(s_reschedule) && !(m.has(s_change) && when) && !(m.has(s_book) && !m.word("agenda")))
     return sure(intent::cancel, 0.85);
   // "passar com um dermatologista" is seeing a doctor, not moving anything.
   const bool see_doctor =
-    (m.word("passar") || m.word("passa")) && !m.has(s_appointment | s_horario | s_mine)
+    (m.word("passar") || m.word("passa")) && !m.has(s_horario | s_mine)
+    && (!m.has(s_appointment) || m.phrase({"passar", "por"}))
     && (m.phrase({"passar", "com"}) || m.phrase({"passar", "no"}) || m.phrase({"passar", "na"})
         || m.phrase({"passar", "pelo"}) || m.phrase({"passar", "pela"}) || m.phrase({"passa", "com"})
-        || m.phrase({"passar", "ai"}) || m.phrase({"passar", "aqui"}) || m.phrase({"passar", "la"}));
+        || m.phrase({"passar", "por", "uma"}) || m.phrase({"passar", "por", "um"}) || m.phrase({"passar", "ai"}) || m.phrase({"passar", "aqui"}) || m.phrase({"passar", "la"}));
   // 1. Reschedule beats cancel and book ("remarcar" contains "marcar").
   if (m.has(s_reschedule))
     return sure(intent::reschedule, 0.95);
@@ -734,7 +751,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                                || m.phrase({"mais", "tarde"}) || m.phrase({"a", "bit", "later"})
                                || m.phrase({"do", "it", "later"}) || m.phrase({"outro", "dia"})
                                || m.phrase({"outro", "horario"}) || m.phrase({"another", "day"})
-                               || m.phrase({"another", "time"}) || m.phrase({"pra", "frente"});
+                               || m.phrase({"another", "time"}) || m.phrase({"pra", "frente"})
+                               || m.phrase({"pra", "antes"}) || m.phrase({"para", "antes"});
   if (sooner_or_later && (m.has(s_appointment | s_change | s_mine) || m.word("it"))
       && !m.has(s_book) && !see_doctor)
     return sure(intent::reschedule, 0.8);
@@ -774,7 +792,9 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if (m.phrase({"tem", "gente", "ai"}) || m.phrase({"tem", "gente", "atendendo"}))
     return sure(intent::human, 0.8);
   if ((m.word("ninguem") || m.word("nobody")) && (m.word("responder") || m.word("responde")
-                                                   || m.word("answer") || m.word("atende")))
+                                                   || m.word("answer") || m.word("atende")
+                                                   || m.word("answering") || m.word("respondendo")
+                                                   || m.word("atendendo") || m.word("responds")))
     return sure(intent::human, 0.8);
   // 3b. Questions about the clinic the built-in answers do not cover (insurance, parking,
   // preparation for an exam): answered from the clinic's FAQ.
@@ -804,6 +824,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   const bool asking_for_more = m.has(s_book | s_slot | s_want | s_open);
   if (!asking_for_more && asks_when && (m.has(s_appointment | s_booked) || exam_or_return || me_there))
     return sure(intent::my_appointments, 0.85);
+  if (!asking_for_more && asks_when && m.has(s_mine) && (service || professional))
+    return sure(intent::my_appointments, 0.8); // "my checkup is at what time?"
   if (!asking_for_more && m.has(s_mine) && (exam_or_return || m.has(s_horario)))
     return sure(intent::my_appointments, 0.8);
   if (!asking_for_more && (m.has(s_appointment) || exam_or_return)
