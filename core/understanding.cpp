@@ -210,7 +210,8 @@ constexpr entry lexicon_entries[] = {
   {"dermatologist", 0}, {"cardiologist", 0}, {"ortopedista", s_medical},
   {"street", s_place}, {"avenida", s_place}, {"predio", s_place}, {"cidade", s_place},
   {"city", s_place}, {"perto", s_place}, {"near", s_place}, {"nearby", s_place},
-  {"instead", s_change}, {"trazer", s_change}, {"traz", s_change}, {"xau", s_thanks},
+  {"falta", 0}, {"kids", s_medical}, {"children", s_medical}, {"whatsapp", s_place},
+  {"zap", s_place}, {"email", s_place}, {"instead", s_change}, {"trazer", s_change}, {"traz", s_change}, {"xau", s_thanks},
   {"xauzinho", s_thanks}, {"riscar", 0}, {"risca", 0}, {"certo", 0}, {"peito", 0}, {"porto", 0}, {"algum", 0}, {"alguma", 0}, {"algo", 0}, {"anyone", s_person}, {"anybody", s_person}, {"ond", s_where},
   {"treatments", s_service_word}, {"treatment", s_service_word}, {"exam", s_medical},
   // common words one typo away from a signal word: listed so they never fuzzy-match
@@ -686,6 +687,15 @@ std::string topic_of(const message& m) {
       || m.phrase({"ordem", "de", "chegada"}) || m.word("walkins") || m.phrase({"walk", "in"})
       || m.phrase({"walk", "ins"}) || m.phrase({"without", "an", "appointment"}))
     return "walk_in";
+  if (any({"teleconsulta", "telemedicina", "online", "presencial", "video", "videochamada", "telehealth",
+           "telemedicine", "remote", "remotely", "virtual"}))
+    return "telehealth";
+  if (m.phrase({"quanto", "tempo", "dura"}) || m.phrase({"quanto", "tempo", "demora"})
+      || m.phrase({"how", "long", "does"}) || m.phrase({"how", "long", "is"}) || m.phrase({"how", "long", "will"}))
+    return "duration";
+  if ((any({"ingles", "english", "espanhol", "spanish", "libras"}) && any({"fala", "falam", "speak", "speaks", "atende"}))
+      || m.phrase({"sign", "language"}))
+    return "language";
   if (m.has(s_clinic_other))
     return "other";
   return {};
@@ -770,6 +780,10 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::cancel, 0.95);
   if (cant_go)
     return sure(intent::cancel, 0.75);
+  // A contact of the clinic ("qual o whatsapp da recepção?") is where it is reached.
+  if ((m.word("whatsapp") || m.word("zap") || m.word("email") || m.word("telefone") || m.word("fone"))
+      && !m.has(s_talk) && !m.has(s_person) && !m.has(s_book))
+    return sure(intent::location, 0.85);
   // 3. Asking for a person.
   if (m.has(s_human) && !m.has(s_book))
     return sure(intent::human, 0.95);
@@ -862,6 +876,7 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
       && !(m.has(s_want) && service))
     return sure(intent::services, 0.8);
   if ((m.phrase({"is", "there"}) || m.phrase({"are", "there"}) || m.phrase({"do", "you", "have"})
+       || m.phrase({"do", "you", "see"}) || m.phrase({"do", "you", "treat"})
        || m.phrase({"do", "you", "do"}) || m.phrase({"does", "the", "clinic"}))
       && (service || m.has(s_medical)) && !when && !m.has(s_slot | s_want))
     return sure(intent::services, 0.8);
@@ -999,6 +1014,9 @@ understanding understand(std::string_view text, const date::year_month_day& toda
   } else if (u.entities.new_date) {
     u.entities.date = u.entities.new_date;
   }
+  // "tchau, até amanhã" names no day to book.
+  if (u.intent == intent::goodbye && (m.phrase({"ate", "amanha"}) || m.phrase({"see", "you", "tomorrow"})))
+    u.entities.date.reset();
   u.confidence = std::clamp(d.confidence, 0.0, 1.0);
   u.clinic_topic = d.clinic_topic;
   u.topic = std::move(d.topic);
