@@ -47,6 +47,10 @@ const std::vector<std::string>& topic_words(std::string_view topic) {
                    "declaracao"}},
     {"companion", {"companion", "acompanhante", "acompanhantes", "levar", "bring"}},
     {"amenities", {"amenities", "wifi", "cafe", "coffee", "banheiro", "bathroom"}},
+    {"walk_in", {"walk", "walkin", "encaixe", "chegada", "direto", "marcada"}},
+    {"telehealth", {"telehealth", "teleconsulta", "telemedicina", "online", "video", "presencial"}},
+    {"duration", {"duration", "dura", "duracao", "tempo", "demora", "long"}},
+    {"language", {"language", "idioma", "ingles", "english", "espanhol", "spanish", "libras"}},
   };
   static const std::vector<std::string> none;
   for (auto& [name, words] : table)

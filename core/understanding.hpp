@@ -52,7 +52,8 @@ struct understanding {
   bool clinic_topic = false;
   /// For `clinic_question`: what it asks about ("insurance", "payment", "parking",
   /// "transport", "preparation", "accessibility", "results", "documents", "companion",
-  /// "amenities", "other"); empty otherwise.
+  /// "amenities", "walk_in", "telehealth", "duration", "language", "other"); empty
+  /// otherwise.
   std::string topic;
 };
 

@@ -20,7 +20,7 @@
 // - questions about the clinic that the built-in answers (hours, services, location) do not
 //   cover are clinic_question with a "topic" beside the intent (insurance, payment, parking,
 //   transport, preparation, accessibility, results, documents, companion, amenities,
-//   other); the development set checks the topic, the evaluation set (frozen before that
+//   walk_in, telehealth, duration, language, other); the development set checks the topic, the evaluation set (frozen before that
 //   intent existed) labels them unknown. Questions about services not in the catalogue
 //   ("vcs tem pediatra?") are services.
 // - a greeting that only introduces the patient ("oi, sou a Marta") is a greeting; names
