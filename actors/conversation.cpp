@@ -277,7 +277,7 @@ struct conversation_state_holder {
 
   /// The reply without the flow (greetings, questions, hand-over...).
   void decide(stored_message m, const core::understanding& u) {
-    auto decision = core::decide_reply(u, *profile, state, !known_contact);
+    auto decision = core::decide_reply(u, *profile, state, !known_contact, m.msg.text);
     known_contact = true;
     if (decision.handoff_started)
       node->metrics->counter_with("atendeai_handoffs_total", "Conversations handed over to staff").inc();

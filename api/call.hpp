@@ -138,6 +138,7 @@ void add_audit_handlers(api_handlers& h);      ///< the audit log
 void add_catalogue_handlers(api_handlers& h);  ///< clinics, channels, services, professionals, closures
 void add_agenda_handlers(api_handlers& h);     ///< slots and appointments
 void add_inbox_handlers(api_handlers& h);      ///< conversations: list, read, reply as staff, release
+void add_faq_handlers(api_handlers& h);        ///< the clinic's knowledge base (FAQ entries)
 void add_inspection_handlers(api_handlers& h); ///< live inspection of nodes and actors
 
 } // namespace atendeai::api

@@ -53,7 +53,7 @@ struct synonym {
 constexpr synonym service_synonyms[] = {
   {"gp", "clinico"},       {"general practitioner", "clinico"}, {"general practice", "clinico"},
   {"medico geral", "clinico"}, {"clinica geral", "clinico"},   {"checkup", "clinico"},
-  {"check up", "clinico"}, {"family doctor", "clinico"},       {"heart", "cardio"},
+  {"check up", "clinico"}, {"consulta geral", "clinico"}, {"family doctor", "clinico"},       {"heart", "cardio"},
   {"coracao", "cardio"},   {"skin", "dermat"},                 {"pele", "dermat"},
 };
 
@@ -126,6 +126,7 @@ std::optional<std::string> match_service(const std::vector<std::string>& words,
 std::optional<std::string> match_professional(const std::vector<std::string>& words,
                                               const clinic_profile& clinic) {
   double best = 0.0;
+  size_t best_first = words.size();
   std::optional<std::string> best_id;
   for (auto& p : clinic.professionals) {
     if (!p.active)
@@ -150,9 +151,16 @@ std::optional<std::string> match_professional(const std::vector<std::string>& wo
       }
       score += word_best;
     }
-    if (score > best) {
+    // On a tie the one named first wins ("com o dr carlos ou a dra ana").
+    size_t first = words.size();
+    for (size_t i = 0; i < words.size() && first == words.size(); ++i)
+      for (auto& nw : name)
+        if (!generic_word(nw) && words[i] == nw)
+          first = i;
+    if (score > best || (score == best && score > 0 && first < best_first)) {
       best = score;
       best_id = p.id;
+      best_first = first;
     }
   }
   return best_id;

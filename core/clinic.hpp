@@ -81,6 +81,16 @@ struct professional {
   bool active = true;
 };
 
+/// One entry of the clinic's knowledge base (`/api/v1/clinics/{id}/faq`): what patients
+/// ask ("Vocês aceitam Unimed?") and the clinic's own answer.
+struct faq_entry {
+  std::string id;                ///< UUID
+  std::string question;          ///< as a patient would ask it
+  std::string answer;            ///< sent as written
+  std::vector<std::string> tags; ///< e.g. {"insurance", "convênio", "unimed"}
+  std::string lang;              ///< "pt-BR", "en" or "" (any language)
+};
+
 /// Everything about one clinic that answers and bookings need.
 struct clinic_profile {
   std::string id;   ///< UUID
@@ -95,6 +105,7 @@ struct clinic_profile {
   scheduling_policy policy;
   std::vector<service> services;
   std::vector<professional> professionals;
+  std::vector<faq_entry> faq; ///< the knowledge base, for questions the rules do not answer
 };
 
 /// Parses "HH:MM" into minutes since midnight; nullopt when malformed.

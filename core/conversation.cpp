@@ -1,6 +1,7 @@
 #include "core/conversation.hpp"
 
 #include "core/date_rules.hpp"
+#include "core/faq.hpp"
 #include "core/format.hpp"
 
 namespace atendeai::core {
@@ -272,7 +273,8 @@ conversation_state conversation_state_from_json(const nlohmann::json& j) {
 }
 
 reply_decision decide_reply(const understanding& u, const clinic_profile& clinic,
-                            conversation_state& state, bool first_message) {
+                            conversation_state& state, bool first_message,
+                            std::string_view message_text) {
   reply_decision d;
   if (state.handoff)
     return d;
@@ -309,6 +311,16 @@ reply_decision decide_reply(const understanding& u, const clinic_profile& clinic
     case intent::my_appointments:
       d.reply = scheduling_reply(v, u, state);
       break;
+    case intent::clinic_question:
+      // The clinic's own answer when its FAQ has one; otherwise say so and offer a human.
+      if (auto* e = match_faq(clinic.faq, message_text, u.topic, state.lang,
+                              faq_strictness::clinic_question)) {
+        d.reply = text(e->answer);
+        break;
+      }
+      state.human_offered = true;
+      d.reply = text(dont_know(v));
+      break;
     case intent::unknown:
       if (u.entities.yes_no && human_was_offered) {
         if (*u.entities.yes_no) {
@@ -323,6 +335,10 @@ reply_decision decide_reply(const understanding& u, const clinic_profile& clinic
                               "address. What would you like?"
                             : "Certo! Posso ajudar com consultas, horários, serviços e endereço. "
                               "O que você precisa?");
+      } else if (auto* e = match_faq(clinic.faq, message_text, {}, state.lang, faq_strictness::unknown)) {
+        // Not understood by the rules, but the clinic's FAQ answers it.
+        state.unknown_streak = 0;
+        d.reply = text(e->answer);
       } else if (++state.unknown_streak >= clinic.ai_behavior.escalation_threshold
                  && clinic.ai_behavior.auto_escalation) {
         start_handoff(state, d);

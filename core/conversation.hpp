@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -36,7 +37,10 @@ struct reply_decision {
 /// Decides the answer to one understood message and updates the state (language,
 /// unknown streak, hand-over). A conversation already in hand-over gets no reply.
 /// `first_message` is true when the contact never wrote before (full greeting).
+/// `message_text` is the patient's message as written: a clinic question (or a message
+/// not understood) is answered from the clinic's FAQ entry it matches, if any.
 reply_decision decide_reply(const understanding& u, const clinic_profile& clinic,
-                            conversation_state& state, bool first_message);
+                            conversation_state& state, bool first_message,
+                            std::string_view message_text = {});
 
 } // namespace atendeai::core

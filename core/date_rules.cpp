@@ -109,10 +109,10 @@ std::optional<day_period> period_word(const std::vector<std::string>& raw,
   auto after = [&](std::initializer_list<const char*> list) { return i > 0 && is(i - 1, list); };
   if (is(i, {"manha", "manhazinha", "morning"}))
     return after({"good", "bom"}) ? std::nullopt : std::optional(day_period::morning);
-  if (is(i, {"tarde", "tardinha", "afternoon"}))
+  if (is(i, {"tarde", "tardinha", "afternoon", "tardi"}))
     return after({"boa", "bo", "good", "mais", "muito", "to", "ta", "tao"})
              ? std::nullopt : std::optional(day_period::afternoon);
-  if (is(i, {"noite", "noitinha", "evening", "night", "tonight"}))
+  if (is(i, {"noite", "noitinha", "evening", "night", "tonight", "noiti"}))
     return after({"boa", "bo", "good"}) ? std::nullopt : std::optional(day_period::evening);
   return std::nullopt;
 }
@@ -352,7 +352,8 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
       e.date_to = to;
     }
     // -- weekdays ---
-    if (int wd = weekday_word(t); wd >= 0) {
+    // "segunda via" is a copy of a document, not Monday.
+    if (int wd = weekday_word(t); wd >= 0 && !(wd == 1 && is(i + 1, {"via", "vez", "opiniao"}))) {
       day_mention m;
       m.weekday = wd;
       add(m);

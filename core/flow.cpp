@@ -942,11 +942,16 @@ void fill_slot(engine& x, const patient_message& m, const signals& sg) {
       changed = true;
     }
   }
+  // "melhor na quinta" while a time waits for confirmation: the same time on that day.
+  const bool same_time_other_day = e.date && !e.time && !e.period && st.step == flow_step::confirmation
+                                   && st.chosen && local_date(x.tz, st.chosen->start) != *e.date;
   if (e.date) {
     st.date = e.date;
     st.date_from.reset();
     st.date_to.reset();
-    if (!e.time)
+    if (same_time_other_day)
+      st.time = local_minute(x.tz, st.chosen->start);
+    else if (!e.time)
       st.time.reset();
     if (!e.period)
       st.period.reset();

@@ -74,6 +74,13 @@ const std::vector<api_route>& api_routes() {
     {"GET", "/api/v1/clinics/:id/closures", "closures.list", a::bearer, l::api, staff},
     {"POST", "/api/v1/clinics/:id/closures", "closures.create", a::bearer, l::api, admins},
     {"DELETE", "/api/v1/clinics/:id/closures/:clid", "closures.delete", a::bearer, l::api, admins},
+    // -- knowledge base (FAQ) -------------------------------------------------------------
+    {"GET", "/api/v1/clinics/:id/faq", "faq.list", a::bearer, l::api, staff},
+    {"POST", "/api/v1/clinics/:id/faq", "faq.create", a::bearer, l::api, admins},
+    {"GET", "/api/v1/clinics/:id/faq/:qid", "faq.get", a::bearer, l::api, staff},
+    {"PUT", "/api/v1/clinics/:id/faq/:qid", "faq.update", a::bearer, l::api, admins},
+    {"PATCH", "/api/v1/clinics/:id/faq/:qid", "faq.patch", a::bearer, l::api, admins},
+    {"DELETE", "/api/v1/clinics/:id/faq/:qid", "faq.delete", a::bearer, l::api, admins},
     // -- agenda -------------------------------------------------------------------------
     {"GET", "/api/v1/clinics/:id/slots", "slots.list", a::bearer, l::api, staff, owner},
     {"GET", "/api/v1/clinics/:id/appointments", "appointments.list", a::bearer, l::api, staff},

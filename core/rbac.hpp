@@ -44,7 +44,7 @@ enum class placement : uint8_t { any, owner };
 
 /// One admin API route.
 struct api_route {
-  const char* method; ///< GET, POST, PUT, DELETE
+  const char* method; ///< GET, POST, PUT, PATCH, DELETE
   const char* path;   ///< express pattern, e.g. /api/v1/users/:id
   const char* op;     ///< operation name the handler dispatches on (unique)
   access who;

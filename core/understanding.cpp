@@ -70,10 +70,11 @@ constexpr entry lexicon_entries[] = {
   {"cancelled", s_cancel}, {"canceled", s_cancel}, {"cancellation", s_cancel},
   {"cancelando", s_cancel},
   // book
-  {"marcar", s_book}, {"marca", s_book}, {"marque", s_book}, {"marcacao", s_book},
+  {"marcar", s_book}, {"marca", s_book}, {"marque", s_book}, {"marcacao", s_appointment},
   {"agendar", s_book}, {"agenda", s_book}, {"agende", s_book}, {"agendo", s_book},
   {"encaixar", s_book}, {"encaixe", s_book}, {"encaixa", s_book}, {"book", s_book},
   {"schedule", s_book}, {"marcando", s_book}, {"agendando", s_book},
+  {"marquei", s_booked}, {"agendei", s_booked}, {"marcamos", s_booked}, {"agendamos", s_booked},
   // appointment nouns
   {"consulta", s_appointment}, {"consultas", s_appointment}, {"agendamento", s_appointment},
   {"agendamentos", s_appointment}, {"appointment", s_appointment},
@@ -178,6 +179,41 @@ constexpr entry lexicon_entries[] = {
   {"quero", s_want}, {"qro", s_want}, {"queria", s_want}, {"gostaria", s_want},
   {"preciso", s_want}, {"precisava", s_want}, {"want", s_want}, {"need", s_want},
   {"like", s_want}, {"qr", s_want},
+  // everyday ways of moving an appointment (issue 17)
+  {"antecipar", s_reschedule}, {"antecipa", s_reschedule}, {"antecipe", s_reschedule},
+  {"antecipo", s_reschedule}, {"antecipacao", s_reschedule}, {"empurrar", s_reschedule},
+  {"empurra", s_reschedule}, {"earlier", s_change}, {"forward", s_change}, {"quando", 0},
+  {"push", s_change}, {"jogar", s_change}, {"joga", s_change}, {"deixar", s_change},
+  // ... and of giving one up
+  {"desisti", s_cancel}, {"desistir", s_cancel}, {"desisto", s_cancel}, {"anular", s_cancel},
+  {"anula", s_cancel}, {"excluir", s_cancel}, {"exclui", s_cancel}, {"faltar", s_cancel},
+  {"drop", s_cancel}, {"desconsiderar", s_cancel}, {"desconsidera", s_cancel},
+  {"remanejar", s_reschedule}, {"remaneja", s_reschedule}, {"earliest", s_slot},
+  {"gracias", s_thanks}, {"cheque", s_clinic_other},
+  // appointments by another name
+  {"retorno", s_appointment}, {"avaliacao", s_appointment}, {"openings", s_slot},
+  {"opening", s_open}, {"precisando", s_want}, {"procurando", s_want},
+  // informal thanks and goodbyes, both languages
+  {"brigadao", s_thanks}, {"obrigadinha", s_thanks}, {"obrigadinho", s_thanks},
+  {"tmj", s_thanks}, {"abraco", s_thanks}, {"abracos", s_thanks}, {"bjs", s_thanks},
+  {"beijos", s_thanks}, {"bjo", s_thanks}, {"bj", s_thanks}, {"cheers", s_thanks},
+  {"cya", s_thanks}, {"gratidao", s_thanks}, {"thankyou", s_thanks}, {"ty", s_thanks},
+  {"tks", s_thanks}, {"brigada", s_thanks}, {"obrigad", s_thanks},
+  {"falae", s_greet}, {"bao", s_greet}, {"howdy", s_greet}, {"oiee", s_greet},
+  // clinic matters answered from the clinic's FAQ (see topic_of)
+  {"sus", s_clinic_other}, {"particular", 0}, {"metro", s_clinic_other},
+  {"onibus", s_clinic_other}, {"bus", s_clinic_other}, {"subway", s_clinic_other},
+  {"jejum", s_clinic_other}, {"elevador", s_clinic_other}, {"elevator", s_clinic_other},
+  {"rampa", s_clinic_other}, {"acompanhante", s_clinic_other}, {"boleto", s_clinic_other},
+  {"manobrista", s_clinic_other}, {"valet", s_clinic_other}, {"wifi", s_clinic_other},
+  {"parcela", s_clinic_other}, {"parcelas", s_clinic_other}, {"pediatrician", s_medical},
+  {"dermatologist", 0}, {"cardiologist", 0}, {"ortopedista", s_medical},
+  {"street", s_place}, {"avenida", s_place}, {"predio", s_place}, {"cidade", s_place},
+  {"city", s_place}, {"perto", s_place}, {"near", s_place}, {"nearby", s_place},
+  {"falta", 0}, {"kids", s_medical}, {"children", s_medical}, {"whatsapp", s_place},
+  {"zap", s_place}, {"email", s_place}, {"instead", s_change}, {"trazer", s_change}, {"traz", s_change}, {"xau", s_thanks},
+  {"xauzinho", s_thanks}, {"riscar", 0}, {"risca", 0}, {"certo", 0}, {"peito", 0}, {"porto", 0}, {"algum", 0}, {"alguma", 0}, {"algo", 0}, {"anyone", s_person}, {"anybody", s_person}, {"ond", s_where},
+  {"treatments", s_service_word}, {"treatment", s_service_word}, {"exam", s_medical},
   // common words one typo away from a signal word: listed so they never fuzzy-match
   {"marco", 0}, {"there", 0}, {"here", 0}, {"three", 0}, {"conta", 0}, {"contas", 0}, {"carro", 0}, {"passo", 0}, {"parte", 0},
   {"mudou", 0}, {"cancer", 0}, {"abril", 0}, {"fala", 0}, {"falo", 0}, {"calor", 0},
@@ -277,6 +313,8 @@ struct message {
   std::vector<uint32_t> signals;    ///< per word
   uint32_t all = 0;                 ///< union of the signals
   int fuzzy_hits = 0;               ///< signals found only by typo tolerance
+  bool intro = false;               ///< the patient introduces themself ("sou a Marta")
+  std::vector<bool> name;           ///< per word: a name the patient gives as their own
 
   bool has(uint32_t s) const { return (all & s) != 0; }
   /// True when word i is `w`, as typed or with repeated letters squeezed.
@@ -305,6 +343,84 @@ struct message {
   }
 };
 
+/// A medical specialty or exam the lexicon does not list, by its ending.
+bool specialty_word(std::string_view w) {
+  auto ends = [&](std::string_view tail) {
+    return w.size() > tail.size() + 2 && w.substr(w.size() - tail.size()) == tail;
+  };
+  return ends("logista") || ends("ologia") || ends("iatra") || ends("ologist") || ends("iatrician")
+         || ends("pedista") || ends("terapeuta") || ends("grama") || ends("grafia") || ends("scopia");
+}
+
+/// Marks "sou a Marta", "me chamo Marcos", "meu nome é João Carlos", "my name is Ana",
+/// "I'm Tom": the patient's own name is neither a signal ("Marta" is one typo from
+/// "marca") nor a professional ("Carlos", "Ana").
+void mark_introduction(message& m) {
+  m.name.assign(m.raw.size(), false);
+  auto& lex = the_lexicon().exact;
+  auto at = [&](size_t i, std::initializer_list<const char*> ws) {
+    if (i + ws.size() > m.words.size())
+      return false;
+    size_t k = 0;
+    for (auto w : ws)
+      if (!m.is(i + k++, w))
+        return false;
+    return true;
+  };
+  // "hi there, Ana here": a name said before "here" after a greeting.
+  if (m.words.size() >= 3 && m.words.back() == "here" && !lex.count(m.words[m.words.size() - 2])
+      && lex.count(m.words[0]) && (lex.at(m.words[0]) & s_greet)) {
+    m.name[m.words.size() - 2] = true;
+    m.signals[m.words.size() - 2] = 0;
+    m.intro = true;
+  }
+  for (size_t i = 0; i < m.words.size(); ++i) {
+    size_t after = 0;
+    if (at(i, {"meu", "nome", "e"}) || at(i, {"my", "name", "is"}) || at(i, {"aqui", "quem", "fala", "e"}))
+      after = i + 3;
+    else if (at(i, {"me", "chamo"}) || at(i, {"aqui", "e"}) || at(i, {"quem", "fala", "e"})
+             || at(i, {"this", "is"}) || at(i, {"i", "am"}) || at(i, {"name", "is"})
+             || at(i, {"names"}))
+      after = i + (at(i, {"quem", "fala", "e"}) ? 3 : at(i, {"names"}) ? 1 : 2);
+    else if (at(i, {"sou"}) || at(i, {"im"}))
+      after = i + 1;
+    else
+      continue;
+    if (after < m.words.size()
+        && one_of(m.words[after], {"o", "a", "the", "dona", "seu", "sr", "sra", "mr", "mrs", "ms"}))
+      ++after;
+    size_t named = 0;
+    for (size_t k = after; k < m.words.size() && named < 3; ++k) {
+      auto& w = m.words[k];
+      // "a mãe da Ana Clara": the relative's name follows.
+      if (named == 0 && k + 1 < m.words.size()
+          && one_of(w, {"mae", "pai", "filha", "filho", "esposa", "marido", "neta", "neto", "avo",
+                        "vo", "irma", "irmao", "tia", "tio", "responsavel", "mother", "father",
+                        "mom", "dad", "wife", "husband", "son", "daughter"})
+          && one_of(m.words[k + 1], {"da", "do", "de", "of", "pela", "pelo"})) {
+        ++k;
+        continue;
+      }
+      // A word the rules know ("paciente", "queria", "amanhã") ends the name.
+      if (lex.count(m.raw[k]) || lex.count(w) || w.size() < 2 || (w[0] >= '0' && w[0] <= '9')
+          || one_of(w, {"paciente", "da", "do", "de", "dos", "das", "e", "mae", "pai", "filha",
+                        "filho", "esposa", "marido", "nova", "novo", "new", "patient", "and",
+                        "from", "with", "here", "calling", "speaking", "looking", "in", "not",
+                        "an", "aqui", "por", "com", "pra", "para", "cliente", "id", "would",
+                        "vou", "vim", "estou", "to", "tou", "so", "just", "trying", "going",
+                        "writing", "sorry", "having", "feeling", "at", "on", "your", "um",
+                        "uma", "que", "responsavel", "neta", "neto", "vo", "avo", "fine", "sick", "late",
+                        "sorry", "ok", "okay", "good", "well", "bem", "mal", "doente"}))
+        break;
+      m.name[k] = true;
+      m.signals[k] = 0;
+      ++named;
+    }
+    if (named > 0 || at(i, {"sou", "paciente"}) || at(i, {"sou", "nova"}) || at(i, {"sou", "novo"}))
+      m.intro = true;
+  }
+}
+
 message read_message(std::string_view text) {
   message m;
   m.raw = split_words(normalize_text(text));
@@ -319,9 +435,16 @@ message read_message(std::string_view text) {
       s = it->second;
     else
       s = signals_of(m.words.back(), fuzzy);
+    if (s == 0 && specialty_word(m.words.back()))
+      s = s_medical; // "endocrinologista", "gynecologist", "eletrocardiograma"
     m.signals.push_back(s);
-    m.all |= s;
-    if (fuzzy && s)
+  }
+  mark_introduction(m);
+  for (size_t i = 0; i < m.raw.size(); ++i) {
+    m.all |= m.signals[i];
+    // A fuzzy hit counts only for a word kept as a signal (not a name).
+    if (m.signals[i] && !the_lexicon().exact.count(m.raw[i])
+        && !the_lexicon().exact.count(m.words[i]))
       ++m.fuzzy_hits;
   }
   return m;
@@ -350,7 +473,11 @@ int language_vote(std::string_view w) {
                    "hours", "time", "close", "an", "am", "pm", "in", "on", "we", "be",
                    "list", "cost", "offer", "which", "who", "why", "should", "will", "just",
                    "there", "clinic", "lol", "sounds", "great", "fine", "later", "soon",
-                   "tonight", "day", "after", "before", "still", "again", "want", "wanna"})
+                   "tonight", "day", "after", "before", "still", "again", "want", "wanna", "lot",
+                   "cheers", "mate", "cya", "nice", "care", "anyone", "anybody", "bring",
+                   "parking", "bus", "subway", "station", "fast", "earlier", "later", "that",
+                   "uses", "mother", "father", "wife", "husband", "kid", "son", "daughter",
+                   "wheelchair", "theres", "nobody", "answering", "here"})
       v[w] = 1;
     for (auto w : {"de", "da", "do", "o", "que", "quero", "qro", "vc", "vcs", "voce",
                    "voces", "pra", "para", "pro", "por", "favor", "pfv", "pf", "tem", "com",
@@ -444,6 +571,9 @@ std::optional<bool> detect_yes_no(const message& m, std::string_view text) {
       if (k < rest.size() && (rest[k] == ',' || rest[k] == '.' || rest[k] == '!'))
         return false;
     }
+    if (second == "quero" && w.size() > 2
+        && !one_of(w[2], {"obrigado", "obrigada", "obg", "nada", "agora", "nao", "valeu"}))
+      return std::nullopt; // "não quero mais a consulta": a statement, not an answer
     if (one_of(second, {"obrigado", "obrigada", "obg", "thanks", "thank", "valeu", "vlw",
                         "brigado", "brigada", "precisa", "need", "quero", "obrigadao"}))
       return false;
@@ -460,6 +590,7 @@ struct decision {
   intent what = intent::unknown;
   double confidence = 0.0;
   bool clinic_topic = false;
+  std::string topic; ///< for clinic_question
 };
 
 bool greeting_phrase(const message& m) {
@@ -476,23 +607,171 @@ bool goodbye_phrase(const message& m) {
          || m.phrase({"ate", "amanha"});
 }
 
+/// What a question about the clinic is about, when the built-in answers (hours, services,
+/// location) do not cover it; empty when the message asks nothing of the kind.
+std::string topic_of(const message& m) {
+  auto any = [&](std::initializer_list<const char*> ws) {
+    for (auto w : ws)
+      if (m.word(w))
+        return true;
+    return false;
+  };
+  const bool price = m.has(s_price) || m.phrase({"how", "much"});
+  // Moving an appointment forward is not about what to bring.
+  const bool companion =
+    any({"acompanhante", "acompanhantes", "companion", "chaperone"})
+    || ((m.phrase({"posso", "levar"}) || m.phrase({"pode", "levar"}) || m.phrase({"can", "i", "bring"})
+         || m.phrase({"bring", "my"}))
+        && !m.phrase({"o", "que"}) && !m.word("what"))
+    || (m.word("levar") && m.word("junto")) || m.phrase({"come", "in", "with", "me"})
+    || ((m.phrase({"posso", "trazer"}) || m.phrase({"pode", "trazer"})) && !m.has(s_appointment))
+    || m.phrase({"come", "with", "me"}) || m.phrase({"entrar", "comigo"})
+    || m.phrase({"entrar", "junto"});
+  if (any({"convenio", "convenios", "unimed", "amil", "bradesco", "sulamerica", "hapvida",
+           "notredame", "intermedica", "cassi", "geap", "sus", "insurance", "insurances",
+           "reembolso", "coparticipacao", "insured", "golden", "prevent", "omint", "allianz",
+           "careplus", "medicare", "medicaid", "aetna", "cigna", "bupa"})
+      || m.phrase({"porto", "seguro"})
+      || (any({"plano", "planos"}) && !m.word("pagamento"))
+      || (any({"plan", "plans"}) && any({"health", "accept", "take", "cover", "covered"}))
+      || m.word("covered") || (m.word("cobre") && m.has(s_appointment)))
+    return "insurance";
+  if (any({"pix", "cartao", "cartoes", "credito", "debito", "card", "cards", "cash", "dinheiro",
+           "parcelar", "parcela", "parcelas", "parcelado", "parcelamento", "pagamento",
+           "payment", "payments", "boleto", "maquininha", "venmo", "transferencia", "cheque",
+           "cheques"})
+      || (any({"pagar", "pago", "pay", "paying"}) && !price))
+    return "payment";
+  if (any({"estacionamento", "estacionar", "estaciono", "estaciona", "parking", "park",
+           "manobrista", "valet"})
+      || m.phrase({"deixar", "o", "carro"}) || m.phrase({"deixo", "o", "carro"}))
+    return "parking";
+  if (any({"metro", "onibus", "bus", "buses", "subway", "trem", "train", "uber", "taxi",
+           "transporte", "estacao", "station", "brt", "vlt"}))
+    return "transport";
+  if (any({"acessibilidade", "acessivel", "cadeirante", "cadeirantes", "rampa", "elevador",
+           "elevator", "lift", "wheelchair", "accessible", "accessibility", "escada", "escadas",
+           "stairs"})
+      || m.phrase({"cadeira", "de", "rodas"}) || m.phrase({"mobilidade", "reduzida"}))
+    return "accessibility";
+  if (companion)
+    return "companion";
+  if (any({"jejum", "fasting", "preparo", "preparacao", "antecedencia"})
+      || (m.word("fast") && (m.word("before") || m.word("need") || m.word("should")))
+      || m.phrase({"o", "que", "levar"}) || m.phrase({"preciso", "levar"})
+      || m.phrase({"precisa", "levar"}) || m.phrase({"tenho", "que", "levar"})
+      || m.phrase({"devo", "levar"}) || m.phrase({"que", "eu", "levo"})
+      || (m.word("bring") && !m.word("forward")) || m.phrase({"how", "early"})
+      || m.phrase({"arrive", "early"}) || (m.word("antes") && m.word("chegar"))
+      || m.phrase({"chegar", "mais", "cedo"}) || m.phrase({"como", "me", "preparar"})
+      || m.phrase({"how", "to", "prepare"})
+      || (any({"antes", "before"}) && any({"exame", "exames", "exam", "test", "ultrassom", "procedimento", "cirurgia",
+                                           "surgery", "procedure"}))
+      || (any({"comer", "beber", "eat", "drink", "tomar"}) && any({"antes", "before"})))
+    return "preparation";
+  if (any({"resultado", "resultados", "results", "result", "laudo", "laudos", "biopsia"})
+      || (any({"exame", "exames", "test", "tests"}) && any({"pronto", "pronta", "prontos", "ready", "saiu"})))
+    return "results";
+  if (any({"atestado", "atestados", "receita", "receitas", "prescription", "prescriptions",
+           "certificate", "declaracao", "relatorio", "comprovante", "prontuario"})
+      || m.phrase({"segunda", "via"}) || m.phrase({"sick", "note"})
+      || m.phrase({"doctors", "note"}))
+    return "documents";
+  if (any({"wifi", "banheiro", "banheiros", "bathroom", "restroom", "toilet", "cafe", "coffee",
+           "lanchonete", "tomada", "fraldario", "bebedouro"})
+      || m.phrase({"sala", "de", "espera"}) || m.phrase({"ar", "condicionado"})
+      || m.phrase({"waiting", "room"}))
+    return "amenities";
+  if (m.phrase({"sem", "hora", "marcada"}) || m.phrase({"sem", "horario", "marcado"})
+      || m.phrase({"sem", "agendamento"}) || m.phrase({"sem", "agendar"}) || m.phrase({"ir", "direto"})
+      || m.phrase({"ordem", "de", "chegada"}) || m.word("walkins") || m.phrase({"walk", "in"})
+      || m.phrase({"walk", "ins"}) || m.phrase({"without", "an", "appointment"}))
+    return "walk_in";
+  if (any({"teleconsulta", "telemedicina", "online", "presencial", "video", "videochamada", "telehealth",
+           "telemedicine", "remote", "remotely", "virtual"}))
+    return "telehealth";
+  if (m.phrase({"quanto", "tempo", "dura"}) || m.phrase({"quanto", "tempo", "demora"})
+      || m.phrase({"how", "long", "does"}) || m.phrase({"how", "long", "is"}) || m.phrase({"how", "long", "will"}))
+    return "duration";
+  if ((any({"ingles", "english", "espanhol", "spanish", "libras"}) && any({"fala", "falam", "speak", "speaks", "atende"}))
+      || m.phrase({"sign", "language"}))
+    return "language";
+  if (m.has(s_clinic_other))
+    return "other";
+  return {};
+}
+
 decision decide_intent(const message& m, const entities& e, bool service, bool professional,
                        std::optional<bool> yes_no) {
   const bool fuzzy = m.fuzzy_hits > 0;
-  auto sure = [&](intent i, double c) { return decision{i, fuzzy ? c - 0.1 : c, false}; };
+  auto sure = [&](intent i, double c) { return decision{i, fuzzy ? c - 0.1 : c, false, {}}; };
   const bool when = e.date || e.date_from || e.time || e.period;
   const bool cant_go = m.phrase({"nao", "vou", "poder", "ir"}) || m.phrase({"nao", "vou", "conseguir", "ir"})
                        || m.phrase({"nao", "posso", "ir"}) || m.phrase({"cant", "make", "it"})
                        || m.phrase({"nao", "vou", "mais", "precisar"})
-                       || m.phrase({"nao", "vou", "poder", "comparecer"});
+                       || m.phrase({"nao", "vou", "poder", "comparecer"})
+                       || m.phrase({"nao", "vou", "consegui"}) || m.phrase({"nao", "vo", "consegui"})
+                       || m.phrase({"nao", "vo", "pode"}) || m.phrase({"nao", "vo", "poder"});
 
+  // 0. A greeting that only introduces the patient ("oi, sou a Marta, tudo bem?").
+  constexpr uint32_t small_talk = s_greet | s_thanks | s_mine | s_have | s_person;
+  if (m.intro && !(m.all & ~small_talk) && !service && !when)
+    return sure(intent::greeting, 0.9);
+  // Giving an appointment up in everyday words ("desisti", "pode tirar meu nome").
+  const bool own_thing = m.has(s_appointment | s_mine | s_horario | s_booked)
+                         || m.word("exame") || m.word("it");
+  const bool give_up =
+    m.phrase({"nao", "vou", "mais"}) || m.phrase({"nao", "preciso", "mais"})
+    || m.phrase({"nao", "vou", "comparecer"}) || m.phrase({"nao", "vou", "conseguir", "comparecer"})
+    || m.phrase({"nao", "vou", "poder", "comparecer"}) || m.phrase({"dar", "baixa"})
+    || m.phrase({"tirar", "meu", "nome"}) || m.phrase({"tira", "meu", "nome"})
+    || ((m.word("tira") || m.word("tirar") || m.word("libera") || m.word("liberar")
+         || m.word("esquece") || m.word("remove") || m.word("delete") || m.word("riscar")
+         || m.word("risca") || m.word("forget"))
+        && own_thing)
+    || ((m.phrase({"deixa", "pra", "la"}) || m.phrase({"dexa", "pra", "la"})
+         || m.phrase({"never", "mind"}))
+        && own_thing)
+    || m.phrase({"call", "off"}) || m.phrase({"wont", "be", "able"})
+    || m.phrase({"not", "coming"}) || m.phrase({"cant", "come"}) || m.phrase({"cannot", "come"})
+    || m.phrase({"wont", "make", "it"}) || m.phrase({"not", "going", "to", "make", "it"})
+    || (m.phrase({"dont", "need"}) && m.word("anymore"))
+    || (m.phrase({"nao", "quero", "mais"}) && own_thing)
+    || m.phrase({"abrir", "mao"}) || m.phrase({"abrindo", "mao"}) || m.phrase({"not", "going"})
+    || m.phrase({"nao", "vou", "precisar", "mais"}) || m.phrase({"nao", "vou", "mais", "precisar"})
+    || m.phrase({"nao", "vai", "dar"}) || m.phrase({"nao", "poderei"}) || m.phrase({"nao", "consigo", "ir"})
+    || m.phrase({"nao", "tenho", "mais", "como"}) || m.phrase({"nao", "tenho", "como", "ir"})
+    || m.phrase({"nao", "da", "pra", "ir"}) || m.phrase({"cant", "go"}) || m.phrase({"cannot", "go"})
+    || m.phrase({"not", "able", "to", "come"}) || m.phrase({"unable", "to", "come"})
+    || (m.phrase({"no", "longer", "need"}));
+  // ("agenda" names the book here: "riscar meu nome da agenda")
+  if (give_up && !m.has(s_reschedule) && !(m.has(s_change) && when) && !(m.has(s_book) && !m.word("agenda")))
+    return sure(intent::cancel, 0.85);
+  // "passar com um dermatologista" is seeing a doctor, not moving anything.
+  const bool see_doctor =
+    (m.word("passar") || m.word("passa")) && !m.has(s_horario | s_mine)
+    && (!m.has(s_appointment) || m.phrase({"passar", "por"}))
+    && (m.phrase({"passar", "com"}) || m.phrase({"passar", "no"}) || m.phrase({"passar", "na"})
+        || m.phrase({"passar", "pelo"}) || m.phrase({"passar", "pela"}) || m.phrase({"passa", "com"})
+        || m.phrase({"passar", "por", "uma"}) || m.phrase({"passar", "por", "um"}) || m.phrase({"passar", "ai"}) || m.phrase({"passar", "aqui"}) || m.phrase({"passar", "la"}));
   // 1. Reschedule beats cancel and book ("remarcar" contains "marcar").
   if (m.has(s_reschedule))
     return sure(intent::reschedule, 0.95);
-  if (m.has(s_change) && (m.has(s_appointment) || m.has(s_horario)
+  const bool sooner_or_later = m.word("earlier") || m.phrase({"mais", "cedo"})
+                               || m.phrase({"mais", "tarde"}) || m.phrase({"a", "bit", "later"})
+                               || m.phrase({"do", "it", "later"}) || m.phrase({"outro", "dia"})
+                               || m.phrase({"outro", "horario"}) || m.phrase({"another", "day"})
+                               || m.phrase({"another", "time"}) || m.phrase({"pra", "frente"})
+                               || m.phrase({"pra", "antes"}) || m.phrase({"para", "antes"});
+  if (sooner_or_later && (m.has(s_appointment | s_change | s_mine) || m.word("it"))
+      && !m.has(s_book) && !see_doctor)
+    return sure(intent::reschedule, 0.8);
+  if ((m.word("transferir") || m.word("transfere")) && m.has(s_appointment))
+    return sure(intent::reschedule, 0.8);
+  if (m.has(s_change) && !see_doctor && (m.has(s_appointment) || m.has(s_horario)
                           || m.word("data") || m.word("date") || m.word("dia")))
     return sure(intent::reschedule, 0.85);
-  if (m.has(s_change) && when && !m.has(s_book))
+  if (m.has(s_change) && when && !m.has(s_book) && !see_doctor)
     return sure(intent::reschedule, 0.75); // "posso trocar pra quinta?"
   // 2. Cancel beats "consulta"; cancel and book again is a reschedule.
   if (m.has(s_cancel) && m.has(s_book))
@@ -501,16 +780,71 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::cancel, 0.95);
   if (cant_go)
     return sure(intent::cancel, 0.75);
+  // A contact of the clinic ("qual o whatsapp da recepção?") is where it is reached.
+  if ((m.word("whatsapp") || m.word("zap") || m.word("email") || m.word("telefone") || m.word("fone"))
+      && !m.has(s_talk) && !m.has(s_person) && !m.has(s_book))
+    return sure(intent::location, 0.85);
   // 3. Asking for a person.
   if (m.has(s_human) && !m.has(s_book))
     return sure(intent::human, 0.95);
   if (m.has(s_person) && m.has(s_talk))
     return sure(intent::human, 0.9);
   if ((m.phrase({"me", "liga"}) || m.phrase({"me", "ligar"}) || m.phrase({"call", "me"})
+       || m.phrase({"call", "back"}) || m.phrase({"transfer", "me"}) || m.phrase({"me", "transfere"})
        || m.phrase({"falar", "com"}) || m.phrase({"speak", "to"}) || m.phrase({"talk", "to"}))
       && !m.has(s_book))
     return sure(intent::human, 0.8);
+  // Whether anyone is there ("tem alguém aí?", "is anyone there?", "alguém me ajuda?").
+  if (m.has(s_person) && !service
+      && (m.word("ai") || m.word("there") || m.word("help") || m.word("ajudar")
+          || m.word("ajuda") || m.word("atendendo") || m.word("responder")
+          || m.word("responde")))
+    return sure(intent::human, 0.85);
+  if (m.has(s_person) && !(m.all & ~(s_person | s_greet)) && !service && !professional
+      && !m.word("robo") && !m.word("bot"))
+    return sure(intent::human, 0.75); // "alô? alguém?"
+  if (m.phrase({"tem", "gente", "ai"}) || m.phrase({"tem", "gente", "atendendo"}))
+    return sure(intent::human, 0.8);
+  if ((m.word("ninguem") || m.word("nobody")) && (m.word("responder") || m.word("responde")
+                                                   || m.word("answer") || m.word("atende")
+                                                   || m.word("answering") || m.word("respondendo")
+                                                   || m.word("atendendo") || m.word("responds")))
+    return sure(intent::human, 0.8);
+  // 3b. Questions about the clinic the built-in answers do not cover (insurance, parking,
+  // preparation for an exam): answered from the clinic's FAQ.
+  if (!m.has(s_off_topic)) {
+    auto topic = topic_of(m);
+    // A booking verb wins ("quero marcar, aceitam unimed?") except when the question is
+    // whether one needs to book at all.
+    if (!topic.empty() && (!m.has(s_book) || topic == "walk_in"))
+      return decision{intent::clinic_question, fuzzy ? 0.7 : 0.8, true, std::move(topic)};
+  }
   // 4. The patient's own appointments.
+  const bool asks_when = m.phrase({"que", "horas"}) || m.phrase({"q", "horas"}) || m.word("quando")
+                         || m.phrase({"que", "dia"}) || m.phrase({"qual", "dia"})
+                         || m.phrase({"what", "time"}) || m.word("when")
+                         || m.phrase({"what", "day"}) || m.phrase({"which", "day"})
+                         || m.phrase({"qual", "medico"}) || m.phrase({"qual", "medica"})
+                         || m.phrase({"which", "doctor"}) || m.phrase({"qual", "o", "horario"})
+                         || m.phrase({"qual", "horario"}) || m.phrase({"que", "horario"});
+  const bool exam_or_return = m.word("exame") || m.word("exam") || m.word("retorno");
+  const bool me_there = m.phrase({"eu", "tenho", "que"}) || m.phrase({"me", "atender"})
+                        || m.phrase({"am", "i"}) || m.phrase({"should", "i", "be"})
+                        || m.phrase({"do", "i", "need", "to", "be"}) || m.phrase({"vai", "me"})
+                        || m.phrase({"i", "have", "to", "come"}) || m.phrase({"tenho", "que", "ir"})
+                        || m.phrase({"tenho", "que", "vir"}) || m.phrase({"do", "i", "come"});
+  if (m.phrase({"did", "i", "book"}) || m.phrase({"did", "i", "schedule"}) || m.phrase({"have", "i", "booked"}))
+    return sure(intent::my_appointments, 0.8);
+  const bool asking_for_more = m.has(s_book | s_slot | s_want | s_open);
+  if (!asking_for_more && asks_when && (m.has(s_appointment | s_booked) || exam_or_return || me_there))
+    return sure(intent::my_appointments, 0.85);
+  if (!asking_for_more && asks_when && m.has(s_mine) && (service || professional))
+    return sure(intent::my_appointments, 0.8); // "my checkup is at what time?"
+  if (!asking_for_more && m.has(s_mine) && (exam_or_return || m.has(s_horario)))
+    return sure(intent::my_appointments, 0.8);
+  if (!asking_for_more && (m.has(s_appointment) || exam_or_return)
+      && (m.word("confirmada") || m.word("confirmado") || m.word("confirmed")))
+    return sure(intent::my_appointments, 0.8);
   const bool have_appointment =
     (m.word("tenho") || m.word("tem") || m.phrase({"do", "i", "have"}) || m.word("have"))
     && (m.has(s_appointment) || m.has(s_booked));
@@ -522,11 +856,9 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   // 5. Booking verbs.
   if (m.has(s_book))
     return sure(intent::book, 0.95);
-  // 6. Clinic matters nobody told us about, and things a clinic never does.
+  // 6. Things a clinic never does.
   if (m.has(s_off_topic))
-    return decision{intent::unknown, 0.6, false};
-  if (m.has(s_clinic_other))
-    return decision{intent::unknown, 0.6, true};
+    return decision{intent::unknown, 0.6, false, {}};
   // 7. Prices and services.
   // "quanto é 2+2" is arithmetic, not a price question.
   bool digits = false;
@@ -542,6 +874,11 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if ((m.has(s_have) || m.has(s_attend)) && (service || m.has(s_medical)) && !when
       && !m.has(s_slot) && !m.has(s_horario) && (!professional || m.has(s_attend))
       && !(m.has(s_want) && service))
+    return sure(intent::services, 0.8);
+  if ((m.phrase({"is", "there"}) || m.phrase({"are", "there"}) || m.phrase({"do", "you", "have"})
+       || m.phrase({"do", "you", "see"}) || m.phrase({"do", "you", "treat"})
+       || m.phrase({"do", "you", "do"}) || m.phrase({"does", "the", "clinic"}))
+      && (service || m.has(s_medical)) && !when && !m.has(s_slot | s_want))
     return sure(intent::services, 0.8);
   if (m.phrase({"o", "que", "vcs", "atendem"}) || m.phrase({"o", "que", "voces", "atendem"})
       || m.phrase({"que", "vcs", "atendem"}))
@@ -569,10 +906,30 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::location, 0.9);
   if (m.has(s_where) && !m.has(s_appointment))
     return sure(intent::location, 0.8);
-  if (m.phrase({"get", "there"}) || m.phrase({"chegar", "ai"}) || m.phrase({"chego", "ai"}))
+  if (m.phrase({"get", "there"}) || m.phrase({"chegar", "ai"}) || m.phrase({"chego", "ai"})
+      || m.phrase({"find", "you"}) || m.phrase({"numero", "do", "predio"}))
     return sure(intent::location, 0.8);
   // 10. Weaker hints of a person or a booking.
-  if (m.has(s_person) && (m.has(s_want) || m.word("verdade") || m.word("real")))
+  // Needing care, said indirectly: a doctor, a check-up, urgency, "can the doctor see me".
+  const bool care = see_doctor || m.word("urgente") || m.word("urgencia") || m.word("asap") || m.word("urgent")
+                    || m.word("emergencia")
+                    || m.phrase({"passando", "mal"}) || m.phrase({"ser", "atendido"})
+                    || m.phrase({"ser", "atendida"}) || m.phrase({"ser", "visto"})
+                    || m.phrase({"ser", "vista"}) || m.phrase({"see", "me"})
+                    || m.phrase({"me", "atender"}) || m.phrase({"look", "at"})
+                    || m.word("olhasse") || m.word("olhar") || m.word("examinar")
+                    || ((m.word("ver") || m.word("see")) && (service || professional));
+  const bool a_doctor = m.word("medico") || m.word("medica") || m.word("doctor")
+                        || m.word("doutor") || m.word("doutora") || service || professional;
+  // (an appointment or a free slot asked for outright is a surer booking, below)
+  const bool come_in = m.phrase({"fit", "me", "in"}) || m.phrase({"squeeze", "me", "in"})
+                       || (m.phrase({"come", "in"}) || m.phrase({"come", "by"}) || m.phrase({"ir", "ai"})) && when;
+  if ((care || (m.has(s_want) && a_doctor) || (m.word("algo") && when) || come_in
+       || ((m.word("see") || m.word("ver")) && a_doctor))
+      && !m.has(s_appointment | s_slot) && !slot_horario
+      && !(m.has(s_person) && !service && !professional && !when)) // "ser atendido por uma pessoa"
+    return sure(intent::book, 0.75);
+  if (m.has(s_person) && !service && (m.has(s_want) || m.word("verdade") || m.word("real")))
     return sure(intent::human, 0.75);
   if (m.has(s_appointment) && m.has(s_want))
     return sure(intent::book, 0.9);
@@ -583,22 +940,25 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if ((m.phrase({"need", "to", "see"}) || m.phrase({"can", "i", "see"})) && !yes_no)
     return sure(intent::book, 0.7);
   // 11. Goodbyes before greetings ("boa noite, obrigado").
-  if (m.has(s_thanks) || goodbye_phrase(m))
+  if (m.has(s_thanks) || goodbye_phrase(m) || m.phrase({"nice", "day"})
+      || m.phrase({"good", "day"}) || m.phrase({"take", "care"}) || m.phrase({"no", "aguardo"})
+      || m.phrase({"ate", "a", "proxima"}) || m.phrase({"tenha", "um"}) || m.phrase({"have", "a", "good"})
+      || (m.word("deus") && (m.word("abencoe") || m.word("abencoa"))))
     return sure(intent::goodbye, 0.9);
   if (m.has(s_greet) || greeting_phrase(m))
     return sure(intent::greeting, 0.95);
   // 12. A day or time with nothing else is about booking, unless it answers a question.
   if (yes_no)
-    return decision{intent::unknown, 0.9, false};
+    return decision{intent::unknown, 0.9, false, {}};
   if (when && (m.has(s_have) || m.has(s_want) || m.words.size() <= 4))
     return sure(intent::book, 0.6);
   // Not understood, but about the clinic ("vcs atendem criança?", "preciso de um atestado"):
   // the reply offers a human rather than "I only help with the clinic".
   constexpr uint32_t clinic_signals = s_medical | s_attend | s_appointment | s_service_word
                                       | s_open | s_horario | s_booked | s_change;
-  if (m.has(clinic_signals) || service || professional)
-    return decision{intent::unknown, 0.5, true};
-  return decision{intent::unknown, 0.3, false};
+  if (m.has(clinic_signals) || service || professional || m.has(s_clinic_other))
+    return decision{intent::unknown, 0.5, true, {}};
+  return decision{intent::unknown, 0.3, false, {}};
 }
 
 } // namespace
@@ -615,6 +975,7 @@ std::string_view to_string(intent i) {
     case intent::location: return "location";
     case intent::human: return "human";
     case intent::goodbye: return "goodbye";
+    case intent::clinic_question: return "clinic_question";
     case intent::unknown: return "unknown";
   }
   return "unknown";
@@ -635,8 +996,13 @@ understanding understand(std::string_view text, const date::year_month_day& toda
   auto m = read_message(text);
   u.lang = detect_language(m, lang_hint, clinic);
   u.entities = scan_when(m.raw, today);
-  u.entities.service = match_service(m.raw, clinic);
-  u.entities.professional = match_professional(m.raw, clinic);
+  // The patient's own name ("sou a Ana") names nobody in the catalogue.
+  auto catalogue_words = m.raw;
+  for (size_t i = 0; i < catalogue_words.size(); ++i)
+    if (m.name[i])
+      catalogue_words[i].clear();
+  u.entities.service = match_service(catalogue_words, clinic);
+  u.entities.professional = match_professional(catalogue_words, clinic);
   u.entities.yes_no = detect_yes_no(m, text);
   auto d = decide_intent(m, u.entities, u.entities.service.has_value(),
                          u.entities.professional.has_value(), u.entities.yes_no);
@@ -648,8 +1014,12 @@ understanding understand(std::string_view text, const date::year_month_day& toda
   } else if (u.entities.new_date) {
     u.entities.date = u.entities.new_date;
   }
+  // "tchau, até amanhã" names no day to book.
+  if (u.intent == intent::goodbye && (m.phrase({"ate", "amanha"}) || m.phrase({"see", "you", "tomorrow"})))
+    u.entities.date.reset();
   u.confidence = std::clamp(d.confidence, 0.0, 1.0);
   u.clinic_topic = d.clinic_topic;
+  u.topic = std::move(d.topic);
   return u;
 }
 
@@ -694,10 +1064,13 @@ nlohmann::json to_json(const understanding& u, const clinic_profile& clinic) {
     ents["yes_no"] = *e.yes_no;
   // Two decimals are plenty and keep the CLI output stable.
   double confidence = static_cast<int>(u.confidence * 100 + 0.5) / 100.0;
-  return {{"intent", std::string(to_string(u.intent))},
-          {"confidence", confidence},
-          {"lang", u.lang},
-          {"entities", std::move(ents)}};
+  nlohmann::json out = {{"intent", std::string(to_string(u.intent))},
+                        {"confidence", confidence},
+                        {"lang", u.lang},
+                        {"entities", std::move(ents)}};
+  if (u.intent == intent::clinic_question && !u.topic.empty())
+    out["topic"] = u.topic;
+  return out;
 }
 
 } // namespace atendeai::core

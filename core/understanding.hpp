@@ -17,7 +17,7 @@ namespace atendeai::core {
 /// Intent labels, exactly as in API.md.
 enum class intent {
   greeting, book, reschedule, cancel, my_appointments, hours, services, location,
-  human, goodbye, unknown
+  human, goodbye, clinic_question, unknown
 };
 
 /// Part of the day: morning 06–12, afternoon 12–18, evening 18–22.
@@ -47,8 +47,14 @@ struct understanding {
   std::string lang = "pt-BR"; ///< "pt-BR" or "en"
   core::entities entities;
   /// For `unknown`: the message is about the clinic but outside what the assistant knows
-  /// (insurance, parking, payment): the reply offers a human instead of "I only help with".
+  /// (a symptom, a vague request): the reply offers a human instead of "I only help with".
+  /// Always true for `clinic_question`.
   bool clinic_topic = false;
+  /// For `clinic_question`: what it asks about ("insurance", "payment", "parking",
+  /// "transport", "preparation", "accessibility", "results", "documents", "companion",
+  /// "amenities", "walk_in", "telehealth", "duration", "language", "other"); empty
+  /// otherwise.
+  std::string topic;
 };
 
 /// The label of an intent ("my_appointments").
@@ -63,7 +69,8 @@ understanding understand(std::string_view text, const date::year_month_day& toda
                          const clinic_profile& clinic, std::string_view lang_hint = {});
 
 /// The JSON form printed by `atendeai understand`: {"intent","confidence","lang",
-/// "entities":{...}} with absent entities omitted, service/professional by name.
+/// "entities":{...}} with absent entities omitted, service/professional by name, and
+/// "topic" beside "intent" for a `clinic_question`.
 nlohmann::json to_json(const understanding& u, const clinic_profile& clinic);
 
 } // namespace atendeai::core

@@ -17,6 +17,8 @@ restinio::http_method_id_t method_of(const std::string& m) {
     return restinio::http_method_post();
   if (m == "PUT")
     return restinio::http_method_put();
+  if (m == "PATCH")
+    return restinio::http_method_patch();
   if (m == "DELETE")
     return restinio::http_method_delete();
   throw std::logic_error("route table: unsupported method " + m);

@@ -4,6 +4,7 @@
 
 #include "core/demo_clinic.hpp"
 #include "persistence/database.hpp"
+#include "persistence/faq.hpp"
 
 namespace atendeai::persistence {
 
@@ -74,6 +75,7 @@ std::optional<core::clinic_profile> load_clinic(pqxx::connection& conn, const st
       pro.policy = core::policy_from_json(nlohmann::json::parse(row[7].as<std::string>()), p.policy, "policy");
     p.professionals.push_back(std::move(pro));
   }
+  p.faq = load_faq(tx, clinic_id);
   tx.commit();
   return p;
 }

@@ -19,7 +19,7 @@ bool contains(const std::string& s, const std::string& part) {
 reply_decision say(const std::string& text, const clinic_profile& clinic, conversation_state& state,
                    bool first = false) {
   auto u = understand(text, 2026_y / 11 / 23, clinic);
-  return decide_reply(u, clinic, state, first);
+  return decide_reply(u, clinic, state, first, text);
 }
 
 std::string reply_text(const std::string& text, const clinic_profile& clinic, bool first = false) {
@@ -271,4 +271,52 @@ TEST_CASE("conversation state JSON round trip, lenient", "[state]") {
   CHECK(odd.unknown_streak == 0);
   CHECK(odd.handoff);
   CHECK(!conversation_state_from_json(nullptr).handoff);
+}
+
+TEST_CASE("clinic questions are answered from the clinic's FAQ, or honestly not", "[replies][faq]") {
+  auto c = demo_clinic();
+  c.faq = {
+    {"f1", "Vocês aceitam convênio?", "Atendemos Unimed e Bradesco Saúde; os demais, como particular com recibo.",
+     {"convênio", "plano de saúde"}, "pt-BR"},
+    {"f2", "Tem estacionamento?", "Sim! Estacionamento conveniado ao lado, 2 horas grátis.", {"parking"}, ""},
+    {"f3", "Do you take health insurance?", "We take Unimed and Bradesco Saúde.", {"insurance"}, "en"},
+    {"f4", "Preciso de jejum para o exame de sangue?", "Sim, jejum de 8 horas; água pode.", {"preparo", "exame"},
+     "pt-BR"},
+  };
+  // A recognised clinic question: its topic finds the entry, in the patient's language.
+  CHECK(reply_text("aceitam unimed?", c) == c.faq[0].answer);
+  CHECK(reply_text("do you accept insurance?", c) == c.faq[2].answer);
+  CHECK(reply_text("tem onde estacionar?", c) == c.faq[1].answer);
+  CHECK(reply_text("is there parking?", c) == c.faq[1].answer); // an entry in no particular language
+  CHECK(reply_text("tenho que ir em jejum pro exame?", c) == c.faq[3].answer);
+  // No entry for the topic: "não tenho essa informação" and the offer of a human, whom
+  // a "sim" then calls.
+  conversation_state state;
+  auto d = say("posso pagar com pix?", c, state);
+  REQUIRE(d.reply);
+  CHECK(contains(d.reply->text, "Não tenho essa informação"));
+  CHECK(contains(d.reply->text, "recepção"));
+  CHECK(state.human_offered);
+  auto yes = say("sim", c, state);
+  CHECK(yes.handoff_started);
+  // In English when the patient writes English.
+  auto en = reply_text("can I pay by card?", c);
+  CHECK(contains(en, "I don't have that information"));
+  // Without any FAQ the same honest answer.
+  CHECK(contains(reply_text("aceitam unimed?", demo_clinic()), "Não tenho essa informação"));
+}
+
+TEST_CASE("a message the rules do not understand is answered when it matches a FAQ entry", "[replies][faq]") {
+  auto c = demo_clinic();
+  c.faq = {{"f1", "Vocês emitem nota fiscal da consulta?", "Sim, a nota fiscal sai por e-mail no mesmo dia.",
+            {"nota fiscal"}, "pt-BR"}};
+  conversation_state state;
+  auto d = say("vcs emitem nota fiscal?", c, state);
+  REQUIRE(d.reply);
+  CHECK(d.reply->text == c.faq[0].answer);
+  CHECK(state.unknown_streak == 0);
+  // Unrelated words never pick an entry by accident.
+  auto other = say("qual a capital da França?", c, state);
+  REQUIRE(other.reply);
+  CHECK(other.reply->text != c.faq[0].answer);
 }

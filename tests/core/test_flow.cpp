@@ -403,13 +403,21 @@ TEST_CASE("flow: change of mind", "[flow][change]") {
     CHECK(h.last.actions == std::vector<flow_action>{release_of(fri14), hold_of(carlos14)});
     CHECK(h.text() == "Posso confirmar Dermatologia com o Dr. Carlos Lima na sexta, 27/11, às 14:00?");
   }
-  SECTION("another day") {
+  SECTION("another day keeps the time waiting for confirmation (one message saved)") {
+    h.send(msg("melhor na quinta").on(ymd(2026, 11, 26)));
+    auto thu14 = slot_at(ana, cardio, sp(2026, 11, 26, 14));
+    CHECK(h.last.actions == std::vector<flow_action>{release_of(fri14), hold_of(thu14)});
+    CHECK(h.state.step == flow_step::confirmation);
+    CHECK(h.state.chosen == thu14);
+    CHECK(h.text() == "Posso confirmar Cardiologia com a Dra. Ana Souza na quinta, 26/11, às 14:00?");
+  }
+  SECTION("another day where that time is taken offers the day's times") {
+    h.busy.appointments.push_back(appt("other", ana, cardio, sp(2026, 11, 26, 14)));
     h.send(msg("melhor na quinta").on(ymd(2026, 11, 26)));
     CHECK(h.last.actions == std::vector<flow_action>{release_of(fri14)});
     CHECK(h.state.step == flow_step::date_time);
-    CHECK_FALSE(h.state.time);
-    CHECK(h.text() == "Na quinta 26/11 tenho com a Dra. Ana Souza:");
-    CHECK(h.titles() == std::vector<std::string>{"08:00", "09:00", "10:00"});
+    CHECK(h.text().find("quinta 26/11") != std::string::npos);
+    CHECK(!h.reply().choices.empty());
   }
   SECTION("another time the same day") {
     h.send(msg("pode ser às 16h?").at(16).yes(true)); // labelled yes as well

@@ -138,13 +138,15 @@ TEST_CASE("blind set: every line is a labelled message of a known intent", "[nlu
 TEST_CASE("blind set: per-intent precision and recall, confusion, entities and language", "[nlu][blind]") {
   // Issue 17's targets are ≥ 97 % intents, ≥ 95 % entities and ≥ 98 % language. Measured
   // when the set was frozen (2026-12-06): 0.738 intents (clinic_question not yet an
-  // intent), 0.740 entities, 0.997 language. Until the understanding work reaches the
-  // targets, the floors below only keep a change from making things worse; raise them
-  // with each improvement, up to the targets.
+  // intent), 0.740 entities, 0.997 language; after the nlu branch's rules
+  // (clinic_question with a topic, 542 new development examples; 2026-12-07): 0.859
+  // intents, 0.737 entities (369/501 fields), 0.999 language. Until the understanding
+  // work reaches the targets, the floors below only keep a change from making things
+  // worse; raise them with each improvement, up to the targets.
   auto s = score(blind_file);
   s.print(std::cout, "NLU blind set");
   CHECK(s.messages == 679);
-  CHECK(s.intent_accuracy() >= 0.73);
+  CHECK(s.intent_accuracy() >= 0.85);
   CHECK(s.entity_accuracy() >= 0.73);
-  CHECK(s.lang_accuracy() >= 0.98);
+  CHECK(s.lang_accuracy() >= 0.99);
 }
