@@ -129,26 +129,35 @@ struct root_supervisor_state {
   }
 };
 
+namespace {
+
+/// Its arguments are spawn arguments, not captures: CAF 0.17 dereferences a null argument
+/// tuple for an actor spawned without any (UndefinedBehaviorSanitizer reports it).
+caf::behavior root_supervisor(caf::stateful_actor<root_supervisor_state>* self, std::shared_ptr<node_context> ctx,
+                              cluster_node_actor endpoint, node_identity identity) {
+  auto& st = self->state;
+  st.self = self;
+  st.ctx = ctx;
+  st.identity = identity;
+  st.restarts = std::make_unique<core::restart_intensity>(
+    ctx->cfg.supervision.max_restarts, std::chrono::seconds(ctx->cfg.supervision.window_seconds));
+  self->set_down_handler([self](caf::down_msg& msg) { self->state.on_down(msg); });
+  st.start(endpoint);
+  return {
+    [self](inspect_atom) {
+      return nlohmann::json{{"kind", root_supervisor_state::name},
+                            {"watched", self->state.children.size()},
+                            {"restarted", self->state.restarted}}
+        .dump();
+    },
+  };
+}
+
+} // namespace
+
 caf::actor spawn_root_supervisor(caf::actor_system& sys, std::shared_ptr<node_context> ctx,
                                  cluster_node_actor endpoint, node_identity identity) {
-  return sys.spawn([ctx, endpoint, identity](caf::stateful_actor<root_supervisor_state>* self) -> caf::behavior {
-    auto& st = self->state;
-    st.self = self;
-    st.ctx = ctx;
-    st.identity = identity;
-    st.restarts = std::make_unique<core::restart_intensity>(
-      ctx->cfg.supervision.max_restarts, std::chrono::seconds(ctx->cfg.supervision.window_seconds));
-    self->set_down_handler([self](caf::down_msg& msg) { self->state.on_down(msg); });
-    st.start(endpoint);
-    return {
-      [self](inspect_atom) {
-        return nlohmann::json{{"kind", root_supervisor_state::name},
-                              {"watched", self->state.children.size()},
-                              {"restarted", self->state.restarted}}
-          .dump();
-      },
-    };
-  });
+  return sys.spawn(root_supervisor, std::move(ctx), std::move(endpoint), std::move(identity));
 }
 
 } // namespace atendeai::actors
