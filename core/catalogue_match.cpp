@@ -10,13 +10,6 @@ namespace atendeai::core {
 
 namespace {
 
-bool one_of(std::string_view s, std::initializer_list<const char*> words) {
-  for (auto w : words)
-    if (s == w)
-      return true;
-  return false;
-}
-
 /// Words too generic to identify a service or a person on their own.
 bool generic_word(std::string_view w) {
   return w.size() < 3

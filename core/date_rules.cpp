@@ -27,13 +27,6 @@ int to_int(std::string_view s) {
   return v;
 }
 
-bool one_of(std::string_view s, std::initializer_list<const char*> words) {
-  for (auto w : words)
-    if (s == w)
-      return true;
-  return false;
-}
-
 /// Weekday named by a word (pt or en, plural and small typos accepted), or -1.
 int weekday_word(std::string_view w) {
   struct name {

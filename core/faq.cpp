@@ -10,13 +10,6 @@ namespace atendeai::core {
 
 namespace {
 
-bool one_of(std::string_view s, std::initializer_list<const char*> words) {
-  for (auto w : words)
-    if (s == w)
-      return true;
-  return false;
-}
-
 /// Words that carry no meaning of their own in a question, in either language.
 bool filler(std::string_view w) {
   return w.size() < 3

@@ -63,6 +63,13 @@ std::size_t common_prefix(std::string_view a, std::string_view b) {
   return k;
 }
 
+bool one_of(std::string_view s, std::initializer_list<const char*> words) {
+  for (auto w : words)
+    if (s == w)
+      return true;
+  return false;
+}
+
 std::vector<std::string> split_words(std::string_view normalized) {
   std::vector<std::string> words;
   std::size_t i = 0;

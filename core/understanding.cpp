@@ -299,13 +299,6 @@ uint32_t signals_of(const std::string& w, bool& fuzzy) {
   return best->second;
 }
 
-bool one_of(std::string_view s, std::initializer_list<const char*> words) {
-  for (auto w : words)
-    if (s == w)
-      return true;
-  return false;
-}
-
 /// The message, tokenised once, with signals per word.
 struct message {
   std::vector<std::string> raw;     ///< normalize_text words
