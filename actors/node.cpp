@@ -93,7 +93,7 @@ bool stop_node(caf::actor_system& sys, node_actors& actors, int timeout_ms) {
   // delivery: the senders attempt every row handed to them and the outcomes are
   // committed. Only then does the node leave the cluster: its clinics' new owners resume
   // what is left (messages stored but not answered, rows in backoff) and would send a
-  // row again that this node were still sending. Alone, what is left is answered after
+  // row again that this node was still sending. Alone, what is left is answered after
   // the restart (the sweep).
   drain(ctx.ingest_writers);
   stop(ctx.router());
