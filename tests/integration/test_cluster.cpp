@@ -898,6 +898,8 @@ TEST_CASE("With cluster.tls_* the link is mutual TLS: nodes of one CA form the c
   CHECK_FALSE(connected(2, "n1"));
   CHECK_FALSE(connected(0, "n3"));
   CHECK_FALSE(connected(1, "n3"));
-  CHECK(connected(0, "n2"));
-  CHECK(connected(1, "n1"));
+  // n1 and n2 stay linked. (CAF may drop their proxies of each other while n3's refused
+  // handshakes go on; membership links them again within a heartbeat, holding their
+  // clinics' messages meanwhile: see README, Cluster.)
+  CHECK(eventually([&] { return connected(0, "n2") && connected(1, "n1"); }, 10s));
 }
