@@ -51,6 +51,12 @@ date::year_month_day local_day(const std::string& now) {
 struct set_score {
   int messages = 0, intents_right = 0, langs_right = 0, fields_right = 0, fields_counted = 0;
   std::map<std::string, std::map<std::string, int>> confusion; ///< wanted → got → count
+  /// Per entity field: expected and right, missing (expected, not given), wrong value,
+  /// extra (given, not expected). Counts only, never a message.
+  struct field_count {
+    int expected = 0, right = 0, missing = 0, wrong = 0, extra = 0;
+  };
+  std::map<std::string, field_count> fields;
 
   double intent_accuracy() const { return messages ? double(intents_right) / messages : 0; }
   double entity_accuracy() const { return fields_counted ? double(fields_right) / fields_counted : 1; }
@@ -74,6 +80,10 @@ struct set_score {
       out << "  " << std::left << std::setw(18) << want << std::right << std::setw(9) << precision << std::setw(8)
           << double(right) / support << std::setw(9) << support << "\n";
     }
+    out << "  entity field      expected  right  missing  wrong  extra\n";
+    for (auto& [k, f] : fields)
+      out << "  " << std::left << std::setw(18) << k << std::right << std::setw(8) << f.expected << std::setw(7)
+          << f.right << std::setw(9) << f.missing << std::setw(7) << f.wrong << std::setw(7) << f.extra << "\n";
     out << "  confusion (wanted → got: count, off-diagonal only)\n";
     for (auto& [want, row] : confusion)
       for (auto& [got, n] : row)
@@ -81,6 +91,19 @@ struct set_score {
           out << "    " << want << " → " << got << ": " << n << "\n";
   }
 };
+
+/// The entities of an understanding in the blind set's label schema: there `topic` is an
+/// entity (`understand` prints it beside `intent`) and a yes/no answer is "yes" or "no"
+/// (a boolean in `understand`). Without this, 68 right topics and 10 right answers
+/// counted as misses (found from the per-field counts below, not from any message).
+nlohmann::json labelled_form(const nlohmann::json& got) {
+  auto e = got.contains("entities") ? got["entities"] : nlohmann::json::object();
+  if (got.contains("topic") && !e.contains("topic"))
+    e["topic"] = got["topic"];
+  if (e.contains("yes_no") && e["yes_no"].is_boolean())
+    e["yes_no"] = e["yes_no"].get<bool>() ? "yes" : "no";
+  return e;
+}
 
 set_score score(const std::string& path) {
   std::ifstream in(path);
@@ -100,13 +123,22 @@ set_score score(const std::string& path) {
     s.intents_right += want_intent == got_intent;
     s.langs_right += got["lang"] == row.at("lang");
     auto& want = row.at("entities");
-    auto& have = got["entities"];
+    auto have = labelled_form(got);
     for (auto& [k, v] : want.items()) {
       ++s.fields_counted;
-      s.fields_right += have.contains(k) && have[k] == v;
+      auto& f = s.fields[k];
+      ++f.expected;
+      bool right = have.contains(k) && have[k] == v;
+      s.fields_right += right;
+      f.right += right;
+      f.missing += !have.contains(k);
+      f.wrong += have.contains(k) && !right;
     }
     for (auto& [k, v] : have.items())
-      s.fields_counted += !want.contains(k);
+      if (!want.contains(k)) {
+        ++s.fields_counted;
+        ++s.fields[k].extra;
+      }
   }
   return s;
 }
@@ -140,13 +172,15 @@ TEST_CASE("blind set: per-intent precision and recall, confusion, entities and l
   // when the set was frozen (2026-12-06): 0.738 intents (clinic_question not yet an
   // intent), 0.740 entities, 0.997 language; after the nlu branch's rules
   // (clinic_question with a topic, 542 new development examples; 2026-12-07): 0.859
-  // intents, 0.737 entities (369/501 fields), 0.999 language. Until the understanding
+  // intents, 0.737 entities (369/501 fields), 0.999 language; scored in the labels'
+  // schema (labelled_form; same rules, same day): 0.834 entities (428/513 fields), most
+  // misses now extra reschedule dates, clock times and topics. Until the understanding
   // work reaches the targets, the floors below only keep a change from making things
   // worse; raise them with each improvement, up to the targets.
   auto s = score(blind_file);
   s.print(std::cout, "NLU blind set");
   CHECK(s.messages == 679);
   CHECK(s.intent_accuracy() >= 0.85);
-  CHECK(s.entity_accuracy() >= 0.73);
+  CHECK(s.entity_accuracy() >= 0.83);
   CHECK(s.lang_accuracy() >= 0.99);
 }
