@@ -129,8 +129,9 @@ bool clock_token(std::string_view t, int& h, int& m, int& ampm) {
   if (rest.empty())
     return ampm != 0 && h >= 1 && h <= 12;
   if (rest[0] == ':') {
-    auto mm = rest.substr(1);
-    if (mm.size() != 2 || !is_number(mm))
+    // 14:30, and with a unit after it as patients write it: 14:30h, 14:30hs, 14:30hrs
+    auto mm = rest.substr(1, 2);
+    if (mm.size() != 2 || !is_number(mm) || !one_of(rest.substr(3), {"", "h", "hs", "hr", "hrs", "min"}))
       return false;
     m = to_int(mm);
   } else if (rest[0] == 'h') {
@@ -433,6 +434,15 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
           } else {
             set_time(v, 0, i + 1);
           }
+          continue;
+        }
+        // "half past 9", "quarter past 10", "quarter to 4"
+        if (i >= 2 && v >= 1 && v <= 12 && is(i - 1, {"past", "to"})
+            && (is(i - 2, {"half"}) || is(i - 2, {"quarter"})) && !(is(i - 2, {"half"}) && is(i - 1, {"to"}))) {
+          if (is(i - 1, {"to"}))
+            set_time(v == 1 ? 12 : v - 1, 45, i + 1);
+          else
+            set_time(v, is(i - 2, {"half"}) ? 30 : 15, i + 1);
           continue;
         }
         // "9 da manhã", "3 da tarde", "9 in the morning"

@@ -338,6 +338,13 @@ TEST_CASE("clock times", "[nlu][times]") {
   CHECK(time_of("as 9") == "09:00");
   CHECK(time_of("às 3 da tarde") == "15:00");
   CHECK(time_of("as 3") == "15:00"); // 1..6 without "da manhã" is the afternoon
+  CHECK(time_of("dia 10 as 14:30h") == "14:30");
+  CHECK(time_of("14:30hs") == "14:30");
+  CHECK(time_of("14:305") == "none");
+  CHECK(time_of("can I come at half past nine") == "none"); // a number in words: not read
+  CHECK(time_of("half past 9 in the morning") == "09:30");
+  CHECK(time_of("quarter past 10") == "10:15");
+  CHECK(time_of("quarter to 4 in the afternoon") == "15:45");
   CHECK(time_of("dia 25") == "none");
   CHECK(time_of("2 de janeiro") == "none");
 }
