@@ -200,10 +200,10 @@ struct membership_state {
   }
 
   /// Connects to `m` again; when the same incarnation answers it is a peer again (not
-  /// suspected), otherwise `failed` runs. A link can go down while both nodes live: CAF
-  /// drops a node's proxies when a node it once routed through leaves.
-  /// `refused` runs when no connection could be made (the node is gone); a connection
-  /// whose actor does not answer (a proxy CAF dropped) leaves it to the peer's hello.
+  /// suspected). A link can go down while both nodes live: CAF drops a node's proxies
+  /// when a node it once routed through leaves. `refused` runs when no connection could
+  /// be made (the node is gone); a connection whose actor does not answer (a proxy CAF
+  /// dropped) leaves it to the peer's hello.
   void relink(const core::cluster_member& m, std::function<void()> refused) {
     connect(
       m.cluster_address,
