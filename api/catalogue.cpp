@@ -6,6 +6,7 @@
 /// clinic's cached channel accounts and has the live clinic actor reload its profile and
 /// agenda: the next patient message is answered with the new data.
 #include "api/call.hpp"
+#include "api/clinic_rows.hpp"
 #include "api/validation.hpp"
 
 #include <cctype>
@@ -47,41 +48,6 @@ auto validated(F&& f, const std::string& prefix = {}) {
   } catch (const std::invalid_argument& e) {
     refuse(e, prefix);
   }
-}
-
-/// Runs f(tx) in one transaction scoped to `clinic` and commits; a unique violation
-/// becomes a 409 naming `conflict_field`.
-template <class F>
-auto in_clinic(api_call& call, const std::string& clinic, F&& f, const char* conflict_field = "") {
-  try {
-    return call.w.db->run([&](pqxx::connection& c) {
-      pqxx::work tx(c);
-      db::set_clinic(tx, clinic);
-      auto out = f(tx);
-      tx.commit();
-      return out;
-    });
-  } catch (const pqxx::unique_violation&) {
-    fail(error_code::conflict, "already exists", conflict_field);
-  }
-}
-
-/// Appends the audit row of a change of the call's clinic.
-void audit(api_call& call, pqxx::transaction_base& tx, const char* action, const char* target_type,
-           const std::string& target_id, json before, json after) {
-  call.w.audit(tx, call.r, &call.p, call.clinic_id, action, target_type, target_id, std::move(before),
-               std::move(after));
-}
-
-/// After a commit: channel accounts resolve afresh and the live clinic actor reloads.
-void changed(api_call& call, const std::string& clinic) {
-  caf::anon_send(call.w.node->router(), reload_atom::value, clinic);
-}
-
-/// The body of a route that takes none (an empty body or {}).
-void no_body(const api_call& call) {
-  if (!call.r.body.empty())
-    parse_body(call.r.body, {});
 }
 
 /// A string member that must not be empty.

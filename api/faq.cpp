@@ -6,11 +6,10 @@
 /// to the clinic with its audit row (before/after), and after the commit has the live
 /// clinic actor reload its profile, so the next patient question gets the new answer.
 #include "api/call.hpp"
+#include "api/clinic_rows.hpp"
 #include "api/validation.hpp"
 
 #include <algorithm>
-
-#include <caf/send.hpp>
 
 #include "core/faq.hpp"
 #include "persistence/faq.hpp"
@@ -22,7 +21,6 @@ namespace {
 using nlohmann::json;
 using core::error_code;
 namespace db = persistence;
-using actors::reload_atom;
 
 constexpr size_t max_tags = 20;
 constexpr size_t max_tag_bytes = 60;
@@ -35,29 +33,6 @@ const std::initializer_list<field_rule>& faq_rules() {
     {"lang", ftype::string, false, 8},
   };
   return rules;
-}
-
-/// Runs f(tx) in one transaction scoped to the call's clinic and commits.
-template <class F>
-auto in_clinic(api_call& call, F&& f) {
-  return call.w.db->run([&](pqxx::connection& c) {
-    pqxx::work tx(c);
-    db::set_clinic(tx, call.clinic_id);
-    auto out = f(tx);
-    tx.commit();
-    return out;
-  });
-}
-
-/// Appends the audit row of a change to an entry.
-void audit(api_call& call, pqxx::transaction_base& tx, const char* action, const std::string& id, json before,
-           json after) {
-  call.w.audit(tx, call.r, &call.p, call.clinic_id, action, "faq", id, std::move(before), std::move(after));
-}
-
-/// After a commit: the live clinic actor reloads (its profile carries the FAQ).
-void changed(api_call& call) {
-  caf::anon_send(call.w.node->router(), reload_atom::value, call.clinic_id);
 }
 
 /// A text member that must hold more than blanks.
@@ -120,7 +95,8 @@ json entry_row(pqxx::transaction_base& tx, api_call& call, const std::string& id
 
 void faq_list(api_call& call) {
   parse_query(call.r.query, {});
-  auto items = in_clinic(call, [&](pqxx::transaction_base& tx) { return db::list_faq(tx, call.clinic_id); });
+  auto items =
+    in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) { return db::list_faq(tx, call.clinic_id); });
   call.reply(200, {{"items", items}});
 }
 
@@ -130,48 +106,47 @@ void faq_create(api_call& call) {
     if (!body.contains(field))
       fail(error_code::validation_failed, "is required", field);
   auto f = faq_body(body, {});
-  auto row = in_clinic(call, [&](pqxx::transaction_base& tx) {
+  auto row = in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) {
     auto created = db::insert_faq(tx, call.clinic_id, f);
-    audit(call, tx, "faq.create", created["id"].get<std::string>(), nullptr, created);
+    audit(call, tx, "faq.create", "faq", created["id"].get<std::string>(), nullptr, created);
     return created;
   });
-  changed(call);
+  changed(call, call.clinic_id);
   call.reply(201, row);
 }
 
 void faq_get(api_call& call) {
-  if (!call.r.body.empty())
-    parse_body(call.r.body, {});
+  no_body(call);
   auto id = call.id_param("qid", "faq entry");
-  call.reply(200, in_clinic(call, [&](pqxx::transaction_base& tx) { return entry_row(tx, call, id); }));
+  call.reply(200,
+             in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) { return entry_row(tx, call, id); }));
 }
 
 /// PUT and PATCH: the members given replace the entry's, the others stay.
 void faq_update(api_call& call) {
   auto id = call.id_param("qid", "faq entry");
   auto body = parse_body(call.r.body, faq_rules());
-  auto row = in_clinic(call, [&](pqxx::transaction_base& tx) {
+  auto row = in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) {
     auto before = entry_row(tx, call, id);
     auto after = db::update_faq(tx, call.clinic_id, id, faq_body(body, fields_of(before)));
-    audit(call, tx, "faq.update", id, before, after);
+    audit(call, tx, "faq.update", "faq", id, before, after);
     return after;
   });
-  changed(call);
+  changed(call, call.clinic_id);
   call.reply(200, row);
 }
 
 void faq_delete(api_call& call) {
   auto id = call.id_param("qid", "faq entry");
-  if (!call.r.body.empty())
-    parse_body(call.r.body, {});
-  auto before = in_clinic(call, [&](pqxx::transaction_base& tx) {
+  no_body(call);
+  auto before = in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) {
     auto gone = db::delete_faq(tx, call.clinic_id, id);
     if (!gone)
       fail(error_code::not_found, "no such faq entry");
-    audit(call, tx, "faq.delete", id, *gone, nullptr);
+    audit(call, tx, "faq.delete", "faq", id, *gone, nullptr);
     return *gone;
   });
-  changed(call);
+  changed(call, call.clinic_id);
   call.reply(200, {{"status", "deleted"}, {"faq", before}});
 }
 
