@@ -117,11 +117,14 @@ using batch_writer_actor = caf::typed_actor<
   caf::replies_to<drain_atom>::with<bool>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
-/// Delivers outbox rows to the channel's API or the local sink (detached). Drain answers
-/// once every row handed over before it was attempted (true: none is left in backoff).
+/// Delivers outbox rows to the channel's API or the local sink through its delivery loop
+/// (a thread of its own: libcurl's multi interface, `sender.concurrency` requests at once).
+/// Drain answers once every row handed over before it was attempted (true: none is left
+/// in backoff); tick is its own look at the loop while a drain waits.
 using sender_actor = caf::typed_actor<
   caf::reacts_to<deliver_atom, outbox_item>,
   caf::replies_to<drain_atom>::with<bool>,
+  caf::reacts_to<tick_atom>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
 /// One per (clinic, channel, contact): memory, understanding, replies.

@@ -1,9 +1,13 @@
 #include "actors/sender.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <fstream>
+#include <mutex>
+#include <queue>
 #include <random>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -18,153 +22,273 @@ namespace atendeai::actors {
 
 namespace {
 
+using steady = std::chrono::steady_clock;
+
 size_t collect(char* data, size_t size, size_t n, void* out) {
   static_cast<std::string*>(out)->append(data, size * n);
   return size * n;
 }
 
-/// The result of one HTTP request.
-struct http_result {
-  long status = 0;      ///< 0 when no HTTP answer (timeout, refused)
-  std::string body;
-  std::string error;
+/// One request to the channel's API being made.
+struct transfer {
+  outbox_item item;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  std::string url;
+  std::string response;
+  steady::time_point started;
+};
+
+/// A reply waiting out its backoff.
+struct timer {
+  steady::time_point due;
+  uint64_t seq = 0; ///< ties broken by arrival
+  outbox_item item;
+  bool operator>(const timer& other) const { return due != other.due ? due > other.due : seq > other.seq; }
 };
 
 } // namespace
 
-struct sender_state {
-  static constexpr const char* name = "sender";
-  sender_actor::pointer self = nullptr;
-
-  // -- data members -----------------------------------------------------------
-
-  node_context_ptr node;
-  int index = 0;
-  CURL* curl = nullptr;
-  std::mt19937 rng{std::random_device{}()};
-  uint64_t delivered = 0;
-  uint64_t retried = 0;
-  uint64_t failed = 0;
-  core::histogram* latency = nullptr;
-  core::counter* sent_to_api = nullptr;
-  core::counter* sent_to_sink = nullptr;
-  core::counter* failures = nullptr;
-  core::counter* retries = nullptr;
-  core::counter* duplicates = nullptr;
-  core::gauge* outbox_depth = nullptr;
-  std::unordered_set<std::string> taken; ///< outbox rows this sender took (the last 64k)
-  std::deque<std::string> taken_order;
-  /// Conversations with a reply in backoff, and their later replies waiting behind it:
-  /// a conversation's replies go out in order.
-  std::unordered_map<std::string, std::deque<outbox_item>> blocked;
-
-  ~sender_state() {
-    if (curl)
-      curl_easy_cleanup(curl);
+/// The sender's event loop: one thread, libcurl's multi interface, up to
+/// `sender.concurrency` requests at once on reused keep-alive connections. It owns the
+/// per-conversation order (a conversation's next reply waits until the one before it is
+/// delivered or given up, backoff included), the retries with jittered exponential
+/// backoff, and the outcomes it tells the record writers. The actor in front of it only
+/// hands rows over, answers inspection and waits for it on drain.
+class delivery_loop {
+public:
+  delivery_loop(node_context_ptr node, int index) : node_(std::move(node)), index_(index) {
+    auto& m = *node_->metrics;
+    latency_ = &m.histogram_with("atendeai_outbox_send_seconds", "Time to deliver one reply");
+    const char* delivered_help = "Replies delivered";
+    sent_to_api_ = &m.counter_with("atendeai_outbox_delivered_total", delivered_help, {{"to", "sent"}});
+    sent_to_sink_ = &m.counter_with("atendeai_outbox_delivered_total", delivered_help, {{"to", "sink"}});
+    failures_ = &m.counter_with("atendeai_outbox_failures_total", "Replies given up");
+    retries_ = &m.counter_with("atendeai_outbox_retries_total", "Delivery attempts retried");
+    duplicates_ = &m.counter_with("atendeai_outbox_duplicates_total", "Outbox rows handed to a sender twice (sent once)");
+    outbox_depth_ = &m.gauge_with("atendeai_outbox_depth", "Outbox rows committed and not yet delivered");
+    multi_ = curl_multi_init();
+    auto concurrency = static_cast<long>(std::max(1, node_->cfg.sender.concurrency));
+    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, concurrency);
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, concurrency);
+    max_in_flight_ = static_cast<size_t>(concurrency);
+    thread_ = std::thread([this] { run(); });
   }
 
-  // -- work -------------------------------------------------------------------
+  ~delivery_loop() {
+    stopping_ = true;
+    curl_multi_wakeup(multi_);
+    thread_.join();
+    for (auto& [easy, t] : in_flight_)
+      discard(*t);
+    for (auto* easy : idle_handles_)
+      curl_easy_cleanup(easy);
+    curl_multi_cleanup(multi_);
+  }
 
-  /// Looks the metrics up once; every series exists (at 0) before the first reply.
-  void init() {
-    auto& m = *node->metrics;
-    latency = &m.histogram_with("atendeai_outbox_send_seconds", "Time to deliver one reply");
-    const char* delivered_help = "Replies delivered";
-    sent_to_api = &m.counter_with("atendeai_outbox_delivered_total", delivered_help, {{"to", "sent"}});
-    sent_to_sink = &m.counter_with("atendeai_outbox_delivered_total", delivered_help, {{"to", "sink"}});
-    failures = &m.counter_with("atendeai_outbox_failures_total", "Replies given up");
-    retries = &m.counter_with("atendeai_outbox_retries_total", "Delivery attempts retried");
-    duplicates = &m.counter_with("atendeai_outbox_duplicates_total", "Outbox rows handed to a sender twice (sent once)");
-    outbox_depth = &m.gauge_with("atendeai_outbox_depth", "Outbox rows committed and not yet delivered");
+  delivery_loop(const delivery_loop&) = delete;
+  delivery_loop& operator=(const delivery_loop&) = delete;
+
+  /// Hands a committed row over (any thread).
+  void submit(outbox_item item) {
+    active_.fetch_add(1);
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      incoming_.push_back(std::move(item));
+    }
+    curl_multi_wakeup(multi_);
+  }
+
+  /// Every row handed over has been attempted (rows in backoff, and those of their
+  /// conversations behind them, wait for their turn).
+  bool idle() const { return active_.load() == 0; }
+  /// No reply waits out a backoff.
+  bool none_in_backoff() const { return in_backoff_.load() == 0; }
+
+  std::string inspect() const {
+    return nlohmann::json{{"kind", "sender"},
+                          {"index", index_},
+                          {"delivered", delivered_.load()},
+                          {"retried", retried_.load()},
+                          {"failed", failed_.load()},
+                          {"in_backoff", in_backoff_.load()},
+                          {"active", active_.load()}}
+      .dump();
+  }
+
+private:
+  // -- loop -------------------------------------------------------------------
+
+  void run() {
+    while (!stopping_) {
+      std::deque<outbox_item> arrived;
+      {
+        std::lock_guard<std::mutex> guard(mutex_);
+        arrived.swap(incoming_);
+      }
+      for (auto& item : arrived)
+        accept(std::move(item));
+      auto now = steady::now();
+      while (!timers_.empty() && timers_.top().due <= now) {
+        auto item = std::move(const_cast<timer&>(timers_.top()).item);
+        timers_.pop();
+        --in_backoff_;
+        active_.fetch_add(1);
+        ready_.push_back(std::move(item));
+      }
+      while (!ready_.empty() && in_flight_.size() < max_in_flight_) {
+        auto item = std::move(ready_.front());
+        ready_.pop_front();
+        start(std::move(item));
+      }
+      if (sink_)
+        sink_.flush();
+      int running = 0;
+      curl_multi_perform(multi_, &running);
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi_, &left))
+        if (msg->msg == CURLMSG_DONE)
+          done(msg->easy_handle, msg->data.result);
+      if (!ready_.empty() && in_flight_.size() < max_in_flight_)
+        continue; // a finished request made room
+      int wait_ms = 1000;
+      if (!timers_.empty())
+        wait_ms = static_cast<int>(std::clamp<int64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(timers_.top().due - steady::now()).count() + 1, 0,
+          1000));
+      curl_multi_poll(multi_, nullptr, 0, wait_ms, nullptr);
+    }
+  }
+
+  /// A row arrives: sent once per sender, and after the replies of its conversation
+  /// handed over before it.
+  void accept(outbox_item item) {
+    if (!take(item.outbox_id)) {
+      duplicates_->inc(); // handed over twice (a predecessor's rows resumed, a sweep): sent once
+      outbox_depth_->add(-1);
+      active_.fetch_sub(1);
+      return;
+    }
+    auto lane = lanes_.find(item.conversation_id);
+    if (lane != lanes_.end()) { // its conversation has a reply on the way or in backoff
+      lane->second.push_back(std::move(item));
+      active_.fetch_sub(1); // counted again when its turn comes
+      ++queued_;
+      return;
+    }
+    lanes_.emplace(item.conversation_id, std::deque<outbox_item>{});
+    ready_.push_back(std::move(item));
   }
 
   /// Marks a row as taken by this sender; false when it was already.
   bool take(const std::string& outbox_id) {
-    if (!taken.insert(outbox_id).second)
+    if (!taken_.insert(outbox_id).second)
       return false;
-    taken_order.push_back(outbox_id);
-    if (taken_order.size() > 65536) {
-      taken.erase(taken_order.front());
-      taken_order.pop_front();
+    taken_order_.push_back(outbox_id);
+    if (taken_order_.size() > 65536) {
+      taken_.erase(taken_order_.front());
+      taken_order_.pop_front();
     }
     return true;
   }
 
-  void deliver(outbox_item item) {
-    if (!item.retry) {
-      if (!take(item.outbox_id)) {
-        duplicates->inc(); // handed over twice (a predecessor's rows resumed, a sweep): sent once
-        outbox_depth->add(-1);
-        return;
-      }
-      if (auto it = blocked.find(item.conversation_id); it != blocked.end()) {
-        it->second.push_back(std::move(item)); // behind a reply of its conversation in backoff
-        return;
-      }
-    }
-    if (attempt(item) && item.retry)
-      release(item.conversation_id);
-  }
-
-  /// The reply in backoff of a conversation is done: its followers go, in order, until
-  /// one of them has to wait in turn.
-  void release(const std::string& conversation_id) {
-    auto it = blocked.find(conversation_id);
-    if (it == blocked.end())
-      return;
-    auto queue = std::move(it->second);
-    blocked.erase(it);
-    while (!queue.empty()) {
-      auto next = std::move(queue.front());
-      queue.pop_front();
-      if (!attempt(next)) {
-        auto& rest = blocked[conversation_id];
-        for (auto& q : queue)
-          rest.push_back(std::move(q));
-        return;
-      }
-    }
-  }
-
-  /// One delivery attempt; false when it was put in backoff (its conversation waits).
-  bool attempt(outbox_item& item) {
-    ATENDEAI_CRASH_ONCE_IF_MARKED("ATENDEAI_TEST_CRASH_SENDER_MARKER", item.payload);
-    auto token = item.access_token.empty() ? node->cfg.whatsapp.access_token : item.access_token;
-    delivery_record rec{item.clinic_id, item.outbox_id, "", item.attempts + 1, "", "", item.correlation_id};
-    auto started = std::chrono::steady_clock::now();
+  /// Starts one attempt (or, without a token, writes the local sink at once).
+  void start(outbox_item item) {
+    auto token = item.access_token.empty() ? node_->cfg.whatsapp.access_token : item.access_token;
+    auto t = std::make_unique<transfer>();
+    t->started = steady::now();
     if (token.empty()) {
-      to_sink(item);
-      rec.status = "sink";
-    } else {
-      if (item.rendered.empty()) // a row found in PostgreSQL: rendered here once
-        item.rendered = core::render_whatsapp_message(core::outbound_from_json(nlohmann::json::parse(item.payload)),
-                                                      item.recipient)
-                          .dump();
-      auto res = post(token, item.account_id, item.rendered);
-      if (res.status >= 200 && res.status < 300) {
-        rec.status = "sent";
-        auto j = nlohmann::json::parse(res.body, nullptr, false);
-        if (!j.is_discarded() && j.contains("messages") && j["messages"].is_array() && !j["messages"].empty())
-          rec.external_id = j["messages"][0].value("id", "");
-      } else if (res.status == 0 || res.status == 429 || res.status >= 500) {
-        rec.error = res.status ? "HTTP " + std::to_string(res.status) : res.error;
-        if (rec.attempts < node->cfg.sender.max_attempts) {
-          retry(item, rec);
-          return false;
-        }
-        rec.status = "failed";
-      } else {
-        rec.status = "failed";
-        rec.error = "HTTP " + std::to_string(res.status) + ": " + res.body.substr(0, 500);
-      }
+      t->item = std::move(item);
+      to_sink(t->item);
+      finish(*t, delivery_record{t->item.clinic_id, t->item.outbox_id, "sink", t->item.attempts + 1, "", "",
+                                 t->item.correlation_id});
+      return;
     }
-    latency->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    if (rec.status == "failed") {
-      ++failed;
-      failures->inc();
+    try {
+      if (item.rendered.empty()) // a row found in PostgreSQL: rendered here once
+        item.rendered =
+          core::render_whatsapp_message(core::outbound_from_json(nlohmann::json::parse(item.payload)), item.recipient)
+            .dump();
+    } catch (const std::exception& e) {
+      t->item = std::move(item);
+      finish(*t, delivery_record{t->item.clinic_id, t->item.outbox_id, "failed", t->item.attempts + 1,
+                                 std::string("unreadable outbox payload: ") + e.what(), "", t->item.correlation_id});
+      return;
+    }
+    t->item = std::move(item);
+    auto& w = node_->cfg.whatsapp;
+    t->url = w.api_base + "/" + w.api_version + "/" + t->item.account_id + "/messages";
+    t->headers = curl_slist_append(t->headers, "Content-Type: application/json");
+    t->headers = curl_slist_append(t->headers, ("Authorization: Bearer " + token).c_str());
+    CURL* easy = nullptr;
+    if (!idle_handles_.empty()) {
+      easy = idle_handles_.back();
+      idle_handles_.pop_back();
+      curl_easy_reset(easy);
     } else {
-      ++delivered;
-      (rec.status == "sink" ? sent_to_sink : sent_to_api)->inc();
+      easy = curl_easy_init();
+    }
+    t->easy = easy;
+    auto timeout = static_cast<long>(node_->cfg.sender.timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_URL, t->url.c_str());
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, t->item.rendered.c_str());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(t->item.rendered.size()));
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, timeout);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t->response);
+    curl_multi_add_handle(multi_, easy);
+    in_flight_.emplace(easy, std::move(t));
+  }
+
+  /// A request ended: delivered, given up, or put in backoff.
+  void done(CURL* easy, CURLcode rc) {
+    auto it = in_flight_.find(easy);
+    if (it == in_flight_.end())
+      return;
+    auto t = std::move(it->second);
+    in_flight_.erase(it);
+    long status = 0;
+    if (rc == CURLE_OK)
+      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_multi_remove_handle(multi_, easy);
+    idle_handles_.push_back(easy); // its connection stays in the multi handle's cache
+    t->easy = nullptr;
+    curl_slist_free_all(std::exchange(t->headers, nullptr));
+    auto& item = t->item;
+    delivery_record rec{item.clinic_id, item.outbox_id, "", item.attempts + 1, "", "", item.correlation_id};
+    if (status >= 200 && status < 300) {
+      rec.status = "sent";
+      auto j = nlohmann::json::parse(t->response, nullptr, false);
+      if (!j.is_discarded() && j.contains("messages") && j["messages"].is_array() && !j["messages"].empty())
+        rec.external_id = j["messages"][0].value("id", "");
+    } else if (status == 0 || status == 429 || status >= 500) {
+      rec.error = status ? "HTTP " + std::to_string(status) : curl_easy_strerror(rc);
+      if (rec.attempts < node_->cfg.sender.max_attempts) {
+        retry(std::move(item), rec);
+        return;
+      }
+      rec.status = "failed";
+    } else {
+      rec.status = "failed";
+      rec.error = "HTTP " + std::to_string(status) + ": " + t->response.substr(0, 500);
+    }
+    finish(*t, std::move(rec));
+  }
+
+  /// The row's last attempt: its outcome to the record writer, and its conversation's
+  /// next reply may go.
+  void finish(const transfer& t, delivery_record rec) {
+    const auto& item = t.item;
+    latency_->observe(std::chrono::duration<double>(steady::now() - t.started).count());
+    if (rec.status == "failed") {
+      ++failed_;
+      failures_->inc();
+    } else {
+      ++delivered_;
+      (rec.status == "sink" ? sent_to_sink_ : sent_to_api_)->inc();
     }
     auto level = rec.status == "failed" ? spdlog::level::warn : spdlog::level::info;
     if (spdlog::should_log(level)) // building the fields costs more than the check
@@ -172,93 +296,146 @@ struct sender_state {
                       {{"clinic_id", item.clinic_id}, {"conversation_id", item.conversation_id},
                        {"correlation_id", item.correlation_id}, {"outbox_id", item.outbox_id},
                        {"status", rec.status}, {"attempts", rec.attempts}, {"error", rec.error}});
-    self->send(node->writer_for(item.conversation_id), delivered_atom::value, std::move(rec));
-    return true;
+    caf::anon_send(node_->writer_for(item.conversation_id), delivered_atom::value, std::move(rec));
+    next_of(item.conversation_id);
+    active_.fetch_sub(1);
   }
 
-  /// Puts a reply in backoff (its attempt recorded as pending) and blocks its conversation.
-  void retry(const outbox_item& failed, delivery_record& rec) {
-    auto item = failed;
-    blocked[item.conversation_id];
+  /// The conversation's reply in hand is done: its next one goes, or the lane closes.
+  void next_of(const std::string& conversation_id) {
+    auto lane = lanes_.find(conversation_id);
+    if (lane == lanes_.end())
+      return;
+    if (lane->second.empty()) {
+      lanes_.erase(lane);
+      return;
+    }
+    auto next = std::move(lane->second.front());
+    lane->second.pop_front();
+    --queued_;
+    active_.fetch_add(1);
+    ready_.push_back(std::move(next));
+  }
+
+  /// Records the attempt as pending and tries again after a jittered, growing delay;
+  /// the conversation's later replies wait behind it.
+  void retry(outbox_item item, delivery_record& rec) {
     rec.status = "pending";
-    self->send(node->writer_for(item.conversation_id), delivered_atom::value, rec);
-    ++retried;
-    retries->inc();
-    auto& s = node->cfg.sender;
+    caf::anon_send(node_->writer_for(item.conversation_id), delivered_atom::value, rec);
+    ++retried_;
+    retries_->inc();
+    auto& s = node_->cfg.sender;
     double base = static_cast<double>(s.backoff_base_ms) * static_cast<double>(1u << std::min(item.attempts, 20));
     auto capped = std::min(base, static_cast<double>(s.backoff_max_ms));
-    auto delay = std::uniform_real_distribution<double>(capped / 2, capped)(rng); // jitter
+    auto delay = std::uniform_real_distribution<double>(capped / 2, capped)(rng_); // jitter
     core::log_event(spdlog::level::info, "reply_retry",
                     {{"clinic_id", item.clinic_id}, {"correlation_id", item.correlation_id},
                      {"attempt", rec.attempts}, {"error", rec.error}, {"delay_ms", static_cast<int64_t>(delay)}});
     item.attempts = rec.attempts;
     item.retry = true;
-    self->delayed_send(self, std::chrono::milliseconds(static_cast<int64_t>(delay)), deliver_atom::value,
-                       std::move(item));
-  }
-
-  http_result post(const std::string& token, const std::string& phone_number_id, const std::string& body) {
-    http_result out;
-    if (!curl)
-      curl = curl_easy_init();
-    curl_easy_reset(curl);
-    auto& w = node->cfg.whatsapp;
-    auto url = w.api_base + "/" + w.api_version + "/" + phone_number_id + "/messages";
-    curl_slist* headers = nullptr;
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(node->cfg.sender.timeout_ms));
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(node->cfg.sender.timeout_ms));
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out.body);
-    auto rc = curl_easy_perform(curl);
-    if (rc == CURLE_OK)
-      curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out.status);
-    else
-      out.error = curl_easy_strerror(rc);
-    curl_slist_free_all(headers);
-    return out;
+    timers_.push(timer{steady::now() + std::chrono::milliseconds(static_cast<int64_t>(delay)), ++timer_seq_,
+                       std::move(item)});
+    ++in_backoff_;
+    active_.fetch_sub(1);
   }
 
   void to_sink(const outbox_item& item) {
-    auto path = node->cfg.paths.var_dir + "/" + node->cfg.sender.sink_file;
-    std::ofstream out(path, std::ios::app);
+    if (!sink_.is_open())
+      sink_.open(node_->cfg.paths.var_dir + "/" + node_->cfg.sender.sink_file, std::ios::app);
     nlohmann::json line = {{"clinic_id", item.clinic_id},
                            {"conversation_id", item.conversation_id},
                            {"outbox_id", item.outbox_id},
                            {"account_id", item.account_id},
                            {"to", item.recipient},
-                           {"message", nlohmann::json::parse(item.payload)}};
-    out << line.dump() << "\n";
+                           {"message", nlohmann::json::parse(item.payload, nullptr, false)}};
+    sink_ << line.dump() << "\n";
   }
 
-  std::string inspect() const {
-    return nlohmann::json{{"kind", name}, {"index", index}, {"delivered", delivered}, {"retried", retried},
-                          {"failed", failed}}
-      .dump();
+  void discard(transfer& t) {
+    if (t.easy) {
+      curl_multi_remove_handle(multi_, t.easy);
+      curl_easy_cleanup(t.easy);
+    }
+    curl_slist_free_all(t.headers);
   }
+
+  // -- data members -----------------------------------------------------------
+
+  node_context_ptr node_;
+  int index_ = 0;
+  CURLM* multi_ = nullptr;
+  size_t max_in_flight_ = 1;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::deque<outbox_item> incoming_; ///< handed over, not yet seen by the loop (guarded)
+  // The loop thread's own:
+  std::deque<outbox_item> ready_;    ///< their turn has come, waiting for a free request slot
+  std::unordered_map<CURL*, std::unique_ptr<transfer>> in_flight_;
+  std::vector<CURL*> idle_handles_;
+  /// Conversations with a reply on the way or in backoff, and their later replies.
+  std::unordered_map<std::string, std::deque<outbox_item>> lanes_;
+  std::priority_queue<timer, std::vector<timer>, std::greater<timer>> timers_;
+  uint64_t timer_seq_ = 0;
+  size_t queued_ = 0; ///< rows waiting in lanes
+  std::unordered_set<std::string> taken_; ///< outbox rows this sender took (the last 64k)
+  std::deque<std::string> taken_order_;
+  std::mt19937 rng_{std::random_device{}()};
+  std::ofstream sink_;
+  // Read from any thread:
+  std::atomic<size_t> active_{0};     ///< handed over or due, not yet attempted to the end
+  std::atomic<size_t> in_backoff_{0};
+  std::atomic<uint64_t> delivered_{0};
+  std::atomic<uint64_t> retried_{0};
+  std::atomic<uint64_t> failed_{0};
+  core::histogram* latency_ = nullptr;
+  core::counter* sent_to_api_ = nullptr;
+  core::counter* sent_to_sink_ = nullptr;
+  core::counter* failures_ = nullptr;
+  core::counter* retries_ = nullptr;
+  core::counter* duplicates_ = nullptr;
+  core::gauge* outbox_depth_ = nullptr;
+};
+
+struct sender_state {
+  static constexpr const char* name = "sender";
+  std::unique_ptr<delivery_loop> loop;
+  /// Drain requests waiting for the loop to have attempted every row handed over.
+  std::vector<caf::typed_response_promise<bool>> draining;
 };
 
 sender_actor::behavior_type sender(sender_actor::stateful_pointer<sender_state> self, node_context_ptr node,
                                    int index) {
-  self->state.self = self;
-  self->state.node = node;
-  self->state.index = index;
-  self->state.init();
+  self->state.loop = std::make_unique<delivery_loop>(std::move(node), index);
   return {
-    [self](deliver_atom, outbox_item& item) { self->state.deliver(std::move(item)); },
-    [self](drain_atom) { return self->state.blocked.empty(); },
-    [self](inspect_atom) { return self->state.inspect(); },
+    [self](deliver_atom, outbox_item& item) {
+      ATENDEAI_CRASH_ONCE_IF_MARKED("ATENDEAI_TEST_CRASH_SENDER_MARKER", item.payload);
+      self->state.loop->submit(std::move(item));
+    },
+    [self](drain_atom) -> caf::result<bool> {
+      auto& st = self->state;
+      if (st.loop->idle())
+        return st.loop->none_in_backoff();
+      if (st.draining.empty())
+        self->send(self, tick_atom::value);
+      st.draining.push_back(self->make_response_promise<bool>());
+      return st.draining.back();
+    },
+    [self](tick_atom) { // drain: look again until the loop is idle
+      auto& st = self->state;
+      if (!st.loop->idle()) {
+        self->delayed_send(self, std::chrono::milliseconds(5), tick_atom::value);
+        return;
+      }
+      for (auto& rp : std::exchange(st.draining, {}))
+        rp.deliver(st.loop->none_in_backoff());
+    },
+    [self](inspect_atom) { return self->state.loop->inspect(); },
   };
 }
 
 sender_actor spawn_sender(caf::actor_system& sys, node_context_ptr node, int index) {
-  return sys.spawn<caf::detached>(sender, node, index);
+  return sys.spawn(sender, node, index);
 }
 
 } // namespace atendeai::actors

@@ -71,7 +71,8 @@ struct whatsapp_settings {
 };
 
 struct sender_settings {
-  int workers = 2;
+  int workers = 1;
+  int concurrency = 64;
   int max_attempts = 8;
   int timeout_ms = 5000;
   int backoff_base_ms = 500;

@@ -342,6 +342,34 @@ TEST_CASE("The Graph API failing with 500 then 200 delivers the reply once", "[w
   CHECK(p.db.scalar("SELECT status FROM atendeai.messages WHERE direction = 'out'") == "sent");
 }
 
+TEST_CASE("A reply in backoff holds its conversation's next reply, not another patient's", "[whatsapp][delivery]") {
+  pipeline p;
+  // The first retry waits 2.5-5 s: long enough for another patient to be answered meanwhile.
+  p.start({{"ATENDEAI_SENDER_BACKOFF_BASE_MS", "5000"}, {"ATENDEAI_SENDER_BACKOFF_MAX_MS", "5000"}});
+  p.graph.fail_next(1, 500);
+  const std::string slow = "5511970000011", other = "5511970000012";
+  // Two questions of one patient in one POST: the first reply meets the 500.
+  REQUIRE(post_webhook(*p.node, webhook_body({{slow, "wamid.lane-1", "Qual o endereço da clínica?"},
+                                              {slow, "wamid.lane-2", "Qual o horário de funcionamento?"}}))
+            .status
+          == 200);
+  REQUIRE(eventually([&] { return p.graph.calls().size() >= 1; }, 30s));
+  REQUIRE(post_webhook(*p.node, webhook_body({{other, "wamid.lane-3", "Qual o endereço da clínica?"}})).status == 200);
+  REQUIRE(p.settled(3));
+  std::vector<std::string> order; // accepted bodies: recipient and text
+  for (auto& b : p.graph.received())
+    order.push_back(b.value("to", "") + " " + reply_text(b));
+  INFO(order.size());
+  REQUIRE(order.size() == 3);
+  CHECK(order[0].rfind(other, 0) == 0); // not held behind the other patient's backoff
+  CHECK(order[1].rfind(slow, 0) == 0);
+  CHECK(order[1].find("Rua Exemplo") != std::string::npos); // the address, retried, then...
+  CHECK(order[2].rfind(slow, 0) == 0);
+  CHECK(order[2].find("08:00") != std::string::npos); // ...the hours: not overtaken
+  CHECK(p.graph.calls().size() == 4);
+  CHECK(p.db.scalar("SELECT max(attempts) FROM atendeai.outbox") == "2");
+}
+
 TEST_CASE("A conversation in handoff gets no bot reply while its messages are stored", "[whatsapp][delivery]") {
   pipeline p;
   p.start();
