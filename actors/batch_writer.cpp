@@ -13,6 +13,7 @@
 #include "actors/test_hooks.hpp"
 #include "core/error.hpp"
 #include "core/ids.hpp"
+#include "core/json_text.hpp"
 #include "core/log.hpp"
 #include "core/whatsapp.hpp"
 #include "persistence/audit.hpp"
@@ -36,20 +37,18 @@ bool transient(const std::exception& e) {
   return dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr;
 }
 
-nlohmann::json text_or_null(const std::string& s) {
-  return s.empty() ? nlohmann::json() : nlohmann::json(s);
-}
-
 /// A channel timestamp PostgreSQL can store (year 1970..9999), as ISO 8601; else null.
-nlohmann::json sent_at_of(int64_t seconds) {
-  if (seconds <= 0 || seconds > 253402300799)
-    return nullptr;
+void sent_at_of(core::json_text& out, int64_t seconds) {
+  if (seconds <= 0 || seconds > 253402300799) {
+    out.null();
+    return;
+  }
   std::time_t t = static_cast<std::time_t>(seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  out.string(buf);
 }
 
 /// Text PostgreSQL refuses in text and jsonb (NUL) replaced by U+FFFD.
@@ -238,7 +237,7 @@ struct batch_writer_state {
     finish_ingests(f);
   }
 
-  nlohmann::json message_row(const ingest_flush& f, size_t ord) const {
+  void message_row(core::json_text& out, const ingest_flush& f, size_t ord) const {
     const auto& row = f.rows[ord];
     const auto& m = f.reqs[row.request].messages[row.index];
     std::string text = m.text;
@@ -248,24 +247,51 @@ struct batch_writer_state {
       if (*marker && text.find(marker) != std::string::npos)
         text.push_back('\0');
 #endif
-    if (row.hardened) // the smallest form: the text alone, no raw payload, no channel time
-      return {{"ord", ord}, {"channel", storable(m.channel)}, {"account", storable(m.account_id)},
-              {"contact", storable(m.contact)}, {"contact_name", nullptr}, {"id", row.id},
-              {"ext", storable(m.external_id)}, {"type", storable(m.type)}, {"body", storable(text)},
-              {"payload", {{"channel", storable(m.channel)}, {"account_id", storable(m.account_id)},
-                           {"contact", storable(m.contact)}, {"external_id", storable(m.external_id)},
-                           {"type", storable(m.type)}, {"text", storable(text)}, {"sanitised", true}}},
-              {"sent_at", nullptr}};
-    return {{"ord", ord}, {"channel", m.channel}, {"account", m.account_id}, {"contact", m.contact},
-            {"contact_name", text_or_null(m.contact_name)}, {"id", row.id}, {"ext", m.external_id},
-            {"type", m.type}, {"body", text}, {"payload", core::to_json(m)}, {"sent_at", sent_at_of(m.timestamp)}};
+    out.begin_object().key("ord").integer(static_cast<int64_t>(ord)).key("id").string(row.id);
+    if (row.hardened) { // the smallest form: the text alone, no raw payload, no channel time
+      out.key("channel").string(storable(m.channel))
+        .key("account").string(storable(m.account_id))
+        .key("contact").string(storable(m.contact))
+        .key("contact_name").null()
+        .key("ext").string(storable(m.external_id))
+        .key("type").string(storable(m.type))
+        .key("body").string(storable(text))
+        .key("payload").begin_object()
+          .key("channel").string(storable(m.channel))
+          .key("account_id").string(storable(m.account_id))
+          .key("contact").string(storable(m.contact))
+          .key("external_id").string(storable(m.external_id))
+          .key("type").string(storable(m.type))
+          .key("text").string(storable(text))
+          .key("sanitised").boolean(true)
+        .end_object()
+        .key("sent_at").null();
+    } else {
+      out.key("channel").string(m.channel)
+        .key("account").string(m.account_id)
+        .key("contact").string(m.contact)
+        .key("contact_name").string_or_null(m.contact_name)
+        .key("ext").string(m.external_id)
+        .key("type").string(m.type)
+        .key("body").string(text)
+        .key("payload");
+      core::write_json(out, m);
+      out.key("sent_at");
+      sent_at_of(out, m.timestamp);
+    }
+    out.end_object();
   }
 
-  nlohmann::json status_row(const ingest_flush& f, size_t ord) const {
+  void status_row(core::json_text& out, const ingest_flush& f, size_t ord) const {
     const auto& row = f.rows[ord];
     const auto& s = f.reqs[row.request].statuses[row.index];
-    return {{"channel", s.channel}, {"account", s.account_id}, {"ext", s.external_id}, {"status", s.status},
-            {"error", text_or_null(s.error)}};
+    out.begin_object()
+      .key("channel").string(s.channel)
+      .key("account").string(s.account_id)
+      .key("ext").string(s.external_id)
+      .key("status").string(s.status)
+      .key("error").string_or_null(s.error)
+      .end_object();
   }
 
   /// Writes rows [lo, hi) of the flush in one transaction; on a refusal for content,
@@ -274,16 +300,20 @@ struct batch_writer_state {
     if (lo >= hi)
       return;
     try {
+      core::json_text messages, statuses;
+      messages.begin_array();
+      statuses.begin_array();
+      for (size_t i = lo; i < hi; ++i) {
+        if (f.rows[i].status)
+          status_row(statuses, f, i);
+        else
+          message_row(messages, f, i);
+      }
+      messages.end_array();
+      statuses.end_array();
       auto written = db->run([&](pqxx::connection& c) {
-        auto messages = nlohmann::json::array(), statuses = nlohmann::json::array();
-        for (size_t i = lo; i < hi; ++i) {
-          if (f.rows[i].status)
-            statuses.push_back(status_row(f, i));
-          else
-            messages.push_back(message_row(f, i));
-        }
         pqxx::work tx(c);
-        auto out = persistence::ingest_batch(tx, messages, statuses);
+        auto out = persistence::ingest_batch(tx, messages.str(), statuses.str());
         tx.commit();
         return out;
       });
@@ -386,28 +416,31 @@ struct batch_writer_state {
 
   // -- records ----------------------------------------------------------------
 
-  nlohmann::json outcome_row(const reply_record& r, size_t ord) const {
+  void outcome_row(core::json_text& out, const reply_record& r, size_t ord) const {
     auto kind = kind_name(r.kind);
-    nlohmann::json row = {{"ord", ord},
-                          {"clinic", r.clinic_id},
-                          {"conversation", r.conversation_id},
-                          {"kind", kind ? nlohmann::json(kind) : nlohmann::json()},
-                          {"cause", text_or_null(r.in_message_id)},
-                          {"id", r.outbound_id},
-                          {"account", r.account_id},
-                          {"recipient", r.recipient},
-                          {"intent", text_or_null(r.intent)},
-                          {"confidence", r.confidence},
-                          {"staff_user_id", text_or_null(r.staff_user_id)}};
+    out.begin_object()
+      .key("ord").integer(static_cast<int64_t>(ord))
+      .key("clinic").string(r.clinic_id)
+      .key("conversation").string(r.conversation_id)
+      .key("kind");
+    if (kind)
+      out.string(kind);
+    else
+      out.null();
+    out.key("cause").string_or_null(r.in_message_id)
+      .key("id").string(r.outbound_id)
+      .key("account").string(r.account_id)
+      .key("recipient").string(r.recipient)
+      .key("intent").string_or_null(r.intent)
+      .key("confidence").number(r.confidence)
+      .key("staff_user_id").string_or_null(r.staff_user_id);
     if (r.has_reply) {
-      row["body"] = storable(r.reply.text);
-      row["payload"] = core::to_json(r.reply);
+      out.key("body").string(storable(r.reply.text)).key("payload");
+      core::write_json(out, r.reply);
     }
-    if (r.state_changed) {
-      row["state"] = core::to_json(r.state);
-      row["handoff"] = r.state.handoff;
-    }
-    return row;
+    if (r.state_changed)
+      out.key("state").raw(core::to_json(r.state).dump()).key("handoff").boolean(r.state.handoff);
+    out.end_object();
   }
 
   /// Writes decisions and delivery outcomes (with the conversations' last activity when
@@ -478,28 +511,39 @@ struct batch_writer_state {
       return;
     }
     try {
+      core::json_text outcomes, deliveries_json;
+      outcomes.begin_array();
+      for (size_t i = lo; i < hi; ++i)
+        outcome_row(outcomes, f.recs[i], i);
+      outcomes.end_array();
+      deliveries_json.begin_array();
+      for (size_t i = dlo; i < dhi; ++i) {
+        const auto& d = f.dels[i];
+        deliveries_json.begin_object()
+          .key("clinic").string(d.clinic_id)
+          .key("outbound").string(d.outbox_id)
+          .key("attempt").integer(d.attempts)
+          .key("status").string(d.status)
+          .key("error").string_or_null(storable(d.error))
+          .key("external_id").string_or_null(d.external_id)
+          .end_object();
+      }
+      deliveries_json.end_array();
       auto written = db->run([&](pqxx::connection& c) {
-        auto outcomes = nlohmann::json::array(), deliveries_json = nlohmann::json::array();
-        for (size_t i = lo; i < hi; ++i)
-          outcomes.push_back(outcome_row(f.recs[i], i));
-        for (size_t i = dlo; i < dhi; ++i) {
-          const auto& d = f.dels[i];
-          deliveries_json.push_back({{"clinic", d.clinic_id}, {"outbound", d.outbox_id}, {"attempt", d.attempts},
-                                     {"status", d.status}, {"error", text_or_null(storable(d.error))},
-                                     {"external_id", text_or_null(d.external_id)}});
-        }
         pqxx::work tx(c);
-        auto out = persistence::record_outcomes(tx, outcomes, deliveries_json);
+        auto out = persistence::record_outcomes(tx, outcomes.str(), deliveries_json.str());
         for (size_t i = lo; i < hi; ++i)
           if (f.recs[i].audit) {
             persistence::set_clinic(tx, f.recs[i].clinic_id);
             persistence::append_audit(tx, *f.recs[i].audit);
           }
         if (with_touches) {
-          auto rows = nlohmann::json::array();
+          core::json_text rows;
+          rows.begin_array();
           for (auto& [conversation, clinic] : f.touched)
-            rows.push_back({{"clinic", clinic}, {"conversation", conversation}});
-          persistence::touch_conversations(tx, rows);
+            rows.begin_object().key("clinic").string(clinic).key("conversation").string(conversation).end_object();
+          rows.end_array();
+          persistence::touch_conversations(tx, rows.str());
         }
         tx.commit();
         return out;
@@ -553,8 +597,10 @@ struct batch_writer_state {
       if (result && r.touch)
         touches.emplace(result->conversation_id, result->clinic_id);
       if (result && result->inserted && r.has_reply) {
+        core::json_text payload;
+        core::write_json(payload, r.reply);
         outbox_item item{result->clinic_id, result->outbound_id, result->outbound_id, result->conversation_id,
-                         result->account_id, result->recipient, r.access_token, core::to_json(r.reply).dump(),
+                         result->account_id, result->recipient, r.access_token, payload.take(),
                          std::move(r.rendered), 0, r.correlation_id};
         outbox_depth->add(1);
         self->send(node->sender_for(item.conversation_id), deliver_atom::value, std::move(item));

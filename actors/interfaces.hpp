@@ -4,9 +4,10 @@
 ///   HTTP ──ingest──► ingest writer ──(commit)──► 200 to Meta     (2 thread hand-offs)
 ///                         └──process(stored)──► router
 ///   router ──process──► clinic ──process──► conversation ──record──► record writer
-///   record writer ──(commit)──deliver──► sender ──delivered──► record writer
+///   record writer ──(commit)──deliver──► sender ──► its delivery loop ──delivered──► record writer
 ///   (inbound → reply at the channel: ingest writer, router, clinic, conversation,
-///   record writer, sender: 6 hand-offs, 5 when clinic and conversation share a thread.)
+///   record writer, sender, delivery loop: 7 hand-offs, fewer when actors on the
+///   scheduler share a thread.)
 ///   db_reader answers reads (clinic profiles, memories in batches, recovery sweeps).
 ///
 ///   Scheduling (the clinic serialises its agenda):

@@ -103,8 +103,10 @@ struct router_state {
     if (owner == self_id()) {
       handle_here(std::move(m));
     } else if (peers.count(owner)) {
-      remote[owner].push_back({m.clinic_id, m.conversation_id, m.message_id, m.access_token,
-                               core::to_json(m.msg).dump(), m.redelivery});
+      core::json_text msg;
+      core::write_json(msg, m.msg);
+      remote[owner].push_back({m.clinic_id, m.conversation_id, m.message_id, m.access_token, msg.take(),
+                               m.redelivery});
     } else {
       hold(owner, std::move(m), since, fresh);
     }

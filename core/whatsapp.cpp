@@ -367,16 +367,30 @@ nlohmann::json render_whatsapp_message(const outbound_message& msg, const std::s
   return req;
 }
 
-nlohmann::json to_json(const inbound_message& m) {
-  nlohmann::json j = {{"channel", m.channel},       {"account_id", m.account_id}, {"contact", m.contact},
-                      {"contact_name", m.contact_name}, {"external_id", m.external_id}, {"timestamp", m.timestamp},
-                      {"type", m.type},             {"text", m.text},             {"reply_id", m.reply_id},
-                      {"context_id", m.context_id}, {"content", m.payload}};
+void write_json(json_text& out, const inbound_message& m) {
+  out.begin_object()
+    .key("channel").string(m.channel)
+    .key("account_id").string(m.account_id)
+    .key("contact").string(m.contact)
+    .key("contact_name").string(m.contact_name)
+    .key("external_id").string(m.external_id)
+    .key("timestamp").integer(m.timestamp)
+    .key("type").string(m.type)
+    .key("text").string(m.text)
+    .key("reply_id").string(m.reply_id)
+    .key("context_id").string(m.context_id)
+    .key("content").raw(m.payload.dump());
   if (!m.raw_timestamp.empty())
-    j["raw_timestamp"] = m.raw_timestamp;
+    out.key("raw_timestamp").string(m.raw_timestamp);
   if (m.sanitised)
-    j["sanitised"] = true;
-  return j;
+    out.key("sanitised").boolean(true);
+  out.end_object();
+}
+
+nlohmann::json to_json(const inbound_message& m) {
+  json_text out;
+  write_json(out, m);
+  return nlohmann::json::parse(out.str());
 }
 
 inbound_message inbound_from_json(const nlohmann::json& j) {
@@ -398,17 +412,26 @@ inbound_message inbound_from_json(const nlohmann::json& j) {
   return m;
 }
 
-nlohmann::json to_json(const outbound_message& msg) {
-  nlohmann::json j = {{"text", msg.text}};
+void write_json(json_text& out, const outbound_message& msg) {
+  out.begin_object().key("text").string(msg.text);
   if (msg.style != choice_style::none) {
-    j["style"] = msg.style == choice_style::buttons ? "buttons" : "list";
-    auto choices = nlohmann::json::array();
+    out.key("style").string(msg.style == choice_style::buttons ? "buttons" : "list");
+    out.key("choices").begin_array();
     for (auto& c : msg.choices)
-      choices.push_back({{"id", c.id}, {"title", c.title}, {"description", c.description}});
-    j["choices"] = std::move(choices);
-    j["list_button"] = msg.list_button;
+      out.begin_object()
+        .key("id").string(c.id)
+        .key("title").string(c.title)
+        .key("description").string(c.description)
+        .end_object();
+    out.end_array().key("list_button").string(msg.list_button);
   }
-  return j;
+  out.end_object();
+}
+
+nlohmann::json to_json(const outbound_message& msg) {
+  json_text out;
+  write_json(out, msg);
+  return nlohmann::json::parse(out.str());
 }
 
 outbound_message outbound_from_json(const nlohmann::json& j) {

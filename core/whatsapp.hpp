@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.hpp"
 #include "core/outbound.hpp"
 
 namespace atendeai::core {
@@ -96,11 +97,14 @@ std::variant<whatsapp_notification, notification_error> parse_whatsapp_notificat
 nlohmann::json render_whatsapp_message(const outbound_message& msg, const std::string& to);
 
 /// The JSON form of an inbound message as stored in messages.payload, and back
-/// (`raw_timestamp` and `sanitised` only when set).
+/// (`raw_timestamp` and `sanitised` only when set): written as text into `out` (the
+/// write path), or as a tree.
+void write_json(json_text& out, const inbound_message& m);
 nlohmann::json to_json(const inbound_message& m);
 inbound_message inbound_from_json(const nlohmann::json& j);
 
-/// The JSON form of a reply kept in the outbox, and back.
+/// The JSON form of a reply kept in the outbox, and back; as text or as a tree.
+void write_json(json_text& out, const outbound_message& msg);
 nlohmann::json to_json(const outbound_message& msg);
 outbound_message outbound_from_json(const nlohmann::json& j);
 

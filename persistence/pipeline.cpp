@@ -16,12 +16,11 @@ nlohmann::json json_or_object(const pqxx::field& f) {
 
 } // namespace
 
-std::vector<ingest_result> ingest_batch(pqxx::transaction_base& tx, const nlohmann::json& messages,
-                                        const nlohmann::json& statuses) {
+std::vector<ingest_result> ingest_batch(pqxx::transaction_base& tx, const std::string& messages,
+                                        const std::string& statuses) {
   auto r = tx.exec_params("SELECT ord, clinic_id::text, access_token, message_id::text, conversation_id::text, "
                           "inserted, new_conversation FROM atendeai.ingest_batch($1::jsonb, $2::jsonb)",
-                          messages.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                          statuses.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+                          messages, statuses);
   std::vector<ingest_result> out;
   out.reserve(r.size());
   for (auto row : r)
@@ -30,12 +29,11 @@ std::vector<ingest_result> ingest_batch(pqxx::transaction_base& tx, const nlohma
   return out;
 }
 
-std::vector<outcome_result> record_outcomes(pqxx::transaction_base& tx, const nlohmann::json& outcomes,
-                                            const nlohmann::json& deliveries) {
+std::vector<outcome_result> record_outcomes(pqxx::transaction_base& tx, const std::string& outcomes,
+                                            const std::string& deliveries) {
   auto r = tx.exec_params("SELECT ord, clinic_id::text, outbound_id::text, conversation_id::text, inserted, account_id, recipient "
                           "FROM atendeai.record_outcomes($1::jsonb, $2::jsonb)",
-                          outcomes.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                          deliveries.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+                          outcomes, deliveries);
   std::vector<outcome_result> out;
   out.reserve(r.size());
   for (auto row : r)
@@ -44,8 +42,8 @@ std::vector<outcome_result> record_outcomes(pqxx::transaction_base& tx, const nl
   return out;
 }
 
-int touch_conversations(pqxx::transaction_base& tx, const nlohmann::json& rows) {
-  return tx.exec_params1("SELECT atendeai.touch_conversations($1::jsonb)", rows.dump())[0].as<int>();
+int touch_conversations(pqxx::transaction_base& tx, const std::string& rows) {
+  return tx.exec_params1("SELECT atendeai.touch_conversations($1::jsonb)", rows)[0].as<int>();
 }
 
 std::vector<conversation_memory> load_conversation_memories(pqxx::connection& conn,

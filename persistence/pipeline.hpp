@@ -25,9 +25,10 @@ struct ingest_result {
 /// one statement (atendeai.ingest_batch, SECURITY DEFINER: each row's clinic is derived
 /// from its channel account). messages: [{ord, channel, account, contact, contact_name,
 /// id, ext, type, body, payload, sent_at}]; statuses: [{channel, account, ext, status,
-/// error}]. Rows of unknown accounts are absent from the result.
-std::vector<ingest_result> ingest_batch(pqxx::transaction_base& tx, const nlohmann::json& messages,
-                                        const nlohmann::json& statuses);
+/// error}] (JSON texts, core::json_text). Rows of unknown accounts are absent from the
+/// result.
+std::vector<ingest_result> ingest_batch(pqxx::transaction_base& tx, const std::string& messages,
+                                        const std::string& statuses);
 
 /// One outcome row's fate in record_outcomes.
 struct outcome_result {
@@ -44,12 +45,13 @@ struct outcome_result {
 /// (atendeai.record_outcomes: the clinic of a reply is the inbound message's).
 /// outcomes: [{ord, clinic, conversation, kind, cause, id, account, recipient, body,
 /// payload, intent, confidence, staff_user_id, state, handoff}]; deliveries: [{clinic,
-/// outbound, attempt, status, error, external_id}].
-std::vector<outcome_result> record_outcomes(pqxx::transaction_base& tx, const nlohmann::json& outcomes,
-                                            const nlohmann::json& deliveries);
+/// outbound, attempt, status, error, external_id}] (JSON texts).
+std::vector<outcome_result> record_outcomes(pqxx::transaction_base& tx, const std::string& outcomes,
+                                            const std::string& deliveries);
 
-/// Sets conversations' last activity to now: [{clinic, conversation}] (written behind).
-int touch_conversations(pqxx::transaction_base& tx, const nlohmann::json& rows);
+/// Sets conversations' last activity to now: [{clinic, conversation}] (JSON text;
+/// written behind).
+int touch_conversations(pqxx::transaction_base& tx, const std::string& rows);
 
 /// A conversation's durable memory.
 struct conversation_memory {

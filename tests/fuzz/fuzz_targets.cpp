@@ -13,6 +13,7 @@
 #include "core/agenda.hpp"
 #include "core/clinic.hpp"
 #include "core/date_rules.hpp"
+#include "core/json_text.hpp"
 #include "core/demo_clinic.hpp"
 #include "core/error.hpp"
 #include "core/format.hpp"
@@ -262,6 +263,29 @@ void date_rules(std::string_view input) {
   require(!e.time || (*e.time >= 0 && *e.time <= 1440), "scan_when found a time outside the day");
 }
 
+/// The write path's JSON text (core::json_text): any bytes as a member name and a value,
+/// nested; the text always parses, and gives back the bytes (ill-formed UTF-8 replaced).
+void json_text(std::string_view input) {
+  auto cut = input.empty() ? 0 : static_cast<unsigned char>(input[0]) % input.size();
+  auto name = input.substr(0, cut), value = input.substr(cut);
+  core::json_text t;
+  t.begin_array().begin_object().key(name).string(value).key("n").integer(static_cast<int64_t>(input.size()));
+  t.key("inner").begin_array().string(name).null().end_array().end_object().end_array();
+  auto j = nlohmann::json::parse(t.str(), nullptr, false);
+  require(!j.is_discarded(), "json_text wrote text that does not parse");
+  auto expect = [](std::string_view s) {
+    std::string out(s);
+    if (!core::is_valid_utf8(out))
+      core::sanitise_utf8(out);
+    return out;
+  };
+  auto& obj = j.at(0);
+  require(obj.size() == (expect(name) == "n" || expect(name) == "inner" ? 2u : 3u), "members lost or added");
+  require(obj.at("inner").at(0) == expect(name), "a string did not read back");
+  if (expect(name) != "n" && expect(name) != "inner")
+    require(obj.at(expect(name)) == expect(value), "a value did not read back");
+}
+
 } // namespace
 
 const std::vector<target>& targets() {
@@ -270,6 +294,7 @@ const std::vector<target>& targets() {
     {"admin_body", admin_body, 66'000},
     {"understanding", understanding, 20'000},
     {"date_rules", date_rules, 20'000},
+    {"json_text", json_text, 66'000},
   };
   return all;
 }

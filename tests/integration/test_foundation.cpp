@@ -67,6 +67,17 @@ std::pair<std::string, std::string> two_clinics(scratch_database& db, F more) {
   return {a, b};
 }
 
+/// The set-based functions take JSON texts; the tests build their rows as trees.
+std::vector<atendeai::persistence::ingest_result> ingest_rows(pqxx::transaction_base& tx, const json& messages,
+                                                              const json& statuses) {
+  return atendeai::persistence::ingest_batch(tx, messages.dump(), statuses.dump());
+}
+
+std::vector<atendeai::persistence::outcome_result> record_rows(pqxx::transaction_base& tx, const json& outcomes,
+                                                               const json& deliveries) {
+  return atendeai::persistence::record_outcomes(tx, outcomes.dump(), deliveries.dump());
+}
+
 } // namespace
 
 TEST_CASE("migrations go up, down to zero and up again on the real database", "[foundation][migrations]") {
@@ -211,7 +222,7 @@ TEST_CASE("the pipeline's set-based statements derive every row's clinic and nev
                             inbound(1, "acct-a", "5511900000001", "wamid.a2"),
                             inbound(2, "acct-b", "5511900000001", "wamid.b1"),
                             inbound(3, "acct-nobody", "5511900000001", "wamid.x1")});
-  auto stored = as_app([&](pqxx::work& tx) { return ingest_batch(tx, batch, json::array()); });
+  auto stored = as_app([&](pqxx::work& tx) { return ingest_rows(tx, batch, json::array()); });
   REQUIRE(stored.size() == 3);
   std::map<int, atendeai::persistence::ingest_result> by_ord;
   for (auto& r : stored) {
@@ -229,7 +240,7 @@ TEST_CASE("the pipeline's set-based statements derive every row's clinic and nev
   CHECK(db.scalar("SELECT count(*) FROM atendeai.inbound_messages WHERE clinic_id = '" + b + "'") == "1");
   CHECK(db.scalar("SELECT count(*) FROM atendeai.inbound_messages WHERE external_id = 'wamid.x1'") == "0");
   // The same batch again: every message known, no new conversation.
-  for (auto& r : as_app([&](pqxx::work& tx) { return ingest_batch(tx, batch, json::array()); })) {
+  for (auto& r : as_app([&](pqxx::work& tx) { return ingest_rows(tx, batch, json::array()); })) {
     CHECK_FALSE(r.inserted);
     CHECK_FALSE(r.new_conversation);
   }
@@ -244,7 +255,7 @@ TEST_CASE("the pipeline's set-based statements derive every row's clinic and nev
                 {"state", json{{"handoff", true}}}, {"handoff", true}};
   };
   auto forged = as_app([&](pqxx::work& tx) {
-    return record_outcomes(tx, json::array({reply(0, b, a1.message_id, "018f0000-0000-7000-8000-0000000000f1")}),
+    return record_rows(tx, json::array({reply(0, b, a1.message_id, "018f0000-0000-7000-8000-0000000000f1")}),
                            json::array());
   });
   CHECK(forged.empty());
@@ -252,7 +263,7 @@ TEST_CASE("the pipeline's set-based statements derive every row's clinic and nev
   CHECK(db.scalar("SELECT count(*) FROM atendeai.conversation_memory") == "0");
   CHECK(db.scalar("SELECT count(*) FROM atendeai.conversations WHERE status = 'handoff'") == "0");
   auto written = as_app([&](pqxx::work& tx) {
-    return record_outcomes(tx, json::array({reply(0, a, a1.message_id, "018f0000-0000-7000-8000-0000000000a1")}),
+    return record_rows(tx, json::array({reply(0, a, a1.message_id, "018f0000-0000-7000-8000-0000000000a1")}),
                            json::array());
   });
   REQUIRE(written.size() == 1);
@@ -266,7 +277,7 @@ TEST_CASE("the pipeline's set-based statements derive every row's clinic and nev
     auto second = reply(0, a, a1.message_id, "018f0000-0000-7000-8000-0000000000a2");
     second["state"] = json{{"handoff", false}};
     second["handoff"] = false;
-    return record_outcomes(tx, json::array({second}), json::array());
+    return record_rows(tx, json::array({second}), json::array());
   });
   REQUIRE(again.size() == 1);
   CHECK_FALSE(again[0].inserted);
@@ -276,7 +287,7 @@ TEST_CASE("the pipeline's set-based statements derive every row's clinic and nev
   // A delivery claimed for B does not reach A's message; claimed for A it does.
   auto deliver = [&](const std::string& clinic, const char* status) {
     as_app([&](pqxx::work& tx) {
-      return record_outcomes(tx, json::array(),
+      return record_rows(tx, json::array(),
                              json::array({json{{"clinic", clinic}, {"outbound", written[0].outbound_id}, {"attempt", 1},
                                                {"status", status}, {"error", nullptr}, {"external_id", "wamid.out-1"}}}));
     });
@@ -287,13 +298,13 @@ TEST_CASE("the pipeline's set-based statements derive every row's clinic and nev
   CHECK(deliver(a, "sent") == "sent sent");
   // A status notification through B's account does not touch A's message.
   as_app([&](pqxx::work& tx) {
-    return ingest_batch(tx, json::array(),
+    return ingest_rows(tx, json::array(),
                         json::array({json{{"channel", "whatsapp"}, {"account", "acct-b"}, {"ext", "wamid.out-1"},
                                           {"status", "read"}, {"error", nullptr}}}));
   });
   CHECK(db.scalar("SELECT status FROM atendeai.messages WHERE direction = 'out'") == "sent");
   as_app([&](pqxx::work& tx) {
-    return ingest_batch(tx, json::array(),
+    return ingest_rows(tx, json::array(),
                         json::array({json{{"channel", "whatsapp"}, {"account", "acct-a"}, {"ext", "wamid.out-1"},
                                           {"status", "read"}, {"error", nullptr}}}));
   });
@@ -355,7 +366,7 @@ TEST_CASE("one ingest statement stores the messages of fifty clinics", "[foundat
   auto conn = db.connect();
   pqxx::work tx(*conn);
   tx.exec("SET LOCAL ROLE atendeai_app");
-  auto stored = atendeai::persistence::ingest_batch(tx, rows, json::array());
+  auto stored = ingest_rows(tx, rows, json::array());
   tx.commit();
   CHECK(stored.size() == 200);
   CHECK(db.scalar("SELECT count(DISTINCT clinic_id) FROM atendeai.inbound_messages") == "50");
