@@ -215,6 +215,11 @@ constexpr entry lexicon_entries[] = {
   {"xauzinho", s_thanks}, {"riscar", 0}, {"risca", 0}, {"certo", 0}, {"peito", 0}, {"porto", 0}, {"algum", 0}, {"alguma", 0}, {"algo", 0}, {"anyone", s_person}, {"anybody", s_person}, {"ond", s_where},
   {"treatments", s_service_word}, {"treatment", s_service_word}, {"exam", s_medical},
   // common words one typo away from a signal word: listed so they never fuzzy-match
+  {"senhor", 0}, {"senhora", 0},
+  // more ways of wanting, giving up and reaching the front desk
+  {"precisa", s_want}, {"precisam", s_want}, {"necessito", s_want}, {"prefiro", s_want},
+  {"prefer", s_want}, {"preferencia", s_want}, {"skip", s_cancel}, {"bail", s_cancel},
+  {"desk", s_human}, {"frontdesk", s_human},
   {"marco", 0}, {"there", 0}, {"here", 0}, {"three", 0}, {"conta", 0}, {"contas", 0}, {"carro", 0}, {"passo", 0}, {"parte", 0},
   {"mudou", 0}, {"cancer", 0}, {"abril", 0}, {"fala", 0}, {"falo", 0}, {"calor", 0},
   {"aberta", s_open}, {"fecho", 0}, {"vale", 0}, {"cobre", 0}, {"plana", 0},
@@ -258,6 +263,13 @@ const lexicon& the_lexicon() {
   return table;
 }
 
+/// Common first names one typo away from a signal word ("Maria" is not "marca", "Graças"
+/// not "gracias"): never a signal, yet still read as a name after "sou", "me chamo".
+bool common_name(std::string_view w) {
+  return one_of(w, {"maria", "marcia", "marta", "mariana", "marina", "marcela", "marcelo", "gracas", "paula",
+                    "carla", "vania", "sonia", "tania"});
+}
+
 /// The signals of one word: exact entry, or the nearest entry one typo away (two for
 /// long words); ties prefer the same first letter, then the longer entry.
 uint32_t signals_of(const std::string& w, bool& fuzzy) {
@@ -265,7 +277,7 @@ uint32_t signals_of(const std::string& w, bool& fuzzy) {
   fuzzy = false;
   if (auto it = lex.exact.find(w); it != lex.exact.end())
     return it->second;
-  if (w.size() < 5)
+  if (w.size() < 5 || common_name(w))
     return 0;
   int best_d = 3;
   const std::pair<std::string, uint32_t>* best = nullptr;
@@ -369,7 +381,8 @@ void mark_introduction(message& m) {
   }
   for (size_t i = 0; i < m.words.size(); ++i) {
     size_t after = 0;
-    if (at(i, {"meu", "nome", "e"}) || at(i, {"my", "name", "is"}) || at(i, {"aqui", "quem", "fala", "e"}))
+    if (at(i, {"meu", "nome", "e"}) || at(i, {"my", "name", "is"}) || at(i, {"aqui", "quem", "fala", "e"})
+        || at(i, {"quem", "escreve", "e"}))
       after = i + 3;
     else if (at(i, {"me", "chamo"}) || at(i, {"aqui", "e"}) || at(i, {"quem", "fala", "e"})
              || at(i, {"this", "is"}) || at(i, {"i", "am"}) || at(i, {"name", "is"})
@@ -430,6 +443,10 @@ message read_message(std::string_view text) {
       s = signals_of(m.words.back(), fuzzy);
     if (s == 0 && specialty_word(m.words.back()))
       s = s_medical; // "endocrinologista", "gynecologist", "eletrocardiograma"
+    // "like" wants only in "I'd like", "would like" ("skin stuff like moles" compares)
+    const size_t at = m.words.size() - 1;
+    if (r == "like" && (at == 0 || !one_of(m.raw[at - 1], {"would", "id", "d", "i", "we", "wed", "really"})))
+      s = 0;
     m.signals.push_back(s);
   }
   mark_introduction(m);
@@ -521,6 +538,20 @@ std::string detect_language(const message& m, std::string_view lang_hint,
     return std::string(lang_hint);
   return clinic.language == "en" ? "en" : "pt-BR";
 }
+
+} // namespace
+
+std::string language_of(std::string_view text) {
+  int en = 0, pt = 0;
+  for (auto& w : split_words(normalize_text(text))) {
+    int v = language_vote(w);
+    en += v > 0;
+    pt += v < 0;
+  }
+  return en > pt ? "en" : pt > en ? "pt-BR" : "";
+}
+
+namespace {
 
 // -- yes / no ---
 
@@ -624,7 +655,9 @@ std::string topic_of(const message& m) {
            "notredame", "intermedica", "cassi", "geap", "sus", "insurance", "insurances",
            "reembolso", "coparticipacao", "insured", "golden", "prevent", "omint", "allianz",
            "careplus", "medicare", "medicaid", "aetna", "cigna", "bupa"})
-      || m.phrase({"porto", "seguro"})
+      || m.phrase({"porto", "seguro"}) || m.phrase({"blue", "cross"}) || m.phrase({"blue", "shield"})
+      || m.word("bluecross") || m.word("seguradora") || m.phrase({"seguro", "saude"})
+      || m.phrase({"health", "plan"}) || m.phrase({"united", "healthcare"}) || m.word("kaiser")
       || (any({"plano", "planos"}) && !m.word("pagamento"))
       || (any({"plan", "plans"}) && any({"health", "accept", "take", "cover", "covered"}))
       || m.word("covered") || (m.word("cobre") && m.has(s_appointment)))
@@ -694,6 +727,30 @@ std::string topic_of(const message& m) {
   return {};
 }
 
+/// "não vai poder ir", "não vou conseguir comparecer", "não vou na consulta", "I can't
+/// attend": a negation, a few helper verbs, then going (or the appointment itself).
+bool not_going(const message& m) {
+  const auto& w = m.words;
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (!one_of(w[i], {"nao", "naum", "n"}))
+      continue;
+    for (size_t k = i + 1; k < w.size() && k <= i + 5; ++k) {
+      if (one_of(w[k], {"ir", "comparecer", "vir"}))
+        return true;
+      // "não vou na consulta", "não vai ao exame"
+      if (k > i + 1 && one_of(w[k], {"na", "no", "ao", "a"}) && one_of(w[k - 1], {"vou", "vai", "vo", "vamos", "iremos"})
+          && k + 1 < w.size() && ((m.signals[k + 1] & s_appointment) || one_of(w[k + 1], {"exame", "retorno"})))
+        return true;
+      if (!one_of(w[k], {"vou", "vai", "vamos", "vo", "poder", "pode", "posso", "podemos", "conseguir", "consigo",
+                         "consegue", "consegui", "da", "dar", "pra", "para", "mais", "mesmo", "tenho", "tem",
+                         "como", "vai", "iremos", "poderei", "podera", "ele", "ela", "eu"}))
+        break;
+    }
+  }
+  return m.phrase({"cant", "attend"}) || m.phrase({"cannot", "attend"}) || m.phrase({"wont", "be", "there"})
+         || m.phrase({"cant", "be", "there"}) || m.phrase({"not", "be", "able", "to", "attend"});
+}
+
 decision decide_intent(const message& m, const entities& e, bool service, bool professional,
                        std::optional<bool> yes_no) {
   const bool fuzzy = m.fuzzy_hits > 0;
@@ -704,7 +761,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                        || m.phrase({"nao", "vou", "mais", "precisar"})
                        || m.phrase({"nao", "vou", "poder", "comparecer"})
                        || m.phrase({"nao", "vou", "consegui"}) || m.phrase({"nao", "vo", "consegui"})
-                       || m.phrase({"nao", "vo", "pode"}) || m.phrase({"nao", "vo", "poder"});
+                       || m.phrase({"nao", "vo", "pode"}) || m.phrase({"nao", "vo", "poder"})
+                       || not_going(m);
 
   // 0. A greeting that only introduces the patient ("oi, sou a Marta, tudo bem?").
   constexpr uint32_t small_talk = s_greet | s_thanks | s_mine | s_have | s_person;
@@ -730,7 +788,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     || m.phrase({"wont", "make", "it"}) || m.phrase({"not", "going", "to", "make", "it"})
     || (m.phrase({"dont", "need"}) && m.word("anymore"))
     || (m.phrase({"nao", "quero", "mais"}) && own_thing)
-    || m.phrase({"abrir", "mao"}) || m.phrase({"abrindo", "mao"}) || m.phrase({"not", "going"})
+    || m.phrase({"abrir", "mao"}) || m.phrase({"abrindo", "mao"}) || m.phrase({"abro", "mao"})
+    || m.phrase({"not", "going"})
     || m.phrase({"nao", "vou", "precisar", "mais"}) || m.phrase({"nao", "vou", "mais", "precisar"})
     || m.phrase({"nao", "vai", "dar"}) || m.phrase({"nao", "poderei"}) || m.phrase({"nao", "consigo", "ir"})
     || m.phrase({"nao", "tenho", "mais", "como"}) || m.phrase({"nao", "tenho", "como", "ir"})
@@ -742,7 +801,7 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::cancel, 0.85);
   // "passar com um dermatologista" is seeing a doctor, not moving anything.
   const bool see_doctor =
-    (m.word("passar") || m.word("passa")) && !m.has(s_horario | s_mine)
+    (m.word("passar") || m.word("passa")) && !m.has(s_horario)
     && (!m.has(s_appointment) || m.phrase({"passar", "por"}))
     && (m.phrase({"passar", "com"}) || m.phrase({"passar", "no"}) || m.phrase({"passar", "na"})
         || m.phrase({"passar", "pelo"}) || m.phrase({"passar", "pela"}) || m.phrase({"passa", "com"})
@@ -755,8 +814,14 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                                || m.phrase({"do", "it", "later"}) || m.phrase({"outro", "dia"})
                                || m.phrase({"outro", "horario"}) || m.phrase({"another", "day"})
                                || m.phrase({"another", "time"}) || m.phrase({"pra", "frente"})
-                               || m.phrase({"pra", "antes"}) || m.phrase({"para", "antes"});
-  if (sooner_or_later && (m.has(s_appointment | s_change | s_mine) || m.word("it"))
+                               || m.phrase({"pra", "antes"}) || m.phrase({"para", "antes"})
+                               || m.word("sooner") || m.phrase({"ir", "antes"}) || m.phrase({"vir", "antes"})
+                               || m.phrase({"move", "it", "up"}) || m.phrase({"move", "up"})
+                               || m.phrase({"it", "up"}) || m.phrase({"outra", "data"})
+                               || m.phrase({"another", "date"});
+  // Something came up: the appointment exists and the patient wants another time.
+  const bool came_up = m.phrase({"came", "up"}) || m.word("imprevisto") || m.word("surgiu") || cant_go;
+  if (sooner_or_later && (m.has(s_appointment | s_change | s_mine) || m.word("it") || came_up)
       && !m.has(s_book) && !see_doctor)
     return sure(intent::reschedule, 0.8);
   if ((m.word("transferir") || m.word("transfere")) && m.has(s_appointment))
@@ -777,6 +842,9 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if ((m.word("whatsapp") || m.word("zap") || m.word("email") || m.word("telefone") || m.word("fone"))
       && !m.has(s_talk) && !m.has(s_person) && !m.has(s_book))
     return sure(intent::location, 0.85);
+  if ((m.word("numero") || m.word("number")) && (m.has(s_talk) || m.word("contato") || m.word("contact"))
+      && !m.has(s_person | s_human | s_book) && !m.phrase({"me", "liga"}))
+    return sure(intent::location, 0.8); // "tem algum número pra eu ligar?"
   // 3. Asking for a person.
   if (m.has(s_human) && !m.has(s_book))
     return sure(intent::human, 0.95);
@@ -784,7 +852,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::human, 0.9);
   if ((m.phrase({"me", "liga"}) || m.phrase({"me", "ligar"}) || m.phrase({"call", "me"})
        || m.phrase({"call", "back"}) || m.phrase({"transfer", "me"}) || m.phrase({"me", "transfere"})
-       || m.phrase({"falar", "com"}) || m.phrase({"speak", "to"}) || m.phrase({"talk", "to"}))
+       || m.phrase({"falar", "com"}) || m.phrase({"speak", "to"}) || m.phrase({"talk", "to"})
+       || m.phrase({"put", "me", "through"}) || m.phrase({"me", "passa", "pra"}) || m.phrase({"me", "passa", "para"}))
       && !m.has(s_book))
     return sure(intent::human, 0.8);
   // Whether anyone is there ("tem alguém aí?", "is anyone there?", "alguém me ajuda?").
@@ -794,7 +863,7 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
           || m.word("responde")))
     return sure(intent::human, 0.85);
   if (m.has(s_person) && !(m.all & ~(s_person | s_greet)) && !service && !professional
-      && !m.word("robo") && !m.word("bot"))
+      && !m.word("robo") && !m.word("bot") && m.words.size() <= 5 && !when)
     return sure(intent::human, 0.75); // "alô? alguém?"
   if (m.phrase({"tem", "gente", "ai"}) || m.phrase({"tem", "gente", "atendendo"}))
     return sure(intent::human, 0.8);
@@ -819,8 +888,13 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                          || m.phrase({"what", "day"}) || m.phrase({"which", "day"})
                          || m.phrase({"qual", "medico"}) || m.phrase({"qual", "medica"})
                          || m.phrase({"which", "doctor"}) || m.phrase({"qual", "o", "horario"})
-                         || m.phrase({"qual", "horario"}) || m.phrase({"que", "horario"});
-  const bool exam_or_return = m.word("exame") || m.word("exam") || m.word("retorno");
+                         || m.phrase({"qual", "horario"}) || m.phrase({"que", "horario"})
+                         || m.phrase({"quem", "vai", "me"}) || m.phrase({"com", "quem"})
+                         || m.phrase({"who", "am", "i"}) || m.phrase({"who", "will", "see"})
+                         || m.phrase({"who", "is", "my"}) || m.phrase({"whos", "my"});
+  const bool exam_or_return = m.word("exame") || m.word("exam") || m.word("retorno") || m.word("ultrassom")
+                              || m.word("ultrasound") || m.word("scan") || m.word("checkup")
+                              || m.phrase({"blood", "test"}) || m.phrase({"check", "up"});
   const bool me_there = m.phrase({"eu", "tenho", "que"}) || m.phrase({"me", "atender"})
                         || m.phrase({"am", "i"}) || m.phrase({"should", "i", "be"})
                         || m.phrase({"do", "i", "need", "to", "be"}) || m.phrase({"vai", "me"})
@@ -831,8 +905,12 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   const bool asking_for_more = m.has(s_book | s_slot | s_want | s_open);
   if (!asking_for_more && asks_when && (m.has(s_appointment | s_booked) || exam_or_return || me_there))
     return sure(intent::my_appointments, 0.85);
-  if (!asking_for_more && asks_when && m.has(s_mine) && (service || professional))
-    return sure(intent::my_appointments, 0.8); // "my checkup is at what time?"
+  if (!asking_for_more && asks_when && m.has(s_mine) && (service || professional || m.has(s_medical)))
+    return sure(intent::my_appointments, 0.8); // "my checkup is at what time?", "meu ultrassom é que dia?"
+  // "qual horário ficou?", "ficou marcado pra quando?"
+  if ((m.word("ficou") || m.word("ficaram")) && (asks_when || m.has(s_horario | s_appointment | s_booked))
+      && !m.has(s_want | s_slot))
+    return sure(intent::my_appointments, 0.8);
   if (!asking_for_more && m.has(s_mine) && (exam_or_return || m.has(s_horario)))
     return sure(intent::my_appointments, 0.8);
   if (!asking_for_more && (m.has(s_appointment) || exam_or_return)
@@ -841,8 +919,13 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   const bool have_appointment =
     (m.word("tenho") || m.word("tem") || m.phrase({"do", "i", "have"}) || m.word("have"))
     && (m.has(s_appointment) || m.has(s_booked));
-  if (!m.has(s_book) && m.has(s_appointment)
-      && (m.has(s_mine) || m.has(s_booked) || m.word("tenho") || m.phrase({"do", "i", "have"})))
+  // Wanting something new ("minha mãe precisa de uma consulta") is not asking about one's own.
+  const bool wants_new = m.has(s_want) && !m.word("saber") && !m.word("confirmar") && !m.word("lembrar")
+                         && !m.word("ver") && !m.word("see") && !m.word("olhar")
+                         && !m.word("know") && !m.word("check") && !m.word("confirm") && !m.has(s_booked);
+  if (!m.has(s_book) && m.has(s_appointment) && !wants_new
+      && (m.has(s_mine) || m.has(s_booked) || m.word("tenho") || m.phrase({"do", "i", "have"})
+          || m.phrase({"i", "still", "have"}) || m.phrase({"ainda", "tenho"})))
     return sure(intent::my_appointments, 0.9);
   if (have_appointment && m.word("tenho"))
     return sure(intent::my_appointments, 0.85);
@@ -859,7 +942,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     digits = digits || (!w.empty() && w[0] >= '0' && w[0] <= '9');
   const bool only_quanto = m.word("quanto") && !m.word("custa") && !m.word("preco")
                            && !m.word("valor");
-  const bool price = (m.has(s_price) && !(digits && only_quanto)) || m.phrase({"how", "much"});
+  const bool asap = m.phrase({"quanto", "antes"}) || m.phrase({"mais", "rapido", "possivel"});
+  const bool price = (m.has(s_price) && !(digits && only_quanto) && !(asap && only_quanto)) || m.phrase({"how", "much"});
   if (price)
     return sure(intent::services, 0.9);
   if (m.has(s_service_word) && !m.has(s_slot))
@@ -879,7 +963,9 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   // 8. Opening hours, unless "horário" asks for a free slot.
   const bool slot_horario = m.has(s_horario)
                             && (m.word("tem") || m.has(s_slot) || professional || service
-                                || e.time || m.has(s_want));
+                                || e.time || m.has(s_want) || m.word("sobrou") || m.word("sobra")
+                                || m.word("sobrando") || m.word("teria") || m.word("existe")
+                                || m.word("algum") || m.word("outro") || m.word("any"));
   if (m.has(s_open) && !m.has(s_slot))
     return sure(intent::hours, 0.9);
   if (m.has(s_horario) && (m.has(s_attend) || m.word("funcionamento")) && !slot_horario)
@@ -910,7 +996,10 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                     || m.phrase({"ser", "atendida"}) || m.phrase({"ser", "visto"})
                     || m.phrase({"ser", "vista"}) || m.phrase({"see", "me"})
                     || m.phrase({"me", "atender"}) || m.phrase({"look", "at"})
-                    || m.word("olhasse") || m.word("olhar") || m.word("examinar")
+                    || m.word("olhasse") || m.word("olhar") || m.word("examinar") || asap
+                    || m.phrase({"me", "ver"}) || m.phrase({"me", "examinar"}) || m.phrase({"me", "olhar"})
+                    || m.phrase({"get", "in"}) || m.phrase({"see", "someone"}) || m.phrase({"see", "a", "doctor"})
+                    || m.phrase({"ver", "um", "medico"}) || m.phrase({"ver", "uma", "medica"})
                     || ((m.word("ver") || m.word("see")) && (service || professional));
   const bool a_doctor = m.word("medico") || m.word("medica") || m.word("doctor")
                         || m.word("doutor") || m.word("doutora") || service || professional;
@@ -920,7 +1009,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if ((care || (m.has(s_want) && a_doctor) || (m.word("algo") && when) || come_in
        || ((m.word("see") || m.word("ver")) && a_doctor))
       && !m.has(s_appointment | s_slot) && !slot_horario
-      && !(m.has(s_person) && !service && !professional && !when)) // "ser atendido por uma pessoa"
+      && !((m.word("pessoa") || m.word("person") || m.word("humano") || m.word("human") || m.word("real"))
+           && !service && !professional && !when)) // "ser atendido por uma pessoa"
     return sure(intent::book, 0.75);
   if (m.has(s_person) && !service && (m.has(s_want) || m.word("verdade") || m.word("real")))
     return sure(intent::human, 0.75);
@@ -936,14 +1026,16 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if (m.has(s_thanks) || goodbye_phrase(m) || m.phrase({"nice", "day"})
       || m.phrase({"good", "day"}) || m.phrase({"take", "care"}) || m.phrase({"no", "aguardo"})
       || m.phrase({"ate", "a", "proxima"}) || m.phrase({"tenha", "um"}) || m.phrase({"have", "a", "good"})
-      || (m.word("deus") && (m.word("abencoe") || m.word("abencoa"))))
+      || (m.word("deus") && (m.word("abencoe") || m.word("abencoa") || m.word("pague") || m.word("pagar")))
+      || m.phrase({"fica", "com", "deus"}) || m.phrase({"fique", "com", "deus"}) || m.phrase({"vai", "com", "deus"}))
     return sure(intent::goodbye, 0.9);
   if (m.has(s_greet) || greeting_phrase(m))
     return sure(intent::greeting, 0.95);
   // 12. A day or time with nothing else is about booking, unless it answers a question.
   if (yes_no)
     return decision{intent::unknown, 0.9, false, {}};
-  if (when && (m.has(s_have) || m.has(s_want) || m.words.size() <= 4))
+  // ("sexta às 3 e meia", "qualquer dia da próxima semana serve", "what about wed the 13th?")
+  if (when)
     return sure(intent::book, 0.6);
   // Not understood, but about the clinic ("vcs atendem criança?", "preciso de um atestado"):
   // the reply offers a human rather than "I only help with the clinic".
