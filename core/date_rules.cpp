@@ -382,6 +382,20 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
     } else if (is(i, {"this"}) && i + 1 < n && is(i + 1, {"morning", "afternoon", "evening"})) {
       set_date(today);
     }
+    // "dia primeiro", "dia 1o" (the first of the month)
+    if (i > 0 && is(i - 1, {"dia"}) && is(i, {"primeiro", "1o"})) {
+      set_day(1, 0);
+      continue;
+    }
+    // "daqui a 2 dias", "daqui 3 dias", "em 2 dias", "in 2 days"
+    if (is(i + 1, {"dias", "days"}) && i > 0 && (is(i - 1, {"daqui", "in", "em"}) || (is(i - 1, {"a"}) && i > 1 && is(i - 2, {"daqui"})))) {
+      int k = is_number(t) ? to_int(t) : one_of(t, {"dois", "duas", "two"}) ? 2 : one_of(t, {"tres", "three"}) ? 3 : 0;
+      if (k >= 1 && k <= 14) {
+        set_date(add_days(today, k));
+        ++i;
+        continue;
+      }
+    }
     // -- ranges ---
     if (is(i, {"semana"}) || is(i, {"semna"})) {
       bool next = (is(i + 1, {"que", "q"}) && is(i + 2, {"vem"}))
@@ -486,8 +500,9 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
             e.time = h * 60;
           continue;
         }
-        if (i > 0 && is(i - 1, {"as", "at", "pelas", "umas", "after", "das"})
-            && !(i + 1 < n && month_word(at(i + 1)) != 0)) {
+        if (i > 0 && is(i - 1, {"as", "at", "pelas", "umas", "after", "das", "around", "about", "by", "till", "until"})
+            && !(i + 1 < n && month_word(at(i + 1)) != 0)
+            && !is(i + 1, {"dias", "semanas", "meses", "days", "weeks", "months", "minutos", "minutes", "pessoas", "people"})) {
           // "às 14 30", "às 14 e 30", "às 9 e 15"
           size_t k = is(i + 1, {"e"}) ? i + 2 : i + 1;
           if (k < n && words[k].size() == 2 && is_number(words[k]) && to_int(words[k]) < 60) {

@@ -216,6 +216,11 @@ constexpr entry lexicon_entries[] = {
   {"treatments", s_service_word}, {"treatment", s_service_word}, {"exam", s_medical},
   // common words one typo away from a signal word: listed so they never fuzzy-match
   {"senhor", 0}, {"senhora", 0},
+  {"especialista", s_medical}, {"especialistas", s_service_word}, {"specialist", s_medical},
+  {"specialists", s_service_word}, {"cirurgia", s_medical}, {"cirurgias", s_medical}, {"surgery", s_medical},
+  {"realiza", s_have}, {"realizam", s_have}, {"oferece", s_have}, {"garagem", s_clinic_other},
+  {"garage", s_clinic_other}, {"carpark", s_clinic_other}, {"transport", s_clinic_other},
+  {"transit", s_clinic_other}, {"retirar", 0}, {"apagar", 0}, {"apaga", 0}, {"remover", 0},
   // more ways of wanting, giving up and reaching the front desk
   {"precisa", s_want}, {"precisam", s_want}, {"necessito", s_want}, {"prefiro", s_want},
   {"prefer", s_want}, {"preferencia", s_want}, {"skip", s_cancel}, {"bail", s_cancel},
@@ -350,11 +355,16 @@ struct message {
 
 /// A medical specialty or exam the lexicon does not list, by its ending.
 bool specialty_word(std::string_view w) {
+  if (w.size() > 6 && w.back() == 's')
+    w.remove_suffix(1); // plurals: "psiquiatras", "psychiatrists"
   auto ends = [&](std::string_view tail) {
     return w.size() > tail.size() + 2 && w.substr(w.size() - tail.size()) == tail;
   };
   return ends("logista") || ends("ologia") || ends("iatra") || ends("ologist") || ends("iatrician")
-         || ends("pedista") || ends("terapeuta") || ends("grama") || ends("grafia") || ends("scopia");
+         || ends("pedista") || ends("terapeuta") || ends("grama") || ends("grafia") || ends("scopia")
+         || ends("ologo") || ends("ologa") || ends("iatria") || ends("opedia") || ends("iatrist")
+         || ends("iatrics") || ends("opedist") || ends("opedics") || ends("therapy") || ends("therapist")
+         || ends("terapia") || ends("ometrist") || ends("itionist") || ends("ecologia");
 }
 
 /// Marks "sou a Marta", "me chamo Marcos", "meu nome é João Carlos", "my name is Ana",
@@ -649,6 +659,7 @@ std::string topic_of(const message& m) {
         && !m.phrase({"o", "que"}) && !m.word("what"))
     || (m.word("levar") && m.word("junto")) || m.phrase({"come", "in", "with", "me"})
     || ((m.phrase({"posso", "trazer"}) || m.phrase({"pode", "trazer"})) && !m.has(s_appointment))
+    || (m.word("comigo") && any({"trazer", "levar", "traz", "leva", "entrar", "vir", "ir"}))
     || m.phrase({"come", "with", "me"}) || m.phrase({"entrar", "comigo"})
     || m.phrase({"entrar", "junto"});
   if (any({"convenio", "convenios", "unimed", "amil", "bradesco", "sulamerica", "hapvida",
@@ -669,11 +680,12 @@ std::string topic_of(const message& m) {
       || (any({"pagar", "pago", "pay", "paying"}) && !price))
     return "payment";
   if (any({"estacionamento", "estacionar", "estaciono", "estaciona", "parking", "park",
-           "manobrista", "valet"})
+           "manobrista", "valet", "garagem", "garage", "carpark"})
+      || m.phrase({"car", "park"}) || m.phrase({"parar", "o", "carro"}) || m.phrase({"vaga", "de", "carro"})
       || m.phrase({"deixar", "o", "carro"}) || m.phrase({"deixo", "o", "carro"}))
     return "parking";
   if (any({"metro", "onibus", "bus", "buses", "subway", "trem", "train", "uber", "taxi",
-           "transporte", "estacao", "station", "brt", "vlt"}))
+           "transporte", "estacao", "station", "brt", "vlt", "transport", "transit", "tram", "lotacao"}))
     return "transport";
   if (any({"acessibilidade", "acessivel", "cadeirante", "cadeirantes", "rampa", "elevador",
            "elevator", "lift", "wheelchair", "accessible", "accessibility", "escada", "escadas",
@@ -737,6 +749,10 @@ bool not_going(const message& m) {
     for (size_t k = i + 1; k < w.size() && k <= i + 5; ++k) {
       if (one_of(w[k], {"ir", "comparecer", "vir"}))
         return true;
+      // "não vou poder levar ele na consulta" (not "não preciso levar nada")
+      if (w[k] == "levar" && m.has(s_appointment) && k + 1 < w.size()
+          && one_of(w[k + 1], {"ele", "ela", "o", "a", "meu", "minha", "eles", "elas"}))
+        return true;
       // "não vou na consulta", "não vai ao exame"
       if (k > i + 1 && one_of(w[k], {"na", "no", "ao", "a"}) && one_of(w[k - 1], {"vou", "vai", "vo", "vamos", "iremos"})
           && k + 1 < w.size() && ((m.signals[k + 1] & s_appointment) || one_of(w[k + 1], {"exame", "retorno"})))
@@ -778,8 +794,11 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     || m.phrase({"tirar", "meu", "nome"}) || m.phrase({"tira", "meu", "nome"})
     || ((m.word("tira") || m.word("tirar") || m.word("libera") || m.word("liberar")
          || m.word("esquece") || m.word("remove") || m.word("delete") || m.word("riscar")
-         || m.word("risca") || m.word("forget"))
+         || m.word("risca") || m.word("forget") || m.word("retirar") || m.word("retira")
+         || m.word("apagar") || m.word("apaga") || m.word("remover") || m.word("remova")
+         || m.word("deletar") || m.word("deleta"))
         && own_thing)
+    || m.phrase({"remove", "me"}) || m.phrase({"take", "me", "off"})
     || ((m.phrase({"deixa", "pra", "la"}) || m.phrase({"dexa", "pra", "la"})
          || m.phrase({"never", "mind"}))
         && own_thing)
@@ -797,7 +816,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     || m.phrase({"not", "able", "to", "come"}) || m.phrase({"unable", "to", "come"})
     || (m.phrase({"no", "longer", "need"}));
   // ("agenda" names the book here: "riscar meu nome da agenda")
-  if (give_up && !m.has(s_reschedule) && !(m.has(s_change) && when) && !(m.has(s_book) && !m.word("agenda")))
+  const bool the_book = m.word("agenda") || m.phrase({"the", "schedule"}) || m.phrase({"your", "schedule"});
+  if (give_up && !m.has(s_reschedule) && !(m.has(s_change) && when) && !(m.has(s_book) && !the_book))
     return sure(intent::cancel, 0.85);
   // "passar com um dermatologista" is seeing a doctor, not moving anything.
   const bool see_doctor =
@@ -819,6 +839,18 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                                || m.phrase({"move", "it", "up"}) || m.phrase({"move", "up"})
                                || m.phrase({"it", "up"}) || m.phrase({"outra", "data"})
                                || m.phrase({"another", "date"});
+  // A clinic question that only sounds like moving ("posso trazer minha mãe na consulta?",
+  // "preciso chegar mais cedo?", "onde deixo o carro no dia da consulta?").
+  bool strong_change = false;
+  for (size_t i = 0; i < m.words.size(); ++i)
+    strong_change = strong_change || ((m.signals[i] & s_change)
+                                      && !one_of(m.words[i], {"deixar", "trazer", "traz", "passar", "passa", "jogar",
+                                                              "joga", "deixa", "deixo"}));
+  if ((m.has(s_change) || sooner_or_later) && !strong_change && !cant_go && !m.has(s_off_topic)) {
+    auto topic = topic_of(m);
+    if (!topic.empty() && topic != "other" && !m.has(s_book))
+      return decision{intent::clinic_question, fuzzy ? 0.7 : 0.8, true, std::move(topic)};
+  }
   // Something came up: the appointment exists and the patient wants another time.
   const bool came_up = m.phrase({"came", "up"}) || m.word("imprevisto") || m.word("surgiu") || cant_go;
   if (sooner_or_later && (m.has(s_appointment | s_change | s_mine) || m.word("it") || came_up)
@@ -891,7 +923,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                          || m.phrase({"qual", "horario"}) || m.phrase({"que", "horario"})
                          || m.phrase({"quem", "vai", "me"}) || m.phrase({"com", "quem"})
                          || m.phrase({"who", "am", "i"}) || m.phrase({"who", "will", "see"})
-                         || m.phrase({"who", "is", "my"}) || m.phrase({"whos", "my"});
+                         || m.phrase({"who", "is", "my"}) || m.phrase({"whos", "my"})
+                         || m.phrase({"vai", "me", "atender"}) || m.phrase({"who", "will", "i", "see"});
   const bool exam_or_return = m.word("exame") || m.word("exam") || m.word("retorno") || m.word("ultrassom")
                               || m.word("ultrasound") || m.word("scan") || m.word("checkup")
                               || m.phrase({"blood", "test"}) || m.phrase({"check", "up"});
@@ -907,6 +940,10 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::my_appointments, 0.85);
   if (!asking_for_more && asks_when && m.has(s_mine) && (service || professional || m.has(s_medical)))
     return sure(intent::my_appointments, 0.8); // "my checkup is at what time?", "meu ultrassom é que dia?"
+  // "I booked for friday, right?", "marquei pra quinta, né?"
+  if (m.has(s_booked) && !m.has(s_want | s_slot | s_cancel | s_change | s_reschedule)
+      && (m.word("right") || m.word("correct") || m.word("ne") || m.word("certo") || m.word("confere")))
+    return sure(intent::my_appointments, 0.8);
   // "qual horário ficou?", "ficou marcado pra quando?"
   if ((m.word("ficou") || m.word("ficaram")) && (asks_when || m.has(s_horario | s_appointment | s_booked))
       && !m.has(s_want | s_slot))
@@ -948,9 +985,15 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::services, 0.9);
   if (m.has(s_service_word) && !m.has(s_slot))
     return sure(intent::services, 0.85);
+  const bool to_know = m.word("saber") || m.word("know") || m.word("wondering") || m.word("perguntar");
   if ((m.has(s_have) || m.has(s_attend)) && (service || m.has(s_medical)) && !when
       && !m.has(s_slot) && !m.has(s_horario) && (!professional || m.has(s_attend))
-      && !(m.has(s_want) && service))
+      && !(m.has(s_want) && service && !to_know))
+    return sure(intent::services, 0.8);
+  // "does dr ana see children?", "any psychiatrists there?"
+  if (((m.word("does") && (m.word("see") || m.word("treat")) && professional)
+       || (m.word("any") && !m.has(s_slot | s_want) && (m.word("there") || m.word("here"))))
+      && m.has(s_medical) && !when && !m.has(s_slot))
     return sure(intent::services, 0.8);
   if ((m.phrase({"is", "there"}) || m.phrase({"are", "there"}) || m.phrase({"do", "you", "have"})
        || m.phrase({"do", "you", "see"}) || m.phrase({"do", "you", "treat"})
