@@ -215,7 +215,9 @@ constexpr entry lexicon_entries[] = {
   {"xauzinho", s_thanks}, {"riscar", 0}, {"risca", 0}, {"certo", 0}, {"peito", 0}, {"porto", 0}, {"algum", 0}, {"alguma", 0}, {"algo", 0}, {"anyone", s_person}, {"anybody", s_person}, {"ond", s_where},
   {"treatments", s_service_word}, {"treatment", s_service_word}, {"exam", s_medical},
   // common words one typo away from a signal word: listed so they never fuzzy-match
-  {"senhor", 0}, {"senhora", 0},
+  {"senhor", 0}, {"senhora", 0}, {"needs", s_want}, {"aplica", s_have}, {"aplicam", s_have},
+  {"vaccine", s_medical}, {"vaccines", s_medical}, {"vaccination", s_medical}, {"vaccinations", s_medical},
+  {"esqueca", 0}, {"esquecer", 0},
   {"especialista", s_medical}, {"especialistas", s_service_word}, {"specialist", s_medical},
   {"specialists", s_service_word}, {"cirurgia", s_medical}, {"cirurgias", s_medical}, {"surgery", s_medical},
   {"realiza", s_have}, {"realizam", s_have}, {"oferece", s_have}, {"garagem", s_clinic_other},
@@ -458,6 +460,14 @@ message read_message(std::string_view text) {
     if (r == "like" && (at == 0 || !one_of(m.raw[at - 1], {"would", "id", "d", "i", "we", "wed", "really"})))
       s = 0;
     m.signals.push_back(s);
+  }
+  for (size_t i = 0; i + 1 < m.words.size(); ++i) {
+    // "tenho que fazer uma consulta", "I have to see": a need, not a possession
+    if (one_of(m.words[i], {"tenho", "have", "has", "temos"}) && one_of(m.words[i + 1], {"que", "q", "to"}))
+      m.signals[i] = s_want;
+    // "ver na agenda", "minha agenda": the book itself
+    if (m.words[i + 1] == "agenda" && one_of(m.words[i], {"na", "a", "minha", "sua", "da", "my", "your", "the"}))
+      m.signals[i + 1] = 0;
   }
   mark_introduction(m);
   for (size_t i = 0; i < m.raw.size(); ++i) {
@@ -759,11 +769,15 @@ bool not_going(const message& m) {
         return true;
       if (!one_of(w[k], {"vou", "vai", "vamos", "vo", "poder", "pode", "posso", "podemos", "conseguir", "consigo",
                          "consegue", "consegui", "da", "dar", "pra", "para", "mais", "mesmo", "tenho", "tem",
-                         "como", "vai", "iremos", "poderei", "podera", "ele", "ela", "eu"}))
+                         "como", "vai", "iremos", "poderei", "podera", "ele", "ela", "eu", "rolar", "rola"}))
         break;
     }
   }
   return m.phrase({"cant", "attend"}) || m.phrase({"cannot", "attend"}) || m.phrase({"wont", "be", "there"})
+         || m.phrase({"not", "able", "to"}) || m.phrase({"unable", "to"}) || m.phrase({"miss", "my"})
+         || m.phrase({"to", "miss", "the"}) || m.phrase({"not", "gonna", "make"}) || m.phrase({"gonna", "miss"})
+         || m.phrase({"cant", "do", "my"})
+         || m.phrase({"cant", "do", "the"}) || m.phrase({"wont", "make"}) || m.phrase({"nao", "estarei"})
          || m.phrase({"cant", "be", "there"}) || m.phrase({"not", "be", "able", "to", "attend"});
 }
 
@@ -793,7 +807,7 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     || m.phrase({"nao", "vou", "poder", "comparecer"}) || m.phrase({"dar", "baixa"})
     || m.phrase({"tirar", "meu", "nome"}) || m.phrase({"tira", "meu", "nome"})
     || ((m.word("tira") || m.word("tirar") || m.word("libera") || m.word("liberar")
-         || m.word("esquece") || m.word("remove") || m.word("delete") || m.word("riscar")
+         || m.word("esquece") || m.word("esqueca") || m.word("esquecer") || m.word("remove") || m.word("delete") || m.word("riscar")
          || m.word("risca") || m.word("forget") || m.word("retirar") || m.word("retira")
          || m.word("apagar") || m.word("apaga") || m.word("remover") || m.word("remova")
          || m.word("deletar") || m.word("deleta"))
@@ -809,7 +823,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     || (m.phrase({"nao", "quero", "mais"}) && own_thing)
     || m.phrase({"abrir", "mao"}) || m.phrase({"abrindo", "mao"}) || m.phrase({"abro", "mao"})
     || m.phrase({"not", "going"})
-    || m.phrase({"nao", "vou", "precisar", "mais"}) || m.phrase({"nao", "vou", "mais", "precisar"})
+    || m.phrase({"nao", "vou", "precisar"}) || m.phrase({"nao", "vamos", "precisar"})
+    || m.phrase({"wont", "need"}) || m.phrase({"dont", "need", "my"})
     || m.phrase({"nao", "vai", "dar"}) || m.phrase({"nao", "poderei"}) || m.phrase({"nao", "consigo", "ir"})
     || m.phrase({"nao", "tenho", "mais", "como"}) || m.phrase({"nao", "tenho", "como", "ir"})
     || m.phrase({"nao", "da", "pra", "ir"}) || m.phrase({"cant", "go"}) || m.phrase({"cannot", "go"})
@@ -924,7 +939,14 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                          || m.phrase({"quem", "vai", "me"}) || m.phrase({"com", "quem"})
                          || m.phrase({"who", "am", "i"}) || m.phrase({"who", "will", "see"})
                          || m.phrase({"who", "is", "my"}) || m.phrase({"whos", "my"})
-                         || m.phrase({"vai", "me", "atender"}) || m.phrase({"who", "will", "i", "see"});
+                         || m.phrase({"vai", "me", "atender"}) || m.phrase({"who", "will", "i", "see"})
+                         || m.phrase({"vai", "atender"}) || m.phrase({"qual", "doutor"})
+                         || m.phrase({"qual", "doutora"});
+  // Checking on something rather than asking for something new.
+  const bool checking = m.word("saber") || m.word("confirmar") || m.word("lembrar") || m.word("ver")
+                        || m.word("see") || m.word("olhar") || m.word("know") || m.word("check")
+                        || m.word("confirm") || m.word("verificar") || m.word("conferir") || m.word("checar")
+                        || m.word("consultar") || m.word("verify") || m.phrase({"look", "up"});
   const bool exam_or_return = m.word("exame") || m.word("exam") || m.word("retorno") || m.word("ultrassom")
                               || m.word("ultrasound") || m.word("scan") || m.word("checkup")
                               || m.phrase({"blood", "test"}) || m.phrase({"check", "up"});
@@ -932,14 +954,30 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                         || m.phrase({"am", "i"}) || m.phrase({"should", "i", "be"})
                         || m.phrase({"do", "i", "need", "to", "be"}) || m.phrase({"vai", "me"})
                         || m.phrase({"i", "have", "to", "come"}) || m.phrase({"tenho", "que", "ir"})
-                        || m.phrase({"tenho", "que", "vir"}) || m.phrase({"do", "i", "come"});
+                        || m.phrase({"tenho", "que", "vir"}) || m.phrase({"do", "i", "come"})
+                        || m.phrase({"vai", "atender"}) || m.phrase({"tenho", "que", "estar"})
+                        || m.phrase({"have", "to", "come"}) || m.phrase({"have", "to", "be"});
   if (m.phrase({"did", "i", "book"}) || m.phrase({"did", "i", "schedule"}) || m.phrase({"have", "i", "booked"}))
     return sure(intent::my_appointments, 0.8);
-  const bool asking_for_more = m.has(s_book | s_slot | s_want | s_open);
+  // ("tenho que ir", "I have to come" are the patient's own duty, not a wish)
+  const bool asking_for_more = m.has(s_book | s_slot | s_open) || (m.has(s_want) && !me_there);
   if (!asking_for_more && asks_when && (m.has(s_appointment | s_booked) || exam_or_return || me_there))
     return sure(intent::my_appointments, 0.85);
   if (!asking_for_more && asks_when && m.has(s_mine) && (service || professional || m.has(s_medical)))
     return sure(intent::my_appointments, 0.8); // "my checkup is at what time?", "meu ultrassom é que dia?"
+  // "tô marcada pra quinta?", "am I booked in?", "agendei semana passada, queria saber o dia"
+  bool i_am_booked = m.phrase({"am", "i"}) || m.phrase({"are", "we"}) || m.phrase({"is", "it"});
+  for (size_t i = 0; i + 1 < m.words.size(); ++i)
+    i_am_booked = i_am_booked || (one_of(m.words[i], {"to", "tou", "estou", "ta", "esta", "fiquei"})
+                                  && (m.signals[i + 1] & s_booked));
+  const bool may_i = m.word("can") || m.word("could") || m.word("posso") || m.word("pode") || m.word("consigo");
+  if (m.has(s_booked) && !m.has(s_book | s_cancel | s_change | s_reschedule)
+      && (!m.has(s_want | s_slot) || checking) && (checking || i_am_booked || (asks_when && !may_i)))
+    return sure(intent::my_appointments, 0.8);
+  // "quando eu volto no médico?", "when do I come back?"
+  if (asks_when && (m.word("volto") || m.phrase({"come", "back"}) || m.word("retorno") || m.word("retornar"))
+      && !m.has(s_book | s_slot | s_want))
+    return sure(intent::my_appointments, 0.8);
   // "I booked for friday, right?", "marquei pra quinta, né?"
   if (m.has(s_booked) && !m.has(s_want | s_slot | s_cancel | s_change | s_reschedule)
       && (m.word("right") || m.word("correct") || m.word("ne") || m.word("certo") || m.word("confere")))
@@ -957,14 +995,13 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     (m.word("tenho") || m.word("tem") || m.phrase({"do", "i", "have"}) || m.word("have"))
     && (m.has(s_appointment) || m.has(s_booked));
   // Wanting something new ("minha mãe precisa de uma consulta") is not asking about one's own.
-  const bool wants_new = m.has(s_want) && !m.word("saber") && !m.word("confirmar") && !m.word("lembrar")
-                         && !m.word("ver") && !m.word("see") && !m.word("olhar")
-                         && !m.word("know") && !m.word("check") && !m.word("confirm") && !m.has(s_booked);
+  const bool wants_new = m.has(s_want) && !checking && !m.has(s_booked);
   if (!m.has(s_book) && m.has(s_appointment) && !wants_new
-      && (m.has(s_mine) || m.has(s_booked) || m.word("tenho") || m.phrase({"do", "i", "have"})
+      && (m.has(s_mine) || m.has(s_booked) || (m.word("tenho") && !m.phrase({"tenho", "que"}))
+          || m.phrase({"do", "i", "have"})
           || m.phrase({"i", "still", "have"}) || m.phrase({"ainda", "tenho"})))
     return sure(intent::my_appointments, 0.9);
-  if (have_appointment && m.word("tenho"))
+  if (have_appointment && m.word("tenho") && !m.phrase({"tenho", "que"}) && !m.phrase({"tenho", "q"}))
     return sure(intent::my_appointments, 0.85);
   // 5. Booking verbs.
   if (m.has(s_book))
@@ -973,6 +1010,19 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if (m.has(s_off_topic))
     return decision{intent::unknown, 0.6, false, {}};
   // 7. Prices and services.
+  // Who does what here: "quem é o cardiologista de vocês?", "a dra ana é cardiologista?",
+  // "what kind of doctor is dr lima?", "which doctor does skin problems?"
+  const bool what_kind = m.phrase({"what", "kind"}) || m.phrase({"que", "tipo"}) || m.phrase({"qual", "especialidade"})
+                         || m.phrase({"qual", "a", "especialidade"}) || m.phrase({"what", "type"});
+  const bool which_doctor = m.phrase({"which", "doctor"}) || m.phrase({"qual", "medico"}) || m.phrase({"qual", "medica"})
+                            || m.phrase({"qual", "doutor"}) || m.phrase({"qual", "doutora"})
+                            || m.phrase({"quem", "e", "o"}) || m.phrase({"quem", "e", "a"}) || m.phrase({"who", "is", "the"})
+                            || m.phrase({"who", "does"}) || m.phrase({"quem", "faz"}) || m.phrase({"quem", "atende"});
+  if (!when && !m.has(s_slot | s_horario | s_want | s_mine | s_booked)
+      && ((which_doctor && (service || m.has(s_medical)))
+          || (what_kind && (professional || m.word("doctor") || m.word("medico") || m.word("medica")))
+          || (professional && service && (m.word("e") || m.word("is")))))
+    return sure(intent::services, 0.8);
   // "quanto é 2+2" is arithmetic, not a price question.
   bool digits = false;
   for (auto& w : m.words)
@@ -1049,7 +1099,7 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   // (an appointment or a free slot asked for outright is a surer booking, below)
   const bool come_in = m.phrase({"fit", "me", "in"}) || m.phrase({"squeeze", "me", "in"})
                        || (m.phrase({"come", "in"}) || m.phrase({"come", "by"}) || m.phrase({"ir", "ai"})) && when;
-  if ((care || (m.has(s_want) && a_doctor) || (m.word("algo") && when) || come_in
+  if ((care || (m.has(s_want) && a_doctor) || (m.has(s_want) && m.has(s_medical) && !checking) || (m.word("algo") && when) || come_in
        || ((m.word("see") || m.word("ver")) && a_doctor))
       && !m.has(s_appointment | s_slot) && !slot_horario
       && !((m.word("pessoa") || m.word("person") || m.word("humano") || m.word("human") || m.word("real"))
