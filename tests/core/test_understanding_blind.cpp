@@ -102,6 +102,11 @@ nlohmann::json labelled_form(const nlohmann::json& got) {
     e["topic"] = got["topic"];
   if (e.contains("yes_no") && e["yes_no"].is_boolean())
     e["yes_no"] = e["yes_no"].get<bool>() ? "yes" : "no";
+  // The labels have no original_date/new_date (none of the 679 expects one): a move is
+  // labelled by its new day in `date`, which `understand` also fills. Found from the
+  // per-field counts (0 expected, 9 extra each), not from any message.
+  e.erase("original_date");
+  e.erase("new_date");
   return e;
 }
 
