@@ -500,7 +500,7 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
             e.time = h * 60;
           continue;
         }
-        if (i > 0 && is(i - 1, {"as", "at", "pelas", "umas", "after", "das", "around", "about", "by", "till", "until"})
+        if (i > 0 && is(i - 1, {"as", "at", "pelas", "umas", "after", "das", "around", "about", "till", "until"})
             && !(i + 1 < n && month_word(at(i + 1)) != 0)
             && !is(i + 1, {"dias", "semanas", "meses", "days", "weeks", "months", "minutos", "minutes", "pessoas", "people"})) {
           // "às 14 30", "às 14 e 30", "às 9 e 15"

@@ -215,7 +215,9 @@ constexpr entry lexicon_entries[] = {
   {"xauzinho", s_thanks}, {"riscar", 0}, {"risca", 0}, {"certo", 0}, {"peito", 0}, {"porto", 0}, {"algum", 0}, {"alguma", 0}, {"algo", 0}, {"anyone", s_person}, {"anybody", s_person}, {"ond", s_where},
   {"treatments", s_service_word}, {"treatment", s_service_word}, {"exam", s_medical},
   // common words one typo away from a signal word: listed so they never fuzzy-match
-  {"senhor", 0}, {"senhora", 0}, {"needs", s_want}, {"aplica", s_have}, {"aplicam", s_have},
+  {"senhor", 0}, {"senhora", 0}, {"braco", 0}, {"flor", 0}, {"bracos", 0}, {"yo", s_greet}, {"buenas", s_greet},
+  {"cep", s_place}, {"andar", s_place}, {"referencia", s_place}, {"postcode", s_place}, {"zipcode", s_place},
+  {"zip", s_place}, {"shopping", s_place}, {"building", s_place}, {"needs", s_want}, {"aplica", s_have}, {"aplicam", s_have},
   {"vaccine", s_medical}, {"vaccines", s_medical}, {"vaccination", s_medical}, {"vaccinations", s_medical},
   {"esqueca", 0}, {"esquecer", 0},
   {"especialista", s_medical}, {"especialistas", s_service_word}, {"specialist", s_medical},
@@ -279,7 +281,7 @@ bool common_name(std::string_view w) {
 
 /// The signals of one word: exact entry, or the nearest entry one typo away (two for
 /// long words); ties prefer the same first letter, then the longer entry.
-uint32_t signals_of(const std::string& w, bool& fuzzy) {
+uint32_t signals_of(const std::string& w, bool& fuzzy, const std::string** matched = nullptr) {
   auto& lex = the_lexicon();
   fuzzy = false;
   if (auto it = lex.exact.find(w); it != lex.exact.end())
@@ -315,6 +317,8 @@ uint32_t signals_of(const std::string& w, bool& fuzzy) {
   if (!best)
     return 0;
   fuzzy = true;
+  if (matched)
+    *matched = &best->first;
   return best->second;
 }
 
@@ -323,6 +327,9 @@ struct message {
   std::vector<std::string> raw;     ///< normalize_text words
   std::vector<std::string> words;   ///< the same, repeated letters squeezed
   std::vector<uint32_t> signals;    ///< per word
+  /// Per word: the lexicon word it is one typo away from ("estacionamneto" →
+  /// "estacionamento"), else empty; every word and phrase rule reads it too.
+  std::vector<std::string> canon;
   uint32_t all = 0;                 ///< union of the signals
   int fuzzy_hits = 0;               ///< signals found only by typo tolerance
   bool intro = false;               ///< the patient introduces themself ("sou a Marta")
@@ -330,7 +337,9 @@ struct message {
 
   bool has(uint32_t s) const { return (all & s) != 0; }
   /// True when word i is `w`, as typed or with repeated letters squeezed.
-  bool is(size_t i, std::string_view w) const { return raw[i] == w || words[i] == w; }
+  bool is(size_t i, std::string_view w) const {
+    return raw[i] == w || words[i] == w || (!canon[i].empty() && canon[i] == w);
+  }
   bool word(std::string_view w) const {
     for (size_t i = 0; i < words.size(); ++i)
       if (is(i, w))
@@ -389,6 +398,7 @@ void mark_introduction(message& m) {
       && lex.count(m.words[0]) && (lex.at(m.words[0]) & s_greet)) {
     m.name[m.words.size() - 2] = true;
     m.signals[m.words.size() - 2] = 0;
+    m.canon[m.words.size() - 2].clear();
     m.intro = true;
   }
   for (size_t i = 0; i < m.words.size(); ++i) {
@@ -432,6 +442,7 @@ void mark_introduction(message& m) {
         break;
       m.name[k] = true;
       m.signals[k] = 0;
+      m.canon[k].clear();
       ++named;
     }
     if (named > 0 || at(i, {"sou", "paciente"}) || at(i, {"sou", "nova"}) || at(i, {"sou", "novo"}))
@@ -449,10 +460,12 @@ message read_message(std::string_view text) {
     bool fuzzy = false;
     auto& lex = the_lexicon().exact;
     uint32_t s = 0;
+    const std::string* matched = nullptr;
     if (auto it = lex.find(r); it != lex.end())
       s = it->second;
     else
-      s = signals_of(m.words.back(), fuzzy);
+      s = signals_of(m.words.back(), fuzzy, &matched);
+    m.canon.push_back(matched && s != 0 ? *matched : std::string());
     if (s == 0 && specialty_word(m.words.back()))
       s = s_medical; // "endocrinologista", "gynecologist", "eletrocardiograma"
     // "like" wants only in "I'd like", "would like" ("skin stuff like moles" compares)
@@ -488,7 +501,7 @@ int language_vote(std::string_view w) {
     std::unordered_map<std::string, int> v;
     for (auto w : {"the", "you", "your", "my", "is", "are", "what", "whats", "when", "where",
                    "how", "can", "could", "would", "please", "appointment", "appointments",
-                   "book", "cancel", "reschedule", "hi", "hello", "hey", "thanks", "thank",
+                   "book", "cancel", "reschedule", "hi", "hello", "hey", "yo", "thanks", "thank",
                    "bye", "goodbye", "yes", "yeah", "yep", "yup", "nope", "nah", "want", "need",
                    "like", "have", "any", "open", "opening", "tomorrow", "today", "morning",
                    "afternoon", "evening", "next", "week", "with", "for", "at", "me", "there",
@@ -708,7 +721,9 @@ std::string topic_of(const message& m) {
       || (m.word("fast") && (m.word("before") || m.word("need") || m.word("should")))
       || m.phrase({"o", "que", "levar"}) || m.phrase({"preciso", "levar"})
       || m.phrase({"precisa", "levar"}) || m.phrase({"tenho", "que", "levar"})
-      || m.phrase({"devo", "levar"}) || m.phrase({"que", "eu", "levo"})
+      || m.phrase({"devo", "levar"}) || m.phrase({"que", "eu", "levo"}) || m.phrase({"tem", "que", "levar"})
+      || (any({"levar", "levo", "trazer", "bring"}) && any({"rg", "cpf", "documento", "documentos", "carteirinha",
+                                                             "id", "documents", "identidade"}))
       || (m.word("bring") && !m.word("forward")) || m.phrase({"how", "early"})
       || m.phrase({"arrive", "early"}) || (m.word("antes") && m.word("chegar"))
       || m.phrase({"chegar", "mais", "cedo"}) || m.phrase({"como", "me", "preparar"})
@@ -717,15 +732,21 @@ std::string topic_of(const message& m) {
                                            "surgery", "procedure"}))
       || (any({"comer", "beber", "eat", "drink", "tomar"}) && any({"antes", "before"})))
     return "preparation";
-  if (any({"resultado", "resultados", "results", "result", "laudo", "laudos", "biopsia"})
-      || (any({"exame", "exames", "test", "tests"}) && any({"pronto", "pronta", "prontos", "ready", "saiu"})))
+  // Reading a result is medical advice, not a question about the clinic ("deu alto, é grave?").
+  const bool interpreting = any({"grave", "normal", "alterado", "alterada", "significa", "preocupante", "serious",
+                                 "mean", "means", "bad", "alto", "alta", "baixo", "baixa"});
+  if ((any({"resultado", "resultados", "results", "result", "laudo", "laudos", "biopsia"})
+       || (any({"exame", "exames", "test", "tests"}) && any({"pronto", "pronta", "prontos", "ready", "saiu"})))
+      && !interpreting)
     return "results";
   if (any({"atestado", "atestados", "receita", "receitas", "prescription", "prescriptions",
-           "certificate", "declaracao", "relatorio", "comprovante", "prontuario"})
+           "certificate", "declaracao", "relatorio", "comprovante", "prontuario", "encaminhamento", "referral",
+           "recibo", "receipt", "invoice", "requisicao"})
+      || m.phrase({"pedido", "medico"}) || m.phrase({"nota", "fiscal"}) || m.phrase({"guia", "medica"})
       || m.phrase({"segunda", "via"}) || m.phrase({"sick", "note"})
       || m.phrase({"doctors", "note"}))
     return "documents";
-  if (any({"wifi", "banheiro", "banheiros", "bathroom", "restroom", "toilet", "cafe", "coffee",
+  if (m.phrase({"wi", "fi"}) || any({"wifi", "banheiro", "banheiros", "bathroom", "restroom", "toilet", "cafe", "coffee",
            "lanchonete", "tomada", "fraldario", "bebedouro"})
       || m.phrase({"sala", "de", "espera"}) || m.phrase({"ar", "condicionado"})
       || m.phrase({"waiting", "room"}))
@@ -1073,8 +1094,10 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   // "vocês atendem aos sábados?"
   if (m.has(s_attend) && when && !professional && !service && !m.has(s_slot))
     return sure(intent::hours, 0.8);
+  if (m.phrase({"ate", "que", "horas"}) || m.phrase({"ate", "q", "horas"}) || m.phrase({"until", "what", "time"}))
+    return sure(intent::hours, 0.8); // "até que horas posso chegar aí?"
   // 9. Where the clinic is.
-  if (m.has(s_place))
+  if (m.has(s_place) || m.word("floor")) // ("floor" squeezed is "flor", a flower)
     return sure(intent::location, 0.9);
   if (m.has(s_where) && !m.has(s_appointment))
     return sure(intent::location, 0.8);
@@ -1115,7 +1138,9 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::book, 0.7);
   if ((m.phrase({"need", "to", "see"}) || m.phrase({"can", "i", "see"})) && !yes_no)
     return sure(intent::book, 0.7);
-  // 11. Goodbyes before greetings ("boa noite, obrigado").
+  // 11. Goodbyes before greetings ("boa noite, obrigado"); "good day to you" opens.
+  if (m.words.size() >= 2 && m.is(0, "good") && m.is(1, "day") && !m.has(s_thanks))
+    return sure(intent::greeting, 0.85);
   if (m.has(s_thanks) || goodbye_phrase(m) || m.phrase({"nice", "day"})
       || m.phrase({"good", "day"}) || m.phrase({"take", "care"}) || m.phrase({"no", "aguardo"})
       || m.phrase({"ate", "a", "proxima"}) || m.phrase({"tenha", "um"}) || m.phrase({"have", "a", "good"})
