@@ -215,7 +215,9 @@ constexpr entry lexicon_entries[] = {
   {"xauzinho", s_thanks}, {"riscar", 0}, {"risca", 0}, {"certo", 0}, {"peito", 0}, {"porto", 0}, {"algum", 0}, {"alguma", 0}, {"algo", 0}, {"anyone", s_person}, {"anybody", s_person}, {"ond", s_where},
   {"treatments", s_service_word}, {"treatment", s_service_word}, {"exam", s_medical},
   // common words one typo away from a signal word: listed so they never fuzzy-match
-  {"senhor", 0}, {"senhora", 0}, {"braco", 0}, {"flor", 0}, {"bracos", 0}, {"yo", s_greet}, {"buenas", s_greet},
+  {"senhor", 0}, {"senhora", 0}, {"braco", 0}, {"flor", 0}, {"appt", s_appointment}, {"appts", s_appointment},
+  {"greetings", s_greet}, {"saudacoes", s_greet}, {"directions", s_place}, {"centro", s_place},
+  {"downtown", s_place}, {"bracos", 0}, {"yo", s_greet}, {"buenas", s_greet},
   {"cep", s_place}, {"andar", s_place}, {"referencia", s_place}, {"postcode", s_place}, {"zipcode", s_place},
   {"zip", s_place}, {"shopping", s_place}, {"building", s_place}, {"needs", s_want}, {"aplica", s_have}, {"aplicam", s_have},
   {"vaccine", s_medical}, {"vaccines", s_medical}, {"vaccination", s_medical}, {"vaccinations", s_medical},
@@ -501,7 +503,7 @@ int language_vote(std::string_view w) {
     std::unordered_map<std::string, int> v;
     for (auto w : {"the", "you", "your", "my", "is", "are", "what", "whats", "when", "where",
                    "how", "can", "could", "would", "please", "appointment", "appointments",
-                   "book", "cancel", "reschedule", "hi", "hello", "hey", "yo", "thanks", "thank",
+                   "book", "cancel", "reschedule", "hi", "hello", "hey", "yo", "greetings", "appt", "thanks", "thank",
                    "bye", "goodbye", "yes", "yeah", "yep", "yup", "nope", "nah", "want", "need",
                    "like", "have", "any", "open", "opening", "tomorrow", "today", "morning",
                    "afternoon", "evening", "next", "week", "with", "for", "at", "me", "there",
@@ -655,7 +657,7 @@ bool greeting_phrase(const message& m) {
          || m.phrase({"bo", "dia"}) || m.phrase({"good", "morning"})
          || m.phrase({"good", "afternoon"}) || m.phrase({"good", "evening"})
          || m.phrase({"e", "ai"}) || m.phrase({"tudo", "bem"}) || m.phrase({"tudo", "bom"})
-         || m.phrase({"tudo", "certo"});
+         || m.phrase({"tudo", "certo"}) || m.phrase({"como", "vai"}) || m.phrase({"com", "licenca"});
 }
 
 bool goodbye_phrase(const message& m) {
@@ -778,7 +780,7 @@ bool not_going(const message& m) {
     if (!one_of(w[i], {"nao", "naum", "n"}))
       continue;
     for (size_t k = i + 1; k < w.size() && k <= i + 5; ++k) {
-      if (one_of(w[k], {"ir", "comparecer", "vir"}))
+      if (one_of(w[k], {"ir", "comparecer", "vir", "irei", "comparecerei", "iremos"}))
         return true;
       // "não vou poder levar ele na consulta" (not "não preciso levar nada")
       if (w[k] == "levar" && m.has(s_appointment) && k + 1 < w.size()
@@ -790,14 +792,16 @@ bool not_going(const message& m) {
         return true;
       if (!one_of(w[k], {"vou", "vai", "vamos", "vo", "poder", "pode", "posso", "podemos", "conseguir", "consigo",
                          "consegue", "consegui", "da", "dar", "pra", "para", "mais", "mesmo", "tenho", "tem",
-                         "como", "vai", "iremos", "poderei", "podera", "ele", "ela", "eu", "rolar", "rola"}))
+                         "como", "vai", "poderei", "podera", "ele", "ela", "eu", "rolar", "rola", "quero",
+                         "queremos", "preciso"}))
         break;
     }
   }
   return m.phrase({"cant", "attend"}) || m.phrase({"cannot", "attend"}) || m.phrase({"wont", "be", "there"})
          || m.phrase({"not", "able", "to"}) || m.phrase({"unable", "to"}) || m.phrase({"miss", "my"})
          || m.phrase({"to", "miss", "the"}) || m.phrase({"not", "gonna", "make"}) || m.phrase({"gonna", "miss"})
-         || m.phrase({"cant", "do", "my"})
+         || m.phrase({"cant", "do", "my"}) || m.phrase({"wont", "be", "coming"}) || m.phrase({"not", "be", "coming"})
+         || m.phrase({"wont", "come"})
          || m.phrase({"cant", "do", "the"}) || m.phrase({"wont", "make"}) || m.phrase({"nao", "estarei"})
          || m.phrase({"cant", "be", "there"}) || m.phrase({"not", "be", "able", "to", "attend"});
 }
@@ -834,6 +838,13 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
          || m.word("deletar") || m.word("deleta"))
         && own_thing)
     || m.phrase({"remove", "me"}) || m.phrase({"take", "me", "off"})
+    // "pode dar minha vaga pra outra pessoa", "give my slot to someone else", "free up my spot"
+    || (((m.word("give") || m.word("liberar") || m.word("free"))
+         || ((m.word("dar") || m.word("da") || m.word("passar"))
+             && (m.phrase({"outra", "pessoa"}) || m.phrase({"outro", "paciente"}) || m.word("alguem"))))
+        && (m.phrase({"minha", "vaga"}) || m.phrase({"my", "slot"}) || m.phrase({"my", "spot"})
+            || m.phrase({"meu", "horario"}) || m.phrase({"my", "place"})))
+    || m.phrase({"free", "up", "my"})
     || ((m.phrase({"deixa", "pra", "la"}) || m.phrase({"dexa", "pra", "la"})
          || m.phrase({"never", "mind"}))
         && own_thing)
@@ -933,6 +944,15 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if (m.has(s_person) && !(m.all & ~(s_person | s_greet)) && !service && !professional
       && !m.word("robo") && !m.word("bot") && m.words.size() <= 5 && !when)
     return sure(intent::human, 0.75); // "alô? alguém?"
+  // "esse atendimento automático não tá me ajudando", "this bot is useless, get me someone"
+  if ((m.word("robo") || m.word("bot") || m.word("automatico") || m.word("automated") || m.word("machine")
+       || m.word("virtual") || m.word("maquina"))
+      && (m.word("nao") || m.word("not") || m.word("useless") || m.word("inutil") || m.word("ajudando")
+          || m.word("helping") || m.word("alguem") || m.word("pessoa") || m.word("someone") || m.word("person")
+          || m.word("human") || m.word("humano") || m.phrase({"get", "me"})))
+    return sure(intent::human, 0.8);
+  if (m.phrase({"get", "me", "someone"}) || m.phrase({"get", "me", "a", "person"}))
+    return sure(intent::human, 0.8);
   if (m.phrase({"tem", "gente", "ai"}) || m.phrase({"tem", "gente", "atendendo"}))
     return sure(intent::human, 0.8);
   if ((m.word("ninguem") || m.word("nobody")) && (m.word("responder") || m.word("responde")
@@ -999,6 +1019,15 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if (asks_when && (m.word("volto") || m.phrase({"come", "back"}) || m.word("retorno") || m.word("retornar"))
       && !m.has(s_book | s_slot | s_want))
     return sure(intent::my_appointments, 0.8);
+  // "dr carlos amanhã às 10, certo?", "so it's friday at 9am, right?": checking what is booked
+  const auto& last = m.words.empty() ? std::string() : m.words.back();
+  if (one_of(last, {"certo", "ne", "neh", "right", "correct", "confere", "isso"}) && m.words.size() > 2
+      && (when || professional) && !m.has(s_want | s_book | s_slot | s_cancel | s_change | s_reschedule))
+    return sure(intent::my_appointments, 0.75);
+  // "me confirma a consulta de amanhã?"
+  if (m.has(s_appointment) && (m.word("confirma") || m.word("confirmar") || m.word("confirm") || m.word("confirme"))
+      && !m.has(s_book | s_slot | s_cancel | s_change | s_reschedule))
+    return sure(intent::my_appointments, 0.8);
   // "I booked for friday, right?", "marquei pra quinta, né?"
   if (m.has(s_booked) && !m.has(s_want | s_slot | s_cancel | s_change | s_reschedule)
       && (m.word("right") || m.word("correct") || m.word("ne") || m.word("certo") || m.word("confere")))
@@ -1039,8 +1068,11 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                             || m.phrase({"qual", "doutor"}) || m.phrase({"qual", "doutora"})
                             || m.phrase({"quem", "e", "o"}) || m.phrase({"quem", "e", "a"}) || m.phrase({"who", "is", "the"})
                             || m.phrase({"who", "does"}) || m.phrase({"quem", "faz"}) || m.phrase({"quem", "atende"});
+  const bool which_days = m.phrase({"que", "dias"}) || m.phrase({"quais", "dias"}) || m.phrase({"which", "days"})
+                          || m.phrase({"what", "days"}) || m.phrase({"dias", "da", "semana"});
   if (!when && !m.has(s_slot | s_horario | s_want | s_mine | s_booked)
-      && ((which_doctor && (service || m.has(s_medical)))
+      && ((which_days && (professional || service))
+          || (which_doctor && (service || m.has(s_medical)))
           || (what_kind && (professional || m.word("doctor") || m.word("medico") || m.word("medica")))
           || (professional && service && (m.word("e") || m.word("is")))))
     return sure(intent::services, 0.8);
@@ -1057,7 +1089,9 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if (m.has(s_service_word) && !m.has(s_slot))
     return sure(intent::services, 0.85);
   const bool to_know = m.word("saber") || m.word("know") || m.word("wondering") || m.word("perguntar");
-  if ((m.has(s_have) || m.has(s_attend)) && (service || m.has(s_medical)) && !when
+  const bool see_me = m.phrase({"me", "atender"}) || m.phrase({"me", "ver"}) || m.phrase({"me", "examinar"})
+                      || m.phrase({"see", "me"});
+  if ((m.has(s_have) || m.has(s_attend)) && (service || m.has(s_medical)) && !when && !see_me
       && !m.has(s_slot) && !m.has(s_horario) && (!professional || m.has(s_attend))
       && !(m.has(s_want) && service && !to_know))
     return sure(intent::services, 0.8);
@@ -1102,6 +1136,7 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if (m.has(s_where) && !m.has(s_appointment))
     return sure(intent::location, 0.8);
   if (m.phrase({"get", "there"}) || m.phrase({"chegar", "ai"}) || m.phrase({"chego", "ai"})
+      || (m.phrase({"ir", "ai"}) && !when) || m.phrase({"get", "to", "you"}) || m.phrase({"ir", "ate", "ai"})
       || m.phrase({"find", "you"}) || m.phrase({"numero", "do", "predio"}))
     return sure(intent::location, 0.8);
   // 10. Weaker hints of a person or a booking.
