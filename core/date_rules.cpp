@@ -103,12 +103,12 @@ std::optional<day_period> period_word(const std::vector<std::string>& raw,
   };
   auto after = [&](std::initializer_list<const char*> list) { return i > 0 && is(i - 1, list); };
   if (is(i, {"manha", "manhazinha", "morning"}))
-    return after({"good", "bom"}) ? std::nullopt : std::optional(day_period::morning);
+    return after({"good", "bom", "nice", "great", "lovely"}) ? std::nullopt : std::optional(day_period::morning);
   if (is(i, {"tarde", "tardinha", "afternoon", "tardi"}))
     return after({"boa", "bo", "good", "mais", "muito", "to", "ta", "tao"})
              ? std::nullopt : std::optional(day_period::afternoon);
   if (is(i, {"noite", "noitinha", "evening", "night", "tonight", "noiti"}))
-    return after({"boa", "bo", "good"}) ? std::nullopt : std::optional(day_period::evening);
+    return after({"boa", "bo", "good", "nice", "great", "lovely"}) ? std::nullopt : std::optional(day_period::evening);
   return std::nullopt;
 }
 
@@ -412,7 +412,15 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
     }
     // -- weekdays ---
     // "segunda via" is a copy of a document, not Monday.
-    if (int wd = weekday_word(t); wd >= 0 && !(wd == 1 && is(i + 1, {"via", "vez", "opiniao"}))) {
+    // A day in the past ("desde segunda", "sexta passada", "last monday") is when something
+    // happened, not a day to book.
+    const bool past = (i > 0 && is(i - 1, {"desde", "since", "last", "ultima", "ultimo", "ontem", "yesterday"}))
+                      || (i > 1 && is(i - 2, {"desde", "since", "ontem", "yesterday"})
+                          && is(i - 1, {"a", "o", "de", "the", "hoje", "dia", "in", "this"}))
+                      || (i > 2 && is(i - 3, {"desde", "since"}) && is(i - 1, {"dia", "the"}))
+                      || is(i + 1, {"passada", "passado", "retrasada", "retrasado"})
+                      || (is(i + 1, {"feira"}) && is(i + 2, {"passada", "retrasada"}));
+    if (int wd = weekday_word(t); wd >= 0 && !past && !(wd == 1 && is(i + 1, {"via", "vez", "opiniao"}))) {
       day_mention m;
       m.weekday = wd;
       add(m);
@@ -468,7 +476,8 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
           continue;
         }
         if (i > 0 && is(i - 1, {"dia"}) && !is(i + 1, {"h", "hs", "hrs", "horas", "hora", "e"})) {
-          set_day(v, 0);
+          if (!past)
+            set_day(v, 0);
           continue;
         }
       }
@@ -609,7 +618,7 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
       continue;
     }
     // -- periods ---
-    if (!e.period)
+    if (!e.period && !past)
       if (auto p = period_word(words, w, i))
         e.period = p;
     // "cedinho", "amanhã cedo", "bem cedo" (not "mais cedo": earlier)
@@ -659,7 +668,8 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
   // "de amanhã para sexta": where it is and where it goes.
   for (size_t k = 1; k < mentions.size(); ++k) {
     const auto& m = mentions[k];
-    const bool to = (m.at >= 1 && is(m.at - 1, {"para", "pra", "pro", "p", "to", "for", "ate"})) ||
+    // ("pode ser segunda", "could it be wednesday": the day it would move to)
+    const bool to = (m.at >= 1 && is(m.at - 1, {"para", "pra", "pro", "p", "to", "for", "ate", "ser", "be"})) ||
                     (m.at >= 2 && is(m.at - 2, {"para", "pra", "pro", "p", "to", "for", "ate"}) &&
                      is(m.at - 1, {"a", "o", "dia", "the", "next", "proxima", "proximo"}));
     if (!to || !e.date)

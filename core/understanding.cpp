@@ -215,7 +215,11 @@ constexpr entry lexicon_entries[] = {
   {"xauzinho", s_thanks}, {"riscar", 0}, {"risca", 0}, {"certo", 0}, {"peito", 0}, {"porto", 0}, {"algum", 0}, {"alguma", 0}, {"algo", 0}, {"anyone", s_person}, {"anybody", s_person}, {"ond", s_where},
   {"treatments", s_service_word}, {"treatment", s_service_word}, {"exam", s_medical},
   // common words one typo away from a signal word: listed so they never fuzzy-match
-  {"senhor", 0}, {"senhora", 0}, {"braco", 0}, {"flor", 0}, {"appt", s_appointment}, {"appts", s_appointment},
+  {"senhor", 0}, {"senhora", 0}, {"caro", s_price}, {"barato", s_price},
+  {"expensive", s_price}, {"cheap", s_price}, {"desconto", s_price}, {"descontos", s_price},
+  {"discount", s_price}, {"promocao", s_price}, {"reclamacao", s_human}, {"reclamar", s_human},
+  {"complaint", s_human}, {"gerente", s_human}, {"manager", s_human}, {"supervisor", s_human},
+  {"ouvidoria", s_human}, {"declaracao", 0}, {"declaracoes", 0}, {"chance", 0}, {"swap", s_change}, {"braco", 0}, {"flor", 0}, {"appt", s_appointment}, {"appts", s_appointment},
   {"greetings", s_greet}, {"saudacoes", s_greet}, {"directions", s_place}, {"centro", s_place},
   {"downtown", s_place}, {"bracos", 0}, {"yo", s_greet}, {"buenas", s_greet},
   {"cep", s_place}, {"andar", s_place}, {"referencia", s_place}, {"postcode", s_place}, {"zipcode", s_place},
@@ -872,7 +876,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     && (!m.has(s_appointment) || m.phrase({"passar", "por"}))
     && (m.phrase({"passar", "com"}) || m.phrase({"passar", "no"}) || m.phrase({"passar", "na"})
         || m.phrase({"passar", "pelo"}) || m.phrase({"passar", "pela"}) || m.phrase({"passa", "com"})
-        || m.phrase({"passar", "por", "uma"}) || m.phrase({"passar", "por", "um"}) || m.phrase({"passar", "ai"}) || m.phrase({"passar", "aqui"}) || m.phrase({"passar", "la"}));
+        || m.phrase({"passar", "por", "uma"}) || m.phrase({"passar", "por", "um"}) || m.phrase({"passar", "em"})
+        || m.phrase({"passar", "num"}) || m.phrase({"passar", "numa"}) || m.phrase({"passar", "ai"}) || m.phrase({"passar", "aqui"}) || m.phrase({"passar", "la"}));
   // 1. Reschedule beats cancel and book ("remarcar" contains "marcar").
   if (m.has(s_reschedule))
     return sure(intent::reschedule, 0.95);
@@ -885,7 +890,9 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                                || m.word("sooner") || m.phrase({"ir", "antes"}) || m.phrase({"vir", "antes"})
                                || m.phrase({"move", "it", "up"}) || m.phrase({"move", "up"})
                                || m.phrase({"it", "up"}) || m.phrase({"outra", "data"})
-                               || m.phrase({"another", "date"});
+                               || m.phrase({"another", "date"}) || m.phrase({"different", "time"})
+                               || m.phrase({"different", "day"}) || m.phrase({"different", "date"})
+                               || m.phrase({"later", "one"}) || m.phrase({"earlier", "one"});
   // A clinic question that only sounds like moving ("posso trazer minha mãe na consulta?",
   // "preciso chegar mais cedo?", "onde deixo o carro no dia da consulta?").
   bool strong_change = false;
@@ -910,6 +917,9 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::reschedule, 0.85);
   if (m.has(s_change) && when && !m.has(s_book) && !see_doctor)
     return sure(intent::reschedule, 0.75); // "posso trocar pra quinta?"
+  // "a consulta de sexta pode ser segunda?", "could it be wednesday instead?"
+  if (e.original_date && e.new_date && m.has(s_appointment | s_mine | s_booked) && !m.has(s_book | s_cancel))
+    return sure(intent::reschedule, 0.75);
   // 2. Cancel beats "consulta"; cancel and book again is a reschedule.
   if (m.has(s_cancel) && m.has(s_book))
     return sure(intent::reschedule, 0.8);
@@ -936,7 +946,9 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
       && !m.has(s_book))
     return sure(intent::human, 0.8);
   // Whether anyone is there ("tem alguém aí?", "is anyone there?", "alguém me ajuda?").
-  if (m.has(s_person) && !service
+  const bool be_seen = m.phrase({"see", "someone"}) || m.phrase({"seeing", "someone"}) || m.phrase({"see", "me"})
+                       || m.phrase({"me", "ver"}) || m.phrase({"me", "atender"});
+  if (m.has(s_person) && !service && !be_seen
       && (m.word("ai") || m.word("there") || m.word("help") || m.word("ajudar")
           || m.word("ajuda") || m.word("atendendo") || m.word("responder")
           || m.word("responde")))
@@ -997,7 +1009,9 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                         || m.phrase({"i", "have", "to", "come"}) || m.phrase({"tenho", "que", "ir"})
                         || m.phrase({"tenho", "que", "vir"}) || m.phrase({"do", "i", "come"})
                         || m.phrase({"vai", "atender"}) || m.phrase({"tenho", "que", "estar"})
-                        || m.phrase({"have", "to", "come"}) || m.phrase({"have", "to", "be"});
+                        || m.phrase({"have", "to", "come"}) || m.phrase({"have", "to", "be"})
+                        || m.phrase({"devo", "chegar"}) || m.phrase({"devo", "estar"}) || m.phrase({"devo", "ir"})
+                        || m.phrase({"should", "i", "arrive"}) || m.phrase({"tenho", "que", "chegar"});
   if (m.phrase({"did", "i", "book"}) || m.phrase({"did", "i", "schedule"}) || m.phrase({"have", "i", "booked"}))
     return sure(intent::my_appointments, 0.8);
   // ("tenho que ir", "I have to come" are the patient's own duty, not a wish)
@@ -1046,7 +1060,13 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     && (m.has(s_appointment) || m.has(s_booked));
   // Wanting something new ("minha mãe precisa de uma consulta") is not asking about one's own.
   const bool wants_new = m.has(s_want) && !checking && !m.has(s_booked);
-  if (!m.has(s_book) && m.has(s_appointment) && !wants_new
+  bool for_relative = false;
+  for (size_t i = 0; i + 1 < m.words.size(); ++i)
+    for_relative = for_relative || ((m.signals[i] & s_mine) && i > 0 && one_of(m.words[i - 1], {"pro", "pra", "para", "for"})
+                                    && one_of(m.words[i + 1], {"filho", "filha", "mae", "pai", "esposa", "marido", "avo", "vo",
+                                                               "neto", "neta", "son", "daughter", "mother", "father", "wife",
+                                                               "husband", "kid", "mom", "dad", "sogra", "sogro"}));
+  if (!m.has(s_book) && m.has(s_appointment) && !wants_new && !(for_relative && !asks_when && !m.has(s_booked))
       && (m.has(s_mine) || m.has(s_booked) || (m.word("tenho") && !m.phrase({"tenho", "que"}))
           || m.phrase({"do", "i", "have"})
           || m.phrase({"i", "still", "have"}) || m.phrase({"ainda", "tenho"})))
@@ -1091,7 +1111,7 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   const bool to_know = m.word("saber") || m.word("know") || m.word("wondering") || m.word("perguntar");
   const bool see_me = m.phrase({"me", "atender"}) || m.phrase({"me", "ver"}) || m.phrase({"me", "examinar"})
                       || m.phrase({"see", "me"});
-  if ((m.has(s_have) || m.has(s_attend)) && (service || m.has(s_medical)) && !when && !see_me
+  if ((m.has(s_have) || m.has(s_attend)) && (service || m.has(s_medical)) && !when && !see_me && !see_doctor
       && !m.has(s_slot) && !m.has(s_horario) && (!professional || m.has(s_attend))
       && !(m.has(s_want) && service && !to_know))
     return sure(intent::services, 0.8);
@@ -1116,6 +1136,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                                 || m.word("algum") || m.word("outro") || m.word("any"));
   if (m.has(s_open) && !m.has(s_slot))
     return sure(intent::hours, 0.9);
+  if (m.has(s_attend) && (m.word("almoco") || m.word("lunch") || m.word("feriado")) && !professional && !service)
+    return sure(intent::hours, 0.8); // "vocês atendem no horário de almoço?"
   if (m.has(s_horario) && (m.has(s_attend) || m.word("funcionamento")) && !slot_horario)
     return sure(intent::hours, 0.9);
   if ((m.phrase({"que", "horas"}) || m.phrase({"q", "horas"}) || m.phrase({"what", "time"}))
@@ -1149,7 +1171,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                     || m.phrase({"me", "atender"}) || m.phrase({"look", "at"})
                     || m.word("olhasse") || m.word("olhar") || m.word("examinar") || asap
                     || m.phrase({"me", "ver"}) || m.phrase({"me", "examinar"}) || m.phrase({"me", "olhar"})
-                    || m.phrase({"get", "in"}) || m.phrase({"see", "someone"}) || m.phrase({"see", "a", "doctor"})
+                    || m.phrase({"get", "in"}) || m.phrase({"see", "someone"}) || m.phrase({"take", "a", "look"})
+                    || m.phrase({"seeing", "someone"}) || m.phrase({"see", "a", "doctor"})
                     || m.phrase({"ver", "um", "medico"}) || m.phrase({"ver", "uma", "medica"})
                     || ((m.word("ver") || m.word("see")) && (service || professional));
   const bool a_doctor = m.word("medico") || m.word("medica") || m.word("doctor")
@@ -1176,7 +1199,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   // 11. Goodbyes before greetings ("boa noite, obrigado"); "good day to you" opens.
   if (m.words.size() >= 2 && m.is(0, "good") && m.is(1, "day") && !m.has(s_thanks))
     return sure(intent::greeting, 0.85);
-  if (m.has(s_thanks) || goodbye_phrase(m) || m.phrase({"nice", "day"})
+  if (m.has(s_thanks) || goodbye_phrase(m) || m.phrase({"nice", "day"}) || m.phrase({"era", "isso"})
+      || m.phrase({"e", "so", "isso"}) || m.phrase({"thats", "all"})
       || m.phrase({"good", "day"}) || m.phrase({"take", "care"}) || m.phrase({"no", "aguardo"})
       || m.phrase({"ate", "a", "proxima"}) || m.phrase({"tenha", "um"}) || m.phrase({"have", "a", "good"})
       || (m.word("deus") && (m.word("abencoe") || m.word("abencoa") || m.word("pague") || m.word("pagar")))

@@ -376,6 +376,11 @@ TEST_CASE("parts of the day", "[nlu][periods]") {
   CHECK(period_of("good morning") == "none");
   CHECK(period_of("mais tarde") == "none");
   CHECK(period_of("amanhã cedinho") == "morning");
+  CHECK(period_of("estou com febre desde ontem à noite") == "none"); // when it began, not a time to book
+  CHECK(period_of("since last night") == "none");
+  CHECK(date_of("desde segunda estou com dor", 2026_y / 11 / 23) == "none");
+  CHECK(date_of("fui na sexta passada", 2026_y / 11 / 23) == "none");
+  CHECK(date_of("since monday I have a fever", 2026_y / 11 / 23) == "none");
   CHECK(period_of("amanha cedo") == "morning");
   CHECK(period_of("pode ser mais cedo?") == "none");
   CHECK(period_of("depois do almoço") == "afternoon");
