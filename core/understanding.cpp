@@ -304,6 +304,10 @@ uint32_t signals_of(const std::string& w, bool& fuzzy, const std::string** match
       int limit = (k.size() >= 9 && w.size() >= 9) ? 2 : 1;
       if (static_cast<int>(std::max(k.size(), w.size()) - std::min(k.size(), w.size())) > limit)
         continue;
+      // One edit that changes the first letter keeps the second in line (substitution),
+      // or shifts it by one (deletion, insertion): anything else is further away.
+      if (limit == 1 && k[0] != w[0] && k[1] != w[1] && k[0] != w[1] && k[1] != w[0])
+        continue;
       int d = edit_distance(w, k, limit);
       if (d > limit)
         continue;
@@ -335,7 +339,15 @@ struct message {
   std::vector<uint32_t> signals;    ///< per word
   /// Per word: the lexicon word it is one typo away from ("estacionamneto" →
   /// "estacionamento"), else empty; every word and phrase rule reads it too.
-  std::vector<std::string> canon;
+  std::vector<const std::string*> canon;
+  uint32_t initials = 0;            ///< bit per first letter of any form of any word
+
+  static uint32_t initial_bit(std::string_view w) {
+    const char c = w.empty() ? '\0' : w[0];
+    return c >= 'a' && c <= 'z' ? 1u << (c - 'a') : 1u << 31;
+  }
+  /// False when no word starts like `w`: most word and phrase rules stop here.
+  bool may_have(std::string_view w) const { return (initials & initial_bit(w)) != 0; }
   uint32_t all = 0;                 ///< union of the signals
   int fuzzy_hits = 0;               ///< signals found only by typo tolerance
   bool intro = false;               ///< the patient introduces themself ("sou a Marta")
@@ -344,9 +356,11 @@ struct message {
   bool has(uint32_t s) const { return (all & s) != 0; }
   /// True when word i is `w`, as typed or with repeated letters squeezed.
   bool is(size_t i, std::string_view w) const {
-    return raw[i] == w || words[i] == w || (!canon[i].empty() && canon[i] == w);
+    return raw[i] == w || words[i] == w || (canon[i] && *canon[i] == w);
   }
   bool word(std::string_view w) const {
+    if (!may_have(w))
+      return false;
     for (size_t i = 0; i < words.size(); ++i)
       if (is(i, w))
         return true;
@@ -354,15 +368,18 @@ struct message {
   }
   bool phrase(std::initializer_list<const char*> parts) const {
     size_t n = parts.size();
-    if (n == 0 || n > words.size())
+    if (n == 0 || n > words.size() || n > 8)
+      return false;
+    std::string_view p[8]; // measured once, not per word compared
+    size_t k = 0;
+    for (auto part : parts)
+      p[k++] = part;
+    if (!may_have(p[0]))
       return false;
     for (size_t i = 0; i + n <= words.size(); ++i) {
-      size_t k = 0;
-      for (auto p : parts) {
-        if (!is(i + k, p))
-          break;
+      k = 0;
+      while (k < n && is(i + k, p[k]))
         ++k;
-      }
       if (k == n)
         return true;
     }
@@ -404,7 +421,7 @@ void mark_introduction(message& m) {
       && lex.count(m.words[0]) && (lex.at(m.words[0]) & s_greet)) {
     m.name[m.words.size() - 2] = true;
     m.signals[m.words.size() - 2] = 0;
-    m.canon[m.words.size() - 2].clear();
+    m.canon[m.words.size() - 2] = nullptr;
     m.intro = true;
   }
   for (size_t i = 0; i < m.words.size(); ++i) {
@@ -448,7 +465,7 @@ void mark_introduction(message& m) {
         break;
       m.name[k] = true;
       m.signals[k] = 0;
-      m.canon[k].clear();
+      m.canon[k] = nullptr;
       ++named;
     }
     if (named > 0 || at(i, {"sou", "paciente"}) || at(i, {"sou", "nova"}) || at(i, {"sou", "novo"}))
@@ -471,7 +488,7 @@ message read_message(std::string_view text) {
       s = it->second;
     else
       s = signals_of(m.words.back(), fuzzy, &matched);
-    m.canon.push_back(matched && s != 0 ? *matched : std::string());
+    m.canon.push_back(matched && s != 0 ? matched : nullptr);
     if (s == 0 && specialty_word(m.words.back()))
       s = s_medical; // "endocrinologista", "gynecologist", "eletrocardiograma"
     // "like" wants only in "I'd like", "would like" ("skin stuff like moles" compares)
@@ -488,6 +505,9 @@ message read_message(std::string_view text) {
     if (m.words[i + 1] == "agenda" && one_of(m.words[i], {"na", "a", "minha", "sua", "da", "my", "your", "the"}))
       m.signals[i + 1] = 0;
   }
+  for (size_t i = 0; i < m.raw.size(); ++i)
+    m.initials |= message::initial_bit(m.raw[i]) | message::initial_bit(m.words[i])
+                  | (m.canon[i] ? message::initial_bit(*m.canon[i]) : 0u);
   mark_introduction(m);
   for (size_t i = 0; i < m.raw.size(); ++i) {
     m.all |= m.signals[i];
