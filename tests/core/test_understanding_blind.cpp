@@ -179,13 +179,16 @@ TEST_CASE("blind set: per-intent precision and recall, confusion, entities and l
   // (clinic_question with a topic, 542 new development examples; 2026-12-07): 0.859
   // intents, 0.737 entities (369/501 fields), 0.999 language; scored in the labels'
   // schema (labelled_form; same rules, same day): 0.834 entities (428/513 fields), most
-  // misses now extra reschedule dates, clock times and topics. Until the understanding
+  // misses now extra reschedule dates, clock times and topics. After the nlu3 branch's
+  // rules (clock times in words, past days, everyday verbs for giving up and checking, 480
+  // more development examples; original_date/new_date dropped from the labels' schema),
+  // 2026-12-07: 0.878 intents, 0.887 entities (439/495 fields), 0.999 language. Until the understanding
   // work reaches the targets, the floors below only keep a change from making things
   // worse; raise them with each improvement, up to the targets.
   auto s = score(blind_file);
   s.print(std::cout, "NLU blind set");
   CHECK(s.messages == 679);
-  CHECK(s.intent_accuracy() >= 0.85);
-  CHECK(s.entity_accuracy() >= 0.83);
-  CHECK(s.lang_accuracy() >= 0.99);
+  CHECK(s.intent_accuracy() >= 0.875);
+  CHECK(s.entity_accuracy() >= 0.885);
+  CHECK(s.lang_accuracy() >= 0.995);
 }
