@@ -86,6 +86,19 @@ std::string dont_know(const voice& v) {
          + offer_human(v);
 }
 
+/// A FAQ answer as sent: the clinic's text, after a short note in the patient's language
+/// when the entry is written in another one (its declared language, else its words').
+std::string faq_reply(const voice& v, const faq_entry& e) {
+  const auto lang = e.lang.empty() ? language_of(e.answer) : e.lang;
+  if (lang.empty() || (lang == "en") == v.en)
+    return e.answer;
+  if (v.en)
+    return "Sorry, I only have this answer in "
+           + std::string(lang == "pt-BR" ? "Portuguese" : "the clinic's language") + ":\n\n" + e.answer;
+  return "Desculpe, tenho essa resposta apenas em "
+         + std::string(lang == "en" ? "inglês" : "outro idioma") + ":\n\n" + e.answer;
+}
+
 std::string handoff_text(const voice& v) {
   return v.en ? "Sure! I've let the front desk know; someone will continue this conversation "
                 "here shortly."
@@ -315,7 +328,7 @@ reply_decision decide_reply(const understanding& u, const clinic_profile& clinic
       // The clinic's own answer when its FAQ has one; otherwise say so and offer a human.
       if (auto* e = match_faq(clinic.faq, message_text, u.topic, state.lang,
                               faq_strictness::clinic_question)) {
-        d.reply = text(e->answer);
+        d.reply = text(faq_reply(v, *e));
         break;
       }
       state.human_offered = true;
@@ -338,7 +351,7 @@ reply_decision decide_reply(const understanding& u, const clinic_profile& clinic
       } else if (auto* e = match_faq(clinic.faq, message_text, {}, state.lang, faq_strictness::unknown)) {
         // Not understood by the rules, but the clinic's FAQ answers it.
         state.unknown_streak = 0;
-        d.reply = text(e->answer);
+        d.reply = text(faq_reply(v, *e));
       } else if (++state.unknown_streak >= clinic.ai_behavior.escalation_threshold
                  && clinic.ai_behavior.auto_escalation) {
         start_handoff(state, d);

@@ -39,7 +39,9 @@ int weekday_word(std::string_view w) {
     {"wednesday", 3}, {"thursday", 4}, {"friday", 5}, {"saturday", 6},
   };
   static constexpr name exact_only[] = {
-    {"seg", 1}, {"sab", 6}, {"sabd", 6}, {"qui", 4}, {"dom", 0}, {"qua", 3},
+    {"seg", 1}, {"sab", 6}, {"sabd", 6}, {"qui", 4}, {"dom", 0}, {"qua", 3}, {"qta", 4},
+    {"mon", 1}, {"tue", 2}, {"tues", 2}, {"wed", 3}, {"weds", 3}, {"thu", 4}, {"thur", 4},
+    {"thurs", 4}, {"fri", 5}, {"sat", 6},
   };
   // Real words one typo away from a weekday name.
   if (one_of(w, {"segundo", "segundos", "quarto", "quartos", "quinto", "sexto", "sexo",
@@ -101,13 +103,62 @@ std::optional<day_period> period_word(const std::vector<std::string>& raw,
   };
   auto after = [&](std::initializer_list<const char*> list) { return i > 0 && is(i - 1, list); };
   if (is(i, {"manha", "manhazinha", "morning"}))
-    return after({"good", "bom"}) ? std::nullopt : std::optional(day_period::morning);
+    return after({"good", "bom", "nice", "great", "lovely"}) ? std::nullopt : std::optional(day_period::morning);
   if (is(i, {"tarde", "tardinha", "afternoon", "tardi"}))
     return after({"boa", "bo", "good", "mais", "muito", "to", "ta", "tao"})
              ? std::nullopt : std::optional(day_period::afternoon);
   if (is(i, {"noite", "noitinha", "evening", "night", "tonight", "noiti"}))
-    return after({"boa", "bo", "good"}) ? std::nullopt : std::optional(day_period::evening);
+    return after({"boa", "bo", "good", "nice", "great", "lovely"}) ? std::nullopt : std::optional(day_period::evening);
   return std::nullopt;
+}
+
+/// An hour said in words ("duas", "onze", "two", "eleven"), 1..12, or 0.
+int hour_word(std::string_view w) {
+  static constexpr std::array<std::array<const char*, 2>, 12> names{{
+    {"uma", "one"},     {"duas", "two"},   {"tres", "three"}, {"quatro", "four"},
+    {"cinco", "five"},  {"seis", "six"},   {"sete", "seven"}, {"oito", "eight"},
+    {"nove", "nine"},   {"dez", "ten"},    {"onze", "eleven"}, {"doze", "twelve"},
+  }};
+  for (int h = 0; h < 12; ++h)
+    for (auto n : names[h])
+      if (w == n)
+        return h + 1;
+  return 0;
+}
+
+/// Minutes said in words after an hour ("meia", "quinze", "thirty", "quarenta e cinco"),
+/// reading from word i; sets `used` to the number of words read. -1 when none.
+int minute_words(const std::vector<std::string>& w, size_t i, size_t& used) {
+  used = 0;
+  if (i >= w.size())
+    return -1;
+  struct name {
+    const char* word;
+    int minutes;
+  };
+  static constexpr name tens[] = {
+    {"meia", 30}, {"dez", 10}, {"quinze", 15}, {"vinte", 20}, {"trinta", 30}, {"quarenta", 40},
+    {"cinquenta", 50}, {"cinco", 5}, {"ten", 10}, {"fifteen", 15}, {"twenty", 20},
+    {"thirty", 30}, {"forty", 40}, {"fifty", 50}, {"five", 5},
+  };
+  for (auto& t : tens) {
+    if (w[i] != t.word)
+      continue;
+    used = 1;
+    int m = t.minutes;
+    // "quarenta e cinco", "vinte e cinco", "forty five"
+    if (m >= 20 && m != 30 && std::string_view(t.word) != "meia") {
+      size_t k = i + 1;
+      if (k < w.size() && w[k] == "e")
+        ++k;
+      if (k < w.size() && (w[k] == "cinco" || w[k] == "five")) {
+        m += 5;
+        used = k - i + 1;
+      }
+    }
+    return m;
+  }
+  return -1;
 }
 
 /// Parses "14:30", "14h", "14hs", "14hrs", "14h30", "2pm", "10:30am" into hour/minute
@@ -331,6 +382,20 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
     } else if (is(i, {"this"}) && i + 1 < n && is(i + 1, {"morning", "afternoon", "evening"})) {
       set_date(today);
     }
+    // "dia primeiro", "dia 1o" (the first of the month)
+    if (i > 0 && is(i - 1, {"dia"}) && is(i, {"primeiro", "1o"})) {
+      set_day(1, 0);
+      continue;
+    }
+    // "daqui a 2 dias", "daqui 3 dias", "em 2 dias", "in 2 days"
+    if (is(i + 1, {"dias", "days"}) && i > 0 && (is(i - 1, {"daqui", "in", "em"}) || (is(i - 1, {"a"}) && i > 1 && is(i - 2, {"daqui"})))) {
+      int k = is_number(t) ? to_int(t) : one_of(t, {"dois", "duas", "two"}) ? 2 : one_of(t, {"tres", "three"}) ? 3 : 0;
+      if (k >= 1 && k <= 14) {
+        set_date(add_days(today, k));
+        ++i;
+        continue;
+      }
+    }
     // -- ranges ---
     if (is(i, {"semana"}) || is(i, {"semna"})) {
       bool next = (is(i + 1, {"que", "q"}) && is(i + 2, {"vem"}))
@@ -347,7 +412,15 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
     }
     // -- weekdays ---
     // "segunda via" is a copy of a document, not Monday.
-    if (int wd = weekday_word(t); wd >= 0 && !(wd == 1 && is(i + 1, {"via", "vez", "opiniao"}))) {
+    // A day in the past ("desde segunda", "sexta passada", "last monday") is when something
+    // happened, not a day to book.
+    const bool past = (i > 0 && is(i - 1, {"desde", "since", "last", "ultima", "ultimo", "ontem", "yesterday"}))
+                      || (i > 1 && is(i - 2, {"desde", "since", "ontem", "yesterday"})
+                          && is(i - 1, {"a", "o", "de", "the", "hoje", "dia", "in", "this"}))
+                      || (i > 2 && is(i - 3, {"desde", "since"}) && is(i - 1, {"dia", "the"}))
+                      || is(i + 1, {"passada", "passado", "retrasada", "retrasado"})
+                      || (is(i + 1, {"feira"}) && is(i + 2, {"passada", "retrasada"}));
+    if (int wd = weekday_word(t); wd >= 0 && !past && !(wd == 1 && is(i + 1, {"via", "vez", "opiniao"}))) {
       day_mention m;
       m.weekday = wd;
       add(m);
@@ -403,13 +476,25 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
           continue;
         }
         if (i > 0 && is(i - 1, {"dia"}) && !is(i + 1, {"h", "hs", "hrs", "horas", "hora", "e"})) {
-          set_day(v, 0);
+          if (!past)
+            set_day(v, 0);
+          continue;
+        }
+      }
+      // "1430", "0930": a clock time without its colon
+      if (t.size() == 4 && !e.time) {
+        int hh = v / 100, mm = v % 100;
+        const bool said_at = i > 0 && is(i - 1, {"as", "at", "pelas", "umas", "das"});
+        const bool year_like = i > 0 && (is(i - 1, {"de", "of", "em", "in", "ano", "year"}) || month_word(at(i - 1)) != 0);
+        if (hh >= 6 && hh <= 21 && one_of(t.substr(2), {"00", "10", "15", "20", "30", "40", "45", "50"})
+            && !year_like && (hh != 20 || said_at)) {
+          set_time(hh, mm, i + 1);
           continue;
         }
       }
       // -- times written with spaces ---
       if (v <= 23) {
-        if (is(i + 1, {"h", "hs", "hr", "hrs", "horas", "hora"})) {
+        if (is(i + 1, {"h", "hs", "hr", "hrs", "horas", "hora", "oclock"}) || (is(i + 1, {"o"}) && is(i + 2, {"clock"}))) {
           set_time(v, 0, i + 2);
           continue;
         }
@@ -424,8 +509,9 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
             e.time = h * 60;
           continue;
         }
-        if (i > 0 && is(i - 1, {"as", "at", "pelas", "umas", "after", "das"})
-            && !(i + 1 < n && month_word(at(i + 1)) != 0)) {
+        if (i > 0 && is(i - 1, {"as", "at", "pelas", "umas", "after", "das", "around", "about", "till", "until"})
+            && !(i + 1 < n && month_word(at(i + 1)) != 0)
+            && !is(i + 1, {"dias", "semanas", "meses", "days", "weeks", "months", "minutos", "minutes", "pessoas", "people"})) {
           // "às 14 30", "às 14 e 30", "às 9 e 15"
           size_t k = is(i + 1, {"e"}) ? i + 2 : i + 1;
           if (k < n && words[k].size() == 2 && is_number(words[k]) && to_int(words[k]) < 60) {
@@ -463,12 +549,60 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
           h += 12;
         else if (ampm == 1 && h == 12)
           h = 0;
-        if (ampm != 0 || raw.find(':') != std::string_view::npos) {
+        // "2:30" reads like "às 2" (the afternoon, or "pm" after it); "06:00" and "2:30am" as written.
+        if (ampm != 0 || raw[0] == '0') {
           if (!e.time)
             e.time = h * 60 + m;
         } else {
           set_time(h, m, i + 1);
         }
+        continue;
+      }
+    }
+    // -- times in words: "às duas", "duas e meia", "oito da manhã", "ten thirty" ---
+    if (int h = hour_word(t); h > 0 && !e.time) {
+      const bool before = i > 0 && is(i - 1, {"as", "pelas", "umas", "at", "ate", "das", "por", "volta"});
+      size_t used = 0;
+      int m = -1;
+      size_t next = i + 1;
+      if (is(i + 1, {"e"})) {
+        m = minute_words(w, i + 2, used);
+        if (m >= 0)
+          next = i + 2 + used;
+      } else if (h > 1 || !is(i - 1, {"a"})) {
+        // "ten thirty" (not "uma e meia"'s own form)
+        m = minute_words(w, i + 1, used);
+        if (m >= 0 && one_of(w[i + 1], {"meia", "dez", "cinco"}))
+          m = -1; // Portuguese minutes come after "e"
+        if (m >= 0)
+          next = i + 1 + used;
+      }
+      // "half past two", "quarter to four"
+      if (i >= 2 && is(i - 1, {"past", "to"}) && is(i - 2, {"half", "quarter"})
+          && !(is(i - 2, {"half"}) && is(i - 1, {"to"}))) {
+        if (is(i - 1, {"to"}))
+          set_time(h == 1 ? 12 : h - 1, 45, i + 1);
+        else
+          set_time(h, is(i - 2, {"half"}) ? 30 : 15, i + 1);
+        continue;
+      }
+      const bool unit = is(next, {"h", "hs", "hora", "horas", "oclock", "am", "pm"})
+                        || (is(next, {"o"}) && is(next + 1, {"clock"}))
+                        || (is(next, {"da", "de"}) && is(next + 1, {"manha", "tarde", "noite"}))
+                        || (is(next, {"in"}) && is(next + 1, {"the"}) && is(next + 2, {"morning", "afternoon", "evening"}));
+      // "uma" and "one" are mostly articles and numbers: only with a unit or minutes.
+      const bool ambiguous = is(i, {"uma", "one"});
+      // "as duas consultas" counts things, not hours.
+      const bool counts = is(i + 1, {"consultas", "vezes", "pessoas", "semanas", "dias", "meses", "criancas",
+                                     "people", "times", "days", "weeks", "months", "kids", "of"});
+      const bool pt_minutes = m >= 0 && is(i + 1, {"e"});
+      if (!counts && ((before && !ambiguous) || unit || pt_minutes || (m >= 0 && (before || !ambiguous)))) {
+        if (is(next, {"pm"}) && h < 12)
+          h += 12;
+        else if (is(next, {"am"}) && h == 12)
+          h = 0;
+        set_time(h, m < 0 ? 0 : m, next);
+        i = next > i ? next - 1 : i;
         continue;
       }
     }
@@ -484,9 +618,18 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
       continue;
     }
     // -- periods ---
-    if (!e.period)
+    if (!e.period && !past)
       if (auto p = period_word(words, w, i))
         e.period = p;
+    // "cedinho", "amanhã cedo", "bem cedo" (not "mais cedo": earlier)
+    if (!e.period && (is(i, {"cedinho"})
+                      || (is(i, {"cedo"}) && i > 0
+                          && (is(i - 1, {"bem", "amanha", "hoje", "hj", "manha"}) || weekday_word(at(i - 1)) >= 0))))
+      e.period = day_period::morning;
+    // "depois do almoço", "após o almoço", "after lunch"
+    if (!e.period && is(i, {"almoco", "lunch"}) && i > 0
+        && (is(i - 1, {"after"}) || (i > 1 && is(i - 1, {"do", "o"}) && is(i - 2, {"depois", "apos", "dps"}))))
+      e.period = day_period::afternoon;
     if (is(i, {"tonight"}) && !e.period)
       e.period = day_period::evening;
   }
@@ -525,7 +668,8 @@ entities scan_when(const std::vector<std::string>& words, const year_month_day& 
   // "de amanhã para sexta": where it is and where it goes.
   for (size_t k = 1; k < mentions.size(); ++k) {
     const auto& m = mentions[k];
-    const bool to = (m.at >= 1 && is(m.at - 1, {"para", "pra", "pro", "p", "to", "for", "ate"})) ||
+    // ("pode ser segunda", "could it be wednesday": the day it would move to)
+    const bool to = (m.at >= 1 && is(m.at - 1, {"para", "pra", "pro", "p", "to", "for", "ate", "ser", "be"})) ||
                     (m.at >= 2 && is(m.at - 2, {"para", "pra", "pro", "p", "to", "for", "ate"}) &&
                      is(m.at - 1, {"a", "o", "dia", "the", "next", "proxima", "proximo"}));
     if (!to || !e.date)

@@ -215,6 +215,26 @@ constexpr entry lexicon_entries[] = {
   {"xauzinho", s_thanks}, {"riscar", 0}, {"risca", 0}, {"certo", 0}, {"peito", 0}, {"porto", 0}, {"algum", 0}, {"alguma", 0}, {"algo", 0}, {"anyone", s_person}, {"anybody", s_person}, {"ond", s_where},
   {"treatments", s_service_word}, {"treatment", s_service_word}, {"exam", s_medical},
   // common words one typo away from a signal word: listed so they never fuzzy-match
+  {"senhor", 0}, {"senhora", 0}, {"caro", s_price}, {"barato", s_price},
+  {"expensive", s_price}, {"cheap", s_price}, {"desconto", s_price}, {"descontos", s_price},
+  {"discount", s_price}, {"promocao", s_price}, {"reclamacao", s_human}, {"reclamar", s_human},
+  {"complaint", s_human}, {"gerente", s_human}, {"manager", s_human}, {"supervisor", s_human},
+  {"ouvidoria", s_human}, {"declaracao", 0}, {"declaracoes", 0}, {"chance", 0}, {"swap", s_change}, {"braco", 0}, {"flor", 0}, {"appt", s_appointment}, {"appts", s_appointment},
+  {"greetings", s_greet}, {"saudacoes", s_greet}, {"directions", s_place}, {"centro", s_place},
+  {"downtown", s_place}, {"bracos", 0}, {"yo", s_greet}, {"buenas", s_greet},
+  {"cep", s_place}, {"andar", s_place}, {"referencia", s_place}, {"postcode", s_place}, {"zipcode", s_place},
+  {"zip", s_place}, {"shopping", s_place}, {"building", s_place}, {"needs", s_want}, {"aplica", s_have}, {"aplicam", s_have},
+  {"vaccine", s_medical}, {"vaccines", s_medical}, {"vaccination", s_medical}, {"vaccinations", s_medical},
+  {"esqueca", 0}, {"esquecer", 0},
+  {"especialista", s_medical}, {"especialistas", s_service_word}, {"specialist", s_medical},
+  {"specialists", s_service_word}, {"cirurgia", s_medical}, {"cirurgias", s_medical}, {"surgery", s_medical},
+  {"realiza", s_have}, {"realizam", s_have}, {"oferece", s_have}, {"garagem", s_clinic_other},
+  {"garage", s_clinic_other}, {"carpark", s_clinic_other}, {"transport", s_clinic_other},
+  {"transit", s_clinic_other}, {"retirar", 0}, {"apagar", 0}, {"apaga", 0}, {"remover", 0},
+  // more ways of wanting, giving up and reaching the front desk
+  {"precisa", s_want}, {"precisam", s_want}, {"necessito", s_want}, {"prefiro", s_want},
+  {"prefer", s_want}, {"preferencia", s_want}, {"skip", s_cancel}, {"bail", s_cancel},
+  {"desk", s_human}, {"frontdesk", s_human},
   {"marco", 0}, {"there", 0}, {"here", 0}, {"three", 0}, {"conta", 0}, {"contas", 0}, {"carro", 0}, {"passo", 0}, {"parte", 0},
   {"mudou", 0}, {"cancer", 0}, {"abril", 0}, {"fala", 0}, {"falo", 0}, {"calor", 0},
   {"aberta", s_open}, {"fecho", 0}, {"vale", 0}, {"cobre", 0}, {"plana", 0},
@@ -258,14 +278,21 @@ const lexicon& the_lexicon() {
   return table;
 }
 
+/// Common first names one typo away from a signal word ("Maria" is not "marca", "Graças"
+/// not "gracias"): never a signal, yet still read as a name after "sou", "me chamo".
+bool common_name(std::string_view w) {
+  return one_of(w, {"maria", "marcia", "marta", "mariana", "marina", "marcela", "marcelo", "gracas", "paula",
+                    "carla", "vania", "sonia", "tania"});
+}
+
 /// The signals of one word: exact entry, or the nearest entry one typo away (two for
 /// long words); ties prefer the same first letter, then the longer entry.
-uint32_t signals_of(const std::string& w, bool& fuzzy) {
+uint32_t signals_of(const std::string& w, bool& fuzzy, const std::string** matched = nullptr) {
   auto& lex = the_lexicon();
   fuzzy = false;
   if (auto it = lex.exact.find(w); it != lex.exact.end())
     return it->second;
-  if (w.size() < 5)
+  if (w.size() < 5 || common_name(w))
     return 0;
   int best_d = 3;
   const std::pair<std::string, uint32_t>* best = nullptr;
@@ -276,6 +303,10 @@ uint32_t signals_of(const std::string& w, bool& fuzzy) {
       auto& k = kv.first;
       int limit = (k.size() >= 9 && w.size() >= 9) ? 2 : 1;
       if (static_cast<int>(std::max(k.size(), w.size()) - std::min(k.size(), w.size())) > limit)
+        continue;
+      // One edit that changes the first letter keeps the second in line (substitution),
+      // or shifts it by one (deletion, insertion): anything else is further away.
+      if (limit == 1 && k[0] != w[0] && k[1] != w[1] && k[0] != w[1] && k[1] != w[0])
         continue;
       int d = edit_distance(w, k, limit);
       if (d > limit)
@@ -296,6 +327,8 @@ uint32_t signals_of(const std::string& w, bool& fuzzy) {
   if (!best)
     return 0;
   fuzzy = true;
+  if (matched)
+    *matched = &best->first;
   return best->second;
 }
 
@@ -304,6 +337,17 @@ struct message {
   std::vector<std::string> raw;     ///< normalize_text words
   std::vector<std::string> words;   ///< the same, repeated letters squeezed
   std::vector<uint32_t> signals;    ///< per word
+  /// Per word: the lexicon word it is one typo away from ("estacionamneto" →
+  /// "estacionamento"), else empty; every word and phrase rule reads it too.
+  std::vector<const std::string*> canon;
+  uint32_t initials = 0;            ///< bit per first letter of any form of any word
+
+  static uint32_t initial_bit(std::string_view w) {
+    const char c = w.empty() ? '\0' : w[0];
+    return c >= 'a' && c <= 'z' ? 1u << (c - 'a') : 1u << 31;
+  }
+  /// False when no word starts like `w`: most word and phrase rules stop here.
+  bool may_have(std::string_view w) const { return (initials & initial_bit(w)) != 0; }
   uint32_t all = 0;                 ///< union of the signals
   int fuzzy_hits = 0;               ///< signals found only by typo tolerance
   bool intro = false;               ///< the patient introduces themself ("sou a Marta")
@@ -311,8 +355,12 @@ struct message {
 
   bool has(uint32_t s) const { return (all & s) != 0; }
   /// True when word i is `w`, as typed or with repeated letters squeezed.
-  bool is(size_t i, std::string_view w) const { return raw[i] == w || words[i] == w; }
+  bool is(size_t i, std::string_view w) const {
+    return raw[i] == w || words[i] == w || (canon[i] && *canon[i] == w);
+  }
   bool word(std::string_view w) const {
+    if (!may_have(w))
+      return false;
     for (size_t i = 0; i < words.size(); ++i)
       if (is(i, w))
         return true;
@@ -320,15 +368,18 @@ struct message {
   }
   bool phrase(std::initializer_list<const char*> parts) const {
     size_t n = parts.size();
-    if (n == 0 || n > words.size())
+    if (n == 0 || n > words.size() || n > 8)
+      return false;
+    std::string_view p[8]; // measured once, not per word compared
+    size_t k = 0;
+    for (auto part : parts)
+      p[k++] = part;
+    if (!may_have(p[0]))
       return false;
     for (size_t i = 0; i + n <= words.size(); ++i) {
-      size_t k = 0;
-      for (auto p : parts) {
-        if (!is(i + k, p))
-          break;
+      k = 0;
+      while (k < n && is(i + k, p[k]))
         ++k;
-      }
       if (k == n)
         return true;
     }
@@ -338,11 +389,16 @@ struct message {
 
 /// A medical specialty or exam the lexicon does not list, by its ending.
 bool specialty_word(std::string_view w) {
+  if (w.size() > 6 && w.back() == 's')
+    w.remove_suffix(1); // plurals: "psiquiatras", "psychiatrists"
   auto ends = [&](std::string_view tail) {
     return w.size() > tail.size() + 2 && w.substr(w.size() - tail.size()) == tail;
   };
   return ends("logista") || ends("ologia") || ends("iatra") || ends("ologist") || ends("iatrician")
-         || ends("pedista") || ends("terapeuta") || ends("grama") || ends("grafia") || ends("scopia");
+         || ends("pedista") || ends("terapeuta") || ends("grama") || ends("grafia") || ends("scopia")
+         || ends("ologo") || ends("ologa") || ends("iatria") || ends("opedia") || ends("iatrist")
+         || ends("iatrics") || ends("opedist") || ends("opedics") || ends("therapy") || ends("therapist")
+         || ends("terapia") || ends("ometrist") || ends("itionist") || ends("ecologia");
 }
 
 /// Marks "sou a Marta", "me chamo Marcos", "meu nome é João Carlos", "my name is Ana",
@@ -365,11 +421,13 @@ void mark_introduction(message& m) {
       && lex.count(m.words[0]) && (lex.at(m.words[0]) & s_greet)) {
     m.name[m.words.size() - 2] = true;
     m.signals[m.words.size() - 2] = 0;
+    m.canon[m.words.size() - 2] = nullptr;
     m.intro = true;
   }
   for (size_t i = 0; i < m.words.size(); ++i) {
     size_t after = 0;
-    if (at(i, {"meu", "nome", "e"}) || at(i, {"my", "name", "is"}) || at(i, {"aqui", "quem", "fala", "e"}))
+    if (at(i, {"meu", "nome", "e"}) || at(i, {"my", "name", "is"}) || at(i, {"aqui", "quem", "fala", "e"})
+        || at(i, {"quem", "escreve", "e"}))
       after = i + 3;
     else if (at(i, {"me", "chamo"}) || at(i, {"aqui", "e"}) || at(i, {"quem", "fala", "e"})
              || at(i, {"this", "is"}) || at(i, {"i", "am"}) || at(i, {"name", "is"})
@@ -407,6 +465,7 @@ void mark_introduction(message& m) {
         break;
       m.name[k] = true;
       m.signals[k] = 0;
+      m.canon[k] = nullptr;
       ++named;
     }
     if (named > 0 || at(i, {"sou", "paciente"}) || at(i, {"sou", "nova"}) || at(i, {"sou", "novo"}))
@@ -424,14 +483,31 @@ message read_message(std::string_view text) {
     bool fuzzy = false;
     auto& lex = the_lexicon().exact;
     uint32_t s = 0;
+    const std::string* matched = nullptr;
     if (auto it = lex.find(r); it != lex.end())
       s = it->second;
     else
-      s = signals_of(m.words.back(), fuzzy);
+      s = signals_of(m.words.back(), fuzzy, &matched);
+    m.canon.push_back(matched && s != 0 ? matched : nullptr);
     if (s == 0 && specialty_word(m.words.back()))
       s = s_medical; // "endocrinologista", "gynecologist", "eletrocardiograma"
+    // "like" wants only in "I'd like", "would like" ("skin stuff like moles" compares)
+    const size_t at = m.words.size() - 1;
+    if (r == "like" && (at == 0 || !one_of(m.raw[at - 1], {"would", "id", "d", "i", "we", "wed", "really"})))
+      s = 0;
     m.signals.push_back(s);
   }
+  for (size_t i = 0; i + 1 < m.words.size(); ++i) {
+    // "tenho que fazer uma consulta", "I have to see": a need, not a possession
+    if (one_of(m.words[i], {"tenho", "have", "has", "temos"}) && one_of(m.words[i + 1], {"que", "q", "to"}))
+      m.signals[i] = s_want;
+    // "ver na agenda", "minha agenda": the book itself
+    if (m.words[i + 1] == "agenda" && one_of(m.words[i], {"na", "a", "minha", "sua", "da", "my", "your", "the"}))
+      m.signals[i + 1] = 0;
+  }
+  for (size_t i = 0; i < m.raw.size(); ++i)
+    m.initials |= message::initial_bit(m.raw[i]) | message::initial_bit(m.words[i])
+                  | (m.canon[i] ? message::initial_bit(*m.canon[i]) : 0u);
   mark_introduction(m);
   for (size_t i = 0; i < m.raw.size(); ++i) {
     m.all |= m.signals[i];
@@ -451,7 +527,7 @@ int language_vote(std::string_view w) {
     std::unordered_map<std::string, int> v;
     for (auto w : {"the", "you", "your", "my", "is", "are", "what", "whats", "when", "where",
                    "how", "can", "could", "would", "please", "appointment", "appointments",
-                   "book", "cancel", "reschedule", "hi", "hello", "hey", "thanks", "thank",
+                   "book", "cancel", "reschedule", "hi", "hello", "hey", "yo", "greetings", "appt", "thanks", "thank",
                    "bye", "goodbye", "yes", "yeah", "yep", "yup", "nope", "nah", "want", "need",
                    "like", "have", "any", "open", "opening", "tomorrow", "today", "morning",
                    "afternoon", "evening", "next", "week", "with", "for", "at", "me", "there",
@@ -522,6 +598,20 @@ std::string detect_language(const message& m, std::string_view lang_hint,
   return clinic.language == "en" ? "en" : "pt-BR";
 }
 
+} // namespace
+
+std::string language_of(std::string_view text) {
+  int en = 0, pt = 0;
+  for (auto& w : split_words(normalize_text(text))) {
+    int v = language_vote(w);
+    en += v > 0;
+    pt += v < 0;
+  }
+  return en > pt ? "en" : pt > en ? "pt-BR" : "";
+}
+
+namespace {
+
 // -- yes / no ---
 
 /// true/false when the message opens with an answer ("sim", "pode ser", "não, obrigado").
@@ -591,7 +681,7 @@ bool greeting_phrase(const message& m) {
          || m.phrase({"bo", "dia"}) || m.phrase({"good", "morning"})
          || m.phrase({"good", "afternoon"}) || m.phrase({"good", "evening"})
          || m.phrase({"e", "ai"}) || m.phrase({"tudo", "bem"}) || m.phrase({"tudo", "bom"})
-         || m.phrase({"tudo", "certo"});
+         || m.phrase({"tudo", "certo"}) || m.phrase({"como", "vai"}) || m.phrase({"com", "licenca"});
 }
 
 bool goodbye_phrase(const message& m) {
@@ -618,13 +708,16 @@ std::string topic_of(const message& m) {
         && !m.phrase({"o", "que"}) && !m.word("what"))
     || (m.word("levar") && m.word("junto")) || m.phrase({"come", "in", "with", "me"})
     || ((m.phrase({"posso", "trazer"}) || m.phrase({"pode", "trazer"})) && !m.has(s_appointment))
+    || (m.word("comigo") && any({"trazer", "levar", "traz", "leva", "entrar", "vir", "ir"}))
     || m.phrase({"come", "with", "me"}) || m.phrase({"entrar", "comigo"})
     || m.phrase({"entrar", "junto"});
   if (any({"convenio", "convenios", "unimed", "amil", "bradesco", "sulamerica", "hapvida",
            "notredame", "intermedica", "cassi", "geap", "sus", "insurance", "insurances",
            "reembolso", "coparticipacao", "insured", "golden", "prevent", "omint", "allianz",
            "careplus", "medicare", "medicaid", "aetna", "cigna", "bupa"})
-      || m.phrase({"porto", "seguro"})
+      || m.phrase({"porto", "seguro"}) || m.phrase({"blue", "cross"}) || m.phrase({"blue", "shield"})
+      || m.word("bluecross") || m.word("seguradora") || m.phrase({"seguro", "saude"})
+      || m.phrase({"health", "plan"}) || m.phrase({"united", "healthcare"}) || m.word("kaiser")
       || (any({"plano", "planos"}) && !m.word("pagamento"))
       || (any({"plan", "plans"}) && any({"health", "accept", "take", "cover", "covered"}))
       || m.word("covered") || (m.word("cobre") && m.has(s_appointment)))
@@ -636,11 +729,12 @@ std::string topic_of(const message& m) {
       || (any({"pagar", "pago", "pay", "paying"}) && !price))
     return "payment";
   if (any({"estacionamento", "estacionar", "estaciono", "estaciona", "parking", "park",
-           "manobrista", "valet"})
+           "manobrista", "valet", "garagem", "garage", "carpark"})
+      || m.phrase({"car", "park"}) || m.phrase({"parar", "o", "carro"}) || m.phrase({"vaga", "de", "carro"})
       || m.phrase({"deixar", "o", "carro"}) || m.phrase({"deixo", "o", "carro"}))
     return "parking";
   if (any({"metro", "onibus", "bus", "buses", "subway", "trem", "train", "uber", "taxi",
-           "transporte", "estacao", "station", "brt", "vlt"}))
+           "transporte", "estacao", "station", "brt", "vlt", "transport", "transit", "tram", "lotacao"}))
     return "transport";
   if (any({"acessibilidade", "acessivel", "cadeirante", "cadeirantes", "rampa", "elevador",
            "elevator", "lift", "wheelchair", "accessible", "accessibility", "escada", "escadas",
@@ -653,7 +747,9 @@ std::string topic_of(const message& m) {
       || (m.word("fast") && (m.word("before") || m.word("need") || m.word("should")))
       || m.phrase({"o", "que", "levar"}) || m.phrase({"preciso", "levar"})
       || m.phrase({"precisa", "levar"}) || m.phrase({"tenho", "que", "levar"})
-      || m.phrase({"devo", "levar"}) || m.phrase({"que", "eu", "levo"})
+      || m.phrase({"devo", "levar"}) || m.phrase({"que", "eu", "levo"}) || m.phrase({"tem", "que", "levar"})
+      || (any({"levar", "levo", "trazer", "bring"}) && any({"rg", "cpf", "documento", "documentos", "carteirinha",
+                                                             "id", "documents", "identidade"}))
       || (m.word("bring") && !m.word("forward")) || m.phrase({"how", "early"})
       || m.phrase({"arrive", "early"}) || (m.word("antes") && m.word("chegar"))
       || m.phrase({"chegar", "mais", "cedo"}) || m.phrase({"como", "me", "preparar"})
@@ -662,15 +758,21 @@ std::string topic_of(const message& m) {
                                            "surgery", "procedure"}))
       || (any({"comer", "beber", "eat", "drink", "tomar"}) && any({"antes", "before"})))
     return "preparation";
-  if (any({"resultado", "resultados", "results", "result", "laudo", "laudos", "biopsia"})
-      || (any({"exame", "exames", "test", "tests"}) && any({"pronto", "pronta", "prontos", "ready", "saiu"})))
+  // Reading a result is medical advice, not a question about the clinic ("deu alto, é grave?").
+  const bool interpreting = any({"grave", "normal", "alterado", "alterada", "significa", "preocupante", "serious",
+                                 "mean", "means", "bad", "alto", "alta", "baixo", "baixa"});
+  if ((any({"resultado", "resultados", "results", "result", "laudo", "laudos", "biopsia"})
+       || (any({"exame", "exames", "test", "tests"}) && any({"pronto", "pronta", "prontos", "ready", "saiu"})))
+      && !interpreting)
     return "results";
   if (any({"atestado", "atestados", "receita", "receitas", "prescription", "prescriptions",
-           "certificate", "declaracao", "relatorio", "comprovante", "prontuario"})
+           "certificate", "declaracao", "relatorio", "comprovante", "prontuario", "encaminhamento", "referral",
+           "recibo", "receipt", "invoice", "requisicao"})
+      || m.phrase({"pedido", "medico"}) || m.phrase({"nota", "fiscal"}) || m.phrase({"guia", "medica"})
       || m.phrase({"segunda", "via"}) || m.phrase({"sick", "note"})
       || m.phrase({"doctors", "note"}))
     return "documents";
-  if (any({"wifi", "banheiro", "banheiros", "bathroom", "restroom", "toilet", "cafe", "coffee",
+  if (m.phrase({"wi", "fi"}) || any({"wifi", "banheiro", "banheiros", "bathroom", "restroom", "toilet", "cafe", "coffee",
            "lanchonete", "tomada", "fraldario", "bebedouro"})
       || m.phrase({"sala", "de", "espera"}) || m.phrase({"ar", "condicionado"})
       || m.phrase({"waiting", "room"}))
@@ -694,6 +796,40 @@ std::string topic_of(const message& m) {
   return {};
 }
 
+/// "não vai poder ir", "não vou conseguir comparecer", "não vou na consulta", "I can't
+/// attend": a negation, a few helper verbs, then going (or the appointment itself).
+bool not_going(const message& m) {
+  const auto& w = m.words;
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (!one_of(w[i], {"nao", "naum", "n"}))
+      continue;
+    for (size_t k = i + 1; k < w.size() && k <= i + 5; ++k) {
+      if (one_of(w[k], {"ir", "comparecer", "vir", "irei", "comparecerei", "iremos"}))
+        return true;
+      // "não vou poder levar ele na consulta" (not "não preciso levar nada")
+      if (w[k] == "levar" && m.has(s_appointment) && k + 1 < w.size()
+          && one_of(w[k + 1], {"ele", "ela", "o", "a", "meu", "minha", "eles", "elas"}))
+        return true;
+      // "não vou na consulta", "não vai ao exame"
+      if (k > i + 1 && one_of(w[k], {"na", "no", "ao", "a"}) && one_of(w[k - 1], {"vou", "vai", "vo", "vamos", "iremos"})
+          && k + 1 < w.size() && ((m.signals[k + 1] & s_appointment) || one_of(w[k + 1], {"exame", "retorno"})))
+        return true;
+      if (!one_of(w[k], {"vou", "vai", "vamos", "vo", "poder", "pode", "posso", "podemos", "conseguir", "consigo",
+                         "consegue", "consegui", "da", "dar", "pra", "para", "mais", "mesmo", "tenho", "tem",
+                         "como", "vai", "poderei", "podera", "ele", "ela", "eu", "rolar", "rola", "quero",
+                         "queremos", "preciso"}))
+        break;
+    }
+  }
+  return m.phrase({"cant", "attend"}) || m.phrase({"cannot", "attend"}) || m.phrase({"wont", "be", "there"})
+         || m.phrase({"not", "able", "to"}) || m.phrase({"unable", "to"}) || m.phrase({"miss", "my"})
+         || m.phrase({"to", "miss", "the"}) || m.phrase({"not", "gonna", "make"}) || m.phrase({"gonna", "miss"})
+         || m.phrase({"cant", "do", "my"}) || m.phrase({"wont", "be", "coming"}) || m.phrase({"not", "be", "coming"})
+         || m.phrase({"wont", "come"})
+         || m.phrase({"cant", "do", "the"}) || m.phrase({"wont", "make"}) || m.phrase({"nao", "estarei"})
+         || m.phrase({"cant", "be", "there"}) || m.phrase({"not", "be", "able", "to", "attend"});
+}
+
 decision decide_intent(const message& m, const entities& e, bool service, bool professional,
                        std::optional<bool> yes_no) {
   const bool fuzzy = m.fuzzy_hits > 0;
@@ -704,7 +840,8 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                        || m.phrase({"nao", "vou", "mais", "precisar"})
                        || m.phrase({"nao", "vou", "poder", "comparecer"})
                        || m.phrase({"nao", "vou", "consegui"}) || m.phrase({"nao", "vo", "consegui"})
-                       || m.phrase({"nao", "vo", "pode"}) || m.phrase({"nao", "vo", "poder"});
+                       || m.phrase({"nao", "vo", "pode"}) || m.phrase({"nao", "vo", "poder"})
+                       || not_going(m);
 
   // 0. A greeting that only introduces the patient ("oi, sou a Marta, tudo bem?").
   constexpr uint32_t small_talk = s_greet | s_thanks | s_mine | s_have | s_person;
@@ -719,9 +856,19 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     || m.phrase({"nao", "vou", "poder", "comparecer"}) || m.phrase({"dar", "baixa"})
     || m.phrase({"tirar", "meu", "nome"}) || m.phrase({"tira", "meu", "nome"})
     || ((m.word("tira") || m.word("tirar") || m.word("libera") || m.word("liberar")
-         || m.word("esquece") || m.word("remove") || m.word("delete") || m.word("riscar")
-         || m.word("risca") || m.word("forget"))
+         || m.word("esquece") || m.word("esqueca") || m.word("esquecer") || m.word("remove") || m.word("delete") || m.word("riscar")
+         || m.word("risca") || m.word("forget") || m.word("retirar") || m.word("retira")
+         || m.word("apagar") || m.word("apaga") || m.word("remover") || m.word("remova")
+         || m.word("deletar") || m.word("deleta"))
         && own_thing)
+    || m.phrase({"remove", "me"}) || m.phrase({"take", "me", "off"})
+    // "pode dar minha vaga pra outra pessoa", "give my slot to someone else", "free up my spot"
+    || (((m.word("give") || m.word("liberar") || m.word("free"))
+         || ((m.word("dar") || m.word("da") || m.word("passar"))
+             && (m.phrase({"outra", "pessoa"}) || m.phrase({"outro", "paciente"}) || m.word("alguem"))))
+        && (m.phrase({"minha", "vaga"}) || m.phrase({"my", "slot"}) || m.phrase({"my", "spot"})
+            || m.phrase({"meu", "horario"}) || m.phrase({"my", "place"})))
+    || m.phrase({"free", "up", "my"})
     || ((m.phrase({"deixa", "pra", "la"}) || m.phrase({"dexa", "pra", "la"})
          || m.phrase({"never", "mind"}))
         && own_thing)
@@ -730,23 +877,27 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     || m.phrase({"wont", "make", "it"}) || m.phrase({"not", "going", "to", "make", "it"})
     || (m.phrase({"dont", "need"}) && m.word("anymore"))
     || (m.phrase({"nao", "quero", "mais"}) && own_thing)
-    || m.phrase({"abrir", "mao"}) || m.phrase({"abrindo", "mao"}) || m.phrase({"not", "going"})
-    || m.phrase({"nao", "vou", "precisar", "mais"}) || m.phrase({"nao", "vou", "mais", "precisar"})
+    || m.phrase({"abrir", "mao"}) || m.phrase({"abrindo", "mao"}) || m.phrase({"abro", "mao"})
+    || m.phrase({"not", "going"})
+    || m.phrase({"nao", "vou", "precisar"}) || m.phrase({"nao", "vamos", "precisar"})
+    || m.phrase({"wont", "need"}) || m.phrase({"dont", "need", "my"})
     || m.phrase({"nao", "vai", "dar"}) || m.phrase({"nao", "poderei"}) || m.phrase({"nao", "consigo", "ir"})
     || m.phrase({"nao", "tenho", "mais", "como"}) || m.phrase({"nao", "tenho", "como", "ir"})
     || m.phrase({"nao", "da", "pra", "ir"}) || m.phrase({"cant", "go"}) || m.phrase({"cannot", "go"})
     || m.phrase({"not", "able", "to", "come"}) || m.phrase({"unable", "to", "come"})
     || (m.phrase({"no", "longer", "need"}));
   // ("agenda" names the book here: "riscar meu nome da agenda")
-  if (give_up && !m.has(s_reschedule) && !(m.has(s_change) && when) && !(m.has(s_book) && !m.word("agenda")))
+  const bool the_book = m.word("agenda") || m.phrase({"the", "schedule"}) || m.phrase({"your", "schedule"});
+  if (give_up && !m.has(s_reschedule) && !(m.has(s_change) && when) && !(m.has(s_book) && !the_book))
     return sure(intent::cancel, 0.85);
   // "passar com um dermatologista" is seeing a doctor, not moving anything.
   const bool see_doctor =
-    (m.word("passar") || m.word("passa")) && !m.has(s_horario | s_mine)
+    (m.word("passar") || m.word("passa")) && !m.has(s_horario)
     && (!m.has(s_appointment) || m.phrase({"passar", "por"}))
     && (m.phrase({"passar", "com"}) || m.phrase({"passar", "no"}) || m.phrase({"passar", "na"})
         || m.phrase({"passar", "pelo"}) || m.phrase({"passar", "pela"}) || m.phrase({"passa", "com"})
-        || m.phrase({"passar", "por", "uma"}) || m.phrase({"passar", "por", "um"}) || m.phrase({"passar", "ai"}) || m.phrase({"passar", "aqui"}) || m.phrase({"passar", "la"}));
+        || m.phrase({"passar", "por", "uma"}) || m.phrase({"passar", "por", "um"}) || m.phrase({"passar", "em"})
+        || m.phrase({"passar", "num"}) || m.phrase({"passar", "numa"}) || m.phrase({"passar", "ai"}) || m.phrase({"passar", "aqui"}) || m.phrase({"passar", "la"}));
   // 1. Reschedule beats cancel and book ("remarcar" contains "marcar").
   if (m.has(s_reschedule))
     return sure(intent::reschedule, 0.95);
@@ -755,8 +906,28 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                                || m.phrase({"do", "it", "later"}) || m.phrase({"outro", "dia"})
                                || m.phrase({"outro", "horario"}) || m.phrase({"another", "day"})
                                || m.phrase({"another", "time"}) || m.phrase({"pra", "frente"})
-                               || m.phrase({"pra", "antes"}) || m.phrase({"para", "antes"});
-  if (sooner_or_later && (m.has(s_appointment | s_change | s_mine) || m.word("it"))
+                               || m.phrase({"pra", "antes"}) || m.phrase({"para", "antes"})
+                               || m.word("sooner") || m.phrase({"ir", "antes"}) || m.phrase({"vir", "antes"})
+                               || m.phrase({"move", "it", "up"}) || m.phrase({"move", "up"})
+                               || m.phrase({"it", "up"}) || m.phrase({"outra", "data"})
+                               || m.phrase({"another", "date"}) || m.phrase({"different", "time"})
+                               || m.phrase({"different", "day"}) || m.phrase({"different", "date"})
+                               || m.phrase({"later", "one"}) || m.phrase({"earlier", "one"});
+  // A clinic question that only sounds like moving ("posso trazer minha mãe na consulta?",
+  // "preciso chegar mais cedo?", "onde deixo o carro no dia da consulta?").
+  bool strong_change = false;
+  for (size_t i = 0; i < m.words.size(); ++i)
+    strong_change = strong_change || ((m.signals[i] & s_change)
+                                      && !one_of(m.words[i], {"deixar", "trazer", "traz", "passar", "passa", "jogar",
+                                                              "joga", "deixa", "deixo"}));
+  if ((m.has(s_change) || sooner_or_later) && !strong_change && !cant_go && !m.has(s_off_topic)) {
+    auto topic = topic_of(m);
+    if (!topic.empty() && topic != "other" && !m.has(s_book))
+      return decision{intent::clinic_question, fuzzy ? 0.7 : 0.8, true, std::move(topic)};
+  }
+  // Something came up: the appointment exists and the patient wants another time.
+  const bool came_up = m.phrase({"came", "up"}) || m.word("imprevisto") || m.word("surgiu") || cant_go;
+  if (sooner_or_later && (m.has(s_appointment | s_change | s_mine) || m.word("it") || came_up)
       && !m.has(s_book) && !see_doctor)
     return sure(intent::reschedule, 0.8);
   if ((m.word("transferir") || m.word("transfere")) && m.has(s_appointment))
@@ -766,6 +937,9 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::reschedule, 0.85);
   if (m.has(s_change) && when && !m.has(s_book) && !see_doctor)
     return sure(intent::reschedule, 0.75); // "posso trocar pra quinta?"
+  // "a consulta de sexta pode ser segunda?", "could it be wednesday instead?"
+  if (e.original_date && e.new_date && m.has(s_appointment | s_mine | s_booked) && !m.has(s_book | s_cancel))
+    return sure(intent::reschedule, 0.75);
   // 2. Cancel beats "consulta"; cancel and book again is a reschedule.
   if (m.has(s_cancel) && m.has(s_book))
     return sure(intent::reschedule, 0.8);
@@ -777,6 +951,9 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if ((m.word("whatsapp") || m.word("zap") || m.word("email") || m.word("telefone") || m.word("fone"))
       && !m.has(s_talk) && !m.has(s_person) && !m.has(s_book))
     return sure(intent::location, 0.85);
+  if ((m.word("numero") || m.word("number")) && (m.has(s_talk) || m.word("contato") || m.word("contact"))
+      && !m.has(s_person | s_human | s_book) && !m.phrase({"me", "liga"}))
+    return sure(intent::location, 0.8); // "tem algum número pra eu ligar?"
   // 3. Asking for a person.
   if (m.has(s_human) && !m.has(s_book))
     return sure(intent::human, 0.95);
@@ -784,18 +961,30 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::human, 0.9);
   if ((m.phrase({"me", "liga"}) || m.phrase({"me", "ligar"}) || m.phrase({"call", "me"})
        || m.phrase({"call", "back"}) || m.phrase({"transfer", "me"}) || m.phrase({"me", "transfere"})
-       || m.phrase({"falar", "com"}) || m.phrase({"speak", "to"}) || m.phrase({"talk", "to"}))
+       || m.phrase({"falar", "com"}) || m.phrase({"speak", "to"}) || m.phrase({"talk", "to"})
+       || m.phrase({"put", "me", "through"}) || m.phrase({"me", "passa", "pra"}) || m.phrase({"me", "passa", "para"}))
       && !m.has(s_book))
     return sure(intent::human, 0.8);
   // Whether anyone is there ("tem alguém aí?", "is anyone there?", "alguém me ajuda?").
-  if (m.has(s_person) && !service
+  const bool be_seen = m.phrase({"see", "someone"}) || m.phrase({"seeing", "someone"}) || m.phrase({"see", "me"})
+                       || m.phrase({"me", "ver"}) || m.phrase({"me", "atender"});
+  if (m.has(s_person) && !service && !be_seen
       && (m.word("ai") || m.word("there") || m.word("help") || m.word("ajudar")
           || m.word("ajuda") || m.word("atendendo") || m.word("responder")
           || m.word("responde")))
     return sure(intent::human, 0.85);
   if (m.has(s_person) && !(m.all & ~(s_person | s_greet)) && !service && !professional
-      && !m.word("robo") && !m.word("bot"))
+      && !m.word("robo") && !m.word("bot") && m.words.size() <= 5 && !when)
     return sure(intent::human, 0.75); // "alô? alguém?"
+  // "esse atendimento automático não tá me ajudando", "this bot is useless, get me someone"
+  if ((m.word("robo") || m.word("bot") || m.word("automatico") || m.word("automated") || m.word("machine")
+       || m.word("virtual") || m.word("maquina"))
+      && (m.word("nao") || m.word("not") || m.word("useless") || m.word("inutil") || m.word("ajudando")
+          || m.word("helping") || m.word("alguem") || m.word("pessoa") || m.word("someone") || m.word("person")
+          || m.word("human") || m.word("humano") || m.phrase({"get", "me"})))
+    return sure(intent::human, 0.8);
+  if (m.phrase({"get", "me", "someone"}) || m.phrase({"get", "me", "a", "person"}))
+    return sure(intent::human, 0.8);
   if (m.phrase({"tem", "gente", "ai"}) || m.phrase({"tem", "gente", "atendendo"}))
     return sure(intent::human, 0.8);
   if ((m.word("ninguem") || m.word("nobody")) && (m.word("responder") || m.word("responde")
@@ -819,20 +1008,68 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                          || m.phrase({"what", "day"}) || m.phrase({"which", "day"})
                          || m.phrase({"qual", "medico"}) || m.phrase({"qual", "medica"})
                          || m.phrase({"which", "doctor"}) || m.phrase({"qual", "o", "horario"})
-                         || m.phrase({"qual", "horario"}) || m.phrase({"que", "horario"});
-  const bool exam_or_return = m.word("exame") || m.word("exam") || m.word("retorno");
+                         || m.phrase({"qual", "horario"}) || m.phrase({"que", "horario"})
+                         || m.phrase({"quem", "vai", "me"}) || m.phrase({"com", "quem"})
+                         || m.phrase({"who", "am", "i"}) || m.phrase({"who", "will", "see"})
+                         || m.phrase({"who", "is", "my"}) || m.phrase({"whos", "my"})
+                         || m.phrase({"vai", "me", "atender"}) || m.phrase({"who", "will", "i", "see"})
+                         || m.phrase({"vai", "atender"}) || m.phrase({"qual", "doutor"})
+                         || m.phrase({"qual", "doutora"});
+  // Checking on something rather than asking for something new.
+  const bool checking = m.word("saber") || m.word("confirmar") || m.word("lembrar") || m.word("ver")
+                        || m.word("see") || m.word("olhar") || m.word("know") || m.word("check")
+                        || m.word("confirm") || m.word("verificar") || m.word("conferir") || m.word("checar")
+                        || m.word("consultar") || m.word("verify") || m.phrase({"look", "up"});
+  const bool exam_or_return = m.word("exame") || m.word("exam") || m.word("retorno") || m.word("ultrassom")
+                              || m.word("ultrasound") || m.word("scan") || m.word("checkup")
+                              || m.phrase({"blood", "test"}) || m.phrase({"check", "up"});
   const bool me_there = m.phrase({"eu", "tenho", "que"}) || m.phrase({"me", "atender"})
                         || m.phrase({"am", "i"}) || m.phrase({"should", "i", "be"})
                         || m.phrase({"do", "i", "need", "to", "be"}) || m.phrase({"vai", "me"})
                         || m.phrase({"i", "have", "to", "come"}) || m.phrase({"tenho", "que", "ir"})
-                        || m.phrase({"tenho", "que", "vir"}) || m.phrase({"do", "i", "come"});
+                        || m.phrase({"tenho", "que", "vir"}) || m.phrase({"do", "i", "come"})
+                        || m.phrase({"vai", "atender"}) || m.phrase({"tenho", "que", "estar"})
+                        || m.phrase({"have", "to", "come"}) || m.phrase({"have", "to", "be"})
+                        || m.phrase({"devo", "chegar"}) || m.phrase({"devo", "estar"}) || m.phrase({"devo", "ir"})
+                        || m.phrase({"should", "i", "arrive"}) || m.phrase({"tenho", "que", "chegar"});
   if (m.phrase({"did", "i", "book"}) || m.phrase({"did", "i", "schedule"}) || m.phrase({"have", "i", "booked"}))
     return sure(intent::my_appointments, 0.8);
-  const bool asking_for_more = m.has(s_book | s_slot | s_want | s_open);
+  // ("tenho que ir", "I have to come" are the patient's own duty, not a wish)
+  const bool asking_for_more = m.has(s_book | s_slot | s_open) || (m.has(s_want) && !me_there);
   if (!asking_for_more && asks_when && (m.has(s_appointment | s_booked) || exam_or_return || me_there))
     return sure(intent::my_appointments, 0.85);
-  if (!asking_for_more && asks_when && m.has(s_mine) && (service || professional))
-    return sure(intent::my_appointments, 0.8); // "my checkup is at what time?"
+  if (!asking_for_more && asks_when && m.has(s_mine) && (service || professional || m.has(s_medical)))
+    return sure(intent::my_appointments, 0.8); // "my checkup is at what time?", "meu ultrassom é que dia?"
+  // "tô marcada pra quinta?", "am I booked in?", "agendei semana passada, queria saber o dia"
+  bool i_am_booked = m.phrase({"am", "i"}) || m.phrase({"are", "we"}) || m.phrase({"is", "it"});
+  for (size_t i = 0; i + 1 < m.words.size(); ++i)
+    i_am_booked = i_am_booked || (one_of(m.words[i], {"to", "tou", "estou", "ta", "esta", "fiquei"})
+                                  && (m.signals[i + 1] & s_booked));
+  const bool may_i = m.word("can") || m.word("could") || m.word("posso") || m.word("pode") || m.word("consigo");
+  if (m.has(s_booked) && !m.has(s_book | s_cancel | s_change | s_reschedule)
+      && (!m.has(s_want | s_slot) || checking) && (checking || i_am_booked || (asks_when && !may_i)))
+    return sure(intent::my_appointments, 0.8);
+  // "quando eu volto no médico?", "when do I come back?"
+  if (asks_when && (m.word("volto") || m.phrase({"come", "back"}) || m.word("retorno") || m.word("retornar"))
+      && !m.has(s_book | s_slot | s_want))
+    return sure(intent::my_appointments, 0.8);
+  // "dr carlos amanhã às 10, certo?", "so it's friday at 9am, right?": checking what is booked
+  const auto& last = m.words.empty() ? std::string() : m.words.back();
+  if (one_of(last, {"certo", "ne", "neh", "right", "correct", "confere", "isso"}) && m.words.size() > 2
+      && (when || professional) && !m.has(s_want | s_book | s_slot | s_cancel | s_change | s_reschedule))
+    return sure(intent::my_appointments, 0.75);
+  // "me confirma a consulta de amanhã?"
+  if (m.has(s_appointment) && (m.word("confirma") || m.word("confirmar") || m.word("confirm") || m.word("confirme"))
+      && !m.has(s_book | s_slot | s_cancel | s_change | s_reschedule))
+    return sure(intent::my_appointments, 0.8);
+  // "I booked for friday, right?", "marquei pra quinta, né?"
+  if (m.has(s_booked) && !m.has(s_want | s_slot | s_cancel | s_change | s_reschedule)
+      && (m.word("right") || m.word("correct") || m.word("ne") || m.word("certo") || m.word("confere")))
+    return sure(intent::my_appointments, 0.8);
+  // "qual horário ficou?", "ficou marcado pra quando?"
+  if ((m.word("ficou") || m.word("ficaram")) && (asks_when || m.has(s_horario | s_appointment | s_booked))
+      && !m.has(s_want | s_slot))
+    return sure(intent::my_appointments, 0.8);
   if (!asking_for_more && m.has(s_mine) && (exam_or_return || m.has(s_horario)))
     return sure(intent::my_appointments, 0.8);
   if (!asking_for_more && (m.has(s_appointment) || exam_or_return)
@@ -841,10 +1078,20 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   const bool have_appointment =
     (m.word("tenho") || m.word("tem") || m.phrase({"do", "i", "have"}) || m.word("have"))
     && (m.has(s_appointment) || m.has(s_booked));
-  if (!m.has(s_book) && m.has(s_appointment)
-      && (m.has(s_mine) || m.has(s_booked) || m.word("tenho") || m.phrase({"do", "i", "have"})))
+  // Wanting something new ("minha mãe precisa de uma consulta") is not asking about one's own.
+  const bool wants_new = m.has(s_want) && !checking && !m.has(s_booked);
+  bool for_relative = false;
+  for (size_t i = 0; i + 1 < m.words.size(); ++i)
+    for_relative = for_relative || ((m.signals[i] & s_mine) && i > 0 && one_of(m.words[i - 1], {"pro", "pra", "para", "for"})
+                                    && one_of(m.words[i + 1], {"filho", "filha", "mae", "pai", "esposa", "marido", "avo", "vo",
+                                                               "neto", "neta", "son", "daughter", "mother", "father", "wife",
+                                                               "husband", "kid", "mom", "dad", "sogra", "sogro"}));
+  if (!m.has(s_book) && m.has(s_appointment) && !wants_new && !(for_relative && !asks_when && !m.has(s_booked))
+      && (m.has(s_mine) || m.has(s_booked) || (m.word("tenho") && !m.phrase({"tenho", "que"}))
+          || m.phrase({"do", "i", "have"})
+          || m.phrase({"i", "still", "have"}) || m.phrase({"ainda", "tenho"})))
     return sure(intent::my_appointments, 0.9);
-  if (have_appointment && m.word("tenho"))
+  if (have_appointment && m.word("tenho") && !m.phrase({"tenho", "que"}) && !m.phrase({"tenho", "q"}))
     return sure(intent::my_appointments, 0.85);
   // 5. Booking verbs.
   if (m.has(s_book))
@@ -853,20 +1100,45 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if (m.has(s_off_topic))
     return decision{intent::unknown, 0.6, false, {}};
   // 7. Prices and services.
+  // Who does what here: "quem é o cardiologista de vocês?", "a dra ana é cardiologista?",
+  // "what kind of doctor is dr lima?", "which doctor does skin problems?"
+  const bool what_kind = m.phrase({"what", "kind"}) || m.phrase({"que", "tipo"}) || m.phrase({"qual", "especialidade"})
+                         || m.phrase({"qual", "a", "especialidade"}) || m.phrase({"what", "type"});
+  const bool which_doctor = m.phrase({"which", "doctor"}) || m.phrase({"qual", "medico"}) || m.phrase({"qual", "medica"})
+                            || m.phrase({"qual", "doutor"}) || m.phrase({"qual", "doutora"})
+                            || m.phrase({"quem", "e", "o"}) || m.phrase({"quem", "e", "a"}) || m.phrase({"who", "is", "the"})
+                            || m.phrase({"who", "does"}) || m.phrase({"quem", "faz"}) || m.phrase({"quem", "atende"});
+  const bool which_days = m.phrase({"que", "dias"}) || m.phrase({"quais", "dias"}) || m.phrase({"which", "days"})
+                          || m.phrase({"what", "days"}) || m.phrase({"dias", "da", "semana"});
+  if (!when && !m.has(s_slot | s_horario | s_want | s_mine | s_booked)
+      && ((which_days && (professional || service))
+          || (which_doctor && (service || m.has(s_medical)))
+          || (what_kind && (professional || m.word("doctor") || m.word("medico") || m.word("medica")))
+          || (professional && service && (m.word("e") || m.word("is")))))
+    return sure(intent::services, 0.8);
   // "quanto é 2+2" is arithmetic, not a price question.
   bool digits = false;
   for (auto& w : m.words)
     digits = digits || (!w.empty() && w[0] >= '0' && w[0] <= '9');
   const bool only_quanto = m.word("quanto") && !m.word("custa") && !m.word("preco")
                            && !m.word("valor");
-  const bool price = (m.has(s_price) && !(digits && only_quanto)) || m.phrase({"how", "much"});
+  const bool asap = m.phrase({"quanto", "antes"}) || m.phrase({"mais", "rapido", "possivel"});
+  const bool price = (m.has(s_price) && !(digits && only_quanto) && !(asap && only_quanto)) || m.phrase({"how", "much"});
   if (price)
     return sure(intent::services, 0.9);
   if (m.has(s_service_word) && !m.has(s_slot))
     return sure(intent::services, 0.85);
-  if ((m.has(s_have) || m.has(s_attend)) && (service || m.has(s_medical)) && !when
+  const bool to_know = m.word("saber") || m.word("know") || m.word("wondering") || m.word("perguntar");
+  const bool see_me = m.phrase({"me", "atender"}) || m.phrase({"me", "ver"}) || m.phrase({"me", "examinar"})
+                      || m.phrase({"see", "me"});
+  if ((m.has(s_have) || m.has(s_attend)) && (service || m.has(s_medical)) && !when && !see_me && !see_doctor
       && !m.has(s_slot) && !m.has(s_horario) && (!professional || m.has(s_attend))
-      && !(m.has(s_want) && service))
+      && !(m.has(s_want) && service && !to_know))
+    return sure(intent::services, 0.8);
+  // "does dr ana see children?", "any psychiatrists there?"
+  if (((m.word("does") && (m.word("see") || m.word("treat")) && professional)
+       || (m.word("any") && !m.has(s_slot | s_want) && (m.word("there") || m.word("here"))))
+      && m.has(s_medical) && !when && !m.has(s_slot))
     return sure(intent::services, 0.8);
   if ((m.phrase({"is", "there"}) || m.phrase({"are", "there"}) || m.phrase({"do", "you", "have"})
        || m.phrase({"do", "you", "see"}) || m.phrase({"do", "you", "treat"})
@@ -879,9 +1151,13 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   // 8. Opening hours, unless "horário" asks for a free slot.
   const bool slot_horario = m.has(s_horario)
                             && (m.word("tem") || m.has(s_slot) || professional || service
-                                || e.time || m.has(s_want));
+                                || e.time || m.has(s_want) || m.word("sobrou") || m.word("sobra")
+                                || m.word("sobrando") || m.word("teria") || m.word("existe")
+                                || m.word("algum") || m.word("outro") || m.word("any"));
   if (m.has(s_open) && !m.has(s_slot))
     return sure(intent::hours, 0.9);
+  if (m.has(s_attend) && (m.word("almoco") || m.word("lunch") || m.word("feriado")) && !professional && !service)
+    return sure(intent::hours, 0.8); // "vocês atendem no horário de almoço?"
   if (m.has(s_horario) && (m.has(s_attend) || m.word("funcionamento")) && !slot_horario)
     return sure(intent::hours, 0.9);
   if ((m.phrase({"que", "horas"}) || m.phrase({"q", "horas"}) || m.phrase({"what", "time"}))
@@ -894,12 +1170,15 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   // "vocês atendem aos sábados?"
   if (m.has(s_attend) && when && !professional && !service && !m.has(s_slot))
     return sure(intent::hours, 0.8);
+  if (m.phrase({"ate", "que", "horas"}) || m.phrase({"ate", "q", "horas"}) || m.phrase({"until", "what", "time"}))
+    return sure(intent::hours, 0.8); // "até que horas posso chegar aí?"
   // 9. Where the clinic is.
-  if (m.has(s_place))
+  if (m.has(s_place) || m.word("floor")) // ("floor" squeezed is "flor", a flower)
     return sure(intent::location, 0.9);
   if (m.has(s_where) && !m.has(s_appointment))
     return sure(intent::location, 0.8);
   if (m.phrase({"get", "there"}) || m.phrase({"chegar", "ai"}) || m.phrase({"chego", "ai"})
+      || (m.phrase({"ir", "ai"}) && !when) || m.phrase({"get", "to", "you"}) || m.phrase({"ir", "ate", "ai"})
       || m.phrase({"find", "you"}) || m.phrase({"numero", "do", "predio"}))
     return sure(intent::location, 0.8);
   // 10. Weaker hints of a person or a booking.
@@ -910,17 +1189,22 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                     || m.phrase({"ser", "atendida"}) || m.phrase({"ser", "visto"})
                     || m.phrase({"ser", "vista"}) || m.phrase({"see", "me"})
                     || m.phrase({"me", "atender"}) || m.phrase({"look", "at"})
-                    || m.word("olhasse") || m.word("olhar") || m.word("examinar")
+                    || m.word("olhasse") || m.word("olhar") || m.word("examinar") || asap
+                    || m.phrase({"me", "ver"}) || m.phrase({"me", "examinar"}) || m.phrase({"me", "olhar"})
+                    || m.phrase({"get", "in"}) || m.phrase({"see", "someone"}) || m.phrase({"take", "a", "look"})
+                    || m.phrase({"seeing", "someone"}) || m.phrase({"see", "a", "doctor"})
+                    || m.phrase({"ver", "um", "medico"}) || m.phrase({"ver", "uma", "medica"})
                     || ((m.word("ver") || m.word("see")) && (service || professional));
   const bool a_doctor = m.word("medico") || m.word("medica") || m.word("doctor")
                         || m.word("doutor") || m.word("doutora") || service || professional;
   // (an appointment or a free slot asked for outright is a surer booking, below)
   const bool come_in = m.phrase({"fit", "me", "in"}) || m.phrase({"squeeze", "me", "in"})
                        || (m.phrase({"come", "in"}) || m.phrase({"come", "by"}) || m.phrase({"ir", "ai"})) && when;
-  if ((care || (m.has(s_want) && a_doctor) || (m.word("algo") && when) || come_in
+  if ((care || (m.has(s_want) && a_doctor) || (m.has(s_want) && m.has(s_medical) && !checking) || (m.word("algo") && when) || come_in
        || ((m.word("see") || m.word("ver")) && a_doctor))
       && !m.has(s_appointment | s_slot) && !slot_horario
-      && !(m.has(s_person) && !service && !professional && !when)) // "ser atendido por uma pessoa"
+      && !((m.word("pessoa") || m.word("person") || m.word("humano") || m.word("human") || m.word("real"))
+           && !service && !professional && !when)) // "ser atendido por uma pessoa"
     return sure(intent::book, 0.75);
   if (m.has(s_person) && !service && (m.has(s_want) || m.word("verdade") || m.word("real")))
     return sure(intent::human, 0.75);
@@ -932,18 +1216,23 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::book, 0.7);
   if ((m.phrase({"need", "to", "see"}) || m.phrase({"can", "i", "see"})) && !yes_no)
     return sure(intent::book, 0.7);
-  // 11. Goodbyes before greetings ("boa noite, obrigado").
-  if (m.has(s_thanks) || goodbye_phrase(m) || m.phrase({"nice", "day"})
+  // 11. Goodbyes before greetings ("boa noite, obrigado"); "good day to you" opens.
+  if (m.words.size() >= 2 && m.is(0, "good") && m.is(1, "day") && !m.has(s_thanks))
+    return sure(intent::greeting, 0.85);
+  if (m.has(s_thanks) || goodbye_phrase(m) || m.phrase({"nice", "day"}) || m.phrase({"era", "isso"})
+      || m.phrase({"e", "so", "isso"}) || m.phrase({"thats", "all"})
       || m.phrase({"good", "day"}) || m.phrase({"take", "care"}) || m.phrase({"no", "aguardo"})
       || m.phrase({"ate", "a", "proxima"}) || m.phrase({"tenha", "um"}) || m.phrase({"have", "a", "good"})
-      || (m.word("deus") && (m.word("abencoe") || m.word("abencoa"))))
+      || (m.word("deus") && (m.word("abencoe") || m.word("abencoa") || m.word("pague") || m.word("pagar")))
+      || m.phrase({"fica", "com", "deus"}) || m.phrase({"fique", "com", "deus"}) || m.phrase({"vai", "com", "deus"}))
     return sure(intent::goodbye, 0.9);
   if (m.has(s_greet) || greeting_phrase(m))
     return sure(intent::greeting, 0.95);
   // 12. A day or time with nothing else is about booking, unless it answers a question.
   if (yes_no)
     return decision{intent::unknown, 0.9, false, {}};
-  if (when && (m.has(s_have) || m.has(s_want) || m.words.size() <= 4))
+  // ("sexta às 3 e meia", "qualquer dia da próxima semana serve", "what about wed the 13th?")
+  if (when)
     return sure(intent::book, 0.6);
   // Not understood, but about the clinic ("vcs atendem criança?", "preciso de um atestado"):
   // the reply offers a human rather than "I only help with the clinic".

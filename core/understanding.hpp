@@ -68,6 +68,10 @@ std::string_view to_string(day_period p);
 understanding understand(std::string_view text, const date::year_month_day& today,
                          const clinic_profile& clinic, std::string_view lang_hint = {});
 
+/// The language a text is written in, by its common words: "en", "pt-BR", or empty when
+/// its words do not tell (used for the clinic's own texts, e.g. a FAQ answer).
+std::string language_of(std::string_view text);
+
 /// The JSON form printed by `atendeai understand`: {"intent","confidence","lang",
 /// "entities":{...}} with absent entities omitted, service/professional by name, and
 /// "topic" beside "intent" for a `clinic_question`.

@@ -287,7 +287,8 @@ TEST_CASE("clinic questions are answered from the clinic's FAQ, or honestly not"
   CHECK(reply_text("aceitam unimed?", c) == c.faq[0].answer);
   CHECK(reply_text("do you accept insurance?", c) == c.faq[2].answer);
   CHECK(reply_text("tem onde estacionar?", c) == c.faq[1].answer);
-  CHECK(reply_text("is there parking?", c) == c.faq[1].answer); // an entry in no particular language
+  // An entry in no particular language, written in Portuguese: said so to an English speaker.
+  CHECK(reply_text("is there parking?", c) == "Sorry, I only have this answer in Portuguese:\n\n" + c.faq[1].answer);
   CHECK(reply_text("tenho que ir em jejum pro exame?", c) == c.faq[3].answer);
   // No entry for the topic: "não tenho essa informação" and the offer of a human, whom
   // a "sim" then calls.
@@ -304,6 +305,26 @@ TEST_CASE("clinic questions are answered from the clinic's FAQ, or honestly not"
   CHECK(contains(en, "I don't have that information"));
   // Without any FAQ the same honest answer.
   CHECK(contains(reply_text("aceitam unimed?", demo_clinic()), "Não tenho essa informação"));
+}
+
+TEST_CASE("a FAQ answer only in another language says so politely first", "[replies][faq]") {
+  auto c = demo_clinic();
+  c.faq = {
+    {"f1", "Vocês aceitam convênio?", "Atendemos Unimed e Bradesco Saúde; os demais, como particular com recibo.",
+     {"convênio", "plano de saúde"}, "pt-BR"},
+    {"f2", "Is there parking?", "Yes, there is free parking for two hours next door.", {"parking"}, "en"},
+    {"f3", "Tem wifi?", "Temos sim, a senha fica na recepção.", {"wifi"}, ""},
+  };
+  // An English speaker, an entry only in Portuguese: an English lead-in, then the clinic's text.
+  auto en = reply_text("do you take unimed?", c);
+  CHECK(en == "Sorry, I only have this answer in Portuguese:\n\n" + c.faq[0].answer);
+  // A Portuguese speaker, an entry only in English: the same in Portuguese.
+  auto pt = reply_text("tem estacionamento?", c);
+  CHECK(pt == "Desculpe, tenho essa resposta apenas em inglês:\n\n" + c.faq[1].answer);
+  // The patient's own language: the text alone, whether declared or read from its words.
+  CHECK(reply_text("is there parking?", c) == c.faq[1].answer);
+  CHECK(reply_text("vcs tem wifi?", c) == c.faq[2].answer);
+  CHECK(reply_text("do you have wifi?", c) == "Sorry, I only have this answer in Portuguese:\n\n" + c.faq[2].answer);
 }
 
 TEST_CASE("a message the rules do not understand is answered when it matches a FAQ entry", "[replies][faq]") {

@@ -341,7 +341,19 @@ TEST_CASE("clock times", "[nlu][times]") {
   CHECK(time_of("dia 10 as 14:30h") == "14:30");
   CHECK(time_of("14:30hs") == "14:30");
   CHECK(time_of("14:305") == "none");
-  CHECK(time_of("can I come at half past nine") == "none"); // a number in words: not read
+  CHECK(time_of("can I come at half past nine") == "09:30");
+  CHECK(time_of("duas e meia") == "14:30");
+  CHECK(time_of("às onze") == "11:00");
+  CHECK(time_of("dez e quinze") == "10:15");
+  CHECK(time_of("oito da manhã") == "08:00");
+  CHECK(time_of("ten thirty") == "10:30");
+  CHECK(time_of("at 2:30 pm") == "14:30");
+  CHECK(time_of("11 oclock") == "11:00");
+  CHECK(time_of("1430") == "14:30");
+  CHECK(time_of("0930") == "09:30");
+  CHECK(time_of("em 2026") == "none");
+  CHECK(time_of("marcar as duas consultas") == "none");
+  CHECK(time_of("uma consulta") == "none");
   CHECK(time_of("half past 9 in the morning") == "09:30");
   CHECK(time_of("quarter past 10") == "10:15");
   CHECK(time_of("quarter to 4 in the afternoon") == "15:45");
@@ -363,6 +375,18 @@ TEST_CASE("parts of the day", "[nlu][periods]") {
   CHECK(period_of("boa noite") == "none");
   CHECK(period_of("good morning") == "none");
   CHECK(period_of("mais tarde") == "none");
+  CHECK(period_of("amanhã cedinho") == "morning");
+  CHECK(period_of("estou com febre desde ontem à noite") == "none"); // when it began, not a time to book
+  CHECK(period_of("since last night") == "none");
+  CHECK(date_of("desde segunda estou com dor", 2026_y / 11 / 23) == "none");
+  CHECK(date_of("fui na sexta passada", 2026_y / 11 / 23) == "none");
+  CHECK(date_of("since monday I have a fever", 2026_y / 11 / 23) == "none");
+  CHECK(period_of("amanha cedo") == "morning");
+  CHECK(period_of("pode ser mais cedo?") == "none");
+  CHECK(period_of("depois do almoço") == "afternoon");
+  CHECK(period_of("after lunch") == "afternoon");
+  CHECK(period_of("no fim da tarde") == "afternoon");
+  CHECK(period_of("de tardinha") == "afternoon");
   auto u = at("tomorrow morning", 2026_y / 12 / 31);
   CHECK(iso(*u.entities.date) == "2027-01-01");
   CHECK(to_string(*u.entities.period) == "morning");

@@ -102,6 +102,11 @@ nlohmann::json labelled_form(const nlohmann::json& got) {
     e["topic"] = got["topic"];
   if (e.contains("yes_no") && e["yes_no"].is_boolean())
     e["yes_no"] = e["yes_no"].get<bool>() ? "yes" : "no";
+  // The labels have no original_date/new_date (none of the 679 expects one): a move is
+  // labelled by its new day in `date`, which `understand` also fills. Found from the
+  // per-field counts (0 expected, 9 extra each), not from any message.
+  e.erase("original_date");
+  e.erase("new_date");
   return e;
 }
 
@@ -174,13 +179,16 @@ TEST_CASE("blind set: per-intent precision and recall, confusion, entities and l
   // (clinic_question with a topic, 542 new development examples; 2026-12-07): 0.859
   // intents, 0.737 entities (369/501 fields), 0.999 language; scored in the labels'
   // schema (labelled_form; same rules, same day): 0.834 entities (428/513 fields), most
-  // misses now extra reschedule dates, clock times and topics. Until the understanding
+  // misses now extra reschedule dates, clock times and topics. After the nlu3 branch's
+  // rules (clock times in words, past days, everyday verbs for giving up and checking, 480
+  // more development examples; original_date/new_date dropped from the labels' schema),
+  // 2026-12-07: 0.878 intents, 0.887 entities (439/495 fields), 0.999 language. Until the understanding
   // work reaches the targets, the floors below only keep a change from making things
   // worse; raise them with each improvement, up to the targets.
   auto s = score(blind_file);
   s.print(std::cout, "NLU blind set");
   CHECK(s.messages == 679);
-  CHECK(s.intent_accuracy() >= 0.85);
-  CHECK(s.entity_accuracy() >= 0.83);
-  CHECK(s.lang_accuracy() >= 0.99);
+  CHECK(s.intent_accuracy() >= 0.875);
+  CHECK(s.entity_accuracy() >= 0.885);
+  CHECK(s.lang_accuracy() >= 0.995);
 }
