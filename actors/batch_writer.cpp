@@ -247,38 +247,34 @@ struct batch_writer_state {
       if (*marker && text.find(marker) != std::string::npos)
         text.push_back('\0');
 #endif
-    out.begin_object().key("ord").integer(static_cast<int64_t>(ord)).key("id").string(row.id);
-    if (row.hardened) { // the smallest form: the text alone, no raw payload, no channel time
-      out.key("channel").string(storable(m.channel))
-        .key("account").string(storable(m.account_id))
-        .key("contact").string(storable(m.contact))
-        .key("contact_name").null()
-        .key("ext").string(storable(m.external_id))
-        .key("type").string(storable(m.type))
-        .key("body").string(storable(text))
-        .key("payload").begin_object()
-          .key("channel").string(storable(m.channel))
-          .key("account_id").string(storable(m.account_id))
-          .key("contact").string(storable(m.contact))
-          .key("external_id").string(storable(m.external_id))
-          .key("type").string(storable(m.type))
-          .key("text").string(storable(text))
-          .key("sanitised").boolean(true)
-        .end_object()
-        .key("sent_at").null();
-    } else {
-      out.key("channel").string(m.channel)
-        .key("account").string(m.account_id)
-        .key("contact").string(m.contact)
-        .key("contact_name").string_or_null(m.contact_name)
-        .key("ext").string(m.external_id)
-        .key("type").string(m.type)
-        .key("body").string(text)
-        .key("payload");
-      core::write_json(out, m);
-      out.key("sent_at");
-      sent_at_of(out, m.timestamp);
+    // Hardened: the smallest form, the text alone (NULs replaced), no raw content, no
+    // channel time.
+    core::inbound_message hardened;
+    if (row.hardened) {
+      hardened.channel = storable(m.channel);
+      hardened.account_id = storable(m.account_id);
+      hardened.contact = storable(m.contact);
+      hardened.external_id = storable(m.external_id);
+      hardened.type = storable(m.type);
+      hardened.text = storable(text);
+      hardened.timestamp = 0;
+      hardened.sanitised = true;
     }
+    const auto& src = row.hardened ? hardened : m;
+    out.begin_object()
+      .key("ord").integer(static_cast<int64_t>(ord))
+      .key("id").string(row.id)
+      .key("channel").string(src.channel)
+      .key("account").string(src.account_id)
+      .key("contact").string(src.contact)
+      .key("contact_name").string_or_null(src.contact_name)
+      .key("ext").string(src.external_id)
+      .key("type").string(src.type)
+      .key("body").string(row.hardened ? hardened.text : text)
+      .key("payload");
+    core::write_json(out, src);
+    out.key("sent_at");
+    sent_at_of(out, src.timestamp);
     out.end_object();
   }
 
