@@ -118,7 +118,7 @@ TEST_CASE("clinic actor: a hold keeps the slot from other patients until it expi
   CHECK(f.db->writes.empty()); // holds are memory only
 }
 
-TEST_CASE("clinic actor: a booking is written once; while it is written nobody else takes the slot",
+TEST_CASE("clinic actor: a booking is written once, and while it is written nobody else takes the slot",
           "[actors][clinic]") {
   clinic_fixture f;
   f.db->defer_writes = true;

@@ -76,7 +76,7 @@ struct conversation_fixture : actor_fixture {
 
 } // namespace
 
-TEST_CASE("conversation actor: one reply per message; a duplicate is dropped", "[actors][conversation]") {
+TEST_CASE("conversation actor: one reply per message, a duplicate dropped", "[actors][conversation]") {
   conversation_fixture f;
   f.spawn_alone(true);
   f.send(inbound("wamid.1", "oi"));
