@@ -1,18 +1,16 @@
 #include "actors/clinic.hpp"
 
-#include <algorithm>
 #include <deque>
 #include <map>
 #include <optional>
-#include <set>
 
 #include <caf/all.hpp>
 
 #include "actors/actor_metrics.hpp"
 #include "actors/appointment_flow.hpp"
 #include "actors/conversation.hpp"
-#include "core/agenda_rules.hpp"
 #include "actors/inspection.hpp"
+#include "core/clinic_agenda.hpp"
 #include "core/log.hpp"
 #include "core/phone.hpp"
 #include "core/supervision.hpp"
@@ -51,15 +49,10 @@ struct clinic_state {
   actor_kind_metrics conversation_metrics;
   actor_kind_metrics flow_metrics;
 
-  // The agenda: active appointments from today on, absences, closures (from PostgreSQL)
-  // and holds (memory only). Changed only here, in mailbox order.
-  std::vector<persistence::agenda_entry> booked;
-  std::vector<core::absence> absences;
-  std::vector<core::closure> closures;
-  std::vector<core::hold> holds;
-  /// Each live conversation's patient number (E.164), from its messages: their
-  /// appointments are found by it whoever booked them, on whichever channel.
-  std::map<std::string, std::string> phones;
+  /// The agenda and its rules: active appointments from today on, absences, closures
+  /// (from PostgreSQL), holds (memory only) and each live conversation's patient number.
+  /// Asked and changed only here, in mailbox order; this actor carries out its decisions.
+  std::optional<core::clinic_agenda> agenda;
   uint64_t bookings = 0;
   uint64_t refused = 0;
   uint64_t staff_changes = 0; ///< admin API changes (their holds' owners)
@@ -81,6 +74,7 @@ struct clinic_state {
             return;
           }
           profile = p;
+          agenda->set_profile(p);
           load_agenda();
         },
         [=](const caf::error& err) { retry_load("clinic_load_failed", err); });
@@ -95,12 +89,7 @@ struct clinic_state {
   }
 
   void take_agenda(persistence::agenda_data& d) {
-    booked = std::move(d.appointments);
-    for (auto& e : booked)
-      if (!e.conversation_id.empty() && !e.patient_phone.empty())
-        phones.emplace(e.conversation_id, e.patient_phone);
-    absences = std::move(d.absences);
-    closures = std::move(d.closures);
+    agenda->load(std::move(d.appointments), std::move(d.absences), std::move(d.closures));
   }
 
   void load_agenda() {
@@ -140,6 +129,7 @@ struct clinic_state {
             return;
           }
           profile = p;
+          agenda->set_profile(p);
           ask_agenda().then(
             [=](persistence::agenda_data& d) {
               take_agenda(d);
@@ -223,8 +213,7 @@ struct clinic_state {
   void route(stored_message m) {
     ++processed;
     m.profile = profile; // a live conversation answers with the clinic's current data
-    if (auto phone = core::contact_phone(m.msg.channel, m.msg.contact); !phone.empty())
-      phones[m.conversation_id] = phone;
+    agenda->note_phone(m.conversation_id, core::contact_phone(m.msg.channel, m.msg.contact));
     auto& handle = conversation_for(m.conversation_id, m.new_conversation && !m.redelivery && !m.replayed);
     self->send(handle, process_atom::value, std::move(m));
   }
@@ -338,50 +327,12 @@ struct clinic_state {
 
   core::instant now() const { return node->clock->now(); }
 
-  void prune(core::instant t) {
-    holds.erase(std::remove_if(holds.begin(), holds.end(), [&](const core::hold& h) { return !h.live(t); }),
-                holds.end());
-  }
-
-  core::agenda_view view(core::instant t) {
-    prune(t);
-    core::agenda_view v;
-    v.appointments.reserve(booked.size());
-    for (auto& e : booked)
-      v.appointments.push_back(e.appointment);
-    v.holds = holds;
-    v.absences = absences;
-    v.closures = closures;
-    return v;
-  }
-
-  /// The contacts behind a conversation, as far as its bookings tell.
-  std::set<std::string> contacts_of(const std::string& conversation_id) const {
-    std::set<std::string> out;
-    for (auto& e : booked)
-      if (e.conversation_id == conversation_id)
-        out.insert(e.appointment.contact_id);
-    return out;
-  }
-
-  /// The conversation's patient owns this appointment: booked in it, by one of its
-  /// contacts, or for its patient's number (staff, another channel, the other form of a
-  /// Brazilian mobile).
-  bool owns(const std::string& conversation_id, const persistence::agenda_entry& e) const {
-    if (e.conversation_id == conversation_id)
-      return true;
-    if (auto p = phones.find(conversation_id); p != phones.end() && p->second == e.patient_phone)
-      return true;
-    return contacts_of(conversation_id).count(e.appointment.contact_id) > 0;
-  }
-
   agenda_snapshot snapshot(const std::string& conversation_id) {
     auto t = now();
+    agenda->release_expired_holds(t);
     agenda_snapshot s;
-    s.view = view(t);
-    for (auto& e : booked)
-      if (e.appointment.active() && e.appointment.start >= t && owns(conversation_id, e))
-        s.patient_appointments.push_back(e.appointment);
+    s.view = agenda->view(t);
+    s.patient_appointments = agenda->patient_appointments(conversation_id, t);
     return s;
   }
 
@@ -394,61 +345,31 @@ struct clinic_state {
     return ans;
   }
 
-  /// True when `s` is one of the free slots (policy, hours, agenda) for `owner`.
-  bool bookable(const core::slot& s, const std::string& owner, const std::string& moving_id, core::instant t) {
-    try {
-      const auto* tz = core::clinic_zone(*profile);
-      auto day = core::local_date(tz, s.start);
-      core::slot_query q;
-      q.service_id = s.service_id;
-      q.professional_id = s.professional_id;
-      q.from = day;
-      q.to = day;
-      q.ignore_hold_owner = owner;
-      if (!moving_id.empty())
-        q.ignore_appointment_id = moving_id;
-      auto free = core::free_slots(*profile, q, view(t), t);
-      return std::find(free.begin(), free.end(), s) != free.end();
-    } catch (const std::exception& e) {
-      core::log_event(spdlog::level::warn, "slot_check_failed", {{"clinic_id", clinic_id}, {"error", e.what()}});
-      return false;
+  /// The answer to a decision the agenda made alone (no write): refused, not found or
+  /// already done (`done` then).
+  clinic_answer settled(const core::agenda_decision& d, const std::string& conversation_id,
+                        core::clinic_result::outcome done) {
+    switch (d.verdict) {
+      case core::agenda_verdict::refused:
+        ++refused;
+        if (d.reason == core::agenda_reason::unreadable)
+          core::log_event(spdlog::level::warn, "slot_check_failed", {{"clinic_id", clinic_id}, {"error", d.detail}});
+        return answer(core::clinic_result::outcome::slot_taken, conversation_id);
+      case core::agenda_verdict::not_found:
+        return answer(core::clinic_result::outcome::not_found, conversation_id);
+      case core::agenda_verdict::done:
+      case core::agenda_verdict::granted:
+        break;
     }
-  }
-
-  bool held_by(const std::string& owner, const core::slot& s, core::instant t) const {
-    return std::any_of(holds.begin(), holds.end(),
-                       [&](const core::hold& h) { return h.owner == owner && h.slot == s && h.live(t); });
-  }
-
-  void drop_hold(const std::string& owner, const core::slot& s) {
-    holds.erase(std::remove_if(holds.begin(), holds.end(),
-                               [&](const core::hold& h) { return h.owner == owner && h.slot == s; }),
-                holds.end());
-  }
-
-  void put_hold(const std::string& owner, const core::slot& s, core::instant t) {
-    drop_hold(owner, s);
-    holds.push_back({s, t + std::chrono::minutes(node->cfg.flow.hold_minutes), owner});
+    return answer(done, conversation_id, d.appointment);
   }
 
   clinic_answer hold(const std::string& conversation_id, const std::string& owner, const core::slot& s) {
-    auto t = now();
-    if (!held_by(owner, s, t) && !bookable(s, owner, {}, t)) {
-      ++refused;
-      return answer(core::clinic_result::outcome::slot_taken, conversation_id);
-    }
-    put_hold(owner, s, t);
-    return answer(core::clinic_result::outcome::booked, conversation_id);
+    auto d = agenda->hold(owner, s, now());
+    return settled(d, conversation_id, core::clinic_result::outcome::booked); // booked = held
   }
 
-  void release(const std::string& owner, const core::slot& s) { drop_hold(owner, s); }
-
-  persistence::agenda_entry* find_booked(const std::string& appointment_id) {
-    for (auto& e : booked)
-      if (e.appointment.id == appointment_id)
-        return &e;
-    return nullptr;
-  }
+  void release(const std::string& owner, const core::slot& s) { agenda->release(owner, s); }
 
   void count_booking(const char* what) {
     node->metrics
@@ -464,28 +385,19 @@ struct clinic_state {
   caf::typed_response_promise<clinic_answer> book(const std::string& conversation_id, const std::string& owner,
                                                   const core::slot& s) {
     auto rp = self->make_response_promise<clinic_answer>();
-    auto t = now();
-    // A repeated book (a flow resumed after a restart) is already done.
-    for (auto& e : booked)
-      if (e.conversation_id == conversation_id && e.appointment.professional_id == s.professional_id &&
-          e.appointment.start == s.start && e.appointment.active()) {
-        rp.deliver(answer(core::clinic_result::outcome::booked, conversation_id, e.appointment));
-        return rp;
-      }
-    if (!held_by(owner, s, t) && !bookable(s, owner, {}, t)) {
-      ++refused;
-      rp.deliver(answer(core::clinic_result::outcome::slot_taken, conversation_id));
+    auto d = agenda->book(conversation_id, owner, s, now());
+    if (d.verdict != core::agenda_verdict::granted) {
+      rp.deliver(settled(d, conversation_id, core::clinic_result::outcome::booked));
       return rp;
     }
-    // The hold keeps the slot from everyone else while PostgreSQL writes.
-    put_hold(owner, s, t);
+    // The agenda holds the slot from everyone else while PostgreSQL writes.
     self->request(node->reader_for(clinic_id), std::chrono::seconds(30), book_atom::value, clinic_id, conversation_id, s)
       .then(
         [=](persistence::agenda_write& w) mutable {
-          drop_hold(owner, s);
+          agenda->end_write(owner, s);
           switch (w.outcome) {
             case persistence::agenda_outcome::ok: {
-              booked.push_back(*w.entry);
+              agenda->record(*w.entry);
               ++bookings;
               count_booking("booked");
               core::log_event(spdlog::level::info, "appointment_booked",
@@ -506,6 +418,7 @@ struct clinic_state {
           }
         },
         [=](caf::error& err) mutable {
+          // The write may still commit: its hold keeps the slot until it expires.
           log_write_failed("book", err);
           rp.deliver(std::move(err));
         });
@@ -515,61 +428,42 @@ struct clinic_state {
   caf::typed_response_promise<clinic_answer> reschedule(const std::string& conversation_id, const std::string& owner,
                                                         const std::string& appointment_id, const core::slot& s) {
     auto rp = self->make_response_promise<clinic_answer>();
-    auto t = now();
-    auto* e = find_booked(appointment_id);
-    if (!e || !owns(conversation_id, *e)) {
-      rp.deliver(answer(core::clinic_result::outcome::not_found, conversation_id));
+    auto d = agenda->reschedule(conversation_id, owner, appointment_id, s, now());
+    if (d.verdict != core::agenda_verdict::granted) {
+      rp.deliver(settled(d, conversation_id, core::clinic_result::outcome::rescheduled));
       return rp;
     }
-    if (e->appointment.professional_id == s.professional_id && e->appointment.start == s.start) {
-      rp.deliver(answer(core::clinic_result::outcome::rescheduled, conversation_id, e->appointment));
-      return rp;
-    }
-    if (!held_by(owner, s, t) && !bookable(s, owner, appointment_id, t)) {
-      ++refused;
-      rp.deliver(answer(core::clinic_result::outcome::slot_taken, conversation_id));
-      return rp;
-    }
-    put_hold(owner, s, t);
     self->request(node->reader_for(clinic_id), std::chrono::seconds(30), reschedule_atom::value, clinic_id,
                   appointment_id, s)
       .then(
         [=](persistence::agenda_write& w) mutable {
-          drop_hold(owner, s);
+          agenda->end_write(owner, s);
           if (w.outcome == persistence::agenda_outcome::ok) {
-            if (auto* moved = find_booked(appointment_id))
-              *moved = *w.entry;
-            else
-              booked.push_back(*w.entry);
+            agenda->record(*w.entry);
             count_booking("rescheduled");
             rp.deliver(answer(core::clinic_result::outcome::rescheduled, conversation_id, w.entry->appointment));
           } else if (w.outcome == persistence::agenda_outcome::slot_taken) {
             ++refused;
             rp.deliver(answer(core::clinic_result::outcome::slot_taken, conversation_id));
           } else {
-            forget_booked(appointment_id);
+            agenda->forget(appointment_id);
             rp.deliver(answer(core::clinic_result::outcome::not_found, conversation_id));
           }
         },
         [=](caf::error& err) mutable {
+          // The write may still commit: its hold keeps the slot until it expires.
           log_write_failed("reschedule", err);
           rp.deliver(std::move(err));
         });
     return rp;
   }
 
-  void forget_booked(const std::string& appointment_id) {
-    booked.erase(std::remove_if(booked.begin(), booked.end(),
-                                [&](const persistence::agenda_entry& e) { return e.appointment.id == appointment_id; }),
-                 booked.end());
-  }
-
   caf::typed_response_promise<clinic_answer> cancel(const std::string& conversation_id,
                                                     const std::string& appointment_id) {
     auto rp = self->make_response_promise<clinic_answer>();
-    auto* e = find_booked(appointment_id);
-    if (!e || !owns(conversation_id, *e)) {
-      rp.deliver(answer(core::clinic_result::outcome::not_found, conversation_id));
+    auto d = agenda->cancel(conversation_id, appointment_id);
+    if (d.verdict != core::agenda_verdict::granted) {
+      rp.deliver(settled(d, conversation_id, core::clinic_result::outcome::cancelled));
       return rp;
     }
     self->request(node->reader_for(clinic_id), std::chrono::seconds(30), cancel_atom::value, clinic_id,
@@ -577,7 +471,7 @@ struct clinic_state {
       .then(
         [=](persistence::agenda_write& w) mutable {
           // Cancelled (or no longer active): it leaves the agenda either way.
-          forget_booked(appointment_id);
+          agenda->forget(appointment_id);
           if (w.outcome == persistence::agenda_outcome::ok) {
             count_booking("cancelled");
             auto a = w.entry->appointment;
@@ -610,27 +504,13 @@ struct clinic_state {
   caf::typed_response_promise<slot_list> slots(core::slot_query q) {
     auto rp = self->make_response_promise<slot_list>();
     when_ready([=]() mutable {
-      auto t = now();
       slot_list out;
       out.timezone = profile->timezone;
-      // The query's service (and professional) must exist: the same checks as a booking.
-      if (q.professional_id) {
-        core::slot probe;
-        if (auto r = core::make_slot(*profile, q.service_id, *q.professional_id, t, probe)) {
-          out.field = r->field;
-          out.message = r->message;
-        }
-      } else if (std::none_of(profile->services.begin(), profile->services.end(),
-                              [&](const core::service& s) { return s.id == q.service_id && s.active; })) {
-        out.field = "service_id";
-        out.message = "no such active service in this clinic";
-      }
-      if (!out.field.empty()) {
-        rp.deliver(std::move(out));
-        return;
-      }
       try {
-        out.slots = core::free_slots(*profile, q, view(t), t);
+        auto found = agenda->query_slots(q, now());
+        out.slots = std::move(found.slots);
+        out.field = std::move(found.field);
+        out.message = std::move(found.message);
       } catch (const std::exception& e) {
         rp.deliver(caf::make_error(caf::sec::runtime_error, e.what()));
         return;
@@ -657,14 +537,11 @@ struct clinic_state {
     return a;
   }
 
-  /// A refused time: 409 with the nearest free slots, or 422 naming the field.
-  staff_answer refusal(const core::agenda_refusal& r, const core::slot& wanted, const std::string& moving,
-                       core::instant t) {
+  /// A refused time: 409 (with the nearest free slots when the time is taken) or 422
+  /// naming the field.
+  staff_answer refusal(const core::agenda_refusal& r, std::vector<core::slot> alternatives = {}) const {
     auto a = refusal(r.conflict ? core::error_code::conflict : core::error_code::validation_failed, r.message, r.field);
-    if (r.conflict && wanted.end > wanted.start) {
-      ++refused;
-      a.alternatives = core::alternative_slots(*profile, wanted, view(t), t, 5, moving);
-    }
+    a.alternatives = std::move(alternatives);
     return a;
   }
 
@@ -674,51 +551,34 @@ struct clinic_state {
     std::string moving;
     bool checked = false;
     if (c.action == staff_action::create || c.action == staff_action::reschedule) {
-      std::string service = c.slot.service_id;
-      std::string professional = c.slot.professional_id;
-      auto* e = c.action == staff_action::reschedule ? find_booked(c.appointment_id) : nullptr;
-      if (e) {
-        if (auto r = core::check_transition(e->appointment, core::agenda_change::reschedule, t)) {
-          rp.deliver(refusal(*r, {}, {}, t));
-          return;
-        }
-        moving = c.appointment_id;
-        service = e->appointment.service_id;
-        if (professional.empty())
-          professional = e->appointment.professional_id;
+      core::staff_time_check check;
+      try {
+        check = agenda->check_staff_time(c.action == staff_action::reschedule, c.appointment_id, c.slot, t);
+      } catch (const std::exception& ex) {
+        rp.deliver(caf::make_error(caf::sec::runtime_error, ex.what()));
+        return;
       }
+      if (check.refusal) {
+        if (check.taken)
+          ++refused;
+        rp.deliver(refusal(*check.refusal, std::move(check.alternatives)));
+        return;
+      }
+      moving = check.moving;
       // An appointment not in the agenda (past, inactive or unknown): PostgreSQL says which.
-      if (c.action == staff_action::create || e) {
-        core::slot s;
-        try {
-          if (auto r = core::make_slot(*profile, service, professional, c.slot.start, s)) {
-            rp.deliver(refusal(*r, {}, {}, t));
-            return;
-          }
-          if (auto r = core::check_slot(*profile, s, view(t), t, moving)) {
-            rp.deliver(refusal(*r, s, moving, t));
-            return;
-          }
-        } catch (const std::exception& ex) {
-          rp.deliver(caf::make_error(caf::sec::runtime_error, ex.what()));
-          return;
-        }
-        c.slot = s;
-        checked = true;
-      } else {
-        c.slot = {};
-      }
+      c.slot = check.slot.value_or(core::slot{});
+      checked = check.slot.has_value();
     }
     // The hold keeps the time from every chat and API request while PostgreSQL writes.
     const std::string owner = "staff:" + std::to_string(++staff_changes);
     if (checked)
-      put_hold(owner, c.slot, t);
+      agenda->hold_for_write(owner, c.slot, t);
     self->request(node->reader_for(clinic_id), std::chrono::seconds(30), staff_atom::value, clinic_id, c,
                   static_cast<int64_t>(t.time_since_epoch().count()))
       .then(
         [=](persistence::staff_write& w) mutable {
           if (checked)
-            drop_hold(owner, c.slot);
+            agenda->end_write(owner, c.slot);
           if (w.outcome == persistence::agenda_outcome::not_found) {
             rp.deliver(refusal(core::error_code::not_found, "no such appointment", {}));
           } else if (!w.refused.empty()) {
@@ -726,12 +586,13 @@ struct clinic_state {
           } else if (w.outcome == persistence::agenda_outcome::slot_taken) {
             // Another node got there first (the database's guard).
             count_booking("refused_by_database");
-            rp.deliver(refusal({true, "starts_at", "this time was just booked"}, c.slot, moving, now()));
+            auto alternatives = agenda->alternatives(c.slot, moving, now());
+            if (c.slot.end > c.slot.start)
+              ++refused;
+            rp.deliver(refusal({true, "starts_at", "this time was just booked"}, std::move(alternatives)));
           } else {
             const auto& entry = w.record->entry;
-            forget_booked(entry.appointment.id);
-            if (entry.appointment.active())
-              booked.push_back(entry);
+            agenda->record(entry);
             count_booking(staff_change_name(c.action));
             core::log_event(spdlog::level::info, "appointment_changed_by_staff",
                             {{"clinic_id", clinic_id}, {"appointment_id", entry.appointment.id},
@@ -745,7 +606,7 @@ struct clinic_state {
         },
         [=](caf::error& err) mutable {
           if (checked)
-            drop_hold(owner, c.slot);
+            agenda->end_write(owner, c.slot);
           log_write_failed("staff_change", err);
           rp.deliver(std::move(err));
         });
@@ -779,7 +640,7 @@ struct clinic_state {
       conversation_metrics.on_down(static_cast<bool>(msg.reason), !msg.reason);
       if (!msg.reason) {
         if (!flows.count(conversation_id))
-          phones.erase(conversation_id); // its next message tells it again
+          agenda->forget_phone(conversation_id); // its next message tells it again
         return;
       }
       if (crashed("conversation", conversation_id, msg.reason))
@@ -796,7 +657,7 @@ struct clinic_state {
     if (auto it = flows.find(conversation_id); it != flows.end() && it->second.address() == msg.source)
       flows.erase(it);
     if (!flows.count(conversation_id) && !conversations.count(conversation_id))
-      phones.erase(conversation_id); // neither is live: its next message tells it again
+      agenda->forget_phone(conversation_id); // neither is live: its next message tells it again
     if (msg.reason)
       crashed("appointment_flow", conversation_id, msg.reason);
   }
@@ -891,8 +752,8 @@ struct clinic_state {
                           {"reloading", reloading},
                           {"conversations", conversations.size()},
                           {"flows", flows.size()},
-                          {"appointments", booked.size()},
-                          {"holds", holds.size()},
+                          {"appointments", agenda->appointments().size()},
+                          {"holds", agenda->holds().size()},
                           {"bookings", bookings},
                           {"refused", refused},
                           {"waiting", waiting.size()},
@@ -908,6 +769,9 @@ clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> 
   st.node = std::move(node);
   st.clinic_id = std::move(clinic_id);
   st.replay_on_ready = restarted;
+  // Until its profile is loaded the agenda has none to admit against: it refuses.
+  st.agenda.emplace(std::make_shared<const core::clinic_profile>(),
+                    std::chrono::minutes(st.node->cfg.flow.hold_minutes));
   st.restarts = std::make_unique<core::restart_intensity>(
     st.node->cfg.supervision.max_restarts, std::chrono::seconds(st.node->cfg.supervision.window_seconds));
   st.conversation_metrics = actor_kind_metrics::of(*st.node->metrics, "conversation");

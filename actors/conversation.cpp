@@ -12,6 +12,7 @@
 
 #include "core/conversation.hpp"
 #include "core/log.hpp"
+#include "core/slots.hpp"
 #include "core/understanding.hpp"
 #include "core/whatsapp.hpp"
 
@@ -169,15 +170,9 @@ struct conversation_state_holder {
   }
 
   date::year_month_day today() {
-    if (!zone) {
-      try {
-        zone = date::locate_zone(profile->timezone);
-      } catch (const std::exception&) {
-        zone = date::locate_zone("America/Sao_Paulo");
-      }
-    }
-    auto local = date::make_zoned(zone, node->clock->now()).get_local_time();
-    return date::year_month_day{date::floor<date::days>(local)};
+    if (!zone)
+      zone = core::zone_or_default(profile->timezone);
+    return core::local_date(zone, node->clock->now());
   }
 
   void process(stored_message m) {

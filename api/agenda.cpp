@@ -52,13 +52,7 @@ Answer ask_clinic(api_call& call, Ts&&... xs) {
   return out;
 }
 
-const date::time_zone* zone(const std::string& name) {
-  try {
-    return date::locate_zone(name);
-  } catch (const std::exception&) {
-    return date::locate_zone("America/Sao_Paulo");
-  }
-}
+const date::time_zone* zone(const std::string& name) { return core::zone_or_default(name); }
 
 json slot_json(const core::slot& s, const date::time_zone* tz) {
   return {{"professional_id", s.professional_id},

@@ -41,6 +41,15 @@ struct appointment {
   }
 };
 
+/// An appointment with where it was booked: the chat's conversation ("" when staff booked
+/// it) and the patient's number, by which a patient's appointments are found whoever
+/// booked them and on whichever channel.
+struct agenda_entry {
+  core::appointment appointment; ///< the appointment; contact_id is the contacts row
+  std::string conversation_id;   ///< the chat it was booked in, or ""
+  std::string patient_phone;     ///< the contact's number, E.164 (core::contact_phone), or ""
+};
+
 /// A bookable time of one professional for one service, [start, end).
 struct slot {
   std::string professional_id; ///< who

@@ -91,11 +91,15 @@ struct faq_entry {
   std::string lang;              ///< "pt-BR", "en" or "" (any language)
 };
 
+/// The zone of a clinic that names none, and the fallback for a name the tz database
+/// does not know.
+inline constexpr const char* default_timezone = "America/Sao_Paulo";
+
 /// Everything about one clinic that answers and bookings need.
 struct clinic_profile {
   std::string id;   ///< UUID
   std::string name; ///< "Clínica Exemplo"
-  std::string timezone = "America/Sao_Paulo"; ///< IANA zone
+  std::string timezone = default_timezone; ///< IANA zone
   std::string language = "pt-BR";             ///< default language: pt-BR | en
   std::string address;
   std::string phone;

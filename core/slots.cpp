@@ -91,6 +91,14 @@ const date::time_zone* clinic_zone(const clinic_profile& clinic) {
   }
 }
 
+const date::time_zone* zone_or_default(const std::string& name) {
+  try {
+    return date::locate_zone(name);
+  } catch (const std::exception&) {
+    return date::locate_zone(default_timezone);
+  }
+}
+
 date::year_month_day local_date(const date::time_zone* tz, instant t) {
   date::zoned_time<milliseconds> zt{tz, t};
   return date::year_month_day{date::floor<date::days>(zt.get_local_time())};

@@ -42,6 +42,9 @@ struct agenda_view {
 
 /// The clinic's zone; throws std::invalid_argument for an unknown IANA name.
 const date::time_zone* clinic_zone(const clinic_profile& clinic);
+/// The zone named, or default_timezone's when the tz database does not know the name
+/// (for what must not fail: "today" of a conversation, times shown to staff).
+const date::time_zone* zone_or_default(const std::string& name);
 /// The local calendar date of an instant in a zone.
 date::year_month_day local_date(const date::time_zone* tz, instant t);
 /// The local minute of day (0..1439) of an instant in a zone.

@@ -11,12 +11,8 @@
 
 namespace atendeai::persistence {
 
-/// An appointment with the conversation it was booked from (empty when booked by staff).
-struct agenda_entry {
-  core::appointment appointment; ///< the appointment; contact_id is the contacts row
-  std::string conversation_id;   ///< the chat it was booked in, or ""
-  std::string patient_phone;     ///< the contact's number, E.164 (core::contact_phone), or ""
-};
+/// An appointment with the conversation it was booked from (core::agenda_entry).
+using agenda_entry = core::agenda_entry;
 
 /// What a clinic actor loads at start: active appointments ending from `from` on,
 /// absences ending from `from` on, and closures from the day before `from` on.
