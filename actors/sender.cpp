@@ -173,7 +173,6 @@ private:
     if (lane != lanes_.end()) { // its conversation has a reply on the way or in backoff
       lane->second.push_back(std::move(item));
       active_.fetch_sub(1); // counted again when its turn comes
-      ++queued_;
       return;
     }
     lanes_.emplace(item.conversation_id, std::deque<outbox_item>{});
@@ -312,7 +311,6 @@ private:
     }
     auto next = std::move(lane->second.front());
     lane->second.pop_front();
-    --queued_;
     active_.fetch_add(1);
     ready_.push_back(std::move(next));
   }
@@ -377,7 +375,6 @@ private:
   std::unordered_map<std::string, std::deque<outbox_item>> lanes_;
   std::priority_queue<timer, std::vector<timer>, std::greater<timer>> timers_;
   uint64_t timer_seq_ = 0;
-  size_t queued_ = 0; ///< rows waiting in lanes
   std::unordered_set<std::string> taken_; ///< outbox rows this sender took (the last 64k)
   std::deque<std::string> taken_order_;
   std::mt19937 rng_{std::random_device{}()};

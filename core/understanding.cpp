@@ -1199,7 +1199,7 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
                         || m.word("doutor") || m.word("doutora") || service || professional;
   // (an appointment or a free slot asked for outright is a surer booking, below)
   const bool come_in = m.phrase({"fit", "me", "in"}) || m.phrase({"squeeze", "me", "in"})
-                       || (m.phrase({"come", "in"}) || m.phrase({"come", "by"}) || m.phrase({"ir", "ai"})) && when;
+                       || ((m.phrase({"come", "in"}) || m.phrase({"come", "by"}) || m.phrase({"ir", "ai"})) && when);
   if ((care || (m.has(s_want) && a_doctor) || (m.has(s_want) && m.has(s_medical) && !checking) || (m.word("algo") && when) || come_in
        || ((m.word("see") || m.word("ver")) && a_doctor))
       && !m.has(s_appointment | s_slot) && !slot_horario

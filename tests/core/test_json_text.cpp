@@ -47,7 +47,7 @@ TEST_CASE("json_text replaces ill-formed UTF-8 with U+FFFD, so the text always p
   CHECK(j.begin().value() == "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
 }
 
-TEST_CASE("json_text numbers read back exactly; what is not finite is null", "[json_text]") {
+TEST_CASE("json_text numbers read back exactly, and what is not finite is null", "[json_text]") {
   for (double v : {0.1, 1.0 / 3.0, 1e-300, 123456789.125, -2.5}) {
     json_text t;
     t.number(v);
