@@ -36,6 +36,15 @@ struct clinic_fixture : actor_fixture {
   clinic_answer book(const std::string& conversation, const core::slot& s) {
     return ask<clinic_answer>(clinic, actors::book_atom::value, conversation, conversation, s);
   }
+  /// A booking whose write the stub reader holds (answer_write() lets it commit): the
+  /// request to receive its answer from.
+  auto book_held(const std::string& conversation, const core::slot& s) {
+    db->defer_writes = true;
+    auto booking = self->request(clinic, caf::infinite, actors::book_atom::value, conversation, conversation, s);
+    run();
+    REQUIRE(db->pending.size() == 1);
+    return booking;
+  }
   clinic_answer reschedule(const std::string& conversation, const std::string& id, const core::slot& s) {
     return ask<clinic_answer>(clinic, actors::reschedule_atom::value, conversation, conversation, id, s);
   }
@@ -121,11 +130,7 @@ TEST_CASE("clinic actor: a hold keeps the slot from other patients until it expi
 TEST_CASE("clinic actor: a booking is written once, and while it is written nobody else takes the slot",
           "[actors][clinic]") {
   clinic_fixture f;
-  f.db->defer_writes = true;
-  auto booking = f.self->request(f.clinic, caf::infinite, actors::book_atom::value, std::string("conv-a"),
-                                 std::string("conv-a"), tue10);
-  f.run();
-  REQUIRE(f.db->pending.size() == 1);
+  auto booking = f.book_held("conv-a", tue10);
   CHECK(f.db->pending[0].slot == tue10);
   CHECK_FALSE(f.has_mail()); // the patient waits for PostgreSQL
   // Meanwhile another patient asks for the same time.
@@ -173,11 +178,7 @@ TEST_CASE("clinic actor: PostgreSQL's guard refuses a booking", "[actors][clinic
 
 TEST_CASE("clinic actor: a failed write keeps its hold until it expires", "[actors][clinic]") {
   clinic_fixture f;
-  f.db->defer_writes = true;
-  auto booking = f.self->request(f.clinic, caf::infinite, actors::book_atom::value, std::string("conv-a"),
-                                 std::string("conv-a"), tue10);
-  f.run();
-  REQUIRE(f.db->pending.size() == 1);
+  auto booking = f.book_held("conv-a", tue10);
   f.answer_write({}, true); // the reader gives up (a timeout, PostgreSQL gone)
   REQUIRE(f.has_mail());
   caf::error failed;
