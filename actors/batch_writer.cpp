@@ -397,7 +397,7 @@ struct batch_writer_state {
                         {{"clinic_id", row.result->clinic_id}, {"conversation_id", row.result->conversation_id},
                          {"correlation_id", m.external_id}, {"type", m.type}});
       stored_message sm{row.result->clinic_id, row.result->conversation_id, row.result->message_id,
-                        row.result->access_token, std::move(m)};
+                        std::move(m)};
       sm.new_conversation = row.result->new_conversation;
       fresh.push_back(std::move(sm));
     }
@@ -596,15 +596,14 @@ struct batch_writer_state {
         core::json_text payload;
         core::write_json(payload, r.reply);
         outbox_item item{result->clinic_id, result->outbound_id, result->outbound_id, result->conversation_id,
-                         result->account_id, result->recipient, r.access_token, payload.take(),
+                         result->account_id, result->recipient, payload.take(),
                          std::move(r.rendered), 0, r.correlation_id};
         outbox_depth->add(1);
         self->send(node->sender_for(item.conversation_id), deliver_atom::value, std::move(item));
       }
-      if (r.on_commit) // (a record kept through an outage took its callback with it)
-        std::exchange(r.on_commit, nullptr)(result.has_value(), result && result->inserted && r.has_reply
-                                                                   ? result->outbound_id
-                                                                   : std::string{});
+      if (r.receipt) // (a record kept through an outage took its receipt with it)
+        std::exchange(r.receipt, nullptr)
+          ->settle(result.has_value(), result && result->inserted && r.has_reply ? result->outbound_id : std::string{});
     }
     outbox_depth->add(-static_cast<int64_t>(f.final_deliveries));
     if (f.rows > 0)

@@ -31,7 +31,9 @@ struct clinic_state {
   bool reloading = false;     ///< a reload is reading; new messages wait for it
   bool reload_again = false;  ///< a change arrived while reading: read once more
   std::deque<stored_message> waiting; ///< messages that arrived before the profile and agenda
-  std::deque<std::function<void()>> deferred; ///< admin API requests that arrived before them
+  /// Admin API requests that arrived before them: slot queries and staff changes.
+  std::deque<std::pair<core::slot_query, caf::typed_response_promise<slot_list>>> queries_waiting;
+  std::deque<std::pair<persistence::staff_change, caf::typed_response_promise<staff_answer>>> changes_waiting;
   std::deque<staff_action> staff_waiting; ///< staff actions that arrived meanwhile
   /// Every child still to send its down message (conversations and flows, also those
   /// already forgotten by the maps below), by address: a down message is matched in
@@ -156,7 +158,7 @@ struct clinic_state {
   void retry_load(const char* what, const caf::error& err) {
     // The messages are durable; try again shortly.
     core::log_event(spdlog::level::warn, what, {{"clinic_id", clinic_id}, {"error", caf::to_string(err)}});
-    self->delayed_send(self, std::chrono::seconds(1), process_atom::value, stored_message{});
+    self->delayed_send(self, std::chrono::seconds(1), load_atom::value);
     loading = false;
   }
 
@@ -188,10 +190,15 @@ struct clinic_state {
       route(std::move(waiting.front()));
       waiting.pop_front();
     }
-    while (!deferred.empty()) {
-      auto f = std::move(deferred.front());
-      deferred.pop_front();
-      f();
+    while (!queries_waiting.empty()) {
+      auto [q, rp] = std::move(queries_waiting.front());
+      queries_waiting.pop_front();
+      answer_slots(q, rp);
+    }
+    while (!changes_waiting.empty()) {
+      auto [c, rp] = std::move(changes_waiting.front());
+      changes_waiting.pop_front();
+      apply_staff(std::move(c), rp);
     }
   }
 
@@ -237,8 +244,8 @@ struct clinic_state {
                 core::log_event(spdlog::level::warn, "staff_action_failed",
                                 {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
                                  {"error", caf::to_string(err)}});
-                if (a.done)
-                  a.done(false, {});
+                if (a.receipt)
+                  a.receipt->settle(false);
                 return;
               }
               auto it = conversations.find(conversation_id);
@@ -252,7 +259,7 @@ struct clinic_state {
   /// to fresh actors: what a crashed actor was handling is not lost. The fresh actor has
   /// not seen them (its memory holds answered messages only), so its dedupe still holds.
   void replay(const std::string& conversation_id) {
-    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), recover_atom::value, clinic_id, conversation_id)
+    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), replay_atom::value, clinic_id, conversation_id)
       .then(
         [=](std::vector<stored_message>& batch) {
           if (!batch.empty())
@@ -489,42 +496,49 @@ struct clinic_state {
 
   // -- the admin API ----------------------------------------------------------
 
-  /// Runs `f` once the profile and agenda are loaded (at once when they are).
-  void when_ready(std::function<void()> f) {
-    if (ready()) {
-      f();
-      return;
-    }
-    deferred.push_back(std::move(f));
+  /// True when the profile and agenda are loaded; else starts loading them (an admin API
+  /// request then waits in its queue, answered by drain()).
+  bool ready_or_load() {
+    if (ready())
+      return true;
     if (!loading)
       profile ? load_agenda() : load();
+    return false;
   }
 
   /// The free slots of a query from the in-memory agenda: what the chat would offer.
   caf::typed_response_promise<slot_list> slots(core::slot_query q) {
     auto rp = self->make_response_promise<slot_list>();
-    when_ready([=]() mutable {
-      slot_list out;
-      out.timezone = profile->timezone;
-      try {
-        auto found = agenda->query_slots(q, now());
-        out.slots = std::move(found.slots);
-        out.field = std::move(found.field);
-        out.message = std::move(found.message);
-      } catch (const std::exception& e) {
-        rp.deliver(caf::make_error(caf::sec::runtime_error, e.what()));
-        return;
-      }
-      rp.deliver(std::move(out));
-    });
+    if (ready_or_load())
+      answer_slots(q, rp);
+    else
+      queries_waiting.emplace_back(std::move(q), rp);
     return rp;
+  }
+
+  void answer_slots(const core::slot_query& q, caf::typed_response_promise<slot_list> rp) {
+    slot_list out;
+    out.timezone = profile->timezone;
+    try {
+      auto found = agenda->query_slots(q, now());
+      out.slots = std::move(found.slots);
+      out.field = std::move(found.field);
+      out.message = std::move(found.message);
+    } catch (const std::exception& e) {
+      rp.deliver(caf::make_error(caf::sec::runtime_error, e.what()));
+      return;
+    }
+    rp.deliver(std::move(out));
   }
 
   /// A staff change, serialised with the chat's holds and bookings: the time is checked
   /// against the in-memory agenda and held while PostgreSQL writes the row and its audit.
   caf::typed_response_promise<staff_answer> staff(persistence::staff_change c) {
     auto rp = self->make_response_promise<staff_answer>();
-    when_ready([=]() mutable { apply_staff(std::move(c), rp); });
+    if (ready_or_load())
+      apply_staff(std::move(c), rp);
+    else
+      changes_waiting.emplace_back(std::move(c), rp);
     return rp;
   }
 
@@ -573,7 +587,7 @@ struct clinic_state {
     const std::string owner = "staff:" + std::to_string(++staff_changes);
     if (checked)
       agenda->hold_for_write(owner, c.slot, t);
-    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), staff_atom::value, clinic_id, c,
+    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), change_atom::value, clinic_id, c,
                   static_cast<int64_t>(t.time_since_epoch().count()))
       .then(
         [=](persistence::staff_write& w) mutable {
@@ -813,7 +827,8 @@ clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> 
     [self](expired_atom, flow_expiry& e) { self->state.expired(std::move(e)); },
     [self](reload_atom) { self->state.reload(); },
     [self](slots_atom, core::slot_query& q) { return self->state.slots(std::move(q)); },
-    [self](staff_atom, persistence::staff_change& c) { return self->state.staff(std::move(c)); },
+    [self](load_atom) { self->state.process({}); },
+    [self](change_atom, persistence::staff_change& c) { return self->state.staff(std::move(c)); },
     [self](staff_atom, staff_action& a) { self->state.staff(std::move(a)); },
     [self](inspect_atom) { return self->state.inspect(); },
     [self](inspect_atom, const inspect_query& q) { return self->state.inspect(q); },

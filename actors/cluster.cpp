@@ -63,9 +63,9 @@ struct cluster_node_state {
                         {{"clinic_id", m.clinic_id}, {"from", from}});
         continue;
       }
-      stored_message s{m.clinic_id, m.conversation_id, m.message_id, std::move(m.access_token),
-                       core::inbound_from_json(payload)};
+      stored_message s{m.clinic_id, m.conversation_id, m.message_id, core::inbound_from_json(payload)};
       s.redelivery = m.redelivery;
+      s.new_conversation = m.new_conversation;
       out.push_back(std::move(s));
     }
     node->metrics->counter_with("atendeai_cluster_messages_total", "Messages forwarded between nodes",
@@ -87,10 +87,10 @@ cluster_node_actor::behavior_type cluster_node(cluster_node_actor::stateful_poin
       caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
   });
   return {
-    [self](process_atom, std::vector<cluster_message>& batch, const std::string& from) {
+    [self](forwarded_atom, std::vector<cluster_message>& batch, const std::string& from) {
       auto local = self->state.unwire(batch, from);
       if (!local.empty())
-        self->send(self->state.node->router(), process_atom::value, std::move(local), from);
+        self->send(self->state.node->router(), forwarded_atom::value, std::move(local));
     },
     [self](whois_atom) { return self->state.identity; },
     [self](api_atom, forwarded_api& f) -> caf::delegated<forwarded_reply> {

@@ -16,21 +16,21 @@
 namespace atendeai::actors {
 
 /// An inbound message committed to PostgreSQL, handed to its clinic's owner node.
-/// The payload is the stored JSON form of the message (core::to_json); the access
-/// token is the channel's own (empty: the deployment's default).
+/// The payload is the stored JSON form of the message (core::to_json). No access token
+/// travels: the owner's sender looks it up.
 struct cluster_message {
   std::string clinic_id;
   std::string conversation_id;
   std::string message_id;
-  std::string access_token;
   std::string payload;
   bool redelivery = false;
+  bool new_conversation = false; ///< its ingest created the conversation: no memory to read
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cluster_message& x) {
-  return f(caf::meta::type_name("cluster_message"), x.clinic_id, x.conversation_id, x.message_id, x.access_token,
-           x.payload, x.redelivery);
+  return f(caf::meta::type_name("cluster_message"), x.clinic_id, x.conversation_id, x.message_id, x.payload,
+           x.redelivery, x.new_conversation);
 }
 
 /// A node's identity as its published node actor reports it (seeds are asked for it).

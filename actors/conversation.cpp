@@ -29,7 +29,6 @@ struct reply_target {
   std::string channel;
   std::string account_id;
   std::string recipient;
-  std::string access_token;
 };
 
 struct conversation_state_holder {
@@ -75,7 +74,7 @@ struct conversation_state_holder {
           for (auto& id : snap.recent_external_ids)
             seen(id);
           if (!last_in && !snap.reply_contact.empty()) // woken up: unprompted messages still reach the patient
-            last_in = reply_target{snap.reply_channel, snap.reply_account, snap.reply_contact, snap.reply_token};
+            last_in = reply_target{snap.reply_channel, snap.reply_account, snap.reply_contact};
           ready();
         },
         [=](const caf::error& err) {
@@ -290,11 +289,10 @@ struct conversation_state_holder {
     rec.channel = m.msg.channel;
     rec.account_id = m.msg.account_id;
     rec.recipient = m.msg.contact;
-    rec.access_token = m.access_token;
     rec.correlation_id = m.msg.external_id;
     if (reply)
       attach_reply(rec, std::move(*reply));
-    last_in = reply_target{m.msg.channel, m.msg.account_id, m.msg.contact, m.access_token};
+    last_in = reply_target{m.msg.channel, m.msg.account_id, m.msg.contact};
     if (spdlog::should_log(spdlog::level::info)) // building the fields costs more than the check
       core::log_event(spdlog::level::info, "message_understood",
                       {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
@@ -320,7 +318,6 @@ struct conversation_state_holder {
       rec.channel = last_in->channel;
       rec.account_id = last_in->account_id;
       rec.recipient = last_in->recipient;
-      rec.access_token = last_in->access_token;
       if (e.message)
         attach_reply(rec, std::move(*e.message));
     }
@@ -330,7 +327,7 @@ struct conversation_state_holder {
 
   /// A staff member's reply (the assistant stays silent from then on: a human has taken
   /// the conversation over) or the end of a hand-over (the assistant answers again).
-  /// Written through the batch writer with its audit row; `done` runs after the commit.
+  /// Written through the batch writer with its audit row; its receipt is settled after the commit.
   void staff(staff_action a) {
     if (!loaded) {
       staff_waiting.push_back(std::move(a));
@@ -349,7 +346,6 @@ struct conversation_state_holder {
     rec.channel = a.channel;
     rec.account_id = a.account_id;
     rec.recipient = a.recipient;
-    rec.access_token = a.access_token;
     rec.staff_user_id = a.staff_user_id;
     rec.correlation_id = reply ? "staff-reply" : "staff-release";
     if (reply) {
@@ -358,7 +354,7 @@ struct conversation_state_holder {
       attach_reply(rec, std::move(text));
     }
     rec.audit = std::move(a.audit);
-    rec.on_commit = std::move(a.done);
+    rec.receipt = std::move(a.receipt);
     core::log_event(spdlog::level::info, a.what == staff_action::kind::reply ? "staff_reply" : "handoff_released",
                     {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
                      {"staff_user_id", a.staff_user_id}});

@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "persistence/agenda.hpp"
+#include "persistence/catalogue.hpp"
 #include "persistence/clinics.hpp"
 #include "persistence/database.hpp"
 #include "persistence/pipeline.hpp"
@@ -14,7 +15,7 @@ namespace {
 
 /// A stored-but-unanswered row as the message its conversation handles.
 stored_message stored_from(persistence::unanswered_row& row) {
-  return {row.clinic_id, row.conversation_id, row.message_id, row.access_token, core::inbound_from_json(row.payload)};
+  return {row.clinic_id, row.conversation_id, row.message_id, core::inbound_from_json(row.payload)};
 }
 
 /// A memory request waiting for the reader's next batch read.
@@ -70,7 +71,6 @@ struct db_reader_state {
         snap.reply_channel = std::move(mems[i].reply_channel);
         snap.reply_account = std::move(mems[i].reply_account);
         snap.reply_contact = std::move(mems[i].reply_contact);
-        snap.reply_token = std::move(mems[i].reply_token);
         waiting[i].promise.deliver(std::move(snap));
       }
     } catch (const std::exception& e) {
@@ -112,7 +112,7 @@ db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_re
       return self->state.memory(std::move(clinic_id), std::move(conversation_id));
     },
     [self](flush_atom) { self->state.read_memories(); },
-    [self](recover_atom, int32_t unanswered_min_age_s, int32_t pending_min_age_s) {
+    [self](sweep_atom, int32_t unanswered_min_age_s, int32_t pending_min_age_s) {
       const int limit = 5000;
       auto& st = self->state;
       return st.read("recovery_scan", [&](pqxx::connection& c) {
@@ -123,12 +123,12 @@ db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_re
           work.unanswered.push_back(stored_from(row));
         for (auto& row : found.pending)
           work.pending.push_back({row.clinic_id, row.outbound_id, row.outbound_id, row.conversation_id,
-                                  row.account_id, row.recipient, row.access_token, row.payload, {}, row.attempts,
+                                  row.account_id, row.recipient, row.payload, {}, row.attempts,
                                   row.correlation_id});
         return work;
       });
     },
-    [self](recover_atom, const std::string& clinic_id, const std::string& conversation_id) {
+    [self](replay_atom, const std::string& clinic_id, const std::string& conversation_id) {
       return self->state.read("replay_scan", [&](pqxx::connection& c) {
         std::vector<stored_message> out;
         for (auto& row : persistence::unanswered_of_clinic(c, clinic_id, conversation_id, 5000))
@@ -156,7 +156,14 @@ db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_re
         return persistence::cancel_appointment(c, clinic_id, appointment_id, reason);
       });
     },
-    [self](staff_atom, const std::string& clinic_id, const persistence::staff_change& change, int64_t now_ms) {
+    [self](token_atom, const std::string& clinic_id, const std::string& account_id) {
+      return self->state.read("channel_token", [&](pqxx::connection& c) {
+        pqxx::read_transaction tx(c);
+        persistence::set_clinic(tx, clinic_id);
+        return persistence::channel_token(tx, clinic_id, "whatsapp", account_id);
+      });
+    },
+    [self](change_atom, const std::string& clinic_id, const persistence::staff_change& change, int64_t now_ms) {
       return self->state.read("staff_change", [&](pqxx::connection& c) {
         return persistence::apply_staff_change(c, clinic_id, change, core::instant{std::chrono::milliseconds{now_ms}});
       });

@@ -16,8 +16,9 @@
 ///   appointment_flow ──expired──► clinic ──expired──► conversation (silent patient told)
 ///
 ///   Admin API (api/ worker) ──reload(clinic)──► router ──reload──► clinic (profile + agenda again)
-///   Cluster (CAF middleman): membership ──view──► router; router ──process──► the owner
-///   node's cluster_node (published on cluster.port) ──process(forwarded)──► its router
+///                                                      └─reload──► senders (tokens again)
+///   Cluster (CAF middleman): membership ──view──► router; router ──forwarded──► the owner
+///   node's cluster_node (published on cluster.port) ──forwarded──► its router
 ///   (held while the owner is in the view but not connected yet).
 ///   Admin API on a clinic's actors (route table: core::placement::owner), clinic owned
 ///   elsewhere: the api/ worker ──api(forwarded_api)──► owner's cluster_node ──api──► its own
@@ -26,6 +27,9 @@
 ///   Nodes/actors inspection: the api/ worker ──inspect──► every peer's cluster_node ──► its router.
 ///   Staff and operators:
 ///   admin API ──staff──► router ──staff──► clinic ──staff──► conversation ──record──► batch_writer
+///   (the API worker waits on the action's staff_receipt, settled by the writer's commit)
+///   admin API ──change──► clinic ──change──► db_reader (agenda changes, serialised with the chat's)
+///   Tokens: sender ──token──► db_reader (per channel account, on first use and after a reload)
 ///   admin API ──inspect(query)──► router ──inspect(query)──► clinic ──inspect──► conversation / flow
 
 #include <map>
@@ -48,13 +52,18 @@ namespace atendeai::actors {
 
 using ingest_atom = caf::atom_constant<caf::atom("ingest")>;       ///< make a webhook durable
 using process_atom = caf::atom_constant<caf::atom("process")>;     ///< handle stored messages
+using forwarded_atom = caf::atom_constant<caf::atom("forwarded")>; ///< stored messages another node sent its owner
 using record_atom = caf::atom_constant<caf::atom("record")>;       ///< write a decision
 using deliver_atom = caf::atom_constant<caf::atom("deliver")>;     ///< send an outbox row
 using delivered_atom = caf::atom_constant<caf::atom("delivered")>; ///< a delivery outcome
 using flush_atom = caf::atom_constant<caf::atom("flush")>;         ///< commit the batch now
 using load_atom = caf::atom_constant<caf::atom("load")>;           ///< a clinic's profile
 using memory_atom = caf::atom_constant<caf::atom("memory")>;       ///< a conversation's memory
-using recover_atom = caf::atom_constant<caf::atom("recover")>;     ///< unanswered/pending work
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;         ///< stored work left undone (recovery)
+using replay_atom = caf::atom_constant<caf::atom("replay")>;       ///< a clinic's unanswered messages again
+using resend_atom = caf::atom_constant<caf::atom("resend")>;       ///< a restarted sender's pending rows
+using held_atom = caf::atom_constant<caf::atom("held")>;           ///< messages held for an unconnected owner
+using token_atom = caf::atom_constant<caf::atom("token")>;         ///< a channel account's access token
 using inspect_atom = caf::atom_constant<caf::atom("inspect")>;     ///< JSON snapshot of state
 using health_atom = caf::atom_constant<caf::atom("health")>;       ///< dependency check
 using tick_atom = caf::atom_constant<caf::atom("tick")>;           ///< periodic self-check
@@ -71,7 +80,8 @@ using expired_atom = caf::atom_constant<caf::atom("expired")>;     ///< a bookin
 using reload_atom = caf::atom_constant<caf::atom("reload")>;       ///< a clinic's data changed (admin API)
 using clinic_atom = caf::atom_constant<caf::atom("clinic")>;       ///< the actor of a clinic
 using slots_atom = caf::atom_constant<caf::atom("slots")>;         ///< free slots (admin API)
-using staff_atom = caf::atom_constant<caf::atom("staff")>;         ///< a staff change (agenda, reply, release)
+using staff_atom = caf::atom_constant<caf::atom("staff")>;         ///< a staff reply or release of a conversation
+using change_atom = caf::atom_constant<caf::atom("change")>;       ///< a staff change of the agenda
 using view_atom = caf::atom_constant<caf::atom("view")>;           ///< the live cluster members
 using whois_atom = caf::atom_constant<caf::atom("whois")>;         ///< a node's identity
 using hello_atom = caf::atom_constant<caf::atom("hello")>;         ///< a peer introduces its node actor
@@ -89,12 +99,14 @@ using db_reader_actor = caf::typed_actor<
   /// Inbound messages never answered older than the first age, and outbound messages not
   /// delivered older than the second (none when negative), from where this reader's
   /// previous sweep left off.
-  caf::replies_to<recover_atom, int32_t /*unanswered_min_age_s*/, int32_t /*pending_min_age_s*/>::with<
+  caf::replies_to<sweep_atom, int32_t /*unanswered_min_age_s*/, int32_t /*pending_min_age_s*/>::with<
     recovery_work>,
   /// A clinic's unanswered inbound messages (of one conversation, or all when ""),
   /// replayed after a crash.
-  caf::replies_to<recover_atom, std::string /*clinic_id*/, std::string /*conversation_id*/>::with<
+  caf::replies_to<replay_atom, std::string /*clinic_id*/, std::string /*conversation_id*/>::with<
     std::vector<stored_message>>,
+  /// The WhatsApp account's own access token ("" when it has none: the deployment's).
+  caf::replies_to<token_atom, std::string /*clinic_id*/, std::string /*account_id*/>::with<std::string>,
   // The agenda's SQL for clinic actors (one clinic always uses the same reader, so its
   // writes stay in order). Slot conflicts are outcomes, not errors.
   caf::replies_to<agenda_atom, std::string /*clinic_id*/, int64_t /*from, ms since the epoch*/>::with<persistence::agenda_data>,
@@ -104,7 +116,7 @@ using db_reader_actor = caf::typed_actor<
     persistence::agenda_write>,
   caf::replies_to<cancel_atom, std::string /*clinic_id*/, std::string /*appointment_id*/, std::string /*reason*/>::with<
     persistence::agenda_write>,
-  caf::replies_to<staff_atom, std::string /*clinic_id*/, persistence::staff_change, int64_t /*now, ms*/>::with<
+  caf::replies_to<change_atom, std::string /*clinic_id*/, persistence::staff_change, int64_t /*now, ms*/>::with<
     persistence::staff_write>>;
 
 /// Group commit (detached, owns its connection). Ingest writers make webhooks durable
@@ -120,10 +132,16 @@ using batch_writer_actor = caf::typed_actor<
 
 /// Delivers outbox rows to the channel's API or the local sink through its delivery loop
 /// (a thread of its own: libcurl's multi interface, `sender.concurrency` requests at once).
+/// It looks up each channel account's token itself (a reader's token answer), before the
+/// account's first row and again after its clinic's channels changed (reload).
 /// Drain answers once every row handed over before it was attempted (true: none is left
 /// in backoff); tick is its own look at the loop while a drain waits.
 using sender_actor = caf::typed_actor<
   caf::reacts_to<deliver_atom, outbox_item>,
+  /// Read the account's token again (after a failed read).
+  caf::reacts_to<token_atom, std::string /*clinic_id*/, std::string /*account_id*/>,
+  /// The clinic's channels changed: its tokens are read again before their next use.
+  caf::reacts_to<reload_atom, std::string /*clinic_id*/>,
   caf::replies_to<drain_atom>::with<bool>,
   caf::reacts_to<tick_atom>,
   caf::replies_to<inspect_atom>::with<std::string>>;
@@ -133,7 +151,7 @@ using conversation_actor = caf::typed_actor<
   caf::reacts_to<process_atom, stored_message>,
   caf::reacts_to<tick_atom>,
   caf::reacts_to<expired_atom, flow_expiry>,
-  /// Taken (true); the action's own callback tells when it is committed.
+  /// Taken (true); the action's receipt tells when it is committed.
   caf::replies_to<staff_atom, staff_action>::with<bool>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
@@ -156,10 +174,12 @@ using clinic_actor = caf::typed_actor<
   caf::reacts_to<expired_atom, flow_expiry>,
   /// The clinic's data changed: read profile and agenda again (new messages wait for them).
   caf::reacts_to<reload_atom>,
+  /// Its profile or agenda could not be read: try again.
+  caf::reacts_to<load_atom>,
   /// Admin API: the free slots of a query, from the in-memory agenda.
   caf::replies_to<slots_atom, core::slot_query>::with<slot_list>,
   /// Admin API: create, move, cancel, attended, no-show (serialised with the chat's).
-  caf::replies_to<staff_atom, persistence::staff_change>::with<staff_answer>,
+  caf::replies_to<change_atom, persistence::staff_change>::with<staff_answer>,
   caf::reacts_to<staff_atom, staff_action>,
   caf::replies_to<inspect_atom>::with<std::string>,
   /// Its live actors (clinic), their totals (summary), one conversation or flow.
@@ -173,7 +193,7 @@ using appointment_flow_actor = caf::typed_actor<
 
 /// A node's published endpoint (cluster.port): the only actor other nodes talk to.
 using cluster_node_actor = caf::typed_actor<
-  caf::reacts_to<process_atom, std::vector<cluster_message>, std::string /*from node*/>,
+  caf::reacts_to<forwarded_atom, std::vector<cluster_message>, std::string /*from node*/>,
   caf::replies_to<whois_atom>::with<node_identity>,
   /// An admin API request for a clinic this node owns: served by its own admin API worker.
   caf::replies_to<api_atom, forwarded_api>::with<forwarded_reply>,
@@ -207,22 +227,24 @@ struct cluster_view {
 using router_actor = caf::typed_actor<
   caf::reacts_to<process_atom, std::vector<stored_message>>,
   /// Messages another node forwarded here: handled on this node, never forwarded again.
-  caf::reacts_to<process_atom, std::vector<stored_message>, std::string /*from node*/>,
+  caf::reacts_to<forwarded_atom, std::vector<stored_message>>,
   /// The live members changed: ownership moves.
   caf::reacts_to<view_atom, cluster_view>,
   /// Sender #i was restarted: hand its pending outbox rows to its successor.
-  caf::reacts_to<recover_atom, int32_t /*sender index*/>,
+  caf::reacts_to<resend_atom, int32_t /*sender index*/>,
+  /// The periodic recovery sweep (also the first one, once ownership is known).
   caf::reacts_to<tick_atom>,
-  /// A clinic's catalogue or channels changed: forget its cached channel accounts (and
-  /// every unknown one), and have its live clinic actor reload.
+  /// A clinic's catalogue or channels changed: its live clinic actor reloads, the senders
+  /// read its tokens again, and every connected peer is told.
   caf::reacts_to<reload_atom, std::string /*clinic_id*/>,
-  /// The same, committed on another node: done here, not broadcast again.
+  /// The same, committed on another node: done here (logged with that node), not
+  /// broadcast again.
   caf::reacts_to<reload_atom, std::string /*clinic_id*/, std::string /*from node*/>,
   /// The live members and connected peers as this node sees them (the admin API asks).
   caf::replies_to<view_atom>::with<cluster_view>,
   /// Messages held for an owner not connected yet: those older than cluster.dead_after_ms
   /// are left to the owner's sweep.
-  caf::reacts_to<tick_atom, std::string /*owner node*/>,
+  caf::reacts_to<held_atom, std::string /*owner node*/>,
   /// The clinic's actor (spawned on demand); the admin API talks to it directly.
   caf::replies_to<clinic_atom, std::string /*clinic_id*/>::with<clinic_actor>,
   caf::reacts_to<staff_atom, staff_action>,

@@ -2,9 +2,13 @@
 /// Values the actors exchange. They stay on one node (they hold responders and JSON),
 /// hence CAF_ALLOW_UNSAFE_MESSAGE_TYPE; the cluster sends its own inspectable types.
 
-#include <functional>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -35,7 +39,6 @@ struct stored_message {
   std::string clinic_id;
   std::string conversation_id;
   std::string message_id;
-  std::string access_token;
   core::inbound_message msg;
   /// Found unanswered in PostgreSQL by the sweep: handle it even if the conversation saw
   /// its id before (that handling never committed; the outbox stays unique anyway).
@@ -47,6 +50,36 @@ struct stored_message {
   /// The ingest that stored it created its conversation: there is no memory to read.
   bool new_conversation = false;
 };
+
+/// A staff action's pending answer (node-local): the admin API worker that sent the
+/// action waits on it; the record writer settles it once the action's record is
+/// committed (true, with the outbound message id of a reply), the clinic when it gives
+/// the action up (false). The first settlement counts.
+class staff_receipt {
+public:
+  void settle(bool committed, std::string message_id = {}) {
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      if (outcome_)
+        return;
+      outcome_.emplace(committed, std::move(message_id));
+    }
+    settled_.notify_all();
+  }
+  /// The outcome, or nullopt when none came within `patience`.
+  std::optional<std::pair<bool, std::string>> wait(std::chrono::milliseconds patience) {
+    std::unique_lock<std::mutex> guard(mutex_);
+    settled_.wait_for(guard, patience, [this] { return outcome_.has_value(); });
+    return outcome_;
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable settled_;
+  std::optional<std::pair<bool, std::string>> outcome_;
+};
+
+using staff_receipt_ptr = std::shared_ptr<staff_receipt>;
 
 /// What a conversation decided for one inbound message: the reply (if any) and the
 /// conversation's new state, written in one batch.
@@ -64,7 +97,6 @@ struct reply_record {
   std::string channel = "whatsapp";
   std::string account_id;
   std::string recipient;
-  std::string access_token;
   bool has_reply = false;
   core::outbound_message reply;
   std::string rendered; ///< the reply as the channel's API takes it (rendered once, when decided)
@@ -75,9 +107,8 @@ struct reply_record {
   std::string staff_user_id; ///< the staff member who wrote the reply
   /// Audit row written in the same transaction (staff actions).
   std::shared_ptr<const persistence::audit_entry> audit;
-  /// Called once the record is committed (true, with the outbound message id if it made
-  /// one) or given up (false).
-  std::function<void(bool, const std::string&)> on_commit;
+  /// A staff action's answer, settled when the record is committed or given up.
+  staff_receipt_ptr receipt;
 };
 
 /// A staff member's action on a conversation, from the admin API to the conversation
@@ -93,13 +124,14 @@ struct staff_action {
   std::string channel = "whatsapp";
   std::string account_id;
   std::string recipient;
-  std::string access_token;
   std::shared_ptr<const persistence::audit_entry> audit;
-  /// After the commit (true, the outbound message id of a reply) or when given up (false).
-  std::function<void(bool, const std::string&)> done;
+  /// Settled after the commit (true, the outbound message id of a reply) or when the
+  /// action is given up (false).
+  staff_receipt_ptr receipt;
 };
 
-/// A committed outbox row to deliver.
+/// A committed outbox row to deliver. The sender looks up the channel account's token
+/// itself (tokens are not carried through messages).
 struct outbox_item {
   std::string clinic_id;
   std::string outbox_id;
@@ -107,7 +139,6 @@ struct outbox_item {
   std::string conversation_id;
   std::string account_id;
   std::string recipient;
-  std::string access_token;
   std::string payload; ///< outbound_message JSON
   std::string rendered; ///< the channel API's request body (empty: rendered from payload)
   int attempts = 0;
@@ -132,8 +163,8 @@ struct conversation_snapshot {
   bool known_contact = false; ///< the contact wrote before this conversation actor started
   std::vector<std::pair<std::string, std::string>> memory; ///< (direction, text), oldest first
   std::vector<std::string> recent_external_ids;
-  /// Where its last inbound message came from (channel, account, contact, token; empty: none).
-  std::string reply_channel, reply_account, reply_contact, reply_token;
+  /// Where its last inbound message came from (channel, account, contact; empty: none).
+  std::string reply_channel, reply_account, reply_contact;
 };
 
 /// Work found at start or by the periodic sweep.

@@ -105,8 +105,8 @@ struct router_state {
     } else if (peers.count(owner)) {
       core::json_text msg;
       core::write_json(msg, m.msg);
-      remote[owner].push_back({m.clinic_id, m.conversation_id, m.message_id, m.access_token, msg.take(),
-                               m.redelivery});
+      remote[owner].push_back({m.clinic_id, m.conversation_id, m.message_id, msg.take(), m.redelivery,
+                               m.new_conversation});
     } else {
       hold(owner, std::move(m), since, fresh);
     }
@@ -131,7 +131,7 @@ struct router_state {
       return;
     }
     if (q.empty())
-      self->delayed_send(self, std::chrono::milliseconds(node->cfg.cluster.dead_after_ms), tick_atom::value, owner);
+      self->delayed_send(self, std::chrono::milliseconds(node->cfg.cluster.dead_after_ms), held_atom::value, owner);
     q.emplace_back(since, std::move(m));
     if (fresh)
       count_held("held", 1);
@@ -175,7 +175,7 @@ struct router_state {
       return;
     }
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(patience - (now - q.front().first));
-    self->delayed_send(self, std::max(wait, std::chrono::milliseconds(1)), tick_atom::value, owner);
+    self->delayed_send(self, std::max(wait, std::chrono::milliseconds(1)), held_atom::value, owner);
   }
 
   /// Sends each owner its messages.
@@ -185,7 +185,7 @@ struct router_state {
       node->metrics->counter_with("atendeai_cluster_messages_total", "Messages forwarded between nodes",
                                   {{"direction", "sent"}})
         .inc(wire.size());
-      self->send(peers[owner], process_atom::value, std::move(wire), self_id());
+      self->send(peers[owner], forwarded_atom::value, std::move(wire), self_id());
     }
   }
 
@@ -296,6 +296,8 @@ struct router_state {
   void reload(const std::string& clinic_id, bool broadcast) {
     if (auto it = clinics.find(clinic_id); it != clinics.end())
       self->send(it->second, reload_atom::value);
+    for (auto& sender : node->senders.all())
+      self->send(sender, reload_atom::value, clinic_id);
     // On every other node the clinic's actor (if it lives there) reloads too.
     if (broadcast)
       for (auto& [_, peer] : peers)
@@ -440,7 +442,7 @@ struct router_state {
   void recover(const char* why, int32_t unanswered_min_age_s, int32_t pending_min_age_s,
                std::function<bool(const std::string&)> wanted,
                std::function<bool(const outbox_item&)> wanted_row = nullptr) {
-    self->request(node->readers.at(0), std::chrono::seconds(30), recover_atom::value, unanswered_min_age_s,
+    self->request(node->readers.at(0), std::chrono::seconds(30), sweep_atom::value, unanswered_min_age_s,
                   pending_min_age_s)
       .then(
         [=](recovery_work& work) {
@@ -513,16 +515,17 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
     self->state.sweep(true, restarted);
   return {
     [self](process_atom, std::vector<stored_message>& batch) { self->state.process(std::move(batch)); },
-    [self](process_atom, std::vector<stored_message>& batch, const std::string&) {
-      self->state.process_forwarded(std::move(batch));
-    },
+    [self](forwarded_atom, std::vector<stored_message>& batch) { self->state.process_forwarded(std::move(batch)); },
     [self](view_atom, cluster_view& v) { self->state.on_view(std::move(v)); },
     [self](tick_atom) { self->state.sweep(false); },
-    [self](recover_atom, int32_t sender) { self->state.resend(sender); },
+    [self](resend_atom, int32_t sender) { self->state.resend(sender); },
     [self](reload_atom, const std::string& clinic_id) { self->state.reload(clinic_id, true); },
-    [self](reload_atom, const std::string& clinic_id, const std::string&) { self->state.reload(clinic_id, false); },
+    [self](reload_atom, const std::string& clinic_id, const std::string& from) {
+      core::log_event(spdlog::level::debug, "clinic_changed_elsewhere", {{"clinic_id", clinic_id}, {"node", from}});
+      self->state.reload(clinic_id, false);
+    },
     [self](view_atom) { return cluster_view{self->state.member_info, self->state.peers}; },
-    [self](tick_atom, const std::string& owner) { self->state.expire_held(owner); },
+    [self](held_atom, const std::string& owner) { self->state.expire_held(owner); },
     [self](clinic_atom, const std::string& clinic_id) { return self->state.clinic_for(clinic_id); },
     [self](staff_atom, staff_action& a) { self->state.staff(std::move(a)); },
     [self](inspect_atom) { return self->state.inspect(); },

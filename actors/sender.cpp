@@ -29,6 +29,62 @@ size_t collect(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
+/// The channel accounts' own access tokens, looked up where they are used: the sender
+/// actor reads an account's token from PostgreSQL before it hands over the account's
+/// first row, and again after its clinic's channels changed or once it is older than
+/// token_refresh_after; the delivery loop takes the current one at every attempt, so a
+/// retry goes out with a token read meanwhile. Tokens are never carried in messages.
+class token_book {
+public:
+  /// How long a token is used before it is read again (a rotated token gets picked up
+  /// even when nobody told this node).
+  static constexpr auto refresh_after = std::chrono::minutes(5);
+
+  static std::string key(const std::string& clinic_id, const std::string& account_id) {
+    return clinic_id + '/' + account_id;
+  }
+  /// What a row of this key needs before it is handed over.
+  enum class need { nothing, refresh, read };
+  need check(const std::string& k, steady::time_point now) const {
+    std::lock_guard<std::mutex> guard(mutex_);
+    auto it = tokens_.find(k);
+    if (it == tokens_.end() || it->second.stale)
+      return need::read; // unknown, or its clinic's channels changed: wait for the read
+    return now - it->second.read_at >= refresh_after ? need::refresh : need::nothing;
+  }
+  void put(const std::string& k, std::string token, steady::time_point now) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    tokens_[k] = entry{std::move(token), now, false};
+  }
+  /// The account's own token ("" when it has none or is unknown).
+  std::string token(const std::string& k) const {
+    std::lock_guard<std::mutex> guard(mutex_);
+    auto it = tokens_.find(k);
+    return it == tokens_.end() ? std::string{} : it->second.token;
+  }
+  /// The clinic's channels changed: its tokens are read again before their next use.
+  void forget_clinic(const std::string& clinic_id) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    auto prefix = clinic_id + '/';
+    for (auto& [k, e] : tokens_)
+      if (k.compare(0, prefix.size(), prefix) == 0)
+        e.stale = true;
+  }
+  size_t size() const {
+    std::lock_guard<std::mutex> guard(mutex_);
+    return tokens_.size();
+  }
+
+private:
+  struct entry {
+    std::string token;
+    steady::time_point read_at;
+    bool stale = false;
+  };
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, entry> tokens_;
+};
+
 /// One request to the channel's API being made.
 struct transfer {
   outbox_item item;
@@ -57,7 +113,8 @@ struct timer {
 /// hands rows over, answers inspection and waits for it on drain.
 class delivery_loop {
 public:
-  delivery_loop(node_context_ptr node, int index) : node_(std::move(node)), index_(index) {
+  delivery_loop(node_context_ptr node, int index, std::shared_ptr<const token_book> tokens)
+    : node_(std::move(node)), index_(index), tokens_(std::move(tokens)) {
     auto& m = *node_->metrics;
     latency_ = &m.histogram_with("atendeai_outbox_send_seconds", "Time to deliver one reply");
     const char* delivered_help = "Replies delivered";
@@ -193,7 +250,9 @@ private:
 
   /// Starts one attempt (or, without a token, writes the local sink at once).
   void start(outbox_item item) {
-    auto token = item.access_token.empty() ? node_->cfg.whatsapp.access_token : item.access_token;
+    auto token = tokens_->token(token_book::key(item.clinic_id, item.account_id));
+    if (token.empty())
+      token = node_->cfg.whatsapp.access_token;
     auto t = std::make_unique<transfer>();
     t->started = steady::now();
     if (token.empty()) {
@@ -361,6 +420,7 @@ private:
 
   node_context_ptr node_;
   int index_ = 0;
+  std::shared_ptr<const token_book> tokens_;
   CURLM* multi_ = nullptr;
   size_t max_in_flight_ = 1;
   std::thread thread_;
@@ -396,22 +456,85 @@ private:
 
 struct sender_state {
   static constexpr const char* name = "sender";
+  sender_actor::pointer self = nullptr;
+  node_context_ptr node;
+  std::shared_ptr<token_book> tokens = std::make_shared<token_book>();
   std::unique_ptr<delivery_loop> loop;
+  /// Rows waiting for their account's token to be read, by token_book key.
+  std::unordered_map<std::string, std::vector<outbox_item>> awaiting_token;
+  size_t awaiting = 0;
   /// Drain requests waiting for the loop to have attempted every row handed over.
   std::vector<caf::typed_response_promise<bool>> draining;
+
+  bool idle() const { return awaiting == 0 && loop->idle(); }
+
+  /// Hands the row to the loop once its account's token is known.
+  void deliver(outbox_item item) {
+    auto k = token_book::key(item.clinic_id, item.account_id);
+    auto need = tokens->check(k, steady::now());
+    if (need != token_book::need::read) {
+      if (need == token_book::need::refresh && awaiting_token.count(k) == 0) {
+        awaiting_token[k]; // one read at a time; its rows go on with the token in hand
+        read_token(item.clinic_id, item.account_id);
+      }
+      loop->submit(std::move(item));
+      return;
+    }
+    auto& waiting = awaiting_token[k];
+    bool first = waiting.empty() && !reading(k);
+    waiting.push_back(std::move(item));
+    ++awaiting;
+    if (first)
+      read_token(waiting.back().clinic_id, waiting.back().account_id);
+  }
+
+  /// Reads an account's token; the rows waiting for it go on once it is in. A failed read
+  /// is tried again after a second (the rows are committed: none is lost meanwhile).
+  void read_token(const std::string& clinic_id, const std::string& account_id) {
+    reads.insert(token_book::key(clinic_id, account_id));
+    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), token_atom::value, clinic_id, account_id)
+      .then(
+        [this, clinic_id, account_id](std::string& token) {
+          auto k = token_book::key(clinic_id, account_id);
+          reads.erase(k);
+          tokens->put(k, std::move(token), steady::now());
+          auto it = awaiting_token.find(k);
+          if (it == awaiting_token.end())
+            return;
+          auto rows = std::move(it->second);
+          awaiting_token.erase(it);
+          awaiting -= rows.size();
+          for (auto& row : rows)
+            loop->submit(std::move(row));
+        },
+        [this, clinic_id, account_id](const caf::error& err) {
+          core::log_event(spdlog::level::warn, "channel_token_read_failed",
+                          {{"clinic_id", clinic_id}, {"error", caf::to_string(err)}});
+          self->delayed_send(self, std::chrono::seconds(1), token_atom::value, clinic_id, account_id);
+        });
+  }
+  bool reading(const std::string& k) const { return reads.count(k) > 0; }
+  std::unordered_set<std::string> reads; ///< keys whose token is being read
 };
 
 sender_actor::behavior_type sender(sender_actor::stateful_pointer<sender_state> self, node_context_ptr node,
                                    int index) {
-  self->state.loop = std::make_unique<delivery_loop>(std::move(node), index);
+  auto& st = self->state;
+  st.self = self;
+  st.node = node;
+  st.loop = std::make_unique<delivery_loop>(std::move(node), index, st.tokens);
   return {
     [self](deliver_atom, outbox_item& item) {
       ATENDEAI_CRASH_ONCE_IF_MARKED("ATENDEAI_TEST_CRASH_SENDER_MARKER", item.payload);
-      self->state.loop->submit(std::move(item));
+      self->state.deliver(std::move(item));
     },
+    [self](token_atom, const std::string& clinic_id, const std::string& account_id) {
+      self->state.read_token(clinic_id, account_id);
+    },
+    [self](reload_atom, const std::string& clinic_id) { self->state.tokens->forget_clinic(clinic_id); },
     [self](drain_atom) -> caf::result<bool> {
       auto& st = self->state;
-      if (st.loop->idle())
+      if (st.idle())
         return st.loop->none_in_backoff();
       if (st.draining.empty())
         self->send(self, tick_atom::value);
@@ -420,7 +543,7 @@ sender_actor::behavior_type sender(sender_actor::stateful_pointer<sender_state> 
     },
     [self](tick_atom) { // drain: look again until the loop is idle
       auto& st = self->state;
-      if (!st.loop->idle()) {
+      if (!st.idle()) {
         self->delayed_send(self, std::chrono::milliseconds(5), tick_atom::value);
         return;
       }

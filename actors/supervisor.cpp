@@ -114,7 +114,7 @@ struct root_supervisor_state {
   /// Hands a fresh actor (now in its slot) what its predecessor left.
   void resume(const child& c) {
     if (c.kind == "sender") // its rows are pending in PostgreSQL: the router hands them over
-      self->send(ctx->router(), recover_atom::value, static_cast<int32_t>(c.index));
+      self->send(ctx->router(), resend_atom::value, static_cast<int32_t>(c.index));
     else if (c.kind == "router") // the fresh router needs the cluster's view
       if (auto m = ctx->membership.at(0))
         self->send(m, view_atom::value);

@@ -159,7 +159,7 @@ persistence::change_author author_of(const api_call& call) {
 /// refusal into the API's error (a 409 on the time carries "alternatives").
 void change(api_call& call, persistence::staff_change c, int status) {
   c.by = author_of(call);
-  auto a = ask_clinic<staff_answer>(call, staff_atom::value, std::move(c));
+  auto a = ask_clinic<staff_answer>(call, change_atom::value, std::move(c));
   const auto* tz = zone(a.timezone);
   if (!a.ok) {
     api_failure f{a.code, a.message, a.field};

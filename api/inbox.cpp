@@ -9,9 +9,6 @@
 #include "api/call.hpp"
 #include "api/validation.hpp"
 
-#include <atomic>
-#include <future>
-
 #include <caf/all.hpp>
 
 #include "persistence/inbox.hpp"
@@ -51,21 +48,16 @@ std::string carry_out(api_call& call, const persistence::conversation_row& row, 
   a.channel = row.channel;
   a.account_id = row.account_id;
   a.recipient = row.recipient;
-  a.access_token = row.access_token;
   a.audit = std::make_shared<persistence::audit_entry>(
     api_worker::audit_row(call.r, &call.p, call.clinic_id, action, "conversation", cid, std::move(before),
                           std::move(after)));
-  auto outcome = std::make_shared<std::promise<std::pair<bool, std::string>>>();
-  auto answered = std::make_shared<std::atomic<bool>>(false);
-  auto future = outcome->get_future();
-  a.done = [outcome, answered](bool ok, const std::string& message_id) {
-    if (!answered->exchange(true))
-      outcome->set_value({ok, message_id});
-  };
+  auto receipt = std::make_shared<staff_receipt>();
+  a.receipt = receipt;
   caf::anon_send(call.w.node->router(), staff_atom::value, std::move(a));
-  if (future.wait_for(staff_commit_timeout) != std::future_status::ready)
+  auto outcome = receipt->wait(staff_commit_timeout);
+  if (!outcome)
     fail(core::error_code::service_unavailable, "the conversation did not confirm in time; retry later");
-  auto [ok, message_id] = future.get();
+  auto [ok, message_id] = *outcome;
   if (!ok)
     fail(core::error_code::internal_error, "the change could not be stored");
   return message_id;

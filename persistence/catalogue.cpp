@@ -100,6 +100,14 @@ json list_channels(pqxx::transaction_base& tx, const std::string& clinic_id) {
     clinic_id));
 }
 
+std::string channel_token(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& channel,
+                          const std::string& account_id) {
+  auto r = tx.exec_params("SELECT coalesce(access_token, '') FROM atendeai.clinic_channels "
+                          "WHERE clinic_id = $1 AND channel = $2 AND account_id = $3",
+                          clinic_id, channel, account_id);
+  return r.empty() ? std::string{} : r[0][0].as<std::string>();
+}
+
 json insert_channel(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& channel,
                     const std::string& account_id, const std::string& access_token) {
   return one(tx.exec_params(sql("INSERT INTO atendeai.clinic_channels (clinic_id, channel, account_id, access_token) "

@@ -43,6 +43,10 @@ nlohmann::json list_all_clinics(pqxx::transaction_base& tx, std::optional<bool> 
 /// A clinic's channel accounts as [{id, channel, phone_number_id, has_token, active,
 /// created_at}]: the access token itself never leaves the database.
 nlohmann::json list_channels(pqxx::transaction_base& tx, const std::string& clinic_id);
+/// The channel account's own access token ("" when it has none, or no such account):
+/// what its messages are sent with (else the deployment's token).
+std::string channel_token(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& channel,
+                          const std::string& account_id);
 /// Connects an account (token may be empty: the deployment's default applies).
 nlohmann::json insert_channel(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& channel,
                               const std::string& account_id, const std::string& access_token);

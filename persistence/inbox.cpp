@@ -52,15 +52,13 @@ std::optional<conversation_row> find_conversation(pqxx::transaction_base& tx, co
                                                   const std::string& id) {
   auto rows = tx.exec_params(
     std::string("SELECT ") + conversation_columns +
-      ", coalesce(cm.state::text, '{}'), coalesce(last_in.account_id, ''), coalesce(ch.access_token, '')"
+      ", coalesce(cm.state::text, '{}'), coalesce(last_in.account_id, '')"
       " FROM atendeai.conversations cv JOIN atendeai.contacts ct"
       " ON ct.clinic_id = cv.clinic_id AND ct.id = cv.contact_id"
       " LEFT JOIN atendeai.conversation_memory cm ON cm.clinic_id = cv.clinic_id AND cm.conversation_id = cv.id"
       " LEFT JOIN LATERAL (SELECT m.payload ->> 'account_id' AS account_id FROM atendeai.messages m"
       "   WHERE m.clinic_id = cv.clinic_id AND m.conversation_id = cv.id AND m.direction = 'in'"
       "   ORDER BY m.created_at DESC LIMIT 1) last_in ON true"
-      " LEFT JOIN atendeai.clinic_channels ch"
-      " ON ch.clinic_id = cv.clinic_id AND ch.channel = cv.channel AND ch.account_id = last_in.account_id"
       " WHERE cv.clinic_id = $1 AND cv.id = $2",
     clinic_id, id);
   if (rows.empty())
@@ -73,7 +71,6 @@ std::optional<conversation_row> find_conversation(pqxx::transaction_base& tx, co
   out.recipient = r[5].as<std::string>();
   out.handoff = r[2].as<std::string>() == "handoff";
   out.account_id = r[9].as<std::string>();
-  out.access_token = r[10].as<std::string>();
   return out;
 }
 

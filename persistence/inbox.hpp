@@ -30,7 +30,6 @@ struct conversation_row {
   std::string channel;
   std::string recipient;    ///< the contact's channel id (phone)
   std::string account_id;   ///< the clinic's account the patient last wrote to
-  std::string access_token; ///< that account's own token, or empty
   bool handoff = false;
 };
 

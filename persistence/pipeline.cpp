@@ -18,14 +18,14 @@ nlohmann::json json_or_object(const pqxx::field& f) {
 
 std::vector<ingest_result> ingest_batch(pqxx::transaction_base& tx, const std::string& messages,
                                         const std::string& statuses) {
-  auto r = tx.exec_params("SELECT ord, clinic_id::text, access_token, message_id::text, conversation_id::text, "
+  auto r = tx.exec_params("SELECT ord, clinic_id::text, message_id::text, conversation_id::text, "
                           "inserted, new_conversation FROM atendeai.ingest_batch($1::jsonb, $2::jsonb)",
                           messages, statuses);
   std::vector<ingest_result> out;
   out.reserve(r.size());
   for (auto row : r)
-    out.push_back({row[0].as<int>(), row[1].as<std::string>(), text_or_empty(row[2]), row[3].as<std::string>(),
-                   row[4].as<std::string>(), row[5].as<bool>(), row[6].as<bool>()});
+    out.push_back({row[0].as<int>(), row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>(),
+                   row[4].as<bool>(), row[5].as<bool>()});
   return out;
 }
 
@@ -58,7 +58,7 @@ std::vector<conversation_memory> load_conversation_memories(pqxx::connection& co
   // Only what was handled already: unanswered inbound messages are on their way to the
   // actor (or will be swept to it) and join its memory when it handles them.
   pqxx::nontransaction tx(conn);
-  auto r = tx.exec_params("SELECT ord, state::text, messages::text, channel, account_id, contact, access_token "
+  auto r = tx.exec_params("SELECT ord, state::text, messages::text, channel, account_id, contact "
                           "FROM atendeai.conversation_memories($1::jsonb, $2)",
                           rows.dump(), window);
   for (auto row : r) {
@@ -81,7 +81,6 @@ std::vector<conversation_memory> load_conversation_memories(pqxx::connection& co
     mem.reply_channel = text_or_empty(row[3]);
     mem.reply_account = text_or_empty(row[4]);
     mem.reply_contact = text_or_empty(row[5]);
-    mem.reply_token = text_or_empty(row[6]);
   }
   return out;
 }
@@ -111,21 +110,21 @@ sweep_result sweep(pqxx::connection& conn, const sweep_marks& marks, int unanswe
   if (unanswered_min_age_s >= 0) {
   out.next.unanswered_since = horizon(marks.unanswered_since, unanswered_min_age_s);
   auto unanswered = tx.exec_params("SELECT clinic_id::text, message_id::text, conversation_id::text, payload::text, "
-                                   "access_token, created_at::text "
+                                   "created_at::text "
                                    "FROM atendeai.unanswered_since($1::timestamptz, make_interval(secs => $2), $3)",
                                    null_if_empty(marks.unanswered_since), unanswered_min_age_s, limit);
   for (auto row : unanswered)
     out.unanswered.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                              json_or_object(row[3]), text_or_empty(row[4])});
+                              json_or_object(row[3])});
   if (!unanswered.empty())
-    out.next.unanswered_since = unanswered[0][5].as<std::string>();
+    out.next.unanswered_since = unanswered[0][4].as<std::string>();
   }
   out.next.pending_since = marks.pending_since;
   if (pending_min_age_s < 0)
     return out;
   out.next.pending_since = horizon(marks.pending_since, pending_min_age_s);
   auto pending = tx.exec_params("SELECT clinic_id::text, outbound_id::text, conversation_id::text, account_id, recipient, "
-                                "payload::text, access_token, correlation, attempts, created_at::text "
+                                "payload::text, correlation, attempts, created_at::text "
                                 "FROM atendeai.pending_since($1::timestamptz, make_interval(secs => $2), $3)",
                                 null_if_empty(marks.pending_since), pending_min_age_s, limit);
   for (auto row : pending) {
@@ -136,13 +135,12 @@ sweep_result sweep(pqxx::connection& conn, const sweep_marks& marks, int unanswe
     p.account_id = text_or_empty(row[3]);
     p.recipient = text_or_empty(row[4]);
     p.payload = row[5].as<std::string>();
-    p.access_token = text_or_empty(row[6]);
-    p.correlation_id = text_or_empty(row[7]);
-    p.attempts = row[8].as<int>();
+    p.correlation_id = text_or_empty(row[6]);
+    p.attempts = row[7].as<int>();
     out.pending.push_back(std::move(p));
   }
   if (!pending.empty())
-    out.next.pending_since = pending[0][9].as<std::string>();
+    out.next.pending_since = pending[0][8].as<std::string>();
   return out;
 }
 
@@ -151,9 +149,8 @@ std::vector<unanswered_row> unanswered_of_clinic(pqxx::connection& conn, const s
   std::vector<unanswered_row> out;
   pqxx::work tx(conn);
   set_clinic(tx, clinic_id);
-  auto r = tx.exec_params("SELECT i.id::text, i.conversation_id::text, i.payload::text, ch.access_token "
-                          "FROM atendeai.inbound_messages i LEFT JOIN atendeai.clinic_channels ch "
-                          "ON ch.clinic_id = i.clinic_id AND ch.channel = i.channel AND ch.account_id = i.account_id "
+  auto r = tx.exec_params("SELECT i.id::text, i.conversation_id::text, i.payload::text "
+                          "FROM atendeai.inbound_messages i "
                           "WHERE i.clinic_id = $1 AND ($2::uuid IS NULL OR i.conversation_id = $2::uuid) "
                           "AND i.created_at > now() - interval '1 day' "
                           "AND NOT EXISTS (SELECT 1 FROM atendeai.outbound_messages o "
@@ -161,8 +158,7 @@ std::vector<unanswered_row> unanswered_of_clinic(pqxx::connection& conn, const s
                           "ORDER BY i.created_at, i.id LIMIT $3",
                           clinic_id, null_if_empty(conversation_id), limit);
   for (auto row : r)
-    out.push_back({clinic_id, row[0].as<std::string>(), row[1].as<std::string>(), json_or_object(row[2]),
-                   text_or_empty(row[3])});
+    out.push_back({clinic_id, row[0].as<std::string>(), row[1].as<std::string>(), json_or_object(row[2])});
   tx.commit();
   return out;
 }

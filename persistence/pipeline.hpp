@@ -14,7 +14,6 @@ namespace atendeai::persistence {
 struct ingest_result {
   int ord = 0;               ///< the row's position in the batch
   std::string clinic_id;     ///< derived from the channel account
-  std::string access_token;  ///< the channel account's own token, or empty
   std::string message_id;
   std::string conversation_id;
   bool inserted = false;         ///< false: stored before (a duplicate)
@@ -60,7 +59,7 @@ struct conversation_memory {
   std::vector<std::pair<std::string, std::string>> messages; ///< (direction, text), oldest first
   std::vector<std::string> recent_external_ids;
   /// Where the last inbound message came from (empty when none): unprompted messages go there.
-  std::string reply_channel, reply_account, reply_contact, reply_token;
+  std::string reply_channel, reply_account, reply_contact;
 };
 
 /// The memory of one conversation of a batch read.
@@ -85,7 +84,6 @@ struct unanswered_row {
   std::string message_id;
   std::string conversation_id;
   nlohmann::json payload;
-  std::string access_token;
 };
 
 /// An outbound message not delivered yet.
@@ -96,7 +94,6 @@ struct pending_row {
   std::string account_id;
   std::string recipient;
   std::string payload;
-  std::string access_token;
   std::string correlation_id; ///< the channel id of the inbound message it answers
   int attempts = 0;
 };

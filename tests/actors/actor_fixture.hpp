@@ -162,7 +162,7 @@ inline caf::behavior reader_stub(caf::event_based_actor* self, database_ptr db) 
       db->asked.push_back("memory");
       return db->memory;
     },
-    [=](actors::recover_atom, const std::string&, const std::string&) {
+    [=](actors::replay_atom, const std::string&, const std::string&) {
       db->asked.push_back("recover");
       return std::vector<actors::stored_message>{};
     },
@@ -176,7 +176,7 @@ inline caf::behavior reader_stub(caf::event_based_actor* self, database_ptr db) 
       return db->write(self, {"cancel", {}, appointment_id, {}, {}});
     },
     [=](answer_atom, int how) { db->answer_next(how); },
-    [=](actors::staff_atom, const std::string&, const persistence::staff_change& c, int64_t) {
+    [=](actors::change_atom, const std::string&, const persistence::staff_change& c, int64_t) {
       db->asked.push_back("staff");
       db->staff_changes.push_back(c);
       persistence::staff_write w;

@@ -232,7 +232,7 @@ TEST_CASE("clinic actor: staff changes are checked against the same agenda", "[a
   c.slot = {ids::ana, ids::cardio, tue10.start, {}};
   c.patient_phone = "+5511988887777";
 
-  auto refused = f.ask<actors::staff_answer>(f.clinic, actors::staff_atom::value, c);
+  auto refused = f.ask<actors::staff_answer>(f.clinic, actors::change_atom::value, c);
   CHECK_FALSE(refused.ok);
   CHECK(refused.code == core::error_code::conflict);
   CHECK(refused.field == "starts_at");
@@ -241,7 +241,7 @@ TEST_CASE("clinic actor: staff changes are checked against the same agenda", "[a
   CHECK(f.db->count("staff") == 0);
 
   c.slot.start = tue11.start;
-  auto made = f.ask<actors::staff_answer>(f.clinic, actors::staff_atom::value, c);
+  auto made = f.ask<actors::staff_answer>(f.clinic, actors::change_atom::value, c);
   CHECK(made.ok);
   REQUIRE(f.db->staff_changes.size() == 1);
   CHECK(f.db->staff_changes[0].slot == tue11); // its end from the service's duration
@@ -250,7 +250,7 @@ TEST_CASE("clinic actor: staff changes are checked against the same agenda", "[a
 
   SECTION("a time the rules refuse: 422 naming the field, nothing written") {
     c.slot.start = sp(2026, 11, 24, 10, 30); // off the grid
-    auto invalid = f.ask<actors::staff_answer>(f.clinic, actors::staff_atom::value, c);
+    auto invalid = f.ask<actors::staff_answer>(f.clinic, actors::change_atom::value, c);
     CHECK(invalid.code == core::error_code::validation_failed);
     CHECK(invalid.field == "starts_at");
     CHECK(invalid.alternatives.empty());

@@ -95,6 +95,13 @@ TEST_CASE("migrations go up, down to zero and up again on the real database", "[
   CHECK_THAT(up_out, Catch::Contains(applied(n)));
   CHECK(db.scalar("SELECT count(*) FROM public.schema_migrations") == std::to_string(n));
   CHECK(db.scalar("SELECT to_regclass('atendeai.outbox') IS NOT NULL") == "t");
+  // The per-message path checks no foreign key: inbound, outbound, delivery and status
+  // rows, and a new contact's contact, conversation and memory rows.
+  CHECK(db.scalar("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY (ARRAY["
+                  "'atendeai.inbound_messages', 'atendeai.outbound_messages', 'atendeai.delivery_events', "
+                  "'atendeai.message_statuses', 'atendeai.contacts', 'atendeai.conversations', "
+                  "'atendeai.conversation_memory']::regclass[])")
+        == "0");
 
   auto [status_rc, status_out] = run_binary({"migrate", "status"}, db_env(db));
   CHECK(status_rc == 0);
