@@ -4,9 +4,9 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=/usr/lib/postgresql/15/bin
-# The scripts' own setting stays in this shell: the node refuses ATENDEAI_* variables
-# that are not configuration keys, so it must not inherit it.
-export -n ATENDEAI_STOP_GRACE_S 2>/dev/null || true
+# The scripts' own settings stay in this shell: the node refuses ATENDEAI_* variables
+# that are not configuration keys, so it must not inherit them.
+export -n ATENDEAI_STOP_GRACE_S ATENDEAI_BUILD_JOBS 2>/dev/null || true
 
 PACKAGES=(build-essential cmake ninja-build ccache pkg-config git ca-certificates openssl haproxy
   libcaf-dev librestinio-dev libasio-dev libhttp-parser-dev libfmt-dev libpqxx-dev libpq-dev
