@@ -8,6 +8,7 @@
 #include "core/flow_internal.hpp"
 #include "core/flow_phrasing.hpp"
 #include "core/format.hpp"
+#include "core/reading.hpp"
 
 namespace atendeai::core {
 
@@ -41,93 +42,8 @@ std::vector<const service*> bookable_services(const clinic_profile& c, const pro
 
 // ---------------------------------------------------------------- reading a message
 
-std::vector<std::string> split_words(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char ch : s) {
-    if (ch == ' ') {
-      if (!cur.empty())
-        out.push_back(std::move(cur));
-      cur.clear();
-    } else {
-      cur += ch;
-    }
-  }
-  if (!cur.empty())
-    out.push_back(std::move(cur));
-  return out;
-}
-
-bool contains(const std::string& text, std::string_view phrase) {
-  // Whole-word containment on normalised text.
-  std::string padded = " " + text + " ";
-  return padded.find(" " + std::string(phrase) + " ") != std::string::npos;
-}
-
-bool contains_any(const std::string& text, std::initializer_list<std::string_view> phrases) {
-  return std::any_of(phrases.begin(), phrases.end(), [&](std::string_view p) { return contains(text, p); });
-}
-
-// 1-based ordinal of a word, -1 for "last", 0 when not an ordinal.
-int ordinal_word(const std::string& w) {
-  static const std::pair<const char*, int> words[] = {
-      {"primeira", 1}, {"primeiro", 1}, {"first", 1}, {"1a", 1}, {"1o", 1}, {"1st", 1},
-      {"segunda", 2}, {"segundo", 2}, {"second", 2}, {"2a", 2}, {"2o", 2}, {"2nd", 2},
-      {"terceira", 3}, {"terceiro", 3}, {"third", 3}, {"3a", 3}, {"3o", 3}, {"3rd", 3},
-      {"quarta", 4}, {"quarto", 4}, {"fourth", 4}, {"4a", 4}, {"4o", 4}, {"4th", 4},
-      {"quinta", 5}, {"quinto", 5}, {"fifth", 5}, {"5a", 5}, {"5o", 5}, {"5th", 5},
-      {"sexta", 6}, {"sexto", 6}, {"sixth", 6}, {"6a", 6}, {"6o", 6}, {"6th", 6},
-      {"setima", 7}, {"setimo", 7}, {"seventh", 7}, {"7a", 7}, {"7o", 7}, {"7th", 7},
-      {"oitava", 8}, {"oitavo", 8}, {"eighth", 8}, {"8a", 8}, {"8o", 8}, {"8th", 8},
-      {"nona", 9}, {"nono", 9}, {"ninth", 9}, {"9a", 9}, {"9o", 9}, {"9th", 9},
-      {"decima", 10}, {"decimo", 10}, {"tenth", 10}, {"10a", 10}, {"10o", 10}, {"10th", 10},
-      {"ultima", -1}, {"ultimo", -1}, {"last", -1}};
-  for (const auto& [word, n] : words)
-    if (w == word)
-      return n;
-  return 0;
-}
-
-bool is_weekday_word(const std::string& w) {
-  return w == "segunda" || w == "terca" || w == "quarta" || w == "quinta" || w == "sexta";
-}
-
-int small_number(const std::string& w) {
-  if (w.empty() || w.size() > 2 || !std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return 0;
-  return std::stoi(w);
-}
-
-// "a segunda opção", "opção 2", "the second one", "2", "última" → 1-based (-1 = last).
-int read_ordinal(const std::string& norm) {
-  auto w = split_words(norm);
-  if (w.empty())
-    return 0;
-  static const std::initializer_list<std::string_view> nouns = {"opcao", "option", "numero", "number",
-                                                                "horario", "one", "consulta"};
-  auto is_noun = [&](const std::string& x) {
-    return std::find(nouns.begin(), nouns.end(), x) != nouns.end();
-  };
-  for (std::size_t i = 0; i + 1 < w.size(); ++i)
-    if (is_noun(w[i]) && small_number(w[i + 1]) > 0)
-      return small_number(w[i + 1]);
-  if (w.size() == 1 && small_number(w[0]) > 0)
-    return small_number(w[0]);
-  if (w.size() <= 4)
-    for (std::size_t i = 0; i < w.size(); ++i) {
-      int n = ordinal_word(w[i]);
-      if (n == 0)
-        continue;
-      bool article = i > 0 && (w[i - 1] == "a" || w[i - 1] == "o" || w[i - 1] == "the" || w[i - 1] == "pela");
-      bool noun = i + 1 < w.size() && is_noun(w[i + 1]);
-      bool alone = w.size() == 1 && !is_weekday_word(w[i]);
-      if (article || noun || alone)
-        return n;
-    }
-  return 0;
-}
-
-// What a patient message says about the flow beyond intent and entities.
+// What a patient message says about the flow beyond intent and entities: a tap on one of
+// the flow's buttons or rows, or typed words read by core/reading.
 struct signals {
   std::string norm;                                       // normalised text
   std::optional<std::string> service_choice;              // "service:<id>"
@@ -140,7 +56,6 @@ struct signals {
   bool quit = false;    // give-up words other than "cancel" ("desisto", "never mind")
   bool keep = false;    // "Não" on the cancel confirmation
   bool no = false;
-  bool yes = false;
   bool reply = false;   // an interactive reply
 };
 
@@ -166,42 +81,14 @@ signals read_signals(const patient_message& m) {
       sg.keep = true;
     return sg;
   }
-  const auto& t = sg.norm;
-  const auto words = split_words(t);
-  const std::string first = words.empty() ? std::string{} : words.front();
-  auto first_is = [&](std::initializer_list<std::string_view> ws) {
-    return std::any_of(ws.begin(), ws.end(), [&](std::string_view w) { return first == w; });
-  };
-  sg.quit = contains_any(t, {"desisto", "desistir", "nao quero mais", "deixa pra la", "deixa para la", "esquece",
-                             "never mind", "nevermind", "forget it", "give up", "dont want", "do not want"});
-  sg.give_up = sg.quit || contains_any(t, {"cancela", "cancelar", "cancele", "cancel", "stop"});
-  sg.other_time = contains_any(t, {"outro horario", "outros horarios", "outra hora", "outro dia", "outra data",
-                                   "outra opcao", "outras opcoes", "other time", "another time",
-                                   "different time", "other times", "another day", "other options"});
-  sg.yes = m.u.entities.yes_no == true ||
-           contains_any(t, {"sim", "confirmar", "confirmo", "confirma", "confirm", "yes"}) ||
-           first_is({"pode", "ok", "okay", "isso", "beleza", "certo", "fechado", "perfeito", "sure", "yep", "claro"});
-  sg.no = m.u.entities.yes_no == false || first_is({"nao", "no", "nope"});
-  if (sg.no)
-    sg.yes = false;
-  sg.confirm = sg.yes;
-  sg.ordinal = read_ordinal(t);
+  const auto a = read_answer(sg.norm, m.u.entities.yes_no);
+  sg.quit = a.quit;
+  sg.give_up = a.give_up;
+  sg.other_time = a.other_time;
+  sg.confirm = a.yes;
+  sg.no = a.no;
+  sg.ordinal = a.choice;
   return sg;
-}
-
-// True when the text has at least two words of two letters or more (enough to tell
-// the language).
-bool wordy(const std::string& norm) {
-  int words = 0;
-  for (const auto& w : split_words(norm)) {
-    int letters = 0;
-    for (char c : w)
-      if ((c >= 'a' && c <= 'z') || (static_cast<unsigned char>(c) >= 0x80))
-        ++letters;
-    if (letters >= 2)
-      ++words;
-  }
-  return words >= 2;
 }
 
 bool has_flow_entities(const entities& e) {
@@ -650,8 +537,8 @@ void fill_slot(engine& x, const patient_message& m, const signals& sg) {
     else
       for (const auto& id : st.offered_services) {
         const auto* s = find_service(c, id);
-        if (s && !sg.norm.empty() && (contains(sg.norm, normalize_text(s->name)) ||
-                                        (!s->name_en.empty() && contains(sg.norm, normalize_text(s->name_en)))))
+        if (s && !sg.norm.empty() && (has_phrase(sg.norm, normalize_text(s->name)) ||
+                                        (!s->name_en.empty() && has_phrase(sg.norm, normalize_text(s->name_en)))))
           picked_service = id;
       }
   }
@@ -988,7 +875,7 @@ void on_message(engine& x, const patient_message& m, const flow_state& original)
 
   // The language follows the patient, but short replies ("ok", "9h", "25/11") are too
   // short to tell and keep it.
-  if (!m.u.lang.empty() && !sg.reply && (st.step == flow_step::start || wordy(sg.norm)))
+  if (!m.u.lang.empty() && !sg.reply && (st.step == flow_step::start || tells_language(sg.norm)))
     st.lang = m.u.lang;
   st.last_activity = x.ctx.now;
   if (st.started_at == instant{})
@@ -1008,17 +895,14 @@ void on_message(engine& x, const patient_message& m, const flow_state& original)
 
   // Which flow this is, and switches between them (only on explicit words, since short
   // answers are easily mislabelled).
-  const bool mine = contains_any(sg.norm, {"minha", "minhas", "meu", "my"}) &&
-                    contains_any(sg.norm, {"consulta", "consultas", "appointment", "agendamento"});
+  const bool mine = has_any_phrase(sg.norm, mine_words()) && has_any_phrase(sg.norm, appointment_words());
   if (st.step == flow_step::start) {
     st.kind = in == intent::reschedule ? flow_kind::reschedule
               : in == intent::cancel   ? flow_kind::cancel
                                        : flow_kind::book;
   } else if (!sg.reply) {
-    const bool says_reschedule =
-        contains_any(sg.norm, {"remarcar", "remarca", "remarque", "reagendar", "reagenda", "reschedule"});
-    const bool says_book = contains_any(sg.norm, {"marcar", "agendar", "marca", "agenda", "book", "nova consulta",
-                                                  "outra consulta", "new appointment"});
+    const bool says_reschedule = has_any_phrase(sg.norm, reschedule_words());
+    const bool says_book = has_any_phrase(sg.norm, book_words());
     if (in == intent::reschedule && st.kind != flow_kind::reschedule && says_reschedule && !sg.other_time) {
       auto target = st.kind == flow_kind::cancel ? st.target : std::nullopt;
       reset_for(x, flow_kind::reschedule);
