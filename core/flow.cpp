@@ -1,7 +1,6 @@
 #include "core/flow.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 #include <utility>
 
 #include "core/date_rules.hpp"
