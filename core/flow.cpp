@@ -1,44 +1,23 @@
 #include "core/flow.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
+#include "core/date_rules.hpp"
+#include "core/flow_internal.hpp"
+#include "core/flow_phrasing.hpp"
 #include "core/format.hpp"
+#include "core/reading.hpp"
 
 namespace atendeai::core {
+
+using namespace detail;
 
 namespace {
 
 using namespace std::chrono;
-using nlohmann::json;
-
-constexpr std::size_t max_list_rows = 10;
-constexpr std::size_t max_buttons = 3;
-
-bool is_en(std::string_view lang) { return lang.size() >= 2 && lang.substr(0, 2) == "en"; }
 
 // ---------------------------------------------------------------- catalogue lookups
-
-const service* find_service(const clinic_profile& c, const std::optional<std::string>& id) {
-  if (!id)
-    return nullptr;
-  for (const auto& s : c.services)
-    if (s.id == *id)
-      return &s;
-  return nullptr;
-}
-
-const professional* find_professional(const clinic_profile& c, const std::optional<std::string>& id) {
-  if (!id)
-    return nullptr;
-  for (const auto& p : c.professionals)
-    if (p.id == *id)
-      return &p;
-  return nullptr;
-}
 
 bool performs(const professional& p, const std::string& service_id) {
   return std::find(p.service_ids.begin(), p.service_ids.end(), service_id) != p.service_ids.end();
@@ -60,250 +39,10 @@ std::vector<const service*> bookable_services(const clinic_profile& c, const pro
   return out;
 }
 
-// ---------------------------------------------------------------- text helpers
-
-// Cuts UTF-8 text to at most `max` code points.
-std::string utf8_truncate(const std::string& s, std::size_t max) {
-  std::size_t count = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
-      if (count == max)
-        return s.substr(0, i);
-      ++count;
-    }
-  }
-  return s;
-}
-
-// The service's name in the conversation's language (English when the clinic gave one).
-std::string service_name(const clinic_profile& c, const std::string& id, bool en) {
-  const auto* s = find_service(c, id);
-  return s ? display_name(*s, en ? "en" : "pt-BR") : std::string{};
-}
-
-// "a Dra. Ana Souza", "o Dr. Carlos Lima", or the bare name; English: the bare name.
-std::string professional_ref(const clinic_profile& c, const std::string& id, bool en) {
-  const auto* p = find_professional(c, id);
-  if (!p)
-    return {};
-  if (en)
-    return p->name;
-  auto starts_with = [&](const char* prefix) { return p->name.rfind(prefix, 0) == 0; };
-  if (starts_with("Dra.") || starts_with("Dra "))
-    return "a " + p->name;
-  if (starts_with("Dr.") || starts_with("Dr "))
-    return "o " + p->name;
-  return p->name;
-}
-
-// "com a Dra. Ana Souza" / "with Dra. Ana Souza".
-std::string with_professional(const clinic_profile& c, const std::string& id, bool en) {
-  auto ref = professional_ref(c, id, en);
-  if (ref.empty())
-    return {};
-  return (en ? "with " : "com ") + ref;
-}
-
-// Capitalises an ASCII first letter ("a Dra." → "A Dra.").
-std::string capitalize(std::string s) {
-  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z')
-    s[0] = static_cast<char>(s[0] - 'a' + 'A');
-  return s;
-}
-
-int weekday_of(const date::year_month_day& d) {
-  return static_cast<int>(date::weekday{date::sys_days{d}}.c_encoding());
-}
-
-std::string lang_code(bool en) { return en ? "en" : "pt-BR"; }
-
-// "quarta 25/11 às 14:00" / "Wednesday 25/11 at 14:00".
-std::string when_long(const date::time_zone* tz, instant t, bool en) {
-  auto d = local_date(tz, t);
-  return weekday_name(weekday_of(d), lang_code(en), false) + " " + format_ddmm(d) +
-         (en ? " at " : " às ") + format_hhmm(local_minute(tz, t));
-}
-
-// "na quarta, 25/11, às 14:00" / "on Wednesday, 25/11, at 14:00".
-std::string when_prompt(const date::time_zone* tz, instant t, bool en) {
-  auto d = local_date(tz, t);
-  auto wd = weekday_of(d);
-  std::string prep = en ? "on " : (wd == 0 || wd == 6 ? "no " : "na ");
-  return prep + weekday_name(wd, lang_code(en), false) + ", " + format_ddmm(d) +
-         (en ? ", at " : ", às ") + format_hhmm(local_minute(tz, t));
-}
-
-// "qua 25/11 · 14:00" / "Wed 25/11 · 14:00".
-std::string when_short(const date::time_zone* tz, instant t, bool en) {
-  auto d = local_date(tz, t);
-  return weekday_name(weekday_of(d), lang_code(en), true) + " " + format_ddmm(d) + " · " +
-         format_hhmm(local_minute(tz, t));
-}
-
-// "amanhã (ter 24/11)", "na sexta 27/11"; capitalised for the start of a sentence.
-std::string day_phrase(const date::year_month_day& d, const date::year_month_day& today, bool en,
-                       bool sentence_start) {
-  auto wd = weekday_of(d);
-  std::string s;
-  auto paren = " (" + weekday_name(wd, lang_code(en), true) + " " + format_ddmm(d) + ")";
-  if (d == today)
-    s = (en ? "today" : "hoje") + paren;
-  else if (date::sys_days{d} == date::sys_days{today} + date::days{1})
-    s = (en ? "tomorrow" : "amanhã") + paren;
-  else if (en)
-    s = "on " + weekday_name(wd, "en", false) + " " + format_ddmm(d);
-  else
-    s = std::string(wd == 0 || wd == 6 ? "no " : "na ") + weekday_name(wd, "pt-BR", false) + " " +
-        format_ddmm(d);
-  return sentence_start ? capitalize(s) : s;
-}
-
-std::string period_phrase(day_period p, bool en) {
-  switch (p) {
-    case day_period::morning: return en ? "in the morning" : "de manhã";
-    case day_period::afternoon: return en ? "in the afternoon" : "à tarde";
-    case day_period::evening: return en ? "in the evening" : "à noite";
-  }
-  return {};
-}
-
-std::string_view period_label(day_period p) {
-  switch (p) {
-    case day_period::morning: return "morning";
-    case day_period::afternoon: return "afternoon";
-    case day_period::evening: return "evening";
-  }
-  return "morning";
-}
-
-std::optional<day_period> period_from_label(std::string_view s) {
-  for (auto p : {day_period::morning, day_period::afternoon, day_period::evening})
-    if (period_label(p) == s)
-      return p;
-  return std::nullopt;
-}
-
-std::string join_words(std::initializer_list<std::string> parts) {
-  std::string out;
-  for (const auto& p : parts) {
-    if (p.empty())
-      continue;
-    if (!out.empty())
-      out += ' ';
-    out += p;
-  }
-  return out;
-}
-
-// "Cardiologia com a Dra. Ana Souza, quarta 25/11 às 14:00".
-std::string appointment_summary(const clinic_profile& c, const date::time_zone* tz,
-                                const std::string& service_id, const std::string& professional_id,
-                                instant start, bool en) {
-  return join_words({service_name(c, service_id, en), with_professional(c, professional_id, en)}) + ", " +
-         when_long(tz, start, en);
-}
-
-std::string confirmed_text(const clinic_profile& c, const appointment& a, bool en, bool moved) {
-  const auto* tz = clinic_zone(c);
-  std::string s = en ? (moved ? "Done! Appointment moved: " : "Done! Appointment confirmed: ")
-                     : (moved ? "Pronto! Consulta remarcada: " : "Pronto! Consulta confirmada: ");
-  s += join_words({service_name(c, a.service_id, en), with_professional(c, a.professional_id, en)});
-  s += ", " + when_long(tz, a.start, en);
-  if (!c.address.empty())
-    s += (en ? ", at " : ", na ") + c.address;
-  s += en ? ". Please arrive 10 minutes early. See you! 💙" : ". Chegue 10 minutos antes. Até lá! 💙";
-  return s;
-}
-
 // ---------------------------------------------------------------- reading a message
 
-std::vector<std::string> split_words(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char ch : s) {
-    if (ch == ' ') {
-      if (!cur.empty())
-        out.push_back(std::move(cur));
-      cur.clear();
-    } else {
-      cur += ch;
-    }
-  }
-  if (!cur.empty())
-    out.push_back(std::move(cur));
-  return out;
-}
-
-bool contains(const std::string& text, std::string_view phrase) {
-  // Whole-word containment on normalised text.
-  std::string padded = " " + text + " ";
-  return padded.find(" " + std::string(phrase) + " ") != std::string::npos;
-}
-
-bool contains_any(const std::string& text, std::initializer_list<std::string_view> phrases) {
-  return std::any_of(phrases.begin(), phrases.end(), [&](std::string_view p) { return contains(text, p); });
-}
-
-// 1-based ordinal of a word, -1 for "last", 0 when not an ordinal.
-int ordinal_word(const std::string& w) {
-  static const std::pair<const char*, int> words[] = {
-      {"primeira", 1}, {"primeiro", 1}, {"first", 1}, {"1a", 1}, {"1o", 1}, {"1st", 1},
-      {"segunda", 2}, {"segundo", 2}, {"second", 2}, {"2a", 2}, {"2o", 2}, {"2nd", 2},
-      {"terceira", 3}, {"terceiro", 3}, {"third", 3}, {"3a", 3}, {"3o", 3}, {"3rd", 3},
-      {"quarta", 4}, {"quarto", 4}, {"fourth", 4}, {"4a", 4}, {"4o", 4}, {"4th", 4},
-      {"quinta", 5}, {"quinto", 5}, {"fifth", 5}, {"5a", 5}, {"5o", 5}, {"5th", 5},
-      {"sexta", 6}, {"sexto", 6}, {"sixth", 6}, {"6a", 6}, {"6o", 6}, {"6th", 6},
-      {"setima", 7}, {"setimo", 7}, {"seventh", 7}, {"7a", 7}, {"7o", 7}, {"7th", 7},
-      {"oitava", 8}, {"oitavo", 8}, {"eighth", 8}, {"8a", 8}, {"8o", 8}, {"8th", 8},
-      {"nona", 9}, {"nono", 9}, {"ninth", 9}, {"9a", 9}, {"9o", 9}, {"9th", 9},
-      {"decima", 10}, {"decimo", 10}, {"tenth", 10}, {"10a", 10}, {"10o", 10}, {"10th", 10},
-      {"ultima", -1}, {"ultimo", -1}, {"last", -1}};
-  for (const auto& [word, n] : words)
-    if (w == word)
-      return n;
-  return 0;
-}
-
-bool is_weekday_word(const std::string& w) {
-  return w == "segunda" || w == "terca" || w == "quarta" || w == "quinta" || w == "sexta";
-}
-
-int small_number(const std::string& w) {
-  if (w.empty() || w.size() > 2 || !std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return 0;
-  return std::stoi(w);
-}
-
-// "a segunda opção", "opção 2", "the second one", "2", "última" → 1-based (-1 = last).
-int read_ordinal(const std::string& norm) {
-  auto w = split_words(norm);
-  if (w.empty())
-    return 0;
-  static const std::initializer_list<std::string_view> nouns = {"opcao", "option", "numero", "number",
-                                                                "horario", "one", "consulta"};
-  auto is_noun = [&](const std::string& x) {
-    return std::find(nouns.begin(), nouns.end(), x) != nouns.end();
-  };
-  for (std::size_t i = 0; i + 1 < w.size(); ++i)
-    if (is_noun(w[i]) && small_number(w[i + 1]) > 0)
-      return small_number(w[i + 1]);
-  if (w.size() == 1 && small_number(w[0]) > 0)
-    return small_number(w[0]);
-  if (w.size() <= 4)
-    for (std::size_t i = 0; i < w.size(); ++i) {
-      int n = ordinal_word(w[i]);
-      if (n == 0)
-        continue;
-      bool article = i > 0 && (w[i - 1] == "a" || w[i - 1] == "o" || w[i - 1] == "the" || w[i - 1] == "pela");
-      bool noun = i + 1 < w.size() && is_noun(w[i + 1]);
-      bool alone = w.size() == 1 && !is_weekday_word(w[i]);
-      if (article || noun || alone)
-        return n;
-    }
-  return 0;
-}
-
-// What a patient message says about the flow beyond intent and entities.
+// What a patient message says about the flow beyond intent and entities: a tap on one of
+// the flow's buttons or rows, or typed words read by core/reading.
 struct signals {
   std::string norm;                                       // normalised text
   std::optional<std::string> service_choice;              // "service:<id>"
@@ -316,7 +55,6 @@ struct signals {
   bool quit = false;    // give-up words other than "cancel" ("desisto", "never mind")
   bool keep = false;    // "Não" on the cancel confirmation
   bool no = false;
-  bool yes = false;
   bool reply = false;   // an interactive reply
 };
 
@@ -342,42 +80,14 @@ signals read_signals(const patient_message& m) {
       sg.keep = true;
     return sg;
   }
-  const auto& t = sg.norm;
-  const auto words = split_words(t);
-  const std::string first = words.empty() ? std::string{} : words.front();
-  auto first_is = [&](std::initializer_list<std::string_view> ws) {
-    return std::any_of(ws.begin(), ws.end(), [&](std::string_view w) { return first == w; });
-  };
-  sg.quit = contains_any(t, {"desisto", "desistir", "nao quero mais", "deixa pra la", "deixa para la", "esquece",
-                             "never mind", "nevermind", "forget it", "give up", "dont want", "do not want"});
-  sg.give_up = sg.quit || contains_any(t, {"cancela", "cancelar", "cancele", "cancel", "stop"});
-  sg.other_time = contains_any(t, {"outro horario", "outros horarios", "outra hora", "outro dia", "outra data",
-                                   "outra opcao", "outras opcoes", "other time", "another time",
-                                   "different time", "other times", "another day", "other options"});
-  sg.yes = m.u.entities.yes_no == true ||
-           contains_any(t, {"sim", "confirmar", "confirmo", "confirma", "confirm", "yes"}) ||
-           first_is({"pode", "ok", "okay", "isso", "beleza", "certo", "fechado", "perfeito", "sure", "yep", "claro"});
-  sg.no = m.u.entities.yes_no == false || first_is({"nao", "no", "nope"});
-  if (sg.no)
-    sg.yes = false;
-  sg.confirm = sg.yes;
-  sg.ordinal = read_ordinal(t);
+  const auto a = read_answer(sg.norm, m.u.entities.yes_no);
+  sg.quit = a.quit;
+  sg.give_up = a.give_up;
+  sg.other_time = a.other_time;
+  sg.confirm = a.yes;
+  sg.no = a.no;
+  sg.ordinal = a.choice;
   return sg;
-}
-
-// True when the text has at least two words of two letters or more (enough to tell
-// the language).
-bool wordy(const std::string& norm) {
-  int words = 0;
-  for (const auto& w : split_words(norm)) {
-    int letters = 0;
-    for (char c : w)
-      if ((c >= 'a' && c <= 'z') || (static_cast<unsigned char>(c) >= 0x80))
-        ++letters;
-    if (letters >= 2)
-      ++words;
-  }
-  return words >= 2;
 }
 
 bool has_flow_entities(const entities& e) {
@@ -448,41 +158,10 @@ struct engine {
   }
 
   std::vector<appointment> future_appointments() const {
-    std::vector<appointment> out;
-    for (const auto& a : ctx.patient_appointments)
-      if (a.active() && a.start >= ctx.now)
-        out.push_back(a);
-    std::sort(out.begin(), out.end(), [](const appointment& a, const appointment& b) { return a.start < b.start; });
-    return out;
+    return upcoming_appointments(ctx.patient_appointments, ctx.now);
   }
 };
 
-outbound_message buttons(std::string text, std::vector<choice> choices) {
-  outbound_message m;
-  m.text = std::move(text);
-  m.style = choice_style::buttons;
-  for (auto& c : choices)
-    c.title = utf8_truncate(c.title, 20);
-  if (choices.size() > max_buttons)
-    choices.resize(max_buttons);
-  m.choices = std::move(choices);
-  return m;
-}
-
-outbound_message list(std::string text, std::vector<choice> rows, std::string button) {
-  outbound_message m;
-  m.text = utf8_truncate(text, 1024);
-  m.style = choice_style::list;
-  if (rows.size() > max_list_rows)
-    rows.resize(max_list_rows);
-  for (auto& r : rows) {
-    r.title = utf8_truncate(r.title, 24);
-    r.description = utf8_truncate(r.description, 72);
-  }
-  m.choices = std::move(rows);
-  m.list_button = utf8_truncate(button, 20);
-  return m;
-}
 
 // ---------------------------------------------------------------- prompts
 
@@ -857,8 +536,8 @@ void fill_slot(engine& x, const patient_message& m, const signals& sg) {
     else
       for (const auto& id : st.offered_services) {
         const auto* s = find_service(c, id);
-        if (s && !sg.norm.empty() && (contains(sg.norm, normalize_text(s->name)) ||
-                                        (!s->name_en.empty() && contains(sg.norm, normalize_text(s->name_en)))))
+        if (s && !sg.norm.empty() && (has_phrase(sg.norm, normalize_text(s->name)) ||
+                                        (!s->name_en.empty() && has_phrase(sg.norm, normalize_text(s->name_en)))))
           picked_service = id;
       }
   }
@@ -1195,7 +874,7 @@ void on_message(engine& x, const patient_message& m, const flow_state& original)
 
   // The language follows the patient, but short replies ("ok", "9h", "25/11") are too
   // short to tell and keep it.
-  if (!m.u.lang.empty() && !sg.reply && (st.step == flow_step::start || wordy(sg.norm)))
+  if (!m.u.lang.empty() && !sg.reply && (st.step == flow_step::start || tells_language(sg.norm)))
     st.lang = m.u.lang;
   st.last_activity = x.ctx.now;
   if (st.started_at == instant{})
@@ -1215,17 +894,14 @@ void on_message(engine& x, const patient_message& m, const flow_state& original)
 
   // Which flow this is, and switches between them (only on explicit words, since short
   // answers are easily mislabelled).
-  const bool mine = contains_any(sg.norm, {"minha", "minhas", "meu", "my"}) &&
-                    contains_any(sg.norm, {"consulta", "consultas", "appointment", "agendamento"});
+  const bool mine = has_any_phrase(sg.norm, mine_words()) && has_any_phrase(sg.norm, appointment_words());
   if (st.step == flow_step::start) {
     st.kind = in == intent::reschedule ? flow_kind::reschedule
               : in == intent::cancel   ? flow_kind::cancel
                                        : flow_kind::book;
   } else if (!sg.reply) {
-    const bool says_reschedule =
-        contains_any(sg.norm, {"remarcar", "remarca", "remarque", "reagendar", "reagenda", "reschedule"});
-    const bool says_book = contains_any(sg.norm, {"marcar", "agendar", "marca", "agenda", "book", "nova consulta",
-                                                  "outra consulta", "new appointment"});
+    const bool says_reschedule = has_any_phrase(sg.norm, reschedule_words());
+    const bool says_book = has_any_phrase(sg.norm, book_words());
     if (in == intent::reschedule && st.kind != flow_kind::reschedule && says_reschedule && !sg.other_time) {
       auto target = st.kind == flow_kind::cancel ? st.target : std::nullopt;
       reset_for(x, flow_kind::reschedule);
@@ -1346,129 +1022,9 @@ void on_tick(engine& x) {
   st.step = flow_step::expired;
 }
 
-// ---------------------------------------------------------------- JSON helpers
-
-template <class T, class F>
-void put_opt(json& j, const char* key, const std::optional<T>& v, F&& f) {
-  if (v)
-    j[key] = f(*v);
-}
-
-std::string get_string(const json& j, const char* key, const std::string& fallback = {}) {
-  if (!j.contains(key) || j.at(key).is_null())
-    return fallback;
-  if (!j.at(key).is_string())
-    throw std::invalid_argument(std::string(key) + ": must be a string");
-  return j.at(key).get<std::string>();
-}
-
-std::optional<std::string> get_opt_string(const json& j, const char* key) {
-  if (!j.contains(key) || j.at(key).is_null())
-    return std::nullopt;
-  return get_string(j, key);
-}
-
-std::optional<date::year_month_day> get_opt_date(const json& j, const char* key) {
-  auto s = get_opt_string(j, key);
-  if (!s)
-    return std::nullopt;
-  auto d = parse_ymd(*s);
-  if (!d)
-    throw std::invalid_argument(std::string(key) + ": not a YYYY-MM-DD date");
-  return d;
-}
-
-instant get_instant(const json& j, const char* key) {
-  auto s = get_opt_string(j, key);
-  if (!s)
-    return instant{};
-  auto t = parse_iso(*s);
-  if (!t)
-    throw std::invalid_argument(std::string(key) + ": not an ISO 8601 instant");
-  return *t;
-}
-
-template <class T, class F>
-std::optional<T> get_opt_object(const json& j, const char* key, F&& parse) {
-  if (!j.contains(key) || j.at(key).is_null())
-    return std::nullopt;
-  try {
-    return parse(j.at(key));
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(std::string(key) + "." + e.what());
-  }
-}
-
-template <class T, class F>
-std::vector<T> get_array(const json& j, const char* key, F&& parse) {
-  std::vector<T> out;
-  if (!j.contains(key) || j.at(key).is_null())
-    return out;
-  if (!j.at(key).is_array())
-    throw std::invalid_argument(std::string(key) + ": must be an array");
-  std::size_t i = 0;
-  for (const auto& item : j.at(key)) {
-    try {
-      out.push_back(parse(item));
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(std::string(key) + "[" + std::to_string(i) + "]." + e.what());
-    }
-    ++i;
-  }
-  return out;
-}
-
 } // namespace
 
 // ---------------------------------------------------------------- public functions
-
-std::string_view to_string(flow_kind k) {
-  switch (k) {
-    case flow_kind::book: return "book";
-    case flow_kind::reschedule: return "reschedule";
-    case flow_kind::cancel: return "cancel";
-  }
-  return "book";
-}
-
-std::string_view to_string(flow_step s) {
-  switch (s) {
-    case flow_step::start: return "start";
-    case flow_step::service_selection: return "service_selection";
-    case flow_step::date_time: return "date_time";
-    case flow_step::confirmation: return "confirmation";
-    case flow_step::done: return "done";
-    case flow_step::cancelled: return "cancelled";
-    case flow_step::expired: return "expired";
-  }
-  return "start";
-}
-
-std::string_view to_string(flow_action_kind k) {
-  switch (k) {
-    case flow_action_kind::hold_slot: return "hold_slot";
-    case flow_action_kind::release_hold: return "release_hold";
-    case flow_action_kind::book: return "book";
-    case flow_action_kind::reschedule: return "reschedule";
-    case flow_action_kind::cancel_appointment: return "cancel_appointment";
-  }
-  return "hold_slot";
-}
-
-std::optional<flow_kind> flow_kind_from_string(std::string_view s) {
-  for (auto k : {flow_kind::book, flow_kind::reschedule, flow_kind::cancel})
-    if (to_string(k) == s)
-      return k;
-  return std::nullopt;
-}
-
-std::optional<flow_step> flow_step_from_string(std::string_view s) {
-  for (auto k : {flow_step::start, flow_step::service_selection, flow_step::date_time, flow_step::confirmation,
-                 flow_step::done, flow_step::cancelled, flow_step::expired})
-    if (to_string(k) == s)
-      return k;
-  return std::nullopt;
-}
 
 bool is_terminal(flow_step s) {
   return s == flow_step::done || s == flow_step::cancelled || s == flow_step::expired;
@@ -1522,36 +1078,6 @@ std::optional<std::pair<std::string, instant>> parse_slot_choice_id(std::string_
   return std::make_pair(std::string(id.substr(0, colon)), *start);
 }
 
-outbound_message my_appointments_reply(const clinic_profile& clinic, const std::vector<appointment>& appointments,
-                                       instant now, std::string_view lang) {
-  const bool en = is_en(lang);
-  const auto* tz = clinic_zone(clinic);
-  std::vector<appointment> future;
-  for (const auto& a : appointments)
-    if (a.active() && a.start >= now)
-      future.push_back(a);
-  std::sort(future.begin(), future.end(), [](const appointment& a, const appointment& b) { return a.start < b.start; });
-  outbound_message m;
-  if (future.empty()) {
-    m.text = en ? "You have no appointments booked at the moment." : "Você não tem consultas marcadas no momento.";
-    return m;
-  }
-  m.text = future.size() == 1 ? (en ? "Your upcoming appointment:" : "Sua próxima consulta:")
-                              : (en ? "Your upcoming appointments:" : "Suas próximas consultas:");
-  std::size_t shown = 0;
-  for (const auto& a : future) {
-    if (shown++ == max_list_rows)
-      break;
-    m.text += "\n• " + appointment_summary(clinic, tz, a.service_id, a.professional_id, a.start, en);
-  }
-  m.text += en ? "\nTo reschedule or cancel, just tell me." : "\nPara remarcar ou cancelar, é só me dizer.";
-  return m;
-}
-
-std::string booking_confirmed_text(const clinic_profile& clinic, const appointment& a, std::string_view lang) {
-  return confirmed_text(clinic, a, is_en(lang), false);
-}
-
 flow_transition next_flow_state(const flow_state& s, const flow_event& e, const flow_context& ctx) {
   const auto* tz = clinic_zone(ctx.clinic);
   engine x{ctx, tz, local_date(tz, ctx.now), flow_transition{s, {}, {}, true}};
@@ -1562,90 +1088,6 @@ flow_transition next_flow_state(const flow_state& s, const flow_event& e, const 
   else
     on_tick(x);
   return std::move(x.t);
-}
-
-nlohmann::json to_json(const flow_state& s) {
-  json j;
-  j["kind"] = std::string(to_string(s.kind));
-  j["step"] = std::string(to_string(s.step));
-  j["lang"] = s.lang;
-  j["hold_owner"] = s.hold_owner;
-  put_opt(j, "service_id", s.service_id, [](const std::string& v) { return v; });
-  put_opt(j, "professional_id", s.professional_id, [](const std::string& v) { return v; });
-  auto ymd = [](const date::year_month_day& d) { return format_ymd(d); };
-  put_opt(j, "date", s.date, ymd);
-  put_opt(j, "date_from", s.date_from, ymd);
-  put_opt(j, "date_to", s.date_to, ymd);
-  put_opt(j, "time", s.time, [](minute_of_day m) { return format_hhmm(m); });
-  put_opt(j, "period", s.period, [](day_period p) { return std::string(period_label(p)); });
-  put_opt(j, "chosen", s.chosen, [](const slot& v) { return to_json(v); });
-  j["awaiting_clinic"] = s.awaiting_clinic;
-  j["offered_slots"] = json::array();
-  for (const auto& v : s.offered_slots)
-    j["offered_slots"].push_back(to_json(v));
-  j["offered_services"] = s.offered_services;
-  j["offered_appointments"] = json::array();
-  for (const auto& v : s.offered_appointments)
-    j["offered_appointments"].push_back(to_json(v));
-  put_opt(j, "target", s.target, [](const appointment& v) { return to_json(v); });
-  put_opt(j, "result", s.result, [](const appointment& v) { return to_json(v); });
-  j["started_at"] = format_iso(s.started_at);
-  j["last_activity"] = format_iso(s.last_activity);
-  return j;
-}
-
-flow_state flow_state_from_json(const nlohmann::json& j) {
-  if (!j.is_object())
-    throw std::invalid_argument("flow: must be an object");
-  flow_state s;
-  if (auto k = get_opt_string(j, "kind")) {
-    auto v = flow_kind_from_string(*k);
-    if (!v)
-      throw std::invalid_argument("kind: unknown flow kind");
-    s.kind = *v;
-  }
-  if (auto k = get_opt_string(j, "step")) {
-    auto v = flow_step_from_string(*k);
-    if (!v)
-      throw std::invalid_argument("step: unknown flow step");
-    s.step = *v;
-  }
-  s.lang = get_string(j, "lang", "pt-BR");
-  s.hold_owner = get_string(j, "hold_owner");
-  s.service_id = get_opt_string(j, "service_id");
-  s.professional_id = get_opt_string(j, "professional_id");
-  s.date = get_opt_date(j, "date");
-  s.date_from = get_opt_date(j, "date_from");
-  s.date_to = get_opt_date(j, "date_to");
-  if (auto t = get_opt_string(j, "time")) {
-    auto m = parse_hhmm(*t);
-    if (!m)
-      throw std::invalid_argument("time: not HH:MM");
-    s.time = m;
-  }
-  if (auto p = get_opt_string(j, "period")) {
-    s.period = period_from_label(*p);
-    if (!s.period)
-      throw std::invalid_argument("period: unknown period");
-  }
-  s.chosen = get_opt_object<slot>(j, "chosen", slot_from_json);
-  if (j.contains("awaiting_clinic") && !j.at("awaiting_clinic").is_null()) {
-    if (!j.at("awaiting_clinic").is_boolean())
-      throw std::invalid_argument("awaiting_clinic: must be a boolean");
-    s.awaiting_clinic = j.at("awaiting_clinic").get<bool>();
-  }
-  s.offered_slots = get_array<slot>(j, "offered_slots", slot_from_json);
-  s.offered_services = get_array<std::string>(j, "offered_services", [](const json& v) {
-    if (!v.is_string())
-      throw std::invalid_argument("must be a string");
-    return v.get<std::string>();
-  });
-  s.offered_appointments = get_array<appointment>(j, "offered_appointments", appointment_from_json);
-  s.target = get_opt_object<appointment>(j, "target", appointment_from_json);
-  s.result = get_opt_object<appointment>(j, "result", appointment_from_json);
-  s.started_at = get_instant(j, "started_at");
-  s.last_activity = get_instant(j, "last_activity");
-  return s;
 }
 
 } // namespace atendeai::core

@@ -10,6 +10,7 @@
 #include "core/date_rules.hpp"
 #include "core/format.hpp"
 #include "core/fuzzy.hpp"
+#include "core/reading.hpp"
 
 namespace atendeai::core {
 
@@ -51,43 +52,19 @@ struct entry {
 };
 
 // Keys are written already normalised; they are squeezed when the table is built.
+// Cancel, book, reschedule, appointment and possessive words are core/reading.hpp's lists,
+// added to the table when it is built (the_lexicon).
 constexpr entry lexicon_entries[] = {
-  // reschedule
-  {"remarcar", s_reschedule}, {"remarca", s_reschedule}, {"remarco", s_reschedule},
-  {"remarque", s_reschedule}, {"remarcacao", s_reschedule}, {"remarcamos", s_reschedule},
-  {"reagendar", s_reschedule}, {"reagenda", s_reschedule}, {"reagendamento", s_reschedule},
-  {"reagende", s_reschedule}, {"adiar", s_reschedule}, {"adia", s_reschedule},
-  {"adiantar", s_reschedule}, {"adianta", s_reschedule}, {"reschedule", s_reschedule},
-  {"rescheduling", s_reschedule}, {"postpone", s_reschedule}, {"remarcando", s_reschedule},
   // change
   {"mudar", s_change}, {"muda", s_change}, {"trocar", s_change}, {"troca", s_change},
   {"alterar", s_change}, {"altera", s_change}, {"passar", s_change}, {"passa", s_change},
   {"mover", s_change}, {"change", s_change}, {"move", s_change}, {"switch", s_change},
-  // cancel
-  {"cancelar", s_cancel}, {"cancela", s_cancel}, {"cancelo", s_cancel}, {"cancele", s_cancel},
-  {"cancelamento", s_cancel}, {"desmarcar", s_cancel}, {"desmarca", s_cancel},
-  {"desmarco", s_cancel}, {"desmarque", s_cancel}, {"cancel", s_cancel},
-  {"cancelled", s_cancel}, {"canceled", s_cancel}, {"cancellation", s_cancel},
-  {"cancelando", s_cancel},
-  // book
-  {"marcar", s_book}, {"marca", s_book}, {"marque", s_book}, {"marcacao", s_appointment},
-  {"agendar", s_book}, {"agenda", s_book}, {"agende", s_book}, {"agendo", s_book},
-  {"encaixar", s_book}, {"encaixe", s_book}, {"encaixa", s_book}, {"book", s_book},
-  {"schedule", s_book}, {"marcando", s_book}, {"agendando", s_book},
-  {"marquei", s_booked}, {"agendei", s_booked}, {"marcamos", s_booked}, {"agendamos", s_booked},
-  // appointment nouns
-  {"consulta", s_appointment}, {"consultas", s_appointment}, {"agendamento", s_appointment},
-  {"agendamentos", s_appointment}, {"appointment", s_appointment},
-  {"appointments", s_appointment}, {"booking", s_appointment}, {"bookings", s_appointment},
-  {"visit", s_appointment}, {"consult", s_appointment}, {"consultation", s_appointment},
   // booked
+  {"marquei", s_booked}, {"agendei", s_booked}, {"marcamos", s_booked}, {"agendamos", s_booked},
   {"marcada", s_booked}, {"marcadas", s_booked}, {"marcado", s_booked},
   {"marcados", s_booked}, {"agendada", s_booked}, {"agendadas", s_booked},
   {"agendado", s_booked}, {"agendados", s_booked}, {"booked", s_booked},
   {"scheduled", s_booked},
-  // possessives
-  {"minha", s_mine}, {"minhas", s_mine}, {"meu", s_mine}, {"meus", s_mine}, {"my", s_mine},
-  {"mias", s_mine},
   // free slots
   {"vaga", s_slot}, {"vagas", s_slot}, {"disponivel", s_slot}, {"disponiveis", s_slot},
   {"disponibilidade", s_slot}, {"livre", s_slot}, {"livres", s_slot}, {"vago", s_slot},
@@ -179,19 +156,16 @@ constexpr entry lexicon_entries[] = {
   {"quero", s_want}, {"qro", s_want}, {"queria", s_want}, {"gostaria", s_want},
   {"preciso", s_want}, {"precisava", s_want}, {"want", s_want}, {"need", s_want},
   {"like", s_want}, {"qr", s_want},
-  // everyday ways of moving an appointment (issue 17)
-  {"antecipar", s_reschedule}, {"antecipa", s_reschedule}, {"antecipe", s_reschedule},
-  {"antecipo", s_reschedule}, {"antecipacao", s_reschedule}, {"empurrar", s_reschedule},
-  {"empurra", s_reschedule}, {"earlier", s_change}, {"forward", s_change}, {"quando", 0},
+  // everyday ways of moving an appointment (issue 17; the verbs are reschedule_words)
+  {"earlier", s_change}, {"forward", s_change}, {"quando", 0},
   {"push", s_change}, {"jogar", s_change}, {"joga", s_change}, {"deixar", s_change},
   // ... and of giving one up
   {"desisti", s_cancel}, {"desistir", s_cancel}, {"desisto", s_cancel}, {"anular", s_cancel},
   {"anula", s_cancel}, {"excluir", s_cancel}, {"exclui", s_cancel}, {"faltar", s_cancel},
   {"drop", s_cancel}, {"desconsiderar", s_cancel}, {"desconsidera", s_cancel},
-  {"remanejar", s_reschedule}, {"remaneja", s_reschedule}, {"earliest", s_slot},
+  {"earliest", s_slot},
   {"gracias", s_thanks}, {"cheque", s_clinic_other},
-  // appointments by another name
-  {"retorno", s_appointment}, {"avaliacao", s_appointment}, {"openings", s_slot},
+  {"openings", s_slot},
   {"opening", s_open}, {"precisando", s_want}, {"procurando", s_want},
   // informal thanks and goodbyes, both languages
   {"brigadao", s_thanks}, {"obrigadinha", s_thanks}, {"obrigadinho", s_thanks},
@@ -219,7 +193,7 @@ constexpr entry lexicon_entries[] = {
   {"expensive", s_price}, {"cheap", s_price}, {"desconto", s_price}, {"descontos", s_price},
   {"discount", s_price}, {"promocao", s_price}, {"reclamacao", s_human}, {"reclamar", s_human},
   {"complaint", s_human}, {"gerente", s_human}, {"manager", s_human}, {"supervisor", s_human},
-  {"ouvidoria", s_human}, {"declaracao", 0}, {"declaracoes", 0}, {"chance", 0}, {"swap", s_change}, {"braco", 0}, {"flor", 0}, {"appt", s_appointment}, {"appts", s_appointment},
+  {"ouvidoria", s_human}, {"declaracao", 0}, {"declaracoes", 0}, {"chance", 0}, {"swap", s_change}, {"braco", 0}, {"flor", 0},
   {"greetings", s_greet}, {"saudacoes", s_greet}, {"directions", s_place}, {"centro", s_place},
   {"downtown", s_place}, {"bracos", 0}, {"yo", s_greet}, {"buenas", s_greet},
   {"cep", s_place}, {"andar", s_place}, {"referencia", s_place}, {"postcode", s_place}, {"zipcode", s_place},
@@ -264,10 +238,18 @@ struct lexicon {
 const lexicon& the_lexicon() {
   static const lexicon table = [] {
     lexicon t;
-    for (auto& e : lexicon_entries) {
-      t.exact[e.word] |= e.signals;
-      t.exact[squeeze_repeats(e.word)] |= e.signals;
-    }
+    auto add = [&](std::string_view word, uint32_t signals) {
+      t.exact[std::string(word)] |= signals;
+      t.exact[squeeze_repeats(word)] |= signals;
+    };
+    for (auto& e : lexicon_entries)
+      add(e.word, e.signals);
+    for (auto [words, signals] : {std::pair{&cancel_words(), s_cancel}, {&book_words(), s_book},
+                                  {&reschedule_words(), s_reschedule}, {&appointment_words(), s_appointment},
+                                  {&mine_words(), s_mine}})
+      for (auto w : *words)
+        if (w.find(' ') == std::string_view::npos) // phrases ("nova consulta") are not signal words
+          add(w, signals);
     for (auto& [k, v] : t.exact) {
       if (t.by_length.size() <= k.size())
         t.by_length.resize(k.size() + 1);
@@ -367,17 +349,36 @@ struct message {
     return false;
   }
   bool phrase(std::initializer_list<const char*> parts) const {
-    size_t n = parts.size();
-    if (n == 0 || n > words.size() || n > 8)
+    if (parts.size() > 8)
       return false;
     std::string_view p[8]; // measured once, not per word compared
     size_t k = 0;
     for (auto part : parts)
       p[k++] = part;
-    if (!may_have(p[0]))
+    return phrase(p, k);
+  }
+  /// The same for a phrase written with spaces ("outro horario"), e.g. from core/reading.
+  bool phrase(std::string_view spaced) const {
+    std::string_view p[8];
+    size_t k = 0;
+    for (size_t i = 0; i <= spaced.size() && k < 8;) {
+      auto j = std::min(spaced.find(' ', i), spaced.size());
+      p[k++] = spaced.substr(i, j - i);
+      i = j + 1;
+    }
+    return phrase(p, k);
+  }
+  bool any_phrase(const word_list& phrases) const {
+    for (auto p : phrases)
+      if (phrase(p))
+        return true;
+    return false;
+  }
+  bool phrase(const std::string_view* p, size_t n) const {
+    if (n == 0 || n > words.size() || !may_have(p[0]))
       return false;
     for (size_t i = 0; i + n <= words.size(); ++i) {
-      k = 0;
+      size_t k = 0;
       while (k < n && is(i + k, p[k]))
         ++k;
       if (k == n)
@@ -623,21 +624,16 @@ std::optional<bool> detect_yes_no(const message& m, std::string_view text) {
   auto& w = m.words;
   const auto& first = one_of(m.raw[0], {"isso", "yess", "okk"}) ? m.raw[0] : w[0];
   auto second = w.size() > 1 ? std::string_view(w[1]) : std::string_view();
-  if (one_of(first, {"sim", "s", "claro", "ok", "okay", "oky", "okey", "isso", "certo",
-                     "beleza", "blz", "fechado", "perfeito", "combinado", "uhum", "aham",
-                     "yes", "yeah", "yep", "yup", "sure", "yea", "ya", "confirmo",
-                     "confirmado", "positivo", "bora", "exato", "isto"})
-      || (first == "pode" && (w.size() == 1 || one_of(second, {"ser", "sim", "sr"})))
+  // "pode" opens requests too ("pode marcar?"): only "pode", "pode ser", "pode sim" answer.
+  if ((in_list(first, yes_words()) && (first != "pode" || w.size() == 1 || one_of(second, {"ser", "sim", "sr"})))
       || (first == "of" && second == "course") || (first == "com" && second == "certeza")
       || (first == "tudo" && second == "certo" && w.size() == 2)) {
     // "ok" opening a real request still counts as agreement; "s" must stand alone.
-    if (first == "s" && w.size() > 1)
-      return std::nullopt;
-    if (first == "isto" && w.size() > 1)
+    if (in_list(first, lone_yes_words()) && w.size() > 1)
       return std::nullopt;
     return true;
   }
-  if (one_of(first, {"nao", "n", "no", "nope", "nah", "negativo", "naum", "nn"})) {
+  if (in_list(first, no_words())) {
     // Only a standalone negative is an answer: "não", "não, obrigado", "não quero",
     // not "não vou poder ir".
     if (w.size() == 1)
@@ -869,14 +865,11 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
         && (m.phrase({"minha", "vaga"}) || m.phrase({"my", "slot"}) || m.phrase({"my", "spot"})
             || m.phrase({"meu", "horario"}) || m.phrase({"my", "place"})))
     || m.phrase({"free", "up", "my"})
-    || ((m.phrase({"deixa", "pra", "la"}) || m.phrase({"dexa", "pra", "la"})
-         || m.phrase({"never", "mind"}))
-        && own_thing)
+    || (m.any_phrase(quit_phrases()) && own_thing)
     || m.phrase({"call", "off"}) || m.phrase({"wont", "be", "able"})
     || m.phrase({"not", "coming"}) || m.phrase({"cant", "come"}) || m.phrase({"cannot", "come"})
     || m.phrase({"wont", "make", "it"}) || m.phrase({"not", "going", "to", "make", "it"})
     || (m.phrase({"dont", "need"}) && m.word("anymore"))
-    || (m.phrase({"nao", "quero", "mais"}) && own_thing)
     || m.phrase({"abrir", "mao"}) || m.phrase({"abrindo", "mao"}) || m.phrase({"abro", "mao"})
     || m.phrase({"not", "going"})
     || m.phrase({"nao", "vou", "precisar"}) || m.phrase({"nao", "vamos", "precisar"})
@@ -903,15 +896,12 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
     return sure(intent::reschedule, 0.95);
   const bool sooner_or_later = m.word("earlier") || m.phrase({"mais", "cedo"})
                                || m.phrase({"mais", "tarde"}) || m.phrase({"a", "bit", "later"})
-                               || m.phrase({"do", "it", "later"}) || m.phrase({"outro", "dia"})
-                               || m.phrase({"outro", "horario"}) || m.phrase({"another", "day"})
-                               || m.phrase({"another", "time"}) || m.phrase({"pra", "frente"})
+                               || m.phrase({"do", "it", "later"}) || m.any_phrase(other_time_phrases())
+                               || m.phrase({"pra", "frente"})
                                || m.phrase({"pra", "antes"}) || m.phrase({"para", "antes"})
                                || m.word("sooner") || m.phrase({"ir", "antes"}) || m.phrase({"vir", "antes"})
                                || m.phrase({"move", "it", "up"}) || m.phrase({"move", "up"})
-                               || m.phrase({"it", "up"}) || m.phrase({"outra", "data"})
-                               || m.phrase({"another", "date"}) || m.phrase({"different", "time"})
-                               || m.phrase({"different", "day"}) || m.phrase({"different", "date"})
+                               || m.phrase({"it", "up"})
                                || m.phrase({"later", "one"}) || m.phrase({"earlier", "one"});
   // A clinic question that only sounds like moving ("posso trazer minha mãe na consulta?",
   // "preciso chegar mais cedo?", "onde deixo o carro no dia da consulta?").
