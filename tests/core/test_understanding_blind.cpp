@@ -1,5 +1,7 @@
-// The blind evaluation set of issue 17 (tests/data/nlu_blind.jsonl, see its README): 679
-// patient messages written by someone who never saw the rules, frozen by its hash.
+// The blind evaluation sets of issue 17 (tests/data/nlu_blind.jsonl and nlu_blind2.jsonl,
+// see their READMEs): 679 and 752 patient messages written by people who never saw the
+// rules, frozen by their hashes. The first has been scored through several rounds of
+// rules and is spent (a floor only); the second was frozen before any rule met it.
 //
 // Only aggregate figures are printed — per-intent precision and recall, the confusion
 // matrix, entity and language accuracy — never a message: a rule changed after reading a
@@ -28,6 +30,8 @@ namespace {
 
 const std::string blind_file = std::string(ATENDEAI_TEST_DATA) + "/nlu_blind.jsonl";
 const std::string blind_sha256 = "3bd8feefcf9960911af1b0c99699acbf94d5e26ba0b487b4a9e8feaaa560787e";
+const std::string blind2_file = std::string(ATENDEAI_TEST_DATA) + "/nlu_blind2.jsonl";
+const std::string blind2_sha256 = "14bec89b310039ee3925680f6d9f75155ef23e37a8614d91400d2f249d53b97c";
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -150,14 +154,12 @@ set_score score(const std::string& path) {
 
 } // namespace
 
-TEST_CASE("blind set: frozen (its SHA-256 never changes)", "[nlu][blind]") {
-  CHECK(sha256_hex(read_all(blind_file)) == blind_sha256);
-}
-
-TEST_CASE("blind set: every line is a labelled message of a known intent", "[nlu][blind]") {
+/// The number of lines of a set, each checked to be a labelled message of a known intent.
+int labelled_lines(const std::string& path) {
   const std::set<std::string> intents{"greeting", "book",     "reschedule", "cancel", "my_appointments", "hours",
                                       "services", "location", "human",      "goodbye", "clinic_question", "unknown"};
-  std::ifstream in(blind_file);
+  std::ifstream in(path);
+  REQUIRE(in.good());
   std::string line;
   int lines = 0;
   while (std::getline(in, line)) {
@@ -169,7 +171,17 @@ TEST_CASE("blind set: every line is a labelled message of a known intent", "[nlu
     CHECK(!row.at("situation").get<std::string>().empty());
     ++lines;
   }
-  CHECK(lines == 679);
+  return lines;
+}
+
+TEST_CASE("blind sets: frozen (their SHA-256 never change)", "[nlu][blind]") {
+  CHECK(sha256_hex(read_all(blind_file)) == blind_sha256);
+  CHECK(sha256_hex(read_all(blind2_file)) == blind2_sha256);
+}
+
+TEST_CASE("blind sets: every line is a labelled message of a known intent", "[nlu][blind]") {
+  CHECK(labelled_lines(blind_file) == 679);
+  CHECK(labelled_lines(blind2_file) == 752);
 }
 
 TEST_CASE("blind set: per-intent precision and recall, confusion, entities and language", "[nlu][blind]") {
@@ -190,5 +202,19 @@ TEST_CASE("blind set: per-intent precision and recall, confusion, entities and l
   CHECK(s.messages == 679);
   CHECK(s.intent_accuracy() >= 0.875);
   CHECK(s.entity_accuracy() >= 0.885);
+  CHECK(s.lang_accuracy() >= 0.995);
+}
+
+TEST_CASE("second blind set: per-intent precision and recall, confusion, entities and language", "[nlu][blind]") {
+  // Frozen 2026-12-07 before any rule was scored on it; its misses are not read (only the
+  // figures below), so it measures the rules on phrasing nobody here wrote. First score
+  // (2026-12-07, the rules of that day): 0.924 intents, 0.897 entities (534/595 fields;
+  // topics 83/114 the weakest), 0.999 language. The floors sit just under it; the targets
+  // are ≥ 97 % intents, ≥ 95 % entities, ≥ 98 % language.
+  auto s = score(blind2_file);
+  s.print(std::cout, "NLU blind set 2");
+  CHECK(s.messages == 752);
+  CHECK(s.intent_accuracy() >= 0.92);
+  CHECK(s.entity_accuracy() >= 0.895);
   CHECK(s.lang_accuracy() >= 0.995);
 }
