@@ -10,7 +10,8 @@ const word_list& yes_words() {
   static const word_list words = {
     "sim", "s", "claro", "ok", "okay", "oky", "okey", "isso", "certo", "beleza", "blz", "fechado",
     "perfeito", "combinado", "uhum", "aham", "confirmo", "confirmado", "positivo", "bora", "exato",
-    "isto", "pode", "yes", "yeah", "yep", "yup", "sure", "yea", "ya"};
+    "isto", "pode", "yes", "yeah", "yep", "yup", "sure", "yea", "ya", "fechou", "exatamente", "correto",
+    "certinho", "joia", "otimo", "tranquilo", "absolutely", "definitely", "certainly", "alright"};
   return words;
 }
 

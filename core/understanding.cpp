@@ -547,7 +547,8 @@ int language_vote(std::string_view w) {
                    "cheers", "mate", "cya", "nice", "care", "anyone", "anybody", "bring",
                    "parking", "bus", "subway", "station", "fast", "earlier", "later", "that",
                    "uses", "mother", "father", "wife", "husband", "kid", "son", "daughter",
-                   "wheelchair", "theres", "nobody", "answering", "here"})
+                   "wheelchair", "theres", "nobody", "answering", "here", "absolutely", "definitely",
+                   "certainly", "alright", "perfect", "sounds", "works", "really"})
       v[w] = 1;
     for (auto w : {"de", "da", "do", "o", "que", "quero", "qro", "vc", "vcs", "voce",
                    "voces", "pra", "para", "pro", "por", "favor", "pfv", "pf", "tem", "com",
@@ -622,17 +623,33 @@ std::optional<bool> detect_yes_no(const message& m, std::string_view text) {
     return text.find("\xF0\x9F\x91\x8D") != std::string_view::npos ? std::optional<bool>(true)
                                                                      : std::nullopt;
   auto& w = m.words;
-  const auto& first = one_of(m.raw[0], {"isso", "yess", "okk"}) ? m.raw[0] : w[0];
+  const auto& first = one_of(m.raw[0], {"isso", "yess", "okk", "correto"}) ? m.raw[0] : w[0];
   auto second = w.size() > 1 ? std::string_view(w[1]) : std::string_view();
-  // "pode" opens requests too ("pode marcar?"): only "pode", "pode ser", "pode sim" answer.
-  if ((in_list(first, yes_words()) && (first != "pode" || w.size() == 1 || one_of(second, {"ser", "sim", "sr"})))
+  // "claro que não" says no.
+  if (first == "claro" && second == "que" && w.size() > 2 && one_of(w[2], {"nao", "n", "naum"}))
+    return false;
+  // "pode" opens requests too ("pode marcar?"): only "pode", "pode ser", "pode sim", "pode deixar" answer.
+  if ((in_list(first, yes_words())
+       && (first != "pode" || w.size() == 1 || one_of(second, {"ser", "sim", "sr", "deixar", "crer"})))
       || (first == "of" && second == "course") || (first == "com" && second == "certeza")
-      || (first == "tudo" && second == "certo" && w.size() == 2)) {
+      || (first == "tudo" && second == "certo" && w.size() == 2)
+      // "tá bom", "tá certo", "tá ótimo", "tá" alone; "quero sim"
+      || (one_of(first, {"ta", "tah"})
+          && (w.size() == 1 || one_of(second, {"bom", "boa", "certo", "otimo", "joia", "ok", "beleza", "combinado",
+                                               "fechado", "perfeito", "bem"})))
+      || (first == "quero" && second == "sim") || (first == "com" && second == "ctz")
+      || (first == "certeza" && w.size() == 1) || (first == "sounds" && m.raw.size() > 1 && m.raw[1] == "good")
+      || (first == "that" && second == "works" && w.size() == 2)) {
     // "ok" opening a real request still counts as agreement; "s" must stand alone.
     if (in_list(first, lone_yes_words()) && w.size() > 1)
       return std::nullopt;
     return true;
   }
+  // "de jeito nenhum", "nem pensar": a no that opens with other words
+  if (m.phrase({"de", "jeito", "nenhum"}) || (first == "nem" && second == "pensar")
+      || (first == "jamais" && w.size() == 1) || (first == "nops" && w.size() == 1)
+      || (first == "not" && m.raw.size() == 2 && m.raw[1] == "really"))
+    return false;
   if (in_list(first, no_words())) {
     // Only a standalone negative is an answer: "não", "não, obrigado", "não quero",
     // not "não vou poder ir".
@@ -710,32 +727,52 @@ std::string topic_of(const message& m) {
   if (any({"convenio", "convenios", "unimed", "amil", "bradesco", "sulamerica", "hapvida",
            "notredame", "intermedica", "cassi", "geap", "sus", "insurance", "insurances",
            "reembolso", "coparticipacao", "insured", "golden", "prevent", "omint", "allianz",
-           "careplus", "medicare", "medicaid", "aetna", "cigna", "bupa"})
+           "careplus", "medicare", "medicaid", "aetna", "cigna", "bupa", "credenciado", "credenciada",
+           "credenciados", "ipsemg", "iamspe", "fusex", "copay",
+           "deductible", "coverage"})
       || m.phrase({"porto", "seguro"}) || m.phrase({"blue", "cross"}) || m.phrase({"blue", "shield"})
       || m.word("bluecross") || m.word("seguradora") || m.phrase({"seguro", "saude"})
       || m.phrase({"health", "plan"}) || m.phrase({"united", "healthcare"}) || m.word("kaiser")
       || (any({"plano", "planos"}) && !m.word("pagamento"))
       || (any({"plan", "plans"}) && any({"health", "accept", "take", "cover", "covered"}))
-      || m.word("covered") || (m.word("cobre") && m.has(s_appointment)))
+      || m.word("covered") || (m.word("cobre") && m.has(s_appointment))
+      || m.phrase({"in", "network"}) || m.phrase({"ipe", "saude"})
+      || (any({"conveniado", "conveniada", "conveniados"}) && !any({"estacionamento", "parking", "garagem"}))
+      // "aceitam X saúde?": a health plan by a name the list lacks
+      || (m.word("saude") && any({"aceita", "aceitam", "aceite", "pega", "pegam", "trabalham"}))
+      // "é só particular?", "particular ou convênio?" (not the price of a private visit)
+      || (m.word("particular") && !price
+          && (m.phrase({"so", "particular"}) || m.phrase({"e", "particular"}) || m.phrase({"particular", "ou"})
+              || m.phrase({"ou", "particular"}) || m.phrase({"apenas", "particular"})
+              || m.phrase({"somente", "particular"}) || any({"atende", "atendem", "aceita", "aceitam"})))
+      || (m.word("carteirinha") && !any({"levar", "levo", "trazer", "bring"})))
     return "insurance";
+  // Parking before payment: "o estacionamento é pago?" asks about the parking.
+  if (any({"estacionamento", "estacionar", "estaciono", "estaciona", "parking", "park",
+           "manobrista", "valet", "garagem", "garage", "carpark"})
+      || m.phrase({"car", "park"}) || m.phrase({"zona", "azul"})
+      // a car and where it stays: "onde eu paro o carro", "tem vaga pra carro", "leave my car"
+      || (any({"carro", "car", "moto", "veiculo", "vehicle"})
+          && any({"parar", "paro", "deixar", "deixo", "deixa", "vaga", "vagas", "lugar", "leave",
+                  "guardar", "guardo"})))
+    return "parking";
   if (any({"pix", "cartao", "cartoes", "credito", "debito", "card", "cards", "cash", "dinheiro",
            "parcelar", "parcela", "parcelas", "parcelado", "parcelamento", "pagamento",
            "payment", "payments", "boleto", "maquininha", "venmo", "transferencia", "cheque",
-           "cheques"})
-      || (any({"pagar", "pago", "pay", "paying"}) && !price))
+           "cheques", "installments", "installment", "especie", "paypal", "picpay", "troco", "debit"})
+      || (m.phrase({"a", "vista"}) && (price || any({"pagar", "paga", "pagamento"})))
+      || (any({"pagar", "pago", "paga", "pagamos", "pay", "paying"}) && !price))
     return "payment";
-  if (any({"estacionamento", "estacionar", "estaciono", "estaciona", "parking", "park",
-           "manobrista", "valet", "garagem", "garage", "carpark"})
-      || m.phrase({"car", "park"}) || m.phrase({"parar", "o", "carro"}) || m.phrase({"vaga", "de", "carro"})
-      || m.phrase({"deixar", "o", "carro"}) || m.phrase({"deixo", "o", "carro"}))
-    return "parking";
   if (any({"metro", "onibus", "bus", "buses", "subway", "trem", "train", "uber", "taxi",
-           "transporte", "estacao", "station", "brt", "vlt", "transport", "transit", "tram", "lotacao"}))
+           "transporte", "estacao", "station", "brt", "vlt", "transport", "transit", "tram", "lotacao",
+           "busao", "buzao", "onibus", "trens"}))
     return "transport";
   if (any({"acessibilidade", "acessivel", "cadeirante", "cadeirantes", "rampa", "elevador",
            "elevator", "lift", "wheelchair", "accessible", "accessibility", "escada", "escadas",
-           "stairs"})
-      || m.phrase({"cadeira", "de", "rodas"}) || m.phrase({"mobilidade", "reduzida"}))
+           "stairs", "andador", "muleta", "muletas", "adaptado", "adaptada", "terreo", "ramp", "ramps", "pcd",
+           "deficiente", "deficientes", "deficiencia", "disabled", "disability", "mobility"})
+      || m.phrase({"cadeira", "de", "rodas"}) || m.phrase({"mobilidade", "reduzida"})
+      || m.phrase({"step", "free"}))
     return "accessibility";
   if (companion)
     return "companion";
@@ -744,6 +781,9 @@ std::string topic_of(const message& m) {
       || m.phrase({"o", "que", "levar"}) || m.phrase({"preciso", "levar"})
       || m.phrase({"precisa", "levar"}) || m.phrase({"tenho", "que", "levar"})
       || m.phrase({"devo", "levar"}) || m.phrase({"que", "eu", "levo"}) || m.phrase({"tem", "que", "levar"})
+      || m.phrase({"oq", "levar"}) || m.phrase({"oq", "eu", "levo"}) || m.phrase({"oque", "levar"})
+      || m.phrase({"empty", "stomach"}) || any({"bexiga", "bladder"})
+      || (any({"roupa", "roupas", "wear", "clothes"}) && (m.has(s_appointment | s_medical) || any({"ir", "vir", "usar"})))
       || (any({"levar", "levo", "trazer", "bring"}) && any({"rg", "cpf", "documento", "documentos", "carteirinha",
                                                              "id", "documents", "identidade"}))
       || (m.word("bring") && !m.word("forward")) || m.phrase({"how", "early"})
@@ -769,7 +809,7 @@ std::string topic_of(const message& m) {
       || m.phrase({"doctors", "note"}))
     return "documents";
   if (m.phrase({"wi", "fi"}) || any({"wifi", "banheiro", "banheiros", "bathroom", "restroom", "toilet", "cafe", "coffee",
-           "lanchonete", "tomada", "fraldario", "bebedouro"})
+           "lanchonete", "tomada", "fraldario", "bebedouro", "agua", "cafezinho", "water", "snack", "lanche"})
       || m.phrase({"sala", "de", "espera"}) || m.phrase({"ar", "condicionado"})
       || m.phrase({"waiting", "room"}))
     return "amenities";
@@ -782,7 +822,11 @@ std::string topic_of(const message& m) {
            "telemedicine", "remote", "remotely", "virtual"}))
     return "telehealth";
   if (m.phrase({"quanto", "tempo", "dura"}) || m.phrase({"quanto", "tempo", "demora"})
-      || m.phrase({"how", "long", "does"}) || m.phrase({"how", "long", "is"}) || m.phrase({"how", "long", "will"}))
+      || m.phrase({"how", "long", "does"}) || m.phrase({"how", "long", "is"}) || m.phrase({"how", "long", "will"})
+      || m.phrase({"quanto", "tempo", "leva"}) || m.phrase({"leva", "quanto", "tempo"}) || m.phrase({"dura", "quanto"})
+      || m.phrase({"demora", "quanto"})
+      || (any({"demora", "demorado", "demorada"})
+          && (m.has(s_appointment) || any({"exame", "exames", "atendimento", "procedimento", "ultrassom", "cirurgia"}))))
     return "duration";
   if ((any({"ingles", "english", "espanhol", "spanish", "libras"}) && any({"fala", "falam", "speak", "speaks", "atende"}))
       || m.phrase({"sign", "language"}))
@@ -944,8 +988,20 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if ((m.word("numero") || m.word("number")) && (m.has(s_talk) || m.word("contato") || m.word("contact"))
       && !m.has(s_person | s_human | s_book) && !m.phrase({"me", "liga"}))
     return sure(intent::location, 0.8); // "tem algum número pra eu ligar?"
-  // 3. Asking for a person.
-  if (m.has(s_human) && !m.has(s_book))
+  // 3. Asking for a person ("quero falar com uma atendente pra marcar" asks for the person),
+  // unless the front desk is only where something is ("tem cafezinho na recepção?").
+  // ("a recepção fica em qual andar?" asks where it is).
+  bool desk_as_place = m.has(s_human) && !m.has(s_talk | s_person);
+  for (size_t i = 0; i < m.words.size() && desk_as_place; ++i)
+    if (m.signals[i] & s_human)
+      desk_as_place = m.is(i, "recepcao") || m.is(i, "reception");
+  if (desk_as_place && !m.has(s_off_topic)) {
+    if (auto topic = topic_of(m); !topic.empty())
+      return decision{intent::clinic_question, fuzzy ? 0.7 : 0.8, true, std::move(topic)};
+    if (m.has(s_place) || m.word("fica"))
+      return sure(intent::location, 0.8);
+  }
+  if (m.has(s_human) && (!m.has(s_book) || m.has(s_talk)))
     return sure(intent::human, 0.95);
   if (m.has(s_person) && m.has(s_talk))
     return sure(intent::human, 0.9);
