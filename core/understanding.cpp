@@ -198,7 +198,7 @@ constexpr entry lexicon_entries[] = {
   {"downtown", s_place}, {"bracos", 0}, {"yo", s_greet}, {"buenas", s_greet},
   {"cep", s_place}, {"andar", s_place}, {"referencia", s_place}, {"postcode", s_place}, {"zipcode", s_place},
   {"zip", s_place}, {"shopping", s_place}, {"building", s_place}, {"needs", s_want}, {"aplica", s_have}, {"aplicam", s_have},
-  {"vaccine", s_medical}, {"vaccines", s_medical}, {"vaccination", s_medical}, {"vaccinations", s_medical},
+  {"domiciliar", s_medical}, {"domicilio", s_medical}, {"vaccine", s_medical}, {"vaccines", s_medical}, {"vaccination", s_medical}, {"vaccinations", s_medical},
   {"esqueca", 0}, {"esquecer", 0},
   {"especialista", s_medical}, {"especialistas", s_service_word}, {"specialist", s_medical},
   {"specialists", s_service_word}, {"cirurgia", s_medical}, {"cirurgias", s_medical}, {"surgery", s_medical},
@@ -718,7 +718,8 @@ std::string topic_of(const message& m) {
     any({"acompanhante", "acompanhantes", "companion", "chaperone"})
     || ((m.phrase({"posso", "levar"}) || m.phrase({"pode", "levar"}) || m.phrase({"can", "i", "bring"})
          || m.phrase({"bring", "my"}))
-        && !m.phrase({"o", "que"}) && !m.word("what"))
+        && !m.phrase({"o", "que"}) && !m.word("what")
+        && !any({"lanche", "comida", "agua", "garrafa", "snack", "food", "water"}))
     || (m.word("levar") && m.word("junto")) || m.phrase({"come", "in", "with", "me"})
     || ((m.phrase({"posso", "trazer"}) || m.phrase({"pode", "trazer"})) && !m.has(s_appointment))
     || (m.word("comigo") && any({"trazer", "levar", "traz", "leva", "entrar", "vir", "ir"}))
@@ -749,7 +750,7 @@ std::string topic_of(const message& m) {
     return "insurance";
   // Parking before payment: "o estacionamento é pago?" asks about the parking.
   if (any({"estacionamento", "estacionar", "estaciono", "estaciona", "parking", "park",
-           "manobrista", "valet", "garagem", "garage", "carpark"})
+           "manobrista", "valet", "garagem", "garage", "carpark", "bicicletario", "bicicleta", "bike"})
       || m.phrase({"car", "park"}) || m.phrase({"zona", "azul"})
       // a car and where it stays: "onde eu paro o carro", "tem vaga pra carro", "leave my car"
       || (any({"carro", "car", "moto", "veiculo", "vehicle"})
@@ -759,7 +760,8 @@ std::string topic_of(const message& m) {
   if (any({"pix", "cartao", "cartoes", "credito", "debito", "card", "cards", "cash", "dinheiro",
            "parcelar", "parcela", "parcelas", "parcelado", "parcelamento", "pagamento",
            "payment", "payments", "boleto", "maquininha", "venmo", "transferencia", "cheque",
-           "cheques", "installments", "installment", "especie", "paypal", "picpay", "troco", "debit"})
+           "cheques", "installments", "installment", "especie", "paypal", "picpay", "troco", "debit", "visa",
+           "mastercard", "amex", "hipercard", "cobrado", "cobrada", "gratuito", "gratuita", "gratis", "taxa"})
       || (m.phrase({"a", "vista"}) && (price || any({"pagar", "paga", "pagamento"})))
       || (any({"pagar", "pago", "paga", "pagamos", "pay", "paying"}) && !price))
     return "payment";
@@ -769,7 +771,7 @@ std::string topic_of(const message& m) {
     return "transport";
   if (any({"acessibilidade", "acessivel", "cadeirante", "cadeirantes", "rampa", "elevador",
            "elevator", "lift", "wheelchair", "accessible", "accessibility", "escada", "escadas",
-           "stairs", "andador", "muleta", "muletas", "adaptado", "adaptada", "terreo", "ramp", "ramps", "pcd",
+           "stairs", "andador", "muleta", "muletas", "adaptado", "adaptada", "terreo", "ramp", "ramps", "pcd", "carrinho", "stroller",
            "deficiente", "deficientes", "deficiencia", "disabled", "disability", "mobility"})
       || m.phrase({"cadeira", "de", "rodas"}) || m.phrase({"mobilidade", "reduzida"})
       || m.phrase({"step", "free"}))
@@ -783,7 +785,7 @@ std::string topic_of(const message& m) {
       || m.phrase({"devo", "levar"}) || m.phrase({"que", "eu", "levo"}) || m.phrase({"tem", "que", "levar"})
       || m.phrase({"oq", "levar"}) || m.phrase({"oq", "eu", "levo"}) || m.phrase({"oque", "levar"})
       || m.phrase({"empty", "stomach"}) || any({"bexiga", "bladder"})
-      || (any({"roupa", "roupas", "wear", "clothes"}) && (m.has(s_appointment | s_medical) || any({"ir", "vir", "usar"})))
+      || (any({"roupa", "roupas", "wear", "clothes", "bermuda", "chinelo", "shorts"}) && (m.has(s_appointment | s_medical) || any({"ir", "vir", "usar"})))
       || (any({"levar", "levo", "trazer", "bring"}) && any({"rg", "cpf", "documento", "documentos", "carteirinha",
                                                              "id", "documents", "identidade"}))
       || (m.word("bring") && !m.word("forward")) || m.phrase({"how", "early"})
@@ -809,7 +811,7 @@ std::string topic_of(const message& m) {
       || m.phrase({"doctors", "note"}))
     return "documents";
   if (m.phrase({"wi", "fi"}) || any({"wifi", "banheiro", "banheiros", "bathroom", "restroom", "toilet", "cafe", "coffee",
-           "lanchonete", "tomada", "fraldario", "bebedouro", "agua", "cafezinho", "water", "snack", "lanche"})
+           "lanchonete", "tomada", "fraldario", "bebedouro", "agua", "cafezinho", "water", "snack", "lanche", "sentar", "comida"})
       || m.phrase({"sala", "de", "espera"}) || m.phrase({"ar", "condicionado"})
       || m.phrase({"waiting", "room"}))
     return "amenities";
@@ -824,7 +826,8 @@ std::string topic_of(const message& m) {
   if (m.phrase({"quanto", "tempo", "dura"}) || m.phrase({"quanto", "tempo", "demora"})
       || m.phrase({"how", "long", "does"}) || m.phrase({"how", "long", "is"}) || m.phrase({"how", "long", "will"})
       || m.phrase({"quanto", "tempo", "leva"}) || m.phrase({"leva", "quanto", "tempo"}) || m.phrase({"dura", "quanto"})
-      || m.phrase({"demora", "quanto"})
+      || m.phrase({"demora", "quanto"}) || m.phrase({"tempo", "de", "espera"}) || m.phrase({"wait", "time"})
+      || m.phrase({"waiting", "time"}) || (m.phrase({"quanto", "tempo"}) && !m.has(s_mine | s_booked))
       || (any({"demora", "demorado", "demorada"})
           && (m.has(s_appointment) || any({"exame", "exames", "atendimento", "procedimento", "ultrassom", "cirurgia"}))))
     return "duration";
