@@ -106,7 +106,7 @@ constexpr entry lexicon_entries[] = {
   {"agent", s_human}, {"operator", s_human}, {"operador", s_human}, {"operadora", s_human},
   {"attendant", s_human}, {"receptionist", s_human}, {"reception", s_human},
   {"pessoa", s_person}, {"person", s_person}, {"alguem", s_person}, {"someone", s_person},
-  {"somebody", s_person}, {"robo", s_person}, {"bot", s_person},
+  {"somebody", s_person}, {"moca", s_person}, {"moco", s_person}, {"robo", s_person}, {"bot", s_person},
   {"falar", s_talk}, {"conversar", s_talk}, {"talk", s_talk}, {"speak", s_talk},
   {"chamar", s_talk}, {"chama", s_talk}, {"transfere", s_talk}, {"transferir", s_talk},
   {"ligar", s_talk}, {"liga", s_talk}, {"call", s_talk},
@@ -1009,6 +1009,7 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   if (m.has(s_person) && m.has(s_talk))
     return sure(intent::human, 0.9);
   if ((m.phrase({"me", "liga"}) || m.phrase({"me", "ligar"}) || m.phrase({"call", "me"})
+       || m.phrase({"liga", "pra", "mim"}) || m.phrase({"ligar", "pra", "mim"}) || m.phrase({"liguem", "pra", "mim"})
        || m.phrase({"call", "back"}) || m.phrase({"transfer", "me"}) || m.phrase({"me", "transfere"})
        || m.phrase({"falar", "com"}) || m.phrase({"speak", "to"}) || m.phrase({"talk", "to"})
        || m.phrase({"put", "me", "through"}) || m.phrase({"me", "passa", "pra"}) || m.phrase({"me", "passa", "para"}))
@@ -1018,7 +1019,7 @@ decision decide_intent(const message& m, const entities& e, bool service, bool p
   const bool be_seen = m.phrase({"see", "someone"}) || m.phrase({"seeing", "someone"}) || m.phrase({"see", "me"})
                        || m.phrase({"me", "ver"}) || m.phrase({"me", "atender"});
   if (m.has(s_person) && !service && !be_seen
-      && (m.word("ai") || m.word("there") || m.word("help") || m.word("ajudar")
+      && (m.word("ai") || m.word("there") || m.word("help") || m.word("ajudar") || m.word("online")
           || m.word("ajuda") || m.word("atendendo") || m.word("responder")
           || m.word("responde")))
     return sure(intent::human, 0.85);
