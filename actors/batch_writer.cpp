@@ -423,7 +423,7 @@ struct batch_writer_state {
       out.string(kind);
     else
       out.null();
-    out.key("cause").string_or_null(r.in_message_id)
+    out.key("cause").string_or_null(r.cause_id)
       .key("id").string(r.outbound_id)
       .key("account").string(r.account_id)
       .key("recipient").string(r.recipient)

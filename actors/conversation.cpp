@@ -283,7 +283,7 @@ struct conversation_state_holder {
     remember(false, m.msg.text);
     auto rec = new_record(reply_record::cause_kind::reply);
     rec.touch = !m.new_conversation; // a conversation created with this message is as recent as it
-    rec.in_message_id = m.message_id;
+    rec.cause_id = m.message_id;
     rec.intent = std::string(core::to_string(u.intent));
     rec.confidence = u.confidence;
     rec.channel = m.msg.channel;

@@ -90,7 +90,9 @@ struct reply_record {
   cause_kind kind = cause_kind::reply;
   std::string clinic_id;
   std::string conversation_id;
-  std::string in_message_id;   ///< the inbound message answered (kind reply)
+  /// What caused it: the inbound message answered (kind reply), or a proactive message's own
+  /// cause (a second message with the same cause is not written; empty: its own).
+  std::string cause_id;
   std::string outbound_id;     ///< made by the writer when it first takes the record
   std::string intent;
   double confidence = 0;

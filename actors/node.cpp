@@ -37,6 +37,8 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
   auto identity = local_identity(cfg, ctx->clock->now().time_since_epoch().count());
   if (cfg.cluster.port != 0) {
     // The pool for forwarded requests belongs to the published endpoint (it stops them).
+    // A pool of its own: were it the HTTP side's, two nodes whose workers all wait on a
+    // request forwarded to the other would wait for each other for ever.
     cluster = start_cluster(sys, ctx, identity, api_pool(std::max(1, cfg.auth.workers)));
     ctx->membership.add(cluster.members);
   }

@@ -65,14 +65,16 @@ public:
   /// The clinic's channels changed: its tokens are read again before their next use.
   void forget_clinic(const std::string& clinic_id) {
     std::lock_guard<std::mutex> guard(mutex_);
+    ++changes_;
     auto prefix = clinic_id + '/';
     for (auto& [k, e] : tokens_)
       if (k.compare(0, prefix.size(), prefix) == 0)
         e.stale = true;
   }
-  size_t size() const {
+  /// Counts forget_clinic calls: a read that began before one may have read the old token.
+  uint64_t changes() const {
     std::lock_guard<std::mutex> guard(mutex_);
-    return tokens_.size();
+    return changes_;
   }
 
 private:
@@ -83,6 +85,7 @@ private:
   };
   mutable std::mutex mutex_;
   std::unordered_map<std::string, entry> tokens_;
+  uint64_t changes_ = 0;
 };
 
 /// One request to the channel's API being made.
@@ -492,9 +495,12 @@ struct sender_state {
   /// is tried again after a second (the rows are committed: none is lost meanwhile).
   void read_token(const std::string& clinic_id, const std::string& account_id) {
     reads.insert(token_book::key(clinic_id, account_id));
+    auto changes = tokens->changes();
     self->request(node->reader_for(clinic_id), std::chrono::seconds(30), token_atom::value, clinic_id, account_id)
       .then(
-        [this, clinic_id, account_id](std::string& token) {
+        [this, clinic_id, account_id, changes](std::string& token) {
+          if (tokens->changes() != changes) // channels changed while it read: read again
+            return read_token(clinic_id, account_id);
           auto k = token_book::key(clinic_id, account_id);
           reads.erase(k);
           tokens->put(k, std::move(token), steady::now());

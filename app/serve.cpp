@@ -140,7 +140,9 @@ int serve_command(const config::config& given) {
   register_process_metrics(*metrics, static_cast<double>(clock->now().time_since_epoch().count()) / 1000.0);
 
   caf::actor_system_config sys_cfg;
-  sys_cfg.set("scheduler.max-threads", std::max<size_t>(2, std::thread::hardware_concurrency()));
+  sys_cfg.set("scheduler.max-threads", cfg.node.scheduler_threads > 0
+                                         ? static_cast<size_t>(cfg.node.scheduler_threads)
+                                         : std::max<size_t>(2, std::thread::hardware_concurrency()));
   sys_cfg.set("logger.verbosity", caf::atom("quiet"));
   // An idle scheduler worker polls its queue 100 times, then 500 more times 50 µs apart,
   // before it waits on its condition variable: under a steady trickle of messages the

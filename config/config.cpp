@@ -50,6 +50,8 @@ struct key_def {
 const std::vector<key_def>& schema() {
   static const std::vector<key_def> keys = {
     ATENDEAI_STR_KEY(node, id, "this node's id, unique in the cluster"),
+    ATENDEAI_INT_KEY(node, scheduler_threads, 0, 64,
+                     "threads running the actors (CAF scheduler); 0: one per core, at least 2"),
     ATENDEAI_STR_KEY(http, host, "address the HTTP server binds"),
     ATENDEAI_INT_KEY(http, port, 1, 65535, "HTTP port"),
     ATENDEAI_INT_KEY(http, threads, 1, 64, "HTTP I/O threads"),

@@ -18,6 +18,7 @@ public:
 
 struct node_settings {
   std::string id = "n1";
+  int scheduler_threads = 0; ///< CAF scheduler threads (0: one per core, at least 2)
 };
 
 struct http_settings {

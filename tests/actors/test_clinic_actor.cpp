@@ -282,7 +282,7 @@ TEST_CASE("clinic actor: patients' messages wait for the profile, then reach a c
   REQUIRE(f.db->records.size() == 1);
   const auto& rec = f.db->records[0];
   CHECK(rec.conversation_id == "conv-a");
-  CHECK(rec.in_message_id == "msg-wamid.1");
+  CHECK(rec.cause_id == "msg-wamid.1");
   CHECK(rec.has_reply);
   CHECK(f.inspect()["conversations"] == 1);
 }

@@ -86,7 +86,7 @@ TEST_CASE("conversation actor: one reply per message, a duplicate dropped", "[ac
   CHECK(rec.kind == actors::reply_record::cause_kind::reply);
   CHECK(rec.clinic_id == ids::clinic);
   CHECK(rec.conversation_id == "conv-a");
-  CHECK(rec.in_message_id == "msg-wamid.1");
+  CHECK(rec.cause_id == "msg-wamid.1");
   CHECK(rec.correlation_id == "wamid.1");
   CHECK(rec.recipient == "5511999990001");
   CHECK(rec.intent == "greeting");
@@ -117,7 +117,7 @@ TEST_CASE("conversation actor: woken up, it reads its memory before answering", 
   CHECK(f.db->count("memory") == 1);
   // wamid.0 was answered before the actor stopped: only wamid.1 gets a reply.
   REQUIRE(f.db->records.size() == 1);
-  CHECK(f.db->records[0].in_message_id == "msg-wamid.1");
+  CHECK(f.db->records[0].cause_id == "msg-wamid.1");
   auto state = nlohmann::json::parse(f.ask<std::string>(f.conversation, actors::inspect_atom::value));
   CHECK(state["loaded"] == true);
   CHECK(state["memory"].size() == 4);

@@ -104,6 +104,14 @@ nlohmann::json labelled_form(const nlohmann::json& got) {
   auto e = got.contains("entities") ? got["entities"] : nlohmann::json::object();
   if (got.contains("topic") && !e.contains("topic"))
     e["topic"] = got["topic"];
+  // Both sets label seven topics (insurance, parking, preparation, payment, transport,
+  // accessibility, other: their READMEs); the finer ones `understand` gives (results,
+  // documents, companion, amenities, duration, ...; README "Command line") are kinds of
+  // "other" there. Found from the label schema, not from any message.
+  static const std::set<std::string> labelled_topics{"insurance", "parking",       "preparation", "payment",
+                                                     "transport", "accessibility", "other"};
+  if (e.contains("topic") && e["topic"].is_string() && !labelled_topics.count(e["topic"].get<std::string>()))
+    e["topic"] = "other";
   if (e.contains("yes_no") && e["yes_no"].is_boolean())
     e["yes_no"] = e["yes_no"].get<bool>() ? "yes" : "no";
   // The labels have no original_date/new_date (none of the 679 expects one): a move is
@@ -194,14 +202,17 @@ TEST_CASE("blind set: per-intent precision and recall, confusion, entities and l
   // misses now extra reschedule dates, clock times and topics. After the nlu3 branch's
   // rules (clock times in words, past days, everyday verbs for giving up and checking, 480
   // more development examples; original_date/new_date dropped from the labels' schema),
-  // 2026-12-07: 0.878 intents, 0.887 entities (439/495 fields), 0.999 language. Until the understanding
+  // 2026-12-07: 0.878 intents, 0.887 entities (439/495 fields), 0.999 language. After the
+  // nlu4 branch's rules (clinic questions and their topics, bare answers, asking for a
+  // person; 243 development examples) and topics scored in the labels' seven (finer ones
+  // are "other" there): 0.882 intents, 0.898 entities (448/499), 0.999 language. Until the understanding
   // work reaches the targets, the floors below only keep a change from making things
   // worse; raise them with each improvement, up to the targets.
   auto s = score(blind_file);
   s.print(std::cout, "NLU blind set");
   CHECK(s.messages == 679);
-  CHECK(s.intent_accuracy() >= 0.875);
-  CHECK(s.entity_accuracy() >= 0.885);
+  CHECK(s.intent_accuracy() >= 0.88);
+  CHECK(s.entity_accuracy() >= 0.895);
   CHECK(s.lang_accuracy() >= 0.995);
 }
 
@@ -209,12 +220,14 @@ TEST_CASE("second blind set: per-intent precision and recall, confusion, entitie
   // Frozen 2026-12-07 before any rule was scored on it; its misses are not read (only the
   // figures below), so it measures the rules on phrasing nobody here wrote. First score
   // (2026-12-07, the rules of that day): 0.924 intents, 0.897 entities (534/595 fields;
-  // topics 83/114 the weakest), 0.999 language. The floors sit just under it; the targets
-  // are ≥ 97 % intents, ≥ 95 % entities, ≥ 98 % language.
+  // topics 83/114 the weakest), 0.999 language. After the nlu4 branch's rules (written
+  // from development examples; only these figures were read) and topics scored in the
+  // labels' seven: 0.930 intents, 0.924 entities (550/595), 0.999 language. The floors sit
+  // just under it; the targets are ≥ 97 % intents, ≥ 95 % entities, ≥ 98 % language.
   auto s = score(blind2_file);
   s.print(std::cout, "NLU blind set 2");
   CHECK(s.messages == 752);
-  CHECK(s.intent_accuracy() >= 0.92);
-  CHECK(s.entity_accuracy() >= 0.895);
+  CHECK(s.intent_accuracy() >= 0.925);
+  CHECK(s.entity_accuracy() >= 0.92);
   CHECK(s.lang_accuracy() >= 0.995);
 }

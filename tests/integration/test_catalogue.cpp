@@ -542,9 +542,15 @@ TEST_CASE("catalogue: channels never echo the token, a phone_number_id belongs t
   CHECK(n.count("SELECT count(*) FROM atendeai.messages WHERE direction = 'in'") == stored);
   CHECK(api(*n.node, b_admin, "DELETE", cb + "/channels/" + chid).status == 404);
 
-  // Reconnected, then the clinic deactivated: its patients are no longer answered.
-  n.call(b_admin, "POST", cb + "/channels", {{"phone_number_id", "b-phone-1"}}, 201);
+  // Reconnected with a new token: the next reply goes out with it (the senders read the
+  // account's token again after the change), not with the one they used before.
+  const std::string rotated_token = "EAAB-rotated-token-of-b";
+  n.call(b_admin, "POST", cb + "/channels", {{"phone_number_id", "b-phone-1"}, {"access_token", rotated_token}}, 201);
   n.say("5511911110000", "oi", "b-phone-1");
+  REQUIRE_FALSE(n.graph.calls().empty());
+  CHECK(n.graph.calls().back().second == "Bearer " + rotated_token);
+
+  // Then the clinic deactivated: its patients are no longer answered.
   n.call(n.super, "DELETE", cb, nullptr, 200);
   stored = n.count("SELECT count(*) FROM atendeai.messages WHERE direction = 'in'");
   CHECK(post_webhook(*n.node, webhook_body({{"5511911110000", "wamid.b-4", "oi"}}, "b-phone-1")).status == 200);

@@ -346,6 +346,34 @@ TEST_CASE("the pipeline's set-based statements derive every row's clinic and nev
     }
     CHECK(tx.exec("SELECT count(*) FROM atendeai.messages")[0][0].as<int>() == 1); // b1
   }
+
+  // A proactive message is written once per cause (a reminder's, say), whatever its own
+  // id; one without a cause is its own. Claimed for B, A's conversation takes nothing.
+  auto notice = [&](const std::string& clinic, const json& cause, const std::string& id) {
+    return json{{"ord", 0}, {"clinic", clinic}, {"conversation", a1.conversation_id}, {"kind", "notice"},
+                {"cause", cause}, {"id", id}, {"account", "acct-a"}, {"recipient", "5511900000001"},
+                {"body", "Lembrete"}, {"payload", json{{"text", "Lembrete"}}}, {"intent", nullptr},
+                {"confidence", 0}};
+  };
+  auto record_notice = [&](const json& row) {
+    return as_app([&](pqxx::work& tx) { return record_rows(tx, json::array({row}), json::array()); });
+  };
+  const std::string cause = "018f0000-0000-7000-8000-0000000000c1";
+  auto first = record_notice(notice(a, cause, "018f0000-0000-7000-8000-0000000000b1"));
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].inserted);
+  auto repeated = record_notice(notice(a, cause, "018f0000-0000-7000-8000-0000000000b2"));
+  REQUIRE(repeated.size() == 1);
+  CHECK_FALSE(repeated[0].inserted);
+  for (auto id : {"018f0000-0000-7000-8000-0000000000b3", "018f0000-0000-7000-8000-0000000000b4"}) {
+    auto own = record_notice(notice(a, nullptr, id));
+    REQUIRE(own.size() == 1);
+    CHECK(own[0].inserted);
+  }
+  CHECK(record_notice(notice(b, "018f0000-0000-7000-8000-0000000000c2", "018f0000-0000-7000-8000-0000000000b5"))
+          .empty());
+  CHECK(db.scalar("SELECT count(*) FROM atendeai.outbound_messages WHERE kind = 'notice'") == "3");
+  CHECK(db.scalar("SELECT count(*) FROM atendeai.outbound_messages WHERE cause_id = '" + cause + "'") == "1");
 }
 
 TEST_CASE("one ingest statement stores the messages of fifty clinics", "[foundation][sql]") {
