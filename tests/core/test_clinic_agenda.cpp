@@ -7,6 +7,7 @@
 
 #include "core/clinic_agenda.hpp"
 #include "core/demo_clinic.hpp"
+#include "support/demo_ids.hpp"
 
 using namespace atendeai::core;
 using date::year_month_day;
@@ -15,10 +16,7 @@ using std::chrono::minutes;
 
 namespace {
 
-const std::string clinico = "00000000-0000-4000-8000-00000000a001";
-const std::string cardio = "00000000-0000-4000-8000-00000000a002";
-const std::string ana = "00000000-0000-4000-8000-00000000b001";
-const std::string carlos = "00000000-0000-4000-8000-00000000b002";
+using namespace atendeai::test::demo;
 constexpr minutes hold_for{10};
 
 year_month_day ymd(int y, unsigned m, unsigned d) {
