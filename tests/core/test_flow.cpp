@@ -11,6 +11,7 @@
 #include "core/demo_clinic.hpp"
 #include "core/flow.hpp"
 #include "core/slots.hpp"
+#include "support/dates.hpp"
 #include "support/demo_ids.hpp"
 
 using namespace atendeai::core;
@@ -19,15 +20,8 @@ using std::chrono::minutes;
 
 namespace {
 
+using namespace atendeai::test;
 using namespace atendeai::test::demo;
-
-year_month_day ymd(int y, unsigned m, unsigned d) {
-  return year_month_day{date::year{y}, date::month{m}, date::day{d}};
-}
-
-instant sp(int y, unsigned m, unsigned d, int h, int mi = 0) {
-  return *local_instant(date::locate_zone("America/Sao_Paulo"), ymd(y, m, d), h * 60 + mi);
-}
 
 slot slot_at(const std::string& prof, const std::string& service, instant start, int len = 60) {
   return slot{prof, service, start, start + minutes{len}};

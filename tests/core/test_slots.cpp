@@ -12,6 +12,7 @@
 #include "core/agenda_rules.hpp"
 #include "core/demo_clinic.hpp"
 #include "core/slots.hpp"
+#include "support/dates.hpp"
 #include "support/demo_ids.hpp"
 
 using namespace atendeai::core;
@@ -20,21 +21,8 @@ using std::chrono::minutes;
 
 namespace {
 
+using namespace atendeai::test;
 using namespace atendeai::test::demo;
-
-year_month_day ymd(int y, unsigned m, unsigned d) {
-  return year_month_day{date::year{y}, date::month{m}, date::day{d}};
-}
-
-/// A local time in a zone as an instant.
-instant local(const char* zone, int y, unsigned m, unsigned d, int h, int mi = 0) {
-  return *local_instant(date::locate_zone(zone), ymd(y, m, d), h * 60 + mi);
-}
-
-/// A local time in São Paulo as an instant.
-instant sp(int y, unsigned m, unsigned d, int h, int mi = 0) {
-  return local("America/Sao_Paulo", y, m, d, h, mi);
-}
 
 /// Local "HH:MM" starts of the slots, in São Paulo unless another zone is given.
 std::vector<std::string> starts(const std::vector<slot>& v, const char* zone = "America/Sao_Paulo") {

@@ -45,21 +45,14 @@ const clinic_day thursday = day_of_march(7);
 const clinic_day friday = day_of_march(8);
 
 /// A node under the test clock with one user per role (the professional linked to Dra. Ana).
-struct agenda_node {
-  fake_graph_api graph;
-  scratch_database db;
-  std::unique_ptr<node_process> node;
+struct agenda_node : chat_node {
   std::map<std::string, std::string> tokens; ///< by role name
   std::map<std::string, std::string> user_ids;
   std::map<std::string, std::string> emails; ///< by the same keys as tokens
-  std::atomic<int> next_id{0};
-  node_options options;
 
   agenda_node() {
-    node_options o{graph.base_url(), "test-token", {}};
-    o.env = admin_settings("agenda-test-jwt-secret-0123456789abcdef", test_var_dir("agenda", db));
-    o.env["ATENDEAI_TEST_CLOCK"] = test_now;
-    options = o;
+    options.env = admin_settings("agenda-test-jwt-secret-0123456789abcdef", test_var_dir("agenda", db));
+    options.env["ATENDEAI_TEST_CLOCK"] = test_now;
     start();
     // A super admin with a known password, straight into the database.
     {
@@ -76,15 +69,6 @@ struct agenda_node {
     add_user("clinic_admin", "");
     add_user("attendant", "");
     add_user("professional", ana);
-  }
-
-  void start() { node = serve_node(db, options); }
-
-  /// Stops the node (SIGTERM) and starts a fresh one on the same database (the clinic
-  /// actor then loads its agenda again).
-  void restart() {
-    REQUIRE(node->stop() == 0);
-    start();
   }
 
   std::string login(const std::string& email) {
@@ -142,12 +126,6 @@ struct agenda_node {
     return out;
   }
 
-  /// The patient types `text`; the one reply.
-  json say(const std::string& patient, const std::string& text) {
-    return exchange(*node, db, graph, patient,
-                    webhook_body({{patient, "wamid.agenda-" + std::to_string(++next_id), text}}));
-  }
-
   /// Moves the node's clock to an instant; everyone logs in again (tokens last 15 minutes).
   void set_clock(const std::string& iso) {
     auto r = http_post(node->url("/test/clock"), json{{"now", iso}}.dump());
@@ -156,8 +134,6 @@ struct agenda_node {
       tokens[who] = login(email);
   }
 
-  std::string scalar(const std::string& sql) const { return db.scalar(sql); }
-  long count(const std::string& sql) const { return std::stol("0" + db.scalar(sql)); }
 
   /// The newest audit row of an action on a target: {actor, before, after}.
   json audit(const std::string& action, const std::string& target) const {

@@ -48,41 +48,8 @@ clinic_day weekday_ahead(int n = 0) {
 }
 
 /// A node on a scratch database answering through the fake Graph API.
-struct booking_node {
-  fake_graph_api graph;
-  scratch_database db;
-  std::unique_ptr<node_process> node;
-  std::atomic<int> next_id{0};
-
+struct booking_node : chat_node {
   booking_node() { start(); }
-
-  void start() { node = serve_node(db, {graph.base_url(), "test-token", {}}); }
-
-  /// Stops the node (SIGTERM) and starts a fresh one on the same database.
-  void restart() {
-    REQUIRE(node->stop() == 0);
-    start();
-  }
-
-  std::string fresh_wamid() { return "wamid.booking-" + std::to_string(++next_id); }
-
-  /// Posts a body for `patient` and waits for the one new reply.
-  json exchange(const std::string& patient, const std::string& body) {
-    return atendeai::test::exchange(*node, db, graph, patient, body);
-  }
-
-  /// The patient types `text`.
-  json say(const std::string& patient, const std::string& text) {
-    return exchange(patient, webhook_body({{patient, fresh_wamid(), text}}));
-  }
-
-  /// The patient taps a button or list row (`kind` button_reply / list_reply).
-  json tap(const std::string& patient, const std::string& kind, const std::string& id, const std::string& title) {
-    return exchange(patient, interactive_body(patient, fresh_wamid(), kind, id, title));
-  }
-
-  std::string scalar(const std::string& sql) const { return db.scalar(sql); }
-  long count(const std::string& sql) const { return std::stol("0" + db.scalar(sql)); }
 };
 
 /// The appointment columns the tests compare, for one patient (by their phone).

@@ -58,4 +58,27 @@ json exchange(const node_process& node, const scratch_database& db, const fake_g
   return all.back();
 }
 
+void chat_node::start() {
+  node.reset();
+  node = serve_node(db, options);
+}
+
+void chat_node::restart() {
+  REQUIRE(node->stop() == 0);
+  start();
+}
+
+json chat_node::exchange(const std::string& patient, const std::string& body) {
+  return atendeai::test::exchange(*node, db, graph, patient, body);
+}
+
+json chat_node::say(const std::string& patient, const std::string& text) {
+  return exchange(patient, webhook_body({{patient, fresh_wamid(), text}}));
+}
+
+json chat_node::tap(const std::string& patient, const std::string& kind, const std::string& id,
+                    const std::string& title) {
+  return exchange(patient, interactive_body(patient, fresh_wamid(), kind, id, title));
+}
+
 } // namespace atendeai::test

@@ -3,7 +3,9 @@
 /// replies (taps), and one message-and-reply exchange (what the fake Graph API received:
 /// sent_to in support/harness.hpp, read with support/sent_message.hpp).
 
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,5 +40,35 @@ std::string interactive_body(const std::string& from, const std::string& wamid, 
 nlohmann::json exchange(const node_process& node, const scratch_database& db, const fake_graph_api& graph,
                         const std::string& patient, const std::string& body,
                         std::chrono::seconds timeout = std::chrono::seconds(30));
+
+/// A node answering the demo clinic's patients through the fake Graph API, started by
+/// start() with `options` (restartable on the same database), and patients who write or
+/// tap and get one reply each.
+struct chat_node {
+  fake_graph_api graph;
+  scratch_database db;
+  node_options options{graph.base_url(), "test-token", {}};
+  std::unique_ptr<node_process> node;
+  std::atomic<int> next_id{0};
+
+  /// Starts the node (again) with `options`.
+  void start();
+  /// Stops the node (SIGTERM, which must end it cleanly) and starts a fresh one on the same
+  /// database (the clinic actor then loads its agenda again).
+  void restart();
+
+  /// A wamid not used before in this test.
+  std::string fresh_wamid() { return "wamid.chat-" + std::to_string(++next_id); }
+  /// Posts a body for `patient` and waits for the one new reply.
+  nlohmann::json exchange(const std::string& patient, const std::string& body);
+  /// The patient types `text`; the one reply.
+  nlohmann::json say(const std::string& patient, const std::string& text);
+  /// The patient taps a button or list row (`kind` button_reply / list_reply); the one reply.
+  nlohmann::json tap(const std::string& patient, const std::string& kind, const std::string& id,
+                     const std::string& title);
+
+  std::string scalar(const std::string& sql) const { return db.scalar(sql); }
+  long count(const std::string& sql) const { return std::stol("0" + db.scalar(sql)); }
+};
 
 } // namespace atendeai::test
