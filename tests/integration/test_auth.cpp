@@ -10,8 +10,8 @@
 #include "core/jwt.hpp"
 #include "core/rbac.hpp"
 #include "core/signature.hpp"
-#include "support/admin_node.hpp"
 #include "persistence/redis.hpp"
+#include "support/admin_node.hpp"
 #include "support/fake_smtp.hpp"
 #include "support/harness.hpp"
 
@@ -23,7 +23,8 @@ namespace {
 const std::string jwt_secret = admin_node::jwt_secret;
 const std::string good_password = "Correct-horse-42";
 
-/// A node with a known JWT key, bcrypt cost 4 and generous limits unless overridden.
+/// A node with a known JWT key, bcrypt cost 4 and generous limits unless overridden
+/// (support/admin_node.hpp), and the auth tests' ways to create users and log in.
 struct auth_node : admin_node {
   using admin_node::admin_node;
 
