@@ -1,16 +1,19 @@
 #pragma once
 /// What the HTTP layer may ask of the actor system, without CAF headers: hands requests
-/// to the right actor and lets it answer through an http_responder.
+/// to the right actor and lets it answer through an http_responder. The requests are
+/// only declared here; a caller builds them with actors/messages.hpp (webhook_request)
+/// and actors/api_request.hpp.
 
 #include <memory>
 
-#include "actors/api_request.hpp"
-#include "actors/messages.hpp"
 #include "core/clock.hpp"
 
 namespace atendeai::actors {
 
+class http_responder;
+struct api_request;
 struct node_actors;
+struct webhook_request;
 
 /// A thin, copyable front to the node's actors; safe to call from any thread.
 class gateway {

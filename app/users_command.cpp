@@ -122,8 +122,8 @@ void create_demo_admins(pqxx::connection& owner, const config::config& cfg) {
     const char* name;
   };
   const demo_admin admins[] = {
-    {"admin@atendeai.local", "super_admin", persistence::nil_clinic, "Demo super admin"},
-    {"admin@clinica-exemplo.local", "clinic_admin", core::demo_clinic().id, "Demo clinic admin"},
+    {core::demo_super_admin_email, "super_admin", persistence::nil_clinic, "Demo super admin"},
+    {core::demo_clinic_admin_email, "clinic_admin", core::demo_clinic_id, "Demo clinic admin"},
   };
   std::string created;
   for (auto& a : admins) {

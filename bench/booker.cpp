@@ -25,10 +25,14 @@
 #include <nlohmann/json.hpp>
 #include <restinio/all.hpp>
 
+#include "tests/support/sent_message.hpp"
 #include "webhook_client.hpp"
 
 namespace {
 
+using atendeai::test::contains_text;
+using atendeai::test::ids_of;
+using atendeai::test::text_of;
 using nlohmann::json;
 using clock_type = std::chrono::steady_clock;
 
@@ -78,33 +82,6 @@ struct job {
   size_t patient;
   std::string body;
 };
-
-/// The text of a message the node sent (text or interactive body).
-std::string text_of(const json& m) {
-  if (m.value("type", "") == "text")
-    return m["text"].value("body", "");
-  if (m.value("type", "") == "interactive")
-    return m["interactive"]["body"].value("text", "");
-  return "";
-}
-
-/// The choice ids of an interactive message (buttons or list rows), in order.
-std::vector<std::string> ids_of(const json& m) {
-  std::vector<std::string> out;
-  if (m.value("type", "") != "interactive")
-    return out;
-  const auto& action = m["interactive"]["action"];
-  if (action.contains("buttons"))
-    for (const auto& b : action["buttons"])
-      out.push_back(b["reply"].value("id", ""));
-  if (action.contains("sections"))
-    for (const auto& s : action["sections"])
-      for (const auto& r : s["rows"])
-        out.push_back(r.value("id", ""));
-  return out;
-}
-
-bool has(const std::string& text, const char* part) { return text.find(part) != std::string::npos; }
 
 double pct(std::vector<double> v, double p) {
   if (v.empty())
@@ -194,7 +171,7 @@ private:
     auto kind = m.value("/interactive/type"_json_pointer, std::string()) == "button" ? "button_reply" : "list_reply";
     if (std::find(ids.begin(), ids.end(), "confirm") != ids.end()) {
       send_tap(*idx, "button_reply", "confirm", "Confirmar");
-    } else if (has(text, "Consulta confirmada")) {
+    } else if (contains_text(text, "Consulta confirmada")) {
       finish(p, outcome::booked);
     } else if (!ids.empty() && ids.front().rfind("slot:", 0) == 0) {
       // (the rows of a slot list or buttons are all slots)
@@ -210,7 +187,7 @@ private:
       p.tapped_slot = true;
       auto pick = o_.pick_first ? 0 : std::uniform_int_distribution<size_t>(0, ids.size() - 1)(random_);
       send_tap(*idx, kind, ids[pick], "slot");
-    } else if (has(text, "Não encontrei horários livres")) {
+    } else if (contains_text(text, "Não encontrei horários livres")) {
       if (p.tapped_slot) {
         ++p.refusals;
         ++refusals_;

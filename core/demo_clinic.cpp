@@ -20,18 +20,18 @@ clinic_profile demo_clinic() {
   c.working_hours[6] = {{8 * 60, 12 * 60}};
   c.policy = {2, 30, 60, 8};
   c.services = {
-    {"00000000-0000-4000-8000-00000000a001", "Clínico geral", 60, 20000, true, "General practice"},
-    {"00000000-0000-4000-8000-00000000a002", "Cardiologia", 60, 35000, true, "Cardiology"},
-    {"00000000-0000-4000-8000-00000000a003", "Dermatologia", 60, 30000, true, "Dermatology"},
+    {demo_service_clinico_id, "Clínico geral", 60, 20000, true, "General practice"},
+    {demo_service_cardio_id, "Cardiologia", 60, 35000, true, "Cardiology"},
+    {demo_service_dermato_id, "Dermatologia", 60, 30000, true, "Dermatology"},
   };
   professional ana;
-  ana.id = "00000000-0000-4000-8000-00000000b001";
+  ana.id = demo_professional_ana_id;
   ana.name = "Dra. Ana Souza";
   ana.crm = "CRM-SP 123456";
   ana.specialties = {"Cardiologia", "Clínico geral"};
   ana.service_ids = {c.services[1].id, c.services[0].id};
   professional carlos;
-  carlos.id = "00000000-0000-4000-8000-00000000b002";
+  carlos.id = demo_professional_carlos_id;
   carlos.name = "Dr. Carlos Lima";
   carlos.crm = "CRM-SP 654321";
   carlos.specialties = {"Dermatologia", "Clínico geral"};

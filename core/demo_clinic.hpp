@@ -9,6 +9,19 @@ namespace atendeai::core {
 /// Id of the demo clinic.
 inline constexpr const char* demo_clinic_id = "00000000-0000-4000-8000-00000000c001";
 
+/// Ids of the demo clinic's services.
+inline constexpr const char* demo_service_clinico_id = "00000000-0000-4000-8000-00000000a001"; ///< Clínico geral
+inline constexpr const char* demo_service_cardio_id = "00000000-0000-4000-8000-00000000a002";  ///< Cardiologia
+inline constexpr const char* demo_service_dermato_id = "00000000-0000-4000-8000-00000000a003"; ///< Dermatologia
+
+/// Ids of the demo clinic's professionals.
+inline constexpr const char* demo_professional_ana_id = "00000000-0000-4000-8000-00000000b001";    ///< Dra. Ana Souza
+inline constexpr const char* demo_professional_carlos_id = "00000000-0000-4000-8000-00000000b002"; ///< Dr. Carlos Lima
+
+/// E-mails of the demo administrators created on first start (app/users_command.cpp).
+inline constexpr const char* demo_super_admin_email = "admin@atendeai.local";
+inline constexpr const char* demo_clinic_admin_email = "admin@clinica-exemplo.local";
+
 /// The demo clinic's full profile.
 clinic_profile demo_clinic();
 

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "actors/api_request.hpp"
 #include "core/error.hpp"
 #include "core/rbac.hpp"
 #include "http/restinio_responder.hpp"

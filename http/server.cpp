@@ -4,6 +4,7 @@
 
 #include <restinio/all.hpp>
 
+#include "actors/messages.hpp"
 #include "core/agenda.hpp"
 #include "core/error.hpp"
 #include "core/json_limits.hpp"

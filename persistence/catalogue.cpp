@@ -1,5 +1,7 @@
 #include "persistence/catalogue.hpp"
 
+#include "persistence/json_rows.hpp"
+
 namespace atendeai::persistence {
 
 namespace {
@@ -31,23 +33,6 @@ std::string sql(const char* head, const char* row, const char* tail) {
   return std::string(head) + row + tail;
 }
 
-json one(const pqxx::result& r) {
-  return json::parse(r[0][0].as<std::string>());
-}
-
-std::optional<json> maybe(const pqxx::result& r) {
-  if (r.empty())
-    return std::nullopt;
-  return one(r);
-}
-
-json all(const pqxx::result& r) {
-  auto out = json::array();
-  for (auto row : r)
-    out.push_back(json::parse(row[0].as<std::string>()));
-  return out;
-}
-
 /// A JSON value as a jsonb parameter (NULL for null).
 std::optional<std::string> jsonb(const json& j) {
   if (j.is_null())
@@ -60,24 +45,24 @@ std::optional<std::string> jsonb(const json& j) {
 // -- clinics ----------------------------------------------------------------------------
 
 std::optional<json> find_clinic(pqxx::transaction_base& tx, const std::string& clinic_id) {
-  return maybe(tx.exec_params(sql("SELECT ", clinic_json, " FROM atendeai.clinics WHERE id = $1"), clinic_id));
+  return maybe_json_row(tx.exec_params(sql("SELECT ", clinic_json, " FROM atendeai.clinics WHERE id = $1"), clinic_id));
 }
 
 json insert_clinic(pqxx::transaction_base& tx, const std::string& clinic_id, const clinic_fields& f) {
-  return one(tx.exec_params(sql("INSERT INTO atendeai.clinics (id, name, timezone, language, address, phone, context, "
-                                "active) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) RETURNING ",
-                                clinic_json, ""),
-                            clinic_id, f.name, f.timezone, f.language, f.address, f.phone, f.context.dump(),
-                            f.active));
+  return json_row(tx.exec_params(sql("INSERT INTO atendeai.clinics (id, name, timezone, language, address, phone, context, "
+                                     "active) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) RETURNING ",
+                                     clinic_json, ""),
+                                 clinic_id, f.name, f.timezone, f.language, f.address, f.phone, f.context.dump(),
+                                 f.active));
 }
 
 json update_clinic(pqxx::transaction_base& tx, const std::string& clinic_id, const clinic_fields& f) {
-  return one(tx.exec_params(sql("UPDATE atendeai.clinics SET name = $2, timezone = $3, language = $4, address = $5, "
-                                "phone = $6, context = $7::jsonb, active = $8, updated_at = now() WHERE id = $1 "
-                                "RETURNING ",
-                                clinic_json, ""),
-                            clinic_id, f.name, f.timezone, f.language, f.address, f.phone, f.context.dump(),
-                            f.active));
+  return json_row(tx.exec_params(sql("UPDATE atendeai.clinics SET name = $2, timezone = $3, language = $4, address = $5, "
+                                     "phone = $6, context = $7::jsonb, active = $8, updated_at = now() WHERE id = $1 "
+                                     "RETURNING ",
+                                     clinic_json, ""),
+                                 clinic_id, f.name, f.timezone, f.language, f.address, f.phone, f.context.dump(),
+                                 f.active));
 }
 
 json list_all_clinics(pqxx::transaction_base& tx, std::optional<bool> active, int page, int per_page) {
@@ -89,13 +74,13 @@ json list_all_clinics(pqxx::transaction_base& tx, std::optional<bool> active, in
   else if (page > 1) // past the end: count with the first row
     if (auto first = tx.exec_params(query, active, 1, int64_t{0}); !first.empty())
       total = first[0][1].as<int64_t>();
-  return {{"items", all(r)}, {"page", page}, {"per_page", per_page}, {"total", total}};
+  return {{"items", json_rows(r)}, {"page", page}, {"per_page", per_page}, {"total", total}};
 }
 
 // -- channel accounts -------------------------------------------------------------------
 
 json list_channels(pqxx::transaction_base& tx, const std::string& clinic_id) {
-  return all(tx.exec_params(
+  return json_rows(tx.exec_params(
     sql("SELECT ", channel_json, " FROM atendeai.clinic_channels WHERE clinic_id = $1 ORDER BY created_at, id"),
     clinic_id));
 }
@@ -110,15 +95,15 @@ std::string channel_token(pqxx::transaction_base& tx, const std::string& clinic_
 
 json insert_channel(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& channel,
                     const std::string& account_id, const std::string& access_token) {
-  return one(tx.exec_params(sql("INSERT INTO atendeai.clinic_channels (clinic_id, channel, account_id, access_token) "
-                                "VALUES ($1, $2, $3, nullif($4, '')) RETURNING ",
-                                channel_json, ""),
-                            clinic_id, channel, account_id, access_token));
+  return json_row(tx.exec_params(sql("INSERT INTO atendeai.clinic_channels (clinic_id, channel, account_id, access_token) "
+                                     "VALUES ($1, $2, $3, nullif($4, '')) RETURNING ",
+                                     channel_json, ""),
+                                 clinic_id, channel, account_id, access_token));
 }
 
 std::optional<json> delete_channel(pqxx::transaction_base& tx, const std::string& clinic_id,
                                    const std::string& channel_id) {
-  return maybe(tx.exec_params(
+  return maybe_json_row(tx.exec_params(
     sql("DELETE FROM atendeai.clinic_channels WHERE clinic_id = $1 AND id = $2 RETURNING ", channel_json, ""),
     clinic_id, channel_id));
 }
@@ -126,31 +111,31 @@ std::optional<json> delete_channel(pqxx::transaction_base& tx, const std::string
 // -- services ---------------------------------------------------------------------------
 
 json list_services(pqxx::transaction_base& tx, const std::string& clinic_id, bool include_inactive) {
-  return all(tx.exec_params(sql("SELECT ", service_json,
-                                " FROM atendeai.services WHERE clinic_id = $1 AND (active OR $2) ORDER BY name, id"),
-                            clinic_id, include_inactive));
+  return json_rows(tx.exec_params(sql("SELECT ", service_json,
+                                      " FROM atendeai.services WHERE clinic_id = $1 AND (active OR $2) ORDER BY name, id"),
+                                  clinic_id, include_inactive));
 }
 
 std::optional<json> find_service(pqxx::transaction_base& tx, const std::string& clinic_id,
                                  const std::string& service_id) {
-  return maybe(tx.exec_params(
+  return maybe_json_row(tx.exec_params(
     sql("SELECT ", service_json, " FROM atendeai.services WHERE clinic_id = $1 AND id = $2"), clinic_id, service_id));
 }
 
 json insert_service(pqxx::transaction_base& tx, const std::string& clinic_id, const service_fields& f) {
-  return one(tx.exec_params(sql("INSERT INTO atendeai.services (clinic_id, name, duration_minutes, price_cents, active, "
-                                "name_en) VALUES ($1, $2, $3, $4, $5, nullif($6, '')) RETURNING ",
-                                service_json, ""),
-                            clinic_id, f.name, f.duration_minutes, f.price_cents, f.active, f.name_en));
+  return json_row(tx.exec_params(sql("INSERT INTO atendeai.services (clinic_id, name, duration_minutes, price_cents, "
+                                     "active, name_en) VALUES ($1, $2, $3, $4, $5, nullif($6, '')) RETURNING ",
+                                     service_json, ""),
+                                 clinic_id, f.name, f.duration_minutes, f.price_cents, f.active, f.name_en));
 }
 
 json update_service(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& service_id,
                     const service_fields& f) {
-  return one(tx.exec_params(sql("UPDATE atendeai.services SET name = $3, duration_minutes = $4, price_cents = $5, "
-                                "active = $6, name_en = nullif($7, ''), updated_at = now() "
-                                "WHERE clinic_id = $1 AND id = $2 RETURNING ",
-                                service_json, ""),
-                            clinic_id, service_id, f.name, f.duration_minutes, f.price_cents, f.active, f.name_en));
+  return json_row(tx.exec_params(sql("UPDATE atendeai.services SET name = $3, duration_minutes = $4, price_cents = $5, "
+                                     "active = $6, name_en = nullif($7, ''), updated_at = now() "
+                                     "WHERE clinic_id = $1 AND id = $2 RETURNING ",
+                                     service_json, ""),
+                                 clinic_id, service_id, f.name, f.duration_minutes, f.price_cents, f.active, f.name_en));
 }
 
 int count_services(pqxx::transaction_base& tx, const std::string& clinic_id, const json& ids) {
@@ -164,7 +149,7 @@ int count_services(pqxx::transaction_base& tx, const std::string& clinic_id, con
 // -- professionals ----------------------------------------------------------------------
 
 json list_professionals(pqxx::transaction_base& tx, const std::string& clinic_id, bool include_inactive) {
-  return all(tx.exec_params(
+  return json_rows(tx.exec_params(
     sql("SELECT ", professional_json,
         " FROM atendeai.professionals WHERE clinic_id = $1 AND (active OR $2) ORDER BY name, id"),
     clinic_id, include_inactive));
@@ -172,13 +157,13 @@ json list_professionals(pqxx::transaction_base& tx, const std::string& clinic_id
 
 std::optional<json> find_professional(pqxx::transaction_base& tx, const std::string& clinic_id,
                                       const std::string& professional_id) {
-  return maybe(tx.exec_params(
+  return maybe_json_row(tx.exec_params(
     sql("SELECT ", professional_json, " FROM atendeai.professionals WHERE clinic_id = $1 AND id = $2"), clinic_id,
     professional_id));
 }
 
 json insert_professional(pqxx::transaction_base& tx, const std::string& clinic_id, const professional_fields& f) {
-  return one(tx.exec_params(
+  return json_row(tx.exec_params(
     sql("INSERT INTO atendeai.professionals (clinic_id, name, crm, specialties, service_ids, hours, policy, active) "
         "VALUES ($1, $2, $3, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), "
         "ARRAY(SELECT jsonb_array_elements_text($5::jsonb)::uuid), $6::jsonb, $7::jsonb, $8) RETURNING ",
@@ -188,7 +173,7 @@ json insert_professional(pqxx::transaction_base& tx, const std::string& clinic_i
 
 json update_professional(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& professional_id,
                          const professional_fields& f) {
-  return one(tx.exec_params(
+  return json_row(tx.exec_params(
     sql("UPDATE atendeai.professionals SET name = $3, crm = $4, "
         "specialties = ARRAY(SELECT jsonb_array_elements_text($5::jsonb)), "
         "service_ids = ARRAY(SELECT jsonb_array_elements_text($6::jsonb)::uuid), hours = $7::jsonb, "
@@ -201,44 +186,44 @@ json update_professional(pqxx::transaction_base& tx, const std::string& clinic_i
 // -- absences and closures --------------------------------------------------------------
 
 json list_absences(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& professional_id) {
-  return all(tx.exec_params(sql("SELECT ", absence_json,
-                                " FROM atendeai.professional_absences WHERE clinic_id = $1 AND professional_id = $2 "
-                                "ORDER BY starts_at, id"),
-                            clinic_id, professional_id));
+  return json_rows(tx.exec_params(sql("SELECT ", absence_json,
+                                      " FROM atendeai.professional_absences WHERE clinic_id = $1 AND professional_id = $2 "
+                                      "ORDER BY starts_at, id"),
+                                  clinic_id, professional_id));
 }
 
 json insert_absence(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& professional_id,
                     const std::string& starts_at, const std::string& ends_at, const std::string& reason) {
-  return one(tx.exec_params(sql("INSERT INTO atendeai.professional_absences (clinic_id, professional_id, starts_at, "
-                                "ends_at, reason) VALUES ($1, $2, $3::timestamptz, $4::timestamptz, $5) RETURNING ",
-                                absence_json, ""),
-                            clinic_id, professional_id, starts_at, ends_at, reason));
+  return json_row(tx.exec_params(sql("INSERT INTO atendeai.professional_absences (clinic_id, professional_id, starts_at, "
+                                     "ends_at, reason) VALUES ($1, $2, $3::timestamptz, $4::timestamptz, $5) RETURNING ",
+                                     absence_json, ""),
+                                 clinic_id, professional_id, starts_at, ends_at, reason));
 }
 
 std::optional<json> delete_absence(pqxx::transaction_base& tx, const std::string& clinic_id,
                                    const std::string& professional_id, const std::string& absence_id) {
-  return maybe(tx.exec_params(sql("DELETE FROM atendeai.professional_absences WHERE clinic_id = $1 AND "
-                                  "professional_id = $2 AND id = $3 RETURNING ",
-                                  absence_json, ""),
-                              clinic_id, professional_id, absence_id));
+  return maybe_json_row(tx.exec_params(sql("DELETE FROM atendeai.professional_absences WHERE clinic_id = $1 AND "
+                                           "professional_id = $2 AND id = $3 RETURNING ",
+                                           absence_json, ""),
+                                       clinic_id, professional_id, absence_id));
 }
 
 json list_closures(pqxx::transaction_base& tx, const std::string& clinic_id) {
-  return all(tx.exec_params(
+  return json_rows(tx.exec_params(
     sql("SELECT ", closure_json, " FROM atendeai.closures WHERE clinic_id = $1 ORDER BY starts_on, id"), clinic_id));
 }
 
 json insert_closure(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& starts_on,
                     const std::string& ends_on, const std::string& reason) {
-  return one(tx.exec_params(sql("INSERT INTO atendeai.closures (clinic_id, starts_on, ends_on, reason) "
-                                "VALUES ($1, $2::date, $3::date, $4) RETURNING ",
-                                closure_json, ""),
-                            clinic_id, starts_on, ends_on, reason));
+  return json_row(tx.exec_params(sql("INSERT INTO atendeai.closures (clinic_id, starts_on, ends_on, reason) "
+                                     "VALUES ($1, $2::date, $3::date, $4) RETURNING ",
+                                     closure_json, ""),
+                                 clinic_id, starts_on, ends_on, reason));
 }
 
 std::optional<json> delete_closure(pqxx::transaction_base& tx, const std::string& clinic_id,
                                    const std::string& closure_id) {
-  return maybe(tx.exec_params(
+  return maybe_json_row(tx.exec_params(
     sql("DELETE FROM atendeai.closures WHERE clinic_id = $1 AND id = $2 RETURNING ", closure_json, ""), clinic_id,
     closure_id));
 }

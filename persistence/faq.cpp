@@ -1,5 +1,7 @@
 #include "persistence/faq.hpp"
 
+#include "persistence/json_rows.hpp"
+
 namespace atendeai::persistence {
 
 namespace {
@@ -15,47 +17,35 @@ std::string sql(const char* head, const char* tail = "") {
   return std::string(head) + faq_json + tail;
 }
 
-json one(const pqxx::result& r) {
-  return json::parse(r[0][0].as<std::string>());
-}
-
-std::optional<json> maybe(const pqxx::result& r) {
-  if (r.empty())
-    return std::nullopt;
-  return one(r);
-}
-
 } // namespace
 
 json list_faq(pqxx::transaction_base& tx, const std::string& clinic_id) {
-  auto out = json::array();
-  for (auto row : tx.exec_params(sql("SELECT ", " FROM atendeai.faq_entries WHERE clinic_id = $1 ORDER BY created_at, id"),
-                                 clinic_id))
-    out.push_back(json::parse(row[0].as<std::string>()));
-  return out;
+  return json_rows(tx.exec_params(sql("SELECT ", " FROM atendeai.faq_entries WHERE clinic_id = $1 ORDER BY created_at, id"),
+                                        clinic_id));
 }
 
 std::optional<json> find_faq(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& faq_id) {
-  return maybe(tx.exec_params(sql("SELECT ", " FROM atendeai.faq_entries WHERE clinic_id = $1 AND id = $2"), clinic_id,
-                              faq_id));
+  return maybe_json_row(tx.exec_params(sql("SELECT ", " FROM atendeai.faq_entries WHERE clinic_id = $1 AND id = $2"),
+                                       clinic_id, faq_id));
 }
 
 json insert_faq(pqxx::transaction_base& tx, const std::string& clinic_id, const faq_fields& f) {
-  return one(tx.exec_params(sql("INSERT INTO atendeai.faq_entries (clinic_id, question, answer, tags, lang) "
-                                "VALUES ($1, $2, $3, $4::jsonb, nullif($5, '')) RETURNING "),
-                            clinic_id, f.question, f.answer, f.tags.dump(), f.lang));
+  return json_row(tx.exec_params(sql("INSERT INTO atendeai.faq_entries (clinic_id, question, answer, tags, lang) "
+                                     "VALUES ($1, $2, $3, $4::jsonb, nullif($5, '')) RETURNING "),
+                                 clinic_id, f.question, f.answer, f.tags.dump(), f.lang));
 }
 
 json update_faq(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& faq_id,
                 const faq_fields& f) {
-  return one(tx.exec_params(sql("UPDATE atendeai.faq_entries SET question = $3, answer = $4, tags = $5::jsonb, "
-                                "lang = nullif($6, ''), updated_at = now() WHERE clinic_id = $1 AND id = $2 RETURNING "),
-                            clinic_id, faq_id, f.question, f.answer, f.tags.dump(), f.lang));
+  return json_row(tx.exec_params(sql("UPDATE atendeai.faq_entries SET question = $3, answer = $4, tags = $5::jsonb, "
+                                     "lang = nullif($6, ''), updated_at = now() "
+                                     "WHERE clinic_id = $1 AND id = $2 RETURNING "),
+                                 clinic_id, faq_id, f.question, f.answer, f.tags.dump(), f.lang));
 }
 
 std::optional<json> delete_faq(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& faq_id) {
-  return maybe(tx.exec_params(sql("DELETE FROM atendeai.faq_entries WHERE clinic_id = $1 AND id = $2 RETURNING "),
-                              clinic_id, faq_id));
+  return maybe_json_row(tx.exec_params(sql("DELETE FROM atendeai.faq_entries WHERE clinic_id = $1 AND id = $2 RETURNING "),
+                                       clinic_id, faq_id));
 }
 
 std::vector<core::faq_entry> load_faq(pqxx::transaction_base& tx, const std::string& clinic_id) {

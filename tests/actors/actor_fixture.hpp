@@ -23,15 +23,14 @@
 #include "actors/node_context.hpp"
 #include "core/demo_clinic.hpp"
 #include "core/slots.hpp"
+#include "support/demo_ids.hpp"
 
 namespace atendeai::test {
 
+/// The demo clinic's ids (support/demo_ids.hpp), the clinic's as `ids::clinic`.
 namespace ids {
-inline const std::string clinic = core::demo_clinic_id;
-inline const std::string clinico = "00000000-0000-4000-8000-00000000a001";
-inline const std::string cardio = "00000000-0000-4000-8000-00000000a002";
-inline const std::string ana = "00000000-0000-4000-8000-00000000b001";
-inline const std::string carlos = "00000000-0000-4000-8000-00000000b002";
+using namespace demo;
+inline const std::string& clinic = demo::clinic_id;
 } // namespace ids
 
 /// A local time in São Paulo (the demo clinic's zone, UTC-3 all year).

@@ -7,30 +7,18 @@
 
 #include "core/clinic_agenda.hpp"
 #include "core/demo_clinic.hpp"
+#include "support/dates.hpp"
+#include "support/demo_ids.hpp"
 
 using namespace atendeai::core;
-using date::year_month_day;
 using std::chrono::hours;
 using std::chrono::minutes;
 
 namespace {
 
-const std::string clinico = "00000000-0000-4000-8000-00000000a001";
-const std::string cardio = "00000000-0000-4000-8000-00000000a002";
-const std::string ana = "00000000-0000-4000-8000-00000000b001";
-const std::string carlos = "00000000-0000-4000-8000-00000000b002";
+using namespace atendeai::test;
+using namespace atendeai::test::demo;
 constexpr minutes hold_for{10};
-
-year_month_day ymd(int y, unsigned m, unsigned d) {
-  return year_month_day{date::year{y}, date::month{m}, date::day{d}};
-}
-
-instant local(const char* zone, int y, unsigned m, unsigned d, int h, int mi = 0) {
-  return *local_instant(date::locate_zone(zone), ymd(y, m, d), h * 60 + mi);
-}
-
-/// A local time in São Paulo (UTC-3 all year).
-instant sp(int y, unsigned m, unsigned d, int h, int mi = 0) { return local("America/Sao_Paulo", y, m, d, h, mi); }
 
 // Monday 23/11/2026, 08:00 in São Paulo.
 const instant now = sp(2026, 11, 23, 8);

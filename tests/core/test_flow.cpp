@@ -11,6 +11,8 @@
 #include "core/demo_clinic.hpp"
 #include "core/flow.hpp"
 #include "core/slots.hpp"
+#include "support/dates.hpp"
+#include "support/demo_ids.hpp"
 
 using namespace atendeai::core;
 using date::year_month_day;
@@ -18,20 +20,8 @@ using std::chrono::minutes;
 
 namespace {
 
-const std::string clinico = "00000000-0000-4000-8000-00000000a001";
-const std::string cardio = "00000000-0000-4000-8000-00000000a002";
-const std::string dermato = "00000000-0000-4000-8000-00000000a003";
-const std::string ana = "00000000-0000-4000-8000-00000000b001";
-const std::string carlos = "00000000-0000-4000-8000-00000000b002";
-const std::string address = "Rua Exemplo, 123 — Centro, São Paulo/SP";
-
-year_month_day ymd(int y, unsigned m, unsigned d) {
-  return year_month_day{date::year{y}, date::month{m}, date::day{d}};
-}
-
-instant sp(int y, unsigned m, unsigned d, int h, int mi = 0) {
-  return *local_instant(date::locate_zone("America/Sao_Paulo"), ymd(y, m, d), h * 60 + mi);
-}
+using namespace atendeai::test;
+using namespace atendeai::test::demo;
 
 slot slot_at(const std::string& prof, const std::string& service, instant start, int len = 60) {
   return slot{prof, service, start, start + minutes{len}};

@@ -12,6 +12,8 @@
 #include "core/agenda_rules.hpp"
 #include "core/demo_clinic.hpp"
 #include "core/slots.hpp"
+#include "support/dates.hpp"
+#include "support/demo_ids.hpp"
 
 using namespace atendeai::core;
 using date::year_month_day;
@@ -19,25 +21,8 @@ using std::chrono::minutes;
 
 namespace {
 
-const std::string clinico = "00000000-0000-4000-8000-00000000a001";
-const std::string cardio = "00000000-0000-4000-8000-00000000a002";
-const std::string dermato = "00000000-0000-4000-8000-00000000a003";
-const std::string ana = "00000000-0000-4000-8000-00000000b001";
-const std::string carlos = "00000000-0000-4000-8000-00000000b002";
-
-year_month_day ymd(int y, unsigned m, unsigned d) {
-  return year_month_day{date::year{y}, date::month{m}, date::day{d}};
-}
-
-/// A local time in a zone as an instant.
-instant local(const char* zone, int y, unsigned m, unsigned d, int h, int mi = 0) {
-  return *local_instant(date::locate_zone(zone), ymd(y, m, d), h * 60 + mi);
-}
-
-/// A local time in São Paulo as an instant.
-instant sp(int y, unsigned m, unsigned d, int h, int mi = 0) {
-  return local("America/Sao_Paulo", y, m, d, h, mi);
-}
+using namespace atendeai::test;
+using namespace atendeai::test::demo;
 
 /// Local "HH:MM" starts of the slots, in São Paulo unless another zone is given.
 std::vector<std::string> starts(const std::vector<slot>& v, const char* zone = "America/Sao_Paulo") {

@@ -44,24 +44,15 @@ const clinic_day wednesday = day_of_march(6);
 const clinic_day thursday = day_of_march(7);
 const clinic_day friday = day_of_march(8);
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 /// A node under the test clock with one user per role (the professional linked to Dra. Ana).
-struct agenda_node {
-  fake_graph_api graph;
-  scratch_database db;
-  std::unique_ptr<node_process> node;
+struct agenda_node : chat_node {
   std::map<std::string, std::string> tokens; ///< by role name
   std::map<std::string, std::string> user_ids;
   std::map<std::string, std::string> emails; ///< by the same keys as tokens
-  std::atomic<int> next_id{0};
-  node_options options;
 
   agenda_node() {
-    node_options o{graph.base_url(), "test-token", {}};
-    o.env = admin_settings("agenda-test-jwt-secret-0123456789abcdef", test_var_dir("agenda", db));
-    o.env["ATENDEAI_TEST_CLOCK"] = test_now;
-    options = o;
+    options.env = admin_settings("agenda-test-jwt-secret-0123456789abcdef", test_var_dir("agenda", db));
+    options.env["ATENDEAI_TEST_CLOCK"] = test_now;
     start();
     // A super admin with a known password, straight into the database.
     {
@@ -78,15 +69,6 @@ struct agenda_node {
     add_user("clinic_admin", "");
     add_user("attendant", "");
     add_user("professional", ana);
-  }
-
-  void start() { node = serve_node(db, options); }
-
-  /// Stops the node (SIGTERM) and starts a fresh one on the same database (the clinic
-  /// actor then loads its agenda again).
-  void restart() {
-    REQUIRE(node->stop() == 0);
-    start();
   }
 
   std::string login(const std::string& email) {
@@ -144,12 +126,6 @@ struct agenda_node {
     return out;
   }
 
-  /// The patient types `text`; the one reply.
-  json say(const std::string& patient, const std::string& text) {
-    return exchange(*node, db, graph, patient,
-                    webhook_body({{patient, "wamid.agenda-" + std::to_string(++next_id), text}}));
-  }
-
   /// Moves the node's clock to an instant; everyone logs in again (tokens last 15 minutes).
   void set_clock(const std::string& iso) {
     auto r = http_post(node->url("/test/clock"), json{{"now", iso}}.dump());
@@ -158,8 +134,6 @@ struct agenda_node {
       tokens[who] = login(email);
   }
 
-  std::string scalar(const std::string& sql) const { return db.scalar(sql); }
-  long count(const std::string& sql) const { return std::stol("0" + db.scalar(sql)); }
 
   /// The newest audit row of an action on a target: {actor, before, after}.
   json audit(const std::string& action, const std::string& target) const {
@@ -230,11 +204,11 @@ TEST_CASE("Slots: the API lists what the chat offers, and each side sees the oth
   CHECK(after == expected_offer());
   CHECK(std::find(after.begin(), after.end(), wednesday.utc(8)) == after.end());
   auto asked = n.say("5511900002003", "quero uma consulta de cardiologia dia " + wednesday.ddmm + " às 8h");
-  CHECK_FALSE(has(text_of(asked), "Posso confirmar"));
+  CHECK_FALSE(contains_text(text_of(asked), "Posso confirmar"));
 
   // Held by a patient confirming in chat: not offered by the API, and refused there.
   auto prompt = n.say("5511900002004", "quero uma consulta de cardiologia dia " + wednesday.ddmm + " às 14h");
-  REQUIRE(has(text_of(prompt), "Posso confirmar Cardiologia com a Dra. Ana Souza na quarta, 06/03, às 14:00?"));
+  REQUIRE(contains_text(text_of(prompt), "Posso confirmar Cardiologia com a Dra. Ana Souza na quarta, 06/03, às 14:00?"));
   auto wed = n.slots(cardio, ana, wednesday);
   CHECK(std::find(wed.begin(), wed.end(), wednesday.local(14)) == wed.end());
   auto refused = n.book(cardio, ana, wednesday.local(14), "5511900002102");
@@ -242,7 +216,7 @@ TEST_CASE("Slots: the API lists what the chat offers, and each side sees the oth
   CHECK(refused.json()["error"]["message"] == "this time is being booked by a patient right now");
 
   // Booked in chat: gone from the API's slots too.
-  REQUIRE(has(text_of(n.say("5511900002004", "sim")), "Pronto! Consulta confirmada"));
+  REQUIRE(contains_text(text_of(n.say("5511900002004", "sim")), "Pronto! Consulta confirmada"));
   wed = n.slots(cardio, ana, wednesday);
   CHECK(wed.size() == 8);
   CHECK(std::find(wed.begin(), wed.end(), wednesday.local(14)) == wed.end());
@@ -396,12 +370,12 @@ TEST_CASE("An appointment staff create for a number that never chatted is the pa
 
   auto mine = text_of(n.say(wa_id, "minhas consultas"));
   INFO(mine);
-  CHECK(has(mine, "Cardiologia"));
-  CHECK(has(mine, wednesday.ddmm));
-  CHECK(has(mine, "10:00"));
-  CHECK_FALSE(has(mine, "não tem consultas"));
+  CHECK(contains_text(mine, "Cardiologia"));
+  CHECK(contains_text(mine, wednesday.ddmm));
+  CHECK(contains_text(mine, "10:00"));
+  CHECK_FALSE(contains_text(mine, "não tem consultas"));
   // Another patient does not see it.
-  CHECK(has(text_of(n.say("5511977776666", "minhas consultas")), "Você não tem consultas marcadas no momento."));
+  CHECK(contains_text(text_of(n.say("5511977776666", "minhas consultas")), "Você não tem consultas marcadas no momento."));
 
   // Staff book again in yet another form: the contact that chatted, linked to its conversation.
   auto second = n.book(dermato, carlos, thursday.local(9), "+55 11 8888-7777");
@@ -419,17 +393,17 @@ TEST_CASE("An appointment staff create for a number that never chatted is the pa
   // Cancelled from the chat.
   auto ask = n.say(wa_id, "quero cancelar minha consulta de cardiologia");
   INFO(text_of(ask));
-  CHECK(has(text_of(ask), "Cardiologia"));
+  CHECK(contains_text(text_of(ask), "Cardiologia"));
   auto done = text_of(n.say(wa_id, "sim"));
   INFO(done);
-  CHECK(has(done, "Consulta cancelada"));
+  CHECK(contains_text(done, "Consulta cancelada"));
   CHECK(n.scalar("SELECT status FROM atendeai.appointments WHERE id = '" + id + "'") == "cancelled");
   // After a restart (nothing in memory) the remaining one is still theirs.
   n.restart();
   auto left = text_of(n.say(wa_id, "minhas consultas"));
   INFO(left);
-  CHECK(has(left, "Dermatologia"));
-  CHECK_FALSE(has(left, "Cardiologia"));
+  CHECK(contains_text(left, "Dermatologia"));
+  CHECK_FALSE(contains_text(left, "Cardiologia"));
 }
 
 TEST_CASE("Bad patient phones answer 422 naming the field", "[agenda][validation][phone]") {
@@ -497,12 +471,12 @@ TEST_CASE("Agenda API validation names the field and writes nothing", "[agenda][
     CHECK(r.json()["error"]["field"] == "starts_at");
     return r.json()["error"]["message"].get<std::string>();
   };
-  CHECK(has(reason("2030-03-06T10:30:00-03:00"), "slot grid"));
-  CHECK(has(reason(wednesday.local(18)), "working hours"));
-  CHECK(has(reason(monday.local(10)), "at least 2 hours from now"));
-  CHECK(has(reason("2030-04-10T10:00:00-03:00"), "at most 30 days ahead"));
-  CHECK(has(reason(day_of_march(10).local(10)), "working hours")); // Sunday
-  CHECK(has(reason("2030-03-01T10:00:00-03:00"), "at least 2 hours from now")); // the past
+  CHECK(contains_text(reason("2030-03-06T10:30:00-03:00"), "slot grid"));
+  CHECK(contains_text(reason(wednesday.local(18)), "working hours"));
+  CHECK(contains_text(reason(monday.local(10)), "at least 2 hours from now"));
+  CHECK(contains_text(reason("2030-04-10T10:00:00-03:00"), "at most 30 days ahead"));
+  CHECK(contains_text(reason(day_of_march(10).local(10)), "working hours")); // Sunday
+  CHECK(contains_text(reason("2030-03-01T10:00:00-03:00"), "at least 2 hours from now")); // the past
   {
     auto c = n.db.connect();
     pqxx::work tx(*c);
@@ -515,8 +489,8 @@ TEST_CASE("Agenda API validation names the field and writes nothing", "[agenda][
   }
   // Written behind the clinic actor's back: a restart makes it read them.
   n.restart();
-  CHECK(has(reason(wednesday.local(10)), "closed on that day (Feriado)"));
-  CHECK(has(reason(thursday.local(9)), "professional is away"));
+  CHECK(contains_text(reason(wednesday.local(10)), "closed on that day (Feriado)"));
+  CHECK(contains_text(reason(thursday.local(9)), "professional is away"));
   CHECK(n.slots(cardio, ana, wednesday).empty());
   CHECK(n.slots(cardio, ana, thursday).front() == thursday.local(12));
 
@@ -581,7 +555,7 @@ TEST_CASE("50 concurrent attempts at one slot, 25 by API and 25 by chat: exactly
   auto patient = [](int i) { return "55119200" + std::to_string(10000 + i); };
   // The patients first choose the service; their next message names the day and time.
   for (int i = 0; i < each; ++i)
-    REQUIRE(has(text_of(n.say(patient(i), "quero marcar uma consulta de cardiologia")), "Cardiologia"));
+    REQUIRE(contains_text(text_of(n.say(patient(i), "quero marcar uma consulta de cardiologia")), "Cardiologia"));
   auto before = n.graph.count();
 
   std::mutex m;
@@ -638,9 +612,9 @@ TEST_CASE("50 concurrent attempts at one slot, 25 by API and 25 by chat: exactly
     REQUIRE(replies.size() == 2);
     auto text = text_of(replies[1]);
     CAPTURE(text);
-    CHECK_FALSE(has(text, "Desculpe"));
-    CHECK_FALSE(has(text, "recepção"));
-    if (has(text, "Posso confirmar Cardiologia com a Dra. Ana Souza na sexta, 08/03, às 15:00?")) {
+    CHECK_FALSE(contains_text(text, "Desculpe"));
+    CHECK_FALSE(contains_text(text, "recepção"));
+    if (contains_text(text, "Posso confirmar Cardiologia com a Dra. Ana Souza na sexta, 08/03, às 15:00?")) {
       ++chat_won;
       chat_winner = patient(i);
       continue;
@@ -655,7 +629,7 @@ TEST_CASE("50 concurrent attempts at one slot, 25 by API and 25 by chat: exactly
   }
   CHECK(api_won + chat_won == 1);
   if (chat_won == 1)
-    CHECK(has(text_of(n.say(chat_winner, "sim")), "Pronto! Consulta confirmada"));
+    CHECK(contains_text(text_of(n.say(chat_winner, "sim")), "Pronto! Consulta confirmada"));
   CHECK(n.count("SELECT count(*) FROM atendeai.appointments WHERE status IN ('scheduled', 'confirmed') "
                 "AND starts_at = '" + wanted + "'::timestamptz") == 1);
   CHECK(n.count("SELECT count(*) FROM atendeai.appointments") == 1);

@@ -7,12 +7,11 @@
 #include <sys/stat.h>
 #include <thread>
 
-#include "core/demo_clinic.hpp"
 #include "core/jwt.hpp"
 #include "core/rbac.hpp"
 #include "core/signature.hpp"
-#include "support/admin_api.hpp"
 #include "persistence/redis.hpp"
+#include "support/admin_node.hpp"
 #include "support/fake_smtp.hpp"
 #include "support/harness.hpp"
 
@@ -21,27 +20,13 @@ using nlohmann::json;
 
 namespace {
 
-const std::string jwt_secret = "test-jwt-secret-0123456789abcdef-0123456789";
+const std::string jwt_secret = admin_node::jwt_secret;
 const std::string good_password = "Correct-horse-42";
 
-/// A node with a known JWT key, bcrypt cost 4 and generous limits unless overridden.
-struct auth_node {
-  scratch_database db;
-  std::string var_dir;
-  std::unique_ptr<node_process> node;
-
-  explicit auth_node(std::map<std::string, std::string> extra = {}) {
-    var_dir = test_var_dir("auth", db);
-    node_options o;
-    o.env = admin_settings(jwt_secret, var_dir);
-    for (auto& [k, v] : extra)
-      o.env[k] = v;
-    int port = free_port();
-    node = std::make_unique<node_process>(std::vector<std::string>{"serve"}, node_env(db, port, o));
-    REQUIRE(node->wait_ready());
-  }
-
-  std::string url(const std::string& path) const { return node->url(path); }
+/// A node with a known JWT key, bcrypt cost 4 and generous limits unless overridden
+/// (support/admin_node.hpp), and the auth tests' ways to create users and log in.
+struct auth_node : admin_node {
+  using admin_node::admin_node;
 
   /// Creates a user straight through the API as `admin` (or fails the test).
   json create_user(const std::string& admin_token, const std::string& email, const std::string& role,
@@ -49,10 +34,7 @@ struct auth_node {
     json body = {{"email", email}, {"password", good_password}, {"role", role}, {"name", "Test user"}};
     if (!clinic.empty())
       body["clinic_id"] = clinic;
-    auto r = http_post(url("/api/v1/users"), body.dump(), bearer_header(admin_token));
-    INFO(r.body);
-    REQUIRE(r.status == 201);
-    return r.json();
+    return call(admin_token, "POST", "/api/v1/users", body, 201);
   }
 
   json login(const std::string& email, const std::string& password = good_password, long expect = 200) {
@@ -61,18 +43,7 @@ struct auth_node {
     REQUIRE(r.status == expect);
     return r.json();
   }
-
-  /// A demo administrator's password, from the 0600 file the first start wrote.
-  std::string demo_password(const std::string& email) const { return demo_admin_password(var_dir, email); }
-
-  std::string super_token() { return login("admin@atendeai.local", demo_password("admin@atendeai.local"))["access_token"]; }
-
-  int count(const std::string& sql) const { return std::stoi(db.scalar(sql)); }
 };
-
-std::string demo_clinic_id() {
-  return atendeai::core::demo_clinic().id;
-}
 
 /// A route's path with its parameters filled from `ids` (by name: "id", "sid", ...);
 /// a parameter missing from `ids` gets `fallback`.
@@ -101,7 +72,7 @@ bool clinic_route(const atendeai::core::api_route& r) {
 /// clinic (so their handlers run), other parameters `other`.
 std::string exercised_path(const atendeai::core::api_route& r, const std::string& other) {
   if (clinic_route(r))
-    return route_path(r, {{"id", atendeai::core::demo_clinic().id}}, other);
+    return route_path(r, {{"id", demo::clinic_id}}, other);
   return route_path(r, other);
 }
 
@@ -110,11 +81,11 @@ std::string exercised_path(const atendeai::core::api_route& r, const std::string
 TEST_CASE("demo admins: generated once into a 0600 file, never a default password", "[auth]") {
   auth_node n;
   struct stat st {};
-  REQUIRE(::stat((n.var_dir + "/demo-admins.txt").c_str(), &st) == 0);
+  REQUIRE(::stat((n.var_dir() + "/demo-admins.txt").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  auto pw = n.demo_password("admin@atendeai.local");
+  auto pw = n.demo_password(demo::super_admin_email);
   CHECK(pw.size() >= 20);
-  CHECK(n.demo_password("admin@clinica-exemplo.local") != pw);
+  CHECK(n.demo_password(demo::clinic_admin_email) != pw);
   CHECK_THAT(n.node->output(), Catch::Contains("Demo administrators"));
   // Stored as bcrypt at the configured cost, never in clear.
   CHECK(n.db.scalar("SELECT left(password_hash, 7) FROM atendeai.users WHERE email = 'admin@atendeai.local'")
@@ -147,9 +118,9 @@ TEST_CASE("users create: generated password printed once, stdin-less, duplicate 
 TEST_CASE("auth lifecycle: login, profile, refresh rotation, reuse revokes the family, logout at once", "[auth]") {
   auth_node n;
   auto super = n.super_token();
-  auto admin = n.create_user(super, "Ana.Admin@example.com", "clinic_admin", demo_clinic_id());
+  auto admin = n.create_user(super, "Ana.Admin@example.com", "clinic_admin", demo::clinic_id);
   CHECK(admin["email"] == "ana.admin@example.com");
-  CHECK(admin["clinic_id"] == demo_clinic_id());
+  CHECK(admin["clinic_id"] == demo::clinic_id);
   CHECK_FALSE(admin.contains("password_hash"));
 
   auto s1 = n.login("ana.admin@example.com");
@@ -161,7 +132,7 @@ TEST_CASE("auth lifecycle: login, profile, refresh rotation, reuse revokes the f
   auto claims = std::get<atendeai::core::jwt_claims>(atendeai::core::verify_jwt(access1, jwt_secret, std::time(nullptr)));
   CHECK(claims.exp - claims.iat == 900);
   CHECK(claims.role == "clinic_admin");
-  CHECK(claims.clinic_id == demo_clinic_id());
+  CHECK(claims.clinic_id == demo::clinic_id);
 
   auto profile = http_get(n.url("/api/v1/auth/profile"), bearer_header(access1));
   REQUIRE(profile.status == 200);
@@ -214,13 +185,13 @@ TEST_CASE("auth lifecycle: login, profile, refresh rotation, reuse revokes the f
 TEST_CASE("forgot and reset password: same answer for unknown e-mails, 0600 mail file, single use", "[auth]") {
   auth_node n;
   auto super = n.super_token();
-  n.create_user(super, "bia@example.com", "attendant", demo_clinic_id());
+  n.create_user(super, "bia@example.com", "attendant", demo::clinic_id);
   auto known = http_post(n.url("/api/v1/auth/forgot-password"), R"({"email":"bia@example.com"})");
   auto unknown = http_post(n.url("/api/v1/auth/forgot-password"), R"({"email":"nobody@example.com"})");
   CHECK(known.status == 202);
   CHECK(unknown.status == 202);
   CHECK(known.body == unknown.body);
-  auto mail_path = n.var_dir + "/mail-outbox.txt";
+  auto mail_path = n.var_dir() + "/mail-outbox.txt";
   struct stat st {};
   // The e-mail is written after the answer.
   REQUIRE(eventually([&] { return ::stat(mail_path.c_str(), &st) == 0 && st.st_size > 0; }));
@@ -254,7 +225,7 @@ TEST_CASE("forgot and reset password: same answer for unknown e-mails, 0600 mail
 
 TEST_CASE("forged, expired, alg-none, wrong-key and misused tokens are refused", "[auth]") {
   auth_node n;
-  auto session = n.login("admin@atendeai.local", n.demo_password("admin@atendeai.local"));
+  auto session = n.login(demo::super_admin_email, n.demo_password(demo::super_admin_email));
   auto good = session["access_token"].get<std::string>();
   auto claims = std::get<atendeai::core::jwt_claims>(atendeai::core::verify_jwt(good, jwt_secret, std::time(nullptr)));
   using atendeai::core::base64url_encode;
@@ -299,7 +270,7 @@ TEST_CASE("role matrix: every route of the table for every role", "[auth][rbac]"
   tokens[atendeai::core::role::super_admin] = super;
   for (auto r : {atendeai::core::role::clinic_admin, atendeai::core::role::attendant, atendeai::core::role::professional}) {
     auto email = std::string(atendeai::core::to_string(r)) + "@example.com";
-    n.create_user(super, email, std::string(atendeai::core::to_string(r)), demo_clinic_id());
+    n.create_user(super, email, std::string(atendeai::core::to_string(r)), demo::clinic_id);
     tokens[r] = n.login(email)["access_token"];
   }
   const std::string missing = "99999999-9999-4999-8999-999999999999";
@@ -381,7 +352,7 @@ TEST_CASE("tenant isolation: clinic A's admin reaches nothing of clinic B", "[au
                                    clinic_b, b_ids["pid"], b_ids["sid"], contact)[0].as<std::string>();
     tx.commit();
   }
-  n.create_user(super, "admin.a@example.com", "clinic_admin", demo_clinic_id());
+  n.create_user(super, "admin.a@example.com", "clinic_admin", demo::clinic_id);
   auto b_admin = n.create_user(super, "admin.b@example.com", "clinic_admin", clinic_b);
   auto b_staff = n.create_user(super, "staff.b@example.com", "attendant", clinic_b);
   auto a = n.login("admin.a@example.com")["access_token"].get<std::string>();
@@ -435,7 +406,7 @@ TEST_CASE("tenant isolation: clinic A's admin reaches nothing of clinic B", "[au
   // A's own listing shows none of B.
   auto list = http_get(n.url("/api/v1/users"), bearer_header(a)).json();
   for (auto& u : list["items"])
-    CHECK(u["clinic_id"] == demo_clinic_id());
+    CHECK(u["clinic_id"] == demo::clinic_id);
   CHECK(n.db.scalar(snapshot_sql) == before);
   CHECK(n.count("SELECT count(*) FROM atendeai.audit_log") == before_audit);
   // The super admin does reach B, through the id alone.
@@ -495,7 +466,7 @@ TEST_CASE("rate limits: auth per IP and per account, API per user: 429 with Retr
 
   // API: per user.
   wait_window_start();
-  auto token = n.login("admin@atendeai.local", n.demo_password("admin@atendeai.local"))["access_token"].get<std::string>();
+  auto token = n.login(demo::super_admin_email, n.demo_password(demo::super_admin_email))["access_token"].get<std::string>();
   for (int i = 0; i < 4; ++i)
     CHECK(http_get(n.url("/api/v1/auth/profile"), bearer_header(token)).status == 200);
   auto api_limited = http_get(n.url("/api/v1/auth/profile"), bearer_header(token));
@@ -510,7 +481,7 @@ TEST_CASE("rate limits: auth per IP and per account, API per user: 429 with Retr
 TEST_CASE("hostile input at every endpoint: 4xx, never 5xx, nothing written", "[auth][hostile]") {
   auth_node n;
   auto super = n.super_token();
-  auto target = n.create_user(super, "victim@example.com", "attendant", demo_clinic_id());
+  auto target = n.create_user(super, "victim@example.com", "attendant", demo::clinic_id);
   const std::string huge(100000, 'A');
   const std::vector<std::string> bodies = {
     "{",
@@ -581,7 +552,7 @@ TEST_CASE("hostile input at every endpoint: 4xx, never 5xx, nothing written", "[
 TEST_CASE("audit: every mutation with before/after, request id and IP, filtered and paginated", "[auth][audit]") {
   auth_node n;
   auto super = n.super_token();
-  auto admin = n.create_user(super, "chefe@example.com", "clinic_admin", demo_clinic_id());
+  auto admin = n.create_user(super, "chefe@example.com", "clinic_admin", demo::clinic_id);
   auto a = n.login("chefe@example.com")["access_token"].get<std::string>();
   auto hdr = bearer_header(a);
   hdr["X-Request-Id"] = "req-audit-1";
@@ -650,7 +621,7 @@ TEST_CASE("Redis down: rate limits fail open, token checks fail closed", "[auth]
   services("stop", "redis");
   auto r = http_get(n.url("/api/v1/users"), bearer_header(token));
   auto login = http_post(n.url("/api/v1/auth/login"),
-                         json{{"email", "admin@atendeai.local"}, {"password", n.demo_password("admin@atendeai.local")}}.dump());
+                         json{{"email", demo::super_admin_email}, {"password", n.demo_password(demo::super_admin_email)}}.dump());
   services("start", "redis");
   CHECK(r.status == 503);
   CHECK(r.json()["error"]["code"] == "service_unavailable");
@@ -712,7 +683,7 @@ TEST_CASE("forgot password through an SMTP server: delivered to the account's ad
   auth_node n(std::map<std::string, std::string>{{"ATENDEAI_MAIL_SMTP_URL", smtp.url()},
                                                  {"ATENDEAI_MAIL_FROM", "AtendeAI <no-reply@atendeai.test>"}});
   auto super = n.super_token();
-  n.create_user(super, "carla@example.com", "attendant", demo_clinic_id());
+  n.create_user(super, "carla@example.com", "attendant", demo::clinic_id);
   CHECK(http_post(n.url("/api/v1/auth/forgot-password"), R"({"email":"nobody@example.com"})").status == 202);
   CHECK(http_post(n.url("/api/v1/auth/forgot-password"), R"({"email":"Carla@Example.com"})").status == 202);
   REQUIRE(eventually([&] { return !smtp.received().empty(); }));
@@ -730,7 +701,7 @@ TEST_CASE("forgot password through an SMTP server: delivered to the account's ad
   REQUIRE(std::regex_search(mails[0].data, m, std::regex("Token: ([A-Za-z0-9_-]+)")));
   // Nothing went to the mail file, and the token is not in the logs.
   struct stat st {};
-  CHECK(::stat((n.var_dir + "/mail-outbox.txt").c_str(), &st) != 0);
+  CHECK(::stat((n.var_dir() + "/mail-outbox.txt").c_str(), &st) != 0);
   CHECK(n.node->output().find(m[1].str()) == std::string::npos);
   CHECK(http_post(n.url("/api/v1/auth/reset-password"), json{{"token", m[1].str()}, {"new_password", "Fresh-start-77"}}.dump())
           .status == 200);
@@ -742,7 +713,7 @@ TEST_CASE("forgot password with the mail server down: the same 202 for known and
   // Nothing listens on this port: every delivery fails after the answer.
   auth_node n(std::map<std::string, std::string>{{"ATENDEAI_MAIL_SMTP_URL", "smtp://127.0.0.1:" + std::to_string(free_port())}});
   auto super = n.super_token();
-  n.create_user(super, "dora@example.com", "attendant", demo_clinic_id());
+  n.create_user(super, "dora@example.com", "attendant", demo::clinic_id);
   auto known = http_post(n.url("/api/v1/auth/forgot-password"), R"({"email":"dora@example.com"})");
   auto unknown = http_post(n.url("/api/v1/auth/forgot-password"), R"({"email":"nobody@example.com"})");
   CHECK(known.status == 202);

@@ -31,8 +31,6 @@ namespace {
 
 using namespace atendeai::test::demo;
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 /// The `n`-th weekday (Mon–Fri) from two days after today on, in the clinic's zone: far
 /// enough from "now" for the 2-hour advance rule whatever the time of day.
 clinic_day weekday_ahead(int n = 0) {
@@ -50,44 +48,8 @@ clinic_day weekday_ahead(int n = 0) {
 }
 
 /// A node on a scratch database answering through the fake Graph API.
-struct booking_node {
-  fake_graph_api graph;
-  scratch_database db;
-  std::unique_ptr<node_process> node;
-  std::atomic<int> next_id{0};
-
+struct booking_node : chat_node {
   booking_node() { start(); }
-
-  void start() { node = serve_node(db, {graph.base_url(), "test-token", {}}); }
-
-  /// Stops the node (SIGTERM) and starts a fresh one on the same database.
-  void restart() {
-    REQUIRE(node->stop() == 0);
-    start();
-  }
-
-  /// Everything sent to one patient, in order.
-  std::vector<json> to(const std::string& patient) const { return sent_to(graph, patient); }
-
-  std::string fresh_wamid() { return "wamid.booking-" + std::to_string(++next_id); }
-
-  /// Posts a body for `patient` and waits for the one new reply.
-  json exchange(const std::string& patient, const std::string& body) {
-    return atendeai::test::exchange(*node, db, graph, patient, body);
-  }
-
-  /// The patient types `text`.
-  json say(const std::string& patient, const std::string& text) {
-    return exchange(patient, webhook_body({{patient, fresh_wamid(), text}}));
-  }
-
-  /// The patient taps a button or list row (`kind` button_reply / list_reply).
-  json tap(const std::string& patient, const std::string& kind, const std::string& id, const std::string& title) {
-    return exchange(patient, interactive_body(patient, fresh_wamid(), kind, id, title));
-  }
-
-  std::string scalar(const std::string& sql) const { return db.scalar(sql); }
-  long count(const std::string& sql) const { return std::stol("0" + db.scalar(sql)); }
 };
 
 /// The appointment columns the tests compare, for one patient (by their phone).
@@ -112,15 +74,15 @@ TEST_CASE("A whole booking by chat with typed text only", "[booking]") {
   const std::string p = "5511900001001";
   auto day = weekday_ahead(0);
 
-  CHECK(has(text_of(n.say(p, "oi")), "Sofia"));
+  CHECK(contains_text(text_of(n.say(p, "oi")), "Sofia"));
 
   auto services = n.say(p, "quero marcar uma consulta");
-  CHECK(has(text_of(services), "Qual serviço"));
+  CHECK(contains_text(text_of(services), "Qual serviço"));
   CHECK(ids_of(services).size() == 3);
 
   auto slots = n.say(p, "cardiologia");
-  CHECK(has(text_of(slots), "Cardiologia"));
-  CHECK(has(text_of(slots), "Dra. Ana Souza"));
+  CHECK(contains_text(text_of(slots), "Cardiologia"));
+  CHECK(contains_text(text_of(slots), "Dra. Ana Souza"));
   CHECK(ids_of(slots).size() >= 3);
 
   auto prompt = n.say(p, "dia " + day.ddmm + " às 14h");
@@ -154,7 +116,7 @@ TEST_CASE("A whole booking by chat with interactive replies", "[booking]") {
   REQUIRE(offered == std::vector<std::string>{"service:" + clinico, "service:" + cardio, "service:" + dermato});
 
   auto slots = n.tap(p, "list_reply", "service:" + dermato, "Dermatologia");
-  CHECK(has(text_of(slots), "Dermatologia"));
+  CHECK(contains_text(text_of(slots), "Dermatologia"));
   auto rows = ids_of(slots);
   REQUIRE(rows.size() >= 2);
   // Take the second row offered: "slot:<professional>:<ISO start>".
@@ -170,18 +132,18 @@ TEST_CASE("A whole booking by chat with interactive replies", "[booking]") {
   std::snprintf(hhmm, sizeof hhmm, "%02d:%02d", minute / 60, minute % 60);
 
   auto prompt = n.tap(p, "list_reply", rows[1], "slot");
-  CHECK(has(text_of(prompt), "Posso confirmar Dermatologia com o Dr. Carlos Lima"));
-  CHECK(has(text_of(prompt), std::string(ddmm) + ", às " + hhmm));
+  CHECK(contains_text(text_of(prompt), "Posso confirmar Dermatologia com o Dr. Carlos Lima"));
+  CHECK(contains_text(text_of(prompt), std::string(ddmm) + ", às " + hhmm));
   REQUIRE(ids_of(prompt) == std::vector<std::string>{"confirm", "other_time", "cancel"});
 
   auto done = n.tap(p, "button_reply", "confirm", "Confirmar");
   auto text = text_of(done);
   INFO(text);
-  CHECK(has(text, "Pronto! Consulta confirmada: Dermatologia com o Dr. Carlos Lima, "));
-  CHECK(has(text, std::string(ddmm) + " às " + hhmm));
-  CHECK(has(text, address));
+  CHECK(contains_text(text, "Pronto! Consulta confirmada: Dermatologia com o Dr. Carlos Lima, "));
+  CHECK(contains_text(text, std::string(ddmm) + " às " + hhmm));
+  CHECK(contains_text(text, address));
   static const char* names[] = {"domingo", "segunda", "terça", "quarta", "quinta", "sexta", "sábado"};
-  CHECK(has(text, names[core::local_weekday(tz, chosen->second)]));
+  CHECK(contains_text(text, names[core::local_weekday(tz, chosen->second)]));
   CHECK(n.scalar("SELECT professional_id || ' ' || service_id || ' ' || "
                  "to_char(starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || ' ' || status "
                  "FROM atendeai.appointments") ==
@@ -195,24 +157,24 @@ TEST_CASE("Reschedule, list and cancel by chat", "[booking]") {
   auto later = weekday_ahead(1);
 
   auto prompt = n.say(p, "quero uma consulta de cardiologia dia " + day.ddmm + " às 14h");
-  CHECK(has(text_of(prompt), "Posso confirmar Cardiologia com a Dra. Ana Souza"));
-  CHECK(has(text_of(n.say(p, "sim")), "Pronto! Consulta confirmada"));
+  CHECK(contains_text(text_of(prompt), "Posso confirmar Cardiologia com a Dra. Ana Souza"));
+  CHECK(contains_text(text_of(n.say(p, "sim")), "Pronto! Consulta confirmada"));
   REQUIRE(appointment_row(n, p) == expected_row(ana, cardio, day, 14));
   auto id = n.scalar("SELECT id FROM atendeai.appointments");
 
   auto mine = n.say(p, "minhas consultas");
-  CHECK(has(text_of(mine), "Sua próxima consulta:"));
-  CHECK(has(text_of(mine), day.ddmm));
+  CHECK(contains_text(text_of(mine), "Sua próxima consulta:"));
+  CHECK(contains_text(text_of(mine), day.ddmm));
 
   auto ask = n.say(p, "preciso remarcar minha consulta");
   INFO(text_of(ask));
-  CHECK(has(text_of(ask), "Sua consulta de Cardiologia é " + day.weekday + " " + day.ddmm + " às 14:00"));
+  CHECK(contains_text(text_of(ask), "Sua consulta de Cardiologia é " + day.weekday + " " + day.ddmm + " às 14:00"));
   auto move = n.say(p, "dia " + later.ddmm + " às 10h");
-  CHECK(has(text_of(move), "Posso remarcar sua consulta de Cardiologia"));
-  CHECK(has(text_of(move), later.ddmm + ", às 10:00"));
+  CHECK(contains_text(text_of(move), "Posso remarcar sua consulta de Cardiologia"));
+  CHECK(contains_text(text_of(move), later.ddmm + ", às 10:00"));
   auto moved = n.say(p, "sim");
-  CHECK(has(text_of(moved), "Pronto! Consulta remarcada: Cardiologia com a Dra. Ana Souza, " + later.weekday + " " +
-                                later.ddmm + " às 10:00, na " + address));
+  CHECK(contains_text(text_of(moved), "Pronto! Consulta remarcada: Cardiologia com a Dra. Ana Souza, " + later.weekday + " " +
+                                          later.ddmm + " às 10:00, na " + address));
   // The same row, moved.
   CHECK(n.scalar("SELECT id FROM atendeai.appointments") == id);
   CHECK(appointment_row(n, p) == expected_row(ana, cardio, later, 10));
@@ -229,7 +191,7 @@ TEST_CASE("Reschedule, list and cancel by chat", "[booking]") {
   CHECK(text_of(n.say(p, "minhas consultas")) == "Você não tem consultas marcadas no momento.");
   // The freed time can be booked again.
   auto again = n.say(p, "quero uma consulta de cardiologia dia " + later.ddmm + " às 10h");
-  CHECK(has(text_of(again), "Posso confirmar Cardiologia com a Dra. Ana Souza na " + later.weekday));
+  CHECK(contains_text(text_of(again), "Posso confirmar Cardiologia com a Dra. Ana Souza na " + later.weekday));
 }
 
 TEST_CASE("50 patients at once for one slot: one appointment, the others offered other times", "[booking][race]") {
@@ -260,13 +222,13 @@ TEST_CASE("50 patients at once for one slot: one appointment, the others offered
   int offered_it = 0;
   std::string winner;
   for (int i = 0; i < patients; ++i) {
-    auto replies = n.to(phone(i));
+    auto replies = sent_to(n.graph, phone(i));
     REQUIRE(replies.size() == 1);
     auto text = text_of(replies[0]);
     CAPTURE(text);
-    CHECK_FALSE(has(text, "Desculpe"));
-    CHECK_FALSE(has(text, "recepção"));
-    if (has(text, "Posso confirmar Cardiologia com a Dra. Ana Souza na " + day.weekday + ", " + day.ddmm + ", às 15:00?")) {
+    CHECK_FALSE(contains_text(text, "Desculpe"));
+    CHECK_FALSE(contains_text(text, "recepção"));
+    if (contains_text(text, "Posso confirmar Cardiologia com a Dra. Ana Souza na " + day.weekday + ", " + day.ddmm + ", às 15:00?")) {
       ++offered_it;
       winner = phone(i);
     } else {
@@ -294,7 +256,7 @@ TEST_CASE("50 patients at once for one slot: one appointment, the others offered
                 "AND starts_at = '" + wanted_start + "'::timestamptz") == 1);
   CHECK(n.count("SELECT count(*) FROM atendeai.appointments") == 1);
   REQUIRE_FALSE(winner.empty());
-  CHECK(has(text_of(n.to(winner).back()), "Pronto! Consulta confirmada"));
+  CHECK(contains_text(text_of(sent_to(n.graph, winner).back()), "Pronto! Consulta confirmada"));
   CHECK(n.count("SELECT count(*) FROM atendeai.outbox") == 2 * patients);
 }
 
@@ -348,9 +310,9 @@ TEST_CASE("A node restart in the middle of a flow resumes it", "[booking][restar
   const std::string p = "5511900001004";
   auto day = weekday_ahead(1);
 
-  CHECK(has(text_of(n.say(p, "quero marcar uma consulta")), "Qual serviço"));
+  CHECK(contains_text(text_of(n.say(p, "quero marcar uma consulta")), "Qual serviço"));
   auto slots = n.say(p, "cardiologia");
-  CHECK(has(text_of(slots), "Dra. Ana Souza"));
+  CHECK(contains_text(text_of(slots), "Dra. Ana Souza"));
   REQUIRE(eventually([&] {
     return n.scalar("SELECT state -> 'flow' ->> 'step' FROM atendeai.conversation_memory") == "date_time";
   }));
@@ -363,8 +325,8 @@ TEST_CASE("A node restart in the middle of a flow resumes it", "[booking][restar
                                ", às 11:00?");
   n.restart();
   auto done = n.say(p, "sim");
-  CHECK(has(text_of(done), "Pronto! Consulta confirmada: Cardiologia com a Dra. Ana Souza, " + day.weekday + " " +
-                               day.ddmm + " às 11:00"));
+  CHECK(contains_text(text_of(done), "Pronto! Consulta confirmada: Cardiologia com a Dra. Ana Souza, " + day.weekday + " " +
+                                         day.ddmm + " às 11:00"));
   CHECK(appointment_row(n, p) == expected_row(ana, cardio, day, 11));
 }
 
@@ -377,8 +339,7 @@ TEST_CASE("A flow left silent expires: the patient is told (though passivated) a
   node_options o{graph.base_url(), "test-token",
                  {{"ATENDEAI_TEST_CLOCK", "2030-03-04T12:00:00Z"},
                   {"ATENDEAI_AUTH_JWT_SECRET", "expiry-tests-jwt-secret-0123456789abcdef"}}};
-  node_process node({"serve"}, node_env(db, free_port(), o));
-  REQUIRE(node.wait_ready());
+  auto node = serve_node(db, o);
   // A super admin, to see when each flow last looked at the clock (inspection).
   {
     auto c = db.connect();
@@ -394,28 +355,28 @@ TEST_CASE("A flow left silent expires: the patient is told (though passivated) a
   const std::string b = "5511900001006";
   auto to = [&](const std::string& p) { return sent_to(graph, p); };
   const std::string ask = "quero uma consulta de cardiologia dia " + day.ddmm + " às 16h";
-  CHECK(has(text_of(exchange(node, db, graph, a, webhook_body({{a, "wamid.exp-1", ask}}))),
-            "Posso confirmar Cardiologia com a Dra. Ana Souza na quinta, 07/03, às 16:00?"));
+  CHECK(contains_text(text_of(exchange(*node, db, graph, a, webhook_body({{a, "wamid.exp-1", ask}}))),
+                      "Posso confirmar Cardiologia com a Dra. Ana Souza na quinta, 07/03, às 16:00?"));
 
   // B wants the same time while A holds it.
-  CHECK_FALSE(has(text_of(exchange(node, db, graph, b, webhook_body({{b, "wamid.exp-2", ask}}))), "Posso confirmar"));
+  CHECK_FALSE(contains_text(text_of(exchange(*node, db, graph, b, webhook_body({{b, "wamid.exp-2", ask}}))), "Posso confirmar"));
 
   // 29 minutes of silence: nothing yet, and both conversations passivate (idle for more
   // than the default 10 minutes) while their flows stay open.
-  auto moved = http_post(node.url("/test/clock"), R"({"advance_s":1740})");
+  auto moved = http_post(node->url("/test/clock"), R"({"advance_s":1740})");
   REQUIRE(moved.status == 200);
   CHECK(moved.json()["now"] == "2030-03-04T12:29:00Z");
   REQUIRE(eventually(
-    [&] { return scrape_metrics(node)["atendeai_actors_passivated_total{kind=\"conversation\"}"] >= 2; }, 30s));
+    [&] { return scrape_metrics(*node)["atendeai_actors_passivated_total{kind=\"conversation\"}"] >= 2; }, 30s));
   // Both flows have looked at the clock since it moved (and are still open), and nothing
   // is in flight: a notice sent at 29 minutes would have been delivered by now.
-  auto login = http_post(node.url("/api/v1/auth/login"), R"({"email":"root@expiry.test","password":"Expiry-tests-42"})");
+  auto login = http_post(node->url("/api/v1/auth/login"), R"({"email":"root@expiry.test","password":"Expiry-tests-42"})");
   REQUIRE(login.status == 200);
   const std::map<std::string, std::string> super{{"Authorization", "Bearer " + login.json()["access_token"].get<std::string>()}};
   auto checked_since_move = [&](const std::string& patient) {
     auto cid = db.scalar("SELECT cv.id::text FROM atendeai.conversations cv JOIN atendeai.contacts ct "
                          "ON ct.clinic_id = cv.clinic_id AND ct.id = cv.contact_id WHERE ct.external_id = '" + patient + "'");
-    auto r = http_get(node.url("/api/v1/admin/flows/" + cid), super);
+    auto r = http_get(node->url("/api/v1/admin/flows/" + cid), super);
     return r.status == 200 && r.json()["checked_at"].is_string() &&
            r.json()["checked_at"].get<std::string>() >= "2030-03-04T12:29:00";
   };
@@ -425,9 +386,9 @@ TEST_CASE("A flow left silent expires: the patient is told (though passivated) a
   CHECK(to(b).size() == 1);
 
   // Past the expiry: A is told, unprompted, and A's flow is closed.
-  REQUIRE(http_post(node.url("/test/clock"), R"({"advance_s":120})").status == 200);
+  REQUIRE(http_post(node->url("/test/clock"), R"({"advance_s":120})").status == 200);
   REQUIRE(eventually([&] { return to(a).size() == 2; }, 30s));
-  CHECK(has(text_of(to(a)[1]), "Como não tive resposta, encerrei este agendamento e liberei o horário reservado"));
+  CHECK(contains_text(text_of(to(a)[1]), "Como não tive resposta, encerrei este agendamento e liberei o horário reservado"));
   CHECK(eventually([&] {
     return db.scalar("SELECT count(*) FROM atendeai.conversation_memory cm "
                      "JOIN atendeai.conversations c ON c.clinic_id = cm.clinic_id AND c.id = cm.conversation_id "
@@ -438,7 +399,7 @@ TEST_CASE("A flow left silent expires: the patient is told (though passivated) a
 
   // The time is free again for B (B's own flow expired too: a fresh start).
   REQUIRE(eventually([&] { return to(b).size() == 2; }, 30s));
-  CHECK(has(text_of(exchange(node, db, graph, b, webhook_body({{b, "wamid.exp-3", ask}}))),
-            "Posso confirmar Cardiologia com a Dra. Ana Souza na quinta, 07/03, às 16:00?"));
+  CHECK(contains_text(text_of(exchange(*node, db, graph, b, webhook_body({{b, "wamid.exp-3", ask}}))),
+                      "Posso confirmar Cardiologia com a Dra. Ana Souza na quinta, 07/03, às 16:00?"));
   CHECK(db.scalar("SELECT count(*) FROM atendeai.appointments") == "0");
 }

@@ -8,9 +8,7 @@
 
 #include <sys/stat.h>
 
-#include "core/demo_clinic.hpp"
-#include "support/admin_api.hpp"
-#include "support/harness.hpp"
+#include "support/admin_node.hpp"
 
 using namespace atendeai::test;
 using namespace std::chrono_literals;
@@ -18,51 +16,11 @@ using nlohmann::json;
 
 namespace {
 
-const std::string demo = atendeai::core::demo_clinic().id;
-const std::string cardio = "00000000-0000-4000-8000-00000000a002";
+const std::string demo_id = demo::clinic_id;
+using demo::cardio;
 
 /// A node answering through the fake Graph API, with the demo administrators logged in.
-struct catalogue_node {
-  fake_graph_api graph;
-  scratch_database db;
-  std::string var_dir;
-  std::unique_ptr<node_process> node;
-  std::string super;       ///< super admin token
-  std::string demo_admin;  ///< the demo clinic's admin token
-  int next_id = 0;
-
-  catalogue_node() {
-    var_dir = test_var_dir("catalogue", db);
-    node_options o{graph.base_url(), "default-token", {}};
-    o.env = admin_settings("catalogue-jwt-secret-0123456789abcdef-0123", var_dir);
-    node = std::make_unique<node_process>(std::vector<std::string>{"serve"}, node_env(db, free_port(), o));
-    auto ready = node->wait_ready();
-    INFO(node->output());
-    REQUIRE(ready);
-    super = demo_super_token(*node, var_dir);
-    demo_admin = api_login(*node, "admin@clinica-exemplo.local",
-                           demo_admin_password(var_dir, "admin@clinica-exemplo.local"));
-    REQUIRE(!super.empty());
-    REQUIRE(!demo_admin.empty());
-  }
-
-  /// An API call that must answer `status`; its JSON body.
-  json call(const std::string& token, const std::string& method, const std::string& path, const json& body,
-            long status) {
-    auto r = api(*node, token, method, path, body.is_null() ? std::string() : body.dump());
-    INFO(method << " " << path << " → " << r.status << " " << r.body);
-    REQUIRE(r.status == status);
-    return r.json();
-  }
-
-  /// A refused call: its status and the field it names.
-  void refused(const std::string& token, const std::string& method, const std::string& path, const json& body,
-               long status, const std::string& field) {
-    auto r = api(*node, token, method, path, body.dump());
-    INFO(method << " " << path << " " << body.dump() << " → " << r.status << " " << r.body);
-    CHECK(r.status == status);
-    CHECK(r.json()["error"].value("field", "") == field);
-  }
+struct catalogue_node : logged_in_node {
 
   /// Creates a clinic as the super admin (and its admin user); returns its id and the admin's token.
   std::pair<std::string, std::string> clinic_with_admin(const std::string& name, const std::string& email) {
@@ -71,24 +29,6 @@ struct catalogue_node {
     call(super, "POST", "/api/v1/users",
          {{"email", email}, {"password", "Correct-horse-42"}, {"role", "clinic_admin"}, {"clinic_id", id}}, 201);
     return {id, api_login(*node, email, "Correct-horse-42")};
-  }
-
-  std::string scalar(const std::string& sql) const { return db.scalar(sql); }
-  int count(const std::string& sql) const { return std::stoi(db.scalar(sql)); }
-
-  std::vector<json> to(const std::string& patient) const { return sent_to(graph, patient); }
-
-  /// The patient writes `text` to `phone_number_id`; the one reply (as sent to the Graph API).
-  json say(const std::string& patient, const std::string& text,
-           const std::string& phone_number_id = demo_phone_number_id) {
-    auto before = to(patient).size();
-    auto r = post_webhook(*node, webhook_body({{patient, "wamid.cat-" + std::to_string(++next_id), text}},
-                                              phone_number_id));
-    REQUIRE(r.status == 200);
-    bool replied = eventually([&] { return to(patient).size() > before; }, 30s);
-    INFO(node->output());
-    REQUIRE(replied);
-    return to(patient).back();
   }
 };
 
@@ -186,17 +126,17 @@ TEST_CASE("catalogue: clinics create, read, update, list, deactivate, context an
   auto all = n.call(n.super, "GET", "/api/v1/clinics?per_page=1", nullptr, 200);
   CHECK(all["total"] == 2);
   CHECK(all["items"].size() == 1);
-  CHECK(all["items"][0]["id"] == demo);
+  CHECK(all["items"][0]["id"] == demo_id);
   auto page2 = n.call(n.super, "GET", "/api/v1/clinics?per_page=1&page=2", nullptr, 200);
   CHECK(page2["items"][0]["id"] == id);
   auto own = n.call(n.demo_admin, "GET", "/api/v1/clinics", nullptr, 200);
   CHECK(own["total"] == 1);
   REQUIRE(own["items"].size() == 1);
-  CHECK(own["items"][0]["id"] == demo);
+  CHECK(own["items"][0]["id"] == demo_id);
   // A clinic admin may not create, deactivate or switch a clinic on and off.
   CHECK(api(*n.node, n.demo_admin, "POST", "/api/v1/clinics", R"({"name":"Mine"})").status == 403);
-  CHECK(api(*n.node, n.demo_admin, "DELETE", "/api/v1/clinics/" + demo).status == 403);
-  n.refused(n.demo_admin, "PUT", "/api/v1/clinics/" + demo, {{"active", false}}, 403, "active");
+  CHECK(api(*n.node, n.demo_admin, "DELETE", "/api/v1/clinics/" + demo_id).status == 403);
+  n.refused(n.demo_admin, "PUT", "/api/v1/clinics/" + demo_id, {{"active", false}}, 403, "active");
 
   // Deactivate: the row stays, inactive; listed with ?active=false.
   auto d = n.call(n.super, "DELETE", "/api/v1/clinics/" + id, nullptr, 200);
@@ -214,8 +154,8 @@ TEST_CASE("catalogue: clinics create, read, update, list, deactivate, context an
 
 TEST_CASE("catalogue: validation answers 422 naming the field and writes nothing", "[catalogue]") {
   catalogue_node n;
-  const std::string c = "/api/v1/clinics/" + demo;
-  auto context_before = n.scalar("SELECT context::text FROM atendeai.clinics WHERE id = '" + demo + "'");
+  const std::string c = "/api/v1/clinics/" + demo_id;
+  auto context_before = n.scalar("SELECT context::text FROM atendeai.clinics WHERE id = '" + demo_id + "'");
   auto services_before = n.count("SELECT count(*) FROM atendeai.services");
   auto audit_before = n.count("SELECT count(*) FROM atendeai.audit_log WHERE action NOT LIKE 'auth.%'");
   auto wh = [](json day) { return json{{"working_hours", day}}; };
@@ -307,7 +247,7 @@ TEST_CASE("catalogue: validation answers 422 naming the field and writes nothing
             "specialties[0]");
 
   // Absences and closures.
-  const std::string ana = c + "/professionals/00000000-0000-4000-8000-00000000b001";
+  const std::string ana = c + "/professionals/" + demo::ana;
   n.refused(n.demo_admin, "POST", ana + "/absences",
             {{"starts_at", "2030-01-10T08:00:00-03:00"}, {"ends_at", "2030-01-10T07:00:00-03:00"}}, 422, "ends_at");
   n.refused(n.demo_admin, "POST", ana + "/absences",
@@ -329,7 +269,7 @@ TEST_CASE("catalogue: validation answers 422 naming the field and writes nothing
   CHECK(bad.json()["error"]["code"] == "bad_request");
 
   // Nothing was written.
-  CHECK(n.scalar("SELECT context::text FROM atendeai.clinics WHERE id = '" + demo + "'") == context_before);
+  CHECK(n.scalar("SELECT context::text FROM atendeai.clinics WHERE id = '" + demo_id + "'") == context_before);
   CHECK(n.count("SELECT count(*) FROM atendeai.services") == services_before);
   CHECK(n.count("SELECT count(*) FROM atendeai.professionals") == 2);
   CHECK(n.count("SELECT count(*) FROM atendeai.professional_absences") == 0);
@@ -342,7 +282,7 @@ TEST_CASE("catalogue: validation answers 422 naming the field and writes nothing
 TEST_CASE("catalogue: a service's English name is stored, shown, cleared and used when the patient writes English",
           "[catalogue][en]") {
   catalogue_node n;
-  const std::string c = "/api/v1/clinics/" + demo;
+  const std::string c = "/api/v1/clinics/" + demo_id;
   // The demo clinic's services have theirs.
   auto cardiology = n.call(n.demo_admin, "GET", c + "/services/" + cardio, nullptr, 200);
   CHECK(cardiology["name"] == "Cardiologia");
@@ -354,30 +294,26 @@ TEST_CASE("catalogue: a service's English name is stored, shown, cleared and use
         "Paediatrics");
   n.refused(n.demo_admin, "PUT", c + "/services/" + s["id"].get<std::string>(), {{"name_en", 3}}, 422, "name_en");
   // English replies name the services in English; Portuguese ones in Portuguese.
-  auto text_of = [](const json& sent) {
-    return sent.value("type", "") == "text" ? sent["text"]["body"].get<std::string>()
-                                            : sent["interactive"]["body"]["text"].get<std::string>();
-  };
-  auto en = text_of(n.say("5511970000001", "What services do you offer?"));
+  auto en = text_of(n.reply("5511970000001", "What services do you offer?"));
   INFO(en);
   CHECK(en.find("Cardiology") != std::string::npos);
   CHECK(en.find("Paediatrics") != std::string::npos);
   CHECK(en.find("Cardiologia") == std::string::npos);
-  auto pt = text_of(n.say("5511970000002", "Quais serviços vocês oferecem?"));
+  auto pt = text_of(n.reply("5511970000002", "Quais serviços vocês oferecem?"));
   INFO(pt);
   CHECK(pt.find("Cardiologia") != std::string::npos);
   CHECK(pt.find("Cardiology") == std::string::npos);
   // Cleared with "": English conversations use the one name there is.
   auto cleared = n.call(n.demo_admin, "PUT", c + "/services/" + s["id"].get<std::string>(), {{"name_en", ""}}, 200);
   CHECK(cleared["name_en"].is_null());
-  auto again = text_of(n.say("5511970000003", "What services do you offer?"));
+  auto again = text_of(n.reply("5511970000003", "What services do you offer?"));
   INFO(again);
   CHECK(again.find("Pediatria") != std::string::npos);
 }
 
 TEST_CASE("catalogue: services, professionals, absences and closures with their audit rows", "[catalogue]") {
   catalogue_node n;
-  const std::string c = "/api/v1/clinics/" + demo;
+  const std::string c = "/api/v1/clinics/" + demo_id;
 
   // Services: create (price in reais or cents), unique name, read, update, deactivate.
   auto s = n.call(n.demo_admin, "POST", c + "/services", {{"name", "Pediatria"}, {"duration_minutes", 120}, {"price", 180.5}},
@@ -480,7 +416,7 @@ TEST_CASE("catalogue: services, professionals, absences and closures with their 
 
   // Attendants read the catalogue but do not change it.
   n.call(n.super, "POST", "/api/v1/users",
-         {{"email", "desk@example.com"}, {"password", "Correct-horse-42"}, {"role", "attendant"}, {"clinic_id", demo}},
+         {{"email", "desk@example.com"}, {"password", "Correct-horse-42"}, {"role", "attendant"}, {"clinic_id", demo_id}},
          201);
   auto desk = api_login(*n.node, "desk@example.com", "Correct-horse-42");
   CHECK(n.call(desk, "GET", c + "/services", nullptr, 200)["items"].size() == 4);
@@ -518,14 +454,14 @@ TEST_CASE("catalogue: channels never echo the token, a phone_number_id belongs t
   CHECK(n.node->output().find(secret_token) == std::string::npos);
 
   // One clinic per phone_number_id: the demo clinic cannot take B's, nor B the demo's.
-  n.refused(n.demo_admin, "POST", "/api/v1/clinics/" + demo + "/channels", {{"phone_number_id", "b-phone-1"}}, 409,
+  n.refused(n.demo_admin, "POST", "/api/v1/clinics/" + demo_id + "/channels", {{"phone_number_id", "b-phone-1"}}, 409,
             "phone_number_id");
   n.refused(b_admin, "POST", cb + "/channels", {{"phone_number_id", demo_phone_number_id}}, 409, "phone_number_id");
   CHECK(n.count("SELECT count(*) FROM atendeai.clinic_channels") == 2);
 
   // At once (the router had cached the account as unknown): B answers with its own hours
   // and its own token.
-  auto reply = n.say("5511911110000", "qual o horário de vocês?", "b-phone-1");
+  auto reply = n.reply("5511911110000", "qual o horário de vocês?", "b-phone-1");
   CHECK(contains(reply, "07:00"));
   CHECK(contains(reply, "11:00"));
   bool with_b_token = false;
@@ -546,7 +482,7 @@ TEST_CASE("catalogue: channels never echo the token, a phone_number_id belongs t
   // account's token again after the change), not with the one they used before.
   const std::string rotated_token = "EAAB-rotated-token-of-b";
   n.call(b_admin, "POST", cb + "/channels", {{"phone_number_id", "b-phone-1"}, {"access_token", rotated_token}}, 201);
-  n.say("5511911110000", "oi", "b-phone-1");
+  n.reply("5511911110000", "oi", "b-phone-1");
   REQUIRE_FALSE(n.graph.calls().empty());
   CHECK(n.graph.calls().back().second == "Bearer " + rotated_token);
 
@@ -559,45 +495,45 @@ TEST_CASE("catalogue: channels never echo the token, a phone_number_id belongs t
 
 TEST_CASE("catalogue: a change reaches the clinic actor at once, without a restart", "[catalogue]") {
   catalogue_node n;
-  const std::string c = "/api/v1/clinics/" + demo;
+  const std::string c = "/api/v1/clinics/" + demo_id;
   const std::string patient = "5511922220000";
   // The clinic actor and this patient's conversation are live before the changes.
-  auto first = n.say(patient, "quais serviços vocês oferecem?");
+  auto first = n.reply(patient, "quais serviços vocês oferecem?");
   CHECK(contains(first, "Cardiologia"));
   CHECK_FALSE(contains(first, "Pediatria"));
 
   auto s = n.call(n.demo_admin, "POST", c + "/services", {{"name", "Pediatria"}, {"duration_minutes", 60}, {"price", 180}},
                   201);
-  auto second = n.say(patient, "quais serviços vocês oferecem?");
+  auto second = n.reply(patient, "quais serviços vocês oferecem?");
   CHECK(contains(second, "Pediatria"));
   CHECK(contains(second, "180"));
 
   // Deactivated: no longer offered.
   n.call(n.demo_admin, "DELETE", c + "/services/" + s["id"].get<std::string>(), nullptr, 200);
-  auto third = n.say(patient, "quais serviços vocês oferecem?");
+  auto third = n.reply(patient, "quais serviços vocês oferecem?");
   CHECK(contains(third, "Cardiologia"));
   CHECK_FALSE(contains(third, "Pediatria"));
 
   // Opening hours: Saturday added.
-  auto before = n.say(patient, "vocês abrem sábado?");
+  auto before = n.reply(patient, "vocês abrem sábado?");
   CHECK_FALSE(contains(before, "09:30"));
   n.call(n.demo_admin, "PUT", c + "/working-hours",
          {{"working_hours",
            {{"monday", {{{"start", "08:00"}, {"end", "18:00"}}}},
             {"saturday", {{{"start", "09:30"}, {"end", "13:00"}}}}}}},
          200);
-  auto after = n.say(patient, "vocês abrem sábado?");
+  auto after = n.reply(patient, "vocês abrem sábado?");
   CHECK(contains(after, "09:30"));
   CHECK(contains(after, "13:00"));
   // A new patient (a new conversation) sees the same.
-  auto other = n.say("5511933330000", "qual o horário de vocês?");
+  auto other = n.reply("5511933330000", "qual o horário de vocês?");
   CHECK(contains(other, "09:30"));
 
   // The assistant's voice comes from the context.
   n.call(n.demo_admin, "PUT", c + "/context",
          {{"ai_personality", {{"name", "Clara"}, {"greeting", "Olá! Aqui é a Clara, da Clínica Exemplo. Como posso ajudar?"}}}},
          200);
-  auto hello = n.say("5511944440000", "oi");
+  auto hello = n.reply("5511944440000", "oi");
   CHECK(contains(hello, "Clara"));
 }
 
@@ -624,7 +560,7 @@ TEST_CASE("catalogue: clinic A's admin reaches nothing of clinic B (404, nothing
                     "(SELECT count(*) FROM atendeai.audit_log WHERE action NOT LIKE 'auth.%'))");
   };
   auto before = snapshot();
-  const std::string ca = "/api/v1/clinics/" + demo;
+  const std::string ca = "/api/v1/clinics/" + demo_id;
   std::vector<std::tuple<std::string, std::string, json>> attempts = {
     {"GET", cb, nullptr},
     {"PUT", cb, {{"name", "Hacked"}}},

@@ -18,7 +18,6 @@
 
 #include <fcntl.h>
 #include <spawn.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "core/cluster.hpp"
@@ -27,6 +26,7 @@
 #include "support/admin_api.hpp"
 #include "support/chat.hpp"
 #include "support/harness.hpp"
+#include "support/pipeline_node.hpp"
 
 using namespace atendeai::test;
 using namespace std::chrono_literals;
@@ -47,9 +47,7 @@ std::vector<std::string> clinic_ids() {
 std::string account_of(size_t clinic_index) { return "pn-cluster-" + std::to_string(clinic_index); }
 
 /// Three nodes, a scratch database, a fake Graph API, the test clinics.
-struct cluster {
-  scratch_database db;
-  fake_graph_api graph;
+struct cluster : pipeline_records {
   std::vector<std::string> clinics = clinic_ids();
   std::vector<int> http_ports = {free_port(), free_port(), free_port()};
   std::vector<int> cluster_ports = {free_port(), free_port(), free_port()};
@@ -78,10 +76,7 @@ struct cluster {
       o.env[k] = v;
     for (auto& [k, v] : per_node_env[i])
       o.env[k] = v;
-    nodes[i] = std::make_unique<node_process>(args, node_env(db, http_ports[i], o));
-    auto ready = nodes[i]->wait_ready();
-    INFO(nodes[i]->output());
-    REQUIRE(ready);
+    nodes[i] = serve_node(db, o, http_ports[i], args);
   }
 
   /// n1 first (migrations, demo clinic), then the test clinics, then n2 and n3.
@@ -139,24 +134,10 @@ struct cluster {
     return atendeai::core::rendezvous_owner(clinics[c], members);
   }
 
-  long count(const std::string& sql) const { return std::stol("0" + db.scalar(sql)); }
-  long inbound(const std::string& wamid) const {
-    return count("SELECT count(*) FROM atendeai.messages WHERE direction = 'in' AND external_id = '" + wamid + "'");
-  }
-  long unanswered() const {
-    return count("SELECT count(*) FROM atendeai.messages WHERE direction = 'in' AND answered_at IS NULL");
-  }
-  long replies_to(const std::string& wamid) const {
-    return count("SELECT count(*) FROM atendeai.outbox o JOIN atendeai.messages m "
-                 "ON m.clinic_id = o.clinic_id AND m.id = o.in_reply_to WHERE m.external_id = '" + wamid + "'");
-  }
-  long outbox_sent() const { return count("SELECT count(*) FROM atendeai.outbox WHERE status = 'sent'"); }
-
-  /// Every stored message answered, `replies` replies recorded as sent and at the sink.
+  /// Every stored message answered, `replies` replies recorded as sent and at the sink
+  /// (three nodes: more time than one node's pipeline).
   bool settled(long replies, std::chrono::milliseconds timeout = 90s) const {
-    return eventually(
-      [&] { return unanswered() == 0 && outbox_sent() == replies && static_cast<long>(graph.count()) >= replies; },
-      timeout);
+    return pipeline_records::settled(replies, timeout);
   }
 
   /// The ids of the nodes whose log shows `wamid` handled by a conversation.
@@ -189,14 +170,7 @@ struct cluster {
 };
 
 /// A counter's value from node's /metrics (0 when absent).
-double metric(const node_process& node, const std::string& series) {
-  auto text = http_get(node.url("/metrics")).body;
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);)
-    if (line.rfind(series + " ", 0) == 0)
-      return std::stod(line.substr(series.size() + 1));
-  return 0;
-}
+double metric(const node_process& node, const std::string& series) { return scrape_metrics(node)[series]; }
 
 std::string patient(int n) { return "55119" + std::to_string(70000000 + n); }
 
@@ -413,15 +387,14 @@ TEST_CASE("A cluster port already taken ends the start with exit code 2 naming c
   scratch_database db;
   auto port = free_port();
   auto taken = free_port();
-  node_process first({"serve", "--node-id", "n1", "--cluster-port", std::to_string(taken)},
-                     node_env(db, port, {"", "", {{"ATENDEAI_CLUSTER_NAME", db.name()}}}));
-  REQUIRE(first.wait_ready());
+  auto first = serve_node(db, {"", "", {{"ATENDEAI_CLUSTER_NAME", db.name()}}}, port,
+                          {"serve", "--node-id", "n1", "--cluster-port", std::to_string(taken)});
   node_process second({"serve", "--node-id", "n2", "--cluster-port", std::to_string(taken)},
                       node_env(db, free_port(), {"", "", {{"ATENDEAI_CLUSTER_NAME", db.name()}}}));
   CHECK(second.wait_exit(60s) == 2);
   CHECK_THAT(second.output(), Catch::Contains("cluster.port") && Catch::Contains(std::to_string(taken)));
   // The first node is untouched and alone in its view.
-  auto h = http_get(first.url("/health")).json();
+  auto h = http_get(first->url("/health")).json();
   CHECK(h["cluster"]["members"].size() == 1);
 }
 
@@ -438,18 +411,16 @@ const char* staff_password = "Cluster-staff-42";
 /// agenda tests' clock (Monday 2030-03-04 09:00 in São Paulo). The demo clinic is the one
 /// patients write to; its rendezvous owner is computed, the tests ask the others.
 struct admin_cluster : cluster {
-  std::string var_dir = env_or("ATENDEAI_TEST_VAR_DIR", "/tmp") + "/cluster-" + db.name();
+  std::string var_dir = test_var_dir("cluster", db);
   std::string super;
   int next_user = 0;
   int next_wamid = 0;
 
   admin_cluster() {
-    ::mkdir(var_dir.c_str(), 0700);
     extra_env = admin_settings("cluster-tests-jwt-secret-0123456789abcdef", var_dir);
     extra_env["ATENDEAI_TEST_CLOCK"] = "2030-03-04T12:00:00Z";
     start_all();
-    REQUIRE(!demo_admin_password(var_dir, "admin@atendeai.local").empty());
-    super = demo_super_token(*nodes[0], var_dir);
+    super = demo_admin_token(*nodes[0], var_dir, super_admin_email);
     REQUIRE(!super.empty());
   }
 
@@ -495,15 +466,9 @@ struct admin_cluster : cluster {
 
   /// The patient writes through node i and gets exactly one reply: its text.
   std::string say(size_t i, const std::string& patient, const std::string& text) {
-    auto before = sent_to(graph, patient).size();
-    write(i, patient, text);
-    bool replied = eventually([&] { return sent_to(graph, patient).size() > before; }, 60s);
+    auto wamid = "wamid.admin-cl-" + std::to_string(++next_wamid);
     INFO(logs()[owner_index()]);
-    REQUIRE(replied);
-    REQUIRE(quiescent(db, 60s)); // a second reply would have been delivered by now
-    auto all = sent_to(graph, patient);
-    REQUIRE(all.size() == before + 1);
-    return text_of(all.back());
+    return text_of(exchange(*nodes[i], db, graph, patient, webhook_body({{patient, wamid, text}}), 60s));
   }
 
   std::string conversation_of(const std::string& patient) const {
@@ -514,8 +479,6 @@ struct admin_cluster : cluster {
 };
 
 std::string demo_path(const std::string& rest) { return "/api/v1/clinics/" + clinic_id + rest; }
-
-bool has_text(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 /// The starts_at of every slot of an answer.
 std::vector<std::string> starts_of(const http_response& r) {
@@ -604,7 +567,7 @@ TEST_CASE("Cluster admin API: staff reply, release and inspection through non-ow
   INFO(actors.body);
   REQUIRE(actors.status == 200);
   CHECK(actors.json()["clinic"]["node"] == node_ids[owner]);
-  CHECK(has_text(actors.json()["conversations"].dump(), cid));
+  CHECK(contains_text(actors.json()["conversations"].dump(), cid));
 
   // A staff reply through a non-owner: delivered, stored with the staff user.
   const std::string text = "Olá! Aqui é a recepção, posso ajudar?";
@@ -635,7 +598,7 @@ TEST_CASE("Cluster admin API: staff reply, release and inspection through non-ow
   auto released = c.call(others[1], attendant, "POST", demo_path("/conversations/" + cid + "/release"));
   INFO(released.body);
   REQUIRE(released.status == 200);
-  CHECK(has_text(c.say(others[0], patient, "qual o endereço?"), "Rua Exemplo, 123"));
+  CHECK(contains_text(c.say(others[0], patient, "qual o endereço?"), "Rua Exemplo, 123"));
 
   // The nodes and actors views list every node, each reporting itself.
   auto nodes = c.call(others[0], c.super, "GET", "/api/v1/admin/nodes");
@@ -646,7 +609,7 @@ TEST_CASE("Cluster admin API: staff reply, release and inspection through non-ow
   for (auto& n : listed) {
     ids.insert(n.value("id", ""));
     CHECK(n.contains("uptime_s"));
-    CHECK(has_text(n["clinics_owned"].dump(), clinic_id) == (n.value("id", "") == node_ids[owner]));
+    CHECK(contains_text(n["clinics_owned"].dump(), clinic_id) == (n.value("id", "") == node_ids[owner]));
   }
   CHECK(ids == std::set<std::string>(node_ids.begin(), node_ids.end()));
   auto totals = c.call(others[1], c.super, "GET", "/api/v1/admin/actors");
@@ -665,14 +628,14 @@ TEST_CASE("Cluster admin API: a catalogue change committed through a non-owner s
   const std::string patient = "5511900006001";
   // The owner's clinic actor and this conversation are live before the change.
   auto first = c.say(others[0], patient, "quais serviços vocês oferecem?");
-  CHECK(has_text(first, "Cardiologia"));
-  CHECK_FALSE(has_text(first, "Pediatria"));
+  CHECK(contains_text(first, "Cardiologia"));
+  CHECK_FALSE(contains_text(first, "Pediatria"));
   auto s = c.call(others[1], admin, "POST", demo_path("/services"),
                   {{"name", "Pediatria"}, {"duration_minutes", 60}, {"price", 180}});
   INFO(s.body);
   REQUIRE(s.status == 201);
   auto second = c.say(others[0], patient, "quais serviços vocês oferecem?");
-  CHECK(has_text(second, "Pediatria"));
+  CHECK(contains_text(second, "Pediatria"));
 }
 
 TEST_CASE("A joining node answers, exactly once, a message left unanswered for a clinic it now owns", "[cluster]") {
@@ -722,7 +685,7 @@ TEST_CASE("A joining node answers, exactly once, a message left unanswered for a
   auto logs = c.logs();
   CHECK(c.handled_on(wamid, logs) == std::vector<std::string>{"n3"});
   // Picked up by the joining node's delayed sweep.
-  CHECK(has_text(logs[2], "\"why\":\"join\""));
+  CHECK(contains_text(logs[2], "\"why\":\"join\""));
 }
 
 namespace {
@@ -827,7 +790,7 @@ TEST_CASE("A clinic whose owner is in the view but not connected: its messages a
   REQUIRE(listed.size() == 4);
   for (auto& n : listed)
     CHECK(n.contains("uptime_s") == (n.value("id", "") != ghost));
-  CHECK(has_text(listed.dump(), json{{"id", ghost}, {"status", "unreachable"}}.dump()));
+  CHECK(contains_text(listed.dump(), json{{"id", ghost}, {"status", "unreachable"}}.dump()));
 
   // The ghost's heartbeat stops: the clinic moves to a live node, which answers it once.
   beating = false;

@@ -6,80 +6,19 @@
 
 #include <catch2/catch.hpp>
 
-#include "core/demo_clinic.hpp"
-#include "support/admin_api.hpp"
-#include "support/harness.hpp"
+#include "support/admin_node.hpp"
 
 using namespace atendeai::test;
-using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
 
-const std::string demo = atendeai::core::demo_clinic().id;
-const std::string faq_path = "/api/v1/clinics/" + demo + "/faq";
-
-/// A node answering through the fake Graph API, with the demo administrators logged in.
-struct faq_node {
-  fake_graph_api graph;
-  scratch_database db;
-  std::string var_dir;
-  std::unique_ptr<node_process> node;
-  std::string super;      ///< super admin token
-  std::string demo_admin; ///< the demo clinic's admin token
-  int next_id = 0;
-
-  faq_node() {
-    var_dir = test_var_dir("faq", db);
-    node_options o{graph.base_url(), "default-token", {}};
-    o.env = admin_settings("faq-jwt-secret-0123456789abcdef-0123456789", var_dir);
-    node = std::make_unique<node_process>(std::vector<std::string>{"serve"}, node_env(db, free_port(), o));
-    auto ready = node->wait_ready();
-    INFO(node->output());
-    REQUIRE(ready);
-    super = demo_super_token(*node, var_dir);
-    demo_admin = api_login(*node, "admin@clinica-exemplo.local",
-                           demo_admin_password(var_dir, "admin@clinica-exemplo.local"));
-    REQUIRE(!super.empty());
-    REQUIRE(!demo_admin.empty());
-  }
-
-  /// An API call that must answer `status`; its JSON body.
-  json call(const std::string& token, const std::string& method, const std::string& path, const json& body,
-            long status) {
-    auto r = api(*node, token, method, path, body.is_null() ? std::string() : body.dump());
-    INFO(method << " " << path << " → " << r.status << " " << r.body);
-    REQUIRE(r.status == status);
-    return r.json();
-  }
-
-  /// A refused call: its status and the field it names.
-  void refused(const std::string& token, const std::string& method, const std::string& path, const json& body,
-               long status, const std::string& field) {
-    auto r = api(*node, token, method, path, body.dump());
-    INFO(method << " " << path << " " << body.dump() << " → " << r.status << " " << r.body);
-    CHECK(r.status == status);
-    CHECK(r.json()["error"].value("field", "") == field);
-  }
-
-  int count(const std::string& sql) const { return std::stoi(db.scalar(sql)); }
-
-  /// The patient writes `text`; the text of the one reply (as sent to the Graph API).
-  std::string say(const std::string& patient, const std::string& text) {
-    auto before = sent_to(graph, patient).size();
-    auto r = post_webhook(*node, webhook_body({{patient, "wamid.faq-" + std::to_string(++next_id), text}}));
-    REQUIRE(r.status == 200);
-    bool replied = eventually([&] { return sent_to(graph, patient).size() > before; }, 30s);
-    INFO(node->output());
-    REQUIRE(replied);
-    return text_of(sent_to(graph, patient).back());
-  }
-};
+const std::string faq_path = "/api/v1/clinics/" + demo::clinic_id + "/faq";
 
 } // namespace
 
 TEST_CASE("faq: entries are created, listed, read, changed and deleted, each with its audit row", "[faq]") {
-  faq_node n;
+  logged_in_node n;
   CHECK(n.call(n.demo_admin, "GET", faq_path, nullptr, 200)["items"] == json::array());
   auto created = n.call(n.demo_admin, "POST", faq_path,
                         {{"question", "Vocês aceitam convênio?"},
@@ -132,7 +71,7 @@ TEST_CASE("faq: entries are created, listed, read, changed and deleted, each wit
 }
 
 TEST_CASE("faq: validation answers 422 naming the field and writes nothing", "[faq]") {
-  faq_node n;
+  logged_in_node n;
   auto rows = [&] { return n.count("SELECT count(*) FROM atendeai.faq_entries"); };
   auto audits = [&] { return n.count("SELECT count(*) FROM atendeai.audit_log WHERE target_type = 'faq'"); };
   n.refused(n.demo_admin, "POST", faq_path, {{"answer", "Sim."}}, 422, "question");
@@ -163,7 +102,7 @@ TEST_CASE("faq: validation answers 422 naming the field and writes nothing", "[f
 
 TEST_CASE("faq: clinic A's admin reaches nothing of clinic B's knowledge base (404, nothing changed)",
           "[faq][tenant]") {
-  faq_node n;
+  logged_in_node n;
   auto c = n.call(n.super, "POST", "/api/v1/clinics", {{"name", "Clínica B"}}, 201);
   const std::string clinic_b = c["id"];
   const std::string fb = "/api/v1/clinics/" + clinic_b + "/faq";
@@ -197,7 +136,7 @@ TEST_CASE("faq: clinic A's admin reaches nothing of clinic B's knowledge base (4
 }
 
 TEST_CASE("faq: a patient's clinic question is answered from the FAQ at once, or honestly not", "[faq][conversation]") {
-  faq_node n;
+  logged_in_node n;
   // Nothing in the knowledge base yet: no invented answer, the offer of a human.
   auto none = n.say("5511955550001", "vocês aceitam unimed?");
   CHECK(none.find("Não tenho essa informação") != std::string::npos);

@@ -550,10 +550,8 @@ TEST_CASE("bad configuration and unreachable services end the process with exit 
 
 TEST_CASE("health follows PostgreSQL and Redis, and recovers", "[foundation][health]") {
   scratch_database db;
-  int port = free_port();
-  node_process node({"serve"}, node_env(db, port, {}));
-  REQUIRE(node.wait_ready());
-  auto ok = http_get(node.url("/health"));
+  auto node = serve_node(db, {});
+  auto ok = http_get(node->url("/health"));
   REQUIRE(ok.status == 200);
   auto j = ok.json();
   CHECK(j["status"] == "ok");
@@ -566,35 +564,34 @@ TEST_CASE("health follows PostgreSQL and Redis, and recovers", "[foundation][hea
 
   services("stop", "redis");
   CHECK(eventually([&] {
-    auto r = http_get(node.url("/health"));
+    auto r = http_get(node->url("/health"));
     return r.status == 200 && r.json()["status"] == "degraded" && r.json()["redis"]["status"] == "down";
   }));
   services("start", "redis");
-  CHECK(eventually([&] { return http_get(node.url("/health")).json()["status"] == "ok"; }));
+  CHECK(eventually([&] { return http_get(node->url("/health")).json()["status"] == "ok"; }));
 
   services("stop", "pg");
   CHECK(eventually([&] {
-    auto r = http_get(node.url("/health"));
+    auto r = http_get(node->url("/health"));
     return r.status == 503 && r.json()["status"] == "down" && r.json()["postgres"]["status"] == "down";
   }));
   services("start", "pg");
   CHECK(eventually([&] {
-    auto r = http_get(node.url("/health"));
+    auto r = http_get(node->url("/health"));
     return r.status == 200 && r.json()["status"] == "ok";
   }, std::chrono::seconds(60)));
-  CHECK(node.stop(SIGTERM) == 0);
+  CHECK(node->stop(SIGTERM) == 0);
 }
 
 TEST_CASE("metrics pass promtool and count requests", "[foundation][metrics]") {
   scratch_database db;
-  node_process node({"serve"}, node_env(db, free_port(), {}));
-  REQUIRE(node.wait_ready());
+  auto node = serve_node(db, {});
   for (int i = 0; i < 5; ++i)
-    REQUIRE(http_get(node.url("/health")).status == 200);
-  auto missing = http_get(node.url("/no/such/route"));
+    REQUIRE(http_get(node->url("/health")).status == 200);
+  auto missing = http_get(node->url("/no/such/route"));
   CHECK(missing.status == 404);
   CHECK(missing.json()["error"]["code"] == "not_found");
-  auto m = http_get(node.url("/metrics"));
+  auto m = http_get(node->url("/metrics"));
   REQUIRE(m.status == 200);
   CHECK_THAT(m.headers["content-type"], Catch::StartsWith("text/plain; version=0.0.4"));
   CHECK_THAT(m.body, Catch::Contains("atendeai_http_requests_total{route=\"/health\",status=\"200\"} "));
@@ -606,5 +603,5 @@ TEST_CASE("metrics pass promtool and count requests", "[foundation][metrics]") {
   auto [rc, report] = promtool_check_metrics(m.body);
   INFO(report);
   CHECK(rc == 0);
-  CHECK(node.stop(SIGTERM) == 0);
+  CHECK(node->stop(SIGTERM) == 0);
 }

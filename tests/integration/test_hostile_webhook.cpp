@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "support/harness.hpp"
+#include "support/pipeline_node.hpp"
 
 using namespace atendeai::test;
 using namespace std::chrono_literals;
@@ -19,35 +20,14 @@ using nlohmann::json;
 namespace {
 
 /// A node on a scratch database answering through a fake Graph API.
-struct hostile_node {
-  fake_graph_api graph;
-  scratch_database db;
-  int port = free_port();
-  std::unique_ptr<node_process> node;
+struct hostile_node : pipeline {
+  hostile_node() { start(); }
 
-  hostile_node() {
-    node_options o;
-    o.graph_api_base = graph.base_url();
-    o.access_token = "test-token";
-    node = std::make_unique<node_process>(std::vector<std::string>{"serve"}, node_env(db, port, o));
-    auto ready = node->wait_ready();
-    INFO(node->output());
-    REQUIRE(ready);
-  }
-
-  long count(const std::string& sql) const { return std::stol("0" + db.scalar(sql)); }
   long stored(const std::string& wamid) const {
     return count("SELECT count(*) FROM atendeai.messages WHERE external_id = '" + wamid + "'");
   }
   /// The node answers /health (it did not die).
   bool alive() const { return http_get(node->url("/health")).status == 200; }
-  /// Replies sent to `to` at the fake Graph API.
-  size_t replies_to(const std::string& to) const {
-    size_t n = 0;
-    for (auto& r : graph.received())
-      n += r.value("to", "") == to;
-    return n;
-  }
 };
 
 /// 100,000 nested arrays: ≈ 200 KB.
@@ -95,11 +75,11 @@ TEST_CASE("A text message with a field nested 100,000 arrays deep: 200, dropped 
   CHECK(post_webhook(*n.node, mixed).status == 200);
   CHECK(n.stored("wamid.deep-2") == 0);
   CHECK(n.stored("wamid.good-1") == 1);
-  CHECK(eventually([&] { return n.replies_to("5511900000103") >= 1; }, 30s));
+  CHECK(eventually([&] { return sent_to(n.graph, "5511900000103").size() >= 1; }, 30s));
   REQUIRE(quiescent(n.db)); // a second reply would have been delivered by now
-  CHECK(n.replies_to("5511900000103") == 1);
-  CHECK(n.replies_to("5511900000101") == 0);
-  CHECK(n.replies_to("5511900000102") == 0);
+  CHECK(sent_to(n.graph, "5511900000103").size() == 1);
+  CHECK(sent_to(n.graph, "5511900000101").size() == 0);
+  CHECK(sent_to(n.graph, "5511900000102").size() == 0);
   CHECK(n.alive());
 }
 
@@ -178,12 +158,12 @@ TEST_CASE("A text message with a NUL is stored with U+FFFD, acknowledged and ans
   CHECK(r.status == 200);
   CHECK(n.stored("wamid.nul-1") == 1);
   CHECK(n.db.scalar("SELECT body FROM atendeai.messages WHERE external_id = 'wamid.nul-1'") == "Oi\xEF\xBF\xBDtudo bem");
-  CHECK(eventually([&] { return n.replies_to("5511900000120") >= 1; }, 30s));
+  CHECK(eventually([&] { return sent_to(n.graph, "5511900000120").size() >= 1; }, 30s));
   // Meta's retry of the same body: 200 again, still one row and one answer.
   CHECK(post_webhook(*n.node, body).status == 200);
   REQUIRE(quiescent(n.db)); // a second reply would have been delivered by now
   CHECK(n.stored("wamid.nul-1") == 1);
-  CHECK(n.replies_to("5511900000120") == 1);
+  CHECK(sent_to(n.graph, "5511900000120").size() == 1);
   CHECK(n.alive());
 }
 
@@ -202,9 +182,9 @@ TEST_CASE("A message with timestamp 10^30 is stored at the receipt time with the
   CHECK(n.db.scalar("SELECT abs(extract(epoch FROM sent_at - now())) < 3600 FROM atendeai.messages "
                     "WHERE external_id = 'wamid.ts-1'")
         == "t");
-  CHECK(eventually([&] { return n.replies_to("5511900000130") >= 1; }, 30s));
+  CHECK(eventually([&] { return sent_to(n.graph, "5511900000130").size() >= 1; }, 30s));
   CHECK(post_webhook(*n.node, body).status == 200);
   REQUIRE(quiescent(n.db)); // a second reply would have been delivered by now
-  CHECK(n.replies_to("5511900000130") == 1);
+  CHECK(sent_to(n.graph, "5511900000130").size() == 1);
   CHECK(n.alive());
 }

@@ -30,7 +30,7 @@ TEST_CASE("A staff reply goes out through the Graph API, is stored with the staf
   auto [attendant_id, attendant] = n.user("attendant");
 
   const std::string text = "Olá! Aqui é a Marina, da recepção.\nPosso ajudar com o seu convênio?";
-  auto r = http_post(n.url(conversations_url(demo_clinic(), "/" + cid + "/messages")), json{{"text", text}}.dump(),
+  auto r = http_post(n.url(conversations_url(demo::clinic_id, "/" + cid + "/messages")), json{{"text", text}}.dump(),
                      bearer_header(attendant));
   INFO(r.body);
   REQUIRE(r.status == 201);
@@ -53,7 +53,7 @@ TEST_CASE("A staff reply goes out through the Graph API, is stored with the staf
                  "WHERE action = 'conversation.reply'") == attendant_id + " " + cid + " true");
   // The conversation is now with the staff: stored as a hand-over, listed with the staff message.
   CHECK(n.scalar("SELECT status FROM atendeai.conversations WHERE id = '" + cid + "'") == "handoff");
-  auto messages = http_get(n.url(conversations_url(demo_clinic(), "/" + cid + "/messages")), bearer_header(attendant));
+  auto messages = http_get(n.url(conversations_url(demo::clinic_id, "/" + cid + "/messages")), bearer_header(attendant));
   REQUIRE(messages.status == 200);
   CHECK(messages.json()["items"][0]["id"] == message_id);
   CHECK(messages.json()["items"][0]["staff_user_id"] == attendant_id);
@@ -83,30 +83,30 @@ TEST_CASE("Staff replies refuse bad bodies, other clinics and other roles", "[in
   };
   auto field_of = [](const http_response& r) { return r.json()["error"].value("field", ""); };
 
-  auto empty = post(demo_clinic(), cid, R"({"text":"  "})", attendant);
+  auto empty = post(demo::clinic_id, cid, R"({"text":"  "})", attendant);
   CHECK(empty.status == 422);
   CHECK(field_of(empty) == "text");
-  auto missing = post(demo_clinic(), cid, R"({})", attendant);
+  auto missing = post(demo::clinic_id, cid, R"({})", attendant);
   CHECK(missing.status == 422);
   CHECK(field_of(missing) == "text");
-  auto typo = post(demo_clinic(), cid, R"({"txt":"oi"})", attendant);
+  auto typo = post(demo::clinic_id, cid, R"({"txt":"oi"})", attendant);
   CHECK(typo.status == 422);
   CHECK(field_of(typo) == "txt");
-  auto number = post(demo_clinic(), cid, R"({"text":5})", attendant);
+  auto number = post(demo::clinic_id, cid, R"({"text":5})", attendant);
   CHECK(number.status == 422);
   CHECK(field_of(number) == "text");
-  auto huge = post(demo_clinic(), cid, json{{"text", std::string(5000, 'a')}}.dump(), attendant);
+  auto huge = post(demo::clinic_id, cid, json{{"text", std::string(5000, 'a')}}.dump(), attendant);
   CHECK(huge.status == 422);
-  CHECK(post(demo_clinic(), cid, "{", attendant).status == 400);
+  CHECK(post(demo::clinic_id, cid, "{", attendant).status == 400);
   // Unknown and malformed conversation ids, another clinic, a role without the inbox.
-  CHECK(post(demo_clinic(), "99999999-9999-4999-8999-999999999999", R"({"text":"oi"})", attendant).status == 404);
-  CHECK(post(demo_clinic(), "not-a-uuid", R"({"text":"oi"})", attendant).status == 404);
+  CHECK(post(demo::clinic_id, "99999999-9999-4999-8999-999999999999", R"({"text":"oi"})", attendant).status == 404);
+  CHECK(post(demo::clinic_id, "not-a-uuid", R"({"text":"oi"})", attendant).status == 404);
   auto clinic_b = n.other_clinic();
   auto [b_id, b_attendant] = n.user("attendant", clinic_b);
-  CHECK(post(demo_clinic(), cid, R"({"text":"oi"})", b_attendant).status == 404);
+  CHECK(post(demo::clinic_id, cid, R"({"text":"oi"})", b_attendant).status == 404);
   CHECK(post(clinic_b, cid, R"({"text":"oi"})", b_attendant).status == 404);
   CHECK(http_get(n.url(conversations_url(clinic_b, "/" + cid)), bearer_header(b_attendant)).status == 404);
-  auto forbidden = post(demo_clinic(), cid, R"({"text":"oi"})", professional);
+  auto forbidden = post(demo::clinic_id, cid, R"({"text":"oi"})", professional);
   CHECK(forbidden.status == 403);
   // Nothing was sent or stored.
   CHECK(sent_to(n.graph, patient).size() == 1);
@@ -123,12 +123,12 @@ TEST_CASE("Release ends the hand-over (audited) and the assistant answers the ne
   n.say_unanswered(patient, "alguém aí?");
   auto [attendant_id, attendant] = n.user("attendant");
 
-  auto listed = http_get(n.url(conversations_url(demo_clinic(), "?handoff=true")), bearer_header(attendant));
+  auto listed = http_get(n.url(conversations_url(demo::clinic_id, "?handoff=true")), bearer_header(attendant));
   REQUIRE(listed.status == 200);
   REQUIRE(listed.json()["items"].size() == 1);
   CHECK(listed.json()["items"][0]["id"] == cid);
 
-  auto released = http_post(n.url(conversations_url(demo_clinic(), "/" + cid + "/release")), "",
+  auto released = http_post(n.url(conversations_url(demo::clinic_id, "/" + cid + "/release")), "",
                             bearer_header(attendant));
   INFO(released.body);
   REQUIRE(released.status == 200);
@@ -140,7 +140,7 @@ TEST_CASE("Release ends the hand-over (audited) and the assistant answers the ne
                  "FROM atendeai.audit_log WHERE action = 'conversation.release' AND target_id = '" + cid + "'")
         == attendant_id + " true false");
   // Releasing again: nothing to release.
-  auto again = http_post(n.url(conversations_url(demo_clinic(), "/" + cid + "/release")), "{}",
+  auto again = http_post(n.url(conversations_url(demo::clinic_id, "/" + cid + "/release")), "{}",
                          bearer_header(attendant));
   CHECK(again.status == 409);
   CHECK(again.json()["error"]["code"] == "conflict");
@@ -162,7 +162,7 @@ TEST_CASE("The inbox lists conversations by hand-over and recent activity, and p
     n.say("5511970000011", q);
   auto [id, attendant] = n.user("attendant");
   auto get = [&](const std::string& rest) {
-    return http_get(n.url(conversations_url(demo_clinic(), rest)), bearer_header(attendant));
+    return http_get(n.url(conversations_url(demo::clinic_id, rest)), bearer_header(attendant));
   };
 
   // Most recent activity first (the activity is written behind the reply: wait for it);

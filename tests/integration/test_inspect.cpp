@@ -58,7 +58,7 @@ TEST_CASE("Inspection shows the node, actor totals, a clinic's live actors, a co
   REQUIRE(node["uptime_s"].is_number_integer());
   CHECK(node["uptime_s"].get<int64_t>() >= 0);
   CHECK(node["uptime_s"].get<int64_t>() <= test_age_s + 1);
-  CHECK(node["clinics_owned"] == json::array({demo_clinic()}));
+  CHECK(node["clinics_owned"] == json::array({demo::clinic_id}));
   CHECK(node["actors"]["clinic"] == 1);
   CHECK(node["actors"]["conversation"] == 1);
   CHECK(node["actors"]["appointment_flow"] == 1);
@@ -71,7 +71,7 @@ TEST_CASE("Inspection shows the node, actor totals, a clinic's live actors, a co
   CHECK(actors["busy"] == 0);
   CHECK(actors["restarts"]["conversation"] == 0);
 
-  auto clinic = get_json(n, "/api/v1/admin/clinics/" + demo_clinic() + "/actors", super);
+  auto clinic = get_json(n, "/api/v1/admin/clinics/" + demo::clinic_id + "/actors", super);
   CHECK(clinic["clinic"]["status"] == "ready");
   REQUIRE(clinic["conversations"].size() == 1);
   CHECK(clinic["conversations"][0]["id"] == cid);
@@ -90,19 +90,19 @@ TEST_CASE("Inspection shows the node, actor totals, a clinic's live actors, a co
   auto flow = get_json(n, "/api/v1/admin/flows/" + cid, super);
   CHECK(flow["live"] == true);
   CHECK(flow["state"]["step"] == conversation["flow"]["step"]);
-  CHECK(flow["clinic_id"] == demo_clinic());
+  CHECK(flow["clinic_id"] == demo::clinic_id);
 
   // Tenants and roles: the clinic's own admin sees it; another clinic's admin gets 404;
   // attendants and clinic admins may not see the node-wide routes.
   auto [admin_id, admin] = n.user("clinic_admin");
   CHECK(get_json(n, "/api/v1/admin/conversations/" + cid, admin)["memory"] == memory_of(exchanges));
   get_json(n, "/api/v1/admin/flows/" + cid, admin);
-  get_json(n, "/api/v1/admin/clinics/" + demo_clinic() + "/actors", admin);
+  get_json(n, "/api/v1/admin/clinics/" + demo::clinic_id + "/actors", admin);
   auto clinic_b = n.other_clinic();
   auto [b_id, b_admin] = n.user("clinic_admin", clinic_b);
   get_json(n, "/api/v1/admin/conversations/" + cid, b_admin, 404);
   get_json(n, "/api/v1/admin/flows/" + cid, b_admin, 404);
-  get_json(n, "/api/v1/admin/clinics/" + demo_clinic() + "/actors", b_admin, 404);
+  get_json(n, "/api/v1/admin/clinics/" + demo::clinic_id + "/actors", b_admin, 404);
   auto b_view = get_json(n, "/api/v1/admin/clinics/" + clinic_b + "/actors", b_admin);
   CHECK(b_view["clinic"]["live"] == false);
   CHECK(b_view["conversations"].empty());
@@ -136,7 +136,7 @@ TEST_CASE("A busy actor is reported busy instead of holding the inspection", "[i
     return one["status"] == "busy";
   }, 4s));
   CHECK(one["live"] == true);
-  auto clinic = get_json(n, "/api/v1/admin/clinics/" + demo_clinic() + "/actors", super);
+  auto clinic = get_json(n, "/api/v1/admin/clinics/" + demo::clinic_id + "/actors", super);
   REQUIRE(clinic["conversations"].size() == 1);
   CHECK(clinic["conversations"][0]["status"] == "busy");
   CHECK(clinic["conversations"][0]["id"] == cid);
@@ -289,7 +289,7 @@ TEST_CASE("The root supervisor restarts a crashed ingest writer, sender and rout
   auto cid = n.conversation_of(router_patient);
   REQUIRE(!cid.empty());
   const std::string text = "Aqui é a recepção #crash-sender#";
-  auto r = http_post(n.url("/api/v1/clinics/" + demo_clinic() + "/conversations/" + cid + "/messages"),
+  auto r = http_post(n.url("/api/v1/clinics/" + demo::clinic_id + "/conversations/" + cid + "/messages"),
                      json{{"text", text}}.dump(), bearer_header(n.super_token()));
   INFO(r.body);
   REQUIRE(r.status == 201);

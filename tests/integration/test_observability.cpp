@@ -57,9 +57,8 @@ bool drained(const scratch_database& db) {
 TEST_CASE("webhook traffic moves each counter by exactly what happened", "[observability][metrics]") {
   scratch_database db;
   fake_graph_api graph;
-  node_process node({"serve"}, node_env(db, free_port(), {graph.base_url(), "test-access-token", {}}));
-  REQUIRE(node.wait_ready());
-  auto before = scrape_metrics(node);
+  auto node = serve_node(db, {graph.base_url(), "test-access-token", {}});
+  auto before = scrape_metrics(*node);
   REQUIRE_FALSE(before.text.empty());
 
   // Three new messages from two patients; the first delivery attempt meets a 500 and is retried.
@@ -67,22 +66,22 @@ TEST_CASE("webhook traffic moves each counter by exactly what happened", "[obser
   auto first = webhook_body({{"5511900000001", "wamid.obs.1", "oi"},
                              {"5511900000001", "wamid.obs.2", "quais os horários de vocês?"},
                              {"5511900000002", "wamid.obs.3", "qual o endereço?"}});
-  REQUIRE(post_webhook(node, first).status == 200);
+  REQUIRE(post_webhook(*node, first).status == 200);
   REQUIRE(eventually([&] { return drained(db) && graph.count() == 3; }));
   // The same wamid again (Meta retrying), then a forged signature.
-  REQUIRE(post_webhook(node, webhook_body({{"5511900000001", "wamid.obs.1", "oi"}})).status == 200);
+  REQUIRE(post_webhook(*node, webhook_body({{"5511900000001", "wamid.obs.1", "oi"}})).status == 200);
   auto forged = webhook_body({{"5511900000003", "wamid.obs.forged", "oi"}});
-  REQUIRE(post_webhook(node, forged, "not-the-app-secret").status == 401);
+  REQUIRE(post_webhook(*node, forged, "not-the-app-secret").status == 401);
   // A third patient whose reply the Graph API refuses for good (400: no retry).
   graph.fail_next(1, 400);
-  REQUIRE(post_webhook(node, webhook_body({{"5511900000003", "wamid.obs.4", "oi"}})).status == 200);
+  REQUIRE(post_webhook(*node, webhook_body({{"5511900000003", "wamid.obs.4", "oi"}})).status == 200);
   REQUIRE(eventually([&] { return drained(db) && db.scalar(count_sql("outbox WHERE status = 'failed'")) == "1"; }));
   CHECK(db.scalar(count_sql("messages WHERE direction = 'in'")) == "4");
   CHECK(db.scalar(count_sql("outbox WHERE status = 'sent'")) == "3");
   CHECK(db.scalar("SELECT count(*) FROM atendeai.messages WHERE external_id = 'wamid.obs.forged'") == "0");
 
   // Plain blocks, not SECTIONs: Catch would run the traffic again for each section.
-  auto after = scrape_metrics(node);
+  auto after = scrape_metrics(*node);
   auto delta = [&](const std::string& series) { return after[series] - before[series]; };
 
   {
@@ -154,24 +153,23 @@ TEST_CASE("webhook traffic moves each counter by exactly what happened", "[obser
       }
     }
   }
-  CHECK(node.stop(SIGTERM) == 0);
+  CHECK(node->stop(SIGTERM) == 0);
 }
 
 TEST_CASE("one message is traced by its wamid from webhook to batch commit to send", "[observability][logs]") {
   scratch_database db;
   fake_graph_api graph;
-  node_process node({"serve"}, node_env(db, free_port(), {graph.base_url(), "test-access-token", {}}));
-  REQUIRE(node.wait_ready());
+  auto node = serve_node(db, {graph.base_url(), "test-access-token", {}});
   const std::string wamid = "wamid.trace.HBgNNTUxMTk4NzY1NDMyMRUCABIYFjNFQjA";
   const std::string phone = "5511987654321";
   const std::string text = "quais os horários de vocês?";
-  REQUIRE(post_webhook(node, webhook_body({{phone, wamid, text}})).status == 200);
+  REQUIRE(post_webhook(*node, webhook_body({{phone, wamid, text}})).status == 200);
   REQUIRE(eventually([&] { return graph.count() == 1 && drained(db); }));
-  REQUIRE(eventually([&] { return node.output().find("\"reply_delivered\"") != std::string::npos; }));
-  REQUIRE(node.stop(SIGTERM) == 0);
+  REQUIRE(eventually([&] { return node->output().find("\"reply_delivered\"") != std::string::npos; }));
+  REQUIRE(node->stop(SIGTERM) == 0);
 
   std::vector<nlohmann::json> traced;
-  std::istringstream lines(node.output());
+  std::istringstream lines(node->output());
   std::string line;
   int json_lines = 0;
   while (std::getline(lines, line)) {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "support/harness.hpp"
-#include "support/pipeline.hpp"
+#include "support/pipeline_node.hpp"
 
 using namespace atendeai::test;
 using namespace std::chrono_literals;

@@ -20,15 +20,9 @@ namespace {
 /// A node on a scratch database, ready to serve.
 struct running_node {
   scratch_database db;
-  int port = free_port();
   std::unique_ptr<node_process> node;
 
-  explicit running_node(const node_options& o = {}) {
-    node = std::make_unique<node_process>(std::vector<std::string>{"serve"}, node_env(db, port, o));
-    auto ready = node->wait_ready();
-    INFO(node->output());
-    REQUIRE(ready);
-  }
+  explicit running_node(const node_options& o = {}) { node = serve_node(db, o); }
 
   long count(const std::string& sql) const { return std::stol("0" + db.scalar(sql)); }
   long inbound() const { return count("SELECT count(*) FROM atendeai.messages WHERE direction = 'in'"); }

@@ -46,9 +46,9 @@ std::string api_login(const node_process& node, const std::string& email, const 
   return r.json().value("access_token", "");
 }
 
-std::string demo_super_token(const node_process& node, const std::string& var_dir) {
-  auto password = demo_admin_password(var_dir, "admin@atendeai.local");
-  return password.empty() ? "" : api_login(node, "admin@atendeai.local", password);
+std::string demo_admin_token(const node_process& node, const std::string& var_dir, const std::string& email) {
+  auto password = demo_admin_password(var_dir, email);
+  return password.empty() ? "" : api_login(node, email, password);
 }
 
 std::map<std::string, std::string> bearer_header(const std::string& token) {

@@ -29,8 +29,10 @@ http_response login(const node_process& node, const std::string& email, const st
 /// Logs in through the API; the access token, or "" when refused.
 std::string api_login(const node_process& node, const std::string& email, const std::string& password);
 
-/// An access token of the demo super admin (admin@atendeai.local), or "" when refused.
-std::string demo_super_token(const node_process& node, const std::string& var_dir);
+/// Logs a demo administrator (demo::super_admin_email, demo::clinic_admin_email) in with the
+/// password the node wrote under `var_dir`: the access token, or "" when refused. The way
+/// tests log in a demo administrator.
+std::string demo_admin_token(const node_process& node, const std::string& var_dir, const std::string& email);
 
 /// The Authorization header of a bearer token.
 std::map<std::string, std::string> bearer_header(const std::string& token);

@@ -1,63 +1,54 @@
 #include "support/admin_node.hpp"
 
-#include <stdexcept>
-#include <thread>
+#include <catch2/catch.hpp>
 
-#include "core/demo_clinic.hpp"
-#include "support/admin_api.hpp"
+#include "support/chat.hpp"
 
 namespace atendeai::test {
 
 namespace {
 
-const char* jwt_key = "inbox-tests-jwt-secret-0123456789abcdef-xyz";
 const char* user_password = "Staff-pass-2024";
-
-/// Fails loudly: the helpers are used inside REQUIRE-style flows.
-void expect(bool ok, const std::string& what) {
-  if (!ok)
-    throw std::runtime_error(what);
-}
 
 } // namespace
 
-std::string demo_clinic() {
-  return core::demo_clinic().id;
-}
-
 admin_node::admin_node(node_settings extra) {
   var_dir_ = test_var_dir("admin", db);
-  node_options o{graph.base_url(), "test-token", {}};
-  o.env = admin_settings(jwt_key, var_dir_);
+  options_ = {graph.base_url(), "test-token", admin_settings(jwt_secret, var_dir_)};
   for (auto& [k, v] : extra)
-    o.env[k] = v;
-  env_ = node_env(db, free_port(), o);
+    options_.env[k] = v;
   start();
 }
 
 void admin_node::start() {
-  node = std::make_unique<node_process>(std::vector<std::string>{"serve"}, env_);
-  expect(node->wait_ready(), "the node did not start:\n" + node->output());
+  node.reset();
+  node = serve_node(db, options_);
 }
 
-std::string admin_node::super_token() {
-  expect(!demo_admin_password(var_dir_, "admin@atendeai.local").empty(), "no demo super admin password");
-  auto token = demo_super_token(*node, var_dir_);
-  expect(!token.empty(), "super admin login refused");
+std::string admin_node::super_token() const {
+  auto token = demo_admin_token(*node, var_dir_, demo::super_admin_email);
+  INFO(node->output());
+  REQUIRE(!token.empty());
+  return token;
+}
+
+std::string admin_node::clinic_admin_token() const {
+  auto token = demo_admin_token(*node, var_dir_, demo::clinic_admin_email);
+  INFO(node->output());
+  REQUIRE(!token.empty());
   return token;
 }
 
 std::pair<std::string, std::string> admin_node::user(const std::string& role, const std::string& clinic) {
   auto email = role + "-" + std::to_string(++next_user_) + "@inbox.example.com";
-  auto created = http_post(url("/api/v1/users"),
-                           nlohmann::json{{"email", email}, {"password", user_password}, {"role", role},
-                                          {"name", "Staff member"}, {"clinic_id", clinic}}
-                             .dump(),
-                           bearer_header(super_token()));
-  expect(created.status == 201, "create user: " + created.body);
+  auto created = call(super_token(), "POST", "/api/v1/users",
+                      {{"email", email}, {"password", user_password}, {"role", role}, {"name", "Staff member"},
+                       {"clinic_id", clinic}},
+                      201);
   auto token = api_login(*node, email, user_password);
-  expect(!token.empty(), "login of " + email + " refused");
-  return {created.json()["id"], token};
+  INFO("login of " << email);
+  REQUIRE(!token.empty());
+  return {created["id"], token};
 }
 
 std::string admin_node::other_clinic() {
@@ -70,30 +61,42 @@ std::string admin_node::other_clinic() {
   return id;
 }
 
-std::string admin_node::say(const std::string& patient, const std::string& text) {
-  auto before = sent_to(graph, patient).size();
-  auto r = post_webhook(*node, webhook_body({{patient, "wamid.admin-" + std::to_string(++next_wamid_), text}}));
-  expect(r.status == 200, "webhook: " + r.body);
-  expect(eventually([&] { return sent_to(graph, patient).size() > before; }, std::chrono::seconds(60)),
-         "no reply to " + text + "\n" + node->output());
-  expect(quiescent(db), "the node did not settle after " + text); // a second reply would be delivered by now
-  auto all = sent_to(graph, patient);
-  expect(all.size() == before + 1, "more than one reply to " + text);
-  return text_of(all.back());
+nlohmann::json admin_node::call(const std::string& token, const std::string& method, const std::string& path,
+                                const nlohmann::json& body, long status) const {
+  auto r = api(*node, token, method, path, body.is_null() ? std::string() : body.dump());
+  INFO(method << " " << path << " → " << r.status << " " << r.body);
+  REQUIRE(r.status == status);
+  return r.json();
+}
+
+void admin_node::refused(const std::string& token, const std::string& method, const std::string& path,
+                         const nlohmann::json& body, long status, const std::string& field) const {
+  auto r = api(*node, token, method, path, body.dump());
+  INFO(method << " " << path << " " << body.dump() << " → " << r.status << " " << r.body);
+  CHECK(r.status == status);
+  CHECK(r.json()["error"].value("field", "") == field);
+}
+
+nlohmann::json admin_node::reply(const std::string& patient, const std::string& text,
+                                 const std::string& phone_number_id) {
+  auto body = webhook_body({{patient, "wamid.admin-" + std::to_string(++next_wamid_), text}}, phone_number_id);
+  INFO("the patient writes: " << text);
+  return exchange(*node, db, graph, patient, body, std::chrono::seconds(60));
 }
 
 void admin_node::say_unanswered(const std::string& patient, const std::string& text) {
   auto before = sent_to(graph, patient).size();
   auto wamid = "wamid.admin-" + std::to_string(++next_wamid_);
   auto r = post_webhook(*node, webhook_body({{patient, wamid, text}}));
-  expect(r.status == 200, "webhook: " + r.body);
-  expect(eventually([&] {
-           return db.scalar("SELECT count(*) FROM atendeai.messages WHERE external_id = '" + wamid +
-                            "' AND answered_at IS NOT NULL") == "1";
-         }),
-         "message not handled: " + text);
-  expect(quiescent(db), "the node did not settle after " + text); // a reply would be delivered by now
-  expect(sent_to(graph, patient).size() == before, "unexpected reply to " + text);
+  INFO("webhook: " << r.body);
+  REQUIRE(r.status == 200);
+  INFO("the patient writes: " << text);
+  REQUIRE(eventually([&] {
+    return db.scalar("SELECT count(*) FROM atendeai.messages WHERE external_id = '" + wamid +
+                     "' AND answered_at IS NOT NULL") == "1";
+  }));
+  REQUIRE(quiescent(db)); // a reply would be delivered by now
+  REQUIRE(sent_to(graph, patient).size() == before);
 }
 
 std::string admin_node::conversation_of(const std::string& patient) const {
@@ -103,11 +106,9 @@ std::string admin_node::conversation_of(const std::string& patient) const {
 }
 
 double admin_node::metric(const std::string& line_prefix) const {
-  auto body = http_get(url("/metrics")).body;
-  auto pos = body.find("\n" + line_prefix + " ");
-  if (pos == std::string::npos)
-    return -1;
-  return std::stod(body.substr(pos + line_prefix.size() + 2));
+  auto m = scrape_metrics(*node);
+  auto it = m.samples.find(line_prefix);
+  return it == m.samples.end() ? -1 : it->second;
 }
 
 } // namespace atendeai::test

@@ -1,7 +1,5 @@
 #include "support/chat.hpp"
 
-#include <thread>
-
 #include <catch2/catch.hpp>
 
 #include "core/agenda_rules.hpp"
@@ -33,21 +31,6 @@ clinic_day clinic_day_of(const date::year_month_day& d) {
   return {d, buf, names[date::weekday{date::sys_days{d}}.c_encoding()]};
 }
 
-std::vector<std::string> ids_of(const json& sent) {
-  std::vector<std::string> out;
-  if (sent.value("type", "") != "interactive")
-    return out;
-  const auto& action = sent["interactive"]["action"];
-  if (action.contains("buttons"))
-    for (auto& b : action["buttons"])
-      out.push_back(b["reply"]["id"]);
-  if (action.contains("sections"))
-    for (auto& s : action["sections"])
-      for (auto& r : s["rows"])
-        out.push_back(r["id"]);
-  return out;
-}
-
 std::string interactive_body(const std::string& from, const std::string& wamid, const std::string& kind,
                              const std::string& id, const std::string& title) {
   json reply = {{"id", id}, {"title", title}};
@@ -60,27 +43,42 @@ std::string interactive_body(const std::string& from, const std::string& wamid, 
                            json::array({{{"profile", {{"name", "Paciente"}}}, {"wa_id", from}}}));
 }
 
-std::unique_ptr<node_process> serve_node(const scratch_database& db, const node_options& o) {
-  auto node = std::make_unique<node_process>(std::vector<std::string>{"serve"}, node_env(db, free_port(), o));
-  auto ready = node->wait_ready();
-  INFO(node->output());
-  REQUIRE(ready);
-  return node;
-}
-
 json exchange(const node_process& node, const scratch_database& db, const fake_graph_api& graph,
-              const std::string& patient, const std::string& body) {
+              const std::string& patient, const std::string& body, std::chrono::seconds timeout) {
   auto before = sent_to(graph, patient).size();
   auto r = post_webhook(node, body);
   INFO(node.output());
   REQUIRE(r.status == 200);
-  bool replied = eventually([&] { return sent_to(graph, patient).size() > before; }, std::chrono::seconds(30));
+  bool replied = eventually([&] { return sent_to(graph, patient).size() > before; }, timeout);
   INFO(node.output());
   REQUIRE(replied);
-  REQUIRE(quiescent(db)); // a second reply would have been delivered by now
+  REQUIRE(quiescent(db, timeout)); // a second reply would have been delivered by now
   auto all = sent_to(graph, patient);
   CHECK(all.size() == before + 1);
   return all.back();
+}
+
+void chat_node::start() {
+  node.reset();
+  node = serve_node(db, options);
+}
+
+void chat_node::restart() {
+  REQUIRE(node->stop() == 0);
+  start();
+}
+
+json chat_node::exchange(const std::string& patient, const std::string& body) {
+  return atendeai::test::exchange(*node, db, graph, patient, body);
+}
+
+json chat_node::say(const std::string& patient, const std::string& text) {
+  return exchange(patient, webhook_body({{patient, fresh_wamid(), text}}));
+}
+
+json chat_node::tap(const std::string& patient, const std::string& kind, const std::string& id,
+                    const std::string& title) {
+  return exchange(patient, interactive_body(patient, fresh_wamid(), kind, id, title));
 }
 
 } // namespace atendeai::test

@@ -1,8 +1,10 @@
 #pragma once
-/// Chat-side test helpers: the choices of a sent message (what the fake Graph API
-/// received and its text: sent_to, text_of in support/harness.hpp), interactive replies,
-/// and one message-and-reply exchange.
+/// Chat-side test helpers: the demo clinic's days as its replies name them, interactive
+/// replies (taps), and one message-and-reply exchange (what the fake Graph API received:
+/// sent_to in support/harness.hpp, read with support/sent_message.hpp).
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,20 +12,10 @@
 #include <date/date.h>
 #include <nlohmann/json.hpp>
 
+#include "support/demo_ids.hpp"
 #include "support/harness.hpp"
 
 namespace atendeai::test {
-
-/// The demo clinic's ids (core/demo_clinic.cpp) as the tests name them.
-namespace demo {
-inline const std::string clinic_id = "00000000-0000-4000-8000-00000000c001";
-inline const std::string clinico = "00000000-0000-4000-8000-00000000a001";
-inline const std::string cardio = "00000000-0000-4000-8000-00000000a002";
-inline const std::string dermato = "00000000-0000-4000-8000-00000000a003";
-inline const std::string ana = "00000000-0000-4000-8000-00000000b001";
-inline const std::string carlos = "00000000-0000-4000-8000-00000000b002";
-inline const std::string address = "Rua Exemplo, 123 — Centro, São Paulo/SP";
-} // namespace demo
 
 /// A local day of the demo clinic (America/Sao_Paulo) and how the replies name it.
 struct clinic_day {
@@ -38,21 +30,45 @@ struct clinic_day {
 /// The demo clinic's view of a local date.
 clinic_day clinic_day_of(const date::year_month_day& d);
 
-/// The choice ids of an interactive message (buttons or list rows), in order.
-std::vector<std::string> ids_of(const nlohmann::json& sent);
-
 /// A notification with one interactive reply (a tap on a button or a list row;
 /// `kind` button_reply / list_reply).
 std::string interactive_body(const std::string& from, const std::string& wamid, const std::string& kind,
                              const std::string& id, const std::string& title);
 
-/// Starts `atendeai serve` on the database with the options and waits until it answers
-/// (the test fails, with the node's output, if it does not).
-std::unique_ptr<node_process> serve_node(const scratch_database& db, const node_options& o);
-
-/// Posts a signed notification for `patient` and waits for its one reply (checked: one
-/// reply only, counted once the node on `db` is quiescent); returns it.
+/// Posts a signed notification for `patient` and waits (up to `timeout`) for its one reply
+/// (checked: one reply only, counted once the node on `db` is quiescent); returns it.
 nlohmann::json exchange(const node_process& node, const scratch_database& db, const fake_graph_api& graph,
-                        const std::string& patient, const std::string& body);
+                        const std::string& patient, const std::string& body,
+                        std::chrono::seconds timeout = std::chrono::seconds(30));
+
+/// A node answering the demo clinic's patients through the fake Graph API, started by
+/// start() with `options` (restartable on the same database), and patients who write or
+/// tap and get one reply each.
+struct chat_node {
+  fake_graph_api graph;
+  scratch_database db;
+  node_options options{graph.base_url(), "test-token", {}};
+  std::unique_ptr<node_process> node;
+  std::atomic<int> next_id{0};
+
+  /// Starts the node (again) with `options`.
+  void start();
+  /// Stops the node (SIGTERM, which must end it cleanly) and starts a fresh one on the same
+  /// database (the clinic actor then loads its agenda again).
+  void restart();
+
+  /// A wamid not used before in this test.
+  std::string fresh_wamid() { return "wamid.chat-" + std::to_string(++next_id); }
+  /// Posts a body for `patient` and waits for the one new reply.
+  nlohmann::json exchange(const std::string& patient, const std::string& body);
+  /// The patient types `text`; the one reply.
+  nlohmann::json say(const std::string& patient, const std::string& text);
+  /// The patient taps a button or list row (`kind` button_reply / list_reply); the one reply.
+  nlohmann::json tap(const std::string& patient, const std::string& kind, const std::string& id,
+                     const std::string& title);
+
+  std::string scalar(const std::string& sql) const { return db.scalar(sql); }
+  long count(const std::string& sql) const { return std::stol("0" + db.scalar(sql)); }
+};
 
 } // namespace atendeai::test

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <restinio/all.hpp>
 
 #include "core/signature.hpp"
@@ -302,6 +303,15 @@ std::map<std::string, std::string> node_env(const scratch_database& db, int port
   return env;
 }
 
+std::unique_ptr<node_process> serve_node(const scratch_database& db, const node_options& o, int port,
+                                         std::vector<std::string> args) {
+  auto node = std::make_unique<node_process>(std::move(args), node_env(db, port, o));
+  auto ready = node->wait_ready();
+  INFO(node->output());
+  REQUIRE(ready);
+  return node;
+}
+
 // -- webhooks -------------------------------------------------------------------------
 
 std::string notification_body(const nlohmann::json& messages, const nlohmann::json& contacts,
@@ -484,14 +494,6 @@ std::vector<nlohmann::json> sent_to(const fake_graph_api& graph, const std::stri
     if (m.value("to", "") == patient)
       out.push_back(m);
   return out;
-}
-
-std::string text_of(const nlohmann::json& sent) {
-  if (sent.value("type", "") == "text")
-    return sent["text"].value("body", "");
-  if (sent.value("type", "") == "interactive")
-    return sent["interactive"]["body"].value("text", "");
-  return "";
 }
 
 } // namespace atendeai::test

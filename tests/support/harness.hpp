@@ -1,7 +1,13 @@
 #pragma once
-/// Integration test support: a fresh database per test, the real atendeai binary as a
-/// child process, an HTTP client, signed webhooks, a fake Graph API that records what
-/// it receives, and control of the test PostgreSQL/Redis (stop/start).
+/// Integration test support, the base of the module (library atendeai_test_support,
+/// tests/CMakeLists.txt): a fresh database per test, the real atendeai binary as a child
+/// process (serve_node: the one way to start a node), an HTTP client, signed webhooks, a
+/// fake Graph API that records what it receives (sent_to, and support/sent_message.hpp
+/// to read it), and control of the test PostgreSQL/Redis (stop/start). Built on it:
+/// support/admin_api.hpp (the admin API: settings, demo administrators, logging in),
+/// support/chat.hpp (clinic days, taps, one message and its reply),
+/// support/admin_node.hpp and support/pipeline_node.hpp (whole fixtures),
+/// support/fake_smtp.hpp, and support/demo_ids.hpp (the demo clinic's ids).
 
 #include <atomic>
 #include <chrono>
@@ -14,6 +20,8 @@
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+
+#include "support/sent_message.hpp"
 
 namespace atendeai::test {
 
@@ -98,6 +106,11 @@ struct node_options {
 };
 std::map<std::string, std::string> node_env(const scratch_database& db, int port, const node_options& o);
 
+/// Starts `atendeai <args>` (a server) on the database with the options and waits until it
+/// answers; the test fails, with the node's output, if it does not. The way tests start a node.
+std::unique_ptr<node_process> serve_node(const scratch_database& db, const node_options& o, int port = free_port(),
+                                         std::vector<std::string> args = {"serve"});
+
 /// The app secret and verify token the test nodes use.
 inline const char* test_app_secret = "test-app-secret";
 inline const char* test_verify_token = "test-verify-token";
@@ -166,8 +179,5 @@ private:
 
 /// Everything the fake Graph API received for one patient, in order.
 std::vector<nlohmann::json> sent_to(const fake_graph_api& graph, const std::string& patient);
-
-/// The text of a message sent to the Graph API (text or interactive body).
-std::string text_of(const nlohmann::json& sent);
 
 } // namespace atendeai::test

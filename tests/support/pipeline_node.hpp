@@ -1,31 +1,21 @@
 #pragma once
-/// A scratch database, a fake Graph API and a node serving them, with the counts the
-/// message pipeline's tests read (through the messages and outbox views).
+/// The message pipeline's fixtures: a scratch database and a fake Graph API with the
+/// counts the pipeline's tests read (through the messages and outbox views), and a node
+/// serving them. The cluster tests share the counts over their three nodes.
 
-#include <catch2/catch.hpp>
-
+#include <chrono>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "support/harness.hpp"
 
 namespace atendeai::test {
 
-/// A scratch database, a fake Graph API and the node serving them (restartable).
-struct pipeline {
+/// A scratch database and a fake Graph API, and what the pipeline recorded in them.
+struct pipeline_records {
   scratch_database db;
   fake_graph_api graph;
-  int port = free_port();
-  std::unique_ptr<node_process> node;
-
-  /// Starts (or restarts) the node with `env` added to the test settings.
-  void start(std::map<std::string, std::string> env = {}) {
-    node.reset();
-    node = std::make_unique<node_process>(std::vector<std::string>{"serve"},
-                                          node_env(db, port, {graph.base_url(), "test-token", std::move(env)}));
-    auto ready = node->wait_ready();
-    INFO(node->output());
-    REQUIRE(ready);
-  }
 
   long count(const std::string& sql) const { return std::stol("0" + db.scalar(sql)); }
   long inbound() const { return count("SELECT count(*) FROM atendeai.messages WHERE direction = 'in'"); }
@@ -43,13 +33,6 @@ struct pipeline {
     return count("SELECT count(*) FROM atendeai.outbox o JOIN atendeai.messages m "
                  "ON m.clinic_id = o.clinic_id AND m.id = o.in_reply_to WHERE m.external_id = '" + wamid + "'");
   }
-  /// Replies the fake Graph API accepted for `to`.
-  long received_for(const std::string& to) const {
-    long n = 0;
-    for (auto& b : graph.received())
-      n += b.value("to", "") == to ? 1 : 0;
-    return n;
-  }
 
   /// Waits until every inbound message is handled and `replies` replies are delivered
   /// and recorded as sent: the point after which a duplicate would have shown.
@@ -59,6 +42,18 @@ struct pipeline {
         return unanswered() == 0 && outbox_sent() == replies && static_cast<long>(graph.count()) >= replies;
       },
       timeout);
+  }
+};
+
+/// A scratch database, a fake Graph API and the node serving them (restartable).
+struct pipeline : pipeline_records {
+  int port = free_port();
+  std::unique_ptr<node_process> node;
+
+  /// Starts (or restarts) the node with `env` added to the test settings.
+  void start(std::map<std::string, std::string> env = {}) {
+    node.reset();
+    node = serve_node(db, {graph.base_url(), "test-token", std::move(env)}, port);
   }
 };
 
