@@ -169,11 +169,8 @@ struct clinic_state {
       waiting.push_back(std::move(m));
     if (reloading)
       return; // drained when the new data is in
-    if (!ready()) {
-      if (!loading)
-        profile ? load_agenda() : load();
-      return;
-    }
+    if (!ready_or_load())
+      return; // drained when the data is in
     drain();
   }
 
@@ -229,10 +226,8 @@ struct clinic_state {
   /// When that actor stopped just before taking it (its passivation raced the action),
   /// the action goes once more, to a fresh actor.
   void staff(staff_action a, bool again = false) {
-    if (!ready()) {
+    if (!ready_or_load()) {
       staff_waiting.push_back(std::move(a));
-      if (!loading)
-        profile ? load_agenda() : load();
       return;
     }
     auto conversation_id = a.conversation_id;
@@ -496,8 +491,8 @@ struct clinic_state {
 
   // -- the admin API ----------------------------------------------------------
 
-  /// True when the profile and agenda are loaded; else starts loading them (an admin API
-  /// request then waits in its queue, answered by drain()).
+  /// True when the profile and agenda are loaded; else starts loading them (what asked
+  /// then waits in its queue, handled by drain()).
   bool ready_or_load() {
     if (ready())
       return true;

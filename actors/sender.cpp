@@ -1,5 +1,6 @@
 #include "actors/sender.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -463,38 +464,35 @@ struct sender_state {
   node_context_ptr node;
   std::shared_ptr<token_book> tokens = std::make_shared<token_book>();
   std::unique_ptr<delivery_loop> loop;
-  /// Rows waiting for their account's token to be read, by token_book key.
+  /// The accounts whose token is being read (by token_book key), each with the rows
+  /// waiting for it (none while a token in hand is only refreshed).
   std::unordered_map<std::string, std::vector<outbox_item>> awaiting_token;
-  size_t awaiting = 0;
   /// Drain requests waiting for the loop to have attempted every row handed over.
   std::vector<caf::typed_response_promise<bool>> draining;
 
-  bool idle() const { return awaiting == 0 && loop->idle(); }
+  bool idle() const {
+    return loop->idle() &&
+           std::all_of(awaiting_token.begin(), awaiting_token.end(), [](const auto& a) { return a.second.empty(); });
+  }
 
-  /// Hands the row to the loop once its account's token is known.
+  /// Hands the row to the loop once its account's token is known (one read per account
+  /// at a time).
   void deliver(outbox_item item) {
     auto k = token_book::key(item.clinic_id, item.account_id);
     auto need = tokens->check(k, steady::now());
-    if (need != token_book::need::read) {
-      if (need == token_book::need::refresh && awaiting_token.count(k) == 0) {
-        awaiting_token[k]; // one read at a time; its rows go on with the token in hand
-        read_token(item.clinic_id, item.account_id);
-      }
-      loop->submit(std::move(item));
-      return;
-    }
-    auto& waiting = awaiting_token[k];
-    bool first = waiting.empty() && !reading(k);
-    waiting.push_back(std::move(item));
-    ++awaiting;
-    if (first)
-      read_token(waiting.back().clinic_id, waiting.back().account_id);
+    bool reading = awaiting_token.count(k) > 0;
+    if (!reading && need != token_book::need::nothing)
+      read_token(item.clinic_id, item.account_id);
+    if (need == token_book::need::read)
+      awaiting_token[k].push_back(std::move(item));
+    else
+      loop->submit(std::move(item)); // a refresh goes on with the token in hand
   }
 
   /// Reads an account's token; the rows waiting for it go on once it is in. A failed read
   /// is tried again after a second (the rows are committed: none is lost meanwhile).
   void read_token(const std::string& clinic_id, const std::string& account_id) {
-    reads.insert(token_book::key(clinic_id, account_id));
+    awaiting_token[token_book::key(clinic_id, account_id)]; // being read from now on
     auto changes = tokens->changes();
     self->request(node->reader_for(clinic_id), std::chrono::seconds(30), token_atom::value, clinic_id, account_id)
       .then(
@@ -502,14 +500,9 @@ struct sender_state {
           if (tokens->changes() != changes) // channels changed while it read: read again
             return read_token(clinic_id, account_id);
           auto k = token_book::key(clinic_id, account_id);
-          reads.erase(k);
           tokens->put(k, std::move(token), steady::now());
-          auto it = awaiting_token.find(k);
-          if (it == awaiting_token.end())
-            return;
-          auto rows = std::move(it->second);
-          awaiting_token.erase(it);
-          awaiting -= rows.size();
+          auto rows = std::move(awaiting_token[k]);
+          awaiting_token.erase(k);
           for (auto& row : rows)
             loop->submit(std::move(row));
         },
@@ -519,8 +512,6 @@ struct sender_state {
           self->delayed_send(self, std::chrono::seconds(1), token_atom::value, clinic_id, account_id);
         });
   }
-  bool reading(const std::string& k) const { return reads.count(k) > 0; }
-  std::unordered_set<std::string> reads; ///< keys whose token is being read
 };
 
 sender_actor::behavior_type sender(sender_actor::stateful_pointer<sender_state> self, node_context_ptr node,

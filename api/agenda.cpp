@@ -52,8 +52,6 @@ Answer ask_clinic(api_call& call, Ts&&... xs) {
   return out;
 }
 
-const date::time_zone* zone(const std::string& name) { return core::zone_or_default(name); }
-
 json slot_json(const core::slot& s, const date::time_zone* tz) {
   return {{"professional_id", s.professional_id},
           {"service_id", s.service_id},
@@ -160,7 +158,7 @@ persistence::change_author author_of(const api_call& call) {
 void change(api_call& call, persistence::staff_change c, int status) {
   c.by = author_of(call);
   auto a = ask_clinic<staff_answer>(call, change_atom::value, std::move(c));
-  const auto* tz = zone(a.timezone);
+  const auto* tz = core::zone_or_default(a.timezone);
   if (!a.ok) {
     api_failure f{a.code, a.message, a.field};
     if (a.code == core::error_code::conflict && a.field == "starts_at")
@@ -196,7 +194,7 @@ void list_slots(api_call& call) {
   auto list = ask_clinic<slot_list>(call, slots_atom::value, sq);
   if (!list.field.empty())
     fail(core::error_code::validation_failed, list.message, list.field);
-  const auto* tz = zone(list.timezone);
+  const auto* tz = core::zone_or_default(list.timezone);
   call.reply(200, {{"clinic_id", call.clinic_id},
                    {"service_id", sq.service_id},
                    {"professional_id", sq.professional_id ? json(*sq.professional_id) : json()},
@@ -234,7 +232,7 @@ void list_appointments(api_call& call) {
     pqxx::read_transaction tx(c);
     persistence::set_clinic(tx, call.clinic_id);
     timezone = persistence::clinic_timezone(tx, call.clinic_id);
-    const auto* tz = zone(timezone);
+    const auto* tz = core::zone_or_default(timezone);
     if (q.rest.count("from"))
       f.from = bound_of(q.rest["from"], "from", tz, false);
     if (q.rest.count("to"))
@@ -243,7 +241,7 @@ void list_appointments(api_call& call) {
       fail(core::error_code::validation_failed, "must be after from", "to");
     return persistence::list_appointments(tx, call.clinic_id, f, q.page, q.per_page);
   });
-  const auto* tz = zone(timezone);
+  const auto* tz = core::zone_or_default(timezone);
   auto items = json::array();
   for (auto& r : page.items)
     items.push_back(persistence::to_json(r, tz));
@@ -254,7 +252,7 @@ void get_appointment(api_call& call) {
   parse_query(call.r.query, {});
   std::string timezone;
   auto r = target_of(call, &timezone);
-  call.reply(200, persistence::to_json(r, zone(timezone)));
+  call.reply(200, persistence::to_json(r, core::zone_or_default(timezone)));
 }
 
 void create_appointment(api_call& call) {
