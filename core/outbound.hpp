@@ -1,6 +1,7 @@
 #pragma once
 /// A reply as the conversation logic produces it, independent of the channel.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,12 +17,24 @@ struct choice {
 /// How choices are shown.
 enum class choice_style { none, buttons, list };
 
+/// A registered WhatsApp message template sent instead of free text (the only kind of
+/// message Meta delivers outside the 24-hour customer-service window).
+struct template_call {
+  std::string name;                         ///< as registered for the clinic, e.g. lembrete_consulta
+  std::string language;                     ///< Meta's code, e.g. pt_BR, en_US
+  std::vector<std::string> parameters;      ///< the body's {{1}}, {{2}} ... in order
+  std::vector<std::string> button_payloads; ///< the quick-reply buttons' payloads, by button index
+};
+
 /// A message to send to a patient.
 struct outbound_message {
   std::string text;                       ///< body text (≤ 1,024 when interactive)
   choice_style style = choice_style::none;
   std::vector<choice> choices;            ///< ≤ 3 buttons or ≤ 10 list rows
   std::string list_button = "Ver opções"; ///< list action label ≤ 20
+  /// Sent as this template (text then holds its body with the parameters filled in, as
+  /// the patient reads it); style and choices are ignored.
+  std::optional<template_call> templ;
 };
 
 } // namespace atendeai::core
