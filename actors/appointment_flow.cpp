@@ -158,6 +158,10 @@ struct appointment_flow_state {
           await_result(self->request(clinic, std::chrono::seconds(30), cancel_atom::value, conversation_id,
                                      a.appointment_id));
           return;
+        case core::flow_action_kind::confirm_appointment:
+          await_result(self->request(clinic, std::chrono::seconds(30), confirm_atom::value, conversation_id,
+                                     a.appointment_id));
+          return;
       }
     }
     finish(true, std::move(messages));

@@ -35,6 +35,7 @@ struct clinic_state {
   std::deque<std::pair<core::slot_query, caf::typed_response_promise<slot_list>>> queries_waiting;
   std::deque<std::pair<persistence::staff_change, caf::typed_response_promise<staff_answer>>> changes_waiting;
   std::deque<staff_action> staff_waiting; ///< staff actions that arrived meanwhile
+  std::deque<core::due_reminder> reminders_waiting; ///< due reminders that arrived meanwhile
   /// Every child still to send its down message (conversations and flows, also those
   /// already forgotten by the maps below), by address: a down message is matched in
   /// O(log n), whatever the number of live children.
@@ -182,6 +183,10 @@ struct clinic_state {
     while (!staff_waiting.empty()) {
       staff(std::move(staff_waiting.front()));
       staff_waiting.pop_front();
+    }
+    while (!reminders_waiting.empty()) {
+      remind(std::move(reminders_waiting.front()));
+      reminders_waiting.pop_front();
     }
     while (!waiting.empty()) {
       route(std::move(waiting.front()));
@@ -379,6 +384,15 @@ struct clinic_state {
       .inc();
   }
 
+  /// An appointment as PostgreSQL stored it goes into the agenda; a booked or moved one
+  /// gets its reminders planned (at its new time: the old time's are skipped when due).
+  void recorded(const persistence::agenda_entry& e, bool plan_reminders) {
+    agenda->record(e);
+    if (plan_reminders)
+      self->send(node->reader_for(clinic_id), plan_atom::value, clinic_id, e.appointment.id,
+                 static_cast<int64_t>(now().time_since_epoch().count()));
+  }
+
   void log_write_failed(const char* what, const caf::error& err) {
     core::log_event(spdlog::level::warn, "agenda_write_failed",
                     {{"clinic_id", clinic_id}, {"what", what}, {"error", caf::to_string(err)}});
@@ -399,7 +413,7 @@ struct clinic_state {
           agenda->end_write(owner, s);
           switch (w.outcome) {
             case persistence::agenda_outcome::ok: {
-              agenda->record(*w.entry);
+              recorded(*w.entry, true);
               ++bookings;
               count_booking("booked");
               core::log_event(spdlog::level::info, "appointment_booked",
@@ -441,7 +455,7 @@ struct clinic_state {
         [=](persistence::agenda_write& w) mutable {
           agenda->end_write(owner, s);
           if (w.outcome == persistence::agenda_outcome::ok) {
-            agenda->record(*w.entry);
+            recorded(*w.entry, true);
             count_booking("rescheduled");
             rp.deliver(answer(core::clinic_result::outcome::rescheduled, conversation_id, w.entry->appointment));
           } else if (w.outcome == persistence::agenda_outcome::slot_taken) {
@@ -487,6 +501,84 @@ struct clinic_state {
           rp.deliver(std::move(err));
         });
     return rp;
+  }
+
+  /// The patient confirmed their appointment (answering a reminder): only their own,
+  /// still active one.
+  caf::typed_response_promise<clinic_answer> confirm(const std::string& conversation_id,
+                                                     const std::string& appointment_id) {
+    auto rp = self->make_response_promise<clinic_answer>();
+    auto d = agenda->cancel(conversation_id, appointment_id); // the same check: the patient's own
+    if (d.verdict != core::agenda_verdict::granted) {
+      rp.deliver(settled(d, conversation_id, core::clinic_result::outcome::confirmed));
+      return rp;
+    }
+    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), confirm_atom::value, clinic_id, appointment_id)
+      .then(
+        [=](persistence::agenda_write& w) mutable {
+          if (w.outcome == persistence::agenda_outcome::ok) {
+            recorded(*w.entry, false);
+            count_booking("confirmed");
+            node->metrics->counter_with("atendeai_reminder_answers_total", "Answers to reminders", {{"answer", "confirmed"}})
+              .inc();
+            rp.deliver(answer(core::clinic_result::outcome::confirmed, conversation_id, w.entry->appointment));
+          } else {
+            agenda->forget(appointment_id);
+            rp.deliver(answer(core::clinic_result::outcome::not_found, conversation_id));
+          }
+        },
+        [=](caf::error& err) mutable {
+          log_write_failed("confirm", err);
+          rp.deliver(std::move(err));
+        });
+    return rp;
+  }
+
+  // -- reminders --------------------------------------------------------------
+
+  /// A due reminder claimed by this node: decided by core::plan_reminder with the
+  /// clinic's profile, then sent through its conversation, held for quiet hours or
+  /// skipped (the job ends with why).
+  void remind(core::due_reminder r) {
+    if (!ready_or_load()) {
+      reminders_waiting.push_back(std::move(r));
+      return;
+    }
+    auto count = [&](const std::string& outcome) {
+      node->metrics->counter_with("atendeai_reminders_total", "Reminders due, by outcome", {{"outcome", outcome}}).inc();
+    };
+    core::reminder_plan p;
+    try {
+      p = core::plan_reminder(r, *profile, now());
+    } catch (const std::exception& e) {
+      p.what = core::reminder_plan::action::skip;
+      p.reason = std::string("failed: ") + e.what();
+    }
+    auto finish = [&](const char* state, const std::string& outcome, core::instant due) {
+      self->send(node->reader_for(clinic_id), finish_atom::value, clinic_id, r.job_id, std::string(state), outcome,
+                 static_cast<int64_t>(due.time_since_epoch().count()));
+    };
+    switch (p.what) {
+      case core::reminder_plan::action::skip:
+        count("skipped_" + p.reason.substr(0, p.reason.find(':')));
+        finish("skipped", p.reason, {});
+        return;
+      case core::reminder_plan::action::hold:
+        count("held_quiet_hours");
+        finish("pending", "held for quiet hours", p.hold_until);
+        return;
+      case core::reminder_plan::action::send:
+        break;
+    }
+    proactive_message m;
+    m.job_id = r.job_id;
+    m.account_id = r.account_id;
+    m.recipient = r.contact;
+    m.window_until = r.window_until;
+    m.interactive = std::move(p.interactive);
+    m.templated = std::move(p.templated);
+    m.appointment_id = r.appointment_id;
+    self->send(conversation_for(r.conversation_id), remind_atom::value, std::move(m));
   }
 
   // -- the admin API ----------------------------------------------------------
@@ -601,7 +693,7 @@ struct clinic_state {
             rp.deliver(refusal({true, "starts_at", "this time was just booked"}, std::move(alternatives)));
           } else {
             const auto& entry = w.record->entry;
-            agenda->record(entry);
+            recorded(entry, c.action == staff_action::create || c.action == staff_action::reschedule);
             count_booking(staff_change_name(c.action));
             core::log_event(spdlog::level::info, "appointment_changed_by_staff",
                             {{"clinic_id", clinic_id}, {"appointment_id", entry.appointment.id},
@@ -819,6 +911,10 @@ clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> 
     [self](cancel_atom, const std::string& conversation_id, const std::string& appointment_id) {
       return self->state.cancel(conversation_id, appointment_id);
     },
+    [self](confirm_atom, const std::string& conversation_id, const std::string& appointment_id) {
+      return self->state.confirm(conversation_id, appointment_id);
+    },
+    [self](remind_atom, core::due_reminder& r) { self->state.remind(std::move(r)); },
     [self](expired_atom, flow_expiry& e) { self->state.expired(std::move(e)); },
     [self](reload_atom) { self->state.reload(); },
     [self](slots_atom, core::slot_query& q) { return self->state.slots(std::move(q)); },

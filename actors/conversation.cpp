@@ -12,6 +12,7 @@
 
 #include "core/conversation.hpp"
 #include "core/log.hpp"
+#include "core/reminders.hpp"
 #include "core/slots.hpp"
 #include "core/understanding.hpp"
 #include "core/whatsapp.hpp"
@@ -53,6 +54,10 @@ struct conversation_state_holder {
   std::vector<stored_message> waiting;  ///< messages that arrived before the memory
   std::vector<staff_action> staff_waiting; ///< staff actions that arrived before the memory
   std::optional<flow_expiry> expiry_waiting; ///< a flow's expiry that arrived before the memory
+  std::vector<proactive_message> proactive_waiting; ///< reminders that arrived before the memory
+  /// End of the 24-hour window from the channel timestamps of the messages seen live
+  /// (a reminder also brings PostgreSQL's, for a conversation that just woke up).
+  std::optional<core::instant> window_until;
   core::instant last_activity;
   uint64_t handled = 0;
   const date::time_zone* zone = nullptr;
@@ -92,6 +97,8 @@ struct conversation_state_holder {
       flow_expired(*std::exchange(expiry_waiting, std::nullopt));
     for (auto& a : std::exchange(staff_waiting, {}))
       staff(std::move(a));
+    for (auto& p : std::exchange(proactive_waiting, {}))
+      proactive(std::move(p));
     for (auto& m : std::exchange(waiting, {}))
       handle(std::move(m));
   }
@@ -216,6 +223,20 @@ struct conversation_state_holder {
       zone = nullptr;
     }
     auto u = core::understand(m.msg.text, today(), *profile, state.lang);
+    auto reminded = std::exchange(state.reminded, std::string{}); // answered now, or moved on
+    if (core::reads_opt_out(m.msg.text) && !state.flow.is_object() && m.msg.reply_id.empty()) {
+      state.opted_out = true;
+      node->metrics->counter_with("atendeai_opt_outs_total", "Patients who asked for no proactive messages").inc();
+      core::outbound_message bye;
+      bye.text = core::opted_out_text(u.lang == "en" || state.lang == "en");
+      record(m, u, std::move(bye), "opt_out");
+      return;
+    }
+    state.opted_out = false; // they wrote again
+    // A typed answer to the reminder just sent reads like its button.
+    if (!reminded.empty() && m.msg.reply_id.empty() && !state.flow.is_object())
+      if (auto a = core::read_reminder_answer(m.msg.text))
+        m.msg.reply_id = core::reminder_choice_id(*a, reminded);
     if (for_flow(u, m)) {
       ask_flow(std::move(m), std::move(u));
       return;
@@ -249,6 +270,13 @@ struct conversation_state_holder {
         [this, m, u](flow_reply& r) mutable {
           if (!r.consumed) {
             state.flow = std::move(r.flow);
+            if (core::parse_reminder_choice(m.msg.reply_id)) {
+              // Another patient's appointment, a stale or forged payload: changes nothing.
+              core::understanding unknown;
+              unknown.lang = u.lang;
+              decide(std::move(m), unknown);
+              return;
+            }
             decide(std::move(m), u);
             return;
           }
@@ -279,12 +307,18 @@ struct conversation_state_holder {
   }
 
   /// Writes the decision for one inbound message (reply, state) through the batch writer.
-  void record(const stored_message& m, const core::understanding& u, std::optional<core::outbound_message> reply) {
+  void record(const stored_message& m, const core::understanding& u, std::optional<core::outbound_message> reply,
+              std::string_view label = {}) {
     remember(false, m.msg.text);
+    if (m.msg.timestamp > 0) {
+      auto until = core::instant{std::chrono::seconds{m.msg.timestamp}} + core::service_window;
+      if (!window_until || until > *window_until)
+        window_until = until;
+    }
     auto rec = new_record(reply_record::cause_kind::reply);
     rec.touch = !m.new_conversation; // a conversation created with this message is as recent as it
     rec.cause_id = m.message_id;
-    rec.intent = std::string(core::to_string(u.intent));
+    rec.intent = label.empty() ? std::string(core::to_string(u.intent)) : std::string(label);
     rec.confidence = u.confidence;
     rec.channel = m.msg.channel;
     rec.account_id = m.msg.account_id;
@@ -361,6 +395,54 @@ struct conversation_state_holder {
     self->send(node->writer_for(conversation_id), record_atom::value, std::move(rec));
   }
 
+  /// A reminder (or another proactive message): the interactive form inside the 24-hour
+  /// window, the clinic's template outside it; its job is its cause (written once).
+  void proactive(proactive_message p) {
+    if (!loaded) {
+      proactive_waiting.push_back(std::move(p));
+      return;
+    }
+    last_activity = node->clock->now();
+    auto count = [&](const char* outcome) {
+      node->metrics->counter_with("atendeai_reminders_total", "Reminders due, by outcome", {{"outcome", outcome}}).inc();
+    };
+    auto skip = [&](const char* why) {
+      count(why);
+      self->send(node->reader_for(clinic_id), finish_atom::value, clinic_id, p.job_id, std::string("skipped"),
+                 std::string(why), int64_t{0});
+    };
+    if (state.opted_out)
+      return skip("skipped_opted_out");
+    auto until = p.window_until;
+    if (window_until && (!until || *window_until > *until))
+      until = window_until;
+    core::outbound_message msg;
+    bool templated = false;
+    if (core::window_open(until, node->clock->now())) {
+      msg = std::move(p.interactive);
+    } else if (p.templated.templ && !p.templated.templ->name.empty()) {
+      msg = std::move(p.templated);
+      templated = true;
+    } else {
+      return skip("skipped_no_template");
+    }
+    state.reminded = p.appointment_id;
+    auto rec = new_record(reply_record::cause_kind::notice);
+    rec.cause_id = p.job_id;
+    rec.touch = false;
+    rec.intent = "reminder";
+    rec.channel = last_in ? last_in->channel : "whatsapp";
+    rec.account_id = p.account_id.empty() && last_in ? last_in->account_id : p.account_id;
+    rec.recipient = p.recipient.empty() && last_in ? last_in->recipient : p.recipient;
+    rec.correlation_id = "reminder";
+    attach_reply(rec, std::move(msg));
+    count(templated ? "sent_template" : "sent_interactive");
+    core::log_event(spdlog::level::info, "reminder_sent",
+                    {{"clinic_id", clinic_id}, {"conversation_id", conversation_id}, {"job_id", p.job_id},
+                     {"template", templated}});
+    self->send(node->writer_for(conversation_id), record_atom::value, std::move(rec));
+  }
+
   void tick() {
     if (!loaded) {
       load();
@@ -368,7 +450,7 @@ struct conversation_state_holder {
     }
     auto idle = node->clock->now() - last_activity;
     auto limit = std::chrono::seconds(node->cfg.conversation.idle_timeout_s);
-    if (idle >= limit && waiting.empty() && staff_waiting.empty() && !expiry_waiting) {
+    if (idle >= limit && waiting.empty() && staff_waiting.empty() && proactive_waiting.empty() && !expiry_waiting) {
       self->quit();
       return;
     }
@@ -430,6 +512,7 @@ conversation_actor::behavior_type conversation(conversation_actor::stateful_poin
       self->state.staff(std::move(a));
       return true;
     },
+    [self](remind_atom, proactive_message& p) { self->state.proactive(std::move(p)); },
     [self](inspect_atom) { return self->state.inspect(); },
   };
 }

@@ -7,11 +7,21 @@
 #include "persistence/catalogue.hpp"
 #include "persistence/clinics.hpp"
 #include "persistence/database.hpp"
+#include "persistence/jobs.hpp"
 #include "persistence/pipeline.hpp"
 
 namespace atendeai::actors {
 
 namespace {
+
+/// How long a claimed job stays its node's before another may run it (the node died).
+constexpr std::chrono::seconds job_lease{120};
+/// Claims of one job before it is given up.
+constexpr int job_max_attempts = 5;
+/// Jobs claimed per scheduler tick.
+constexpr int jobs_per_claim = 500;
+
+core::instant instant_ms(int64_t ms) { return core::instant{std::chrono::milliseconds{ms}}; }
 
 /// A stored-but-unanswered row as the message its conversation handles.
 stored_message stored_from(persistence::unanswered_row& row) {
@@ -166,6 +176,39 @@ db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_re
     [self](change_atom, const std::string& clinic_id, const persistence::staff_change& change, int64_t now_ms) {
       return self->state.read("staff_change", [&](pqxx::connection& c) {
         return persistence::apply_staff_change(c, clinic_id, change, core::instant{std::chrono::milliseconds{now_ms}});
+      });
+    },
+    [self](confirm_atom, const std::string& clinic_id, const std::string& appointment_id) {
+      return self->state.read("confirm_appointment", [&](pqxx::connection& c) {
+        return persistence::confirm_appointment(c, clinic_id, appointment_id);
+      });
+    },
+    [self](jobs_atom, int64_t now_ms) {
+      return self->state.read("due_jobs", [&](pqxx::connection& c) {
+        return persistence::clinics_with_due_jobs(c, instant_ms(now_ms));
+      });
+    },
+    [self](jobs_atom, const std::vector<std::string>& clinics, int64_t now_ms) {
+      auto& node = *self->state.node;
+      return self->state.read("claim_jobs", [&](pqxx::connection& c) {
+        return persistence::claim_reminders(c, clinics, instant_ms(now_ms), node.cfg.node.id, job_lease,
+                                            job_max_attempts, jobs_per_claim);
+      });
+    },
+    [self](plan_atom, const std::string& clinic_id, const std::string& appointment_id, int64_t now_ms) {
+      // Its failure is logged and counted; the next change of the appointment or of the
+      // clinic's settings plans again.
+      self->state.read("plan_reminders", [&](pqxx::connection& c) {
+        return persistence::plan_reminders(c, clinic_id, appointment_id, instant_ms(now_ms));
+      });
+    },
+    [self](finish_atom, const std::string& clinic_id, const std::string& job_id, const std::string& state,
+           const std::string& outcome, int64_t due_ms) {
+      auto now = self->state.node->clock->now();
+      // Unfinished (PostgreSQL down): the job's lease runs out and it is claimed again.
+      self->state.read("finish_job", [&](pqxx::connection& c) {
+        persistence::finish_job(c, clinic_id, job_id, state, outcome, instant_ms(due_ms), now);
+        return true;
       });
     },
   };

@@ -30,6 +30,9 @@
 ///   (the API worker waits on the action's staff_receipt, settled by the writer's commit)
 ///   admin API ──change──► clinic ──change──► db_reader (agenda changes, serialised with the chat's)
 ///   Tokens: sender ──token──► db_reader (per channel account, on first use and after a reload)
+///   Jobs (reminders): router ──jobs──► db_reader (due clinics, then claim the owned ones)
+///   router ──remind(due)──► clinic ──remind(proactive)──► conversation ──record──► record writer
+///   clinic ──plan──► db_reader after a booking, move or staff change; ──finish──► to skip or hold
 ///   admin API ──inspect(query)──► router ──inspect(query)──► clinic ──inspect──► conversation / flow
 
 #include <map>
@@ -85,6 +88,11 @@ using change_atom = caf::atom_constant<caf::atom("change")>;       ///< a staff 
 using view_atom = caf::atom_constant<caf::atom("view")>;           ///< the live cluster members
 using whois_atom = caf::atom_constant<caf::atom("whois")>;         ///< a node's identity
 using hello_atom = caf::atom_constant<caf::atom("hello")>;         ///< a peer introduces its node actor
+using jobs_atom = caf::atom_constant<caf::atom("jobs")>;           ///< due jobs (the durable scheduler)
+using plan_atom = caf::atom_constant<caf::atom("plan")>;           ///< plan an appointment's reminders
+using finish_atom = caf::atom_constant<caf::atom("finish")>;       ///< end (or hold) a claimed job
+using remind_atom = caf::atom_constant<caf::atom("remind")>;       ///< a due reminder / a proactive message
+using confirm_atom = caf::atom_constant<caf::atom("confirm")>;     ///< confirm an appointment
 
 // -- interfaces ----------------------------------------------------------------
 
@@ -117,7 +125,18 @@ using db_reader_actor = caf::typed_actor<
   caf::replies_to<cancel_atom, std::string /*clinic_id*/, std::string /*appointment_id*/, std::string /*reason*/>::with<
     persistence::agenda_write>,
   caf::replies_to<change_atom, std::string /*clinic_id*/, persistence::staff_change, int64_t /*now, ms*/>::with<
-    persistence::staff_write>>;
+    persistence::staff_write>,
+  caf::replies_to<confirm_atom, std::string /*clinic_id*/, std::string /*appointment_id*/>::with<
+    persistence::agenda_write>,
+  // The durable job scheduler (migration 0016): clinics with due jobs; claim the due
+  // reminders of the clinics this node owns; plan an appointment's reminders ("" = all
+  // of the clinic's); end a claimed job (skipped / failed) or hold it (pending until due).
+  caf::replies_to<jobs_atom, int64_t /*now, ms*/>::with<std::vector<std::string>>,
+  caf::replies_to<jobs_atom, std::vector<std::string> /*clinic ids*/, int64_t /*now, ms*/>::with<
+    std::vector<core::due_reminder>>,
+  caf::reacts_to<plan_atom, std::string /*clinic_id*/, std::string /*appointment_id*/, int64_t /*now, ms*/>,
+  caf::reacts_to<finish_atom, std::string /*clinic_id*/, std::string /*job_id*/, std::string /*state*/,
+                 std::string /*outcome*/, int64_t /*due, ms*/>>;
 
 /// Group commit (detached, owns its connection). Ingest writers make webhooks durable
 /// and acknowledge them; record writers write decisions and delivery outcomes. A writer
@@ -153,6 +172,8 @@ using conversation_actor = caf::typed_actor<
   caf::reacts_to<expired_atom, flow_expiry>,
   /// Taken (true); the action's receipt tells when it is committed.
   caf::replies_to<staff_atom, staff_action>::with<bool>,
+  /// A message unasked (a reminder): interactive inside the 24-hour window, else its template.
+  caf::reacts_to<remind_atom, proactive_message>,
   caf::replies_to<inspect_atom>::with<std::string>>;
 
 /// One per clinic, the tenant boundary: owns its conversations and booking flows, and
@@ -170,6 +191,10 @@ using clinic_actor = caf::typed_actor<
   caf::replies_to<reschedule_atom, std::string /*conversation_id*/, std::string /*owner*/,
                   std::string /*appointment_id*/, core::slot>::with<clinic_answer>,
   caf::replies_to<cancel_atom, std::string /*conversation_id*/, std::string /*appointment_id*/>::with<clinic_answer>,
+  /// The patient confirmed their appointment (a reminder's answer).
+  caf::replies_to<confirm_atom, std::string /*conversation_id*/, std::string /*appointment_id*/>::with<clinic_answer>,
+  /// A due reminder claimed by this node's scheduler: sent, held for quiet hours, or skipped.
+  caf::reacts_to<remind_atom, core::due_reminder>,
   /// A flow expired: tell its conversation.
   caf::reacts_to<expired_atom, flow_expiry>,
   /// The clinic's data changed: read profile and agenda again (new messages wait for them).
@@ -234,6 +259,8 @@ using router_actor = caf::typed_actor<
   caf::reacts_to<resend_atom, int32_t /*sender index*/>,
   /// The periodic recovery sweep (also the first one, once ownership is known).
   caf::reacts_to<tick_atom>,
+  /// The durable job scheduler's tick: claims the due jobs of the clinics this node owns.
+  caf::reacts_to<jobs_atom>,
   /// A clinic's catalogue or channels changed: its live clinic actor reloads, the senders
   /// read its tokens again, and every connected peer is told.
   caf::reacts_to<reload_atom, std::string /*clinic_id*/>,

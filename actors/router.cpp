@@ -478,6 +478,43 @@ struct router_state {
         });
   }
 
+  /// The durable job scheduler's tick: asks which clinics have due jobs, claims those of
+  /// the clinics this node owns (a lease: if this node dies, their next owner runs them
+  /// once it ran out) and hands each claimed reminder to its clinic's actor. Every 5 s
+  /// (reminders go out within a minute of their time); often on a test clock.
+  void run_jobs() {
+    auto period = node->clock->jumps() ? std::chrono::milliseconds(300) : std::chrono::milliseconds(5000);
+    auto again = [this, period] { self->delayed_send(self, period, jobs_atom::value); };
+    if (clustered && !view_known) { // ownership is not known yet
+      again();
+      return;
+    }
+    auto now_ms = static_cast<int64_t>(node->clock->now().time_since_epoch().count());
+    auto failed = [this, again](const caf::error& err) {
+      core::log_event(spdlog::level::warn, "jobs_claim_failed", {{"error", caf::to_string(err)}});
+      again();
+    };
+    self->request(node->readers.at(0), std::chrono::seconds(30), jobs_atom::value, now_ms)
+      .then(
+        [=](std::vector<std::string>& clinics) {
+          clinics.erase(std::remove_if(clinics.begin(), clinics.end(), [&](const std::string& c) { return !owns(c); }),
+                        clinics.end());
+          if (clinics.empty()) {
+            again();
+            return;
+          }
+          self->request(node->readers.at(0), std::chrono::seconds(30), jobs_atom::value, std::move(clinics), now_ms)
+            .then(
+              [=](std::vector<core::due_reminder>& due) {
+                for (auto& r : due)
+                  self->send(clinic_for(r.clinic_id), remind_atom::value, std::move(r));
+                again();
+              },
+              failed);
+        },
+        failed);
+  }
+
   std::string inspect() const {
     auto ids = nlohmann::json::array();
     for (auto& [id, _] : clinics)
@@ -509,6 +546,7 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
     self->quit(msg.reason);
   });
   self->state.clustered = node->cfg.cluster.port != 0;
+  self->send(self, jobs_atom::value);
   if (self->state.clustered) // the start sweep waits for the first view (ownership)
     self->delayed_send(self, std::chrono::seconds(15), tick_atom::value);
   else
@@ -518,6 +556,7 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
     [self](forwarded_atom, std::vector<stored_message>& batch) { self->state.process_forwarded(std::move(batch)); },
     [self](view_atom, cluster_view& v) { self->state.on_view(std::move(v)); },
     [self](tick_atom) { self->state.sweep(false); },
+    [self](jobs_atom) { self->state.run_jobs(); },
     [self](resend_atom, int32_t sender) { self->state.resend(sender); },
     [self](reload_atom, const std::string& clinic_id) { self->state.reload(clinic_id, true); },
     [self](reload_atom, const std::string& clinic_id, const std::string& from) {

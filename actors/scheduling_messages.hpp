@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "core/flow.hpp"
 #include "core/outbound.hpp"
+#include "core/reminders.hpp"
 #include "core/slots.hpp"
 #include "persistence/agenda_types.hpp"
 
@@ -75,9 +76,25 @@ struct staff_answer {
   std::string timezone;                                       ///< the clinic's IANA zone
 };
 
+/// A message the clinic sends unasked (a reminder now): its conversation sends the
+/// interactive form inside the 24-hour window and the template outside it. The job is
+/// the message's cause, so running the job twice writes one message.
+struct proactive_message {
+  std::string job_id;
+  std::string account_id;  ///< the clinic's channel account the patient last wrote to
+  std::string recipient;   ///< the patient on the channel
+  std::optional<core::instant> window_until; ///< as PostgreSQL knew it at the claim
+  core::outbound_message interactive;
+  core::outbound_message templated;          ///< templ empty: none to send outside the window
+  std::string appointment_id;                ///< the appointment a typed answer will be about
+};
+
 } // namespace atendeai::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::core::slot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::core::due_reminder)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<atendeai::core::due_reminder>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::proactive_message)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::core::slot_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::slot_list)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::staff_answer)

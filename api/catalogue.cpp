@@ -31,25 +31,6 @@ using actors::reload_atom;
 
 // -- helpers ------------------------------------------------------------------------------
 
-/// A core validation error ("json.path: reason") as a 422 naming `prefix` + the path.
-[[noreturn]] void refuse(const std::invalid_argument& e, const std::string& prefix) {
-  std::string what = e.what();
-  auto colon = what.find(": ");
-  if (colon == std::string::npos)
-    fail(error_code::validation_failed, what, prefix.empty() ? "" : prefix.substr(0, prefix.size() - 1));
-  fail(error_code::validation_failed, what.substr(colon + 2), prefix + what.substr(0, colon));
-}
-
-/// Runs a core parser, turning its std::invalid_argument into a 422 (paths under `prefix`).
-template <class F>
-auto validated(F&& f, const std::string& prefix = {}) {
-  try {
-    return f();
-  } catch (const std::invalid_argument& e) {
-    refuse(e, prefix);
-  }
-}
-
 /// A string member that must not be empty.
 std::string required_text(const json& body, const char* field) {
   auto s = str(body, field);

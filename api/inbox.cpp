@@ -11,7 +11,9 @@
 
 #include <caf/all.hpp>
 
+#include "core/reminders.hpp"
 #include "persistence/inbox.hpp"
+#include "persistence/jobs.hpp"
 
 namespace atendeai::api {
 
@@ -24,17 +26,29 @@ using nlohmann::json;
 /// How long a staff action may take to reach its conversation and commit.
 constexpr auto staff_commit_timeout = std::chrono::seconds(15);
 
-/// The conversation named by :cid in the call's clinic; 404 when it is not there.
-persistence::conversation_row conversation_of(api_call& call) {
+/// A conversation as the inbox shows it, with the end of its 24-hour window.
+struct inbox_conversation {
+  persistence::conversation_row row;
+  std::optional<core::instant> window_until; ///< none: the patient never wrote
+};
+
+/// The conversation named by :cid in the call's clinic; 404 when it is not there. Its
+/// JSON shows `window_open_until` (null when the patient never wrote).
+inbox_conversation conversation_of(api_call& call) {
   auto cid = call.id_param("cid", "conversation");
-  auto row = call.w.db->run([&](pqxx::connection& c) {
+  auto found = call.w.db->run([&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     persistence::set_clinic(tx, call.clinic_id);
-    return persistence::find_conversation(tx, call.clinic_id, cid);
+    std::optional<inbox_conversation> out;
+    if (auto row = persistence::find_conversation(tx, call.clinic_id, cid))
+      out = inbox_conversation{std::move(*row), persistence::window_until(tx, call.clinic_id, cid)};
+    return out;
   });
-  if (!row)
+  if (!found)
     fail(core::error_code::not_found, "no such conversation");
-  return *row;
+  found->row.json["window_open_until"] =
+    found->window_until ? json(core::format_iso(*found->window_until)) : json(nullptr);
+  return std::move(*found);
 }
 
 /// Sends a staff action to its conversation and waits for its commit; returns the
@@ -87,11 +101,11 @@ void list_conversations(api_call& call) {
 }
 
 void get_conversation(api_call& call) {
-  call.reply(200, conversation_of(call).json);
+  call.reply(200, conversation_of(call).row.json);
 }
 
 void list_messages(api_call& call) {
-  auto row = conversation_of(call);
+  auto row = conversation_of(call).row;
   auto q = parse_query(call.r.query, {"before"});
   auto before = lower(q.rest["before"]);
   if (!before.empty() && !valid_uuid(before))
@@ -105,13 +119,17 @@ void list_messages(api_call& call) {
 }
 
 void reply_as_staff(api_call& call) {
-  auto row = conversation_of(call);
+  auto found = conversation_of(call);
+  auto& row = found.row;
   auto body = parse_body(call.r.body, {{"text", ftype::text, true, 4096}});
   auto text = str(body, "text");
   if (text.find_first_not_of(" \n\t") == std::string::npos)
     fail(core::error_code::validation_failed, "must not be empty", "text");
   if (row.account_id.empty())
     fail(core::error_code::conflict, "the patient never wrote on a channel account we can answer on");
+  if (row.channel == "whatsapp" && !core::window_open(found.window_until, call.w.node->clock->now()))
+    fail(core::error_code::window_closed,
+         "the patient last wrote more than 24 hours ago: WhatsApp delivers only a registered template now", "text");
   staff_action a;
   a.what = staff_action::kind::reply;
   a.text = text;
@@ -127,7 +145,7 @@ void reply_as_staff(api_call& call) {
 }
 
 void release(api_call& call) {
-  auto row = conversation_of(call);
+  auto row = conversation_of(call).row;
   if (!call.r.body.empty())
     parse_body(call.r.body, {});
   if (!row.handoff)

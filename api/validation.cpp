@@ -140,6 +140,14 @@ std::string email_of(const json& body, const char* field) {
   return e;
 }
 
+void refuse(const std::invalid_argument& e, const std::string& prefix) {
+  std::string what = e.what();
+  auto colon = what.find(": ");
+  if (colon == std::string::npos)
+    fail(core::error_code::validation_failed, what, prefix.empty() ? "" : prefix.substr(0, prefix.size() - 1));
+  fail(core::error_code::validation_failed, what.substr(colon + 2), prefix + what.substr(0, colon));
+}
+
 page_query parse_query(const std::map<std::string, std::string>& q, std::initializer_list<const char*> allowed) {
   page_query out;
   for (auto& [k, v] : q) {

@@ -5,6 +5,7 @@
 
 #include <initializer_list>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -49,5 +50,18 @@ struct page_query {
   std::map<std::string, std::string> rest;
 };
 page_query parse_query(const std::map<std::string, std::string>& q, std::initializer_list<const char*> allowed);
+
+/// A core parser's refusal ("json.path: reason") as a 422 naming `prefix` + the path.
+[[noreturn]] void refuse(const std::invalid_argument& e, const std::string& prefix);
+
+/// Runs a core parser, turning its std::invalid_argument into a 422 (paths under `prefix`).
+template <class F>
+auto validated(F&& f, const std::string& prefix = {}) {
+  try {
+    return f();
+  } catch (const std::invalid_argument& e) {
+    refuse(e, prefix);
+  }
+}
 
 } // namespace atendeai::api

@@ -255,11 +255,17 @@ void start_handoff(conversation_state& state, reply_decision& d) {
 } // namespace
 
 nlohmann::json to_json(const conversation_state& s) {
-  return {{"lang", s.lang},
-          {"unknown_streak", s.unknown_streak},
-          {"handoff", s.handoff},
-          {"flow", s.flow},
-          {"human_offered", s.human_offered}};
+  nlohmann::json j = {{"lang", s.lang},
+                      {"unknown_streak", s.unknown_streak},
+                      {"handoff", s.handoff},
+                      {"flow", s.flow},
+                      {"human_offered", s.human_offered}};
+  // Written only when set: most conversations never see them.
+  if (s.opted_out)
+    j["opted_out"] = true;
+  if (!s.reminded.empty())
+    j["reminded"] = s.reminded;
+  return j;
 }
 
 conversation_state conversation_state_from_json(const nlohmann::json& j) {
@@ -280,6 +286,8 @@ conversation_state conversation_state_from_json(const nlohmann::json& j) {
   read("unknown_streak", s.unknown_streak);
   read("handoff", s.handoff);
   read("human_offered", s.human_offered);
+  read("opted_out", s.opted_out);
+  read("reminded", s.reminded);
   if (auto it = j.find("flow"); it != j.end())
     s.flow = *it;
   return s;

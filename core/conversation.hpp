@@ -21,6 +21,8 @@ struct conversation_state {
   bool handoff = false;          ///< a human has taken over: the bot stays silent
   nlohmann::json flow = nullptr; ///< open appointment flow (scheduling), null when none
   bool human_offered = false;    ///< the last reply offered a human: "sim" hands over
+  bool opted_out = false;        ///< said PARAR / STOP: no proactive messages until they write again
+  std::string reminded;          ///< the appointment the last reminder was about, until the next message
 };
 
 /// The JSON form stored in conversation_memory.state.

@@ -18,6 +18,7 @@ constexpr error_info errors[] = {
   {error_code::not_found, "not_found", 404},
   {error_code::method_not_allowed, "method_not_allowed", 405},
   {error_code::conflict, "conflict", 409},
+  {error_code::window_closed, "window_closed", 409},
   {error_code::payload_too_large, "payload_too_large", 413},
   {error_code::rate_limited, "rate_limited", 429},
   {error_code::database_unavailable, "database_unavailable", 503},

@@ -18,6 +18,7 @@ enum class error_code {
   not_found,            ///< 404: no such route or resource (or another clinic's)
   method_not_allowed,   ///< 405
   conflict,             ///< 409: e.g. a slot just taken
+  window_closed,        ///< 409: WhatsApp's 24-hour window is closed: only a template reaches the patient
   payload_too_large,    ///< 413: body over http.max_body_bytes
   rate_limited,         ///< 429
   database_unavailable, ///< 503: PostgreSQL unreachable, retry later

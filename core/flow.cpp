@@ -8,6 +8,7 @@
 #include "core/flow_phrasing.hpp"
 #include "core/format.hpp"
 #include "core/reading.hpp"
+#include "core/reminders.hpp"
 
 namespace atendeai::core {
 
@@ -48,6 +49,7 @@ struct signals {
   std::optional<std::string> service_choice;              // "service:<id>"
   std::optional<std::pair<std::string, instant>> slot_choice; // "slot:..."
   std::optional<std::string> appointment_choice;          // "appointment:<id>"
+  std::optional<std::pair<reminder_answer, std::string>> reminder; // "remind:<answer>:<id>"
   int ordinal = 0;                                        // 1-based, -1 last, 0 none
   bool confirm = false;
   bool other_time = false;
@@ -78,6 +80,8 @@ signals read_signals(const patient_message& m) {
       sg.give_up = sg.quit = true;
     else if (id == "keep")
       sg.keep = true;
+    else
+      sg.reminder = parse_reminder_choice(id);
     return sg;
   }
   const auto a = read_answer(sg.norm, m.u.entities.yes_no);
@@ -461,6 +465,7 @@ void give_up(engine& x) {
         x.say(en ? "No problem, I've left everything as it was." : "Tudo bem, deixei tudo como estava.");
       break;
     case flow_kind::cancel:
+    case flow_kind::confirm:
       x.say(en ? "No problem, your appointment stays booked." : "Tudo bem, sua consulta continua marcada.");
       break;
   }
@@ -838,6 +843,43 @@ void reset_for(engine& x, flow_kind kind) {
   st = std::move(fresh);
 }
 
+// A tap on (or typed answer to) a reminder's Confirmar / Remarcar / Cancelar: about one of
+// this patient's active future appointments, or not for the flow at all (another
+// patient's appointment, a forged or stale payload: answered like any unknown message).
+void answer_reminder(engine& x, const patient_message& m, const std::pair<reminder_answer, std::string>& r) {
+  std::optional<appointment> target;
+  for (const auto& a : x.future_appointments())
+    if (a.id == r.second)
+      target = a;
+  if (!target || x.st().awaiting_clinic) {
+    x.t.consumed = false;
+    return;
+  }
+  auto& st = x.st();
+  reset_for(x, r.first == reminder_answer::confirm      ? flow_kind::confirm
+               : r.first == reminder_answer::reschedule ? flow_kind::reschedule
+                                                        : flow_kind::cancel);
+  st.last_activity = x.ctx.now;
+  st.target = target;
+  st.service_id = target->service_id;
+  st.professional_id = target->professional_id;
+  switch (r.first) {
+    case reminder_answer::confirm:
+      x.t.actions.push_back({flow_action_kind::confirm_appointment, std::nullopt, target->id});
+      st.awaiting_clinic = true;
+      return;
+    case reminder_answer::cancel:
+      ask_cancel_confirmation(x);
+      return;
+    case reminder_answer::reschedule: {
+      signals none;
+      none.norm = normalize_text(m.text);
+      fill_slot(x, m, none);
+      return;
+    }
+  }
+}
+
 void on_message(engine& x, const patient_message& m, const flow_state& original) {
   auto& st = x.st();
   const auto in = m.u.intent;
@@ -846,6 +888,10 @@ void on_message(engine& x, const patient_message& m, const flow_state& original)
   signals sg = read_signals(m);
   const auto& e = m.u.entities;
 
+  if (sg.reminder) {
+    answer_reminder(x, m, *sg.reminder);
+    return;
+  }
   if (is_terminal(st.step)) {
     if (!scheduling && !e.service) {
       x.t.consumed = false;
@@ -974,6 +1020,14 @@ void on_result(engine& x, const clinic_result& r) {
         st.result->status = appointment_status::cancelled;
       st.step = flow_step::done;
       return;
+    case clinic_result::outcome::confirmed: {
+      auto a = r.appointment ? *r.appointment : st.target.value_or(appointment{});
+      x.say(reminder_confirmed_text(x.clinic(), a, en));
+      st.result = a;
+      st.result->status = appointment_status::confirmed;
+      st.step = flow_step::done;
+      return;
+    }
     case clinic_result::outcome::slot_taken: {
       if (st.kind == flow_kind::cancel)
         break;
@@ -1014,6 +1068,7 @@ void on_tick(engine& x) {
                : "Como não tive resposta, encerrei a remarcação; sua consulta continua como estava.");
       break;
     case flow_kind::cancel:
+    case flow_kind::confirm:
       x.say(en ? "As I didn't hear back, I didn't cancel anything: your appointment stays booked."
                : "Como não tive resposta, não cancelei nada: sua consulta continua marcada.");
       break;
@@ -1058,6 +1113,10 @@ std::optional<flow_action> pending_action(const flow_state& s) {
     case flow_kind::cancel:
       if (s.target)
         return flow_action{flow_action_kind::cancel_appointment, std::nullopt, s.target->id};
+      break;
+    case flow_kind::confirm:
+      if (s.target)
+        return flow_action{flow_action_kind::confirm_appointment, std::nullopt, s.target->id};
       break;
   }
   return std::nullopt;

@@ -41,7 +41,8 @@
 namespace atendeai::core {
 
 /// What the flow is doing for the patient.
-enum class flow_kind { book, reschedule, cancel };
+/// confirm: the patient answered a reminder with "Confirmar".
+enum class flow_kind { book, reschedule, cancel, confirm };
 
 /// The flow's position: start = INÍCIO, service_selection = SELEÇÃO DE SERVIÇO (for
 /// reschedule/cancel: choosing which appointment), date_time = DATA E HORÁRIO,
@@ -100,14 +101,14 @@ struct patient_message {
   std::optional<std::string> reply_id; ///< interactive reply id: "service:<id>",
                                        ///< "slot:<professional_id>:<ISO start>",
                                        ///< "appointment:<id>", "confirm", "other_time",
-                                       ///< "cancel", "keep"
+                                       ///< "cancel", "keep", a reminder's "remind:<answer>:<id>"
 };
 
 /// The clinic actor's answer to a book / reschedule / cancel_appointment action (or to a
 /// failed hold_slot: slot_taken).
 struct clinic_result {
   /// What happened.
-  enum class outcome { booked, rescheduled, cancelled, slot_taken, not_found };
+  enum class outcome { booked, rescheduled, cancelled, confirmed, slot_taken, not_found };
   outcome what = outcome::booked;         ///< what happened
   std::optional<core::appointment> appointment; ///< the appointment as stored (booked etc.)
   std::vector<slot> alternatives;         ///< free slots to offer; empty = ask find_slots
@@ -125,7 +126,8 @@ enum class flow_action_kind {
   release_hold,       ///< drop the hold on `slot` (idempotent)
   book,               ///< book `slot` for the patient (turns the hold into an appointment)
   reschedule,         ///< move appointment `appointment_id` to `slot`
-  cancel_appointment  ///< cancel appointment `appointment_id`
+  cancel_appointment, ///< cancel appointment `appointment_id`
+  confirm_appointment ///< mark appointment `appointment_id` confirmed (a reminder's answer)
 };
 
 /// One action; `slot` and `appointment_id` are set as the kind needs.

@@ -100,6 +100,7 @@ std::string_view to_string(flow_kind k) {
     case flow_kind::book: return "book";
     case flow_kind::reschedule: return "reschedule";
     case flow_kind::cancel: return "cancel";
+    case flow_kind::confirm: return "confirm";
   }
   return "book";
 }
@@ -124,12 +125,13 @@ std::string_view to_string(flow_action_kind k) {
     case flow_action_kind::book: return "book";
     case flow_action_kind::reschedule: return "reschedule";
     case flow_action_kind::cancel_appointment: return "cancel_appointment";
+    case flow_action_kind::confirm_appointment: return "confirm_appointment";
   }
   return "hold_slot";
 }
 
 std::optional<flow_kind> flow_kind_from_string(std::string_view s) {
-  for (auto k : {flow_kind::book, flow_kind::reschedule, flow_kind::cancel})
+  for (auto k : {flow_kind::book, flow_kind::reschedule, flow_kind::cancel, flow_kind::confirm})
     if (to_string(k) == s)
       return k;
   return std::nullopt;

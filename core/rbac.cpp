@@ -81,6 +81,9 @@ const std::vector<api_route>& api_routes() {
     {"PUT", "/api/v1/clinics/:id/faq/:qid", "faq.update", a::bearer, l::api, admins},
     {"PATCH", "/api/v1/clinics/:id/faq/:qid", "faq.patch", a::bearer, l::api, admins},
     {"DELETE", "/api/v1/clinics/:id/faq/:qid", "faq.delete", a::bearer, l::api, admins},
+    // -- reminders ----------------------------------------------------------------------
+    {"GET", "/api/v1/clinics/:id/reminders", "reminders.get", a::bearer, l::api, admins},
+    {"PUT", "/api/v1/clinics/:id/reminders", "reminders.update", a::bearer, l::api, admins},
     // -- agenda -------------------------------------------------------------------------
     {"GET", "/api/v1/clinics/:id/slots", "slots.list", a::bearer, l::api, staff, owner},
     {"GET", "/api/v1/clinics/:id/appointments", "appointments.list", a::bearer, l::api, staff},

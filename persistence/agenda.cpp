@@ -125,6 +125,16 @@ agenda_write cancel_appointment(pqxx::connection& conn, const std::string& clini
   });
 }
 
+agenda_write confirm_appointment(pqxx::connection& conn, const std::string& clinic_id,
+                                 const std::string& appointment_id) {
+  return write(conn, clinic_id, [&](pqxx::work& tx) {
+    return tx.exec_params(std::string("UPDATE atendeai.appointments SET status = 'confirmed', updated_at = now() "
+                                      "WHERE clinic_id = $1 AND id = $2 AND status IN ('scheduled', 'confirmed') "
+                                      "RETURNING ") + entry_columns,
+                          clinic_id, appointment_id);
+  });
+}
+
 // -- the admin API's view ----------------------------------------------------------------
 
 namespace {

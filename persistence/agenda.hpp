@@ -32,6 +32,11 @@ agenda_write reschedule_appointment(pqxx::connection& conn, const std::string& c
 agenda_write cancel_appointment(pqxx::connection& conn, const std::string& clinic_id,
                                 const std::string& appointment_id, const std::string& reason);
 
+/// Marks an active appointment confirmed (the patient answered a reminder); not_found
+/// when it is no longer active.
+agenda_write confirm_appointment(pqxx::connection& conn, const std::string& clinic_id,
+                                 const std::string& appointment_id);
+
 // -- the admin API's view --------------------------------------------------------------
 
 /// Applies a staff change and its audit row (who, what, before, after) in one

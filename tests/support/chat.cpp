@@ -36,7 +36,7 @@ std::string interactive_body(const std::string& from, const std::string& wamid, 
   json reply = {{"id", id}, {"title", title}};
   json msg = {{"from", from},
               {"id", wamid},
-              {"timestamp", "1732350000"},
+              {"timestamp", webhook_timestamp()},
               {"type", "interactive"},
               {"interactive", {{"type", kind}, {kind, reply}}}};
   return notification_body(json::array({msg}),

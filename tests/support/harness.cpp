@@ -330,11 +330,17 @@ std::string notification_body(const nlohmann::json& messages, const nlohmann::js
   return body.dump();
 }
 
+std::string webhook_timestamp() {
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count());
+}
+
 std::string webhook_body(const std::vector<wa_text>& messages, const std::string& phone_number_id) {
   auto msgs = nlohmann::json::array();
   auto contacts = nlohmann::json::array();
   for (auto& m : messages) {
-    msgs.push_back({{"from", m.from}, {"id", m.id}, {"timestamp", "1732350000"}, {"type", "text"},
+    msgs.push_back({{"from", m.from}, {"id", m.id}, {"timestamp", webhook_timestamp()}, {"type", "text"},
                     {"text", {{"body", m.body}}}});
     contacts.push_back({{"profile", {{"name", "Paciente"}}}, {"wa_id", m.from}});
   }

@@ -122,6 +122,9 @@ struct wa_text {
   std::string id;
   std::string body;
 };
+/// The timestamp the test notifications carry: now, on the system clock (the patient's
+/// 24-hour window opens with it), as Meta writes it (seconds, a string).
+std::string webhook_timestamp();
 /// A notification body with these messages and contacts to `phone_number_id`.
 std::string notification_body(const nlohmann::json& messages, const nlohmann::json& contacts,
                               const std::string& phone_number_id = demo_phone_number_id);

@@ -1,0 +1,52 @@
+/// Admin API: a clinic's appointment reminders (GET/PUT /api/v1/clinics/{id}/reminders):
+/// on or off, how long before the appointment (offsets in minutes), the WhatsApp template
+/// sent outside the 24-hour window, and the quiet hours. A change plans the reminders of
+/// every active future appointment again (reminders of removed offsets are skipped when
+/// due), in the transaction that stores it, with its audit row.
+#include "api/call.hpp"
+#include "api/clinic_rows.hpp"
+#include "api/validation.hpp"
+
+#include "core/reminders.hpp"
+#include "persistence/jobs.hpp"
+
+namespace atendeai::api {
+
+namespace {
+
+using nlohmann::json;
+
+void reminders_get(api_call& call) {
+  no_body(call);
+  auto s = in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) {
+    return persistence::load_reminder_settings(tx, call.clinic_id);
+  });
+  call.reply(200, core::to_json(s));
+}
+
+/// PUT: the members given replace the clinic's, the others stay.
+void reminders_put(api_call& call) {
+  auto body = parse_body(call.r.body, {{"enabled", ftype::boolean, false, 0},
+                                       {"offsets_minutes", ftype::array, false, 5},
+                                       {"template", ftype::object, false, 0},
+                                       {"quiet_hours", ftype::object, false, 0}});
+  auto now = call.w.node->clock->now();
+  auto after = in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) {
+    auto before = persistence::load_reminder_settings(tx, call.clinic_id);
+    auto s = validated([&] { return core::reminder_settings_from_json(body, before); });
+    persistence::save_reminder_settings(tx, call.clinic_id, s);
+    persistence::plan_reminders(tx, call.clinic_id, "", now);
+    audit(call, tx, "reminders.update", "clinic", call.clinic_id, core::to_json(before), core::to_json(s));
+    return s;
+  });
+  call.reply(200, core::to_json(after));
+}
+
+} // namespace
+
+void add_reminder_handlers(api_handlers& h) {
+  h["reminders.get"] = reminders_get;
+  h["reminders.update"] = reminders_put;
+}
+
+} // namespace atendeai::api

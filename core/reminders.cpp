@@ -1,0 +1,261 @@
+#include "core/reminders.hpp"
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "core/flow_internal.hpp"
+#include "core/flow_phrasing.hpp"
+#include "core/format.hpp"
+#include "core/reading.hpp"
+#include "core/slots.hpp"
+
+namespace atendeai::core {
+
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void invalid(const std::string& path, const std::string& why) {
+  throw std::invalid_argument(path + ": " + why);
+}
+
+minute_of_day hhmm_member(const json& j, const char* key, const std::string& path) {
+  if (!j[key].is_string())
+    invalid(path + "." + key, "must be a string \"HH:MM\"");
+  auto m = parse_hhmm(j[key].get<std::string>());
+  if (!m)
+    invalid(path + "." + key, "must be a time \"HH:MM\"");
+  return *m;
+}
+
+/// True when local minute `m` lies in [start, end) of a range that may wrap midnight.
+bool in_quiet(minute_of_day m, minute_of_day start, minute_of_day end) {
+  if (start == end)
+    return false; // no quiet hours
+  return start < end ? (m >= start && m < end) : (m >= start || m < end);
+}
+
+/// The patient's first name, or "" (a number or a blank profile name is no name).
+std::string first_name(const std::string& full) {
+  auto begin = full.find_first_not_of(" \t");
+  if (begin == std::string::npos)
+    return {};
+  auto end = full.find_first_of(" \t", begin);
+  auto word = full.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+  if (std::any_of(word.begin(), word.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return {};
+  return word;
+}
+
+constexpr std::string_view choice_prefix = "remind:";
+
+} // namespace
+
+json to_json(const reminder_settings& s) {
+  return {{"enabled", s.enabled},
+          {"offsets_minutes", s.offsets_minutes},
+          {"template", {{"name", s.template_name}, {"language", s.template_language}}},
+          {"quiet_hours", {{"start", format_hhmm(s.quiet_start)}, {"end", format_hhmm(s.quiet_end)}}}};
+}
+
+reminder_settings reminder_settings_from_json(const json& j, reminder_settings s) {
+  if (!j.is_object())
+    invalid("", "must be an object");
+  for (auto& [key, _] : j.items())
+    if (key != "enabled" && key != "offsets_minutes" && key != "template" && key != "quiet_hours")
+      invalid(key, "unknown member");
+  if (j.contains("enabled")) {
+    if (!j["enabled"].is_boolean())
+      invalid("enabled", "must be true or false");
+    s.enabled = j["enabled"].get<bool>();
+  }
+  if (j.contains("offsets_minutes")) {
+    auto& o = j["offsets_minutes"];
+    if (!o.is_array() || o.empty() || o.size() > 5)
+      invalid("offsets_minutes", "must be an array of 1 to 5 offsets in minutes");
+    std::vector<int> offsets;
+    std::set<int> seen;
+    for (size_t i = 0; i < o.size(); ++i) {
+      auto path = "offsets_minutes[" + std::to_string(i) + "]";
+      if (!o[i].is_number_integer() || o[i].get<int64_t>() < 5 || o[i].get<int64_t>() > 20160)
+        invalid(path, "must be a whole number of minutes from 5 to 20160 (14 days)");
+      if (!seen.insert(o[i].get<int>()).second)
+        invalid(path, "repeats an offset");
+      offsets.push_back(o[i].get<int>());
+    }
+    std::sort(offsets.rbegin(), offsets.rend());
+    s.offsets_minutes = std::move(offsets);
+  }
+  if (j.contains("template")) {
+    auto& t = j["template"];
+    if (!t.is_object())
+      invalid("template", "must be an object {\"name\",\"language\"}");
+    for (auto& [key, _] : t.items())
+      if (key != "name" && key != "language")
+        invalid("template." + key, "unknown member");
+    for (const char* key : {"name", "language"}) {
+      if (!t.contains(key))
+        continue;
+      if (!t[key].is_string() || t[key].get<std::string>().empty() || t[key].get<std::string>().size() > 512)
+        invalid(std::string("template.") + key, "must be a non-empty string");
+    }
+    if (t.contains("name"))
+      s.template_name = t["name"].get<std::string>();
+    if (t.contains("language"))
+      s.template_language = t["language"].get<std::string>();
+  }
+  if (j.contains("quiet_hours")) {
+    auto& q = j["quiet_hours"];
+    if (!q.is_object() || !q.contains("start") || !q.contains("end"))
+      invalid("quiet_hours", "must be an object {\"start\":\"HH:MM\",\"end\":\"HH:MM\"}");
+    for (auto& [key, _] : q.items())
+      if (key != "start" && key != "end")
+        invalid("quiet_hours." + key, "unknown member");
+    s.quiet_start = hhmm_member(q, "start", "quiet_hours");
+    s.quiet_end = hhmm_member(q, "end", "quiet_hours");
+  }
+  return s;
+}
+
+bool window_open(const std::optional<instant>& window_until, instant now) {
+  return window_until && now < *window_until;
+}
+
+reminder_plan plan_reminder(const due_reminder& r, const clinic_profile& clinic, instant now) {
+  reminder_plan p;
+  auto skip = [&](const char* why) {
+    p.what = reminder_plan::action::skip;
+    p.reason = why;
+    return p;
+  };
+  auto status = appointment_status_from_string(r.appointment_status);
+  if (!status || !is_active(*status))
+    return skip("cancelled");
+  if (r.starts_at != r.planned_start)
+    return skip("moved"); // its new time has reminders of its own
+  if (r.starts_at <= now)
+    return skip("past");
+  const auto& s = r.settings;
+  if (!s.enabled || std::find(s.offsets_minutes.begin(), s.offsets_minutes.end(), r.offset_minutes) ==
+                      s.offsets_minutes.end())
+    return skip("disabled");
+  if (r.opted_out)
+    return skip("opted_out");
+  if (r.conversation_id.empty() || r.contact.empty() || r.account_id.empty())
+    return skip("no_conversation");
+  const auto* tz = zone_or_default(clinic.timezone);
+  auto minute = local_minute(tz, now);
+  if (in_quiet(minute, s.quiet_start, s.quiet_end)) {
+    // Minutes until the quiet hours end, from this minute.
+    int wait = (s.quiet_end - minute + 24 * 60) % (24 * 60);
+    auto until = std::chrono::time_point_cast<std::chrono::minutes>(now) + std::chrono::minutes(wait);
+    if (until < r.starts_at) {
+      p.what = reminder_plan::action::hold;
+      p.hold_until = std::chrono::time_point_cast<std::chrono::milliseconds>(until);
+      return p;
+    }
+  }
+  p.what = reminder_plan::action::send;
+  const bool en = clinic.language == "en";
+  auto name = first_name(r.patient_name);
+  auto service = detail::service_name(clinic, r.service_id, en);
+  auto professional = detail::professional_ref(clinic, r.professional_id, en);
+  auto when = detail::when_long(tz, r.starts_at, en);
+  std::string greeting = en ? (name.empty() ? "Hello!" : "Hello, " + name + "!")
+                            : (name.empty() ? "Olá!" : "Olá, " + name + "!");
+  std::string text =
+    en ? greeting + " A reminder of your " + service + " appointment " + detail::with_professional(clinic, r.professional_id, en) +
+           " on " + when + (clinic.address.empty() ? "" : ", at " + clinic.address) + ". Can you confirm?"
+       : greeting + " Lembrete da sua consulta de " + service + " " +
+           detail::with_professional(clinic, r.professional_id, en) + " " + when +
+           (clinic.address.empty() ? "" : ", na " + clinic.address) + ". Você confirma?";
+  p.interactive = detail::buttons(
+    text, {{reminder_choice_id(reminder_answer::confirm, r.appointment_id), en ? "Confirm" : "Confirmar", {}},
+           {reminder_choice_id(reminder_answer::reschedule, r.appointment_id), en ? "Reschedule" : "Remarcar", {}},
+           {reminder_choice_id(reminder_answer::cancel, r.appointment_id), en ? "Cancel" : "Cancelar", {}}});
+  p.templated.text = text;
+  template_call t;
+  t.name = s.template_name;
+  t.language = s.template_language;
+  // The demo template's parameters: first name, service, professional, when, address.
+  t.parameters = {name.empty() ? (en ? "patient" : "paciente") : name, service, professional, when,
+                  clinic.address.empty() ? clinic.name : clinic.address};
+  t.button_payloads = {reminder_choice_id(reminder_answer::confirm, r.appointment_id),
+                       reminder_choice_id(reminder_answer::reschedule, r.appointment_id),
+                       reminder_choice_id(reminder_answer::cancel, r.appointment_id)};
+  p.templated.templ = std::move(t);
+  return p;
+}
+
+std::string reminder_choice_id(reminder_answer a, const std::string& appointment_id) {
+  const char* verb = a == reminder_answer::confirm ? "confirm" : a == reminder_answer::reschedule ? "reschedule" : "cancel";
+  return std::string(choice_prefix) + verb + ":" + appointment_id;
+}
+
+std::optional<std::pair<reminder_answer, std::string>> parse_reminder_choice(std::string_view id) {
+  if (id.substr(0, choice_prefix.size()) != choice_prefix)
+    return std::nullopt;
+  id.remove_prefix(choice_prefix.size());
+  auto colon = id.find(':');
+  if (colon == std::string_view::npos || colon + 1 >= id.size())
+    return std::nullopt;
+  auto verb = id.substr(0, colon);
+  std::string appointment(id.substr(colon + 1));
+  if (verb == "confirm")
+    return std::make_pair(reminder_answer::confirm, appointment);
+  if (verb == "reschedule")
+    return std::make_pair(reminder_answer::reschedule, appointment);
+  if (verb == "cancel")
+    return std::make_pair(reminder_answer::cancel, appointment);
+  return std::nullopt;
+}
+
+std::optional<reminder_answer> read_reminder_answer(std::string_view text) {
+  auto norm = normalize_text(text);
+  // Moving and calling off first: "não vou poder ir, pode remarcar?" moves it.
+  if (has_any_phrase(norm, reschedule_words()) || has_any_phrase(norm, other_time_phrases()) ||
+      has_phrase(norm, "outro dia") || has_phrase(norm, "another day"))
+    return reminder_answer::reschedule;
+  static const word_list cannot = {"nao vou poder", "nao poderei", "nao vou conseguir", "nao consigo ir",
+                                   "nao vou", "nao posso ir", "nao irei", "cant make it", "cannot make it",
+                                   "wont be able", "cant come", "cant go", "will not be able"};
+  if (has_any_phrase(norm, cancel_words()) || has_any_phrase(norm, cannot))
+    return reminder_answer::cancel;
+  static const word_list attending = {"vou sim", "estarei la", "estarei ai", "vou comparecer", "compareco",
+                                      "confirmado", "confirmada", "tudo certo", "ill be there", "see you",
+                                      "confirmed"};
+  auto a = read_answer(norm, std::nullopt);
+  if (a.no)
+    return std::nullopt;
+  if (has_any_phrase(norm, confirm_words()) || has_any_phrase(norm, attending) || a.yes)
+    return reminder_answer::confirm;
+  return std::nullopt;
+}
+
+bool reads_opt_out(std::string_view text) {
+  auto norm = normalize_text(text);
+  static const word_list alone = {"parar", "pare", "sair", "stop", "unsubscribe", "descadastrar"};
+  static const word_list phrases = {"parar lembretes", "parar de receber", "nao quero mais receber",
+                                    "nao quero receber", "cancelar lembretes", "stop reminders",
+                                    "stop messages", "sair da lista"};
+  return in_list(norm, alone) || has_any_phrase(norm, phrases);
+}
+
+std::string reminder_confirmed_text(const clinic_profile& clinic, const appointment& a, bool en) {
+  const auto* tz = zone_or_default(clinic.timezone);
+  auto summary = detail::appointment_summary(clinic, tz, a.service_id, a.professional_id, a.start, en);
+  return en ? "Thank you! Your appointment is confirmed: " + summary + ". See you then! 💙"
+            : "Obrigado! Sua consulta está confirmada: " + summary + ". Até lá! 💙";
+}
+
+std::string opted_out_text(bool en) {
+  return en ? "All right, you won't get reminders or other messages from us unless you write again. "
+              "Write anytime if you need us."
+            : "Tudo bem, você não vai mais receber lembretes nem outras mensagens nossas, a menos que volte a "
+              "escrever. Se precisar, é só chamar.";
+}
+
+} // namespace atendeai::core

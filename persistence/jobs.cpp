@@ -1,0 +1,181 @@
+#include "persistence/jobs.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/clinic.hpp"
+
+namespace atendeai::persistence {
+
+namespace {
+
+int64_t ms(core::instant t) { return t.time_since_epoch().count(); }
+
+core::instant instant_of(const pqxx::field& f) {
+  return core::instant{std::chrono::milliseconds{f.as<int64_t>()}};
+}
+
+/// A PostgreSQL array literal of uuids ({"a","b"}); the ids come from PostgreSQL itself.
+std::string uuid_array(const std::vector<std::string>& ids) {
+  std::string out = "{";
+  for (size_t i = 0; i < ids.size(); ++i)
+    out += (i ? ",\"" : "\"") + ids[i] + "\"";
+  return out + "}";
+}
+
+/// "{1440,120}" → {1440, 120}.
+std::vector<int> int_array(const std::string& literal) {
+  std::vector<int> out;
+  std::string digits;
+  for (char c : literal) {
+    if (c >= '0' && c <= '9') {
+      digits += c;
+    } else if (!digits.empty()) {
+      out.push_back(std::stoi(digits));
+      digits.clear();
+    }
+  }
+  if (!digits.empty())
+    out.push_back(std::stoi(digits));
+  return out;
+}
+
+std::string int_array_literal(const std::vector<int>& v) {
+  std::string out = "{";
+  for (size_t i = 0; i < v.size(); ++i)
+    out += (i ? "," : "") + std::to_string(v[i]);
+  return out + "}";
+}
+
+constexpr const char* to_ts = "to_timestamp($%d::bigint / 1000.0)";
+
+std::string ts(int param) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, to_ts, param);
+  return buf;
+}
+
+} // namespace
+
+int plan_reminders(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& appointment_id,
+                   core::instant now) {
+  return tx
+    .exec_params1("SELECT atendeai.plan_reminders($1::uuid, nullif($2, '')::uuid, " + ts(3) + ")", clinic_id,
+                  appointment_id, ms(now))[0]
+    .as<int>();
+}
+
+int plan_reminders(pqxx::connection& conn, const std::string& clinic_id, const std::string& appointment_id,
+                   core::instant now) {
+  pqxx::work tx(conn);
+  auto n = plan_reminders(tx, clinic_id, appointment_id, now);
+  tx.commit();
+  return n;
+}
+
+std::vector<std::string> clinics_with_due_jobs(pqxx::connection& conn, core::instant now) {
+  pqxx::read_transaction tx(conn);
+  std::vector<std::string> out;
+  for (auto row : tx.exec_params("SELECT c::text FROM atendeai.clinics_with_due_jobs(" + ts(1) + ") AS c", ms(now)))
+    out.push_back(row[0].as<std::string>());
+  return out;
+}
+
+std::vector<core::due_reminder> claim_reminders(pqxx::connection& conn, const std::vector<std::string>& clinics,
+                                                core::instant now, const std::string& node,
+                                                std::chrono::seconds lease, int max_attempts, int limit) {
+  std::vector<core::due_reminder> out;
+  if (clinics.empty())
+    return out;
+  pqxx::work tx(conn);
+  auto rows = tx.exec_params(
+    "SELECT clinic_id::text, job_id::text, payload::text, coalesce(appointment_status, ''), "
+    "coalesce((extract(epoch FROM starts_at) * 1000)::bigint, 0), coalesce((extract(epoch FROM ends_at) * 1000)::bigint, 0), "
+    "coalesce(professional_id::text, ''), coalesce(service_id::text, ''), coalesce(conversation_id::text, ''), "
+    "patient_name, coalesce(account_id, ''), coalesce(contact, ''), "
+    "(extract(epoch FROM window_until) * 1000)::bigint, opted_out, enabled, offsets_minutes::text, "
+    "template_name, template_language, to_char(quiet_start, 'HH24:MI'), to_char(quiet_end, 'HH24:MI') "
+    "FROM atendeai.claim_jobs($1::uuid[], " + ts(2) + ", $3, make_interval(secs => $4), $5, $6) WHERE kind = 'reminder'",
+    uuid_array(clinics), ms(now), node, static_cast<int>(lease.count()), max_attempts, limit);
+  tx.commit();
+  for (auto row : rows) {
+    core::due_reminder r;
+    r.clinic_id = row[0].as<std::string>();
+    r.job_id = row[1].as<std::string>();
+    auto payload = nlohmann::json::parse(row[2].as<std::string>(), nullptr, false);
+    if (payload.is_object()) {
+      r.appointment_id = payload.value("appointment_id", "");
+      r.offset_minutes = payload.value("offset_minutes", 0);
+      r.planned_start = core::instant{std::chrono::milliseconds{payload.value("starts_at_ms", int64_t{0})}};
+    }
+    r.appointment_status = row[3].as<std::string>();
+    r.starts_at = instant_of(row[4]);
+    r.ends_at = instant_of(row[5]);
+    r.professional_id = row[6].as<std::string>();
+    r.service_id = row[7].as<std::string>();
+    r.conversation_id = row[8].as<std::string>();
+    r.patient_name = row[9].as<std::string>();
+    r.account_id = row[10].as<std::string>();
+    r.contact = row[11].as<std::string>();
+    if (!row[12].is_null())
+      r.window_until = instant_of(row[12]);
+    r.opted_out = row[13].as<bool>();
+    r.settings.enabled = row[14].as<bool>();
+    r.settings.offsets_minutes = int_array(row[15].as<std::string>());
+    r.settings.template_name = row[16].as<std::string>();
+    r.settings.template_language = row[17].as<std::string>();
+    r.settings.quiet_start = core::parse_hhmm(row[18].as<std::string>()).value_or(r.settings.quiet_start);
+    r.settings.quiet_end = core::parse_hhmm(row[19].as<std::string>()).value_or(r.settings.quiet_end);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void finish_job(pqxx::connection& conn, const std::string& clinic_id, const std::string& job_id,
+                const std::string& state, const std::string& outcome, core::instant due, core::instant now) {
+  pqxx::work tx(conn);
+  tx.exec_params("SELECT atendeai.finish_job($1::uuid, $2::uuid, $3, $4, " + ts(5) + ", " + ts(6) + ")", clinic_id,
+                 job_id, state, outcome, ms(due), ms(now));
+  tx.commit();
+}
+
+core::reminder_settings load_reminder_settings(pqxx::transaction_base& tx, const std::string& clinic_id) {
+  core::reminder_settings s;
+  auto r = tx.exec_params("SELECT enabled, offsets_minutes::text, template_name, template_language, "
+                          "to_char(quiet_start, 'HH24:MI'), to_char(quiet_end, 'HH24:MI') "
+                          "FROM atendeai.reminder_settings WHERE clinic_id = $1",
+                          clinic_id);
+  if (r.empty())
+    return s;
+  s.enabled = r[0][0].as<bool>();
+  s.offsets_minutes = int_array(r[0][1].as<std::string>());
+  s.template_name = r[0][2].as<std::string>();
+  s.template_language = r[0][3].as<std::string>();
+  s.quiet_start = core::parse_hhmm(r[0][4].as<std::string>()).value_or(s.quiet_start);
+  s.quiet_end = core::parse_hhmm(r[0][5].as<std::string>()).value_or(s.quiet_end);
+  return s;
+}
+
+void save_reminder_settings(pqxx::transaction_base& tx, const std::string& clinic_id, const core::reminder_settings& s) {
+  tx.exec_params("INSERT INTO atendeai.reminder_settings AS r (clinic_id, enabled, offsets_minutes, template_name, "
+                 "template_language, quiet_start, quiet_end, updated_at) "
+                 "VALUES ($1, $2, $3::int[], $4, $5, $6::time, $7::time, now()) "
+                 "ON CONFLICT (clinic_id) DO UPDATE SET enabled = excluded.enabled, "
+                 "offsets_minutes = excluded.offsets_minutes, template_name = excluded.template_name, "
+                 "template_language = excluded.template_language, quiet_start = excluded.quiet_start, "
+                 "quiet_end = excluded.quiet_end, updated_at = now()",
+                 clinic_id, s.enabled, int_array_literal(s.offsets_minutes), s.template_name, s.template_language,
+                 core::format_hhmm(s.quiet_start), core::format_hhmm(s.quiet_end));
+}
+
+std::optional<core::instant> window_until(pqxx::transaction_base& tx, const std::string& clinic_id,
+                                          const std::string& conversation_id) {
+  auto r = tx.exec_params("SELECT (extract(epoch FROM coalesce(sent_at, created_at) + interval '24 hours') * 1000)::bigint "
+                          "FROM atendeai.inbound_messages WHERE clinic_id = $1 AND conversation_id = $2 "
+                          "ORDER BY created_at DESC LIMIT 1",
+                          clinic_id, conversation_id);
+  if (r.empty() || r[0][0].is_null())
+    return std::nullopt;
+  return instant_of(r[0][0]);
+}
+
+} // namespace atendeai::persistence

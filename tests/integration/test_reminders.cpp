@@ -1,0 +1,242 @@
+// Appointment reminders and the 24-hour window (issue 18), end to end on a test clock
+// (Monday 2030-03-04 09:00 in São Paulo): the durable job scheduler plans one reminder
+// per offset when an appointment is booked or moved, sends it when due (interactive
+// inside the window, the template outside it), never twice, never for a cancelled
+// appointment, never to a patient who opted out; the patient's taps and typed answers
+// confirm, cancel or move the appointment; another patient's payload changes nothing;
+// staff replies outside the window answer 409; reminder settings are validated.
+#include <catch2/catch.hpp>
+
+#include <date/date.h>
+
+#include "core/slots.hpp"
+#include "support/admin_node.hpp"
+#include "support/chat.hpp"
+
+using namespace atendeai::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+using namespace atendeai::test::demo;
+
+/// The test clock's start: Monday 2030-03-04 12:00 UTC (09:00 in São Paulo).
+const date::sys_seconds start = date::sys_days{date::year{2030} / 3 / 4} + std::chrono::hours(12);
+
+/// A node on the test clock whose patients write with the clock's timestamps.
+struct reminder_node : admin_node {
+  date::sys_seconds now = start;
+  int wamids = 0;
+  std::string admin;
+
+  reminder_node() : admin_node({{"ATENDEAI_TEST_CLOCK", "2030-03-04T12:00:00Z"}}) { admin = clinic_admin_token(); }
+
+  /// Moves the node's clock forward.
+  void advance(std::chrono::seconds d) {
+    auto r = http_post(url("/test/clock"), json{{"advance_s", d.count()}}.dump());
+    REQUIRE(r.status == 200);
+    now += d;
+  }
+  /// A message of the patient now (the clock's time), as Meta sends it.
+  json message(const std::string& patient, const std::string& type, const json& part) {
+    json m = {{"from", patient},
+              {"id", "wamid.rem-" + std::to_string(++wamids)},
+              {"timestamp", std::to_string(now.time_since_epoch().count())},
+              {"type", type},
+              {type, part}};
+    return m;
+  }
+  json send(const std::string& patient, const json& m) {
+    return exchange(*node, db, graph, patient,
+                    notification_body(json::array({m}), json::array({{{"profile", {{"name", "Maria Teste"}}},
+                                                                     {"wa_id", patient}}})));
+  }
+  /// The patient types `text`: the one reply.
+  json say_now(const std::string& patient, const std::string& text) {
+    return send(patient, message(patient, "text", {{"body", text}}));
+  }
+  /// The patient taps a template's quick-reply button (an inbound `button` message).
+  json tap_template(const std::string& patient, const std::string& payload, const std::string& text) {
+    return send(patient, message(patient, "button", {{"payload", payload}, {"text", text}}));
+  }
+  /// The patient taps an interactive reply button.
+  json tap_button(const std::string& patient, const std::string& id, const std::string& title) {
+    return send(patient, message(patient, "interactive",
+                                 {{"type", "button_reply"}, {"button_reply", {{"id", id}, {"title", title}}}}));
+  }
+  /// Staff book `patient` with Dra. Ana (cardiology) at a local time; the appointment id.
+  std::string book(const std::string& patient, const std::string& starts_at) {
+    auto row = call(admin, "POST", "/api/v1/clinics/" + clinic_id + "/appointments",
+                    {{"service_id", cardio},
+                     {"professional_id", ana},
+                     {"starts_at", starts_at},
+                     {"patient", {{"phone", patient}, {"name", "Maria Teste"}}}},
+                    201);
+    return row["id"].get<std::string>();
+  }
+  std::string status_of(const std::string& appointment) {
+    return scalar("SELECT status FROM atendeai.appointments WHERE id = '" + appointment + "'");
+  }
+  /// The appointment's reminder jobs as "offset state outcome", by due time.
+  std::vector<std::string> jobs_of(const std::string& appointment) {
+    std::vector<std::string> out;
+    auto c = db.connect();
+    pqxx::read_transaction tx(*c);
+    for (auto row : tx.exec("SELECT (payload ->> 'offset_minutes') || ' ' || state || ' ' || coalesce(outcome, '') "
+                            "FROM atendeai.jobs WHERE payload ->> 'appointment_id' = '" + appointment +
+                            "' ORDER BY due_at, created_at"))
+      out.push_back(row[0].as<std::string>());
+    return out;
+  }
+  /// Waits until every reminder due has been run (no job due and open): from then on a
+  /// second reminder would already have been written.
+  bool jobs_settled() {
+    auto t = std::to_string(now.time_since_epoch().count());
+    return eventually([&] {
+      return count("SELECT count(*) FROM atendeai.jobs WHERE state IN ('pending', 'running') "
+                   "AND due_at <= to_timestamp(" + t + ")") == 0;
+    });
+  }
+};
+
+} // namespace
+
+TEST_CASE("Reminders at each offset: the template outside the window, buttons inside it; taps and typed answers",
+          "[reminders]") {
+  reminder_node n;
+  const std::string p = "5511900003001";
+  CHECK(contains_text(text_of(n.say_now(p, "oi")), "Sofia")); // Monday 09:00: the window opens until Tuesday 09:00
+  // Wednesday 2030-03-06 10:00 local: reminders due Tuesday 10:00 (24 h) and Wednesday 08:00 (2 h).
+  auto aid = n.book(p, "2030-03-06T10:00:00-03:00");
+  REQUIRE(eventually([&] { return n.jobs_of(aid) == std::vector<std::string>{"1440 pending ", "120 pending "}; }));
+
+  // Tuesday 09:59: nothing is due yet.
+  n.advance(std::chrono::hours(24) + std::chrono::minutes(59));
+  REQUIRE(n.jobs_settled());
+  CHECK(n.jobs_of(aid) == std::vector<std::string>{"1440 pending ", "120 pending "});
+  CHECK(sent_to(n.graph, p).size() == 1);
+
+  // Tuesday 10:00: the 24-hour reminder, as the template (the window closed at 09:00).
+  n.advance(std::chrono::minutes(1));
+  REQUIRE(eventually([&] { return sent_to(n.graph, p).size() == 2; }));
+  auto reminder = sent_to(n.graph, p)[1];
+  INFO(reminder.dump());
+  REQUIRE(reminder["type"] == "template");
+  CHECK(reminder["template"]["name"] == "lembrete_consulta");
+  CHECK(reminder["template"]["language"]["code"] == "pt_BR");
+  REQUIRE(eventually([&] { return n.jobs_of(aid) == std::vector<std::string>{"1440 done sent", "120 pending "}; }));
+  // The stored message is what the patient reads.
+  CHECK(contains_text(n.scalar("SELECT body FROM atendeai.outbound_messages WHERE intent = 'reminder'"),
+                      "Lembrete da sua consulta de Cardiologia com a Dra. Ana Souza quarta 06/03 às 10:00"));
+
+  // The patient taps the template's Confirmar.
+  auto thanks = n.tap_template(p, "remind:confirm:" + aid, "Confirmar");
+  CHECK(contains_text(text_of(thanks), "Obrigado! Sua consulta está confirmada: Cardiologia com a Dra. Ana Souza"));
+  CHECK(n.status_of(aid) == "confirmed");
+
+  // Wednesday 08:00: the 2-hour reminder, interactive (the patient wrote on Tuesday 10:00).
+  n.advance(std::chrono::hours(22));
+  REQUIRE(eventually([&] { return sent_to(n.graph, p).size() == 4; }));
+  auto second = sent_to(n.graph, p)[3];
+  REQUIRE(second["type"] == "interactive");
+  CHECK(ids_of(second) == std::vector<std::string>{"remind:confirm:" + aid, "remind:reschedule:" + aid,
+                                                    "remind:cancel:" + aid});
+  CHECK(contains_text(text_of(second), "Olá, Maria! Lembrete da sua consulta"));
+
+  // A typed answer: cancelled after a confirmation question; the slot is free again.
+  auto question = n.say_now(p, "não vou poder ir");
+  CHECK(contains_text(text_of(question), "Quer cancelar Cardiologia com a Dra. Ana Souza"));
+  auto cancelled = n.say_now(p, "sim");
+  CHECK(contains_text(text_of(cancelled), "Consulta cancelada"));
+  CHECK(n.status_of(aid) == "cancelled");
+
+  // Each reminder was written once, and both jobs are done.
+  REQUIRE(eventually([&] { return n.jobs_of(aid) == std::vector<std::string>{"1440 done sent", "120 done sent"}; }));
+  CHECK(n.count("SELECT count(*) FROM atendeai.outbound_messages WHERE intent = 'reminder'") == 2);
+  CHECK(n.metric("atendeai_reminders_total{outcome=\"sent_template\"}") == 1);
+  CHECK(n.metric("atendeai_reminders_total{outcome=\"sent_interactive\"}") == 1);
+}
+
+TEST_CASE("Cancelled and moved appointments, opt-out, and another patient's payload", "[reminders]") {
+  reminder_node n;
+  // Only the 2-hour reminder, to keep the day readable.
+  n.call(n.admin, "PUT", "/api/v1/clinics/" + clinic_id + "/reminders", {{"offsets_minutes", {120}}}, 200);
+  const std::string cancelled = "5511900003101";
+  const std::string moved = "5511900003102";
+  const std::string quiet = "5511900003103";
+  const std::string other = "5511900003104";
+  for (auto& p : {cancelled, moved, quiet, other})
+    n.say_now(p, "oi");
+  // Tuesday: 10:00 (reminder due 08:00), 11:00 (09:00), 14:00 moved to 16:00 (12:00 → 14:00).
+  auto a_cancelled = n.book(cancelled, "2030-03-05T10:00:00-03:00");
+  auto a_quiet = n.book(quiet, "2030-03-05T11:00:00-03:00");
+  auto a_moved = n.book(moved, "2030-03-05T14:00:00-03:00");
+  n.call(n.admin, "POST", "/api/v1/clinics/" + clinic_id + "/appointments/" + a_cancelled + "/cancel",
+         {{"reason", "patient called"}}, 200);
+  n.call(n.admin, "POST", "/api/v1/clinics/" + clinic_id + "/appointments/" + a_moved + "/reschedule",
+         {{"starts_at", "2030-03-05T16:00:00-03:00"}}, 200);
+  // The patient asks for no more messages.
+  CHECK(contains_text(text_of(n.say_now(quiet, "PARAR")), "você não vai mais receber lembretes"));
+  // Another patient taps a payload naming someone else's appointment: nothing changes,
+  // and the answer is the one to a message not understood.
+  auto forged = n.tap_button(other, "remind:cancel:" + a_quiet, "Cancelar");
+  CHECK_FALSE(contains_text(text_of(forged), "Quer cancelar"));
+  CHECK_FALSE(contains_text(text_of(forged), "Consulta cancelada"));
+  CHECK(n.status_of(a_quiet) == "scheduled");
+
+  // Tuesday 13:30 local: the reminders due at 08:00, 09:00 and 12:00 were run.
+  n.advance(std::chrono::hours(28) + std::chrono::minutes(30));
+  REQUIRE(n.jobs_settled());
+  CHECK(n.jobs_of(a_cancelled) == std::vector<std::string>{"120 skipped cancelled"});
+  CHECK(n.jobs_of(a_quiet) == std::vector<std::string>{"120 skipped opted_out"});
+  CHECK(n.jobs_of(a_moved) == std::vector<std::string>{"120 skipped moved", "120 pending "});
+  CHECK(sent_to(n.graph, cancelled).size() == 1);
+  CHECK(sent_to(n.graph, quiet).size() == 2);
+  CHECK(sent_to(n.graph, moved).size() == 1);
+  // 14:00: the moved appointment is reminded at its new time (by template: the patient
+  // last wrote on Monday).
+  n.advance(std::chrono::minutes(30));
+  REQUIRE(eventually([&] { return sent_to(n.graph, moved).size() == 2; }));
+  CHECK(sent_to(n.graph, moved)[1]["type"] == "template");
+  CHECK(contains_text(n.scalar("SELECT body FROM atendeai.outbound_messages WHERE intent = 'reminder'"), "16:00"));
+  CHECK(n.count("SELECT count(*) FROM atendeai.outbound_messages WHERE intent = 'reminder'") == 1);
+}
+
+TEST_CASE("A staff reply outside the 24-hour window answers 409 window_closed", "[reminders][inbox]") {
+  reminder_node n;
+  const std::string p = "5511900003201";
+  n.say_now(p, "oi");
+  auto cid = n.conversation_of(p);
+  auto path = "/api/v1/clinics/" + clinic_id + "/conversations/" + cid;
+  auto conversation = n.call(n.admin, "GET", path, nullptr, 200);
+  CHECK(conversation["window_open_until"] == "2030-03-05T12:00:00Z");
+  n.call(n.admin, "POST", path + "/messages", {{"text", "Olá! Aqui é a recepção."}}, 201);
+  n.advance(std::chrono::hours(24));
+  n.refused(n.admin, "POST", path + "/messages", {{"text", "Ainda está aí?"}}, 409, "text");
+  auto r = http_post(n.url(path + "/messages"), json{{"text", "Ainda está aí?"}}.dump(), bearer_header(n.admin));
+  CHECK(r.json()["error"]["code"] == "window_closed");
+}
+
+TEST_CASE("Reminder settings: read, changed, refused naming the member, and re-planned", "[reminders]") {
+  reminder_node n;
+  auto path = "/api/v1/clinics/" + clinic_id + "/reminders";
+  CHECK(n.call(n.admin, "GET", path, nullptr, 200) ==
+        json::parse(R"({"enabled":true,"offsets_minutes":[1440,120],
+          "template":{"name":"lembrete_consulta","language":"pt_BR"},"quiet_hours":{"start":"21:00","end":"08:00"}})"));
+  const std::string p = "5511900003301";
+  n.say_now(p, "oi");
+  auto aid = n.book(p, "2030-03-07T10:00:00-03:00");
+  REQUIRE(eventually([&] { return n.jobs_of(aid).size() == 2; }));
+  auto changed = n.call(n.admin, "PUT", path, {{"offsets_minutes", {2880, 60}}}, 200);
+  CHECK(changed["offsets_minutes"] == json({2880, 60}));
+  CHECK(n.call(n.admin, "GET", path, nullptr, 200)["offsets_minutes"] == json({2880, 60}));
+  // The appointment gets reminders at the new offsets too (the removed ones are skipped when due).
+  CHECK(n.jobs_of(aid) == std::vector<std::string>{"2880 pending ", "1440 pending ", "120 pending ", "60 pending "});
+  n.refused(n.admin, "PUT", path, {{"offsets_minutes", {60, 3}}}, 422, "offsets_minutes[1]");
+  n.refused(n.admin, "PUT", path, {{"quiet_hours", {{"start", "9pm"}, {"end", "08:00"}}}}, 422, "quiet_hours.start");
+  n.refused(n.admin, "PUT", path, {{"often", true}}, 422, "often");
+  auto [_, attendant] = n.user("attendant");
+  n.refused(attendant, "GET", path, nullptr, 403, "");
+  CHECK(n.count("SELECT count(*) FROM atendeai.audit_log WHERE action = 'reminders.update'") == 1);
+}
