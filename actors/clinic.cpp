@@ -384,13 +384,24 @@ struct clinic_state {
       .inc();
   }
 
-  /// An appointment as PostgreSQL stored it goes into the agenda; a booked or moved one
-  /// gets its reminders planned (at its new time: the old time's are skipped when due).
-  void recorded(const persistence::agenda_entry& e, bool plan_reminders) {
+  /// An appointment as PostgreSQL stored it goes into the agenda. A booked or moved one
+  /// gets its reminders planned (at its new time: the old time's are skipped when due);
+  /// a staff `change` (created, moved, cancelled) is also told to the patient.
+  void recorded(const persistence::agenda_entry& e, bool plan, const std::string& change = {}) {
     agenda->record(e);
-    if (plan_reminders)
-      self->send(node->reader_for(clinic_id), plan_atom::value, clinic_id, e.appointment.id,
+    if (plan || !change.empty())
+      self->send(node->reader_for(clinic_id), plan_atom::value, clinic_id, e.appointment.id, change,
                  static_cast<int64_t>(now().time_since_epoch().count()));
+  }
+
+  /// The notice a staff change gives the patient ("" for none: attended, no-show).
+  static std::string notice_of(persistence::staff_action a) {
+    switch (a) {
+      case persistence::staff_action::create: return "created";
+      case persistence::staff_action::reschedule: return "moved";
+      case persistence::staff_action::cancel: return "cancelled";
+      default: return {};
+    }
   }
 
   void log_write_failed(const char* what, const caf::error& err) {
@@ -545,7 +556,10 @@ struct clinic_state {
       return;
     }
     auto count = [&](const std::string& outcome) {
-      node->metrics->counter_with("atendeai_reminders_total", "Reminders due, by outcome", {{"outcome", outcome}}).inc();
+      node->metrics
+        ->counter_with("atendeai_proactive_messages_total", "Reminders and notices due, by kind and outcome",
+                       {{"kind", r.kind}, {"outcome", outcome}})
+        .inc();
     };
     core::reminder_plan p;
     try {
@@ -577,7 +591,8 @@ struct clinic_state {
     m.window_until = r.window_until;
     m.interactive = std::move(p.interactive);
     m.templated = std::move(p.templated);
-    m.appointment_id = r.appointment_id;
+    m.appointment_id = p.answerable ? r.appointment_id : std::string{};
+    m.kind = r.kind;
     self->send(conversation_for(r.conversation_id), remind_atom::value, std::move(m));
   }
 
@@ -693,7 +708,8 @@ struct clinic_state {
             rp.deliver(refusal({true, "starts_at", "this time was just booked"}, std::move(alternatives)));
           } else {
             const auto& entry = w.record->entry;
-            recorded(entry, c.action == staff_action::create || c.action == staff_action::reschedule);
+            recorded(entry, c.action == staff_action::create || c.action == staff_action::reschedule,
+                     notice_of(c.action));
             count_booking(staff_change_name(c.action));
             core::log_event(spdlog::level::info, "appointment_changed_by_staff",
                             {{"clinic_id", clinic_id}, {"appointment_id", entry.appointment.id},

@@ -404,7 +404,10 @@ struct conversation_state_holder {
     }
     last_activity = node->clock->now();
     auto count = [&](const char* outcome) {
-      node->metrics->counter_with("atendeai_reminders_total", "Reminders due, by outcome", {{"outcome", outcome}}).inc();
+      node->metrics
+        ->counter_with("atendeai_proactive_messages_total", "Reminders and notices due, by kind and outcome",
+                       {{"kind", p.kind}, {"outcome", outcome}})
+        .inc();
     };
     auto skip = [&](const char* why) {
       count(why);
@@ -430,14 +433,14 @@ struct conversation_state_holder {
     auto rec = new_record(reply_record::cause_kind::notice);
     rec.cause_id = p.job_id;
     rec.touch = false;
-    rec.intent = "reminder";
+    rec.intent = p.kind == "notify" ? "staff_change_notice" : "reminder";
     rec.channel = last_in ? last_in->channel : "whatsapp";
     rec.account_id = p.account_id.empty() && last_in ? last_in->account_id : p.account_id;
     rec.recipient = p.recipient.empty() && last_in ? last_in->recipient : p.recipient;
-    rec.correlation_id = "reminder";
+    rec.correlation_id = rec.intent;
     attach_reply(rec, std::move(msg));
     count(templated ? "sent_template" : "sent_interactive");
-    core::log_event(spdlog::level::info, "reminder_sent",
+    core::log_event(spdlog::level::info, p.kind == "notify" ? "notice_sent" : "reminder_sent",
                     {{"clinic_id", clinic_id}, {"conversation_id", conversation_id}, {"job_id", p.job_id},
                      {"template", templated}});
     self->send(node->writer_for(conversation_id), record_atom::value, std::move(rec));

@@ -195,11 +195,12 @@ db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_re
                                             job_max_attempts, jobs_per_claim);
       });
     },
-    [self](plan_atom, const std::string& clinic_id, const std::string& appointment_id, int64_t now_ms) {
+    [self](plan_atom, const std::string& clinic_id, const std::string& appointment_id, const std::string& change,
+           int64_t now_ms) {
       // Its failure is logged and counted; the next change of the appointment or of the
       // clinic's settings plans again.
-      self->state.read("plan_reminders", [&](pqxx::connection& c) {
-        return persistence::plan_reminders(c, clinic_id, appointment_id, instant_ms(now_ms));
+      self->state.read("plan_jobs", [&](pqxx::connection& c) {
+        return persistence::plan_jobs(c, clinic_id, appointment_id, change, instant_ms(now_ms));
       });
     },
     [self](finish_atom, const std::string& clinic_id, const std::string& job_id, const std::string& state,

@@ -32,7 +32,8 @@
 ///   Tokens: sender ──token──► db_reader (per channel account, on first use and after a reload)
 ///   Jobs (reminders): router ──jobs──► db_reader (due clinics, then claim the owned ones)
 ///   router ──remind(due)──► clinic ──remind(proactive)──► conversation ──record──► record writer
-///   clinic ──plan──► db_reader after a booking, move or staff change; ──finish──► to skip or hold
+///   clinic ──plan──► db_reader after a booking, move or staff change (reminders, the notice
+///   of a staff change); ──finish──► to skip or hold
 ///   admin API ──inspect(query)──► router ──inspect(query)──► clinic ──inspect──► conversation / flow
 
 #include <map>
@@ -134,7 +135,8 @@ using db_reader_actor = caf::typed_actor<
   caf::replies_to<jobs_atom, int64_t /*now, ms*/>::with<std::vector<std::string>>,
   caf::replies_to<jobs_atom, std::vector<std::string> /*clinic ids*/, int64_t /*now, ms*/>::with<
     std::vector<core::due_reminder>>,
-  caf::reacts_to<plan_atom, std::string /*clinic_id*/, std::string /*appointment_id*/, int64_t /*now, ms*/>,
+  caf::reacts_to<plan_atom, std::string /*clinic_id*/, std::string /*appointment_id*/,
+                 std::string /*staff change to tell the patient: created|moved|cancelled, or ""*/, int64_t /*now, ms*/>,
   caf::reacts_to<finish_atom, std::string /*clinic_id*/, std::string /*job_id*/, std::string /*state*/,
                  std::string /*outcome*/, int64_t /*due, ms*/>>;
 

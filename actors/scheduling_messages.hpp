@@ -86,7 +86,8 @@ struct proactive_message {
   std::optional<core::instant> window_until; ///< as PostgreSQL knew it at the claim
   core::outbound_message interactive;
   core::outbound_message templated;          ///< templ empty: none to send outside the window
-  std::string appointment_id;                ///< the appointment a typed answer will be about
+  std::string appointment_id;                ///< the appointment a typed answer will be about ("": none)
+  std::string kind = "reminder";             ///< reminder | notify (metrics, the message's intent label)
 };
 
 } // namespace atendeai::actors

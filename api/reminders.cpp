@@ -29,7 +29,8 @@ void reminders_put(api_call& call) {
   auto body = parse_body(call.r.body, {{"enabled", ftype::boolean, false, 0},
                                        {"offsets_minutes", ftype::array, false, 5},
                                        {"template", ftype::object, false, 0},
-                                       {"quiet_hours", ftype::object, false, 0}});
+                                       {"quiet_hours", ftype::object, false, 0},
+                                       {"notify_staff_changes", ftype::object, false, 0}});
   auto now = call.w.node->clock->now();
   auto after = in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) {
     auto before = persistence::load_reminder_settings(tx, call.clinic_id);

@@ -31,6 +31,25 @@ minute_of_day hhmm_member(const json& j, const char* key, const std::string& pat
   return *m;
 }
 
+/// A {"name","language"} member naming a registered template.
+void template_member(const json& t, const std::string& path, std::string& name, std::string& language) {
+  if (!t.is_object())
+    invalid(path, "must be an object {\"name\",\"language\"}");
+  for (auto& [key, _] : t.items())
+    if (key != "name" && key != "language")
+      invalid(path + "." + key, "unknown member");
+  for (const char* key : {"name", "language"}) {
+    if (!t.contains(key))
+      continue;
+    if (!t[key].is_string() || t[key].get<std::string>().empty() || t[key].get<std::string>().size() > 512)
+      invalid(path + "." + key, "must be a non-empty string");
+  }
+  if (t.contains("name"))
+    name = t["name"].get<std::string>();
+  if (t.contains("language"))
+    language = t["language"].get<std::string>();
+}
+
 /// True when local minute `m` lies in [start, end) of a range that may wrap midnight.
 bool in_quiet(minute_of_day m, minute_of_day start, minute_of_day end) {
   if (start == end)
@@ -58,14 +77,20 @@ json to_json(const reminder_settings& s) {
   return {{"enabled", s.enabled},
           {"offsets_minutes", s.offsets_minutes},
           {"template", {{"name", s.template_name}, {"language", s.template_language}}},
-          {"quiet_hours", {{"start", format_hhmm(s.quiet_start)}, {"end", format_hhmm(s.quiet_end)}}}};
+          {"quiet_hours", {{"start", format_hhmm(s.quiet_start)}, {"end", format_hhmm(s.quiet_end)}}},
+          {"notify_staff_changes",
+           {{"created", s.notify_created},
+            {"moved", s.notify_moved},
+            {"cancelled", s.notify_cancelled},
+            {"template", {{"name", s.notice_template_name}, {"language", s.notice_template_language}}}}}};
 }
 
 reminder_settings reminder_settings_from_json(const json& j, reminder_settings s) {
   if (!j.is_object())
     invalid("", "must be an object");
   for (auto& [key, _] : j.items())
-    if (key != "enabled" && key != "offsets_minutes" && key != "template" && key != "quiet_hours")
+    if (key != "enabled" && key != "offsets_minutes" && key != "template" && key != "quiet_hours" &&
+        key != "notify_staff_changes")
       invalid(key, "unknown member");
   if (j.contains("enabled")) {
     if (!j["enabled"].is_boolean())
@@ -89,24 +114,8 @@ reminder_settings reminder_settings_from_json(const json& j, reminder_settings s
     std::sort(offsets.rbegin(), offsets.rend());
     s.offsets_minutes = std::move(offsets);
   }
-  if (j.contains("template")) {
-    auto& t = j["template"];
-    if (!t.is_object())
-      invalid("template", "must be an object {\"name\",\"language\"}");
-    for (auto& [key, _] : t.items())
-      if (key != "name" && key != "language")
-        invalid("template." + key, "unknown member");
-    for (const char* key : {"name", "language"}) {
-      if (!t.contains(key))
-        continue;
-      if (!t[key].is_string() || t[key].get<std::string>().empty() || t[key].get<std::string>().size() > 512)
-        invalid(std::string("template.") + key, "must be a non-empty string");
-    }
-    if (t.contains("name"))
-      s.template_name = t["name"].get<std::string>();
-    if (t.contains("language"))
-      s.template_language = t["language"].get<std::string>();
-  }
+  if (j.contains("template"))
+    template_member(j["template"], "template", s.template_name, s.template_language);
   if (j.contains("quiet_hours")) {
     auto& q = j["quiet_hours"];
     if (!q.is_object() || !q.contains("start") || !q.contains("end"))
@@ -117,6 +126,26 @@ reminder_settings reminder_settings_from_json(const json& j, reminder_settings s
     s.quiet_start = hhmm_member(q, "start", "quiet_hours");
     s.quiet_end = hhmm_member(q, "end", "quiet_hours");
   }
+  if (j.contains("notify_staff_changes")) {
+    auto& n = j["notify_staff_changes"];
+    if (!n.is_object())
+      invalid("notify_staff_changes", "must be an object {\"created\",\"moved\",\"cancelled\",\"template\"}");
+    for (auto& [key, value] : n.items()) {
+      auto path = "notify_staff_changes." + key;
+      if (key == "template") {
+        template_member(value, path, s.notice_template_name, s.notice_template_language);
+        continue;
+      }
+      bool* flag = key == "created" ? &s.notify_created : key == "moved" ? &s.notify_moved
+                   : key == "cancelled"                 ? &s.notify_cancelled
+                                                        : nullptr;
+      if (!flag)
+        invalid(path, "unknown member");
+      if (!value.is_boolean())
+        invalid(path, "must be true or false");
+      *flag = value.get<bool>();
+    }
+  }
   return s;
 }
 
@@ -124,35 +153,65 @@ bool window_open(const std::optional<instant>& window_until, instant now) {
   return window_until && now < *window_until;
 }
 
+namespace {
+
+/// Why a due reminder no longer applies; nullptr when it does.
+const char* reminder_skip(const due_reminder& r, instant now) {
+  auto status = appointment_status_from_string(r.appointment_status);
+  if (!status || !is_active(*status))
+    return "cancelled";
+  if (r.starts_at != r.planned_start)
+    return "moved"; // its new time has reminders of its own
+  if (r.starts_at <= now)
+    return "past";
+  const auto& s = r.settings;
+  if (!s.enabled ||
+      std::find(s.offsets_minutes.begin(), s.offsets_minutes.end(), r.offset_minutes) == s.offsets_minutes.end())
+    return "disabled";
+  return nullptr;
+}
+
+/// Why a due notice of a staff change no longer applies; nullptr when it does.
+const char* notice_skip(const due_reminder& r, instant now) {
+  const auto& s = r.settings;
+  bool wanted = r.change == "created" ? s.notify_created : r.change == "moved" ? s.notify_moved
+                : r.change == "cancelled"                                     ? s.notify_cancelled
+                                                                              : false;
+  if (!wanted)
+    return "disabled";
+  if (r.planned_start <= now)
+    return "past";
+  if (r.change == "cancelled")
+    return nullptr; // told whatever happened since
+  auto status = appointment_status_from_string(r.appointment_status);
+  if (!status || !is_active(*status) || r.starts_at != r.planned_start)
+    return "superseded"; // cancelled or moved again since: that change has its own notice
+  return nullptr;
+}
+
+} // namespace
+
 reminder_plan plan_reminder(const due_reminder& r, const clinic_profile& clinic, instant now) {
   reminder_plan p;
-  auto skip = [&](const char* why) {
+  const bool notice = r.kind == "notify";
+  const char* why = notice ? notice_skip(r, now) : reminder_skip(r, now);
+  if (!why && r.opted_out)
+    why = "opted_out";
+  if (!why && (r.conversation_id.empty() || r.contact.empty() || r.account_id.empty()))
+    why = "no_conversation";
+  if (why) {
     p.what = reminder_plan::action::skip;
     p.reason = why;
     return p;
-  };
-  auto status = appointment_status_from_string(r.appointment_status);
-  if (!status || !is_active(*status))
-    return skip("cancelled");
-  if (r.starts_at != r.planned_start)
-    return skip("moved"); // its new time has reminders of its own
-  if (r.starts_at <= now)
-    return skip("past");
+  }
   const auto& s = r.settings;
-  if (!s.enabled || std::find(s.offsets_minutes.begin(), s.offsets_minutes.end(), r.offset_minutes) ==
-                      s.offsets_minutes.end())
-    return skip("disabled");
-  if (r.opted_out)
-    return skip("opted_out");
-  if (r.conversation_id.empty() || r.contact.empty() || r.account_id.empty())
-    return skip("no_conversation");
   const auto* tz = zone_or_default(clinic.timezone);
   auto minute = local_minute(tz, now);
   if (in_quiet(minute, s.quiet_start, s.quiet_end)) {
     // Minutes until the quiet hours end, from this minute.
     int wait = (s.quiet_end - minute + 24 * 60) % (24 * 60);
     auto until = std::chrono::time_point_cast<std::chrono::minutes>(now) + std::chrono::minutes(wait);
-    if (until < r.starts_at) {
+    if (until < r.planned_start) {
       p.what = reminder_plan::action::hold;
       p.hold_until = std::chrono::time_point_cast<std::chrono::milliseconds>(until);
       return p;
@@ -163,30 +222,57 @@ reminder_plan plan_reminder(const due_reminder& r, const clinic_profile& clinic,
   auto name = first_name(r.patient_name);
   auto service = detail::service_name(clinic, r.service_id, en);
   auto professional = detail::professional_ref(clinic, r.professional_id, en);
-  auto when = detail::when_long(tz, r.starts_at, en);
+  auto with = detail::with_professional(clinic, r.professional_id, en);
+  auto when = detail::when_long(tz, r.planned_start, en);
+  auto at = clinic.address.empty() ? std::string{} : (en ? ", at " : ", na ") + clinic.address;
   std::string greeting = en ? (name.empty() ? "Hello!" : "Hello, " + name + "!")
                             : (name.empty() ? "Olá!" : "Olá, " + name + "!");
-  std::string text =
-    en ? greeting + " A reminder of your " + service + " appointment " + detail::with_professional(clinic, r.professional_id, en) +
-           " on " + when + (clinic.address.empty() ? "" : ", at " + clinic.address) + ". Can you confirm?"
-       : greeting + " Lembrete da sua consulta de " + service + " " +
-           detail::with_professional(clinic, r.professional_id, en) + " " + when +
-           (clinic.address.empty() ? "" : ", na " + clinic.address) + ". Você confirma?";
-  p.interactive = detail::buttons(
-    text, {{reminder_choice_id(reminder_answer::confirm, r.appointment_id), en ? "Confirm" : "Confirmar", {}},
-           {reminder_choice_id(reminder_answer::reschedule, r.appointment_id), en ? "Reschedule" : "Remarcar", {}},
-           {reminder_choice_id(reminder_answer::cancel, r.appointment_id), en ? "Cancel" : "Cancelar", {}}});
+  // What follows the greeting.
+  std::string said;
+  if (!notice)
+    said = en ? "A reminder of your " + service + " appointment " + with + " on " + when + at + ". Can you confirm?"
+              : "Lembrete da sua consulta de " + service + " " + with + " " + when + at + ". Você confirma?";
+  else if (r.change == "created")
+    said = en ? "Your " + service + " appointment " + with + " is booked for " + when + at + ". Can you confirm?"
+              : "Sua consulta de " + service + " " + with + " foi marcada para " + when + at + ". Você confirma?";
+  else if (r.change == "moved")
+    said = en ? "Your " + service + " appointment " + with + " was moved to " + when + at + ". Can you confirm?"
+              : "Sua consulta de " + service + " " + with + " foi remarcada para " + when + at + ". Você confirma?";
+  else
+    said = en ? "Your " + service + " appointment " + with + " on " + when +
+                  " was cancelled by the clinic. To book another time, just reply to this message."
+              : "Sua consulta de " + service + " " + with + " " + when +
+                  " foi cancelada pela clínica. Se quiser marcar outro horário, é só responder esta mensagem.";
+  auto text = greeting + " " + said;
+  const bool answerable = !(notice && r.change == "cancelled");
+  std::vector<std::string> payloads;
+  if (answerable)
+    payloads = {reminder_choice_id(reminder_answer::confirm, r.appointment_id),
+                reminder_choice_id(reminder_answer::reschedule, r.appointment_id),
+                reminder_choice_id(reminder_answer::cancel, r.appointment_id)};
+  if (answerable)
+    p.interactive = detail::buttons(text, {{payloads[0], en ? "Confirm" : "Confirmar", {}},
+                                           {payloads[1], en ? "Reschedule" : "Remarcar", {}},
+                                           {payloads[2], en ? "Cancel" : "Cancelar", {}}});
+  else
+    p.interactive.text = text;
   p.templated.text = text;
   template_call t;
-  t.name = s.template_name;
-  t.language = s.template_language;
-  // The demo template's parameters: first name, service, professional, when, address.
-  t.parameters = {name.empty() ? (en ? "patient" : "paciente") : name, service, professional, when,
-                  clinic.address.empty() ? clinic.name : clinic.address};
-  t.button_payloads = {reminder_choice_id(reminder_answer::confirm, r.appointment_id),
-                       reminder_choice_id(reminder_answer::reschedule, r.appointment_id),
-                       reminder_choice_id(reminder_answer::cancel, r.appointment_id)};
+  auto patient = name.empty() ? std::string(en ? "patient" : "paciente") : name;
+  if (notice) {
+    // The notice template: "Olá {{1}}! {{2}}" (no buttons: typed answers still work).
+    t.name = s.notice_template_name;
+    t.language = s.notice_template_language;
+    t.parameters = {patient, said};
+  } else {
+    // The reminder template's parameters: first name, service, professional, when, address.
+    t.name = s.template_name;
+    t.language = s.template_language;
+    t.parameters = {patient, service, professional, when, clinic.address.empty() ? clinic.name : clinic.address};
+    t.button_payloads = payloads;
+  }
   p.templated.templ = std::move(t);
+  p.answerable = answerable;
   return p;
 }
 

@@ -1,9 +1,9 @@
 #pragma once
-/// Appointment reminders as decisions: a clinic's reminder settings, what to do with a
-/// reminder when it is due (send, hold for quiet hours, skip and why), its text in the
-/// clinic's voice with Confirmar / Remarcar / Cancelar, the same as a WhatsApp template
-/// for outside the 24-hour window, and reading the patient's answer (a tapped button's
-/// payload, or typed words). Pure: "now" is passed in, nothing is read or written.
+/// Appointment reminders and notices of staff changes as decisions: a clinic's settings,
+/// what to do with one when it is due (send, hold for quiet hours, skip and why), its text
+/// in the clinic's voice with Confirmar / Remarcar / Cancelar, the same as a WhatsApp
+/// template for outside the 24-hour window, and reading the patient's answer (a tapped
+/// button's payload, or typed words). Pure: "now" is passed in, nothing is read or written.
 
 #include <optional>
 #include <string>
@@ -28,16 +28,24 @@ struct reminder_settings {
   std::string template_language = "pt_BR";
   minute_of_day quiet_start = 21 * 60; ///< local time; proactive messages wait from here...
   minute_of_day quiet_end = 8 * 60;    ///< ...to here (start > end: over midnight)
+  /// Patients told when staff create, move or cancel their appointment.
+  bool notify_created = true, notify_moved = true, notify_cancelled = true;
+  std::string notice_template_name = "aviso_consulta"; ///< a notice outside the window: "Olá {{1}}! {{2}}"
+  std::string notice_template_language = "pt_BR";
 };
 
-/// {"enabled","offsets_minutes","template":{"name","language"},"quiet_hours":{"start","end"}}.
+/// {"enabled","offsets_minutes","template":{"name","language"},"quiet_hours":{"start","end"},
+///  "notify_staff_changes":{"created","moved","cancelled","template":{"name","language"}}}.
 nlohmann::json to_json(const reminder_settings& s);
 /// The members present replace `base`'s. Unknown members, wrong types and out-of-range
 /// values throw std::invalid_argument "<json path>: <reason>" ("offsets_minutes[1]: ...").
 reminder_settings reminder_settings_from_json(const nlohmann::json& j, reminder_settings base);
 
-/// A due reminder as the scheduler claimed it, with the appointment as it is now.
+/// A due reminder (or notice of a staff change) as the scheduler claimed it, with the
+/// appointment as it is now.
 struct due_reminder {
+  std::string kind = "reminder"; ///< reminder | notify
+  std::string change;            ///< notify: created | moved | cancelled
   std::string clinic_id;
   std::string job_id;
   std::string appointment_id;
@@ -58,14 +66,17 @@ struct due_reminder {
 struct reminder_plan {
   enum class action { send, hold, skip };
   action what = action::skip;
-  std::string reason;      ///< skip: cancelled, moved, past, disabled, opted_out, no_conversation
+  std::string reason;      ///< skip: cancelled, moved, superseded, past, disabled, opted_out, no_conversation
   instant hold_until{};    ///< hold: when quiet hours end
   outbound_message interactive; ///< send, inside the window: text with three buttons
   outbound_message templated;   ///< send, outside it: the clinic's reminder template
+  bool answerable = true;       ///< its answer may confirm, move or cancel the appointment
 };
 
-/// Decides a due reminder at `now`. A reminder due in quiet hours waits until they end,
-/// unless that is at or past the appointment's start (the clinic's offset put it there).
+/// Decides a due reminder or notice at `now`. One due in quiet hours waits until they
+/// end, unless that is at or past the appointment's start (the clinic's offset put it
+/// there). A notice of a cancellation is sent whatever the appointment's status; one of
+/// a booking or move only while the appointment is still there at that time.
 /// Throws std::invalid_argument when the clinic's time zone is unknown.
 reminder_plan plan_reminder(const due_reminder& r, const clinic_profile& clinic, instant now);
 

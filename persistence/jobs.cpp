@@ -64,10 +64,14 @@ int plan_reminders(pqxx::transaction_base& tx, const std::string& clinic_id, con
     .as<int>();
 }
 
-int plan_reminders(pqxx::connection& conn, const std::string& clinic_id, const std::string& appointment_id,
-                   core::instant now) {
+int plan_jobs(pqxx::connection& conn, const std::string& clinic_id, const std::string& appointment_id,
+              const std::string& change, core::instant now) {
   pqxx::work tx(conn);
-  auto n = plan_reminders(tx, clinic_id, appointment_id, now);
+  auto n = change == "cancelled" ? 0 : plan_reminders(tx, clinic_id, appointment_id, now);
+  if (!change.empty())
+    n += tx.exec_params1("SELECT atendeai.plan_notice($1::uuid, $2::uuid, $3, " + ts(4) + ")", clinic_id,
+                         appointment_id, change, ms(now))[0]
+           .as<int>();
   tx.commit();
   return n;
 }
@@ -93,8 +97,9 @@ std::vector<core::due_reminder> claim_reminders(pqxx::connection& conn, const st
     "coalesce(professional_id::text, ''), coalesce(service_id::text, ''), coalesce(conversation_id::text, ''), "
     "patient_name, coalesce(account_id, ''), coalesce(contact, ''), "
     "(extract(epoch FROM window_until) * 1000)::bigint, opted_out, enabled, offsets_minutes::text, "
-    "template_name, template_language, to_char(quiet_start, 'HH24:MI'), to_char(quiet_end, 'HH24:MI') "
-    "FROM atendeai.claim_jobs($1::uuid[], " + ts(2) + ", $3, make_interval(secs => $4), $5, $6) WHERE kind = 'reminder'",
+    "template_name, template_language, to_char(quiet_start, 'HH24:MI'), to_char(quiet_end, 'HH24:MI'), "
+    "notify_created, notify_moved, notify_cancelled, notice_template_name, notice_template_language, kind "
+    "FROM atendeai.claim_jobs($1::uuid[], " + ts(2) + ", $3, make_interval(secs => $4), $5, $6)",
     uuid_array(clinics), ms(now), node, static_cast<int>(lease.count()), max_attempts, limit);
   tx.commit();
   for (auto row : rows) {
@@ -106,7 +111,9 @@ std::vector<core::due_reminder> claim_reminders(pqxx::connection& conn, const st
       r.appointment_id = payload.value("appointment_id", "");
       r.offset_minutes = payload.value("offset_minutes", 0);
       r.planned_start = core::instant{std::chrono::milliseconds{payload.value("starts_at_ms", int64_t{0})}};
+      r.change = payload.value("change", "");
     }
+    r.kind = row[25].as<std::string>();
     r.appointment_status = row[3].as<std::string>();
     r.starts_at = instant_of(row[4]);
     r.ends_at = instant_of(row[5]);
@@ -125,6 +132,11 @@ std::vector<core::due_reminder> claim_reminders(pqxx::connection& conn, const st
     r.settings.template_language = row[17].as<std::string>();
     r.settings.quiet_start = core::parse_hhmm(row[18].as<std::string>()).value_or(r.settings.quiet_start);
     r.settings.quiet_end = core::parse_hhmm(row[19].as<std::string>()).value_or(r.settings.quiet_end);
+    r.settings.notify_created = row[20].as<bool>();
+    r.settings.notify_moved = row[21].as<bool>();
+    r.settings.notify_cancelled = row[22].as<bool>();
+    r.settings.notice_template_name = row[23].as<std::string>();
+    r.settings.notice_template_language = row[24].as<std::string>();
     out.push_back(std::move(r));
   }
   return out;
@@ -141,7 +153,8 @@ void finish_job(pqxx::connection& conn, const std::string& clinic_id, const std:
 core::reminder_settings load_reminder_settings(pqxx::transaction_base& tx, const std::string& clinic_id) {
   core::reminder_settings s;
   auto r = tx.exec_params("SELECT enabled, offsets_minutes::text, template_name, template_language, "
-                          "to_char(quiet_start, 'HH24:MI'), to_char(quiet_end, 'HH24:MI') "
+                          "to_char(quiet_start, 'HH24:MI'), to_char(quiet_end, 'HH24:MI'), notify_created, "
+                          "notify_moved, notify_cancelled, notice_template_name, notice_template_language "
                           "FROM atendeai.reminder_settings WHERE clinic_id = $1",
                           clinic_id);
   if (r.empty())
@@ -152,19 +165,29 @@ core::reminder_settings load_reminder_settings(pqxx::transaction_base& tx, const
   s.template_language = r[0][3].as<std::string>();
   s.quiet_start = core::parse_hhmm(r[0][4].as<std::string>()).value_or(s.quiet_start);
   s.quiet_end = core::parse_hhmm(r[0][5].as<std::string>()).value_or(s.quiet_end);
+  s.notify_created = r[0][6].as<bool>();
+  s.notify_moved = r[0][7].as<bool>();
+  s.notify_cancelled = r[0][8].as<bool>();
+  s.notice_template_name = r[0][9].as<std::string>();
+  s.notice_template_language = r[0][10].as<std::string>();
   return s;
 }
 
 void save_reminder_settings(pqxx::transaction_base& tx, const std::string& clinic_id, const core::reminder_settings& s) {
   tx.exec_params("INSERT INTO atendeai.reminder_settings AS r (clinic_id, enabled, offsets_minutes, template_name, "
-                 "template_language, quiet_start, quiet_end, updated_at) "
-                 "VALUES ($1, $2, $3::int[], $4, $5, $6::time, $7::time, now()) "
+                 "template_language, quiet_start, quiet_end, notify_created, notify_moved, notify_cancelled, "
+                 "notice_template_name, notice_template_language, updated_at) "
+                 "VALUES ($1, $2, $3::int[], $4, $5, $6::time, $7::time, $8, $9, $10, $11, $12, now()) "
                  "ON CONFLICT (clinic_id) DO UPDATE SET enabled = excluded.enabled, "
                  "offsets_minutes = excluded.offsets_minutes, template_name = excluded.template_name, "
                  "template_language = excluded.template_language, quiet_start = excluded.quiet_start, "
-                 "quiet_end = excluded.quiet_end, updated_at = now()",
+                 "quiet_end = excluded.quiet_end, notify_created = excluded.notify_created, "
+                 "notify_moved = excluded.notify_moved, notify_cancelled = excluded.notify_cancelled, "
+                 "notice_template_name = excluded.notice_template_name, "
+                 "notice_template_language = excluded.notice_template_language, updated_at = now()",
                  clinic_id, s.enabled, int_array_literal(s.offsets_minutes), s.template_name, s.template_language,
-                 core::format_hhmm(s.quiet_start), core::format_hhmm(s.quiet_end));
+                 core::format_hhmm(s.quiet_start), core::format_hhmm(s.quiet_end), s.notify_created, s.notify_moved,
+                 s.notify_cancelled, s.notice_template_name, s.notice_template_language);
 }
 
 std::optional<core::instant> window_until(pqxx::transaction_base& tx, const std::string& clinic_id,

@@ -14,11 +14,13 @@
 
 namespace atendeai::persistence {
 
+/// Plans an appointment's jobs at `now`: its reminders (unless `change` is "cancelled"),
+/// and a notice of a staff change when `change` names one (created, moved, cancelled);
+/// returns how many jobs were added.
+int plan_jobs(pqxx::connection& conn, const std::string& clinic_id, const std::string& appointment_id,
+              const std::string& change, core::instant now);
 /// Plans the reminders of one appointment ("" = every active future one of the clinic)
-/// at `now`; returns how many jobs were added.
-int plan_reminders(pqxx::connection& conn, const std::string& clinic_id, const std::string& appointment_id,
-                   core::instant now);
-/// The same inside a transaction (the admin API, with its settings change).
+/// inside a transaction (the admin API, with its settings change).
 int plan_reminders(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& appointment_id,
                    core::instant now);
 

@@ -1,4 +1,4 @@
--- The durable job scheduler and appointment reminders (issue 18).
+-- The durable job scheduler, appointment reminders and notices of staff changes (issue 18).
 --
 -- Every timed task of the product (reminders now; automatic no-shows, waitlist holds,
 -- calendar sync and retention as they come) is a row of atendeai.jobs: due at a time,
@@ -10,7 +10,8 @@
 CREATE TABLE atendeai.jobs (
   clinic_id uuid NOT NULL REFERENCES atendeai.clinics (id),
   id uuid NOT NULL DEFAULT gen_random_uuid(),
-  kind text NOT NULL CHECK (kind IN ('reminder')),
+  -- reminder: before an appointment; notify: the patient told of a staff change.
+  kind text NOT NULL CHECK (kind IN ('reminder', 'notify')),
   -- What the job is for, unique per clinic: a reminder's is its appointment, offset and
   -- start time, so a moved appointment gets new reminders and an unchanged one no second.
   cause_key text NOT NULL CHECK (length(cause_key) BETWEEN 1 AND 300),
@@ -30,7 +31,8 @@ CREATE INDEX jobs_open_idx ON atendeai.jobs (due_at) WHERE state IN ('pending', 
 SELECT atendeai.protect_tenant_table('atendeai.jobs');
 
 -- A clinic's reminder choices; no row: the defaults (on, 24 h and 2 h before, the demo's
--- template name, quiet from 21:00 to 08:00 local time).
+-- template names, quiet from 21:00 to 08:00 local time, patients told of every staff
+-- change).
 CREATE TABLE atendeai.reminder_settings (
   clinic_id uuid PRIMARY KEY REFERENCES atendeai.clinics (id),
   enabled boolean NOT NULL DEFAULT true,
@@ -41,6 +43,11 @@ CREATE TABLE atendeai.reminder_settings (
   template_language text NOT NULL DEFAULT 'pt_BR',
   quiet_start time NOT NULL DEFAULT '21:00',
   quiet_end time NOT NULL DEFAULT '08:00',
+  notify_created boolean NOT NULL DEFAULT true,
+  notify_moved boolean NOT NULL DEFAULT true,
+  notify_cancelled boolean NOT NULL DEFAULT true,
+  notice_template_name text NOT NULL DEFAULT 'aviso_consulta',
+  notice_template_language text NOT NULL DEFAULT 'pt_BR',
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 SELECT atendeai.protect_tenant_table('atendeai.reminder_settings');
@@ -73,6 +80,24 @@ LANGUAGE sql SECURITY DEFINER SET search_path = atendeai, pg_temp AS $$
   SELECT count(*)::int FROM ins
 $$;
 
+-- A notice of a staff change (created, moved, cancelled) of an appointment, due at once;
+-- one per change and start time. Idempotent.
+CREATE FUNCTION atendeai.plan_notice(p_clinic uuid, p_appointment uuid, p_change text, p_now timestamptz)
+RETURNS int
+LANGUAGE sql SECURITY DEFINER SET search_path = atendeai, pg_temp AS $$
+  WITH ins AS (
+    INSERT INTO atendeai.jobs (clinic_id, kind, cause_key, due_at, payload)
+    SELECT a.clinic_id, 'notify', 'notify:' || a.id || ':' || p_change || ':' || extract(epoch FROM a.starts_at)::bigint,
+           p_now,
+           jsonb_build_object('appointment_id', a.id, 'change', p_change,
+                              'starts_at_ms', (extract(epoch FROM a.starts_at) * 1000)::bigint)
+      FROM atendeai.appointments a
+     WHERE a.clinic_id = p_clinic AND a.id = p_appointment AND p_change IN ('created', 'moved', 'cancelled')
+    ON CONFLICT (clinic_id, cause_key) DO NOTHING
+    RETURNING 1)
+  SELECT count(*)::int FROM ins
+$$;
+
 -- The clinics with a job to look at at p_now: due and pending, or running (done once its
 -- message exists, claimed again once its lease ran out).
 CREATE FUNCTION atendeai.clinics_with_due_jobs(p_now timestamptz) RETURNS SETOF uuid
@@ -94,7 +119,9 @@ RETURNS TABLE (clinic_id uuid, job_id uuid, kind text, due_at timestamptz, attem
                appointment_status text, starts_at timestamptz, ends_at timestamptz, professional_id uuid,
                service_id uuid, conversation_id uuid, patient_name text, account_id text, contact text,
                window_until timestamptz, opted_out boolean, enabled boolean, offsets_minutes int[],
-               template_name text, template_language text, quiet_start time, quiet_end time)
+               template_name text, template_language text, quiet_start time, quiet_end time,
+               notify_created boolean, notify_moved boolean, notify_cancelled boolean,
+               notice_template_name text, notice_template_language text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = atendeai, pg_temp AS $$
 #variable_conflict use_column
 BEGIN
@@ -120,7 +147,9 @@ BEGIN
          coalesce((cm.state ->> 'opted_out')::boolean, false),
          coalesce(s.enabled, true), coalesce(s.offsets_minutes, '{1440,120}'),
          coalesce(s.template_name, 'lembrete_consulta'), coalesce(s.template_language, 'pt_BR'),
-         coalesce(s.quiet_start, '21:00'), coalesce(s.quiet_end, '08:00')
+         coalesce(s.quiet_start, '21:00'), coalesce(s.quiet_end, '08:00'),
+         coalesce(s.notify_created, true), coalesce(s.notify_moved, true), coalesce(s.notify_cancelled, true),
+         coalesce(s.notice_template_name, 'aviso_consulta'), coalesce(s.notice_template_language, 'pt_BR')
     FROM claimed c
     LEFT JOIN atendeai.appointments a
       ON a.clinic_id = c.clinic_id AND a.id = (c.payload ->> 'appointment_id')::uuid
@@ -154,14 +183,17 @@ LANGUAGE sql SECURITY DEFINER SET search_path = atendeai, pg_temp AS $$
 $$;
 
 REVOKE ALL ON FUNCTION atendeai.plan_reminders(uuid, uuid, timestamptz),
+  atendeai.plan_notice(uuid, uuid, text, timestamptz),
   atendeai.clinics_with_due_jobs(timestamptz),
   atendeai.claim_jobs(uuid[], timestamptz, text, interval, int, int),
   atendeai.finish_job(uuid, uuid, text, text, timestamptz, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION atendeai.plan_reminders(uuid, uuid, timestamptz),
+  atendeai.plan_notice(uuid, uuid, text, timestamptz),
   atendeai.clinics_with_due_jobs(timestamptz),
   atendeai.claim_jobs(uuid[], timestamptz, text, interval, int, int),
   atendeai.finish_job(uuid, uuid, text, text, timestamptz, timestamptz) TO atendeai_app;
 ALTER FUNCTION atendeai.plan_reminders(uuid, uuid, timestamptz) OWNER TO atendeai_system;
+ALTER FUNCTION atendeai.plan_notice(uuid, uuid, text, timestamptz) OWNER TO atendeai_system;
 ALTER FUNCTION atendeai.clinics_with_due_jobs(timestamptz) OWNER TO atendeai_system;
 ALTER FUNCTION atendeai.claim_jobs(uuid[], timestamptz, text, interval, int, int) OWNER TO atendeai_system;
 ALTER FUNCTION atendeai.finish_job(uuid, uuid, text, text, timestamptz, timestamptz) OWNER TO atendeai_system;

@@ -42,6 +42,8 @@ due_reminder due_for_wednesday() {
   return r;
 }
 
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
 std::string skip_reason(const due_reminder& r, instant now) {
   auto p = plan_reminder(r, demo_clinic(), now);
   return p.what == reminder_plan::action::skip ? p.reason : "not skipped";
@@ -202,7 +204,9 @@ TEST_CASE("Opting out of proactive messages", "[reminders]") {
 TEST_CASE("Reminder settings: defaults, a change, and refusals that name the member", "[reminders]") {
   reminder_settings d;
   CHECK(to_json(d) == json::parse(R"({"enabled":true,"offsets_minutes":[1440,120],
-    "template":{"name":"lembrete_consulta","language":"pt_BR"},"quiet_hours":{"start":"21:00","end":"08:00"}})"));
+    "template":{"name":"lembrete_consulta","language":"pt_BR"},"quiet_hours":{"start":"21:00","end":"08:00"},
+    "notify_staff_changes":{"created":true,"moved":true,"cancelled":true,
+                            "template":{"name":"aviso_consulta","language":"pt_BR"}}})"));
   auto s = reminder_settings_from_json(
     json::parse(R"({"offsets_minutes":[60,2880],"quiet_hours":{"start":"22:00","end":"07:30"}})"), d);
   CHECK(s.offsets_minutes == std::vector<int>{2880, 60});
@@ -231,5 +235,60 @@ TEST_CASE("Reminder settings: defaults, a change, and refusals that name the mem
   CHECK(refused(R"({"quiet_hours":{"start":"25:00","end":"08:00"}})") == "quiet_hours.start");
   CHECK(refused(R"({"quiet_hours":{"start":"21:00"}})") == "quiet_hours");
   CHECK(refused(R"({"remind":true})") == "remind");
+  CHECK(refused(R"({"notify_staff_changes":{"created":"no"}})") == "notify_staff_changes.created");
+  CHECK(refused(R"({"notify_staff_changes":{"deleted":true}})") == "notify_staff_changes.deleted");
+  CHECK(refused(R"({"notify_staff_changes":{"template":{"name":1}}})") == "notify_staff_changes.template.name");
   CHECK(refused(R"({"enabled":false})") == "accepted");
+  auto off = reminder_settings_from_json(json::parse(R"({"notify_staff_changes":{"moved":false}})"), d);
+  CHECK(off.notify_created);
+  CHECK_FALSE(off.notify_moved);
+}
+
+TEST_CASE("Notices of staff changes: what they say, and when they are skipped", "[reminders][notices]") {
+  auto now = sp(2030, 3, 5, 10);
+  auto notice = [](const char* change) {
+    auto r = due_for_wednesday();
+    r.kind = "notify";
+    r.change = change;
+    r.offset_minutes = 0;
+    return r;
+  };
+  auto created = plan_reminder(notice("created"), demo_clinic(), now);
+  REQUIRE(created.what == reminder_plan::action::send);
+  CHECK(created.interactive.text == "Olá, Maria! Sua consulta de Cardiologia com a Dra. Ana Souza foi marcada para "
+                                    "quarta 06/03 às 10:00, na " + address + ". Você confirma?");
+  CHECK(created.interactive.choices.size() == 3);
+  CHECK(created.answerable);
+  REQUIRE(created.templated.templ);
+  CHECK(created.templated.templ->name == "aviso_consulta");
+  CHECK(created.templated.templ->parameters ==
+        std::vector<std::string>{"Maria", "Sua consulta de Cardiologia com a Dra. Ana Souza foi marcada para quarta "
+                                          "06/03 às 10:00, na " + address + ". Você confirma?"});
+  CHECK(created.templated.templ->button_payloads.empty());
+  CHECK(contains(plan_reminder(notice("moved"), demo_clinic(), now).interactive.text, "foi remarcada para quarta 06/03"));
+  // A cancellation is told whatever the status now (it is cancelled), with nothing to answer.
+  auto gone = notice("cancelled");
+  gone.appointment_status = "cancelled";
+  auto cancelled = plan_reminder(gone, demo_clinic(), now);
+  REQUIRE(cancelled.what == reminder_plan::action::send);
+  CHECK(cancelled.interactive.text ==
+        "Olá, Maria! Sua consulta de Cardiologia com a Dra. Ana Souza quarta 06/03 às 10:00 foi cancelada pela "
+        "clínica. Se quiser marcar outro horário, é só responder esta mensagem.");
+  CHECK(cancelled.interactive.choices.empty());
+  CHECK_FALSE(cancelled.answerable);
+  // A booking notice for an appointment cancelled or moved since: that change has its own.
+  auto stale = notice("created");
+  stale.appointment_status = "cancelled";
+  CHECK(skip_reason(stale, now) == "superseded");
+  stale = notice("moved");
+  stale.starts_at = sp(2030, 3, 6, 15);
+  CHECK(skip_reason(stale, now) == "superseded");
+  auto off = notice("cancelled");
+  off.settings.notify_cancelled = false;
+  CHECK(skip_reason(off, now) == "disabled");
+  // Reminders turned off do not silence notices.
+  auto on = notice("created");
+  on.settings.enabled = false;
+  CHECK(skip_reason(on, now) == "not skipped");
+  CHECK(skip_reason(notice("created"), sp(2030, 3, 6, 10)) == "past");
 }

@@ -53,6 +53,7 @@ struct agenda_node : chat_node {
   agenda_node() {
     options.env = admin_settings("agenda-test-jwt-secret-0123456789abcdef", test_var_dir("agenda", db));
     options.env["ATENDEAI_TEST_CLOCK"] = test_now;
+    use_test_clock_for_webhooks(test_now);
     start();
     // A super admin with a known password, straight into the database.
     {
@@ -69,6 +70,12 @@ struct agenda_node : chat_node {
     add_user("clinic_admin", "");
     add_user("attendant", "");
     add_user("professional", ana);
+    // The agenda's tests count the chat's replies: staff changes are not told to patients
+    // here (tests/integration/test_reminders.cpp tests those notices).
+    auto off = api("PUT", "/reminders",
+                   {{"notify_staff_changes", {{"created", false}, {"moved", false}, {"cancelled", false}}}},
+                   "super_admin");
+    REQUIRE(off.status == 200);
   }
 
   std::string login(const std::string& email) {

@@ -419,6 +419,7 @@ struct admin_cluster : cluster {
   admin_cluster() {
     extra_env = admin_settings("cluster-tests-jwt-secret-0123456789abcdef", var_dir);
     extra_env["ATENDEAI_TEST_CLOCK"] = "2030-03-04T12:00:00Z";
+    use_test_clock_for_webhooks(extra_env["ATENDEAI_TEST_CLOCK"]);
     start_all();
     super = demo_admin_token(*nodes[0], var_dir, super_admin_email);
     REQUIRE(!super.empty());

@@ -22,21 +22,24 @@ namespace {
 using namespace atendeai::test::demo;
 
 /// The test clock's start: Monday 2030-03-04 12:00 UTC (09:00 in São Paulo).
-const date::sys_seconds start = date::sys_days{date::year{2030} / 3 / 4} + std::chrono::hours(12);
+const date::sys_seconds clock_start = date::sys_days{date::year{2030} / 3 / 4} + std::chrono::hours(12);
 
 /// A node on the test clock whose patients write with the clock's timestamps.
 struct reminder_node : admin_node {
-  date::sys_seconds now = start;
+  date::sys_seconds now = clock_start;
   int wamids = 0;
   std::string admin;
 
-  reminder_node() : admin_node({{"ATENDEAI_TEST_CLOCK", "2030-03-04T12:00:00Z"}}) { admin = clinic_admin_token(); }
+  reminder_node() : admin_node(node_settings{{"ATENDEAI_TEST_CLOCK", "2030-03-04T12:00:00Z"}}) {
+    admin = clinic_admin_token();
+  }
 
   /// Moves the node's clock forward.
   void advance(std::chrono::seconds d) {
     auto r = http_post(url("/test/clock"), json{{"advance_s", d.count()}}.dump());
     REQUIRE(r.status == 200);
     now += d;
+    admin = clinic_admin_token(); // the last one may have expired on the node's clock
   }
   /// A message of the patient now (the clock's time), as Meta sends it.
   json message(const std::string& patient, const std::string& type, const json& part) {
@@ -78,16 +81,22 @@ struct reminder_node : admin_node {
   std::string status_of(const std::string& appointment) {
     return scalar("SELECT status FROM atendeai.appointments WHERE id = '" + appointment + "'");
   }
-  /// The appointment's reminder jobs as "offset state outcome", by due time.
-  std::vector<std::string> jobs_of(const std::string& appointment) {
+  /// The appointment's reminder jobs as "offset state outcome" (notices: "change state
+  /// outcome"), by due time.
+  std::vector<std::string> jobs_of(const std::string& appointment, const std::string& kind = "reminder") {
     std::vector<std::string> out;
     auto c = db.connect();
     pqxx::read_transaction tx(*c);
-    for (auto row : tx.exec("SELECT (payload ->> 'offset_minutes') || ' ' || state || ' ' || coalesce(outcome, '') "
-                            "FROM atendeai.jobs WHERE payload ->> 'appointment_id' = '" + appointment +
-                            "' ORDER BY due_at, created_at"))
+    for (auto row : tx.exec("SELECT coalesce(payload ->> 'offset_minutes', payload ->> 'change') || ' ' || state || "
+                            "' ' || coalesce(outcome, '') FROM atendeai.jobs WHERE kind = '" + kind +
+                            "' AND payload ->> 'appointment_id' = '" + appointment + "' ORDER BY due_at, created_at"))
       out.push_back(row[0].as<std::string>());
     return out;
+  }
+  /// Staff changes are not told to patients (the reminder tests count reminders only).
+  void no_notices() {
+    call(admin, "PUT", "/api/v1/clinics/" + clinic_id + "/reminders",
+         {{"notify_staff_changes", {{"created", false}, {"moved", false}, {"cancelled", false}}}}, 200);
   }
   /// Waits until every reminder due has been run (no job due and open): from then on a
   /// second reminder would already have been written.
@@ -102,9 +111,10 @@ struct reminder_node : admin_node {
 
 } // namespace
 
-TEST_CASE("Reminders at each offset: the template outside the window, buttons inside it; taps and typed answers",
+TEST_CASE("Reminders at each offset: the template outside the window, buttons inside it, taps and typed answers",
           "[reminders]") {
   reminder_node n;
+  n.no_notices();
   const std::string p = "5511900003001";
   CHECK(contains_text(text_of(n.say_now(p, "oi")), "Sofia")); // Monday 09:00: the window opens until Tuesday 09:00
   // Wednesday 2030-03-06 10:00 local: reminders due Tuesday 10:00 (24 h) and Wednesday 08:00 (2 h).
@@ -154,13 +164,14 @@ TEST_CASE("Reminders at each offset: the template outside the window, buttons in
   // Each reminder was written once, and both jobs are done.
   REQUIRE(eventually([&] { return n.jobs_of(aid) == std::vector<std::string>{"1440 done sent", "120 done sent"}; }));
   CHECK(n.count("SELECT count(*) FROM atendeai.outbound_messages WHERE intent = 'reminder'") == 2);
-  CHECK(n.metric("atendeai_reminders_total{outcome=\"sent_template\"}") == 1);
-  CHECK(n.metric("atendeai_reminders_total{outcome=\"sent_interactive\"}") == 1);
+  CHECK(n.metric("atendeai_proactive_messages_total{kind=\"reminder\",outcome=\"sent_template\"}") == 1);
+  CHECK(n.metric("atendeai_proactive_messages_total{kind=\"reminder\",outcome=\"sent_interactive\"}") == 1);
 }
 
 TEST_CASE("Cancelled and moved appointments, opt-out, and another patient's payload", "[reminders]") {
   reminder_node n;
   // Only the 2-hour reminder, to keep the day readable.
+  n.no_notices();
   n.call(n.admin, "PUT", "/api/v1/clinics/" + clinic_id + "/reminders", {{"offsets_minutes", {120}}}, 200);
   const std::string cancelled = "5511900003101";
   const std::string moved = "5511900003102";
@@ -168,9 +179,9 @@ TEST_CASE("Cancelled and moved appointments, opt-out, and another patient's payl
   const std::string other = "5511900003104";
   for (auto& p : {cancelled, moved, quiet, other})
     n.say_now(p, "oi");
-  // Tuesday: 10:00 (reminder due 08:00), 11:00 (09:00), 14:00 moved to 16:00 (12:00 → 14:00).
+  // Tuesday: 10:00 (reminder due 08:00), 15:00 (13:00), 14:00 moved to 16:00 (12:00 → 14:00).
   auto a_cancelled = n.book(cancelled, "2030-03-05T10:00:00-03:00");
-  auto a_quiet = n.book(quiet, "2030-03-05T11:00:00-03:00");
+  auto a_quiet = n.book(quiet, "2030-03-05T15:00:00-03:00");
   auto a_moved = n.book(moved, "2030-03-05T14:00:00-03:00");
   n.call(n.admin, "POST", "/api/v1/clinics/" + clinic_id + "/appointments/" + a_cancelled + "/cancel",
          {{"reason", "patient called"}}, 200);
@@ -185,7 +196,7 @@ TEST_CASE("Cancelled and moved appointments, opt-out, and another patient's payl
   CHECK_FALSE(contains_text(text_of(forged), "Consulta cancelada"));
   CHECK(n.status_of(a_quiet) == "scheduled");
 
-  // Tuesday 13:30 local: the reminders due at 08:00, 09:00 and 12:00 were run.
+  // Tuesday 13:30 local: the reminders due at 08:00, 12:00 and 13:00 were run.
   n.advance(std::chrono::hours(28) + std::chrono::minutes(30));
   REQUIRE(n.jobs_settled());
   CHECK(n.jobs_of(a_cancelled) == std::vector<std::string>{"120 skipped cancelled"});
@@ -223,7 +234,9 @@ TEST_CASE("Reminder settings: read, changed, refused naming the member, and re-p
   auto path = "/api/v1/clinics/" + clinic_id + "/reminders";
   CHECK(n.call(n.admin, "GET", path, nullptr, 200) ==
         json::parse(R"({"enabled":true,"offsets_minutes":[1440,120],
-          "template":{"name":"lembrete_consulta","language":"pt_BR"},"quiet_hours":{"start":"21:00","end":"08:00"}})"));
+          "template":{"name":"lembrete_consulta","language":"pt_BR"},"quiet_hours":{"start":"21:00","end":"08:00"},
+          "notify_staff_changes":{"created":true,"moved":true,"cancelled":true,
+                                  "template":{"name":"aviso_consulta","language":"pt_BR"}}})"));
   const std::string p = "5511900003301";
   n.say_now(p, "oi");
   auto aid = n.book(p, "2030-03-07T10:00:00-03:00");
@@ -239,4 +252,49 @@ TEST_CASE("Reminder settings: read, changed, refused naming the member, and re-p
   auto [_, attendant] = n.user("attendant");
   n.refused(attendant, "GET", path, nullptr, 403, "");
   CHECK(n.count("SELECT count(*) FROM atendeai.audit_log WHERE action = 'reminders.update'") == 1);
+}
+
+TEST_CASE("Patients are told of staff changes: buttons inside the window, the notice template outside it",
+          "[reminders][notices]") {
+  reminder_node n;
+  const std::string p = "5511900003401";
+  n.say_now(p, "oi");
+  auto aid = n.book(p, "2030-03-06T10:00:00-03:00");
+  REQUIRE(eventually([&] { return sent_to(n.graph, p).size() == 2; }));
+  auto booked = sent_to(n.graph, p)[1];
+  CHECK(text_of(booked) == "Olá, Maria! Sua consulta de Cardiologia com a Dra. Ana Souza foi marcada para quarta 06/03 "
+                           "às 10:00, na " + address + ". Você confirma?");
+  CHECK(ids_of(booked) == std::vector<std::string>{"remind:confirm:" + aid, "remind:reschedule:" + aid,
+                                                    "remind:cancel:" + aid});
+  n.call(n.admin, "POST", "/api/v1/clinics/" + clinic_id + "/appointments/" + aid + "/reschedule",
+         {{"starts_at", "2030-03-06T11:00:00-03:00"}}, 200);
+  REQUIRE(eventually([&] { return sent_to(n.graph, p).size() == 3; }));
+  CHECK(contains_text(text_of(sent_to(n.graph, p)[2]), "foi remarcada para quarta 06/03 às 11:00"));
+  // The patient answers the notice's Confirmar.
+  CHECK(contains_text(text_of(n.tap_button(p, "remind:confirm:" + aid, "Confirmar")), "Sua consulta está confirmada"));
+  CHECK(n.status_of(aid) == "confirmed");
+
+  // A day later (the window closed): the cancellation goes as the notice template.
+  n.advance(std::chrono::hours(25));
+  n.call(n.admin, "POST", "/api/v1/clinics/" + clinic_id + "/appointments/" + aid + "/cancel",
+         {{"reason", "doctor away"}}, 200);
+  REQUIRE(eventually([&] { return sent_to(n.graph, p).size() == 5; }));
+  auto cancelled = sent_to(n.graph, p)[4];
+  INFO(cancelled.dump());
+  REQUIRE(cancelled["type"] == "template");
+  CHECK(cancelled["template"]["name"] == "aviso_consulta");
+  CHECK(contains_text(cancelled.dump(), "foi cancelada pela clínica"));
+  REQUIRE(eventually([&] {
+    return n.jobs_of(aid, "notify") ==
+           std::vector<std::string>{"created done sent", "moved done sent", "cancelled done sent"};
+  }));
+
+  // A clinic that turned booking notices off: the job is skipped, nothing is sent.
+  n.call(n.admin, "PUT", "/api/v1/clinics/" + clinic_id + "/reminders",
+         {{"notify_staff_changes", {{"created", false}}}}, 200);
+  const std::string q = "5511900003402";
+  n.say_now(q, "oi");
+  auto other = n.book(q, "2030-03-07T10:00:00-03:00");
+  REQUIRE(eventually([&] { return n.jobs_of(other, "notify") == std::vector<std::string>{"created skipped disabled"}; }));
+  CHECK(sent_to(n.graph, q).size() == 1);
 }

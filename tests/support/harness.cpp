@@ -1,5 +1,6 @@
 #include "support/harness.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -19,6 +20,7 @@
 #include <catch2/catch.hpp>
 #include <restinio/all.hpp>
 
+#include "core/agenda.hpp"
 #include "core/signature.hpp"
 
 namespace atendeai::test {
@@ -330,10 +332,23 @@ std::string notification_body(const nlohmann::json& messages, const nlohmann::js
   return body.dump();
 }
 
-std::string webhook_timestamp() {
-  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count());
+namespace {
+/// Seconds added to the system clock's for test notifications (use_test_clock_for_webhooks).
+std::atomic<int64_t> webhook_clock_shift{0};
+
+int64_t system_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+} // namespace
+
+std::string webhook_timestamp() { return std::to_string(system_seconds() + webhook_clock_shift.load()); }
+
+void use_test_clock_for_webhooks(const std::string& iso_start) {
+  auto start = atendeai::core::parse_iso(iso_start);
+  REQUIRE(start);
+  auto s = std::chrono::duration_cast<std::chrono::seconds>(start->time_since_epoch()).count();
+  webhook_clock_shift.store(s - system_seconds());
 }
 
 std::string webhook_body(const std::vector<wa_text>& messages, const std::string& phone_number_id) {

@@ -122,9 +122,13 @@ struct wa_text {
   std::string id;
   std::string body;
 };
-/// The timestamp the test notifications carry: now, on the system clock (the patient's
-/// 24-hour window opens with it), as Meta writes it (seconds, a string).
+/// The timestamp the test notifications carry (the patient's 24-hour window opens with
+/// it), as Meta writes it (seconds, a string): now on the system clock, or on the test
+/// clock a node was started with (use_test_clock_for_webhooks).
 std::string webhook_timestamp();
+/// Test notifications carry times from `iso_start` on (the ATENDEAI_TEST_CLOCK of the
+/// node they go to), moving with the system clock from this call. For this test process.
+void use_test_clock_for_webhooks(const std::string& iso_start);
 /// A notification body with these messages and contacts to `phone_number_id`.
 std::string notification_body(const nlohmann::json& messages, const nlohmann::json& contacts,
                               const std::string& phone_number_id = demo_phone_number_id);
