@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/json_limits.hpp"
+#include "core/templates.hpp"
 #include "core/utf8.hpp"
 
 namespace atendeai::core {
@@ -333,8 +334,36 @@ std::string truncate_utf8(std::string_view s, size_t max_chars) {
   return std::string(s);
 }
 
+namespace {
+
+/// Meta's template message: the registered name and language, a body component with
+/// the parameters as text (only when there are any) and one quick_reply button
+/// component per payload, indexed from "0" in the template's button order.
+nlohmann::json template_request(const template_call& t) {
+  auto components = nlohmann::json::array();
+  if (!t.parameters.empty()) {
+    auto parameters = nlohmann::json::array();
+    for (auto& p : t.parameters)
+      parameters.push_back({{"type", "text"}, {"text", template_parameter_text(p)}});
+    components.push_back({{"type", "body"}, {"parameters", std::move(parameters)}});
+  }
+  for (size_t i = 0; i < t.button_payloads.size(); ++i)
+    components.push_back({{"type", "button"},
+                          {"sub_type", "quick_reply"},
+                          {"index", std::to_string(i)},
+                          {"parameters", nlohmann::json::array({{{"type", "payload"}, {"payload", t.button_payloads[i]}}})}});
+  return {{"name", t.name}, {"language", {{"code", t.language}}}, {"components", std::move(components)}};
+}
+
+} // namespace
+
 nlohmann::json render_whatsapp_message(const outbound_message& msg, const std::string& to) {
   nlohmann::json req = {{"messaging_product", "whatsapp"}, {"recipient_type", "individual"}, {"to", to}};
+  if (msg.templ) {
+    req["type"] = "template";
+    req["template"] = template_request(*msg.templ);
+    return req;
+  }
   if (msg.style == choice_style::none || msg.choices.empty()) {
     req["type"] = "text";
     req["text"] = {{"body", truncate_utf8(msg.text, 4096)}, {"preview_url", false}};
@@ -425,6 +454,22 @@ void write_json(json_text& out, const outbound_message& msg) {
         .end_object();
     out.end_array().key("list_button").string(msg.list_button);
   }
+  if (msg.templ) {
+    auto strings = [&out](const std::vector<std::string>& items) {
+      out.begin_array();
+      for (auto& s : items)
+        out.string(s);
+      out.end_array();
+    };
+    out.key("template").begin_object()
+      .key("name").string(msg.templ->name)
+      .key("language").string(msg.templ->language)
+      .key("parameters");
+    strings(msg.templ->parameters);
+    out.key("button_payloads");
+    strings(msg.templ->button_payloads);
+    out.end_object();
+  }
   out.end_object();
 }
 
@@ -443,6 +488,18 @@ outbound_message outbound_from_json(const nlohmann::json& j) {
     for (auto& c : j["choices"])
       m.choices.push_back({c.value("id", ""), c.value("title", ""), c.value("description", "")});
   m.list_button = j.value("list_button", m.list_button);
+  if (auto it = j.find("template"); it != j.end() && it->is_object()) {
+    template_call t;
+    t.name = it->value("name", "");
+    t.language = it->value("language", "");
+    if (auto p = it->find("parameters"); p != it->end() && p->is_array())
+      for (auto& v : *p)
+        t.parameters.push_back(v.is_string() ? v.get<std::string>() : std::string());
+    if (auto b = it->find("button_payloads"); b != it->end() && b->is_array())
+      for (auto& v : *b)
+        t.button_payloads.push_back(v.is_string() ? v.get<std::string>() : std::string());
+    m.templ = std::move(t);
+  }
   return m;
 }
 
