@@ -347,11 +347,13 @@ nlohmann::json template_request(const template_call& t) {
       parameters.push_back({{"type", "text"}, {"text", template_parameter_text(p)}});
     components.push_back({{"type", "body"}, {"parameters", std::move(parameters)}});
   }
-  for (size_t i = 0; i < t.button_payloads.size(); ++i)
+  for (size_t i = 0; i < t.button_payloads.size(); ++i) {
+    auto payload = nlohmann::json{{"type", "payload"}, {"payload", t.button_payloads[i]}};
     components.push_back({{"type", "button"},
                           {"sub_type", "quick_reply"},
                           {"index", std::to_string(i)},
-                          {"parameters", nlohmann::json::array({{{"type", "payload"}, {"payload", t.button_payloads[i]}}})}});
+                          {"parameters", nlohmann::json::array({std::move(payload)})}});
+  }
   return {{"name", t.name}, {"language", {{"code", t.language}}}, {"components", std::move(components)}};
 }
 

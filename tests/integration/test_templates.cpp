@@ -72,7 +72,8 @@ TEST_CASE("templates: the demo clinic's reminders are seeded; templates are crea
 
   // PUT changes the members given; the others stay.
   auto put = n.call(n.demo_admin, "PUT", templates_path + "/" + id,
-                    {{"body", "Olá {{1}}, sua consulta de {{2}} com {{3}} está confirmada."}, {"buttons", json::array()}},
+                    {{"body", "Olá {{1}}, sua consulta de {{2}} com {{3}} está confirmada."},
+                     {"buttons", json::array()}},
                     200);
   CHECK(put["body"] == "Olá {{1}}, sua consulta de {{2}} com {{3}} está confirmada.");
   CHECK(put["parameters"] == 3);
