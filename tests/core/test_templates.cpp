@@ -83,7 +83,7 @@ TEST_CASE("Template names are 1 to 512 of a-z, 0-9 and _", "[templates][validati
   CHECK(with_name("lembrete_ção") == "name");
 }
 
-TEST_CASE("Template languages come from Meta's table; categories are utility or marketing",
+TEST_CASE("Template languages come from Meta's table and categories are utility or marketing",
           "[templates][validation]") {
   for (auto code : {"pt_BR", "pt_PT", "en", "en_US", "en_GB", "es", "es_ES", "es_MX", "es_AR"}) {
     INFO(code);
@@ -244,7 +244,7 @@ TEST_CASE("A template message renders as Meta's template message with body param
   CHECK_FALSE(req.contains("interactive"));
 }
 
-TEST_CASE("A template without parameters has no body component; parameters are sent as Meta takes them",
+TEST_CASE("A template without parameters has no body component, and parameters are sent as Meta takes them",
           "[templates][whatsapp][render]") {
   outbound_message msg;
   msg.text = "Sua consulta foi confirmada.";

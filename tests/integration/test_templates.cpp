@@ -28,8 +28,8 @@ json appointment_confirmed() {
 
 } // namespace
 
-TEST_CASE("templates: the demo clinic's reminders are seeded; templates are created, listed, read, changed and "
-          "deleted, each with its audit row",
+TEST_CASE("templates: the demo clinic's reminders are seeded, and templates are created, listed, read, changed "
+          "and deleted, each with its audit row",
           "[templates]") {
   logged_in_node n;
   auto seeded = n.call(n.demo_admin, "GET", templates_path, nullptr, 200)["items"];
@@ -108,8 +108,8 @@ TEST_CASE("templates: the demo clinic's reminders are seeded; templates are crea
   CHECK(n.call(n.super, "GET", templates_path, nullptr, 200)["items"].size() == 4);
 }
 
-TEST_CASE("templates: validation answers 422 naming the field, a name and language already there 409; nothing "
-          "written",
+TEST_CASE("templates: validation answers 422 naming the field and a name and language already there 409, "
+          "writing nothing",
           "[templates]") {
   logged_in_node n;
   auto rows = [&] { return n.count("SELECT count(*) FROM atendeai.message_templates"); };
@@ -172,7 +172,8 @@ TEST_CASE("templates: validation answers 422 naming the field, a name and langua
   n.call(n.demo_admin, "GET", templates_path + "/not-a-uuid", nullptr, 404);
 }
 
-TEST_CASE("templates: another clinic's templates answer 404 and stay as they were; only admins, only with a token",
+TEST_CASE("templates: another clinic's templates answer 404 and stay as they were, only admins may call, only "
+          "with a token",
           "[templates][tenant]") {
   logged_in_node n;
   auto c = n.call(n.super, "POST", "/api/v1/clinics", {{"name", "Clínica B"}}, 201);
