@@ -385,6 +385,7 @@ struct conversation_state_holder {
     if (reply) {
       core::outbound_message text;
       text.text = a.text;
+      text.templ = std::move(a.templ);
       attach_reply(rec, std::move(text));
     }
     rec.audit = std::move(a.audit);
@@ -423,6 +424,8 @@ struct conversation_state_holder {
     bool templated = false;
     if (core::window_open(until, node->clock->now())) {
       msg = std::move(p.interactive);
+      if (p.templated.templ && !p.templated.templ->name.empty())
+        msg.fallback = p.templated.templ; // the window may have closed after all (Meta's 131047)
     } else if (p.templated.templ && !p.templated.templ->name.empty()) {
       msg = std::move(p.templated);
       templated = true;

@@ -122,7 +122,8 @@ struct staff_action {
   std::string clinic_id;
   std::string conversation_id;
   std::string staff_user_id;
-  std::string text;       ///< the reply
+  std::string text;       ///< the reply (a template's: its body with the parameters filled in)
+  std::optional<core::template_call> templ; ///< sent as this registered template
   std::string channel = "whatsapp";
   std::string account_id;
   std::string recipient;

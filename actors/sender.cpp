@@ -126,6 +126,8 @@ public:
     sent_to_sink_ = &m.counter_with("atendeai_outbox_delivered_total", delivered_help, {{"to", "sink"}});
     failures_ = &m.counter_with("atendeai_outbox_failures_total", "Replies given up");
     retries_ = &m.counter_with("atendeai_outbox_retries_total", "Delivery attempts retried");
+    window_fallbacks_ = &m.counter_with("atendeai_outbox_window_fallbacks_total",
+                                        "Messages Meta refused outside the 24-hour window, sent again as their template");
     duplicates_ = &m.counter_with("atendeai_outbox_duplicates_total", "Outbox rows handed to a sender twice (sent once)");
     outbox_depth_ = &m.gauge_with("atendeai_outbox_depth", "Outbox rows committed and not yet delivered");
     multi_ = curl_multi_init();
@@ -333,11 +335,43 @@ private:
         return;
       }
       rec.status = "failed";
+    } else if (auto templated = window_fallback(item, status, t->response)) {
+      // Meta refused free text because the window closed after all: its template goes
+      // at once, in the same place in the conversation's order.
+      rec.status = "pending";
+      rec.error = "HTTP " + std::to_string(status) + ": 131047 (the 24-hour window closed): sent as its template";
+      caf::anon_send(node_->writer_for(item.conversation_id), delivered_atom::value, rec);
+      window_fallbacks_->inc();
+      item.rendered = std::move(*templated);
+      item.attempts = rec.attempts;
+      item.retry = true;
+      ready_.push_back(std::move(item));
+      return;
     } else {
       rec.status = "failed";
       rec.error = "HTTP " + std::to_string(status) + ": " + t->response.substr(0, 500);
     }
     finish(*t, std::move(rec));
+  }
+
+  /// The request body of the template a refused message falls back to: when Meta answered
+  /// error 131047 (re-engagement: the 24-hour window closed) to a message that was not a
+  /// template and carries a fallback; nullopt otherwise.
+  static std::optional<std::string> window_fallback(const outbox_item& item, long status, const std::string& response) {
+    if (status < 400 || status >= 500 || item.rendered.find("\"type\":\"template\"") != std::string::npos)
+      return std::nullopt;
+    auto answer = nlohmann::json::parse(response, nullptr, false);
+    if (answer.is_discarded() || !answer.contains("error") || !answer["error"].is_object() ||
+        answer["error"].value("code", 0) != 131047)
+      return std::nullopt;
+    auto payload = nlohmann::json::parse(item.payload, nullptr, false);
+    if (!payload.is_object())
+      return std::nullopt;
+    auto msg = core::outbound_from_json(payload);
+    if (!msg.fallback)
+      return std::nullopt;
+    msg.templ = std::move(msg.fallback);
+    return core::render_whatsapp_message(msg, item.recipient).dump();
   }
 
   /// The row's last attempt: its outcome to the record writer, and its conversation's
@@ -454,6 +488,7 @@ private:
   core::counter* sent_to_sink_ = nullptr;
   core::counter* failures_ = nullptr;
   core::counter* retries_ = nullptr;
+  core::counter* window_fallbacks_ = nullptr;
   core::counter* duplicates_ = nullptr;
   core::gauge* outbox_depth_ = nullptr;
 };

@@ -116,15 +116,6 @@ std::string phone_of(const std::string& raw, const char* field) {
     fail(core::error_code::validation_failed, n.error, field);
   return *n.e164;
 }
-
-/// Parses a nested object member against its rules, naming "parent.member" in refusals.
-json nested_body(const json& body, const char* parent, std::initializer_list<field_rule> rules) {
-  try {
-    return parse_body(body.at(parent).dump(), rules);
-  } catch (api_failure& f) {
-    f.field = f.field.empty() ? parent : std::string(parent) + "." + f.field;
-    throw;
-  }
 }
 
 // -- who sees what ---------------------------------------------------------------------------

@@ -7,13 +7,16 @@
 /// as the assistant's replies — with the audit row in the same transaction, and the
 /// handler answers once that transaction has committed.
 #include "api/call.hpp"
+#include "api/clinic_rows.hpp"
 #include "api/validation.hpp"
 
 #include <caf/all.hpp>
 
 #include "core/reminders.hpp"
+#include "core/templates.hpp"
 #include "persistence/inbox.hpp"
 #include "persistence/jobs.hpp"
+#include "persistence/templates.hpp"
 
 namespace atendeai::api {
 
@@ -118,30 +121,78 @@ void list_messages(api_call& call) {
   call.reply(200, page);
 }
 
+/// A staff message's registered template: {"name","language","parameters":[...]}, found
+/// among the clinic's templates (422 naming template.name when it is not registered) with
+/// as many parameters as its body takes.
+core::template_call template_of(api_call& call, const json& body, std::string& text) {
+  auto t = nested_body(body, "template", {{"name", ftype::string, true, core::max_template_name_bytes},
+                                          {"language", ftype::string, true, 16},
+                                          {"parameters", ftype::array, false, 20}});
+  core::template_call out;
+  out.name = str(t, "name");
+  out.language = str(t, "language");
+  if (t.contains("parameters"))
+    for (size_t i = 0; i < t["parameters"].size(); ++i) {
+      auto& p = t["parameters"][i];
+      auto field = "template.parameters[" + std::to_string(i) + "]";
+      if (!p.is_string() || p.get<std::string>().find_first_not_of(" \n\t") == std::string::npos)
+        fail(core::error_code::validation_failed, "must be a non-empty string", field);
+      if (p.get<std::string>().size() > 1024)
+        fail(core::error_code::validation_failed, "must have at most 1024 bytes", field);
+      out.parameters.push_back(p.get<std::string>());
+    }
+  auto registered = in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) {
+    return persistence::find_template(tx, call.clinic_id, out.name, out.language);
+  });
+  if (!registered)
+    fail(core::error_code::validation_failed, "no template of this name and language is registered for the clinic",
+         "template.name");
+  auto wanted = core::parameter_count(registered->body);
+  if (static_cast<int>(out.parameters.size()) != wanted)
+    fail(core::error_code::validation_failed, "the template takes " + std::to_string(wanted) + " parameter(s)",
+         "template.parameters");
+  text = core::fill_template(registered->body, out.parameters);
+  return out;
+}
+
+/// POST .../messages: free text inside WhatsApp's 24-hour window ({"text"}), or a
+/// registered template at any time ({"template":{...}}).
 void reply_as_staff(api_call& call) {
   auto found = conversation_of(call);
   auto& row = found.row;
-  auto body = parse_body(call.r.body, {{"text", ftype::text, true, 4096}});
-  auto text = str(body, "text");
-  if (text.find_first_not_of(" \n\t") == std::string::npos)
-    fail(core::error_code::validation_failed, "must not be empty", "text");
+  auto body = parse_body(call.r.body, {{"text", ftype::text, false, 4096}, {"template", ftype::object, false, 0}});
+  if (body.contains("text") == body.contains("template"))
+    fail(core::error_code::validation_failed, "give either text or a template", body.contains("text") ? "template" : "text");
+  std::string text;
+  std::optional<core::template_call> templ;
+  if (body.contains("template")) {
+    templ = template_of(call, body, text);
+  } else {
+    text = str(body, "text");
+    if (text.find_first_not_of(" \n\t") == std::string::npos)
+      fail(core::error_code::validation_failed, "must not be empty", "text");
+  }
   if (row.account_id.empty())
     fail(core::error_code::conflict, "the patient never wrote on a channel account we can answer on");
-  if (row.channel == "whatsapp" && !core::window_open(found.window_until, call.w.node->clock->now()))
+  if (!templ && row.channel == "whatsapp" && !core::window_open(found.window_until, call.w.node->clock->now()))
     fail(core::error_code::window_closed,
          "the patient last wrote more than 24 hours ago: WhatsApp delivers only a registered template now", "text");
   staff_action a;
   a.what = staff_action::kind::reply;
   a.text = text;
+  a.templ = templ;
   // A staff reply takes the conversation over: the assistant stays silent until release.
   auto id = carry_out(call, row, std::move(a), "conversation.reply", json{{"handoff", row.handoff}},
                       json{{"handoff", true}});
-  call.reply(201, {{"id", id},
-                   {"conversation_id", row.json["id"]},
-                   {"direction", "out"},
-                   {"text", text},
-                   {"staff_user_id", call.p.user.id},
-                   {"status", "pending"}});
+  json out = {{"id", id},
+              {"conversation_id", row.json["id"]},
+              {"direction", "out"},
+              {"text", text},
+              {"staff_user_id", call.p.user.id},
+              {"status", "pending"}};
+  if (templ)
+    out["template"] = {{"name", templ->name}, {"language", templ->language}};
+  call.reply(201, out);
 }
 
 void release(api_call& call) {

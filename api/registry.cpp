@@ -15,6 +15,7 @@ const api_handlers& handlers() {
     add_agenda_handlers(out);
     add_inbox_handlers(out);
     add_faq_handlers(out);
+    add_template_handlers(out);
     add_reminder_handlers(out);
     add_inspection_handlers(out);
     return out;

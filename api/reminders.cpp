@@ -1,6 +1,7 @@
 /// Admin API: a clinic's appointment reminders (GET/PUT /api/v1/clinics/{id}/reminders):
 /// on or off, how long before the appointment (offsets in minutes), the WhatsApp template
-/// sent outside the 24-hour window, and the quiet hours. A change plans the reminders of
+/// sent outside the 24-hour window (registered: 422 naming template.name otherwise), the
+/// quiet hours and the notices of staff changes. A change plans the reminders of
 /// every active future appointment again (reminders of removed offsets are skipped when
 /// due), in the transaction that stores it, with its audit row.
 #include "api/call.hpp"
@@ -9,6 +10,7 @@
 
 #include "core/reminders.hpp"
 #include "persistence/jobs.hpp"
+#include "persistence/templates.hpp"
 
 namespace atendeai::api {
 
@@ -35,6 +37,16 @@ void reminders_put(api_call& call) {
   auto after = in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) {
     auto before = persistence::load_reminder_settings(tx, call.clinic_id);
     auto s = validated([&] { return core::reminder_settings_from_json(body, before); });
+    // A template named here must be registered (outside the window nothing else is sent).
+    auto registered = [&](const std::string& name, const std::string& language, const char* field) {
+      if (!persistence::find_template(tx, call.clinic_id, name, language))
+        fail(core::error_code::validation_failed,
+             "no template of this name and language is registered for the clinic", field);
+    };
+    if (body.contains("template"))
+      registered(s.template_name, s.template_language, "template.name");
+    if (body.contains("notify_staff_changes") && body["notify_staff_changes"].contains("template"))
+      registered(s.notice_template_name, s.notice_template_language, "notify_staff_changes.template.name");
     persistence::save_reminder_settings(tx, call.clinic_id, s);
     persistence::plan_reminders(tx, call.clinic_id, "", now);
     audit(call, tx, "reminders.update", "clinic", call.clinic_id, core::to_json(before), core::to_json(s));

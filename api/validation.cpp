@@ -140,6 +140,15 @@ std::string email_of(const json& body, const char* field) {
   return e;
 }
 
+json nested_body(const json& body, const char* parent, std::initializer_list<field_rule> rules) {
+  try {
+    return parse_body(body.at(parent).dump(), rules);
+  } catch (api_failure& f) {
+    f.field = f.field.empty() ? parent : std::string(parent) + "." + f.field;
+    throw;
+  }
+}
+
 void refuse(const std::invalid_argument& e, const std::string& prefix) {
   std::string what = e.what();
   auto colon = what.find(": ");

@@ -28,6 +28,10 @@ struct field_rule {
 /// control characters are refused naming the member.
 nlohmann::json parse_body(const std::string& body, std::initializer_list<field_rule> rules);
 
+/// Parses a nested object member of a parsed body against its rules, naming
+/// "parent.member" in refusals.
+nlohmann::json nested_body(const nlohmann::json& body, const char* parent, std::initializer_list<field_rule> rules);
+
 /// A string member, or "" when absent.
 std::string str(const nlohmann::json& j, const char* key);
 /// ASCII lower case.

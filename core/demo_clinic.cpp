@@ -40,4 +40,17 @@ clinic_profile demo_clinic() {
   return c;
 }
 
+std::vector<message_template> demo_templates() {
+  return {
+    {demo_template_reminder_pt_id, demo_reminder_template_name, "pt_BR", "utility",
+     "Olá {{1}}! Lembrete da sua consulta de {{2}} com {{3}} em {{4}}, no endereço {{5}}. Podemos confirmar?",
+     {"Confirmar", "Remarcar", "Cancelar"}},
+    {demo_template_reminder_en_id, demo_reminder_template_name, "en_US", "utility",
+     "Hello {{1}}! This is a reminder of your {{2}} appointment with {{3}} on {{4}}, at {{5}}. Can we confirm?",
+     {"Confirm", "Reschedule", "Cancel"}},
+    {demo_template_notice_pt_id, demo_notice_template_name, "pt_BR", "utility", "Olá {{1}}! {{2}}", {}},
+    {demo_template_notice_en_id, demo_notice_template_name, "en_US", "utility", "Hello {{1}}! {{2}}", {}},
+  };
+}
+
 } // namespace atendeai::core

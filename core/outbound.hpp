@@ -35,6 +35,9 @@ struct outbound_message {
   /// Sent as this template (text then holds its body with the parameters filled in, as
   /// the patient reads it); style and choices are ignored.
   std::optional<template_call> templ;
+  /// A proactive message sent as free text or buttons that Meta refuses because the
+  /// window closed after all (error 131047) goes again as this template.
+  std::optional<template_call> fallback;
 };
 
 } // namespace atendeai::core

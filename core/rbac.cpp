@@ -81,6 +81,12 @@ const std::vector<api_route>& api_routes() {
     {"PUT", "/api/v1/clinics/:id/faq/:qid", "faq.update", a::bearer, l::api, admins},
     {"PATCH", "/api/v1/clinics/:id/faq/:qid", "faq.patch", a::bearer, l::api, admins},
     {"DELETE", "/api/v1/clinics/:id/faq/:qid", "faq.delete", a::bearer, l::api, admins},
+    // -- WhatsApp message templates -----------------------------------------------------
+    {"GET", "/api/v1/clinics/:id/templates", "templates.list", a::bearer, l::api, staff},
+    {"POST", "/api/v1/clinics/:id/templates", "templates.create", a::bearer, l::api, admins},
+    {"GET", "/api/v1/clinics/:id/templates/:tid", "templates.get", a::bearer, l::api, staff},
+    {"PUT", "/api/v1/clinics/:id/templates/:tid", "templates.update", a::bearer, l::api, admins},
+    {"DELETE", "/api/v1/clinics/:id/templates/:tid", "templates.delete", a::bearer, l::api, admins},
     // -- reminders ----------------------------------------------------------------------
     {"GET", "/api/v1/clinics/:id/reminders", "reminders.get", a::bearer, l::api, admins},
     {"PUT", "/api/v1/clinics/:id/reminders", "reminders.update", a::bearer, l::api, admins},

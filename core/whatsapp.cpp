@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/json_limits.hpp"
+#include "core/templates.hpp"
 #include "core/utf8.hpp"
 
 namespace atendeai::core {
@@ -333,8 +334,38 @@ std::string truncate_utf8(std::string_view s, size_t max_chars) {
   return std::string(s);
 }
 
+namespace {
+
+/// Meta's template message: the registered name and language, a body component with
+/// the parameters as text (only when there are any) and one quick_reply button
+/// component per payload, indexed from "0" in the template's button order.
+nlohmann::json template_request(const template_call& t) {
+  auto components = nlohmann::json::array();
+  if (!t.parameters.empty()) {
+    auto parameters = nlohmann::json::array();
+    for (auto& p : t.parameters)
+      parameters.push_back({{"type", "text"}, {"text", template_parameter_text(p)}});
+    components.push_back({{"type", "body"}, {"parameters", std::move(parameters)}});
+  }
+  for (size_t i = 0; i < t.button_payloads.size(); ++i) {
+    auto payload = nlohmann::json{{"type", "payload"}, {"payload", t.button_payloads[i]}};
+    components.push_back({{"type", "button"},
+                          {"sub_type", "quick_reply"},
+                          {"index", std::to_string(i)},
+                          {"parameters", nlohmann::json::array({std::move(payload)})}});
+  }
+  return {{"name", t.name}, {"language", {{"code", t.language}}}, {"components", std::move(components)}};
+}
+
+} // namespace
+
 nlohmann::json render_whatsapp_message(const outbound_message& msg, const std::string& to) {
   nlohmann::json req = {{"messaging_product", "whatsapp"}, {"recipient_type", "individual"}, {"to", to}};
+  if (msg.templ) {
+    req["type"] = "template";
+    req["template"] = template_request(*msg.templ);
+    return req;
+  }
   if (msg.style == choice_style::none || msg.choices.empty()) {
     req["type"] = "text";
     req["text"] = {{"body", truncate_utf8(msg.text, 4096)}, {"preview_url", false}};
@@ -425,6 +456,26 @@ void write_json(json_text& out, const outbound_message& msg) {
         .end_object();
     out.end_array().key("list_button").string(msg.list_button);
   }
+  auto write_template = [&out](const char* key, const template_call& t) {
+    auto strings = [&out](const std::vector<std::string>& items) {
+      out.begin_array();
+      for (auto& s : items)
+        out.string(s);
+      out.end_array();
+    };
+    out.key(key).begin_object()
+      .key("name").string(t.name)
+      .key("language").string(t.language)
+      .key("parameters");
+    strings(t.parameters);
+    out.key("button_payloads");
+    strings(t.button_payloads);
+    out.end_object();
+  };
+  if (msg.templ)
+    write_template("template", *msg.templ);
+  if (msg.fallback)
+    write_template("fallback", *msg.fallback);
   out.end_object();
 }
 
@@ -443,6 +494,23 @@ outbound_message outbound_from_json(const nlohmann::json& j) {
     for (auto& c : j["choices"])
       m.choices.push_back({c.value("id", ""), c.value("title", ""), c.value("description", "")});
   m.list_button = j.value("list_button", m.list_button);
+  auto read_template = [&j](const char* key) -> std::optional<template_call> {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_object())
+      return std::nullopt;
+    template_call t;
+    t.name = it->value("name", "");
+    t.language = it->value("language", "");
+    if (auto p = it->find("parameters"); p != it->end() && p->is_array())
+      for (auto& v : *p)
+        t.parameters.push_back(v.is_string() ? v.get<std::string>() : std::string());
+    if (auto b = it->find("button_payloads"); b != it->end() && b->is_array())
+      for (auto& v : *b)
+        t.button_payloads.push_back(v.is_string() ? v.get<std::string>() : std::string());
+    return t;
+  };
+  m.templ = read_template("template");
+  m.fallback = read_template("fallback");
   return m;
 }
 

@@ -92,7 +92,8 @@ struct notification_error {
 std::variant<whatsapp_notification, notification_error> parse_whatsapp_notification(std::string_view body,
                                                                                     int64_t received_at);
 
-/// The Graph API request body that sends `msg` to `to` (text, buttons or list),
+/// The Graph API request body that sends `msg` to `to` (text, buttons, list, or the
+/// registered template of `msg.templ` with its parameters and quick-reply payloads),
 /// with titles cut to the channel's limits.
 nlohmann::json render_whatsapp_message(const outbound_message& msg, const std::string& to);
 

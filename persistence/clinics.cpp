@@ -99,6 +99,10 @@ void seed_demo_clinic(pqxx::connection& conn, const std::string& phone_number_id
   tx.exec_params("INSERT INTO atendeai.clinic_channels (clinic_id, channel, account_id) "
                  "VALUES ($1, 'whatsapp', $2) ON CONFLICT (channel, account_id) DO NOTHING",
                  demo.id, phone_number_id);
+  for (auto& t : core::demo_templates())
+    tx.exec_params("INSERT INTO atendeai.message_templates (clinic_id, id, name, language, category, body, buttons) "
+                   "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) ON CONFLICT DO NOTHING",
+                   demo.id, t.id, t.name, t.language, t.category, t.body, nlohmann::json(t.buttons).dump());
   tx.commit();
 }
 

@@ -19,6 +19,7 @@
 #include "core/format.hpp"
 #include "core/json_limits.hpp"
 #include "core/rbac.hpp"
+#include "core/templates.hpp"
 #include "core/understanding.hpp"
 #include "core/utf8.hpp"
 #include "core/whatsapp.hpp"
@@ -170,6 +171,35 @@ void admin_body(std::string_view input) {
   validators(body);
   if (!body.is_object())
     return;
+  // A template body as api/templates.cpp takes it: its refusal names a member and is a
+  // storable error body; the text filled with the body's own strings stays storable.
+  core::message_template t{"", "lembrete", "pt_BR", "utility", "Olá {{1}}", {}};
+  std::vector<std::string> strings;
+  for (auto& [key, value] : body.items())
+    if (value.is_string()) {
+      const auto& s = value.get_ref<const std::string&>();
+      strings.push_back(s);
+      if (key == "name")
+        t.name = s;
+      else if (key == "language")
+        t.language = s;
+      else if (key == "category")
+        t.category = s;
+      else
+        t.body = s;
+    } else if (key == "buttons" && value.is_array()) {
+      for (auto& b : value)
+        if (b.is_string())
+          t.buttons.push_back(b.get<std::string>());
+    }
+  if (auto problem = core::validate_template(t)) {
+    require(!problem->field.empty() && storable(problem->message), "a template refusal without a storable field");
+    (void)core::error_body(core::error_code::validation_failed, problem->message, problem->field).dump();
+  } else {
+    require(core::parameter_count(t.body) >= 0 && t.buttons.size() <= core::max_template_buttons,
+            "a valid template out of Meta's limits");
+  }
+  require(core::is_valid_utf8(core::fill_template(t.body, strings)), "a filled template that is not UTF-8");
   for (auto& [key, value] : body.items()) {
     validators(value); // handlers pass members on: body["working_hours"], body["context"]...
     if (!value.is_string())

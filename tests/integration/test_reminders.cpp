@@ -227,6 +227,39 @@ TEST_CASE("A staff reply outside the 24-hour window answers 409 window_closed", 
   n.refused(n.admin, "POST", path + "/messages", {{"text", "Ainda está aí?"}}, 409, "text");
   auto r = http_post(n.url(path + "/messages"), json{{"text", "Ainda está aí?"}}.dump(), bearer_header(n.admin));
   CHECK(r.json()["error"]["code"] == "window_closed");
+  CHECK(sent_to(n.graph, p).size() == 2);
+
+  // A registered template goes at any time; its text is stored as the patient reads it.
+  auto [_, attendant] = n.user("attendant");
+  auto sent = n.call(attendant, "POST", path + "/messages",
+                     {{"template", {{"name", "aviso_consulta"}, {"language", "pt_BR"},
+                                    {"parameters", {"Maria", "Temos um horário livre amanhã às 9h. Quer marcar?"}}}}},
+                     201);
+  CHECK(sent["text"] == "Olá Maria! Temos um horário livre amanhã às 9h. Quer marcar?");
+  CHECK(sent["template"] == json({{"name", "aviso_consulta"}, {"language", "pt_BR"}}));
+  REQUIRE(eventually([&] { return sent_to(n.graph, p).size() == 3; }));
+  auto delivered = sent_to(n.graph, p)[2];
+  CHECK(delivered["type"] == "template");
+  CHECK(delivered["template"]["name"] == "aviso_consulta");
+  CHECK(delivered["template"]["components"][0]["parameters"][1]["text"] ==
+        "Temos um horário livre amanhã às 9h. Quer marcar?");
+  REQUIRE(eventually([&] {
+    return n.scalar("SELECT status FROM atendeai.outbox WHERE message_id = '" + sent["id"].get<std::string>() + "'") ==
+           "sent";
+  }));
+  // Not registered, or with the wrong number of parameters: 422 naming the member.
+  n.refused(attendant, "POST", path + "/messages",
+            {{"template", {{"name", "promocao"}, {"language", "pt_BR"}, {"parameters", {"Maria"}}}}}, 422,
+            "template.name");
+  n.refused(attendant, "POST", path + "/messages",
+            {{"template", {{"name", "aviso_consulta"}, {"language", "pt_BR"}, {"parameters", {"Maria"}}}}}, 422,
+            "template.parameters");
+  n.refused(attendant, "POST", path + "/messages",
+            {{"template", {{"name", "aviso_consulta"}, {"language", "pt_BR"}, {"parameters", {"Maria", ""}}}}}, 422,
+            "template.parameters[1]");
+  n.refused(attendant, "POST", path + "/messages", {{"template", {{"language", "pt_BR"}}}}, 422, "template.name");
+  n.refused(attendant, "POST", path + "/messages",
+            {{"text", "oi"}, {"template", {{"name", "aviso_consulta"}, {"language", "pt_BR"}}}}, 422, "template");
 }
 
 TEST_CASE("Reminder settings: read, changed, refused naming the member, and re-planned", "[reminders]") {
@@ -249,9 +282,13 @@ TEST_CASE("Reminder settings: read, changed, refused naming the member, and re-p
   n.refused(n.admin, "PUT", path, {{"offsets_minutes", {60, 3}}}, 422, "offsets_minutes[1]");
   n.refused(n.admin, "PUT", path, {{"quiet_hours", {{"start", "9pm"}, {"end", "08:00"}}}}, 422, "quiet_hours.start");
   n.refused(n.admin, "PUT", path, {{"often", true}}, 422, "often");
+  n.refused(n.admin, "PUT", path, {{"template", {{"name", "lembrete"}, {"language", "pt_BR"}}}}, 422, "template.name");
+  n.refused(n.admin, "PUT", path, {{"notify_staff_changes", {{"template", {{"language", "es"}}}}}}, 422,
+            "notify_staff_changes.template.name");
+  n.call(n.admin, "PUT", path, {{"template", {{"name", "lembrete_consulta"}, {"language", "en_US"}}}}, 200);
   auto [_, attendant] = n.user("attendant");
   n.refused(attendant, "GET", path, nullptr, 403, "");
-  CHECK(n.count("SELECT count(*) FROM atendeai.audit_log WHERE action = 'reminders.update'") == 1);
+  CHECK(n.count("SELECT count(*) FROM atendeai.audit_log WHERE action = 'reminders.update'") == 2);
 }
 
 TEST_CASE("Patients are told of staff changes: buttons inside the window, the notice template outside it",
@@ -266,10 +303,16 @@ TEST_CASE("Patients are told of staff changes: buttons inside the window, the no
                            "às 10:00, na " + address + ". Você confirma?");
   CHECK(ids_of(booked) == std::vector<std::string>{"remind:confirm:" + aid, "remind:reschedule:" + aid,
                                                     "remind:cancel:" + aid});
+  // Meta refuses the next one: the window closed after all (131047). It goes as the template.
+  n.graph.fail_next(1, 400, 131047);
   n.call(n.admin, "POST", "/api/v1/clinics/" + clinic_id + "/appointments/" + aid + "/reschedule",
          {{"starts_at", "2030-03-06T11:00:00-03:00"}}, 200);
   REQUIRE(eventually([&] { return sent_to(n.graph, p).size() == 3; }));
-  CHECK(contains_text(text_of(sent_to(n.graph, p)[2]), "foi remarcada para quarta 06/03 às 11:00"));
+  auto moved = sent_to(n.graph, p)[2];
+  CHECK(moved["type"] == "template");
+  CHECK(moved["template"]["name"] == "aviso_consulta");
+  CHECK(contains_text(moved.dump(), "foi remarcada para quarta 06/03 às 11:00"));
+  CHECK(n.metric("atendeai_outbox_window_fallbacks_total") == 1);
   // The patient answers the notice's Confirmar.
   CHECK(contains_text(text_of(n.tap_button(p, "remind:confirm:" + aid, "Confirmar")), "Sua consulta está confirmada"));
   CHECK(n.status_of(aid) == "confirmed");

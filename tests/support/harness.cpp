@@ -443,6 +443,7 @@ struct fake_graph_api::impl {
   std::vector<std::pair<std::string, std::string>> calls;
   int fail_count = 0;
   int fail_status = 500;
+  int fail_code = 1; ///< Meta's error code in the failure's body
   uint64_t next_id = 0;
   restinio::running_server_handle_t<traits> server;
 };
@@ -459,7 +460,7 @@ fake_graph_api::fake_graph_api() : impl_(new impl) {
       --self->fail_count;
       req->create_response(restinio::http_status_line_t{
                              restinio::http_status_code_t{static_cast<std::uint16_t>(self->fail_status)}, "Failed"})
-        .set_body(R"({"error":{"message":"injected failure","code":1}})")
+        .set_body(nlohmann::json{{"error", {{"message", "injected failure"}, {"code", self->fail_code}}}}.dump())
         .done();
       return restinio::request_accepted();
     }
@@ -488,10 +489,11 @@ std::string fake_graph_api::base_url() const {
   return "http://127.0.0.1:" + std::to_string(impl_->port);
 }
 
-void fake_graph_api::fail_next(int n, int status) {
+void fake_graph_api::fail_next(int n, int status, int meta_code) {
   std::lock_guard<std::mutex> guard(impl_->mutex);
   impl_->fail_count = n;
   impl_->fail_status = status;
+  impl_->fail_code = meta_code;
 }
 
 std::vector<nlohmann::json> fake_graph_api::received() const {

@@ -171,8 +171,9 @@ public:
   fake_graph_api();
   ~fake_graph_api();
   std::string base_url() const;
-  /// The next `n` requests answer `status` (e.g. 500, 429, 400).
-  void fail_next(int n, int status);
+  /// The next `n` requests answer `status` (e.g. 500, 429, 400) with Meta's error
+  /// `meta_code` (131047: the 24-hour window closed).
+  void fail_next(int n, int status, int meta_code = 1);
   /// Request bodies received so far (parsed JSON), in arrival order.
   std::vector<nlohmann::json> received() const;
   /// Paths and Authorization headers received.
