@@ -15,7 +15,7 @@ WATCH_DIR=$dir
 NODE_VAR=$dir/var
 mkdir -p "$NODE_VAR" "$dir/tools" "$dir/backups/wal"
 LOOPS=()
-trap 'for p in "${LOOPS[@]}"; do kill "$p" 2>/dev/null; done; cleanup_node_; cleanup_test_' EXIT
+trap 'for p in "${LOOPS[@]}"; do kill "$p" 2>/dev/null || true; done; cleanup_node_; cleanup_test_' EXIT
 # PostgreSQL runs the archive command as its own user: a copy of the script where it can read it.
 cp "$TEST_ROOT/deploy/backup" "$dir/tools/backup"
 chmod 755 "$dir/tools" "$dir/tools/backup"
