@@ -10,18 +10,28 @@ fresh_database() {
   echo "${base%/*}/$1"
 }
 
-# start_node LOG ARGS...: `atendeai serve ARGS` in the background (NODE_PID), with the
-# test's secrets and var folder (NODE_VAR) and the environment the caller exported.
+# The secrets the nodes of a test share.
 APP_SECRET=test-app-secret-$RANDOM$RANDOM
 JWT_SECRET=test-jwt-secret-$RANDOM-0123456789abcdef0123456789abcdef
-start_node() {
+
+# node_exec_ LOG ARGS...: replaces the (sub)shell with `atendeai ARGS`, with the test's
+# secrets and var folder (NODE_VAR) and the environment the caller exported.
+node_exec_() {
   local log=$1
   shift
   # (The scripts' own ATENDEAI_* settings are no configuration keys: the node would refuse them.)
-  env -u ATENDEAI_STOP_GRACE_S -u ATENDEAI_BUILD_JOBS \
+  exec env -u ATENDEAI_STOP_GRACE_S -u ATENDEAI_BUILD_JOBS \
     ATENDEAI_WHATSAPP_APP_SECRET="$APP_SECRET" ATENDEAI_WHATSAPP_VERIFY_TOKEN=test-verify-token \
     ATENDEAI_AUTH_BCRYPT_COST=4 ATENDEAI_PATHS_VAR_DIR="$NODE_VAR" ATENDEAI_AUTH_JWT_SECRET="$JWT_SECRET" \
-    "$NODE_BINARY" serve "$@" >>"$log" 2>&1 &
+    "$NODE_BINARY" "$@" >>"$log" 2>&1
+}
+
+# run_node LOG ARGS...: `atendeai ARGS` in the foreground; its exit status.
+run_node() { (node_exec_ "$@"); }
+
+# start_node LOG ARGS...: `atendeai serve ARGS` in the background; NODE_PID is the node's pid.
+start_node() {
+  node_exec_ "$1" serve "${@:2}" &
   NODE_PID=$!
 }
 
