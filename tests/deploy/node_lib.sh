@@ -6,7 +6,7 @@ NODE_PID=
 # fresh_database NAME: creates NAME on the suite's PostgreSQL; prints its URL.
 fresh_database() {
   local base=${ATENDEAI_TEST_DATABASE_URL:?run the suite with deploy/test}
-  "$PG_BIN/psql" -q "$base" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+  PGOPTIONS=--client-min-messages=warning "$PG_BIN/psql" -q "$base" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
   echo "${base%/*}/$1"
 }
 
