@@ -94,12 +94,16 @@ case ${1:?check} in
     # The runtime stage installs exactly the Debian packages of the binary's libraries
     # (less those every Debian image has).
     binary=${2:?binary}
-    want=$(ldd "$binary" | awk '$3 ~ /^\// {print $3}' | while read -r lib; do
-      dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib" 2>/dev/null || echo "unknown: $lib"; done |
-      cut -d: -f1 | sort -u)
+    # Debian packages of shared libraries (one dpkg -S for all: each call reads the database).
+    # Each library by its path and its resolved path (usr-merge: dpkg knows one of them).
+    packages_of() {
+      local paths
+      paths=$(while read -r p; do echo "$p"; readlink -f "$p"; done | sort -u)
+      { xargs -r dpkg -S <<<"$paths" 2>/dev/null || true; } | cut -d: -f1 | tr -d ' ' | tr ',' '\n' | sort -u
+    }
+    want=$(ldd "$binary" | awk '$3 ~ /^\// {print $3}' | packages_of)
     direct=$(readelf -d "$binary" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | while read -r so; do
-      path=$(ldd "$binary" | awk -v so="$so" '$1 == so {print $3}')
-      dpkg -S "$(readlink -f "$path")" 2>/dev/null || dpkg -S "$path"; done | cut -d: -f1 | sort -u)
+      ldd "$binary" | awk -v so="$so" '$1 == so {print $3}'; done | packages_of)
     base="libc6 libstdc++6 libgcc-s1 libcrypt1"
     runtime=$(sed -n '/^FROM .* AS runtime/,$p' "$ROOT/Dockerfile" | tr -s ' \\\n' '\n' | grep -E '^lib' | sort -u)
     missing=$(comm -23 <(echo "$direct" | tr ' ' '\n' | grep -vxF -f <(tr ' ' '\n' <<<"$base") | sort -u) <(echo "$runtime"))
