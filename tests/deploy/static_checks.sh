@@ -4,7 +4,7 @@
 #
 #   static_checks.sh haproxy | systemd | compose | kubernetes | dockerfile
 #                    | image-libraries BINARY | image-build-packages
-#                    | openapi-lint | openapi-routes ROUTE_TABLE_BINARY
+#                    | openapi-lint | openapi-routes ROUTE_TABLE_BINARY | config-variables
 #
 # The npm tools come from ATENDEAI_TEST_TOOLS (deploy/test: install_tools). A validator
 # whose verdict is trusted is also shown to reject a planted mistake.
@@ -137,6 +137,20 @@ case ${1:?check} in
       fail "api/openapi.yaml and the route table differ (- only in the code, + only in the spec): see deploy/README.md, \"Adding a route to the contract\""
     fi
     note "$(wc -l <"$WORK/code") operations, the same in the code and in api/openapi.yaml"
+    ;;
+  config-variables)
+    # Every ATENDEAI_* variable the production files hand to a node is a configuration key
+    # (config/atendeai.example.toml): the node refuses any other at start.
+    keys=$(awk '/^\[/ {gsub(/[][]/, ""); section=toupper($0)} /^[a-z_]+ = / {print "ATENDEAI_" section "_" toupper($1)}' \
+      "$ROOT/config/atendeai.example.toml" | sort -u)
+    # (Not comments; not CMake's -DATENDEAI_ options; ATENDEAI_CONFIG names the TOML file;
+    # ATENDEAI_IMAGE is compose's own variable, the image tag.)
+    used=$(cat "$ROOT/Dockerfile" "$ROOT"/deploy/compose/compose.yaml "$ROOT"/deploy/compose/make-secrets \
+      "$ROOT"/deploy/kubernetes/*.yaml "$ROOT"/deploy/systemd/* | grep -vE '^[[:space:]]*#' | sed 's/-DATENDEAI_[A-Z_]*//g' |
+      grep -oE 'ATENDEAI_[A-Z0-9_]+' | sort -u | grep -vxE 'ATENDEAI_(IMAGE|CONFIG)' || true)
+    unknown=$(comm -23 <(echo "$used") <(echo "$keys"))
+    [ -z "$unknown" ] || fail "not configuration keys (the node would refuse them): $unknown"
+    note "$(wc -l <<<"$used") ATENDEAI_* variables in the production files, all configuration keys"
     ;;
   *) fail "unknown check $1" ;;
 esac
