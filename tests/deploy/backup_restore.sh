@@ -5,7 +5,8 @@
 # (immediate stop); deploy/restore into a fresh data directory and a fresh PostgreSQL.
 # The restored database holds every message (by wamid) and every appointment (by id)
 # acknowledged before the recovery point, the same row counts as at the point, and
-# nothing written after it.
+# nothing written after it; a logical dump (deploy/backup dump) of the same moment
+# restores with the same counts.
 #   backup_restore.sh BINARY
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.sh"
@@ -91,6 +92,7 @@ messages_at_point=$(count "$url" "SELECT count(*) FROM atendeai.inbound_messages
 appointments_at_point=$(count "$url" "SELECT count(*) FROM atendeai.appointments")
 outbound_at_point=$(count "$url" "SELECT count(*) FROM atendeai.outbound_messages")
 note "recovery point $point: $messages_at_point messages, $appointments_at_point appointments, $outbound_at_point replies"
+bash "$TEST_ROOT/deploy/backup" dump "$url" "$dir/backups/atendeai.dump" || fail "deploy/backup dump"
 # Nothing was in flight at the point (the loops ended): what is counted is all acknowledged.
 webhooks late 20
 bookings late 31 33
@@ -126,6 +128,15 @@ missing=$(comm -23 <(echo "$booked") <(echo "$restored_appointments"))
 late=$(count "$url2" "SELECT count(*) FROM atendeai.inbound_messages WHERE external_id LIKE 'wamid.backup.late.%'")
 [ "$late" = 0 ] || fail "$late messages from after the point were restored"
 note "restored: all $(wc -l <<<"$acked") acknowledged messages and $(wc -l <<<"$booked") appointments, counts equal to the point's, nothing after it"
+
+note "the logical dump of the same moment restores into a fresh database with the same counts"
+"$PG_BIN/createdb" -h 127.0.0.1 -p "$pg2" -U atendeai fromdump
+"$PG_BIN/pg_restore" -h 127.0.0.1 -p "$pg2" -U atendeai -d fromdump --exit-on-error "$dir/backups/atendeai.dump" ||
+  fail "pg_restore of deploy/backup dump"
+url3="postgresql://atendeai@127.0.0.1:$pg2/fromdump"
+[ "$(count "$url3" "SELECT count(*) FROM atendeai.inbound_messages")" = "$messages_at_point" ] &&
+  [ "$(count "$url3" "SELECT count(*) FROM atendeai.appointments")" = "$appointments_at_point" ] ||
+  fail "the dump's counts differ from the point's"
 
 note "a node starts on the restored database"
 export ATENDEAI_DATABASE_URL=$url2
