@@ -63,6 +63,10 @@ const std::vector<key_def>& schema() {
                      "webhook requests being made durable at once; more get 503 + Retry-After (Meta retries)"),
     ATENDEAI_KEY(http, cors_origins, string_list, std::vector<std::string>,
                  "browser origins (scheme://host[:port]) allowed to call /api/v1 (CORS); empty: none"),
+    ATENDEAI_STR_KEY(http, tls_cert,
+                     "PEM certificate (chain) for HTTPS on the node's own listener, with tls_key (empty: plain HTTP, "
+                     "e.g. behind HAProxy terminating TLS)"),
+    ATENDEAI_STR_KEY(http, tls_key, "PEM private key of http.tls_cert"),
     ATENDEAI_STR_KEY(database, url,
                      "PostgreSQL URL of the schema owner (runs migrations; the server then SETs ROLE app_role)"),
     ATENDEAI_STR_KEY(database, app_role, "non-owner role the server's sessions switch to, under row-level security"),
@@ -425,6 +429,13 @@ void validate(const config& c) {
     fail("cluster.name: must have 1 to 64 characters, without spaces, ':' or glob characters");
   if (c.cluster.host.empty())
     fail("cluster.host: must not be empty");
+  // HTTPS on the listener needs the certificate and its key, both readable now.
+  if (c.http.tls_cert.empty() != c.http.tls_key.empty())
+    fail(std::string(c.http.tls_cert.empty() ? "http.tls_cert" : "http.tls_key")
+         + ": must be set with the other http.tls_* key (HTTPS needs the certificate and its key)");
+  for (auto [key, path] : {std::pair{"http.tls_cert", &c.http.tls_cert}, std::pair{"http.tls_key", &c.http.tls_key}})
+    if (!path->empty() && !std::ifstream(*path).good())
+      fail(std::string(key) + ": cannot read " + *path);
   // Mutual TLS needs all three files, each readable now (not at the first peer's connection).
   const std::pair<const char*, const std::string*> tls_files[] = {
     {"cluster.tls_cert", &c.cluster.tls_cert}, {"cluster.tls_key", &c.cluster.tls_key}, {"cluster.tls_ca", &c.cluster.tls_ca}};

@@ -29,6 +29,10 @@ struct http_settings {
   int request_timeout_ms = 10000;
   std::vector<std::string> cors_origins; ///< browser origins allowed on /api/v1 (exact match)
   int webhook_max_inflight = 20000;      ///< webhook requests being made durable at once
+  std::string tls_cert; ///< with tls_key: the listener speaks HTTPS only (no proxy in front)
+  std::string tls_key;
+  /// True when the HTTP listener terminates TLS itself (both files set).
+  bool tls() const { return !tls_cert.empty(); }
 };
 
 struct database_settings {

@@ -12,10 +12,11 @@ PACKAGES=(build-essential cmake ninja-build ccache pkg-config git ca-certificate
   libcaf-dev librestinio-dev libasio-dev libhttp-parser-dev libfmt-dev libpqxx-dev libpq-dev
   libhiredis-dev nlohmann-json3-dev libspdlog-dev catch2 libtomlplusplus-dev
   libhowardhinnant-date-dev tzdata libcurl4-openssl-dev libssl-dev libcrypt-dev libjemalloc-dev
-  postgresql-15 redis-server prometheus curl jq)
+  postgresql-15 redis-server prometheus curl jq systemd)
 # (postgresql-15 ships the contrib extensions, btree_gist among them: postgresql-contrib-15
 # is only a virtual name it provides, which dpkg never reports as installed.)
-# prometheus brings promtool, which the suite runs on deploy/prometheus and on /metrics.
+# prometheus brings promtool, which the suite runs on deploy/prometheus and on /metrics;
+# systemd brings systemd-analyze (the units of deploy/systemd), haproxy `haproxy -c`.
 
 say() { printf '\033[1m[atendeai]\033[0m %s\n' "$*" >&2; }
 
@@ -35,6 +36,26 @@ install_packages() {
   # apt may start system PostgreSQL/Redis on 5432/6379; ours use private ports.
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# install_tools: the npm packages of deploy/tools (the suite's linters and validators:
+# Spectral for the OpenAPI contract, dclint for compose, kubernetes-models for the
+# manifests, dockerfile-utils, ajv) into build/tools with `npm ci` from the committed
+# package-lock.json (no install scripts); skipped while the lock is unchanged, so only
+# the first run needs the registry. Node.js: the machine's, else Debian's nodejs and npm.
+TOOLS_DIR="$ROOT/build/tools"
+install_tools() {
+  if ! command -v npm >/dev/null; then
+    PACKAGES+=(nodejs npm)
+    install_packages || return
+  fi
+  mkdir -p "$TOOLS_DIR"
+  if [ -d "$TOOLS_DIR/node_modules" ] && cmp -s "$ROOT/deploy/tools/package-lock.json" "$TOOLS_DIR/package-lock.json"; then
+    return 0
+  fi
+  say "installing the test tools (npm ci) into ${TOOLS_DIR#$ROOT/}"
+  cp "$ROOT/deploy/tools/package.json" "$ROOT/deploy/tools/package-lock.json" "$TOOLS_DIR/"
+  (cd "$TOOLS_DIR" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null)
 }
 
 # build DIR BUILD_TYPE [cmake args...] [-- TARGET...]: configures (Ninja, ccache) and

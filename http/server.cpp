@@ -2,7 +2,9 @@
 
 #include <random>
 
+#include <openssl/ssl.h>
 #include <restinio/all.hpp>
+#include <restinio/tls.hpp>
 
 #include "actors/messages.hpp"
 #include "core/agenda.hpp"
@@ -11,6 +13,7 @@
 #include "core/log.hpp"
 #include "core/signature.hpp"
 #include "core/whatsapp.hpp"
+#include "http/public_routes.hpp"
 #include "http/restinio_responder.hpp"
 #include "http/routes.hpp"
 
@@ -22,6 +25,75 @@ namespace {
 struct traits : public restinio::default_traits_t {
   using request_handler_t = restinio::default_request_handler_t;
 };
+
+/// The same over TLS (http.tls_cert, http.tls_key): asio's OpenSSL streams.
+struct tls_traits : public restinio::default_tls_traits_t {
+  using request_handler_t = restinio::default_request_handler_t;
+};
+
+/// A listener running on its own threads, plain or TLS.
+struct running_listener {
+  virtual ~running_listener() = default;
+  /// Stops the I/O threads and waits for them.
+  virtual void stop_and_wait() = 0;
+};
+
+template <class Traits>
+struct running_listener_of final : running_listener {
+  std::unique_ptr<restinio::running_server_instance_t<restinio::http_server_t<Traits>>> server;
+  void stop_and_wait() override {
+    server->stop();
+    server->wait();
+  }
+};
+
+/// The settings every listener shares: address, limits, timeouts.
+template <class Traits>
+restinio::server_settings_t<Traits> listener_settings(const config::config& cfg,
+                                                      restinio::default_request_handler_t handler) {
+  restinio::server_settings_t<Traits> settings;
+  settings.address(cfg.http.host)
+    .port(static_cast<std::uint16_t>(cfg.http.port))
+    .request_handler(std::move(handler))
+    .handle_request_timeout(std::chrono::milliseconds(cfg.http.request_timeout_ms))
+    .read_next_http_message_timelimit(std::chrono::seconds(30))
+    .write_http_response_timelimit(std::chrono::seconds(30))
+    .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
+                                .max_url_size(8 * 1024)
+                                .max_field_name_size(256)
+                                .max_field_value_size(16 * 1024)
+                                .max_field_count(100)
+                                .max_body_size(static_cast<std::uint64_t>(cfg.http.max_body_bytes) * 2));
+  return settings;
+}
+
+/// The TLS context of the node's own HTTPS listener: TLS 1.2 and 1.3 only, forward-secret
+/// AEAD ciphers (Mozilla's "intermediate" set), the certificate chain and key of the
+/// configuration. Throws std::runtime_error naming the key whose file is unusable.
+std::shared_ptr<asio::ssl::context> tls_context(const config::http_settings& http) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2
+                   | asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1
+                   | asio::ssl::context::single_dh_use | asio::ssl::context::no_compression);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  SSL_CTX_set_cipher_list(ctx->native_handle(),
+                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+                          "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+  SSL_CTX_set_options(ctx->native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+  try {
+    ctx->use_certificate_chain_file(http.tls_cert);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("http.tls_cert: cannot use " + http.tls_cert + ": " + e.what());
+  }
+  try {
+    ctx->use_private_key_file(http.tls_key, asio::ssl::context::pem);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("http.tls_key: cannot use " + http.tls_key + ": " + e.what());
+  }
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
+    throw std::runtime_error("http.tls_key: " + http.tls_key + " is not the key of " + http.tls_cert);
+  return ctx;
+}
 
 /// X-Request-Id from the client when sane, else a fresh random id.
 std::string request_id_of(const restinio::request_handle_t& req) {
@@ -44,7 +116,7 @@ struct server::impl {
   config::config cfg;
   actors::gateway gw;
   std::shared_ptr<core::metrics_registry> metrics;
-  std::unique_ptr<restinio::running_server_instance_t<restinio::http_server_t<traits>>> running;
+  std::unique_ptr<running_listener> running;
   /// Webhook requests accepted and not yet answered (the webhook ceiling).
   std::shared_ptr<std::atomic<int64_t>> webhooks_inflight = std::make_shared<std::atomic<int64_t>>(0);
   /// Guards answers written by actors against a stopped server.
@@ -227,8 +299,15 @@ struct server::impl {
     return restinio::request_accepted();
   }
 
+  /// The API contract (api/openapi.yaml, embedded at build time); anyone may read it.
+  restinio::request_handling_status_t openapi(const restinio::request_handle_t& req) {
+    auto started = std::chrono::steady_clock::now();
+    return reply(req, route("/api/v1/openapi.yaml"), started, request_id_of(req), 200, std::string(openapi_yaml()),
+                 "application/yaml");
+  }
+
   /// The request handler: the router, or a 503 while stopping.
-  traits::request_handler_t handler() {
+  restinio::default_request_handler_t handler() {
     std::shared_ptr<router_t> r = routes();
     return [this, r](restinio::request_handle_t req) {
       if (draining.load() && req->header().path() != "/metrics")
@@ -239,10 +318,19 @@ struct server::impl {
 
   std::unique_ptr<router_t> routes() {
     auto r = std::make_unique<router_t>();
-    r->http_get("/health", [this](auto req, auto) { return health(req); });
-    r->http_get("/metrics", [this](auto req, auto) { return metrics_text(req); });
-    r->http_get("/webhooks/whatsapp", [this](auto req, auto) { return whatsapp_verify(req); });
-    r->http_post("/webhooks/whatsapp", [this](auto req, auto) { return whatsapp_notify(req); });
+    for (const auto& pr : public_routes) {
+      auto method = std::string_view(pr.method) == "POST" ? restinio::http_method_post() : restinio::http_method_get();
+      r->add_handler(method, pr.path, [this, which = pr.handler](restinio::request_handle_t req, auto) {
+        switch (which) {
+          case public_handler::health: return health(req);
+          case public_handler::metrics: return metrics_text(req);
+          case public_handler::whatsapp_verify: return whatsapp_verify(req);
+          case public_handler::whatsapp_notify: return whatsapp_notify(req);
+          case public_handler::openapi: return openapi(req);
+        }
+        return restinio::request_rejected();
+      });
+    }
 #ifdef ATENDEAI_TEST_HOOKS
     r->http_post("/test/clock", [this](auto req, auto) { return test_clock(req); });
 #endif
@@ -260,22 +348,22 @@ struct server::impl {
 server::server(const config::config& cfg, actors::gateway gw, std::shared_ptr<core::metrics_registry> metrics)
   : impl_(new impl{cfg, std::move(gw), std::move(metrics), nullptr}) {
   set_cors_origins(cfg.http.cors_origins);
-  auto settings = restinio::server_settings_t<traits>{}
-                    .address(cfg.http.host)
-                    .port(static_cast<std::uint16_t>(cfg.http.port))
-                    .request_handler(impl_->handler())
-                    .handle_request_timeout(std::chrono::milliseconds(cfg.http.request_timeout_ms))
-                    .read_next_http_message_timelimit(std::chrono::seconds(30))
-                    .write_http_response_timelimit(std::chrono::seconds(30))
-                    .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
-                                                .max_url_size(8 * 1024)
-                                                .max_field_name_size(256)
-                                                .max_field_value_size(16 * 1024)
-                                                .max_field_count(100)
-                                                .max_body_size(static_cast<std::uint64_t>(cfg.http.max_body_bytes) * 2));
+  auto threads = static_cast<std::size_t>(cfg.http.threads);
+  // The TLS files are read before binding: a wrong key names its key, not the address.
+  auto tls = cfg.http.tls() ? tls_context(cfg.http) : nullptr;
   try {
-    impl_->running = restinio::run_async(restinio::own_io_context(), std::move(settings),
-                                         static_cast<std::size_t>(cfg.http.threads));
+    if (tls) {
+      auto settings = listener_settings<tls_traits>(cfg, impl_->handler());
+      settings.tls_context(std::move(tls));
+      auto listener = std::make_unique<running_listener_of<tls_traits>>();
+      listener->server = restinio::run_async(restinio::own_io_context(), std::move(settings), threads);
+      impl_->running = std::move(listener);
+    } else {
+      auto listener = std::make_unique<running_listener_of<traits>>();
+      listener->server =
+        restinio::run_async(restinio::own_io_context(), listener_settings<traits>(cfg, impl_->handler()), threads);
+      impl_->running = std::move(listener);
+    }
   } catch (const std::exception& e) {
     throw std::runtime_error("http: cannot listen on " + cfg.http.host + ":" + std::to_string(cfg.http.port)
                              + ": " + e.what());
@@ -297,8 +385,7 @@ int64_t server::webhooks_in_flight() const {
 void server::stop() {
   if (impl_ && impl_->running) {
     impl_->live->stop(); // answers from here on are dropped, never written into a dead io_context
-    impl_->running->stop();
-    impl_->running->wait();
+    impl_->running->stop_and_wait();
     impl_->running.reset();
   }
 }

@@ -127,6 +127,11 @@ TEST_CASE("every validation error names the key", "[config]") {
   CHECK_THAT(error_of({"--cluster-tls-cert", pem}), Catch::Contains("cluster.tls_key") && Catch::Contains("must be set"));
   CHECK_THAT(error_of({"--cluster-tls-cert", pem, "--cluster-tls-key", pem, "--cluster-tls-ca", "/nonexistent/ca.pem"}),
              Catch::Contains("cluster.tls_ca") && Catch::Contains("cannot read"));
+  // HTTPS on the node's listener: both files, both readable.
+  CHECK_THAT(error_of({"--http-tls-cert", pem}), Catch::Contains("http.tls_key") && Catch::Contains("must be set"));
+  CHECK_THAT(error_of({}, {{"ATENDEAI_HTTP_TLS_KEY", pem}}), Catch::Contains("http.tls_cert") && Catch::Contains("must be set"));
+  CHECK_THAT(error_of({"--http-tls-cert", pem, "--http-tls-key", "/nonexistent/key.pem"}),
+             Catch::Contains("http.tls_key") && Catch::Contains("cannot read"));
 
   auto unknown_key = temp_file("[http]\nprot = 1\n");
   CHECK_THAT(error_of({"--config", unknown_key}), Catch::Contains("http.prot") && Catch::Contains("unknown key"));
