@@ -485,64 +485,64 @@ struct clinic_state {
     return rp;
   }
 
-  caf::typed_response_promise<clinic_answer> cancel(const std::string& conversation_id,
-                                                    const std::string& appointment_id) {
+  /// A write on one of the patient's own active appointments (cancel, confirm): refused
+  /// unless the conversation's patient owns it; `write` asks the reader, `stored` takes a
+  /// changed appointment into the agenda, `done` is the answer then (one no longer active
+  /// leaves the agenda: not_found).
+  template <class Write, class Stored>
+  caf::typed_response_promise<clinic_answer> own_write(const std::string& conversation_id,
+                                                       const std::string& appointment_id,
+                                                       core::clinic_result::outcome done, const char* what,
+                                                       Write write, Stored stored) {
     auto rp = self->make_response_promise<clinic_answer>();
-    auto d = agenda->cancel(conversation_id, appointment_id);
+    auto d = agenda->cancel(conversation_id, appointment_id); // the patient's own, active one
     if (d.verdict != core::agenda_verdict::granted) {
-      rp.deliver(settled(d, conversation_id, core::clinic_result::outcome::cancelled));
+      rp.deliver(settled(d, conversation_id, done));
       return rp;
     }
-    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), cancel_atom::value, clinic_id,
-                  appointment_id, std::string("cancelled by the patient in chat"))
-      .then(
-        [=](persistence::agenda_write& w) mutable {
-          // Cancelled (or no longer active): it leaves the agenda either way.
+    write().then(
+      [=](persistence::agenda_write& w) mutable {
+        if (w.outcome == persistence::agenda_outcome::ok) {
+          stored(*w.entry);
+          count_booking(what);
+          rp.deliver(answer(done, conversation_id, w.entry->appointment));
+        } else {
           agenda->forget(appointment_id);
-          if (w.outcome == persistence::agenda_outcome::ok) {
-            count_booking("cancelled");
-            auto a = w.entry->appointment;
-            rp.deliver(answer(core::clinic_result::outcome::cancelled, conversation_id, a));
-          } else {
-            rp.deliver(answer(core::clinic_result::outcome::not_found, conversation_id));
-          }
-        },
-        [=](caf::error& err) mutable {
-          log_write_failed("cancel", err);
-          rp.deliver(std::move(err));
-        });
+          rp.deliver(answer(core::clinic_result::outcome::not_found, conversation_id));
+        }
+      },
+      [=](caf::error& err) mutable {
+        log_write_failed(what, err);
+        rp.deliver(std::move(err));
+      });
     return rp;
   }
 
-  /// The patient confirmed their appointment (answering a reminder): only their own,
-  /// still active one.
+  caf::typed_response_promise<clinic_answer> cancel(const std::string& conversation_id,
+                                                    const std::string& appointment_id) {
+    return own_write(
+      conversation_id, appointment_id, core::clinic_result::outcome::cancelled, "cancelled",
+      [=] {
+        return self->request(node->reader_for(clinic_id), std::chrono::seconds(30), cancel_atom::value, clinic_id,
+                             appointment_id, std::string("cancelled by the patient in chat"));
+      },
+      [this](const persistence::agenda_entry& e) { agenda->forget(e.appointment.id); });
+  }
+
+  /// The patient confirmed their appointment (answering a reminder or a notice).
   caf::typed_response_promise<clinic_answer> confirm(const std::string& conversation_id,
                                                      const std::string& appointment_id) {
-    auto rp = self->make_response_promise<clinic_answer>();
-    auto d = agenda->cancel(conversation_id, appointment_id); // the same check: the patient's own
-    if (d.verdict != core::agenda_verdict::granted) {
-      rp.deliver(settled(d, conversation_id, core::clinic_result::outcome::confirmed));
-      return rp;
-    }
-    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), confirm_atom::value, clinic_id, appointment_id)
-      .then(
-        [=](persistence::agenda_write& w) mutable {
-          if (w.outcome == persistence::agenda_outcome::ok) {
-            recorded(*w.entry, false);
-            count_booking("confirmed");
-            node->metrics->counter_with("atendeai_reminder_answers_total", "Answers to reminders", {{"answer", "confirmed"}})
-              .inc();
-            rp.deliver(answer(core::clinic_result::outcome::confirmed, conversation_id, w.entry->appointment));
-          } else {
-            agenda->forget(appointment_id);
-            rp.deliver(answer(core::clinic_result::outcome::not_found, conversation_id));
-          }
-        },
-        [=](caf::error& err) mutable {
-          log_write_failed("confirm", err);
-          rp.deliver(std::move(err));
-        });
-    return rp;
+    return own_write(
+      conversation_id, appointment_id, core::clinic_result::outcome::confirmed, "confirmed",
+      [=] {
+        return self->request(node->reader_for(clinic_id), std::chrono::seconds(30), confirm_atom::value, clinic_id,
+                             appointment_id);
+      },
+      [this](const persistence::agenda_entry& e) {
+        recorded(e, false);
+        node->metrics->counter_with("atendeai_reminder_answers_total", "Answers to reminders", {{"answer", "confirmed"}})
+          .inc();
+      });
   }
 
   // -- reminders --------------------------------------------------------------
