@@ -163,6 +163,31 @@ expect(await call("GET", `${C}/faq`, { token: tok }), 200, "faq list");
 expect(await call("PATCH", `${C}/faq/${faq.json.id}`, { token: tok, body: { answer: "Sim, Amil e Bradesco." } }), 200, "faq patch");
 expect(await call("GET", `${C}/faq/${faq.json.id}`, { token: tok }), 200, "faq get");
 expect(await call("DELETE", `${C}/faq/${faq.json.id}`, { token: tok }), 200, "faq delete");
+const templateBody = { name: `contrato_${Date.now()}`, language: "pt_BR", category: "utility", body: "Olá {{1}}, sua consulta é {{2}}.", buttons: ["Confirmar", "Cancelar"] };
+const templ = await call("POST", `${C}/templates`, { token: tok, body: templateBody });
+expect(templ, 201, "template create");
+check("template create", templ.json?.parameters === 2, `parameters ${templ.json?.parameters}, expected 2`);
+const templDup = await call("POST", `${C}/templates`, { token: tok, body: { ...templateBody, body: "Outro {{1}}" } });
+expect(templDup, 409, "template duplicate");
+check("template duplicate", templDup.json?.error?.field === "name", `field ${templDup.json?.error?.field}, expected name`);
+expect(await call("POST", `${C}/templates`, { token: tok, body: { ...templateBody, name: "Com Espaço" } }), 422, "template invalid");
+expect(await call("GET", `${C}/templates`, { token: tok }), 200, "templates");
+expect(await call("GET", `${C}/templates/${templ.json.id}`, { token: tok }), 200, "template");
+expect(await call("PUT", `${C}/templates/${templ.json.id}`, { token: tok, body: { body: "Olá {{1}}!", buttons: [] } }), 200, "template update");
+expect(await call("DELETE", `${C}/templates/${templ.json.id}`, { token: tok }), 200, "template delete");
+expect(await call("GET", `${C}/templates/${templ.json.id}`, { token: tok }), 404, "template gone");
+const reminders = await call("GET", `${C}/reminders`, { token: tok });
+expect(reminders, 200, "reminders");
+expect(await call("PUT", `${C}/reminders`, { token: tok, body: { offsets_minutes: [2880, 60], quiet_hours: { start: "22:00", end: "07:30" }, notify_staff_changes: { moved: false } } }), 200, "reminders update");
+const repeated = await call("PUT", `${C}/reminders`, { token: tok, body: { offsets_minutes: [60, 60] } });
+expect(repeated, 422, "reminders repeated offset");
+check("reminders repeated offset", repeated.json?.error?.field === "offsets_minutes[1]", `field ${repeated.json?.error?.field}, expected offsets_minutes[1]`);
+const unregistered = await call("PUT", `${C}/reminders`, { token: tok, body: { template: { name: "nao_registrado", language: "pt_BR" } } });
+expect(unregistered, 422, "reminders unregistered template");
+check("reminders unregistered template", unregistered.json?.error?.field === "template.name", `field ${unregistered.json?.error?.field}, expected template.name`);
+// Back to the clinic's settings before the agenda below plans reminders and notices.
+const { offsets_minutes, quiet_hours, notify_staff_changes } = reminders.json;
+expect(await call("PUT", `${C}/reminders`, { token: tok, body: { offsets_minutes, quiet_hours, notify_staff_changes } }), 200, "reminders restored");
 
 // -- agenda -------------------------------------------------------------------------------------
 const day = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
@@ -186,9 +211,18 @@ for (let i = 0; i < 50; i++) {
 }
 expect(conversations, 200, "conversations");
 const cid = conversations.json.items[0].id;
-expect(await call("GET", `${C}/conversations/${cid}`, { token: tok }), 200, "conversation");
+const conversation = await call("GET", `${C}/conversations/${cid}`, { token: tok });
+expect(conversation, 200, "conversation");
+check("conversation", typeof conversation.json?.window_open_until === "string", `window_open_until ${conversation.json?.window_open_until}, expected the end of the open window`);
 expect(await call("GET", `${C}/conversations/${cid}/messages`, { token: tok }), 200, "messages");
 expect(await call("POST", `${C}/conversations/${cid}/messages`, { token: tok, body: { text: "Olá, aqui é a recepção." } }), 201, "staff reply");
+// A template the demo clinic has registered (aviso_consulta: {{1}} the first name, {{2}} the news).
+const templated = await call("POST", `${C}/conversations/${cid}/messages`, { token: tok, body: { template: { name: "aviso_consulta", language: "pt_BR", parameters: ["Contrato", "Sua consulta foi remarcada."] } } });
+expect(templated, 201, "staff template message");
+check("staff template message", templated.json?.template?.name === "aviso_consulta", `template ${JSON.stringify(templated.json?.template)}`);
+const notRegistered = await call("POST", `${C}/conversations/${cid}/messages`, { token: tok, body: { template: { name: "nao_registrado", language: "pt_BR" } } });
+expect(notRegistered, 422, "staff template not registered");
+check("staff template not registered", notRegistered.json?.error?.field === "template.name", `field ${notRegistered.json?.error?.field}, expected template.name`);
 expect(await call("POST", `${C}/conversations/${cid}/release`, { token: tok }), 200, "release");
 expect(await call("POST", `${C}/conversations/${cid}/release`, { token: tok }), 409, "release again");
 expect(await call("GET", `${A}/admin/nodes`, { token: su }), 200, "nodes");
