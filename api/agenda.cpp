@@ -116,7 +116,6 @@ std::string phone_of(const std::string& raw, const char* field) {
     fail(core::error_code::validation_failed, n.error, field);
   return *n.e164;
 }
-}
 
 // -- who sees what ---------------------------------------------------------------------------
 

@@ -50,15 +50,27 @@ TEST_CASE("A template by Meta's rules is valid, and so are the demo clinic's", "
   plain.category = "marketing";
   plain.language = "en";
   CHECK(field_of(plain).empty());
-  auto demo = demo_templates();
-  REQUIRE(demo.size() == 2);
+  auto all = demo_templates();
+  REQUIRE(all.size() == 4);
+  for (auto& t : all) {
+    INFO(t.name << " " << t.language);
+    CHECK(field_of(t).empty());
+  }
+  // The reminder (pt_BR, en_US), then the notice of a staff change ("Olá {{1}}! {{2}}").
+  std::vector<message_template> demo(all.begin(), all.begin() + 2);
   for (auto& t : demo) {
     INFO(t.language);
-    CHECK(field_of(t).empty());
     CHECK(t.name == "lembrete_consulta");
     CHECK(parameter_count(t.body) == 5);
     CHECK(t.buttons.size() == 3);
   }
+  for (size_t i = 2; i < 4; ++i) {
+    CHECK(all[i].name == "aviso_consulta");
+    CHECK(parameter_count(all[i].body) == 2);
+    CHECK(all[i].buttons.empty());
+  }
+  CHECK(all[2].language == "pt_BR");
+  CHECK(all[3].language == "en_US");
   CHECK(demo[0].language == "pt_BR");
   CHECK(demo[0].body == reminder_body);
   CHECK(demo[0].buttons == std::vector<std::string>{"Confirmar", "Remarcar", "Cancelar"});
