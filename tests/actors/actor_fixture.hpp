@@ -72,6 +72,8 @@ struct database_stub {
   std::deque<pending_write> pending;           ///< the deferred ones not answered yet
   std::vector<persistence::staff_change> staff_changes;
   std::vector<actors::reply_record> records;   ///< what conversations wrote
+  std::vector<std::string> planned;            ///< jobs planned: "<appointment>:<staff change>"
+  std::vector<std::string> finished;           ///< jobs ended: "<job> <state> <outcome>"
   int next_appointment = 1;
 
   /// How many times `what` was asked.
@@ -104,6 +106,9 @@ struct database_stub {
     if (w.what == "reschedule") {
       row->appointment.start = w.slot.start;
       row->appointment.end = w.slot.end;
+      out.entry = *row;
+    } else if (w.what == "confirm") {
+      row->appointment.status = core::appointment_status::confirmed;
       out.entry = *row;
     } else { // cancel
       out.entry = *row;
@@ -174,6 +179,13 @@ inline caf::behavior reader_stub(caf::event_based_actor* self, database_ptr db) 
     [=](actors::cancel_atom, const std::string&, const std::string& appointment_id, const std::string&) {
       return db->write(self, {"cancel", {}, appointment_id, {}, {}});
     },
+    [=](actors::confirm_atom, const std::string&, const std::string& appointment_id) {
+      return db->write(self, {"confirm", {}, appointment_id, {}, {}});
+    },
+    [=](actors::plan_atom, const std::string&, const std::string& appointment_id, const std::string& change,
+        int64_t) { db->planned.push_back(appointment_id + ":" + change); },
+    [=](actors::finish_atom, const std::string&, const std::string& job, const std::string& state,
+        const std::string& outcome, int64_t) { db->finished.push_back(job + " " + state + " " + outcome); },
     [=](answer_atom, int how) { db->answer_next(how); },
     [=](actors::change_atom, const std::string&, const persistence::staff_change& c, int64_t) {
       db->asked.push_back("staff");

@@ -148,6 +148,8 @@ TEST_CASE("clinic actor: a booking is written once, and while it is written nobo
   CHECK(answer.result.appointment->id == "appt-1");
   CHECK(answer.snapshot.view.holds.empty()); // the write's hold is gone, the appointment stays
   CHECK(answer.snapshot.patient_appointments.size() == 1);
+  f.run();
+  CHECK(f.db->planned == std::vector<std::string>{"appt-1:"}); // its reminders are planned
 
   SECTION("a repeated book (a flow resumed after a restart) is answered without a second write") {
     f.db->defer_writes = false;
@@ -247,6 +249,9 @@ TEST_CASE("clinic actor: staff changes are checked against the same agenda", "[a
   CHECK(f.db->staff_changes[0].slot == tue11); // its end from the service's duration
   // The chat now finds the time taken.
   CHECK(f.hold("conv-b", tue11).result.what == outcome::slot_taken);
+  // Its reminders are planned and the patient is told of the booking.
+  f.run();
+  CHECK(f.db->planned == std::vector<std::string>{"appt-staff-1:created"});
 
   SECTION("a time the rules refuse: 422 naming the field, nothing written") {
     c.slot.start = sp(2026, 11, 24, 10, 30); // off the grid
@@ -299,4 +304,57 @@ TEST_CASE("clinic actor: an unknown clinic stops and drops what waited", "[actor
   f.self->receive([&](caf::down_msg& m) { down = m.source == f.clinic.address(); });
   CHECK(down);
   CHECK(f.db->records.empty());
+}
+
+TEST_CASE("clinic actor: a due reminder goes out through the patient's conversation, buttons or template by the "
+          "window, and a stale one ends with why",
+          "[actors][clinic][reminders]") {
+  clinic_fixture f;
+  core::due_reminder r;
+  r.clinic_id = ids::clinic;
+  r.job_id = "job-1";
+  r.appointment_id = "appt-a";
+  r.offset_minutes = 1440;
+  r.planned_start = r.starts_at = tue10.start;
+  r.ends_at = tue10.end;
+  r.appointment_status = "scheduled";
+  r.professional_id = ids::ana;
+  r.service_id = ids::cardio;
+  r.conversation_id = "conv-a";
+  r.patient_name = "Maria Teste";
+  r.account_id = "demo-phone-number-id";
+  r.contact = "5511900004001";
+  r.window_until = f.clock->now() + std::chrono::hours(1);
+  f.self->send(f.clinic, actors::remind_atom::value, r);
+  f.run();
+  REQUIRE(f.db->records.size() == 1);
+  const auto& inside = f.db->records[0];
+  CHECK(inside.kind == actors::reply_record::cause_kind::notice);
+  CHECK(inside.cause_id == "job-1"); // the job is the message's cause: written once
+  CHECK(inside.intent == "reminder");
+  CHECK(inside.recipient == "5511900004001");
+  CHECK(inside.account_id == "demo-phone-number-id");
+  REQUIRE(inside.reply.style == core::choice_style::buttons);
+  CHECK(inside.reply.choices[0].id == "remind:confirm:appt-a");
+  REQUIRE(inside.reply.fallback); // Meta's 131047 after all: its template
+  CHECK(inside.reply.fallback->name == "lembrete_consulta");
+  CHECK(inside.state.reminded == "appt-a"); // a typed answer next is about it
+
+  // Outside the window: the clinic's template, its quick replies carrying the payloads.
+  r.job_id = "job-2";
+  r.window_until = f.clock->now() - std::chrono::hours(30);
+  f.self->send(f.clinic, actors::remind_atom::value, r);
+  f.run();
+  REQUIRE(f.db->records.size() == 2);
+  REQUIRE(f.db->records[1].reply.templ);
+  CHECK(f.db->records[1].reply.templ->name == "lembrete_consulta");
+  CHECK(f.db->records[1].reply.templ->button_payloads[2] == "remind:cancel:appt-a");
+
+  // Cancelled meanwhile: nothing is written and the job ends with why.
+  r.job_id = "job-3";
+  r.appointment_status = "cancelled";
+  f.self->send(f.clinic, actors::remind_atom::value, r);
+  f.run();
+  CHECK(f.db->records.size() == 2);
+  CHECK(f.db->finished == std::vector<std::string>{"job-3 skipped cancelled"});
 }
