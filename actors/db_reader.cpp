@@ -202,6 +202,8 @@ db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_re
       self->state.read("plan_jobs", [&](pqxx::connection& c) {
         return persistence::plan_jobs(c, clinic_id, appointment_id, change, instant_ms(now_ms));
       });
+      if (!change.empty()) // a notice is due at once: the scheduler looks now
+        caf::anon_send(self->state.node->router(), jobs_atom::value);
     },
     [self](finish_atom, const std::string& clinic_id, const std::string& job_id, const std::string& state,
            const std::string& outcome, int64_t due_ms) {

@@ -132,7 +132,7 @@ using db_reader_actor = caf::typed_actor<
   // The durable job scheduler (migration 0016): clinics with due jobs; claim the due
   // reminders of the clinics this node owns; plan an appointment's reminders ("" = all
   // of the clinic's); end a claimed job (skipped / failed) or hold it (pending until due).
-  caf::replies_to<jobs_atom, int64_t /*now, ms*/>::with<std::vector<std::string>>,
+  caf::replies_to<jobs_atom, int64_t /*now, ms*/>::with<core::due_jobs>,
   caf::replies_to<jobs_atom, std::vector<std::string> /*clinic ids*/, int64_t /*now, ms*/>::with<
     std::vector<core::due_reminder>>,
   caf::reacts_to<plan_atom, std::string /*clinic_id*/, std::string /*appointment_id*/,
@@ -261,8 +261,10 @@ using router_actor = caf::typed_actor<
   caf::reacts_to<resend_atom, int32_t /*sender index*/>,
   /// The periodic recovery sweep (also the first one, once ownership is known).
   caf::reacts_to<tick_atom>,
-  /// The durable job scheduler's tick: claims the due jobs of the clinics this node owns.
+  /// The durable job scheduler: a nudge (jobs were planned: look now) and its own timer
+  /// (the tick of that number; older ticks are dropped).
   caf::reacts_to<jobs_atom>,
+  caf::reacts_to<jobs_atom, uint64_t /*tick*/>,
   /// A clinic's catalogue or channels changed: its live clinic actor reloads, the senders
   /// read its tokens again, and every connected peer is told.
   caf::reacts_to<reload_atom, std::string /*clinic_id*/>,

@@ -478,37 +478,70 @@ struct router_state {
         });
   }
 
-  /// The durable job scheduler's tick: asks which clinics have due jobs, claims those of
-  /// the clinics this node owns (a lease: if this node dies, their next owner runs them
-  /// once it ran out) and hands each claimed reminder to its clinic's actor. Every 5 s
-  /// (reminders go out within a minute of their time); often on a test clock.
+  // -- the durable job scheduler ----------------------------------------------
+
+  uint64_t jobs_tick = 0;      ///< the number of the one timer that counts
+  bool jobs_running = false;   ///< a look is waiting for the reader
+  bool jobs_again = false;     ///< nudged meanwhile: look once more when it ends
+
+  /// Looks again after `delay` (a timer; a nudge or a newer timer supersedes it).
+  void jobs_after(std::chrono::milliseconds delay) {
+    self->delayed_send(self, delay, jobs_atom::value, ++jobs_tick);
+  }
+
+  /// When to look next: at the next job's due time, at most 30 s from now (a job planned
+  /// on another node, a clinic that came to this node), at once when nudged; every
+  /// 300 ms on a test clock. An idle database stays idle between looks.
+  std::chrono::milliseconds jobs_delay(int64_t next_due_ms) const {
+    if (node->clock->jumps())
+      return std::chrono::milliseconds(300);
+    auto cap = std::chrono::milliseconds(30000);
+    if (next_due_ms <= 0)
+      return cap;
+    auto wait = std::chrono::milliseconds(next_due_ms - node->clock->now().time_since_epoch().count());
+    return std::clamp(wait, std::chrono::milliseconds(200), cap);
+  }
+
+  /// One look of the scheduler: asks which clinics have due jobs, claims those of the
+  /// clinics this node owns (a lease: if this node dies, their next owner runs them once
+  /// it ran out) and hands each claimed reminder or notice to its clinic's actor.
   void run_jobs() {
-    auto period = node->clock->jumps() ? std::chrono::milliseconds(300) : std::chrono::milliseconds(5000);
-    auto again = [this, period] { self->delayed_send(self, period, jobs_atom::value); };
-    if (clustered && !view_known) { // ownership is not known yet
-      again();
+    if (jobs_running) {
+      jobs_again = true;
       return;
     }
+    if (clustered && !view_known) { // ownership is not known yet
+      jobs_after(std::chrono::seconds(1));
+      return;
+    }
+    jobs_running = true;
     auto now_ms = static_cast<int64_t>(node->clock->now().time_since_epoch().count());
-    auto failed = [this, again](const caf::error& err) {
+    auto done = [this](int64_t next_due_ms) {
+      jobs_running = false;
+      if (std::exchange(jobs_again, false))
+        return run_jobs();
+      jobs_after(jobs_delay(next_due_ms));
+    };
+    auto failed = [this, done](const caf::error& err) {
       core::log_event(spdlog::level::warn, "jobs_claim_failed", {{"error", caf::to_string(err)}});
-      again();
+      done(0);
     };
     self->request(node->readers.at(0), std::chrono::seconds(30), jobs_atom::value, now_ms)
       .then(
-        [=](std::vector<std::string>& clinics) {
+        [=](core::due_jobs& found) {
+          auto& clinics = found.clinics;
           clinics.erase(std::remove_if(clinics.begin(), clinics.end(), [&](const std::string& c) { return !owns(c); }),
                         clinics.end());
-          if (clinics.empty()) {
-            again();
-            return;
-          }
+          auto next_due_ms = found.next_due_ms;
+          if (clinics.empty())
+            return done(next_due_ms);
           self->request(node->readers.at(0), std::chrono::seconds(30), jobs_atom::value, std::move(clinics), now_ms)
             .then(
               [=](std::vector<core::due_reminder>& due) {
                 for (auto& r : due)
                   self->send(clinic_for(r.clinic_id), remind_atom::value, std::move(r));
-                again();
+                // A claimed job is marked done at the next look: soon, not at the next due time.
+                done(due.empty() ? next_due_ms : now_ms + 1000);
               },
               failed);
         },
@@ -557,6 +590,10 @@ router_actor::behavior_type router(router_actor::stateful_pointer<router_state> 
     [self](view_atom, cluster_view& v) { self->state.on_view(std::move(v)); },
     [self](tick_atom) { self->state.sweep(false); },
     [self](jobs_atom) { self->state.run_jobs(); },
+    [self](jobs_atom, uint64_t tick) {
+      if (tick == self->state.jobs_tick) // an older timer: a nudge or a newer timer took over
+        self->state.run_jobs();
+    },
     [self](resend_atom, int32_t sender) { self->state.resend(sender); },
     [self](reload_atom, const std::string& clinic_id) { self->state.reload(clinic_id, true); },
     [self](reload_atom, const std::string& clinic_id, const std::string& from) {

@@ -94,6 +94,7 @@ struct proactive_message {
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::core::slot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::core::due_reminder)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::core::due_jobs)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<atendeai::core::due_reminder>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::proactive_message)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::core::slot_query)

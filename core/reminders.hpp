@@ -41,6 +41,13 @@ nlohmann::json to_json(const reminder_settings& s);
 /// values throw std::invalid_argument "<json path>: <reason>" ("offsets_minutes[1]: ...").
 reminder_settings reminder_settings_from_json(const nlohmann::json& j, reminder_settings base);
 
+/// What the job scheduler finds at one look: the clinics with a job due now (pending or
+/// running), and when the next open job falls due (0: none).
+struct due_jobs {
+  std::vector<std::string> clinics;
+  int64_t next_due_ms = 0;
+};
+
 /// A due reminder (or notice of a staff change) as the scheduler claimed it, with the
 /// appointment as it is now.
 struct due_reminder {

@@ -76,11 +76,15 @@ int plan_jobs(pqxx::connection& conn, const std::string& clinic_id, const std::s
   return n;
 }
 
-std::vector<std::string> clinics_with_due_jobs(pqxx::connection& conn, core::instant now) {
+core::due_jobs clinics_with_due_jobs(pqxx::connection& conn, core::instant now) {
   pqxx::read_transaction tx(conn);
-  std::vector<std::string> out;
+  core::due_jobs out;
   for (auto row : tx.exec_params("SELECT c::text FROM atendeai.clinics_with_due_jobs(" + ts(1) + ") AS c", ms(now)))
-    out.push_back(row[0].as<std::string>());
+    out.clinics.push_back(row[0].as<std::string>());
+  auto next = tx.exec_params1("SELECT (extract(epoch FROM atendeai.next_job_due(" + ts(1) + ")) * 1000)::bigint",
+                              ms(now));
+  if (!next[0].is_null())
+    out.next_due_ms = next[0].as<int64_t>();
   return out;
 }
 

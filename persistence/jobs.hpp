@@ -24,8 +24,9 @@ int plan_jobs(pqxx::connection& conn, const std::string& clinic_id, const std::s
 int plan_reminders(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& appointment_id,
                    core::instant now);
 
-/// The clinics with a job due at `now`, pending or running.
-std::vector<std::string> clinics_with_due_jobs(pqxx::connection& conn, core::instant now);
+/// The clinics with a job due at `now` (pending or running), and when the next open job
+/// falls due after `now`.
+core::due_jobs clinics_with_due_jobs(pqxx::connection& conn, core::instant now);
 
 /// Claims up to `limit` due reminders of `clinics` for `node` (marking done first those
 /// whose message exists, and failed those tried `max_attempts` times).

@@ -106,6 +106,13 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = atendeai, pg_temp AS $$
    WHERE j.state IN ('pending', 'running') AND j.due_at <= p_now
 $$;
 
+-- When the next open job falls due after p_now (NULL: none): the scheduler sleeps until
+-- then (at most 30 s), so that an idle database stays idle.
+CREATE FUNCTION atendeai.next_job_due(p_now timestamptz) RETURNS timestamptz
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = atendeai, pg_temp AS $$
+  SELECT min(j.due_at) FROM atendeai.jobs j WHERE j.state IN ('pending', 'running') AND j.due_at > p_now
+$$;
+
 -- Claims the due jobs of the given clinics for p_node: first marks done the running jobs
 -- whose message exists, then gives up those tried p_max_attempts times, then claims
 -- (SKIP LOCKED: two nodes never claim one job at once) and returns each with what running
@@ -183,16 +190,19 @@ LANGUAGE sql SECURITY DEFINER SET search_path = atendeai, pg_temp AS $$
 $$;
 
 REVOKE ALL ON FUNCTION atendeai.plan_reminders(uuid, uuid, timestamptz),
+  atendeai.next_job_due(timestamptz),
   atendeai.plan_notice(uuid, uuid, text, timestamptz),
   atendeai.clinics_with_due_jobs(timestamptz),
   atendeai.claim_jobs(uuid[], timestamptz, text, interval, int, int),
   atendeai.finish_job(uuid, uuid, text, text, timestamptz, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION atendeai.plan_reminders(uuid, uuid, timestamptz),
+  atendeai.next_job_due(timestamptz),
   atendeai.plan_notice(uuid, uuid, text, timestamptz),
   atendeai.clinics_with_due_jobs(timestamptz),
   atendeai.claim_jobs(uuid[], timestamptz, text, interval, int, int),
   atendeai.finish_job(uuid, uuid, text, text, timestamptz, timestamptz) TO atendeai_app;
 ALTER FUNCTION atendeai.plan_reminders(uuid, uuid, timestamptz) OWNER TO atendeai_system;
+ALTER FUNCTION atendeai.next_job_due(timestamptz) OWNER TO atendeai_system;
 ALTER FUNCTION atendeai.plan_notice(uuid, uuid, text, timestamptz) OWNER TO atendeai_system;
 ALTER FUNCTION atendeai.clinics_with_due_jobs(timestamptz) OWNER TO atendeai_system;
 ALTER FUNCTION atendeai.claim_jobs(uuid[], timestamptz, text, interval, int, int) OWNER TO atendeai_system;
