@@ -56,4 +56,13 @@ struct actor_kind_metrics {
   }
 };
 
+/// atendeai_proactive_messages_total{kind,outcome}: a reminder or notice that came due,
+/// by what became of it (planned and skipped by the clinic, sent or skipped by the
+/// conversation).
+inline void count_proactive(core::metrics_registry& m, const std::string& kind, const std::string& outcome) {
+  m.counter_with("atendeai_proactive_messages_total", "Reminders and notices due, by kind and outcome",
+                 {{"kind", kind}, {"outcome", outcome}})
+    .inc();
+}
+
 } // namespace atendeai::actors

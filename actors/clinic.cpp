@@ -200,7 +200,7 @@ struct clinic_state {
     while (!changes_waiting.empty()) {
       auto [c, rp] = std::move(changes_waiting.front());
       changes_waiting.pop_front();
-      apply_staff(std::move(c), rp);
+      apply_staff(std::move(c), to_promise(rp));
     }
   }
 
@@ -555,12 +555,11 @@ struct clinic_state {
       reminders_waiting.push_back(std::move(r));
       return;
     }
-    auto count = [&](const std::string& outcome) {
-      node->metrics
-        ->counter_with("atendeai_proactive_messages_total", "Reminders and notices due, by kind and outcome",
-                       {{"kind", r.kind}, {"outcome", outcome}})
-        .inc();
-    };
+    if (r.kind == "no_show") {
+      mark_no_show(std::move(r));
+      return;
+    }
+    auto count = [&](const std::string& outcome) { count_proactive(*node->metrics, r.kind, outcome); };
     core::reminder_plan p;
     try {
       p = core::plan_reminder(r, *profile, now());
@@ -569,8 +568,7 @@ struct clinic_state {
       p.reason = std::string("failed: ") + e.what();
     }
     auto finish = [&](const char* state, const std::string& outcome, core::instant due) {
-      self->send(node->reader_for(clinic_id), finish_atom::value, clinic_id, r.job_id, std::string(state), outcome,
-                 static_cast<int64_t>(due.time_since_epoch().count()));
+      finish_job(r.job_id, state, outcome, due);
     };
     switch (p.what) {
       case core::reminder_plan::action::skip:
@@ -594,6 +592,45 @@ struct clinic_state {
     m.appointment_id = p.answerable ? r.appointment_id : std::string{};
     m.kind = r.kind;
     self->send(conversation_for(r.conversation_id), remind_atom::value, std::move(m));
+  }
+
+  /// Ends a job (done, skipped or failed, with why) or puts it back until `due` (pending).
+  void finish_job(const std::string& job_id, const char* state, const std::string& outcome, core::instant due = {}) {
+    self->send(node->reader_for(clinic_id), finish_atom::value, clinic_id, job_id, std::string(state), outcome,
+               static_cast<int64_t>(due.time_since_epoch().count()));
+  }
+
+  /// A due automatic no-show: the appointment, still neither attended nor cancelled past
+  /// its end + the clinic's grace, is marked no_show like a staff marking (checked and
+  /// audited the same way, by the system); skipped with why when it no longer applies. A
+  /// write that fails leaves the job running: claimed again when its lease runs out.
+  void mark_no_show(core::due_reminder r) {
+    auto count = [this](const std::string& outcome) { count_proactive(*node->metrics, "no_show", outcome); };
+    if (auto why = core::no_show_skip(r, now())) {
+      if (*why == "early") {
+        finish_job(r.job_id, "pending", "not yet", r.ends_at + std::chrono::minutes(r.after_minutes));
+        return;
+      }
+      count("skipped_" + *why);
+      finish_job(r.job_id, "skipped", *why);
+      return;
+    }
+    persistence::staff_change c;
+    c.action = persistence::staff_action::no_show;
+    c.appointment_id = r.appointment_id;
+    c.by.role = "system";
+    c.by.request_id = "job:" + r.job_id;
+    apply_staff(std::move(c), [this, job = r.job_id, count](caf::expected<staff_answer> a) {
+      if (!a)
+        return; // logged by apply_staff; the lease brings the job back
+      if (a->ok) {
+        count("marked");
+        finish_job(job, "done", "marked no_show");
+      } else {
+        count("skipped_refused");
+        finish_job(job, "skipped", a->message);
+      }
+    });
   }
 
   // -- the admin API ----------------------------------------------------------
@@ -638,7 +675,7 @@ struct clinic_state {
   caf::typed_response_promise<staff_answer> staff(persistence::staff_change c) {
     auto rp = self->make_response_promise<staff_answer>();
     if (ready_or_load())
-      apply_staff(std::move(c), rp);
+      apply_staff(std::move(c), to_promise(rp));
     else
       changes_waiting.emplace_back(std::move(c), rp);
     return rp;
@@ -661,7 +698,20 @@ struct clinic_state {
     return a;
   }
 
-  void apply_staff(persistence::staff_change c, caf::typed_response_promise<staff_answer> rp) {
+  /// Where the outcome of a staff change goes: the admin API's promise, or the job of an
+  /// automatic no-show.
+  using staff_done = std::function<void(caf::expected<staff_answer>)>;
+
+  static staff_done to_promise(caf::typed_response_promise<staff_answer> rp) {
+    return [rp](caf::expected<staff_answer> a) mutable {
+      if (a)
+        rp.deliver(std::move(*a));
+      else
+        rp.deliver(std::move(a.error()));
+    };
+  }
+
+  void apply_staff(persistence::staff_change c, staff_done done) {
     using persistence::staff_action;
     auto t = now();
     std::string moving;
@@ -671,13 +721,13 @@ struct clinic_state {
       try {
         check = agenda->check_staff_time(c.action == staff_action::reschedule, c.appointment_id, c.slot, t);
       } catch (const std::exception& ex) {
-        rp.deliver(caf::make_error(caf::sec::runtime_error, ex.what()));
+        done(caf::make_error(caf::sec::runtime_error, ex.what()));
         return;
       }
       if (check.refusal) {
         if (check.taken)
           ++refused;
-        rp.deliver(refusal(*check.refusal, std::move(check.alternatives)));
+        done(refusal(*check.refusal, std::move(check.alternatives)));
         return;
       }
       moving = check.moving;
@@ -696,16 +746,16 @@ struct clinic_state {
           if (checked)
             agenda->end_write(owner, c.slot);
           if (w.outcome == persistence::agenda_outcome::not_found) {
-            rp.deliver(refusal(core::error_code::not_found, "no such appointment", {}));
+            done(refusal(core::error_code::not_found, "no such appointment", {}));
           } else if (!w.refused.empty()) {
-            rp.deliver(refusal(core::error_code::conflict, w.refused, "status"));
+            done(refusal(core::error_code::conflict, w.refused, "status"));
           } else if (w.outcome == persistence::agenda_outcome::slot_taken) {
             // Another node got there first (the database's guard).
             count_booking("refused_by_database");
             auto alternatives = agenda->alternatives(c.slot, moving, now());
             if (c.slot.end > c.slot.start)
               ++refused;
-            rp.deliver(refusal({true, "starts_at", "this time was just booked"}, std::move(alternatives)));
+            done(refusal({true, "starts_at", "this time was just booked"}, std::move(alternatives)));
           } else {
             const auto& entry = w.record->entry;
             recorded(entry, c.action == staff_action::create || c.action == staff_action::reschedule,
@@ -718,14 +768,14 @@ struct clinic_state {
             a.ok = true;
             a.record = std::move(w.record);
             a.timezone = profile->timezone;
-            rp.deliver(std::move(a));
+            done(std::move(a));
           }
         },
         [=](caf::error& err) mutable {
           if (checked)
             agenda->end_write(owner, c.slot);
           log_write_failed("staff_change", err);
-          rp.deliver(std::move(err));
+          done(std::move(err));
         });
   }
 

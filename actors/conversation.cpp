@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 #include <date/tz.h>
 
+#include "actors/actor_metrics.hpp"
 #include "core/conversation.hpp"
 #include "core/log.hpp"
 #include "core/reminders.hpp"
@@ -404,12 +405,7 @@ struct conversation_state_holder {
       return;
     }
     last_activity = node->clock->now();
-    auto count = [&](const char* outcome) {
-      node->metrics
-        ->counter_with("atendeai_proactive_messages_total", "Reminders and notices due, by kind and outcome",
-                       {{"kind", p.kind}, {"outcome", outcome}})
-        .inc();
-    };
+    auto count = [&](const char* outcome) { count_proactive(*node->metrics, p.kind, outcome); };
     auto skip = [&](const char* why) {
       count(why);
       self->send(node->reader_for(clinic_id), finish_atom::value, clinic_id, p.job_id, std::string("skipped"),

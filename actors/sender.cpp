@@ -348,10 +348,36 @@ private:
       ready_.push_back(std::move(item));
       return;
     } else {
+      // Refused for good (a template not approved, a number not on WhatsApp...): failed
+      // at once with Meta's code and words, which staff see on the message.
       rec.status = "failed";
-      rec.error = "HTTP " + std::to_string(status) + ": " + t->response.substr(0, 500);
+      auto meta = meta_error(t->response);
+      rec.error = "HTTP " + std::to_string(status) + ": " +
+                  (meta ? "Meta error " + std::to_string(meta->first) + ": " + meta->second : t->response.substr(0, 500));
+      node_->metrics
+        ->counter_with("atendeai_outbox_refused_total", "Messages the channel refused for good, by its error code",
+                       {{"code", meta ? std::to_string(meta->first) : "http_" + std::to_string(status)}})
+        .inc();
     }
     finish(*t, std::move(rec));
+  }
+
+  /// Meta's error in a Graph API answer: its code and message (with the details that
+  /// name what is wrong, e.g. which template), or nullopt when the answer has none.
+  static std::optional<std::pair<int, std::string>> meta_error(const std::string& response) {
+    auto answer = nlohmann::json::parse(response, nullptr, false);
+    if (answer.is_discarded() || !answer.contains("error") || !answer["error"].is_object())
+      return std::nullopt;
+    const auto& e = answer["error"];
+    auto text = [&](const nlohmann::json& j, const char* key) {
+      return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+    };
+    std::string words = text(e, "message");
+    if (e.contains("error_data") && e["error_data"].is_object())
+      if (auto details = text(e["error_data"], "details"); !details.empty())
+        words += (words.empty() ? "" : " — ") + details;
+    return std::make_pair(e.contains("code") && e["code"].is_number_integer() ? e["code"].get<int>() : 0,
+                          words.substr(0, 400));
   }
 
   /// The request body of the template a refused message falls back to: when Meta answered
@@ -360,9 +386,8 @@ private:
   static std::optional<std::string> window_fallback(const outbox_item& item, long status, const std::string& response) {
     if (status < 400 || status >= 500 || item.rendered.find("\"type\":\"template\"") != std::string::npos)
       return std::nullopt;
-    auto answer = nlohmann::json::parse(response, nullptr, false);
-    if (answer.is_discarded() || !answer.contains("error") || !answer["error"].is_object() ||
-        answer["error"].value("code", 0) != 131047)
+    auto meta = meta_error(response);
+    if (!meta || meta->first != 131047)
       return std::nullopt;
     auto payload = nlohmann::json::parse(item.payload, nullptr, false);
     if (!payload.is_object())

@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "api/call.hpp"
+#include "api/clinic_rows.hpp"
 #include "api/validation.hpp"
 #include "core/agenda_rules.hpp"
 #include "core/log.hpp"
@@ -121,6 +122,15 @@ std::string phone_of(const std::string& raw, const char* field) {
 
 bool is_professional(const api_call& call) { return call.p.role == core::role::professional; }
 
+/// A professional's own agenda, the only one they see (an id matching nothing when the
+/// user is linked to no professional); nullopt for every other role.
+std::optional<std::string> own_agenda(const api_call& call) {
+  if (!is_professional(call))
+    return std::nullopt;
+  const auto& own = call.p.user.professional_id;
+  return own.empty() ? std::string("00000000-0000-0000-0000-000000000000") : own;
+}
+
 /// The appointment named by the path, in the caller's reach (a professional only sees
 /// their own): 404 otherwise, also for another clinic's ids.
 persistence::appointment_record target_of(api_call& call, std::string* timezone = nullptr) {
@@ -156,12 +166,6 @@ void change(api_call& call, persistence::staff_change c, int status) {
     throw f;
   }
   call.reply(status, persistence::to_json(*a.record, tz));
-}
-
-/// An empty body, or {} (the status changes take no input).
-void no_body(const api_call& call) {
-  if (!call.r.body.empty())
-    parse_body(call.r.body, {});
 }
 
 // -- handlers -----------------------------------------------------------------------------------
@@ -210,12 +214,10 @@ void list_appointments(api_call& call) {
       fail(core::error_code::validation_failed, "must not be empty", "patient");
     f.patient = q.rest["patient"];
   }
-  if (is_professional(call)) {
-    // A professional sees only their own agenda (none when not linked to a professional).
-    const auto& own = call.p.user.professional_id;
-    if (f.professional_id && *f.professional_id != own)
+  if (auto own = own_agenda(call)) {
+    if (f.professional_id && *f.professional_id != call.p.user.professional_id)
       fail(core::error_code::forbidden, "a professional sees only their own agenda", "professional_id");
-    f.professional_id = own.empty() ? std::string("00000000-0000-0000-0000-000000000000") : own;
+    f.professional_id = own;
   }
   std::string timezone;
   auto page = call.w.db->run([&](pqxx::connection& c) {
@@ -306,9 +308,86 @@ void mark(api_call& call, persistence::staff_action action) {
 void mark_attended(api_call& call) { mark(call, persistence::staff_action::attended); }
 void mark_no_show(api_call& call) { mark(call, persistence::staff_action::no_show); }
 
+// -- a patient's record ---------------------------------------------------------
+
+/// The contact of the route (:cid) with its appointment counts, or 404. A professional
+/// sees the counts of their own appointments only.
+persistence::contact_record contact_of(api_call& call, pqxx::transaction_base& tx) {
+  auto id = call.id_param("cid", "contact");
+  auto found = persistence::find_contact(tx, call.clinic_id, id, own_agenda(call));
+  if (!found)
+    fail(core::error_code::not_found, "no such contact");
+  return *found;
+}
+
+/// GET .../contacts/{cid}/appointments: the patient (with the opt-in on record) and their
+/// appointments, latest first, with the count in each status — how often they came,
+/// cancelled or did not show up.
+void contact_appointments(api_call& call) {
+  auto q = parse_query(call.r.query, {"status"});
+  persistence::appointment_filter f;
+  f.newest_first = true;
+  if (q.rest.count("status")) {
+    if (!core::appointment_status_from_string(q.rest["status"]))
+      fail(core::error_code::validation_failed, "must be one of scheduled, confirmed, attended, no_show, cancelled",
+           "status");
+    f.status = q.rest["status"];
+  }
+  std::string timezone;
+  persistence::contact_record contact;
+  auto page = call.w.db->run([&](pqxx::connection& c) {
+    pqxx::read_transaction tx(c);
+    persistence::set_clinic(tx, call.clinic_id);
+    contact = contact_of(call, tx);
+    f.contact_id = contact.id;
+    f.professional_id = own_agenda(call);
+    timezone = persistence::clinic_timezone(tx, call.clinic_id);
+    return persistence::list_appointments(tx, call.clinic_id, f, q.page, q.per_page);
+  });
+  const auto* tz = core::zone_or_default(timezone);
+  auto items = json::array();
+  for (auto& r : page.items)
+    items.push_back(persistence::to_json(r, tz));
+  call.reply(200, {{"contact", persistence::to_json(contact)},
+                   {"items", items},
+                   {"page", q.page},
+                   {"per_page", q.per_page},
+                   {"total", page.total}});
+}
+
+/// PUT .../contacts/{cid}/opt-in {"source"}: records the opt-in the clinic collected
+/// (WhatsApp requires one before templates); DELETE withdraws it. Audited.
+void set_opt_in(api_call& call, bool given) {
+  std::optional<std::string> source;
+  if (given) {
+    auto body = parse_body(call.r.body, {{"source", ftype::string, true, 200}});
+    source = str(body, "source");
+    if (source->find_first_not_of(" \n\t") == std::string::npos)
+      fail(core::error_code::validation_failed, "must say where the patient agreed (a form, the website, a call...)",
+           "source");
+  } else {
+    no_body(call);
+  }
+  auto after = in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) {
+    auto before = contact_of(call, tx);
+    persistence::set_opt_in(tx, call.clinic_id, before.id, source, call.p.user.id, call.w.node->clock->now());
+    auto now = *persistence::find_contact(tx, call.clinic_id, before.id);
+    audit(call, tx, given ? "contact.opt_in" : "contact.opt_in_withdrawn", "contact", before.id,
+          persistence::to_json(before)["opt_in"], persistence::to_json(now)["opt_in"]);
+    return now;
+  });
+  call.reply(200, persistence::to_json(after));
+}
+
+void record_opt_in(api_call& call) { set_opt_in(call, true); }
+void withdraw_opt_in(api_call& call) { set_opt_in(call, false); }
+
 } // namespace
 
 void add_agenda_handlers(api_handlers& h) {
+  h["contacts.appointments"] = contact_appointments;
+  h["contacts.opt_in"] = record_opt_in;
+  h["contacts.opt_in_withdraw"] = withdraw_opt_in;
   h["slots.list"] = list_slots;
   h["appointments.list"] = list_appointments;
   h["appointments.create"] = create_appointment;

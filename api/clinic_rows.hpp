@@ -11,6 +11,7 @@
 #include "api/call.hpp"
 #include "api/validation.hpp"
 #include "persistence/database.hpp"
+#include "persistence/templates.hpp"
 
 namespace atendeai::api {
 
@@ -41,6 +42,19 @@ inline void audit(api_call& call, pqxx::transaction_base& tx, const char* action
 /// After a commit: channel accounts resolve afresh and the live clinic actor reloads.
 inline void changed(api_call& call, const std::string& clinic) {
   caf::anon_send(call.w.node->router(), actors::reload_atom::value, clinic);
+}
+
+/// The clinic's registered template of this name and language, else a 422 naming `field`
+/// (a template nobody registered is never sent). Shared by staff template messages and the
+/// reminder settings.
+inline core::message_template registered_template(pqxx::transaction_base& tx, const std::string& clinic,
+                                                   const std::string& name, const std::string& language,
+                                                   const char* field) {
+  auto found = persistence::find_template(tx, clinic, name, language);
+  if (!found)
+    fail(core::error_code::validation_failed, "no template of this name and language is registered for the clinic",
+         field);
+  return *found;
 }
 
 /// The body of a route that takes none (an empty body or {}).

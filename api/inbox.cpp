@@ -142,16 +142,13 @@ core::template_call template_of(api_call& call, const json& body, std::string& t
       out.parameters.push_back(p.get<std::string>());
     }
   auto registered = in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) {
-    return persistence::find_template(tx, call.clinic_id, out.name, out.language);
+    return registered_template(tx, call.clinic_id, out.name, out.language, "template.name");
   });
-  if (!registered)
-    fail(core::error_code::validation_failed, "no template of this name and language is registered for the clinic",
-         "template.name");
-  auto wanted = core::parameter_count(registered->body);
+  auto wanted = core::parameter_count(registered.body);
   if (static_cast<int>(out.parameters.size()) != wanted)
     fail(core::error_code::validation_failed, "the template takes " + std::to_string(wanted) + " parameter(s)",
          "template.parameters");
-  text = core::fill_template(registered->body, out.parameters);
+  text = core::fill_template(registered.body, out.parameters);
   return out;
 }
 

@@ -10,7 +10,6 @@
 
 #include "core/reminders.hpp"
 #include "persistence/jobs.hpp"
-#include "persistence/templates.hpp"
 
 namespace atendeai::api {
 
@@ -32,21 +31,18 @@ void reminders_put(api_call& call) {
                                        {"offsets_minutes", ftype::array, false, 5},
                                        {"template", ftype::object, false, 0},
                                        {"quiet_hours", ftype::object, false, 0},
-                                       {"notify_staff_changes", ftype::object, false, 0}});
+                                       {"notify_staff_changes", ftype::object, false, 0},
+                                       {"no_show_after_minutes", ftype::integer, false, 0, true}});
   auto now = call.w.node->clock->now();
   auto after = in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) {
     auto before = persistence::load_reminder_settings(tx, call.clinic_id);
     auto s = validated([&] { return core::reminder_settings_from_json(body, before); });
     // A template named here must be registered (outside the window nothing else is sent).
-    auto registered = [&](const std::string& name, const std::string& language, const char* field) {
-      if (!persistence::find_template(tx, call.clinic_id, name, language))
-        fail(core::error_code::validation_failed,
-             "no template of this name and language is registered for the clinic", field);
-    };
     if (body.contains("template"))
-      registered(s.template_name, s.template_language, "template.name");
+      registered_template(tx, call.clinic_id, s.template_name, s.template_language, "template.name");
     if (body.contains("notify_staff_changes") && body["notify_staff_changes"].contains("template"))
-      registered(s.notice_template_name, s.notice_template_language, "notify_staff_changes.template.name");
+      registered_template(tx, call.clinic_id, s.notice_template_name, s.notice_template_language,
+                          "notify_staff_changes.template.name");
     persistence::save_reminder_settings(tx, call.clinic_id, s);
     persistence::plan_reminders(tx, call.clinic_id, "", now);
     audit(call, tx, "reminders.update", "clinic", call.clinic_id, core::to_json(before), core::to_json(s));

@@ -32,6 +32,8 @@ json parse_body(const std::string& body, std::initializer_list<field_rule> rules
         rule = &r;
     if (!rule)
       fail(core::error_code::validation_failed, "unknown field", key.size() > 64 ? key.substr(0, 64) : key);
+    if (rule->nullable && value.is_null())
+      continue;
     switch (rule->type) {
       case ftype::string:
       case ftype::text: {

@@ -22,6 +22,7 @@ struct field_rule {
   ftype type;
   bool required;
   size_t max_len;
+  bool nullable = false; ///< null is accepted too (e.g. "off")
 };
 
 /// Parses a JSON object body against its rules: unknown members, types, lengths and

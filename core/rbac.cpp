@@ -100,6 +100,10 @@ const std::vector<api_route>& api_routes() {
     {"POST", "/api/v1/clinics/:id/appointments/:aid/cancel", "appointments.cancel", a::bearer, l::api, desk, owner},
     {"POST", "/api/v1/clinics/:id/appointments/:aid/attended", "appointments.attended", a::bearer, l::api, staff, owner},
     {"POST", "/api/v1/clinics/:id/appointments/:aid/no-show", "appointments.no_show", a::bearer, l::api, staff, owner},
+    // -- a patient's record ---------------------------------------------------------------
+    {"GET", "/api/v1/clinics/:id/contacts/:cid/appointments", "contacts.appointments", a::bearer, l::api, staff},
+    {"PUT", "/api/v1/clinics/:id/contacts/:cid/opt-in", "contacts.opt_in", a::bearer, l::api, desk},
+    {"DELETE", "/api/v1/clinics/:id/contacts/:cid/opt-in", "contacts.opt_in_withdraw", a::bearer, l::api, desk},
     // -- staff inbox ----------------------------------------------------------------------
     {"GET", "/api/v1/clinics/:id/conversations", "conversations.list", a::bearer, l::api, desk},
     {"GET", "/api/v1/clinics/:id/conversations/:cid", "conversations.get", a::bearer, l::api, desk},

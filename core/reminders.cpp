@@ -82,7 +82,8 @@ json to_json(const reminder_settings& s) {
            {{"created", s.notify_created},
             {"moved", s.notify_moved},
             {"cancelled", s.notify_cancelled},
-            {"template", {{"name", s.notice_template_name}, {"language", s.notice_template_language}}}}}};
+            {"template", {{"name", s.notice_template_name}, {"language", s.notice_template_language}}}}},
+          {"no_show_after_minutes", s.no_show_after_minutes ? json(*s.no_show_after_minutes) : json()}};
 }
 
 reminder_settings reminder_settings_from_json(const json& j, reminder_settings s) {
@@ -90,7 +91,7 @@ reminder_settings reminder_settings_from_json(const json& j, reminder_settings s
     invalid("", "must be an object");
   for (auto& [key, _] : j.items())
     if (key != "enabled" && key != "offsets_minutes" && key != "template" && key != "quiet_hours" &&
-        key != "notify_staff_changes")
+        key != "notify_staff_changes" && key != "no_show_after_minutes")
       invalid(key, "unknown member");
   if (j.contains("enabled")) {
     if (!j["enabled"].is_boolean())
@@ -146,6 +147,15 @@ reminder_settings reminder_settings_from_json(const json& j, reminder_settings s
       *flag = value.get<bool>();
     }
   }
+  if (j.contains("no_show_after_minutes")) {
+    auto& m = j["no_show_after_minutes"];
+    if (m.is_null())
+      s.no_show_after_minutes.reset();
+    else if (!m.is_number_integer() || m.get<int64_t>() < 5 || m.get<int64_t>() > 10080)
+      invalid("no_show_after_minutes", "must be null (off) or a whole number of minutes from 5 to 10080 (7 days)");
+    else
+      s.no_show_after_minutes = m.get<int>();
+  }
   return s;
 }
 
@@ -190,6 +200,21 @@ const char* notice_skip(const due_reminder& r, instant now) {
 }
 
 } // namespace
+
+std::optional<std::string> no_show_skip(const due_reminder& r, instant now) {
+  auto status = appointment_status_from_string(r.appointment_status);
+  if (!status)
+    return "gone";
+  if (!is_active(*status))
+    return std::string(to_string(*status)); // attended, cancelled or marked already
+  if (r.ends_at != r.planned_end)
+    return "moved"; // its new end has a job of its own
+  if (r.settings.no_show_after_minutes != r.after_minutes)
+    return "disabled";
+  if (now < r.ends_at + std::chrono::minutes(r.after_minutes))
+    return "early";
+  return std::nullopt;
+}
 
 reminder_plan plan_reminder(const due_reminder& r, const clinic_profile& clinic, instant now) {
   reminder_plan p;

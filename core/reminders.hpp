@@ -32,10 +32,14 @@ struct reminder_settings {
   bool notify_created = true, notify_moved = true, notify_cancelled = true;
   std::string notice_template_name = "aviso_consulta"; ///< a notice outside the window: "Olá {{1}}! {{2}}"
   std::string notice_template_language = "pt_BR";
+  /// An appointment neither attended nor cancelled this long after its end is marked
+  /// no_show (5..10,080 minutes); none: never (staff mark it).
+  std::optional<int> no_show_after_minutes;
 };
 
 /// {"enabled","offsets_minutes","template":{"name","language"},"quiet_hours":{"start","end"},
-///  "notify_staff_changes":{"created","moved","cancelled","template":{"name","language"}}}.
+///  "notify_staff_changes":{"created","moved","cancelled","template":{"name","language"}},
+///  "no_show_after_minutes":null|minutes}.
 nlohmann::json to_json(const reminder_settings& s);
 /// The members present replace `base`'s. Unknown members, wrong types and out-of-range
 /// values throw std::invalid_argument "<json path>: <reason>" ("offsets_minutes[1]: ...").
@@ -51,13 +55,15 @@ struct due_jobs {
 /// A due reminder (or notice of a staff change) as the scheduler claimed it, with the
 /// appointment as it is now.
 struct due_reminder {
-  std::string kind = "reminder"; ///< reminder | notify
+  std::string kind = "reminder"; ///< reminder | notify | no_show
   std::string change;            ///< notify: created | moved | cancelled
   std::string clinic_id;
   std::string job_id;
   std::string appointment_id;
   int offset_minutes = 0;
   instant planned_start{};          ///< the start the reminder was planned for
+  instant planned_end{};            ///< no_show: the end it was planned for
+  int after_minutes = 0;            ///< no_show: the grace it was planned with
   std::string appointment_status;   ///< "" when the appointment is gone
   instant starts_at{}, ends_at{};
   std::string professional_id, service_id;
@@ -86,6 +92,12 @@ struct reminder_plan {
 /// a booking or move only while the appointment is still there at that time.
 /// Throws std::invalid_argument when the clinic's time zone is unknown.
 reminder_plan plan_reminder(const due_reminder& r, const clinic_profile& clinic, instant now);
+
+/// Why a due automatic no-show no longer applies: the status of an appointment no longer
+/// active ("attended", "cancelled", "no_show"), "gone", "moved", "disabled" when the clinic
+/// turned it off or changed the grace, "early" before its end + grace; nullopt when the
+/// appointment is to be marked no_show now.
+std::optional<std::string> no_show_skip(const due_reminder& r, instant now);
 
 /// Whether a message sent at `now` to a conversation whose window ends at
 /// `window_until` may be free text or interactive (else only a template).

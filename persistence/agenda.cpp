@@ -330,7 +330,8 @@ appointment_page list_appointments(pqxx::transaction_base& tx, const std::string
                       " AND ($3::timestamptz IS NULL OR a.starts_at < $3::timestamptz)"
                       " AND ($4::uuid IS NULL OR a.professional_id = $4::uuid)"
                       " AND ($5::text IS NULL OR a.status = $5)"
-                      " AND ($6::text[] IS NULL OR c.external_id = ANY($6::text[]) OR c.name ILIKE $7)";
+                      " AND ($6::text[] IS NULL OR c.external_id = ANY($6::text[]) OR c.name ILIKE $7)"
+                      " AND ($8::uuid IS NULL OR a.contact_id = $8::uuid)";
   std::optional<std::string> phone, pattern;
   if (f.patient) {
     // The number as typed (digits only), and in every WhatsApp form of its E.164.
@@ -350,13 +351,78 @@ appointment_page list_appointments(pqxx::transaction_base& tx, const std::string
   appointment_page out;
   out.total = tx.exec_params1(std::string("SELECT count(*) FROM atendeai.appointments a JOIN atendeai.contacts c "
                                           "ON c.clinic_id = a.clinic_id AND c.id = a.contact_id ") + where,
-                              clinic_id, opt_iso(f.from), opt_iso(f.to), f.professional_id, f.status, phone, pattern)[0]
+                              clinic_id, opt_iso(f.from), opt_iso(f.to), f.professional_id, f.status, phone, pattern,
+                              f.contact_id)[0]
                 .as<int64_t>();
-  for (auto row : tx.exec_params(std::string(record_select) + where + " ORDER BY a.starts_at, a.id LIMIT $8 OFFSET $9",
-                                 clinic_id, opt_iso(f.from), opt_iso(f.to), f.professional_id, f.status, phone,
-                                 pattern, per_page, static_cast<int64_t>(page - 1) * per_page))
+  const char* order = f.newest_first ? " ORDER BY a.starts_at DESC, a.id DESC" : " ORDER BY a.starts_at, a.id";
+  for (auto row : tx.exec_params(std::string(record_select) + where + order + " LIMIT $9 OFFSET $10", clinic_id,
+                                 opt_iso(f.from), opt_iso(f.to), f.professional_id, f.status, phone, pattern,
+                                 f.contact_id, per_page, static_cast<int64_t>(page - 1) * per_page))
     out.items.push_back(read_record(row));
   return out;
+}
+
+std::optional<contact_record> find_contact(pqxx::transaction_base& tx, const std::string& clinic_id,
+                                           const std::string& contact_id,
+                                           const std::optional<std::string>& professional_id) {
+  auto r = tx.exec_params("SELECT c.id::text, c.channel, c.external_id, coalesce(c.name, ''), c.opt_in_source, "
+                          "to_char(c.opt_in_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), c.opt_in_by::text "
+                          "FROM atendeai.contacts c WHERE c.clinic_id = $1 AND c.id = $2",
+                          clinic_id, contact_id);
+  if (r.empty())
+    return std::nullopt;
+  contact_record out;
+  out.id = r[0][0].as<std::string>();
+  out.channel = r[0][1].as<std::string>();
+  out.phone = r[0][2].as<std::string>();
+  out.name = r[0][3].as<std::string>();
+  auto opt = [](const pqxx::field& f) { return f.is_null() ? std::nullopt : std::optional<std::string>(f.c_str()); };
+  out.opt_in_source = opt(r[0][4]);
+  out.opt_in_at = opt(r[0][5]);
+  out.opt_in_by = opt(r[0][6]);
+  for (auto status : {core::appointment_status::scheduled, core::appointment_status::confirmed,
+                      core::appointment_status::attended, core::appointment_status::no_show,
+                      core::appointment_status::cancelled})
+    out.counts.emplace_back(core::to_string(status), 0);
+  for (auto row : tx.exec_params("SELECT a.status, count(*) FROM atendeai.appointments a "
+                                 "WHERE a.clinic_id = $1 AND a.contact_id = $2 "
+                                 "AND ($3::uuid IS NULL OR a.professional_id = $3::uuid) GROUP BY a.status",
+                                 clinic_id, contact_id, professional_id))
+    for (auto& [status, n] : out.counts)
+      if (status == row[0].c_str())
+        n = row[1].as<int64_t>();
+  return out;
+}
+
+bool set_opt_in(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& contact_id,
+                const std::optional<std::string>& source, const std::string& by_user_id, core::instant at) {
+  return !tx
+            .exec_params("UPDATE atendeai.contacts SET opt_in_source = $3, "
+                         "opt_in_at = CASE WHEN $3::text IS NULL THEN NULL ELSE $5::timestamptz END, "
+                         "opt_in_by = CASE WHEN $3::text IS NULL THEN NULL ELSE nullif($4, '')::uuid END "
+                         "WHERE clinic_id = $1 AND id = $2 RETURNING 1",
+                         clinic_id, contact_id, source, by_user_id, core::format_iso(at))
+            .empty();
+}
+
+nlohmann::json to_json(const contact_record& c) {
+  nlohmann::json counts = nlohmann::json::object();
+  int64_t total = 0;
+  for (auto& [status, n] : c.counts) {
+    counts[status] = n;
+    total += n;
+  }
+  counts["total"] = total;
+  nlohmann::json opt_in;
+  if (c.opt_in_source)
+    opt_in = {{"source", *c.opt_in_source}, {"at", c.opt_in_at.value_or("")},
+              {"by", c.opt_in_by ? nlohmann::json(*c.opt_in_by) : nlohmann::json()}};
+  return {{"id", c.id},
+          {"channel", c.channel},
+          {"phone", c.phone},
+          {"name", c.name.empty() ? nlohmann::json() : nlohmann::json(c.name)},
+          {"opt_in", opt_in},
+          {"appointment_counts", counts}};
 }
 
 std::string clinic_timezone(pqxx::transaction_base& tx, const std::string& clinic_id) {

@@ -59,6 +59,8 @@ struct appointment_filter {
   std::optional<std::string> professional_id;
   std::optional<std::string> status;
   std::optional<std::string> patient;     ///< contact phone (exact digits) or part of the name
+  std::optional<std::string> contact_id;  ///< one patient's appointments
+  bool newest_first = false;              ///< by start, latest first (a patient's history)
 };
 
 /// A page of a clinic's appointments by start, and the total matching.
@@ -69,6 +71,27 @@ struct appointment_page {
 /// Lists appointments. The transaction must be scoped to the clinic.
 appointment_page list_appointments(pqxx::transaction_base& tx, const std::string& clinic_id,
                                    const appointment_filter& f, int page, int per_page);
+
+/// A patient of the clinic: who they are, the opt-in to WhatsApp messages the clinic
+/// collected (source, when, by whom; none when not recorded), and how many of their
+/// appointments are in each status (every status present, 0 included).
+struct contact_record {
+  std::string id, channel, phone, name;
+  std::optional<std::string> opt_in_source, opt_in_at, opt_in_by;
+  std::vector<std::pair<std::string, int64_t>> counts;
+};
+/// One contact of the clinic with its counts (of `professional_id`'s appointments only,
+/// when set); nullopt when the clinic has no such contact. Scoped to the clinic.
+std::optional<contact_record> find_contact(pqxx::transaction_base& tx, const std::string& clinic_id,
+                                           const std::string& contact_id,
+                                           const std::optional<std::string>& professional_id = std::nullopt);
+/// Records the opt-in the clinic collected (source set) or its withdrawal (nullopt);
+/// false when the clinic has no such contact. Scoped to the clinic.
+bool set_opt_in(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& contact_id,
+                const std::optional<std::string>& source, const std::string& by_user_id, core::instant at);
+/// The API's JSON of a contact: {id, channel, phone, name, opt_in:{source,at,by}|null,
+/// appointment_counts:{status: n, ..., total}}.
+nlohmann::json to_json(const contact_record& c);
 
 /// The clinic's IANA time zone ("" when no such clinic). The transaction must be scoped to it.
 std::string clinic_timezone(pqxx::transaction_base& tx, const std::string& clinic_id);

@@ -81,7 +81,7 @@ nlohmann::json list_messages(pqxx::transaction_base& tx, const std::string& clin
   auto rows = tx.exec_params(
     "SELECT m.id::text, m.direction, m.type, coalesce(m.body, ''), m.status, coalesce(m.intent, ''), "
     "coalesce(m.staff_user_id::text, ''), "
-    "to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+    "to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), coalesce(m.error, '') "
     "FROM atendeai.messages m WHERE m.clinic_id = $1 AND m.conversation_id = $2 "
     "AND ($3::uuid IS NULL OR (m.created_at, m.id) < (SELECT c.created_at, c.id FROM atendeai.messages c "
     "  WHERE c.clinic_id = $1 AND c.conversation_id = $2 AND c.id = $3::uuid)) "
@@ -99,7 +99,9 @@ nlohmann::json list_messages(pqxx::transaction_base& tx, const std::string& clin
                      {"status", r[4].as<std::string>()},
                      {"intent", or_null(r[5].as<std::string>())},
                      {"staff_user_id", or_null(r[6].as<std::string>())},
-                     {"created_at", r[7].as<std::string>()}});
+                     {"created_at", r[7].as<std::string>()},
+                     // Why the channel refused it (failed), or what happened on the way.
+                     {"error", or_null(r[8].as<std::string>())}});
   }
   bool more = static_cast<int>(rows.size()) > per_page;
   return {{"items", items},

@@ -102,8 +102,8 @@ std::vector<core::due_reminder> claim_reminders(pqxx::connection& conn, const st
     "patient_name, coalesce(account_id, ''), coalesce(contact, ''), "
     "(extract(epoch FROM window_until) * 1000)::bigint, opted_out, enabled, offsets_minutes::text, "
     "template_name, template_language, to_char(quiet_start, 'HH24:MI'), to_char(quiet_end, 'HH24:MI'), "
-    "notify_created, notify_moved, notify_cancelled, notice_template_name, notice_template_language, kind "
-    "FROM atendeai.claim_jobs($1::uuid[], " + ts(2) + ", $3, make_interval(secs => $4), $5, $6)",
+    "notify_created, notify_moved, notify_cancelled, notice_template_name, notice_template_language, kind, "
+    "no_show_after_minutes FROM atendeai.claim_jobs($1::uuid[], " + ts(2) + ", $3, make_interval(secs => $4), $5, $6)",
     uuid_array(clinics), ms(now), node, static_cast<int>(lease.count()), max_attempts, limit);
   tx.commit();
   for (auto row : rows) {
@@ -116,6 +116,8 @@ std::vector<core::due_reminder> claim_reminders(pqxx::connection& conn, const st
       r.offset_minutes = payload.value("offset_minutes", 0);
       r.planned_start = core::instant{std::chrono::milliseconds{payload.value("starts_at_ms", int64_t{0})}};
       r.change = payload.value("change", "");
+      r.planned_end = core::instant{std::chrono::milliseconds{payload.value("ends_at_ms", int64_t{0})}};
+      r.after_minutes = payload.value("after_minutes", 0);
     }
     r.kind = row[25].as<std::string>();
     r.appointment_status = row[3].as<std::string>();
@@ -141,6 +143,8 @@ std::vector<core::due_reminder> claim_reminders(pqxx::connection& conn, const st
     r.settings.notify_cancelled = row[22].as<bool>();
     r.settings.notice_template_name = row[23].as<std::string>();
     r.settings.notice_template_language = row[24].as<std::string>();
+    if (!row[26].is_null())
+      r.settings.no_show_after_minutes = row[26].as<int>();
     out.push_back(std::move(r));
   }
   return out;
@@ -158,8 +162,8 @@ core::reminder_settings load_reminder_settings(pqxx::transaction_base& tx, const
   core::reminder_settings s;
   auto r = tx.exec_params("SELECT enabled, offsets_minutes::text, template_name, template_language, "
                           "to_char(quiet_start, 'HH24:MI'), to_char(quiet_end, 'HH24:MI'), notify_created, "
-                          "notify_moved, notify_cancelled, notice_template_name, notice_template_language "
-                          "FROM atendeai.reminder_settings WHERE clinic_id = $1",
+                          "notify_moved, notify_cancelled, notice_template_name, notice_template_language, "
+                          "no_show_after_minutes FROM atendeai.reminder_settings WHERE clinic_id = $1",
                           clinic_id);
   if (r.empty())
     return s;
@@ -174,24 +178,27 @@ core::reminder_settings load_reminder_settings(pqxx::transaction_base& tx, const
   s.notify_cancelled = r[0][8].as<bool>();
   s.notice_template_name = r[0][9].as<std::string>();
   s.notice_template_language = r[0][10].as<std::string>();
+  if (!r[0][11].is_null())
+    s.no_show_after_minutes = r[0][11].as<int>();
   return s;
 }
 
 void save_reminder_settings(pqxx::transaction_base& tx, const std::string& clinic_id, const core::reminder_settings& s) {
   tx.exec_params("INSERT INTO atendeai.reminder_settings AS r (clinic_id, enabled, offsets_minutes, template_name, "
                  "template_language, quiet_start, quiet_end, notify_created, notify_moved, notify_cancelled, "
-                 "notice_template_name, notice_template_language, updated_at) "
-                 "VALUES ($1, $2, $3::int[], $4, $5, $6::time, $7::time, $8, $9, $10, $11, $12, now()) "
+                 "notice_template_name, notice_template_language, no_show_after_minutes, updated_at) "
+                 "VALUES ($1, $2, $3::int[], $4, $5, $6::time, $7::time, $8, $9, $10, $11, $12, $13, now()) "
                  "ON CONFLICT (clinic_id) DO UPDATE SET enabled = excluded.enabled, "
                  "offsets_minutes = excluded.offsets_minutes, template_name = excluded.template_name, "
                  "template_language = excluded.template_language, quiet_start = excluded.quiet_start, "
                  "quiet_end = excluded.quiet_end, notify_created = excluded.notify_created, "
                  "notify_moved = excluded.notify_moved, notify_cancelled = excluded.notify_cancelled, "
                  "notice_template_name = excluded.notice_template_name, "
-                 "notice_template_language = excluded.notice_template_language, updated_at = now()",
+                 "notice_template_language = excluded.notice_template_language, "
+                 "no_show_after_minutes = excluded.no_show_after_minutes, updated_at = now()",
                  clinic_id, s.enabled, int_array_literal(s.offsets_minutes), s.template_name, s.template_language,
                  core::format_hhmm(s.quiet_start), core::format_hhmm(s.quiet_end), s.notify_created, s.notify_moved,
-                 s.notify_cancelled, s.notice_template_name, s.notice_template_language);
+                 s.notify_cancelled, s.notice_template_name, s.notice_template_language, s.no_show_after_minutes);
 }
 
 std::optional<core::instant> window_until(pqxx::transaction_base& tx, const std::string& clinic_id,

@@ -206,7 +206,8 @@ TEST_CASE("Reminder settings: defaults, a change, and refusals that name the mem
   CHECK(to_json(d) == json::parse(R"({"enabled":true,"offsets_minutes":[1440,120],
     "template":{"name":"lembrete_consulta","language":"pt_BR"},"quiet_hours":{"start":"21:00","end":"08:00"},
     "notify_staff_changes":{"created":true,"moved":true,"cancelled":true,
-                            "template":{"name":"aviso_consulta","language":"pt_BR"}}})"));
+                            "template":{"name":"aviso_consulta","language":"pt_BR"}},
+    "no_show_after_minutes":null})"));
   auto s = reminder_settings_from_json(
     json::parse(R"({"offsets_minutes":[60,2880],"quiet_hours":{"start":"22:00","end":"07:30"}})"), d);
   CHECK(s.offsets_minutes == std::vector<int>{2880, 60});
@@ -238,7 +239,15 @@ TEST_CASE("Reminder settings: defaults, a change, and refusals that name the mem
   CHECK(refused(R"({"notify_staff_changes":{"created":"no"}})") == "notify_staff_changes.created");
   CHECK(refused(R"({"notify_staff_changes":{"deleted":true}})") == "notify_staff_changes.deleted");
   CHECK(refused(R"({"notify_staff_changes":{"template":{"name":1}}})") == "notify_staff_changes.template.name");
+  CHECK(refused(R"({"no_show_after_minutes":4})") == "no_show_after_minutes");
+  CHECK(refused(R"({"no_show_after_minutes":10081})") == "no_show_after_minutes");
+  CHECK(refused(R"({"no_show_after_minutes":"30"})") == "no_show_after_minutes");
   CHECK(refused(R"({"enabled":false})") == "accepted");
+  auto grace = reminder_settings_from_json(json::parse(R"({"no_show_after_minutes":30})"), d);
+  CHECK(grace.no_show_after_minutes == 30);
+  CHECK(to_json(grace)["no_show_after_minutes"] == 30);
+  CHECK_FALSE(reminder_settings_from_json(json::parse(R"({"no_show_after_minutes":null})"), grace)
+                .no_show_after_minutes.has_value());
   auto off = reminder_settings_from_json(json::parse(R"({"notify_staff_changes":{"moved":false}})"), d);
   CHECK(off.notify_created);
   CHECK_FALSE(off.notify_moved);
@@ -291,4 +300,36 @@ TEST_CASE("Notices of staff changes: what they say, and when they are skipped", 
   on.settings.enabled = false;
   CHECK(skip_reason(on, now) == "not skipped");
   CHECK(skip_reason(notice("created"), sp(2030, 3, 6, 10)) == "past");
+}
+
+TEST_CASE("An automatic no-show: marked after the grace, else skipped with why", "[reminders][no_show]") {
+  // Wednesday 2030-03-06 10:00-11:00 in São Paulo, a 30-minute grace: due at 11:30.
+  auto r = due_for_wednesday();
+  r.kind = "no_show";
+  r.planned_end = r.ends_at;
+  r.after_minutes = 30;
+  r.settings.no_show_after_minutes = 30;
+  auto due = sp(2030, 3, 6, 11) + std::chrono::minutes(30);
+  CHECK_FALSE(no_show_skip(r, due).has_value());
+  CHECK_FALSE(no_show_skip(r, due + std::chrono::hours(5)).has_value());
+  CHECK(no_show_skip(r, due - std::chrono::minutes(1)) == "early");
+  r.appointment_status = "confirmed"; // confirmed and still not there: a no-show too
+  CHECK_FALSE(no_show_skip(r, due).has_value());
+  for (const char* settled : {"attended", "cancelled", "no_show"}) {
+    auto s = r;
+    s.appointment_status = settled;
+    CHECK(no_show_skip(s, due) == settled);
+  }
+  auto gone = r;
+  gone.appointment_status = "";
+  CHECK(no_show_skip(gone, due) == "gone");
+  auto moved = r;
+  moved.ends_at = moved.planned_end + std::chrono::hours(24);
+  CHECK(no_show_skip(moved, due) == "moved");
+  auto off = r;
+  off.settings.no_show_after_minutes.reset();
+  CHECK(no_show_skip(off, due) == "disabled");
+  auto changed = r;
+  changed.settings.no_show_after_minutes = 60; // its own job is planned for 12:00
+  CHECK(no_show_skip(changed, due) == "disabled");
 }

@@ -178,7 +178,7 @@ expect(await call("DELETE", `${C}/templates/${templ.json.id}`, { token: tok }), 
 expect(await call("GET", `${C}/templates/${templ.json.id}`, { token: tok }), 404, "template gone");
 const reminders = await call("GET", `${C}/reminders`, { token: tok });
 expect(reminders, 200, "reminders");
-expect(await call("PUT", `${C}/reminders`, { token: tok, body: { offsets_minutes: [2880, 60], quiet_hours: { start: "22:00", end: "07:30" }, notify_staff_changes: { moved: false } } }), 200, "reminders update");
+expect(await call("PUT", `${C}/reminders`, { token: tok, body: { offsets_minutes: [2880, 60], quiet_hours: { start: "22:00", end: "07:30" }, notify_staff_changes: { moved: false }, no_show_after_minutes: 30 } }), 200, "reminders update");
 const repeated = await call("PUT", `${C}/reminders`, { token: tok, body: { offsets_minutes: [60, 60] } });
 expect(repeated, 422, "reminders repeated offset");
 check("reminders repeated offset", repeated.json?.error?.field === "offsets_minutes[1]", `field ${repeated.json?.error?.field}, expected offsets_minutes[1]`);
@@ -186,8 +186,8 @@ const unregistered = await call("PUT", `${C}/reminders`, { token: tok, body: { t
 expect(unregistered, 422, "reminders unregistered template");
 check("reminders unregistered template", unregistered.json?.error?.field === "template.name", `field ${unregistered.json?.error?.field}, expected template.name`);
 // Back to the clinic's settings before the agenda below plans reminders and notices.
-const { offsets_minutes, quiet_hours, notify_staff_changes } = reminders.json;
-expect(await call("PUT", `${C}/reminders`, { token: tok, body: { offsets_minutes, quiet_hours, notify_staff_changes } }), 200, "reminders restored");
+const { offsets_minutes, quiet_hours, notify_staff_changes, no_show_after_minutes } = reminders.json;
+expect(await call("PUT", `${C}/reminders`, { token: tok, body: { offsets_minutes, quiet_hours, notify_staff_changes, no_show_after_minutes } }), 200, "reminders restored");
 
 // -- agenda -------------------------------------------------------------------------------------
 const day = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
@@ -201,6 +201,13 @@ expect(await call("GET", `${C}/appointments?per_page=5`, { token: tok }), 200, "
 expect(await call("POST", `${C}/appointments/${appt.json.id}/reschedule`, { token: tok, body: { starts_at: slots.json.slots[1].starts_at } }), 200, "reschedule");
 expect(await call("POST", `${C}/appointments/${appt.json.id}/cancel`, { token: tok, body: { reason: "contrato" } }), 200, "cancel");
 expect(await call("POST", `${C}/appointments/${appt.json.id}/attended`, { token: tok }), 409, "attended after cancel");
+const patientOf = `${C}/contacts/${appt.json.patient.contact_id}`;
+expect(await call("GET", `${patientOf}/appointments`, { token: tok }), 200, "patient history");
+expect(await call("GET", `${patientOf}/appointments?status=late`, { token: tok }), 422, "patient history status");
+expect(await call("GET", `${C}/contacts/00000000-0000-4000-8000-000000000000/appointments`, { token: tok }), 404, "no such patient");
+expect(await call("PUT", `${patientOf}/opt-in`, { token: tok, body: { source: "ficha na recepção" } }), 200, "opt-in");
+expect(await call("PUT", `${patientOf}/opt-in`, { token: tok, body: {} }), 422, "opt-in without source");
+expect(await call("DELETE", `${patientOf}/opt-in`, { token: tok }), 200, "opt-in withdrawn");
 
 // -- inbox and inspection ------------------------------------------------------------------------
 let conversations;

@@ -260,6 +260,26 @@ TEST_CASE("A staff reply outside the 24-hour window answers 409 window_closed", 
   n.refused(attendant, "POST", path + "/messages", {{"template", {{"language", "pt_BR"}}}}, 422, "template.name");
   n.refused(attendant, "POST", path + "/messages",
             {{"text", "oi"}, {"template", {{"name", "aviso_consulta"}, {"language", "pt_BR"}}}}, 422, "template");
+
+  // Meta refuses a template (not approved, say): failed at once, never retried, and staff
+  // see Meta's code on the message.
+  n.graph.fail_next(1, 400, 132001);
+  auto refused = n.call(attendant, "POST", path + "/messages",
+                        {{"template", {{"name", "aviso_consulta"}, {"language", "pt_BR"},
+                                       {"parameters", {"Maria", "Podemos confirmar sua consulta?"}}}}},
+                        201);
+  auto id = refused["id"].get<std::string>();
+  REQUIRE(eventually([&] {
+    return n.scalar("SELECT status FROM atendeai.outbox WHERE message_id = '" + id + "'") == "failed";
+  }));
+  auto listed = n.call(attendant, "GET", path + "/messages", nullptr, 200)["items"][0];
+  INFO(listed.dump());
+  CHECK(listed["id"] == id);
+  CHECK(listed["status"] == "failed");
+  CHECK(contains_text(listed["error"].get<std::string>(), "Meta error 132001: injected failure"));
+  CHECK(n.scalar("SELECT attempts FROM atendeai.outbox WHERE message_id = '" + id + "'") == "1");
+  CHECK(n.metric("atendeai_outbox_refused_total{code=\"132001\"}") == 1);
+  CHECK(sent_to(n.graph, p).size() == 3);
 }
 
 TEST_CASE("Reminder settings: read, changed, refused naming the member, and re-planned", "[reminders]") {
@@ -269,7 +289,8 @@ TEST_CASE("Reminder settings: read, changed, refused naming the member, and re-p
         json::parse(R"({"enabled":true,"offsets_minutes":[1440,120],
           "template":{"name":"lembrete_consulta","language":"pt_BR"},"quiet_hours":{"start":"21:00","end":"08:00"},
           "notify_staff_changes":{"created":true,"moved":true,"cancelled":true,
-                                  "template":{"name":"aviso_consulta","language":"pt_BR"}}})"));
+                                  "template":{"name":"aviso_consulta","language":"pt_BR"}},
+          "no_show_after_minutes":null})"));
   const std::string p = "5511900003301";
   n.say_now(p, "oi");
   auto aid = n.book(p, "2030-03-07T10:00:00-03:00");
@@ -340,4 +361,95 @@ TEST_CASE("Patients are told of staff changes: buttons inside the window, the no
   auto other = n.book(q, "2030-03-07T10:00:00-03:00");
   REQUIRE(eventually([&] { return n.jobs_of(other, "notify") == std::vector<std::string>{"created skipped disabled"}; }));
   CHECK(sent_to(n.graph, q).size() == 1);
+}
+
+TEST_CASE("Automatic no-shows after the clinic's grace, a patient's history with counts, the opt-in on record",
+          "[reminders][no_show]") {
+  reminder_node n;
+  n.no_notices();
+  const std::string base = "/api/v1/clinics/" + clinic_id;
+  auto no_show_jobs = [&](const std::string& appointment) {
+    return n.scalar("SELECT string_agg(state || ' ' || coalesce(outcome, ''), ', ' ORDER BY due_at) "
+                    "FROM atendeai.jobs WHERE kind = 'no_show' AND payload ->> 'appointment_id' = '" + appointment + "'");
+  };
+  // Off by default: a booking gets reminders, no no-show job.
+  CHECK(n.call(n.admin, "GET", base + "/reminders", nullptr, 200)["no_show_after_minutes"].is_null());
+  const std::string p = "5511900003401", q = "5511900003402";
+  auto missed = n.book(p, "2030-03-04T11:00:00-03:00"); // Monday 11:00-12:00 local (two hours ahead at least)
+  auto next_day = n.book(p, "2030-03-05T10:00:00-03:00");
+  // One reader plans both in turn: once the second has its reminders, the first was planned.
+  REQUIRE(eventually([&] { return !n.jobs_of(next_day).empty(); }));
+  CHECK(n.count("SELECT count(*) FROM atendeai.jobs WHERE kind = 'no_show'") == 0);
+
+  n.refused(n.admin, "PUT", base + "/reminders", {{"no_show_after_minutes", 4}}, 422, "no_show_after_minutes");
+  n.refused(n.admin, "PUT", base + "/reminders", {{"no_show_after_minutes", "30"}}, 422, "no_show_after_minutes");
+  auto attendant = n.user("attendant").second;
+  n.refused(attendant, "PUT", base + "/reminders", {{"no_show_after_minutes", 30}}, 403, "");
+  CHECK(n.call(n.admin, "PUT", base + "/reminders", {{"no_show_after_minutes", 30}}, 200)["no_show_after_minutes"] ==
+        30);
+  // The change planned the booked appointments; new bookings get their own.
+  CHECK(no_show_jobs(missed) == "pending ");
+  auto came = n.book(q, "2030-03-04T14:00:00-03:00");
+  REQUIRE(eventually([&] { return no_show_jobs(came) == "pending "; }));
+  CHECK(no_show_jobs(next_day) == "pending ");
+
+  // Monday 14:05: the 11:00 one passed its end + 30 minutes; q came and staff say so.
+  n.advance(std::chrono::hours(5) + std::chrono::minutes(5));
+  attendant = n.user("attendant").second; // the last token expired on the node's clock
+  REQUIRE(eventually([&] { return n.status_of(missed) == "no_show"; }));
+  REQUIRE(eventually([&] { return no_show_jobs(missed) == "done marked no_show"; }));
+  CHECK(n.count("SELECT count(*) FROM atendeai.audit_log WHERE action = 'appointment.no_show' AND target_id = '" +
+                missed + "' AND actor_role = 'system' AND actor_user_id IS NULL") == 1);
+  n.call(attendant, "POST", base + "/appointments/" + came + "/attended", nullptr, 200);
+  // Monday 15:35: q's grace ran out, but they came: nothing changes, the job says why.
+  n.advance(std::chrono::minutes(90));
+  attendant = n.user("attendant").second;
+  REQUIRE(n.jobs_settled());
+  CHECK(no_show_jobs(came) == "skipped attended");
+  CHECK(n.status_of(came) == "attended");
+  CHECK(n.status_of(next_day) == "scheduled");
+  CHECK(no_show_jobs(next_day) == "pending ");
+  CHECK(n.metric("atendeai_proactive_messages_total{kind=\"no_show\",outcome=\"marked\"}") == 1);
+
+  // Turned off again: the pending one is skipped, nothing is marked.
+  n.call(n.admin, "PUT", base + "/reminders", {{"no_show_after_minutes", nullptr}}, 200);
+  CHECK(no_show_jobs(next_day) == "skipped superseded");
+
+  // The patient's history: latest first, with the count in each status.
+  auto contact = n.call(n.admin, "GET", base + "/appointments/" + missed, nullptr, 200)["patient"]["contact_id"];
+  const std::string history = base + "/contacts/" + contact.get<std::string>() + "/appointments";
+  auto h = n.call(attendant, "GET", history, nullptr, 200);
+  INFO(h.dump());
+  CHECK(h["total"] == 2);
+  REQUIRE(h["items"].size() == 2);
+  CHECK(h["items"][0]["id"] == next_day);
+  CHECK(h["items"][1]["id"] == missed);
+  CHECK(h["items"][1]["status"] == "no_show");
+  CHECK(h["contact"]["phone"] == p);
+  CHECK(h["contact"]["name"] == "Maria Teste");
+  CHECK(h["contact"]["opt_in"].is_null());
+  CHECK(h["contact"]["appointment_counts"] ==
+        json({{"scheduled", 1}, {"confirmed", 0}, {"attended", 0}, {"no_show", 1}, {"cancelled", 0}, {"total", 2}}));
+  auto only = n.call(attendant, "GET", history + "?status=no_show", nullptr, 200);
+  CHECK(only["total"] == 1);
+  CHECK(only["items"][0]["id"] == missed);
+  n.refused(attendant, "GET", history + "?status=late", nullptr, 422, "status");
+  n.refused(attendant, "GET", base + "/contacts/00000000-0000-4000-8000-000000000000/appointments", nullptr, 404, "");
+  // Another clinic's staff do not even learn the patient exists.
+  auto outsider = n.user("clinic_admin", n.other_clinic()).second;
+  n.refused(outsider, "GET", history, nullptr, 404, "");
+
+  // The opt-in the clinic collected: recorded with its source and who, withdrawn, audited.
+  const std::string opt_in = base + "/contacts/" + contact.get<std::string>() + "/opt-in";
+  n.refused(attendant, "PUT", opt_in, {{"source", "  "}}, 422, "source");
+  n.refused(attendant, "PUT", opt_in, json::object(), 422, "source");
+  n.refused(attendant, "PUT", base + "/contacts/00000000-0000-4000-8000-000000000000/opt-in",
+            {{"source", "ficha na recepção"}}, 404, "");
+  auto recorded = n.call(attendant, "PUT", opt_in, {{"source", "ficha na recepção"}}, 200);
+  CHECK(recorded["opt_in"]["source"] == "ficha na recepção");
+  CHECK(recorded["opt_in"]["at"] == "2030-03-04T18:35:00Z"); // the node's clock
+  CHECK(n.call(attendant, "GET", history, nullptr, 200)["contact"]["opt_in"]["source"] == "ficha na recepção");
+  CHECK(n.call(attendant, "DELETE", opt_in, nullptr, 200)["opt_in"].is_null());
+  CHECK(n.count("SELECT count(*) FROM atendeai.audit_log WHERE target_id = '" + contact.get<std::string>() +
+                "' AND action IN ('contact.opt_in', 'contact.opt_in_withdrawn')") == 2);
 }
