@@ -589,6 +589,8 @@ struct clinic_state {
     m.window_until = r.window_until;
     m.interactive = std::move(p.interactive);
     m.templated = std::move(p.templated);
+    if (!p.no_template.empty())
+      m.no_template = p.no_template;
     m.appointment_id = p.answerable ? r.appointment_id : std::string{};
     m.kind = r.kind;
     self->send(conversation_for(r.conversation_id), remind_atom::value, std::move(m));

@@ -405,14 +405,14 @@ struct conversation_state_holder {
       return;
     }
     last_activity = node->clock->now();
-    auto count = [&](const char* outcome) { count_proactive(*node->metrics, p.kind, outcome); };
-    auto skip = [&](const char* why) {
-      count(why);
-      self->send(node->reader_for(clinic_id), finish_atom::value, clinic_id, p.job_id, std::string("skipped"),
-                 std::string(why), int64_t{0});
+    auto count = [&](const std::string& outcome) { count_proactive(*node->metrics, p.kind, outcome); };
+    auto skip = [&](const std::string& why) {
+      count("skipped_" + why);
+      self->send(node->reader_for(clinic_id), finish_atom::value, clinic_id, p.job_id, std::string("skipped"), why,
+                 int64_t{0});
     };
     if (state.opted_out)
-      return skip("skipped_opted_out");
+      return skip("opted_out");
     auto until = p.window_until;
     if (window_until && (!until || *window_until > *until))
       until = window_until;
@@ -426,7 +426,7 @@ struct conversation_state_holder {
       msg = std::move(p.templated);
       templated = true;
     } else {
-      return skip("skipped_no_template");
+      return skip(p.no_template);
     }
     state.reminded = p.appointment_id;
     auto rec = new_record(reply_record::cause_kind::notice);

@@ -85,7 +85,8 @@ struct proactive_message {
   std::string recipient;   ///< the patient on the channel
   std::optional<core::instant> window_until; ///< as PostgreSQL knew it at the claim
   core::outbound_message interactive;
-  core::outbound_message templated;          ///< templ empty: none to send outside the window
+  core::outbound_message templated;          ///< templ empty: none to send outside the window...
+  std::string no_template = "no_template";   ///< ...and why (no_opt_in: the clinic requires one)
   std::string appointment_id;                ///< the appointment a typed answer will be about ("": none)
   std::string kind = "reminder";             ///< reminder | notify (metrics, the message's intent label)
 };

@@ -32,7 +32,8 @@ void reminders_put(api_call& call) {
                                        {"template", ftype::object, false, 0},
                                        {"quiet_hours", ftype::object, false, 0},
                                        {"notify_staff_changes", ftype::object, false, 0},
-                                       {"no_show_after_minutes", ftype::integer, false, 0, true}});
+                                       {"no_show_after_minutes", ftype::integer, false, 0, true},
+                                       {"require_opt_in", ftype::boolean, false, 0}});
   auto now = call.w.node->clock->now();
   auto after = in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) {
     auto before = persistence::load_reminder_settings(tx, call.clinic_id);

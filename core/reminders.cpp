@@ -83,7 +83,8 @@ json to_json(const reminder_settings& s) {
             {"moved", s.notify_moved},
             {"cancelled", s.notify_cancelled},
             {"template", {{"name", s.notice_template_name}, {"language", s.notice_template_language}}}}},
-          {"no_show_after_minutes", s.no_show_after_minutes ? json(*s.no_show_after_minutes) : json()}};
+          {"no_show_after_minutes", s.no_show_after_minutes ? json(*s.no_show_after_minutes) : json()},
+          {"require_opt_in", s.require_opt_in}};
 }
 
 reminder_settings reminder_settings_from_json(const json& j, reminder_settings s) {
@@ -91,7 +92,7 @@ reminder_settings reminder_settings_from_json(const json& j, reminder_settings s
     invalid("", "must be an object");
   for (auto& [key, _] : j.items())
     if (key != "enabled" && key != "offsets_minutes" && key != "template" && key != "quiet_hours" &&
-        key != "notify_staff_changes" && key != "no_show_after_minutes")
+        key != "notify_staff_changes" && key != "no_show_after_minutes" && key != "require_opt_in")
       invalid(key, "unknown member");
   if (j.contains("enabled")) {
     if (!j["enabled"].is_boolean())
@@ -146,6 +147,11 @@ reminder_settings reminder_settings_from_json(const json& j, reminder_settings s
         invalid(path, "must be true or false");
       *flag = value.get<bool>();
     }
+  }
+  if (j.contains("require_opt_in")) {
+    if (!j["require_opt_in"].is_boolean())
+      invalid("require_opt_in", "must be true or false");
+    s.require_opt_in = j["require_opt_in"].get<bool>();
   }
   if (j.contains("no_show_after_minutes")) {
     auto& m = j["no_show_after_minutes"];
@@ -296,7 +302,10 @@ reminder_plan plan_reminder(const due_reminder& r, const clinic_profile& clinic,
     t.parameters = {patient, service, professional, when, clinic.address.empty() ? clinic.name : clinic.address};
     t.button_payloads = payloads;
   }
-  p.templated.templ = std::move(t);
+  if (s.require_opt_in && !r.opt_in)
+    p.no_template = "no_opt_in"; // buttons inside the window only
+  else
+    p.templated.templ = std::move(t);
   p.answerable = answerable;
   return p;
 }

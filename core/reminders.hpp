@@ -35,11 +35,14 @@ struct reminder_settings {
   /// An appointment neither attended nor cancelled this long after its end is marked
   /// no_show (5..10,080 minutes); none: never (staff mark it).
   std::optional<int> no_show_after_minutes;
+  /// Templates (messages outside the 24-hour window) only to patients whose opt-in the
+  /// clinic recorded (PUT .../contacts/{cid}/opt-in); inside the window nothing changes.
+  bool require_opt_in = false;
 };
 
 /// {"enabled","offsets_minutes","template":{"name","language"},"quiet_hours":{"start","end"},
 ///  "notify_staff_changes":{"created","moved","cancelled","template":{"name","language"}},
-///  "no_show_after_minutes":null|minutes}.
+///  "no_show_after_minutes":null|minutes,"require_opt_in":bool}.
 nlohmann::json to_json(const reminder_settings& s);
 /// The members present replace `base`'s. Unknown members, wrong types and out-of-range
 /// values throw std::invalid_argument "<json path>: <reason>" ("offsets_minutes[1]: ...").
@@ -72,6 +75,7 @@ struct due_reminder {
   std::string account_id, contact;  ///< where the patient's last message came from
   std::optional<instant> window_until; ///< end of the 24-hour window (none: never wrote)
   bool opted_out = false;
+  bool opt_in = false;              ///< the clinic recorded the patient's opt-in
   reminder_settings settings;
 };
 
@@ -82,7 +86,8 @@ struct reminder_plan {
   std::string reason;      ///< skip: cancelled, moved, superseded, past, disabled, opted_out, no_conversation
   instant hold_until{};    ///< hold: when quiet hours end
   outbound_message interactive; ///< send, inside the window: text with three buttons
-  outbound_message templated;   ///< send, outside it: the clinic's reminder template
+  outbound_message templated;   ///< send, outside it: the clinic's reminder template (none: see below)
+  std::string no_template;      ///< why there is no template to send outside the window ("no_opt_in")
   bool answerable = true;       ///< its answer may confirm, move or cancel the appointment
 };
 

@@ -103,7 +103,7 @@ std::vector<core::due_reminder> claim_reminders(pqxx::connection& conn, const st
     "(extract(epoch FROM window_until) * 1000)::bigint, opted_out, enabled, offsets_minutes::text, "
     "template_name, template_language, to_char(quiet_start, 'HH24:MI'), to_char(quiet_end, 'HH24:MI'), "
     "notify_created, notify_moved, notify_cancelled, notice_template_name, notice_template_language, kind, "
-    "no_show_after_minutes FROM atendeai.claim_jobs($1::uuid[], " + ts(2) + ", $3, make_interval(secs => $4), $5, $6)",
+    "no_show_after_minutes, opt_in, require_opt_in FROM atendeai.claim_jobs($1::uuid[], " + ts(2) + ", $3, make_interval(secs => $4), $5, $6)",
     uuid_array(clinics), ms(now), node, static_cast<int>(lease.count()), max_attempts, limit);
   tx.commit();
   for (auto row : rows) {
@@ -145,6 +145,8 @@ std::vector<core::due_reminder> claim_reminders(pqxx::connection& conn, const st
     r.settings.notice_template_language = row[24].as<std::string>();
     if (!row[26].is_null())
       r.settings.no_show_after_minutes = row[26].as<int>();
+    r.opt_in = row[27].as<bool>();
+    r.settings.require_opt_in = row[28].as<bool>();
     out.push_back(std::move(r));
   }
   return out;
@@ -163,7 +165,7 @@ core::reminder_settings load_reminder_settings(pqxx::transaction_base& tx, const
   auto r = tx.exec_params("SELECT enabled, offsets_minutes::text, template_name, template_language, "
                           "to_char(quiet_start, 'HH24:MI'), to_char(quiet_end, 'HH24:MI'), notify_created, "
                           "notify_moved, notify_cancelled, notice_template_name, notice_template_language, "
-                          "no_show_after_minutes FROM atendeai.reminder_settings WHERE clinic_id = $1",
+                          "no_show_after_minutes, require_opt_in FROM atendeai.reminder_settings WHERE clinic_id = $1",
                           clinic_id);
   if (r.empty())
     return s;
@@ -180,14 +182,15 @@ core::reminder_settings load_reminder_settings(pqxx::transaction_base& tx, const
   s.notice_template_language = r[0][10].as<std::string>();
   if (!r[0][11].is_null())
     s.no_show_after_minutes = r[0][11].as<int>();
+  s.require_opt_in = r[0][12].as<bool>();
   return s;
 }
 
 void save_reminder_settings(pqxx::transaction_base& tx, const std::string& clinic_id, const core::reminder_settings& s) {
   tx.exec_params("INSERT INTO atendeai.reminder_settings AS r (clinic_id, enabled, offsets_minutes, template_name, "
                  "template_language, quiet_start, quiet_end, notify_created, notify_moved, notify_cancelled, "
-                 "notice_template_name, notice_template_language, no_show_after_minutes, updated_at) "
-                 "VALUES ($1, $2, $3::int[], $4, $5, $6::time, $7::time, $8, $9, $10, $11, $12, $13, now()) "
+                 "notice_template_name, notice_template_language, no_show_after_minutes, require_opt_in, updated_at) "
+                 "VALUES ($1, $2, $3::int[], $4, $5, $6::time, $7::time, $8, $9, $10, $11, $12, $13, $14, now()) "
                  "ON CONFLICT (clinic_id) DO UPDATE SET enabled = excluded.enabled, "
                  "offsets_minutes = excluded.offsets_minutes, template_name = excluded.template_name, "
                  "template_language = excluded.template_language, quiet_start = excluded.quiet_start, "
@@ -195,10 +198,12 @@ void save_reminder_settings(pqxx::transaction_base& tx, const std::string& clini
                  "notify_moved = excluded.notify_moved, notify_cancelled = excluded.notify_cancelled, "
                  "notice_template_name = excluded.notice_template_name, "
                  "notice_template_language = excluded.notice_template_language, "
-                 "no_show_after_minutes = excluded.no_show_after_minutes, updated_at = now()",
+                 "no_show_after_minutes = excluded.no_show_after_minutes, require_opt_in = excluded.require_opt_in, "
+                 "updated_at = now()",
                  clinic_id, s.enabled, int_array_literal(s.offsets_minutes), s.template_name, s.template_language,
                  core::format_hhmm(s.quiet_start), core::format_hhmm(s.quiet_end), s.notify_created, s.notify_moved,
-                 s.notify_cancelled, s.notice_template_name, s.notice_template_language, s.no_show_after_minutes);
+                 s.notify_cancelled, s.notice_template_name, s.notice_template_language, s.no_show_after_minutes,
+                 s.require_opt_in);
 }
 
 std::optional<core::instant> window_until(pqxx::transaction_base& tx, const std::string& clinic_id,

@@ -126,6 +126,22 @@ TEST_CASE("A due reminder is skipped, with why, when it no longer applies", "[re
   CHECK(skip_reason(r, now) == "not skipped");
 }
 
+TEST_CASE("A clinic that requires the opt-in sends no template to a patient without one", "[reminders]") {
+  auto now = sp(2030, 3, 5, 10);
+  auto r = due_for_wednesday();
+  r.settings.require_opt_in = true;
+  auto p = plan_reminder(r, demo_clinic(), now);
+  REQUIRE(p.what == reminder_plan::action::send);
+  CHECK_FALSE(p.templated.templ.has_value()); // outside the window: nothing to send
+  CHECK(p.no_template == "no_opt_in");
+  CHECK(p.interactive.choices.size() == 3); // inside it: the buttons as usual
+  r.opt_in = true;
+  p = plan_reminder(r, demo_clinic(), now);
+  REQUIRE(p.templated.templ.has_value());
+  CHECK(p.templated.templ->name == "lembrete_consulta");
+  CHECK(p.no_template.empty());
+}
+
 TEST_CASE("Quiet hours hold a reminder until they end, unless that is too late for it", "[reminders]") {
   auto r = due_for_wednesday();
   // Due at 22:30 on Tuesday (quiet from 21:00 to 08:00): held until Wednesday 08:00.
@@ -207,7 +223,7 @@ TEST_CASE("Reminder settings: defaults, a change, and refusals that name the mem
     "template":{"name":"lembrete_consulta","language":"pt_BR"},"quiet_hours":{"start":"21:00","end":"08:00"},
     "notify_staff_changes":{"created":true,"moved":true,"cancelled":true,
                             "template":{"name":"aviso_consulta","language":"pt_BR"}},
-    "no_show_after_minutes":null})"));
+    "no_show_after_minutes":null,"require_opt_in":false})"));
   auto s = reminder_settings_from_json(
     json::parse(R"({"offsets_minutes":[60,2880],"quiet_hours":{"start":"22:00","end":"07:30"}})"), d);
   CHECK(s.offsets_minutes == std::vector<int>{2880, 60});
@@ -242,6 +258,7 @@ TEST_CASE("Reminder settings: defaults, a change, and refusals that name the mem
   CHECK(refused(R"({"no_show_after_minutes":4})") == "no_show_after_minutes");
   CHECK(refused(R"({"no_show_after_minutes":10081})") == "no_show_after_minutes");
   CHECK(refused(R"({"no_show_after_minutes":"30"})") == "no_show_after_minutes");
+  CHECK(refused(R"({"require_opt_in":1})") == "require_opt_in");
   CHECK(refused(R"({"enabled":false})") == "accepted");
   auto grace = reminder_settings_from_json(json::parse(R"({"no_show_after_minutes":30})"), d);
   CHECK(grace.no_show_after_minutes == 30);

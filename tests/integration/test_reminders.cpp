@@ -290,7 +290,7 @@ TEST_CASE("Reminder settings: read, changed, refused naming the member, and re-p
           "template":{"name":"lembrete_consulta","language":"pt_BR"},"quiet_hours":{"start":"21:00","end":"08:00"},
           "notify_staff_changes":{"created":true,"moved":true,"cancelled":true,
                                   "template":{"name":"aviso_consulta","language":"pt_BR"}},
-          "no_show_after_minutes":null})"));
+          "no_show_after_minutes":null,"require_opt_in":false})"));
   const std::string p = "5511900003301";
   n.say_now(p, "oi");
   auto aid = n.book(p, "2030-03-07T10:00:00-03:00");
@@ -452,4 +452,37 @@ TEST_CASE("Automatic no-shows after the clinic's grace, a patient's history with
   CHECK(n.call(attendant, "DELETE", opt_in, nullptr, 200)["opt_in"].is_null());
   CHECK(n.count("SELECT count(*) FROM atendeai.audit_log WHERE target_id = '" + contact.get<std::string>() +
                 "' AND action IN ('contact.opt_in', 'contact.opt_in_withdrawn')") == 2);
+}
+
+TEST_CASE("A clinic that requires the opt-in sends reminder templates only to patients whose opt-in it recorded",
+          "[reminders]") {
+  reminder_node n;
+  n.no_notices();
+  const std::string base = "/api/v1/clinics/" + clinic_id;
+  const std::string p = "5511900003501", q = "5511900003502";
+  // Both wrote on Monday 09:00 (the window closes Tuesday 09:00); Wednesday 10:00 and 11:00:
+  // 24-hour reminders due Tuesday, outside the window, so only a template may go.
+  n.say_now(p, "oi");
+  n.say_now(q, "oi");
+  auto first = n.book(p, "2030-03-06T10:00:00-03:00");
+  auto second = n.book(q, "2030-03-06T11:00:00-03:00");
+  CHECK(n.call(n.admin, "PUT", base + "/reminders", {{"require_opt_in", true}}, 200)["require_opt_in"] == true);
+  n.refused(n.admin, "PUT", base + "/reminders", {{"require_opt_in", "yes"}}, 422, "require_opt_in");
+  // The clinic records p's opt-in (a form at the reception); q's it never got.
+  auto contact = n.call(n.admin, "GET", base + "/appointments/" + first, nullptr, 200)["patient"]["contact_id"];
+  n.call(n.admin, "PUT", base + "/contacts/" + contact.get<std::string>() + "/opt-in", {{"source", "ficha"}}, 200);
+
+  // Tuesday 11:01: both are due.
+  n.advance(std::chrono::hours(26) + std::chrono::minutes(1));
+  REQUIRE(n.jobs_settled());
+  REQUIRE(eventually([&] { return sent_to(n.graph, p).size() == 2; }));
+  auto reminder = sent_to(n.graph, p)[1];
+  INFO(reminder.dump());
+  CHECK(reminder["type"] == "template");
+  CHECK(reminder["template"]["name"] == "lembrete_consulta");
+  CHECK(n.jobs_of(first) == std::vector<std::string>{"1440 done sent", "120 pending "});
+  // No opt-in on record: nothing goes to q, and the job says why.
+  REQUIRE(eventually([&] { return n.jobs_of(second) == std::vector<std::string>{"1440 skipped no_opt_in", "120 pending "}; }));
+  CHECK(sent_to(n.graph, q).size() == 1); // only the answer to "oi"
+  CHECK(n.metric("atendeai_proactive_messages_total{kind=\"reminder\",outcome=\"skipped_no_opt_in\"}") == 1);
 }
