@@ -371,10 +371,10 @@ void set_opt_in(api_call& call, bool given) {
   auto after = in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) {
     auto before = contact_of(call, tx);
     persistence::set_opt_in(tx, call.clinic_id, before.id, source, call.p.user.id, call.w.node->clock->now());
-    auto now = *persistence::find_contact(tx, call.clinic_id, before.id);
+    auto updated = *persistence::find_contact(tx, call.clinic_id, before.id);
     audit(call, tx, given ? "contact.opt_in" : "contact.opt_in_withdrawn", "contact", before.id,
-          persistence::to_json(before)["opt_in"], persistence::to_json(now)["opt_in"]);
-    return now;
+          persistence::to_json(before)["opt_in"], persistence::to_json(updated)["opt_in"]);
+    return updated;
   });
   call.reply(200, persistence::to_json(after));
 }

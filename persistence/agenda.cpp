@@ -200,14 +200,16 @@ std::string text_array(const std::vector<std::string>& ids) {
 }
 
 /// Inserts the appointment of a create; returns its id. The patient is the WhatsApp
-/// contact with their number in either form (the one that chatted first), or a new one.
+/// contact with their number in either form (one that wrote to the clinic first: a
+/// contact the clinic only wrote to, its reminders, comes after), or a new one.
 std::string insert_staff_appointment(pqxx::work& tx, const std::string& clinic_id, const staff_change& c) {
   auto ids = core::whatsapp_ids(c.patient_phone);
   if (ids.empty())
     throw std::invalid_argument("staff_change: patient_phone is not E.164");
   auto found = tx.exec_params("SELECT ct.id::text FROM atendeai.contacts ct WHERE ct.clinic_id = $1 "
                               "AND ct.channel = 'whatsapp' AND ct.external_id = ANY($2::text[]) "
-                              "ORDER BY EXISTS (SELECT 1 FROM atendeai.conversations cv WHERE cv.clinic_id = $1 "
+                              "ORDER BY EXISTS (SELECT 1 FROM atendeai.conversations cv JOIN atendeai.inbound_messages i "
+                              "ON i.clinic_id = cv.clinic_id AND i.conversation_id = cv.id WHERE cv.clinic_id = $1 "
                               "AND cv.contact_id = ct.id) DESC, ct.created_at, ct.id LIMIT 1",
                               clinic_id, text_array(ids));
   if (!found.empty())

@@ -210,14 +210,16 @@ expect(await call("PUT", `${patientOf}/opt-in`, { token: tok, body: {} }), 422, 
 expect(await call("DELETE", `${patientOf}/opt-in`, { token: tok }), 200, "opt-in withdrawn");
 
 // -- inbox and inspection ------------------------------------------------------------------------
-let conversations;
+// The conversation of the patient who wrote above (staff bookings open others: their notices).
+let conversations, written;
 for (let i = 0; i < 50; i++) {
   conversations = await call("GET", `${C}/conversations`, { token: tok });
-  if (conversations.json?.items?.length) break;
+  written = conversations.json?.items?.find((c) => c.contact?.phone === "5511912340000");
+  if (written) break;
   await new Promise((r) => setTimeout(r, 200));
 }
 expect(conversations, 200, "conversations");
-const cid = conversations.json.items[0].id;
+const cid = written.id;
 const conversation = await call("GET", `${C}/conversations/${cid}`, { token: tok });
 expect(conversation, 200, "conversation");
 check("conversation", typeof conversation.json?.window_open_until === "string", `window_open_until ${conversation.json?.window_open_until}, expected the end of the open window`);

@@ -867,3 +867,59 @@ TEST_CASE("With cluster.tls_* the link is mutual TLS: nodes of one CA form the c
   // clinics' messages meanwhile: see README, Cluster.)
   CHECK(eventually([&] { return connected(0, "n2") && connected(1, "n1"); }, 10s));
 }
+
+TEST_CASE("A reminder claimed by a node killed before sending it goes out once, from the clinic's next owner",
+          "[cluster][reminders]") {
+  admin_cluster c;
+  auto owner = c.owner_index();
+  auto others = c.others();
+  auto [admin_id, admin] = c.user("clinic_admin");
+  const std::string patient = "5511900006101";
+  c.say(others[0], patient, "oi"); // Monday 09:00 in São Paulo: the window is open
+  REQUIRE(c.call(others[0], admin, "PUT", demo_path("/reminders"),
+                 {{"notify_staff_changes", {{"created", false}, {"moved", false}, {"cancelled", false}}}})
+            .status == 200);
+  auto booked = c.call(others[1], admin, "POST", demo_path("/appointments"),
+                       {{"service_id", cardio},
+                        {"professional_id", ana},
+                        {"starts_at", "2030-03-06T10:00:00-03:00"},
+                        {"patient", {{"phone", patient}}}});
+  INFO(booked.body);
+  REQUIRE(booked.status == 201);
+  const auto aid = booked.json()["id"].get<std::string>();
+  const std::string job_where = " FROM atendeai.jobs WHERE kind = 'reminder' AND payload ->> 'offset_minutes' = '1440' "
+                                "AND payload ->> 'appointment_id' = '" + aid + "'";
+  REQUIRE(eventually([&] { return c.db.scalar("SELECT state" + job_where) == "pending"; }));
+  const auto job = c.db.scalar("SELECT id::text" + job_where);
+
+  // The owner claimed it (its lease in the row, due now) and was killed before sending.
+  c.nodes[owner]->stop(SIGKILL);
+  {
+    auto conn = c.db.connect();
+    pqxx::work tx(*conn);
+    tx.exec("UPDATE atendeai.jobs SET state = 'running', claimed_by = '" + node_ids[owner] +
+            "', claimed_at = '2030-03-04T12:00:00Z', attempts = 1, due_at = '2030-03-04T12:00:00Z' WHERE id = '" +
+            job + "'");
+    tx.commit();
+  }
+  REQUIRE(c.converged(2));
+  // The lease (2 minutes) runs out on the survivors' clocks: the clinic's new owner claims it.
+  for (auto i : others)
+    REQUIRE(http_post(c.nodes[i]->url("/test/clock"), json{{"advance_s", 180}}.dump()).status == 200);
+  REQUIRE(eventually([&] { return c.db.scalar("SELECT state" + job_where) == "done"; }, 60s));
+  const std::vector<std::string> survivors = {node_ids[others[0]], node_ids[others[1]]};
+  CHECK(c.db.scalar("SELECT attempts::text || ' ' || claimed_by" + job_where) ==
+        "2 " + atendeai::core::rendezvous_owner(clinic_id, survivors));
+  REQUIRE(eventually([&] { return sent_to(c.graph, patient).size() == 2; }, 30s));
+  auto reminder = sent_to(c.graph, patient)[1];
+  INFO(reminder.dump());
+  CHECK(contains_text(reminder.dump(), "Lembrete da sua consulta"));
+
+  // The killed node comes back and takes its clinic again: the job is done, nothing goes twice.
+  c.start(owner);
+  REQUIRE(c.converged(3));
+  REQUIRE(http_post(c.nodes[owner]->url("/test/clock"), json{{"advance_s", 180}}.dump()).status == 200);
+  CHECK(c.say(owner, patient, "qual o endereço?").find("Rua Exemplo") != std::string::npos);
+  CHECK(sent_to(c.graph, patient).size() == 3); // the answer, no second reminder
+  CHECK(c.db.scalar("SELECT count(*) FROM atendeai.outbound_messages WHERE cause_id = '" + job + "'") == "1");
+}

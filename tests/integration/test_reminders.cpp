@@ -486,3 +486,34 @@ TEST_CASE("A clinic that requires the opt-in sends reminder templates only to pa
   CHECK(sent_to(n.graph, q).size() == 1); // only the answer to "oi"
   CHECK(n.metric("atendeai_proactive_messages_total{kind=\"reminder\",outcome=\"skipped_no_opt_in\"}") == 1);
 }
+
+TEST_CASE("A patient booked by staff who never wrote gets the reminder template, and the answer comes back",
+          "[reminders]") {
+  reminder_node n;
+  n.no_notices();
+  const std::string p = "5511900003601";
+  // Booked by phone at the front desk: Wednesday 10:00, the 24-hour reminder due Tuesday 10:00.
+  auto aid = n.book(p, "2030-03-06T10:00:00-03:00");
+  REQUIRE(eventually([&] { return n.jobs_of(aid) == std::vector<std::string>{"1440 pending ", "120 pending "}; }));
+  REQUIRE(n.jobs_settled()); // the notice of the booking (turned off) was claimed: it opened nothing
+  CHECK(n.conversation_of(p).empty());
+
+  n.advance(std::chrono::hours(25) + std::chrono::minutes(1));
+  REQUIRE(eventually([&] { return sent_to(n.graph, p).size() == 1; }));
+  auto reminder = sent_to(n.graph, p)[0];
+  INFO(reminder.dump());
+  CHECK(reminder["type"] == "template"); // no window was ever open
+  CHECK(reminder["template"]["name"] == "lembrete_consulta");
+  REQUIRE(eventually([&] { return n.jobs_of(aid) == std::vector<std::string>{"1440 done sent", "120 pending "}; }));
+  // The reminder opened the patient's conversation, from the clinic's account.
+  auto cid = n.conversation_of(p);
+  REQUIRE_FALSE(cid.empty());
+  CHECK(n.count("SELECT count(*) FROM atendeai.outbound_messages WHERE intent = 'reminder' AND account_id = '" +
+                std::string(demo_phone_number_id) + "' AND conversation_id = '" + cid + "'") == 1);
+
+  // The patient taps Confirmar: the answer arrives in that conversation and confirms.
+  auto thanks = n.tap_template(p, "remind:confirm:" + aid, "Confirmar");
+  CHECK(contains_text(text_of(thanks), "Sua consulta está confirmada"));
+  CHECK(n.status_of(aid) == "confirmed");
+  CHECK(n.conversation_of(p) == cid);
+}
