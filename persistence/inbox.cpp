@@ -52,7 +52,11 @@ std::optional<conversation_row> find_conversation(pqxx::transaction_base& tx, co
                                                   const std::string& id) {
   auto rows = tx.exec_params(
     std::string("SELECT ") + conversation_columns +
-      ", coalesce(cm.state::text, '{}'), coalesce(last_in.account_id, '')"
+      // The account the patient last wrote to; for a conversation the clinic opened (a
+      // reminder to a patient who never wrote), the clinic's own account on that channel.
+      ", coalesce(cm.state::text, '{}'), coalesce(last_in.account_id, (SELECT h.account_id"
+      "   FROM atendeai.clinic_channels h WHERE h.clinic_id = cv.clinic_id AND h.channel = cv.channel AND h.active"
+      "   ORDER BY h.created_at, h.account_id LIMIT 1), '')"
       " FROM atendeai.conversations cv JOIN atendeai.contacts ct"
       " ON ct.clinic_id = cv.clinic_id AND ct.id = cv.contact_id"
       " LEFT JOIN atendeai.conversation_memory cm ON cm.clinic_id = cv.clinic_id AND cm.conversation_id = cv.id"

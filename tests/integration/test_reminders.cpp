@@ -511,6 +511,18 @@ TEST_CASE("A patient booked by staff who never wrote gets the reminder template,
   CHECK(n.count("SELECT count(*) FROM atendeai.outbound_messages WHERE intent = 'reminder' AND account_id = '" +
                 std::string(demo_phone_number_id) + "' AND conversation_id = '" + cid + "'") == 1);
 
+  // Staff may follow up there before the patient answers: a template, not free text.
+  const auto messages = "/api/v1/clinics/" + clinic_id + "/conversations/" + cid + "/messages";
+  n.refused(n.admin, "POST", messages, {{"text", "Olá! Conseguiu ver o lembrete?"}}, 409, "text");
+  n.call(n.admin, "POST", messages,
+         {{"template", {{"name", "aviso_consulta"}, {"language", "pt_BR"},
+                        {"parameters", {"Maria", "Conseguiu ver o lembrete da sua consulta?"}}}}},
+         201);
+  REQUIRE(eventually([&] { return sent_to(n.graph, p).size() == 2; }));
+  CHECK(sent_to(n.graph, p)[1]["template"]["name"] == "aviso_consulta");
+  // A staff message takes the conversation over; handed back, the assistant answers again.
+  n.call(n.admin, "POST", "/api/v1/clinics/" + clinic_id + "/conversations/" + cid + "/release", nullptr, 200);
+
   // The patient taps Confirmar: the answer arrives in that conversation and confirms.
   auto thanks = n.tap_template(p, "remind:confirm:" + aid, "Confirmar");
   CHECK(contains_text(text_of(thanks), "Sua consulta está confirmada"));
