@@ -538,11 +538,7 @@ struct clinic_state {
         return self->request(node->reader_for(clinic_id), std::chrono::seconds(30), confirm_atom::value, clinic_id,
                              appointment_id);
       },
-      [this](const persistence::agenda_entry& e) {
-        recorded(e, false);
-        node->metrics->counter_with("atendeai_reminder_answers_total", "Answers to reminders", {{"answer", "confirmed"}})
-          .inc();
-      });
+      [this](const persistence::agenda_entry& e) { recorded(e, false); });
   }
 
   // -- reminders --------------------------------------------------------------

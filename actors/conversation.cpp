@@ -281,6 +281,14 @@ struct conversation_state_holder {
             decide(std::move(m), u);
             return;
           }
+          if (auto choice = core::parse_reminder_choice(m.msg.reply_id)) {
+            // The patient's own answer to a reminder or notice, tapped or typed.
+            static const char* answers[] = {"confirm", "reschedule", "cancel"};
+            node->metrics
+              ->counter_with("atendeai_reminder_answers_total", "Answers to reminders and notices, by choice",
+                             {{"answer", answers[static_cast<int>(choice->first)]}})
+              .inc();
+          }
           state.flow = std::move(r.flow);
           state.lang = r.lang;
           state.unknown_streak = 0;

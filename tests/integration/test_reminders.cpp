@@ -528,4 +528,5 @@ TEST_CASE("A patient booked by staff who never wrote gets the reminder template,
   CHECK(contains_text(text_of(thanks), "Sua consulta está confirmada"));
   CHECK(n.status_of(aid) == "confirmed");
   CHECK(n.conversation_of(p) == cid);
+  CHECK(n.metric("atendeai_reminder_answers_total{answer=\"confirm\"}") == 1);
 }
