@@ -17,6 +17,7 @@
 
 #include "actors/test_hooks.hpp"
 #include "core/log.hpp"
+#include "core/utf8.hpp"
 #include "core/whatsapp.hpp"
 
 namespace atendeai::actors {
@@ -352,8 +353,9 @@ private:
       // at once with Meta's code and words, which staff see on the message.
       rec.status = "failed";
       auto meta = meta_error(t->response);
-      rec.error = "HTTP " + std::to_string(status) + ": " +
-                  (meta ? "Meta error " + std::to_string(meta->first) + ": " + meta->second : t->response.substr(0, 500));
+      auto said = meta ? "Meta error " + std::to_string(meta->first) + ": " + meta->second : t->response;
+      core::cut_utf8(said, 500); // never a split character in the stored row
+      rec.error = "HTTP " + std::to_string(status) + ": " + said;
       node_->metrics
         ->counter_with("atendeai_outbox_refused_total", "Messages the channel refused for good, by its error code",
                        {{"code", meta ? std::to_string(meta->first) : "http_" + std::to_string(status)}})
@@ -376,8 +378,8 @@ private:
     if (e.contains("error_data") && e["error_data"].is_object())
       if (auto details = text(e["error_data"], "details"); !details.empty())
         words += (words.empty() ? "" : " — ") + details;
-    return std::make_pair(e.contains("code") && e["code"].is_number_integer() ? e["code"].get<int>() : 0,
-                          words.substr(0, 400));
+    core::cut_utf8(words, 400);
+    return std::make_pair(e.contains("code") && e["code"].is_number_integer() ? e["code"].get<int>() : 0, words);
   }
 
   /// The request body of the template a refused message falls back to: when Meta answered
