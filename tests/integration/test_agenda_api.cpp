@@ -675,6 +675,22 @@ TEST_CASE("A professional sees only their own agenda, and clinic A's staff reach
   CHECK(relink.json()["professional_id"] == carlos);
   CHECK(n.api("GET", "/appointments", nullptr, "unlinked").json()["items"][0]["id"] == theirs);
 
+  // A patient's history: a professional sees, and counts, only their own appointments.
+  auto also = n.book(dermato, carlos, wednesday.local(11), "5511900006001");
+  INFO(also.body);
+  REQUIRE(also.status == 201);
+  const auto history = "/contacts/" + also.json()["patient"]["contact_id"].get<std::string>() + "/appointments";
+  auto own = n.api("GET", history, nullptr, "professional");
+  INFO(own.body);
+  REQUIRE(own.status == 200);
+  CHECK(own.json()["total"] == 1);
+  CHECK(own.json()["items"][0]["id"] == mine);
+  CHECK(own.json()["contact"]["appointment_counts"]["total"] == 1);
+  auto all = n.api("GET", history, nullptr, "attendant").json();
+  CHECK(all["total"] == 2);
+  CHECK(all["items"][0]["id"] == also.json()["id"]); // latest first
+  CHECK(all["contact"]["appointment_counts"]["scheduled"] == 2);
+
   // Clinic B with an appointment of its own.
   const std::string clinic_b = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb";
   const std::string b_appointment = "bbbbbbbb-0000-4000-8000-0000000000a1";
