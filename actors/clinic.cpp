@@ -563,17 +563,14 @@ struct clinic_state {
       p.what = core::reminder_plan::action::skip;
       p.reason = std::string("failed: ") + e.what();
     }
-    auto finish = [&](const char* state, const std::string& outcome, core::instant due) {
-      finish_job(r.job_id, state, outcome, due);
-    };
     switch (p.what) {
       case core::reminder_plan::action::skip:
         count("skipped_" + p.reason.substr(0, p.reason.find(':')));
-        finish("skipped", p.reason, {});
+        finish_job(r.job_id, "skipped", p.reason);
         return;
       case core::reminder_plan::action::hold:
         count("held_quiet_hours");
-        finish("pending", "held for quiet hours", p.hold_until);
+        finish_job(r.job_id, "pending", "held for quiet hours", p.hold_until);
         return;
       case core::reminder_plan::action::send:
         break;

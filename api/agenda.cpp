@@ -122,6 +122,16 @@ std::string phone_of(const std::string& raw, const char* field) {
 
 bool is_professional(const api_call& call) { return call.p.role == core::role::professional; }
 
+/// The `status` of a listing's query, checked (422 naming it); none when not given.
+std::optional<std::string> status_filter(page_query& q) {
+  if (!q.rest.count("status"))
+    return std::nullopt;
+  if (!core::appointment_status_from_string(q.rest["status"]))
+    fail(core::error_code::validation_failed, "must be one of scheduled, confirmed, attended, no_show, cancelled",
+         "status");
+  return q.rest["status"];
+}
+
 /// A professional's own agenda, the only one they see (an id matching nothing when the
 /// user is linked to no professional); nullopt for every other role.
 std::optional<std::string> own_agenda(const api_call& call) {
@@ -203,12 +213,7 @@ void list_appointments(api_call& call) {
   persistence::appointment_filter f;
   if (q.rest.count("professional_id"))
     f.professional_id = uuid_of(q.rest["professional_id"], "professional_id");
-  if (q.rest.count("status")) {
-    if (!core::appointment_status_from_string(q.rest["status"]))
-      fail(core::error_code::validation_failed, "must be one of scheduled, confirmed, attended, no_show, cancelled",
-           "status");
-    f.status = q.rest["status"];
-  }
+  f.status = status_filter(q);
   if (q.rest.count("patient")) {
     if (q.rest["patient"].empty())
       fail(core::error_code::validation_failed, "must not be empty", "patient");
@@ -327,12 +332,7 @@ void contact_appointments(api_call& call) {
   auto q = parse_query(call.r.query, {"status"});
   persistence::appointment_filter f;
   f.newest_first = true;
-  if (q.rest.count("status")) {
-    if (!core::appointment_status_from_string(q.rest["status"]))
-      fail(core::error_code::validation_failed, "must be one of scheduled, confirmed, attended, no_show, cancelled",
-           "status");
-    f.status = q.rest["status"];
-  }
+  f.status = status_filter(q);
   std::string timezone;
   persistence::contact_record contact;
   auto page = call.w.db->run([&](pqxx::connection& c) {

@@ -54,6 +54,34 @@ std::string ts(int param) {
   return buf;
 }
 
+/// A clinic's reminder settings as columns, in the order settings_from reads them: the
+/// same for reminder_settings itself and for a row of claim_jobs.
+constexpr const char* settings_columns =
+  "enabled, offsets_minutes::text, template_name, template_language, to_char(quiet_start, 'HH24:MI'), "
+  "to_char(quiet_end, 'HH24:MI'), notify_created, notify_moved, notify_cancelled, notice_template_name, "
+  "notice_template_language, no_show_after_minutes, require_opt_in";
+
+/// Reads settings_columns from `row`, starting at column `first`.
+core::reminder_settings settings_from(const pqxx::row& row, pqxx::row::size_type first) {
+  core::reminder_settings s;
+  auto at = [&](int i) { return row[first + i]; };
+  s.enabled = at(0).as<bool>();
+  s.offsets_minutes = int_array(at(1).as<std::string>());
+  s.template_name = at(2).as<std::string>();
+  s.template_language = at(3).as<std::string>();
+  s.quiet_start = core::parse_hhmm(at(4).as<std::string>()).value_or(s.quiet_start);
+  s.quiet_end = core::parse_hhmm(at(5).as<std::string>()).value_or(s.quiet_end);
+  s.notify_created = at(6).as<bool>();
+  s.notify_moved = at(7).as<bool>();
+  s.notify_cancelled = at(8).as<bool>();
+  s.notice_template_name = at(9).as<std::string>();
+  s.notice_template_language = at(10).as<std::string>();
+  if (!at(11).is_null())
+    s.no_show_after_minutes = at(11).as<int>();
+  s.require_opt_in = at(12).as<bool>();
+  return s;
+}
+
 } // namespace
 
 int plan_reminders(pqxx::transaction_base& tx, const std::string& clinic_id, const std::string& appointment_id,
@@ -100,10 +128,8 @@ std::vector<core::due_reminder> claim_reminders(pqxx::connection& conn, const st
     "coalesce((extract(epoch FROM starts_at) * 1000)::bigint, 0), coalesce((extract(epoch FROM ends_at) * 1000)::bigint, 0), "
     "coalesce(professional_id::text, ''), coalesce(service_id::text, ''), coalesce(conversation_id::text, ''), "
     "patient_name, coalesce(account_id, ''), coalesce(contact, ''), "
-    "(extract(epoch FROM window_until) * 1000)::bigint, opted_out, enabled, offsets_minutes::text, "
-    "template_name, template_language, to_char(quiet_start, 'HH24:MI'), to_char(quiet_end, 'HH24:MI'), "
-    "notify_created, notify_moved, notify_cancelled, notice_template_name, notice_template_language, kind, "
-    "no_show_after_minutes, opt_in, require_opt_in FROM atendeai.claim_jobs($1::uuid[], " + ts(2) + ", $3, make_interval(secs => $4), $5, $6)",
+    "(extract(epoch FROM window_until) * 1000)::bigint, opted_out, kind, opt_in, " + std::string(settings_columns) +
+      " FROM atendeai.claim_jobs($1::uuid[], " + ts(2) + ", $3, make_interval(secs => $4), $5, $6)",
     uuid_array(clinics), ms(now), node, static_cast<int>(lease.count()), max_attempts, limit);
   tx.commit();
   for (auto row : rows) {
@@ -119,7 +145,7 @@ std::vector<core::due_reminder> claim_reminders(pqxx::connection& conn, const st
       r.planned_end = core::instant{std::chrono::milliseconds{payload.value("ends_at_ms", int64_t{0})}};
       r.after_minutes = payload.value("after_minutes", 0);
     }
-    r.kind = row[25].as<std::string>();
+    r.kind = row[14].as<std::string>();
     r.appointment_status = row[3].as<std::string>();
     r.starts_at = instant_of(row[4]);
     r.ends_at = instant_of(row[5]);
@@ -132,21 +158,8 @@ std::vector<core::due_reminder> claim_reminders(pqxx::connection& conn, const st
     if (!row[12].is_null())
       r.window_until = instant_of(row[12]);
     r.opted_out = row[13].as<bool>();
-    r.settings.enabled = row[14].as<bool>();
-    r.settings.offsets_minutes = int_array(row[15].as<std::string>());
-    r.settings.template_name = row[16].as<std::string>();
-    r.settings.template_language = row[17].as<std::string>();
-    r.settings.quiet_start = core::parse_hhmm(row[18].as<std::string>()).value_or(r.settings.quiet_start);
-    r.settings.quiet_end = core::parse_hhmm(row[19].as<std::string>()).value_or(r.settings.quiet_end);
-    r.settings.notify_created = row[20].as<bool>();
-    r.settings.notify_moved = row[21].as<bool>();
-    r.settings.notify_cancelled = row[22].as<bool>();
-    r.settings.notice_template_name = row[23].as<std::string>();
-    r.settings.notice_template_language = row[24].as<std::string>();
-    if (!row[26].is_null())
-      r.settings.no_show_after_minutes = row[26].as<int>();
-    r.opt_in = row[27].as<bool>();
-    r.settings.require_opt_in = row[28].as<bool>();
+    r.opt_in = row[15].as<bool>();
+    r.settings = settings_from(row, 16);
     out.push_back(std::move(r));
   }
   return out;
@@ -161,29 +174,10 @@ void finish_job(pqxx::connection& conn, const std::string& clinic_id, const std:
 }
 
 core::reminder_settings load_reminder_settings(pqxx::transaction_base& tx, const std::string& clinic_id) {
-  core::reminder_settings s;
-  auto r = tx.exec_params("SELECT enabled, offsets_minutes::text, template_name, template_language, "
-                          "to_char(quiet_start, 'HH24:MI'), to_char(quiet_end, 'HH24:MI'), notify_created, "
-                          "notify_moved, notify_cancelled, notice_template_name, notice_template_language, "
-                          "no_show_after_minutes, require_opt_in FROM atendeai.reminder_settings WHERE clinic_id = $1",
+  auto r = tx.exec_params(std::string("SELECT ") + settings_columns +
+                            " FROM atendeai.reminder_settings WHERE clinic_id = $1",
                           clinic_id);
-  if (r.empty())
-    return s;
-  s.enabled = r[0][0].as<bool>();
-  s.offsets_minutes = int_array(r[0][1].as<std::string>());
-  s.template_name = r[0][2].as<std::string>();
-  s.template_language = r[0][3].as<std::string>();
-  s.quiet_start = core::parse_hhmm(r[0][4].as<std::string>()).value_or(s.quiet_start);
-  s.quiet_end = core::parse_hhmm(r[0][5].as<std::string>()).value_or(s.quiet_end);
-  s.notify_created = r[0][6].as<bool>();
-  s.notify_moved = r[0][7].as<bool>();
-  s.notify_cancelled = r[0][8].as<bool>();
-  s.notice_template_name = r[0][9].as<std::string>();
-  s.notice_template_language = r[0][10].as<std::string>();
-  if (!r[0][11].is_null())
-    s.no_show_after_minutes = r[0][11].as<int>();
-  s.require_opt_in = r[0][12].as<bool>();
-  return s;
+  return r.empty() ? core::reminder_settings{} : settings_from(r[0], 0);
 }
 
 void save_reminder_settings(pqxx::transaction_base& tx, const std::string& clinic_id, const core::reminder_settings& s) {
