@@ -89,4 +89,4 @@ DELETE FROM atendeai.jobs WHERE kind = 'no_show';
 ALTER TABLE atendeai.jobs DROP CONSTRAINT jobs_kind_check;
 ALTER TABLE atendeai.jobs ADD CONSTRAINT jobs_kind_check CHECK (kind IN ('reminder', 'notify'));
 ALTER TABLE atendeai.contacts DROP COLUMN opt_in_by, DROP COLUMN opt_in_at, DROP COLUMN opt_in_source;
-ALTER TABLE atendeai.reminder_settings DROP COLUMN no_show_after_minutes;
+ALTER TABLE atendeai.reminder_settings DROP COLUMN require_opt_in, DROP COLUMN no_show_after_minutes;

@@ -1,4 +1,5 @@
--- Automatic no-shows and the opt-in a clinic collected (issue 18).
+-- Automatic no-shows, the opt-in a clinic collected (and may require), and reminders to
+-- patients who never wrote (issue 18).
 --
 -- A clinic may have an appointment that was neither attended nor cancelled marked
 -- no_show once a grace period past its end has gone by (reminder_settings.
@@ -64,7 +65,15 @@ LANGUAGE sql SECURITY DEFINER SET search_path = atendeai, pg_temp AS $$
   SELECT count(*)::int FROM ins
 $$;
 
--- Its result gains the clinic's no-show grace: a new row type, so dropped and made again.
+-- A patient booked by staff (a phone call, the front desk) who never wrote has no
+-- conversation: the claim of a job about to send them something opens one (not at
+-- booking: the staff inbox shows conversations where something was said) and gives it the
+-- clinic's WhatsApp account to write from. A clinic may require the recorded opt-in before
+-- any template goes to a patient: reminder_settings.require_opt_in (default false),
+-- returned by the claim with the contact's opt-in.
+ALTER TABLE atendeai.reminder_settings ADD COLUMN require_opt_in boolean NOT NULL DEFAULT false;
+
+-- Its result gains the no-show grace and the opt-in: a new row type, so dropped and made again.
 DROP FUNCTION atendeai.claim_jobs(uuid[], timestamptz, text, interval, int, int);
 -- Claims the due jobs of the given clinics for p_node: first marks done the running jobs
 -- whose message exists, then gives up those tried p_max_attempts times, then claims
@@ -72,7 +81,10 @@ DROP FUNCTION atendeai.claim_jobs(uuid[], timestamptz, text, interval, int, int)
 -- it needs: the appointment as it is now, its conversation, the patient's name, the
 -- channel account and contact to write to, the end of the 24-hour window (the channel's
 -- timestamp of the patient's last message + 24 h), whether the patient opted out, and the
--- clinic's reminder settings (with the grace of automatic no-shows).
+-- clinic's reminder settings (with the grace of automatic no-shows and whether templates
+-- need the recorded opt-in), and whether the clinic recorded the patient's opt-in. A
+-- patient who never wrote gets a conversation first (above), and the clinic's WhatsApp
+-- account as the one to write from.
 CREATE FUNCTION atendeai.claim_jobs(p_clinics uuid[], p_now timestamptz, p_node text, p_lease interval,
                                     p_max_attempts int, p_limit int)
 RETURNS TABLE (clinic_id uuid, job_id uuid, kind text, due_at timestamptz, attempts int, payload jsonb,
@@ -81,7 +93,8 @@ RETURNS TABLE (clinic_id uuid, job_id uuid, kind text, due_at timestamptz, attem
                window_until timestamptz, opted_out boolean, enabled boolean, offsets_minutes int[],
                template_name text, template_language text, quiet_start time, quiet_end time,
                notify_created boolean, notify_moved boolean, notify_cancelled boolean,
-               notice_template_name text, notice_template_language text, no_show_after_minutes int)
+               notice_template_name text, notice_template_language text, no_show_after_minutes int,
+               opt_in boolean, require_opt_in boolean)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = atendeai, pg_temp AS $$
 #variable_conflict use_column
 BEGIN
@@ -91,6 +104,34 @@ BEGIN
   UPDATE atendeai.jobs j SET state = 'failed', finished_at = p_now, outcome = 'gave up after ' || j.attempts || ' attempts'
    WHERE j.clinic_id = ANY (p_clinics) AND j.state = 'running' AND j.attempts >= p_max_attempts
      AND j.claimed_at <= p_now - p_lease;
+  -- The conversation of a patient who never wrote, for the due jobs that will send them
+  -- something (core::plan_reminder decides for good; this only avoids opening
+  -- conversations for jobs that are skipped anyway).
+  INSERT INTO atendeai.conversations (clinic_id, channel, contact_id)
+  SELECT DISTINCT a.clinic_id, ct.channel, a.contact_id
+    FROM atendeai.jobs x
+    JOIN atendeai.appointments a ON a.clinic_id = x.clinic_id AND a.id = (x.payload ->> 'appointment_id')::uuid
+    JOIN atendeai.contacts ct ON ct.clinic_id = a.clinic_id AND ct.id = a.contact_id AND ct.channel = 'whatsapp'
+    LEFT JOIN atendeai.reminder_settings s ON s.clinic_id = x.clinic_id
+   WHERE x.clinic_id = ANY (p_clinics) AND x.state IN ('pending', 'running') AND x.due_at <= p_now
+     AND a.conversation_id IS NULL
+     AND (NOT coalesce(s.require_opt_in, false) OR ct.opt_in_source IS NOT NULL)
+     AND (x.payload ->> 'starts_at_ms')::bigint > (extract(epoch FROM p_now) * 1000)::bigint
+     AND CASE x.kind
+           WHEN 'reminder' THEN coalesce(s.enabled, true) AND a.status IN ('scheduled', 'confirmed')
+                                AND (x.payload ->> 'starts_at_ms')::bigint = (extract(epoch FROM a.starts_at) * 1000)::bigint
+                                AND (x.payload ->> 'offset_minutes')::int = ANY (coalesce(s.offsets_minutes, '{1440,120}'))
+           WHEN 'notify' THEN CASE x.payload ->> 'change'
+                                WHEN 'created' THEN coalesce(s.notify_created, true)
+                                WHEN 'moved' THEN coalesce(s.notify_moved, true)
+                                WHEN 'cancelled' THEN coalesce(s.notify_cancelled, true)
+                                ELSE false END
+           ELSE false END
+     AND EXISTS (SELECT 1 FROM atendeai.clinic_channels h
+                  WHERE h.clinic_id = x.clinic_id AND h.channel = 'whatsapp' AND h.active)
+     AND NOT EXISTS (SELECT 1 FROM atendeai.conversations z
+                      WHERE z.clinic_id = a.clinic_id AND z.channel = ct.channel AND z.contact_id = a.contact_id)
+  ON CONFLICT (clinic_id, channel, contact_id) DO NOTHING;
   RETURN QUERY
   WITH claimed AS (
     UPDATE atendeai.jobs j SET state = 'running', claimed_by = p_node, claimed_at = p_now, attempts = j.attempts + 1
@@ -102,7 +143,7 @@ BEGIN
     RETURNING j.*)
   SELECT c.clinic_id, c.id, c.kind, c.due_at, c.attempts, c.payload,
          a.status, a.starts_at, a.ends_at, a.professional_id, a.service_id, cv.id,
-         coalesce(ct.name, ''), ib.account_id, coalesce(ib.contact, ct.external_id),
+         coalesce(ct.name, ''), coalesce(ib.account_id, ch.account_id), coalesce(ib.contact, ct.external_id),
          ib.sent_at + interval '24 hours',
          coalesce((cm.state ->> 'opted_out')::boolean, false),
          coalesce(s.enabled, true), coalesce(s.offsets_minutes, '{1440,120}'),
@@ -110,7 +151,8 @@ BEGIN
          coalesce(s.quiet_start, '21:00'), coalesce(s.quiet_end, '08:00'),
          coalesce(s.notify_created, true), coalesce(s.notify_moved, true), coalesce(s.notify_cancelled, true),
          coalesce(s.notice_template_name, 'aviso_consulta'), coalesce(s.notice_template_language, 'pt_BR'),
-         s.no_show_after_minutes
+         s.no_show_after_minutes,
+         ct.opt_in_source IS NOT NULL, coalesce(s.require_opt_in, false)
     FROM claimed c
     LEFT JOIN atendeai.appointments a
       ON a.clinic_id = c.clinic_id AND a.id = (c.payload ->> 'appointment_id')::uuid
@@ -124,6 +166,10 @@ BEGIN
                          FROM atendeai.inbound_messages i
                         WHERE i.clinic_id = c.clinic_id AND i.conversation_id = cv.id
                         ORDER BY i.created_at DESC LIMIT 1) ib ON true
+    -- A patient who never wrote is written to from the clinic's WhatsApp account.
+    LEFT JOIN LATERAL (SELECT x.account_id FROM atendeai.clinic_channels x
+                        WHERE x.clinic_id = c.clinic_id AND x.channel = 'whatsapp' AND x.active
+                        ORDER BY x.created_at, x.account_id LIMIT 1) ch ON ib.account_id IS NULL
     LEFT JOIN atendeai.conversation_memory cm ON cm.clinic_id = c.clinic_id AND cm.conversation_id = cv.id
     LEFT JOIN atendeai.reminder_settings s ON s.clinic_id = c.clinic_id
    ORDER BY c.due_at;
