@@ -4,6 +4,7 @@
 
 #include "core/agenda.hpp"
 #include "core/log.hpp"
+#include "core/waitlist.hpp"
 
 namespace atendeai::actors {
 
@@ -157,6 +158,10 @@ struct appointment_flow_state {
         case core::flow_action_kind::cancel_appointment:
           await_result(self->request(clinic, std::chrono::seconds(30), cancel_atom::value, conversation_id,
                                      a.appointment_id));
+          return;
+        case core::flow_action_kind::join_waitlist:
+          await_result(self->request(clinic, std::chrono::seconds(30), waitlist_atom::value, conversation_id,
+                                     core::waitlist_wish_of(flow), flow.lang));
           return;
         case core::flow_action_kind::confirm_appointment:
           await_result(self->request(clinic, std::chrono::seconds(30), confirm_atom::value, conversation_id,

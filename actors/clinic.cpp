@@ -14,6 +14,7 @@
 #include "core/log.hpp"
 #include "core/phone.hpp"
 #include "core/supervision.hpp"
+#include "core/waitlist.hpp"
 
 namespace atendeai::actors {
 
@@ -388,6 +389,14 @@ struct clinic_state {
   /// gets its reminders planned (at its new time: the old time's are skipped when due);
   /// a staff `change` (created, moved, cancelled) is also told to the patient.
   void recorded(const persistence::agenda_entry& e, bool plan, const std::string& change = {}) {
+    // A time it leaves (cancelled, moved away) goes to the waitlist.
+    if (const auto* before = agenda->find(e.appointment.id)) {
+      const auto& a = before->appointment;
+      const bool moved = e.appointment.active() &&
+                         (a.start != e.appointment.start || a.professional_id != e.appointment.professional_id);
+      if (a.active() && (moved || e.appointment.status == core::appointment_status::cancelled))
+        freed({a.professional_id, a.service_id, a.start, a.end});
+    }
     agenda->record(e);
     if (plan || !change.empty())
       self->send(node->reader_for(clinic_id), plan_atom::value, clinic_id, e.appointment.id, change,
@@ -409,13 +418,32 @@ struct clinic_state {
                     {{"clinic_id", clinic_id}, {"what", what}, {"error", caf::to_string(err)}});
   }
 
+  /// Where the outcome of a booking goes: the flow's promise, or a waitlist offer's answer.
+  using answer_done = std::function<void(caf::expected<clinic_answer>)>;
+
+  /// An outcome delivered to a promise (a value or the error).
+  template <class T>
+  static std::function<void(caf::expected<T>)> to_promise(caf::typed_response_promise<T> rp) {
+    return [rp](caf::expected<T> a) mutable {
+      if (a)
+        rp.deliver(std::move(*a));
+      else
+        rp.deliver(std::move(a.error()));
+    };
+  }
+
   caf::typed_response_promise<clinic_answer> book(const std::string& conversation_id, const std::string& owner,
                                                   const core::slot& s) {
     auto rp = self->make_response_promise<clinic_answer>();
+    book_then(conversation_id, owner, s, to_promise(rp));
+    return rp;
+  }
+
+  void book_then(const std::string& conversation_id, const std::string& owner, const core::slot& s, answer_done done) {
     auto d = agenda->book(conversation_id, owner, s, now());
     if (d.verdict != core::agenda_verdict::granted) {
-      rp.deliver(settled(d, conversation_id, core::clinic_result::outcome::booked));
-      return rp;
+      done(settled(d, conversation_id, core::clinic_result::outcome::booked));
+      return;
     }
     // The agenda holds the slot from everyone else while PostgreSQL writes.
     self->request(node->reader_for(clinic_id), std::chrono::seconds(30), book_atom::value, clinic_id, conversation_id, s)
@@ -430,26 +458,25 @@ struct clinic_state {
               core::log_event(spdlog::level::info, "appointment_booked",
                               {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
                                {"appointment_id", w.entry->appointment.id}});
-              rp.deliver(answer(core::clinic_result::outcome::booked, conversation_id, w.entry->appointment));
+              done(answer(core::clinic_result::outcome::booked, conversation_id, w.entry->appointment));
               return;
             }
             case persistence::agenda_outcome::slot_taken:
               // Another node or a staff write got there first (the database's guard).
               ++refused;
               count_booking("refused_by_database");
-              rp.deliver(answer(core::clinic_result::outcome::slot_taken, conversation_id));
+              done(answer(core::clinic_result::outcome::slot_taken, conversation_id));
               return;
             case persistence::agenda_outcome::not_found:
-              rp.deliver(answer(core::clinic_result::outcome::not_found, conversation_id));
+              done(answer(core::clinic_result::outcome::not_found, conversation_id));
               return;
           }
         },
         [=](caf::error& err) mutable {
           // The write may still commit: its hold keeps the slot until it expires.
           log_write_failed("book", err);
-          rp.deliver(std::move(err));
+          done(std::move(err));
         });
-    return rp;
   }
 
   caf::typed_response_promise<clinic_answer> reschedule(const std::string& conversation_id, const std::string& owner,
@@ -526,7 +553,7 @@ struct clinic_state {
         return self->request(node->reader_for(clinic_id), std::chrono::seconds(30), cancel_atom::value, clinic_id,
                              appointment_id, std::string("cancelled by the patient in chat"));
       },
-      [this](const persistence::agenda_entry& e) { agenda->forget(e.appointment.id); });
+      [this](const persistence::agenda_entry& e) { recorded(e, false); });
   }
 
   /// The patient confirmed their appointment (answering a reminder or a notice).
@@ -553,6 +580,14 @@ struct clinic_state {
     }
     if (r.kind == "no_show") {
       mark_no_show(std::move(r));
+      return;
+    }
+    if (r.kind == "waitlist_offer") {
+      offer_freed(std::move(r));
+      return;
+    }
+    if (r.kind == "waitlist_hold") {
+      end_hold(std::move(r));
       return;
     }
     auto count = [&](const std::string& outcome) { count_proactive(*node->metrics, r.kind, outcome); };
@@ -628,6 +663,230 @@ struct clinic_state {
     });
   }
 
+  // -- the waitlist -----------------------------------------------------------
+
+  static int64_t ms(core::instant t) { return static_cast<int64_t>(t.time_since_epoch().count()); }
+
+  /// The agenda's owner of the hold on a time offered to a waitlist entry.
+  static std::string waitlist_owner(const std::string& entry_id) { return "waitlist:" + entry_id; }
+
+  void count_waitlist(const char* event) {
+    node->metrics
+      ->counter_with("atendeai_waitlist_total", "Waitlist events: joined, offered, accepted, declined, expired",
+                     {{"event", event}})
+      .inc();
+  }
+
+  /// The flow's patient joins the waitlist (joining again keeps their place).
+  caf::typed_response_promise<clinic_answer> join_waitlist(const std::string& conversation_id,
+                                                           const core::waitlist_wish& wish, const std::string& lang) {
+    auto rp = self->make_response_promise<clinic_answer>();
+    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), waitlist_atom::value, clinic_id,
+                  conversation_id, wish, lang)
+      .then(
+        [=](std::string& entry_id) mutable {
+          count_waitlist("joined");
+          core::log_event(spdlog::level::info, "waitlist_joined",
+                          {{"clinic_id", clinic_id}, {"conversation_id", conversation_id}, {"entry_id", entry_id}});
+          rp.deliver(answer(core::clinic_result::outcome::waitlisted, conversation_id));
+        },
+        [=](caf::error& err) mutable {
+          log_write_failed("join_waitlist", err);
+          rp.deliver(std::move(err));
+        });
+    return rp;
+  }
+
+  /// A time of the agenda became free: a job offers it to the waitlist (planned only
+  /// while someone waits; durable, so a node lost meanwhile loses no offer).
+  void freed(const core::slot& s) {
+    if (s.start > now())
+      self->send(node->reader_for(clinic_id), freed_atom::value, clinic_id, s, ms(now()));
+  }
+
+  /// A due waitlist_offer job: the freed time goes to the first patient waiting who can
+  /// take it (held for them), unless it is past or taken; in quiet hours it waits for
+  /// their end (unless the time starts before).
+  void offer_freed(core::due_reminder r) {
+    auto t = now();
+    if (r.freed.start <= t) {
+      finish_job(r.job_id, "skipped", "past");
+      return;
+    }
+    if (auto until = core::quiet_until(r.settings, core::zone_or_default(profile->timezone), t);
+        until && *until < r.freed.start) {
+      finish_job(r.job_id, "pending", "held for quiet hours", *until);
+      return;
+    }
+    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), waitlist_atom::value, clinic_id, r.freed,
+                  ms(t))
+      .then(
+        [this, r](core::waitlist_round& round) {
+          offer_to(std::make_shared<core::waitlist_round>(std::move(round)), 0, r.freed, r.job_id);
+        },
+        [this](caf::error& err) { log_write_failed("waitlist_candidates", err); }); // the lease brings it back
+  }
+
+  /// Offers `freed` to candidates[i..]: the first one it fits, who can be written to,
+  /// whose hold the agenda grants and whose offer PostgreSQL records.
+  void offer_to(std::shared_ptr<core::waitlist_round> round, size_t i, core::slot freed, std::string job_id) {
+    auto t = now();
+    for (; i < round->candidates.size(); ++i) {
+      const auto& c = round->candidates[i];
+      if (c.opted_out || c.account_id.empty() || c.contact.empty() ||
+          (!core::window_open(c.window_until, t) && !c.template_allowed))
+        continue;
+      std::optional<core::slot> s;
+      try {
+        s = core::waitlist_slot_for(c, freed, *profile);
+      } catch (const std::exception&) {
+      }
+      const auto until = t + std::chrono::minutes(node->cfg.scheduling.waitlist_hold_minutes);
+      if (!s || agenda->hold(waitlist_owner(c.entry_id), *s, t, until).verdict != core::agenda_verdict::granted)
+        continue; // not for them, or no longer free for this service
+      self->request(node->reader_for(clinic_id), std::chrono::seconds(30), hold_atom::value, clinic_id, c.entry_id,
+                    *s, ms(until))
+        .then(
+          [=](std::string& offer_id) {
+            if (offer_id.empty()) { // removed meanwhile, or the time is held for someone else
+              agenda->release(waitlist_owner(c.entry_id), *s);
+              offer_to(round, i + 1, freed, job_id);
+              return;
+            }
+            count_waitlist("offered");
+            finish_job(job_id, "done", "offered");
+            auto text = core::offer_message(*profile, c, *s, until, offer_id, round->notice_template,
+                                            round->notice_language);
+            proactive_message m;
+            m.job_id = offer_id; // its cause: sent once
+            m.offer_id = offer_id;
+            m.kind = "waitlist";
+            m.account_id = c.account_id;
+            m.recipient = c.contact;
+            m.window_until = c.window_until;
+            m.interactive = std::move(text.interactive);
+            if (c.template_allowed)
+              m.templated = std::move(text.templated);
+            else
+              m.no_template = "no_opt_in";
+            core::log_event(spdlog::level::info, "waitlist_offered",
+                            {{"clinic_id", clinic_id}, {"entry_id", c.entry_id}, {"offer_id", offer_id}});
+            self->send(conversation_for(c.conversation_id), remind_atom::value, std::move(m));
+          },
+          [=](caf::error& err) {
+            agenda->release(waitlist_owner(c.entry_id), *s);
+            log_write_failed("waitlist_offer", err); // the job's lease brings it back
+          });
+      return;
+    }
+    finish_job(job_id, "skipped", "no_candidate");
+  }
+
+  /// A due waitlist_hold job: an offer still open when its hold ends expires, and one
+  /// withdrawn by staff ends; either way its time goes to the next patient.
+  void end_hold(core::due_reminder r) {
+    auto reader = node->reader_for(clinic_id);
+    self->request(reader, std::chrono::seconds(30), offer_atom::value, clinic_id, r.offer_id)
+      .then(
+        [this, r, reader](core::waitlist_offer& o) {
+          if (o.id.empty() || (o.state != "offered" && o.state != "withdrawn")) {
+            finish_job(r.job_id, "skipped", o.id.empty() ? "gone" : "answered");
+            return;
+          }
+          if (o.state == "withdrawn") {
+            pass_on(o);
+            finish_job(r.job_id, "done", "withdrawn");
+            return;
+          }
+          if (o.hold_until > now()) {
+            finish_job(r.job_id, "pending", "held", o.hold_until);
+            return;
+          }
+          self->request(reader, std::chrono::seconds(30), offer_atom::value, clinic_id, o.id, std::string("expired"),
+                        std::string{})
+            .then(
+              [this, r](core::waitlist_offer& closed) {
+                if (!closed.id.empty()) {
+                  count_waitlist("expired");
+                  pass_on(closed);
+                }
+                finish_job(r.job_id, "done", closed.id.empty() ? "answered" : "expired");
+              },
+              [this](caf::error& err) { log_write_failed("waitlist_expiry", err); });
+        },
+        [this](caf::error& err) { log_write_failed("waitlist_expiry", err); });
+  }
+
+  /// An offer that ended unanswered or declined: its hold goes and its time is offered to
+  /// the next patient.
+  void pass_on(const core::waitlist_offer& o) {
+    agenda->release(waitlist_owner(o.entry_id), o.slot);
+    freed(o.slot);
+  }
+
+  /// The patient's answer to an offer: take it (booked through the agenda like any other
+  /// booking) or decline it (the next patient is offered it). "" when the offer is not this
+  /// conversation's.
+  caf::typed_response_promise<std::string> answer_offer(const std::string& conversation_id,
+                                                        const std::string& offer_id, bool accept) {
+    auto rp = self->make_response_promise<std::string>();
+    auto reader = node->reader_for(clinic_id);
+    self->request(reader, std::chrono::seconds(30), offer_atom::value, clinic_id, offer_id)
+      .then(
+        [=](core::waitlist_offer& o) mutable {
+          if (o.id.empty() || o.conversation_id != conversation_id) {
+            rp.deliver(std::string{});
+            return;
+          }
+          const bool en = o.lang.rfind("en", 0) == 0;
+          const bool waiting = o.entry_status == "waiting" || o.entry_status == "offered";
+          if (o.state != "offered" || o.hold_until <= now()) {
+            rp.deliver(core::waitlist_gone_text(en, waiting && o.state != "accepted"));
+            return;
+          }
+          auto close = [=](const std::string& state, const std::string& appointment_id) {
+            return self->request(reader, std::chrono::seconds(30), offer_atom::value, clinic_id, o.id, state,
+                                 appointment_id);
+          };
+          if (!accept) {
+            close("declined", {}).then(
+              [=](core::waitlist_offer& closed) mutable {
+                if (!closed.id.empty()) {
+                  count_waitlist("declined");
+                  pass_on(closed);
+                }
+                rp.deliver(core::waitlist_declined_text(en));
+              },
+              [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+            return;
+          }
+          book_then(conversation_id, waitlist_owner(o.entry_id), o.slot, [=](caf::expected<clinic_answer> a) mutable {
+            if (!a) {
+              rp.deliver(std::move(a.error()));
+              return;
+            }
+            if (a->result.what != core::clinic_result::outcome::booked || !a->result.appointment) {
+              // The time went (another node, staff): the entry waits again.
+              close("expired", {}).then([](core::waitlist_offer&) {}, [](caf::error&) {});
+              rp.deliver(core::waitlist_gone_text(en, true));
+              return;
+            }
+            const auto appointment = *a->result.appointment;
+            close("accepted", appointment.id)
+              .then(
+                [=](core::waitlist_offer&) mutable {
+                  count_waitlist("accepted");
+                  rp.deliver(core::booking_confirmed_text(*profile, appointment, en ? "en" : "pt-BR"));
+                },
+                [=](caf::error&) mutable { // booked all the same; the entry is left as it was
+                  rp.deliver(core::booking_confirmed_text(*profile, appointment, en ? "en" : "pt-BR"));
+                });
+          });
+        },
+        [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+    return rp;
+  }
+
   // -- the admin API ----------------------------------------------------------
 
   /// True when the profile and agenda are loaded; else starts loading them (what asked
@@ -696,15 +955,6 @@ struct clinic_state {
   /// Where the outcome of a staff change goes: the admin API's promise, or the job of an
   /// automatic no-show.
   using staff_done = std::function<void(caf::expected<staff_answer>)>;
-
-  static staff_done to_promise(caf::typed_response_promise<staff_answer> rp) {
-    return [rp](caf::expected<staff_answer> a) mutable {
-      if (a)
-        rp.deliver(std::move(*a));
-      else
-        rp.deliver(std::move(a.error()));
-    };
-  }
 
   void apply_staff(persistence::staff_change c, staff_done done) {
     using persistence::staff_action;
@@ -976,6 +1226,12 @@ clinic_actor::behavior_type clinic(clinic_actor::stateful_pointer<clinic_state> 
       return self->state.confirm(conversation_id, appointment_id);
     },
     [self](remind_atom, core::due_reminder& r) { self->state.remind(std::move(r)); },
+    [self](waitlist_atom, const std::string& conversation_id, const core::waitlist_wish& w, const std::string& lang) {
+      return self->state.join_waitlist(conversation_id, w, lang);
+    },
+    [self](offer_atom, const std::string& conversation_id, const std::string& offer_id, bool accept) {
+      return self->state.answer_offer(conversation_id, offer_id, accept);
+    },
     [self](expired_atom, flow_expiry& e) { self->state.expired(std::move(e)); },
     [self](reload_atom) { self->state.reload(); },
     [self](slots_atom, core::slot_query& q) { return self->state.slots(std::move(q)); },

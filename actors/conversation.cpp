@@ -14,6 +14,7 @@
 #include "core/conversation.hpp"
 #include "core/log.hpp"
 #include "core/reminders.hpp"
+#include "core/waitlist.hpp"
 #include "core/slots.hpp"
 #include "core/understanding.hpp"
 #include "core/whatsapp.hpp"
@@ -225,6 +226,7 @@ struct conversation_state_holder {
     }
     auto u = core::understand(m.msg.text, today(), *profile, state.lang);
     auto reminded = std::exchange(state.reminded, std::string{}); // answered now, or moved on
+    auto offered = std::exchange(state.waitlist_offer, std::string{});
     if (core::reads_opt_out(m.msg.text) && !state.flow.is_object() && m.msg.reply_id.empty()) {
       state.opted_out = true;
       node->metrics->counter_with("atendeai_opt_outs_total", "Patients who asked for no proactive messages").inc();
@@ -238,11 +240,45 @@ struct conversation_state_holder {
     if (!reminded.empty() && m.msg.reply_id.empty() && !state.flow.is_object())
       if (auto a = core::read_reminder_answer(m.msg.text))
         m.msg.reply_id = core::reminder_choice_id(*a, reminded);
+    // A typed answer to the waitlist offer just sent reads like its button.
+    if (!offered.empty() && m.msg.reply_id.empty() && !state.flow.is_object())
+      if (auto a = core::read_waitlist_answer(m.msg.text))
+        m.msg.reply_id = core::waitlist_choice_id(*a, offered);
+    if (auto choice = core::parse_waitlist_choice(m.msg.reply_id); choice && !state.handoff) {
+      answer_offer(std::move(m), std::move(u), *choice);
+      return;
+    }
     if (for_flow(u, m)) {
       ask_flow(std::move(m), std::move(u));
       return;
     }
     decide(std::move(m), u);
+  }
+
+  /// The patient took or declined a time offered from the waitlist: the clinic books it
+  /// or passes it on; an offer that is not theirs is answered like an unknown message.
+  void answer_offer(stored_message m, core::understanding u, std::pair<core::waitlist_answer, std::string> choice) {
+    const bool accept = choice.first == core::waitlist_answer::accept;
+    self->request(clinic, std::chrono::seconds(60), offer_atom::value, conversation_id, choice.second, accept)
+      .await(
+        [this, m, u, accept](std::string& text) mutable {
+          if (text.empty()) {
+            core::understanding unknown;
+            unknown.lang = u.lang;
+            decide(std::move(m), unknown);
+            return;
+          }
+          core::outbound_message reply;
+          reply.text = std::move(text);
+          known_contact = true;
+          record(m, u, std::move(reply), accept ? "waitlist_accept" : "waitlist_decline");
+        },
+        [this, m, u](caf::error& err) mutable {
+          core::log_event(spdlog::level::warn, "waitlist_unavailable",
+                          {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
+                           {"error", caf::to_string(err)}});
+          decide(std::move(m), u);
+        });
   }
 
   /// True when the message belongs to the booking flow: scheduling intents, interactive
@@ -416,8 +452,9 @@ struct conversation_state_holder {
     auto count = [&](const std::string& outcome) { count_proactive(*node->metrics, p.kind, outcome); };
     auto skip = [&](const std::string& why) {
       count("skipped_" + why);
-      self->send(node->reader_for(clinic_id), finish_atom::value, clinic_id, p.job_id, std::string("skipped"), why,
-                 int64_t{0});
+      if (p.offer_id.empty()) // a waitlist offer not sent ends with its hold, passed on then
+        self->send(node->reader_for(clinic_id), finish_atom::value, clinic_id, p.job_id, std::string("skipped"), why,
+                   int64_t{0});
     };
     if (state.opted_out)
       return skip("opted_out");
@@ -437,17 +474,18 @@ struct conversation_state_holder {
       return skip(p.no_template);
     }
     state.reminded = p.appointment_id;
+    state.waitlist_offer = p.offer_id;
     auto rec = new_record(reply_record::cause_kind::notice);
     rec.cause_id = p.job_id;
     rec.touch = false;
-    rec.intent = p.kind == "notify" ? "staff_change_notice" : "reminder";
+    rec.intent = p.kind == "notify" ? "staff_change_notice" : p.kind == "waitlist" ? "waitlist_offer" : "reminder";
     rec.channel = last_in ? last_in->channel : "whatsapp";
     rec.account_id = p.account_id.empty() && last_in ? last_in->account_id : p.account_id;
     rec.recipient = p.recipient.empty() && last_in ? last_in->recipient : p.recipient;
     rec.correlation_id = rec.intent;
     attach_reply(rec, std::move(msg));
     count(templated ? "sent_template" : "sent_interactive");
-    core::log_event(spdlog::level::info, p.kind == "notify" ? "notice_sent" : "reminder_sent",
+    core::log_event(spdlog::level::info, p.kind == "notify" ? "notice_sent" : p.kind == "waitlist" ? "waitlist_offer_sent" : "reminder_sent",
                     {{"clinic_id", clinic_id}, {"conversation_id", conversation_id}, {"job_id", p.job_id},
                      {"template", templated}});
     self->send(node->writer_for(conversation_id), record_atom::value, std::move(rec));

@@ -9,6 +9,7 @@
 #include "persistence/database.hpp"
 #include "persistence/jobs.hpp"
 #include "persistence/pipeline.hpp"
+#include "persistence/waitlist.hpp"
 
 namespace atendeai::actors {
 
@@ -212,6 +213,43 @@ db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_re
       self->state.read("finish_job", [&](pqxx::connection& c) {
         persistence::finish_job(c, clinic_id, job_id, state, outcome, instant_ms(due_ms), now);
         return true;
+      });
+    },
+    [self](waitlist_atom, const std::string& clinic_id, const std::string& conversation_id,
+           const core::waitlist_wish& wish, const std::string& lang) {
+      return self->state.read("join_waitlist", [&](pqxx::connection& c) {
+        return persistence::join_waitlist(c, clinic_id, conversation_id, wish, lang);
+      });
+    },
+    [self](freed_atom, const std::string& clinic_id, const core::slot& freed, int64_t now_ms) {
+      // Its failure is logged and counted: the time stays free for anyone to book.
+      self->state.read("plan_waitlist_offer", [&](pqxx::connection& c) {
+        bool planned = persistence::plan_waitlist_offer(c, clinic_id, freed, instant_ms(now_ms));
+        if (planned) // due now: the scheduler looks now
+          caf::anon_send(self->state.node->router(), jobs_atom::value);
+        return planned;
+      });
+    },
+    [self](waitlist_atom, const std::string& clinic_id, const core::slot& freed, int64_t now_ms) {
+      return self->state.read("waitlist_candidates", [&](pqxx::connection& c) {
+        return persistence::waitlist_candidates(c, clinic_id, freed, instant_ms(now_ms));
+      });
+    },
+    [self](hold_atom, const std::string& clinic_id, const std::string& entry_id, const core::slot& s,
+           int64_t hold_until_ms) {
+      return self->state.read("record_waitlist_offer", [&](pqxx::connection& c) {
+        return persistence::record_offer(c, clinic_id, entry_id, s, instant_ms(hold_until_ms)).value_or("");
+      });
+    },
+    [self](offer_atom, const std::string& clinic_id, const std::string& offer_id) {
+      return self->state.read("load_waitlist_offer", [&](pqxx::connection& c) {
+        return persistence::load_offer(c, clinic_id, offer_id).value_or(core::waitlist_offer{});
+      });
+    },
+    [self](offer_atom, const std::string& clinic_id, const std::string& offer_id, const std::string& state,
+           const std::string& appointment_id) {
+      return self->state.read("close_waitlist_offer", [&](pqxx::connection& c) {
+        return persistence::close_offer(c, clinic_id, offer_id, state, appointment_id).value_or(core::waitlist_offer{});
       });
     },
   };

@@ -34,6 +34,10 @@
 ///   router ──remind(due)──► clinic ──remind(proactive)──► conversation ──record──► record writer
 ///   clinic ──plan──► db_reader after a booking, move or staff change (reminders, the notice
 ///   of a staff change); ──finish──► to skip or hold
+///   Waitlist: appointment_flow ──waitlist──► clinic ──waitlist──► db_reader (join);
+///   clinic ──freed──► db_reader (a waitlist_offer job) ... router ──remind(due)──► clinic
+///   ──waitlist/hold──► db_reader (who waits; the offer and its hold job) ──remind(proactive)──►
+///   conversation; conversation ──offer(answer)──► clinic (book / decline / too late)
 ///   admin API ──inspect(query)──► router ──inspect(query)──► clinic ──inspect──► conversation / flow
 
 #include <map>
@@ -94,6 +98,9 @@ using plan_atom = caf::atom_constant<caf::atom("plan")>;           ///< plan an 
 using finish_atom = caf::atom_constant<caf::atom("finish")>;       ///< end (or hold) a claimed job
 using remind_atom = caf::atom_constant<caf::atom("remind")>;       ///< a due reminder / a proactive message
 using confirm_atom = caf::atom_constant<caf::atom("confirm")>;     ///< confirm an appointment
+using waitlist_atom = caf::atom_constant<caf::atom("waitlist")>;   ///< join the waitlist / who waits
+using freed_atom = caf::atom_constant<caf::atom("freed")>;         ///< a time of the agenda became free
+using offer_atom = caf::atom_constant<caf::atom("offer")>;         ///< a waitlist offer (its answer, its end)
 
 // -- interfaces ----------------------------------------------------------------
 
@@ -138,7 +145,23 @@ using db_reader_actor = caf::typed_actor<
   caf::reacts_to<plan_atom, std::string /*clinic_id*/, std::string /*appointment_id*/,
                  std::string /*staff change to tell the patient: created|moved|cancelled, or ""*/, int64_t /*now, ms*/>,
   caf::reacts_to<finish_atom, std::string /*clinic_id*/, std::string /*job_id*/, std::string /*state*/,
-                 std::string /*outcome*/, int64_t /*due, ms*/>>;
+                 std::string /*outcome*/, int64_t /*due, ms*/>,
+  // The waitlist (migration 0019): a conversation's patient joins it (the entry's id); a
+  // freed time becomes a waitlist_offer job while someone waits (the scheduler is nudged);
+  // who may take a freed time, in order; an offer of a time held until a moment (its id, ""
+  // when the entry no longer waits or the time is held for someone else); an offer (id ""
+  // when none); an open offer ended as a state (accepted with its appointment), as it was
+  // (id "" when it was no longer open).
+  caf::replies_to<waitlist_atom, std::string /*clinic_id*/, std::string /*conversation_id*/, core::waitlist_wish,
+                  std::string /*lang*/>::with<std::string>,
+  caf::reacts_to<freed_atom, std::string /*clinic_id*/, core::slot, int64_t /*now, ms*/>,
+  caf::replies_to<waitlist_atom, std::string /*clinic_id*/, core::slot /*freed*/, int64_t /*now, ms*/>::with<
+    core::waitlist_round>,
+  caf::replies_to<hold_atom, std::string /*clinic_id*/, std::string /*entry_id*/, core::slot,
+                  int64_t /*hold until, ms*/>::with<std::string>,
+  caf::replies_to<offer_atom, std::string /*clinic_id*/, std::string /*offer_id*/>::with<core::waitlist_offer>,
+  caf::replies_to<offer_atom, std::string /*clinic_id*/, std::string /*offer_id*/, std::string /*state*/,
+                  std::string /*appointment_id*/>::with<core::waitlist_offer>>;
 
 /// Group commit (detached, owns its connection). Ingest writers make webhooks durable
 /// and acknowledge them; record writers write decisions and delivery outcomes. A writer
@@ -195,8 +218,16 @@ using clinic_actor = caf::typed_actor<
   caf::replies_to<cancel_atom, std::string /*conversation_id*/, std::string /*appointment_id*/>::with<clinic_answer>,
   /// The patient confirmed their appointment (a reminder's answer).
   caf::replies_to<confirm_atom, std::string /*conversation_id*/, std::string /*appointment_id*/>::with<clinic_answer>,
-  /// A due reminder claimed by this node's scheduler: sent, held for quiet hours, or skipped.
+  /// A due reminder claimed by this node's scheduler: sent, held for quiet hours, or skipped
+  /// (also the waitlist's jobs: offering a freed time, ending an offer's hold).
   caf::reacts_to<remind_atom, core::due_reminder>,
+  /// A flow's patient joins the waitlist of its wish: waitlisted.
+  caf::replies_to<waitlist_atom, std::string /*conversation_id*/, core::waitlist_wish, std::string /*lang*/>::with<
+    clinic_answer>,
+  /// The patient's answer to a waitlist offer (true: take it): the reply, "" when the offer
+  /// is not this conversation's (answered like an unknown message).
+  caf::replies_to<offer_atom, std::string /*conversation_id*/, std::string /*offer_id*/, bool /*accept*/>::with<
+    std::string>,
   /// A flow expired: tell its conversation.
   caf::reacts_to<expired_atom, flow_expiry>,
   /// The clinic's data changed: read profile and agenda again (new messages wait for them).

@@ -16,6 +16,7 @@
 #include "core/outbound.hpp"
 #include "core/reminders.hpp"
 #include "core/slots.hpp"
+#include "core/waitlist.hpp"
 #include "persistence/agenda_types.hpp"
 
 namespace atendeai::actors {
@@ -88,7 +89,8 @@ struct proactive_message {
   core::outbound_message templated;          ///< templ empty: none to send outside the window...
   std::string no_template = "no_template";   ///< ...and why (no_opt_in: the clinic requires one)
   std::string appointment_id;                ///< the appointment a typed answer will be about ("": none)
-  std::string kind = "reminder";             ///< reminder | notify (metrics, the message's intent label)
+  std::string kind = "reminder";             ///< reminder | notify | waitlist (metrics, the message's intent label)
+  std::string offer_id;                      ///< waitlist: the offer a typed answer will be about
 };
 
 } // namespace atendeai::actors
@@ -98,6 +100,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::core::due_reminder)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::core::due_jobs)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<atendeai::core::due_reminder>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::proactive_message)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::core::waitlist_wish)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::core::waitlist_round)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::core::waitlist_offer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::core::slot_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::slot_list)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(atendeai::actors::staff_answer)

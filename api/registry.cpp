@@ -17,6 +17,7 @@ const api_handlers& handlers() {
     add_faq_handlers(out);
     add_template_handlers(out);
     add_reminder_handlers(out);
+    add_waitlist_handlers(out);
     add_inspection_handlers(out);
     return out;
   }();

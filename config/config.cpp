@@ -92,6 +92,8 @@ const std::vector<key_def>& schema() {
                      "seconds without messages before a conversation actor passivates"),
     ATENDEAI_INT_KEY(flow, expiry_minutes, 1, 1440, "minutes without an answer before a booking flow expires"),
     ATENDEAI_INT_KEY(flow, hold_minutes, 1, 120, "minutes a slot is held while the patient confirms"),
+    ATENDEAI_INT_KEY(scheduling, waitlist_hold_minutes, 1, 1440,
+                     "minutes a freed time offered to the next patient on the waitlist is held for them"),
     ATENDEAI_STR_KEY(whatsapp, app_secret, "Meta app secret: signs webhooks (X-Hub-Signature-256); required"),
     ATENDEAI_STR_KEY(whatsapp, verify_token, "token Meta echoes when verifying the webhook; required"),
     ATENDEAI_STR_KEY(whatsapp, access_token,

@@ -66,6 +66,10 @@ struct flow_settings {
   int hold_minutes = 10;
 };
 
+struct scheduling_settings {
+  int waitlist_hold_minutes = 15; ///< a freed time offered to the waitlist is held this long
+};
+
 struct whatsapp_settings {
   std::string app_secret;
   std::string verify_token;
@@ -151,6 +155,7 @@ struct config {
   persistence_settings persistence;
   conversation_settings conversation;
   flow_settings flow;
+  scheduling_settings scheduling;
   whatsapp_settings whatsapp;
   sender_settings sender;
   supervision_settings supervision;

@@ -91,9 +91,9 @@ void clinic_agenda::release(const std::string& owner, const slot& s) {
                holds_.end());
 }
 
-void clinic_agenda::put_hold(const std::string& owner, const slot& s, instant now) {
+void clinic_agenda::put_hold(const std::string& owner, const slot& s, instant now, std::optional<instant> until) {
   release(owner, s);
-  holds_.push_back({s, now + hold_for_, owner});
+  holds_.push_back({s, until.value_or(now + hold_for_), owner});
 }
 
 void clinic_agenda::hold_for_write(const std::string& owner, const slot& s, instant now) { put_hold(owner, s, now); }
@@ -121,10 +121,11 @@ agenda_reason clinic_agenda::why_not_free(const std::string& owner, const slot& 
 }
 
 agenda_decision clinic_agenda::admit(const std::string& owner, const slot& s, const std::string& moving,
+                                     std::optional<instant> until,
                                      instant now) {
   release_expired_holds(now);
   if (held_by(owner, s, now)) {
-    put_hold(owner, s, now);
+    put_hold(owner, s, now, until);
     return decide(agenda_verdict::granted, agenda_reason::own_hold);
   }
   try {
@@ -146,12 +147,13 @@ agenda_decision clinic_agenda::admit(const std::string& owner, const slot& s, co
     d.detail = e.what();
     return d;
   }
-  put_hold(owner, s, now);
+  put_hold(owner, s, now, until);
   return decide(agenda_verdict::granted, agenda_reason::free);
 }
 
-agenda_decision clinic_agenda::hold(const std::string& owner, const slot& s, instant now) {
-  return admit(owner, s, {}, now);
+agenda_decision clinic_agenda::hold(const std::string& owner, const slot& s, instant now,
+                                    std::optional<instant> until) {
+  return admit(owner, s, {}, until, now);
 }
 
 agenda_decision clinic_agenda::book(const std::string& conversation_id, const std::string& owner, const slot& s,
@@ -160,7 +162,7 @@ agenda_decision clinic_agenda::book(const std::string& conversation_id, const st
     if (e.conversation_id == conversation_id && e.appointment.professional_id == s.professional_id &&
         e.appointment.start == s.start && e.appointment.active())
       return decide(agenda_verdict::done, agenda_reason::repeated_book, e.appointment);
-  return admit(owner, s, {}, now);
+  return admit(owner, s, {}, std::nullopt, now);
 }
 
 agenda_decision clinic_agenda::reschedule(const std::string& conversation_id, const std::string& owner,
@@ -172,7 +174,7 @@ agenda_decision clinic_agenda::reschedule(const std::string& conversation_id, co
     return decide(agenda_verdict::not_found, agenda_reason::not_patients);
   if (e->appointment.professional_id == s.professional_id && e->appointment.start == s.start)
     return decide(agenda_verdict::done, agenda_reason::same_time, e->appointment);
-  return admit(owner, s, appointment_id, now);
+  return admit(owner, s, appointment_id, std::nullopt, now);
 }
 
 agenda_decision clinic_agenda::cancel(const std::string& conversation_id, const std::string& appointment_id) const {

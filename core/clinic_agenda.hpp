@@ -104,8 +104,9 @@ public:
 
   /// Hold `s` for `owner` (a conversation while its patient confirms): granted (held now,
   /// or held again with a new expiry) when it is the owner's live hold or a free slot;
-  /// refused otherwise. Expired holds are released first.
-  agenda_decision hold(const std::string& owner, const slot& s, instant now);
+  /// refused otherwise. Expired holds are released first. The hold lasts until `until`
+  /// (a waitlist offer's own hold), or the agenda's hold time from `now`.
+  agenda_decision hold(const std::string& owner, const slot& s, instant now, std::optional<instant> until = std::nullopt);
   /// Drops `owner`'s hold on `s` (none: nothing happens).
   void release(const std::string& owner, const slot& s);
   /// Book `s` for the conversation's patient: done when the conversation booked this
@@ -168,9 +169,10 @@ public:
 
 private:
   bool held_by(const std::string& owner, const slot& s, instant now) const;
-  void put_hold(const std::string& owner, const slot& s, instant now);
+  void put_hold(const std::string& owner, const slot& s, instant now, std::optional<instant> until = std::nullopt);
   /// Granted (own hold or free, placing the hold) or refused with the reason.
-  agenda_decision admit(const std::string& owner, const slot& s, const std::string& moving, instant now);
+  agenda_decision admit(const std::string& owner, const slot& s, const std::string& moving,
+                        std::optional<instant> until, instant now);
   /// Why a slot that is not free is refused.
   agenda_reason why_not_free(const std::string& owner, const slot& s, const std::string& moving, instant now) const;
 

@@ -265,6 +265,8 @@ nlohmann::json to_json(const conversation_state& s) {
     j["opted_out"] = true;
   if (!s.reminded.empty())
     j["reminded"] = s.reminded;
+  if (!s.waitlist_offer.empty())
+    j["waitlist_offer"] = s.waitlist_offer;
   return j;
 }
 
@@ -288,6 +290,7 @@ conversation_state conversation_state_from_json(const nlohmann::json& j) {
   read("human_offered", s.human_offered);
   read("opted_out", s.opted_out);
   read("reminded", s.reminded);
+  read("waitlist_offer", s.waitlist_offer);
   if (auto it = j.find("flow"); it != j.end())
     s.flow = *it;
   return s;

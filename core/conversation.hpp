@@ -23,6 +23,7 @@ struct conversation_state {
   bool human_offered = false;    ///< the last reply offered a human: "sim" hands over
   bool opted_out = false;        ///< said PARAR / STOP: no proactive messages until they write again
   std::string reminded;          ///< the appointment the last reminder was about, until the next message
+  std::string waitlist_offer;    ///< the waitlist offer just sent, until the next message
 };
 
 /// The JSON form stored in conversation_memory.state.

@@ -9,6 +9,7 @@
 #include "core/format.hpp"
 #include "core/reading.hpp"
 #include "core/reminders.hpp"
+#include "core/waitlist.hpp"
 
 namespace atendeai::core {
 
@@ -334,12 +335,25 @@ void offer(engine& x, offer_mode mode, std::optional<instant> anchor = {},
                            ? (en ? "That time was just booked by someone else 😕 "
                                  : "Esse horário acabou de ser reservado 😕 ")
                            : std::string{};
+    st.offered_slots.clear();
+    if (st.kind == flow_kind::book && st.service_id) {
+      // The service's waitlist: the patient is told when a time opens up.
+      text += en ? "I couldn't find free times for " + svc + " in the next " + std::to_string(days) +
+                       " days. Shall I put you on the waitlist? I'll message you as soon as a time opens up "
+                       "(or, if you prefer, I can call someone from the front desk)."
+                 : "Não encontrei horários livres de " + svc + " nos próximos " + std::to_string(days) +
+                       " dias. Quer entrar na lista de espera? Aviso aqui assim que abrir um horário "
+                       "(se preferir, posso chamar alguém da recepção).";
+      x.say(buttons(note + text, {{"confirm", en ? "Join the waitlist" : "Entrar na lista", {}},
+                                  {"cancel", en ? "No, thanks" : "Não, obrigado", {}}}));
+      st.step = flow_step::waitlist;
+      return;
+    }
     text += en ? "I couldn't find free times for " + svc + " in the next " + std::to_string(days) +
                      " days. Shall I call someone from the front desk?"
                : "Não encontrei horários livres de " + svc + " nos próximos " + std::to_string(days) +
                      " dias. Quer que eu chame alguém da recepção?";
     x.say(note + text);
-    st.offered_slots.clear();
     st.step = flow_step::cancelled;
     return;
   }
@@ -906,7 +920,11 @@ void on_message(engine& x, const patient_message& m, const flow_state& original)
   }
   // Small talk and questions in the middle of a flow belong to the conversation. An
   // hours question naming a day or time while slots are on the table is about slots.
-  const bool flow_signal = sg.reply || sg.give_up || sg.other_time || sg.confirm || sg.ordinal != 0;
+  // Asked to join the waitlist, "não, obrigado" and "pode ser" answer that question.
+  const auto waitlist_typed =
+    st.step == flow_step::waitlist && !sg.reply ? read_waitlist_answer(m.text) : std::nullopt;
+  const bool flow_signal =
+    sg.reply || sg.give_up || sg.other_time || sg.confirm || sg.ordinal != 0 || waitlist_typed.has_value();
   const bool slot_talk = (st.step == flow_step::date_time || st.step == flow_step::confirmation) &&
                          (e.date || e.date_from || e.time || e.period);
   const bool aside = (in == intent::greeting && !has_flow_entities(e) && !e.yes_no) ||
@@ -936,6 +954,23 @@ void on_message(engine& x, const patient_message& m, const flow_state& original)
     if (st.step == flow_step::start)
       st.step = flow_step::done;
     return;
+  }
+
+  // Asked to join the waitlist: yes joins it, no ends the flow; a new wish (another day,
+  // professional, service) is looked up again below.
+  if (st.step == flow_step::waitlist && !has_flow_entities(e)) {
+    const auto& typed = waitlist_typed;
+    if (sg.confirm || typed == waitlist_answer::accept) {
+      x.t.actions.push_back({flow_action_kind::join_waitlist, std::nullopt, {}});
+      st.awaiting_clinic = true;
+      return;
+    }
+    if (sg.give_up || sg.no || typed == waitlist_answer::decline) {
+      x.say(en ? "All right! If you'd like to try other dates or talk to the front desk, just message me 🙂"
+               : "Tudo bem! Se quiser tentar outras datas ou falar com a recepção, é só me chamar 🙂");
+      st.step = flow_step::cancelled;
+      return;
+    }
   }
 
   // Which flow this is, and switches between them (only on explicit words, since short
@@ -1036,6 +1071,10 @@ void on_result(engine& x, const clinic_result& r) {
       offer(x, offer_mode::taken, anchor, r.alternatives.empty() ? nullptr : &r.alternatives);
       return;
     }
+    case clinic_result::outcome::waitlisted:
+      x.say(waitlist_joined_text(x.clinic(), waitlist_wish_of(st), en));
+      st.step = flow_step::done;
+      return;
     case clinic_result::outcome::not_found:
       break;
   }
@@ -1103,6 +1142,8 @@ std::optional<flow_action> pending_action(const flow_state& s) {
     return std::nullopt;
   switch (s.kind) {
     case flow_kind::book:
+      if (s.step == flow_step::waitlist)
+        return flow_action{flow_action_kind::join_waitlist, std::nullopt, {}};
       if (s.chosen)
         return flow_action{flow_action_kind::book, s.chosen, {}};
       break;

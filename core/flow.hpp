@@ -47,8 +47,9 @@ enum class flow_kind { book, reschedule, cancel, confirm };
 /// The flow's position: start = INÍCIO, service_selection = SELEÇÃO DE SERVIÇO (for
 /// reschedule/cancel: choosing which appointment), date_time = DATA E HORÁRIO,
 /// confirmation = CONFIRMAÇÃO, done = FINALIZAÇÃO; cancelled (the patient gave up or
-/// nothing could be offered) and expired (no answer in time) are the other ends.
-enum class flow_step { start, service_selection, date_time, confirmation, done, cancelled, expired };
+/// nothing could be offered) and expired (no answer in time) are the other ends;
+/// waitlist: nothing was free for the service, the patient was asked to join its waitlist.
+enum class flow_step { start, service_selection, date_time, confirmation, waitlist, done, cancelled, expired };
 
 /// The label of a kind ("reschedule").
 std::string_view to_string(flow_kind k);
@@ -108,7 +109,7 @@ struct patient_message {
 /// failed hold_slot: slot_taken).
 struct clinic_result {
   /// What happened.
-  enum class outcome { booked, rescheduled, cancelled, confirmed, slot_taken, not_found };
+  enum class outcome { booked, rescheduled, cancelled, confirmed, slot_taken, not_found, waitlisted };
   outcome what = outcome::booked;         ///< what happened
   std::optional<core::appointment> appointment; ///< the appointment as stored (booked etc.)
   std::vector<slot> alternatives;         ///< free slots to offer; empty = ask find_slots
@@ -127,7 +128,8 @@ enum class flow_action_kind {
   book,               ///< book `slot` for the patient (turns the hold into an appointment)
   reschedule,         ///< move appointment `appointment_id` to `slot`
   cancel_appointment, ///< cancel appointment `appointment_id`
-  confirm_appointment ///< mark appointment `appointment_id` confirmed (a reminder's answer)
+  confirm_appointment, ///< mark appointment `appointment_id` confirmed (a reminder's answer)
+  join_waitlist        ///< put the patient on the waitlist of the flow's wish (waitlist_wish_of)
 };
 
 /// One action; `slot` and `appointment_id` are set as the kind needs.

@@ -111,6 +111,7 @@ std::string_view to_string(flow_step s) {
     case flow_step::service_selection: return "service_selection";
     case flow_step::date_time: return "date_time";
     case flow_step::confirmation: return "confirmation";
+    case flow_step::waitlist: return "waitlist";
     case flow_step::done: return "done";
     case flow_step::cancelled: return "cancelled";
     case flow_step::expired: return "expired";
@@ -126,6 +127,7 @@ std::string_view to_string(flow_action_kind k) {
     case flow_action_kind::reschedule: return "reschedule";
     case flow_action_kind::cancel_appointment: return "cancel_appointment";
     case flow_action_kind::confirm_appointment: return "confirm_appointment";
+    case flow_action_kind::join_waitlist: return "join_waitlist";
   }
   return "hold_slot";
 }
@@ -139,7 +141,7 @@ std::optional<flow_kind> flow_kind_from_string(std::string_view s) {
 
 std::optional<flow_step> flow_step_from_string(std::string_view s) {
   for (auto k : {flow_step::start, flow_step::service_selection, flow_step::date_time, flow_step::confirmation,
-                 flow_step::done, flow_step::cancelled, flow_step::expired})
+                 flow_step::waitlist, flow_step::done, flow_step::cancelled, flow_step::expired})
     if (to_string(k) == s)
       return k;
   return std::nullopt;

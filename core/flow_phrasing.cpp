@@ -1,5 +1,8 @@
 #include "core/flow_phrasing.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include "core/date_rules.hpp"
 #include "core/flow.hpp"
 #include "core/flow_internal.hpp"
@@ -162,6 +165,17 @@ outbound_message list(std::string text, std::vector<choice> rows, std::string bu
   m.choices = std::move(rows);
   m.list_button = utf8_truncate(button, 20);
   return m;
+}
+
+std::string first_name(const std::string& full) {
+  auto begin = full.find_first_not_of(" \t");
+  if (begin == std::string::npos)
+    return {};
+  auto end = full.find_first_of(" \t", begin);
+  auto word = full.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+  if (std::any_of(word.begin(), word.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return {};
+  return word;
 }
 
 } // namespace detail

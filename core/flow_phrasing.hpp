@@ -48,6 +48,9 @@ std::string appointment_summary(const clinic_profile& c, const date::time_zone* 
 /// "Pronto! Consulta confirmada: ..." ("remarcada" when `moved`), or English.
 std::string confirmed_text(const clinic_profile& c, const appointment& a, bool en, bool moved);
 
+/// The patient's first name, or "" (a number or a blank profile name is no name).
+std::string first_name(const std::string& full);
+
 /// A button message: at most three buttons, titles cut to 20 code points.
 outbound_message buttons(std::string text, std::vector<choice> choices);
 /// A list message: at most ten rows, text, titles, descriptions and button cut to

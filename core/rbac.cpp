@@ -90,6 +90,10 @@ const std::vector<api_route>& api_routes() {
     // -- reminders ----------------------------------------------------------------------
     {"GET", "/api/v1/clinics/:id/reminders", "reminders.get", a::bearer, l::api, admins},
     {"PUT", "/api/v1/clinics/:id/reminders", "reminders.update", a::bearer, l::api, admins},
+    // -- waitlist -------------------------------------------------------------------------
+    {"GET", "/api/v1/clinics/:id/waitlist", "waitlist.list", a::bearer, l::api, staff},
+    {"GET", "/api/v1/clinics/:id/waitlist/:wid", "waitlist.get", a::bearer, l::api, staff},
+    {"DELETE", "/api/v1/clinics/:id/waitlist/:wid", "waitlist.delete", a::bearer, l::api, desk, owner},
     // -- agenda -------------------------------------------------------------------------
     {"GET", "/api/v1/clinics/:id/slots", "slots.list", a::bearer, l::api, staff, owner},
     {"GET", "/api/v1/clinics/:id/appointments", "appointments.list", a::bearer, l::api, staff},

@@ -57,18 +57,6 @@ bool in_quiet(minute_of_day m, minute_of_day start, minute_of_day end) {
   return start < end ? (m >= start && m < end) : (m >= start || m < end);
 }
 
-/// The patient's first name, or "" (a number or a blank profile name is no name).
-std::string first_name(const std::string& full) {
-  auto begin = full.find_first_not_of(" \t");
-  if (begin == std::string::npos)
-    return {};
-  auto end = full.find_first_of(" \t", begin);
-  auto word = full.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
-  if (std::any_of(word.begin(), word.end(), [](unsigned char c) { return std::isdigit(c); }))
-    return {};
-  return word;
-}
-
 constexpr std::string_view choice_prefix = "remind:";
 
 } // namespace
@@ -222,6 +210,16 @@ std::optional<std::string> no_show_skip(const due_reminder& r, instant now) {
   return std::nullopt;
 }
 
+std::optional<instant> quiet_until(const reminder_settings& s, const date::time_zone* tz, instant now) {
+  auto minute = local_minute(tz, now);
+  if (!in_quiet(minute, s.quiet_start, s.quiet_end))
+    return std::nullopt;
+  // Minutes until the quiet hours end, from this minute.
+  int wait = (s.quiet_end - minute + 24 * 60) % (24 * 60);
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(
+    std::chrono::time_point_cast<std::chrono::minutes>(now) + std::chrono::minutes(wait));
+}
+
 reminder_plan plan_reminder(const due_reminder& r, const clinic_profile& clinic, instant now) {
   reminder_plan p;
   const bool notice = r.kind == "notify";
@@ -237,20 +235,14 @@ reminder_plan plan_reminder(const due_reminder& r, const clinic_profile& clinic,
   }
   const auto& s = r.settings;
   const auto* tz = zone_or_default(clinic.timezone);
-  auto minute = local_minute(tz, now);
-  if (in_quiet(minute, s.quiet_start, s.quiet_end)) {
-    // Minutes until the quiet hours end, from this minute.
-    int wait = (s.quiet_end - minute + 24 * 60) % (24 * 60);
-    auto until = std::chrono::time_point_cast<std::chrono::minutes>(now) + std::chrono::minutes(wait);
-    if (until < r.planned_start) {
-      p.what = reminder_plan::action::hold;
-      p.hold_until = std::chrono::time_point_cast<std::chrono::milliseconds>(until);
-      return p;
-    }
+  if (auto until = quiet_until(s, tz, now); until && *until < r.planned_start) {
+    p.what = reminder_plan::action::hold;
+    p.hold_until = *until;
+    return p;
   }
   p.what = reminder_plan::action::send;
   const bool en = clinic.language == "en";
-  auto name = first_name(r.patient_name);
+  auto name = detail::first_name(r.patient_name);
   auto service = detail::service_name(clinic, r.service_id, en);
   auto professional = detail::professional_ref(clinic, r.professional_id, en);
   auto with = detail::with_professional(clinic, r.professional_id, en);

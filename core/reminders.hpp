@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include <date/tz.h>
 #include <nlohmann/json_fwd.hpp>
 
 #include "core/agenda.hpp"
@@ -58,7 +59,7 @@ struct due_jobs {
 /// A due reminder (or notice of a staff change) as the scheduler claimed it, with the
 /// appointment as it is now.
 struct due_reminder {
-  std::string kind = "reminder"; ///< reminder | notify | no_show
+  std::string kind = "reminder"; ///< reminder | notify | no_show | waitlist_offer | waitlist_hold
   std::string change;            ///< notify: created | moved | cancelled
   std::string clinic_id;
   std::string job_id;
@@ -67,6 +68,8 @@ struct due_reminder {
   instant planned_start{};          ///< the start the reminder was planned for
   instant planned_end{};            ///< no_show: the end it was planned for
   int after_minutes = 0;            ///< no_show: the grace it was planned with
+  slot freed;                       ///< waitlist_offer: the professional's time that became free
+  std::string offer_id;             ///< waitlist_hold: the offer whose hold ends
   std::string appointment_status;   ///< "" when the appointment is gone
   instant starts_at{}, ends_at{};
   std::string professional_id, service_id;
@@ -103,6 +106,10 @@ reminder_plan plan_reminder(const due_reminder& r, const clinic_profile& clinic,
 /// turned it off or changed the grace, "early" before its end + grace; nullopt when the
 /// appointment is to be marked no_show now.
 std::optional<std::string> no_show_skip(const due_reminder& r, instant now);
+
+/// When the clinic's quiet hours that `now` falls in end (local minute precision);
+/// nullopt when `now` is outside them.
+std::optional<instant> quiet_until(const reminder_settings& s, const date::time_zone* tz, instant now);
 
 /// Whether a message sent at `now` to a conversation whose window ends at
 /// `window_until` may be free text or interactive (else only a template).

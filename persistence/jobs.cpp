@@ -144,6 +144,8 @@ std::vector<core::due_reminder> claim_reminders(pqxx::connection& conn, const st
       r.change = payload.value("change", "");
       r.planned_end = core::instant{std::chrono::milliseconds{payload.value("ends_at_ms", int64_t{0})}};
       r.after_minutes = payload.value("after_minutes", 0);
+      r.offer_id = payload.value("offer_id", "");
+      r.freed = {payload.value("professional_id", ""), payload.value("service_id", ""), r.planned_start, r.planned_end};
     }
     r.kind = row[14].as<std::string>();
     r.appointment_status = row[3].as<std::string>();

@@ -11,6 +11,7 @@
 #include "core/demo_clinic.hpp"
 #include "core/flow.hpp"
 #include "core/slots.hpp"
+#include "core/waitlist.hpp"
 #include "support/dates.hpp"
 #include "support/demo_ids.hpp"
 
@@ -368,11 +369,56 @@ TEST_CASE("flow: other shortcuts", "[flow][shortcut]") {
     h.send(msg("cardiologia com o Dr. Carlos", intent::book).service(cardio).professional(carlos));
     CHECK(h.text() == "O Dr. Carlos Lima não atende Cardiologia. Estes são os próximos horários de Cardiologia com a Dra. Ana Souza:");
   }
-  SECTION("nothing free in the whole window ends the flow politely") {
+  SECTION("nothing free in the whole window offers the service's waitlist") {
     h.busy.closures = {{ymd(2026, 11, 1), ymd(2027, 1, 31), "Reforma"}};
-    h.send(msg("cardiologia", intent::book).service(cardio));
+    h.send(msg("cardiologia de manhã", intent::book).service(cardio).period(day_period::morning));
+    CHECK(h.state.step == flow_step::waitlist);
+    CHECK(h.text() == "Não encontrei horários livres de Cardiologia nos próximos 30 dias. Quer entrar na lista de "
+                      "espera? Aviso aqui assim que abrir um horário (se preferir, posso chamar alguém da recepção).");
+    CHECK(h.ids() == std::vector<std::string>{"confirm", "cancel"});
+    CHECK(h.titles() == std::vector<std::string>{"Entrar na lista", "Não, obrigado"});
+    SECTION("a tap joins it through the clinic; its answer ends the flow") {
+      h.send(tap("confirm", "Entrar na lista"));
+      CHECK(h.last.actions == std::vector<flow_action>{{flow_action_kind::join_waitlist, std::nullopt, {}}});
+      CHECK(h.last.messages.empty());
+      CHECK(h.state.awaiting_clinic);
+      REQUIRE(pending_action(h.state));
+      CHECK(pending_action(h.state)->kind == flow_action_kind::join_waitlist);
+      auto wish = waitlist_wish_of(h.state);
+      CHECK(wish.service_id == cardio);
+      CHECK(wish.period == day_period::morning);
+      CHECK_FALSE(wish.professional_id);
+      clinic_result r;
+      r.what = clinic_result::outcome::waitlisted;
+      h.result(r);
+      CHECK(h.state.step == flow_step::done);
+      CHECK(h.text() == "Pronto! Coloquei você na lista de espera de Cardiologia, de manhã. Assim que abrir um horário "
+                        "eu te aviso por aqui e seguro ele para você por alguns minutos 🙂");
+    }
+    SECTION("typed words join it too") {
+      h.send(msg("pode ser"));
+      CHECK(h.state.awaiting_clinic);
+      CHECK(h.last.actions.front().kind == flow_action_kind::join_waitlist);
+    }
+    SECTION("no thanks ends the flow, nothing joined") {
+      h.send(msg("não, obrigado", intent::goodbye));
+      CHECK(h.last.actions.empty());
+      CHECK(h.state.step == flow_step::cancelled);
+      CHECK(h.text() == "Tudo bem! Se quiser tentar outras datas ou falar com a recepção, é só me chamar 🙂");
+    }
+    SECTION("asking for the front desk is the conversation's") {
+      auto t = h.send(msg("quero falar com a recepção", intent::human));
+      CHECK_FALSE(t.consumed);
+    }
+  }
+  SECTION("a reschedule with nothing free ends politely (no waitlist for a move)") {
+    h.mine = {appt("appt-9", ana, cardio, sp(2026, 11, 24, 9))};
+    h.busy.appointments = h.mine;
+    h.busy.closures = {{ymd(2026, 11, 24), ymd(2027, 1, 31), "Reforma"}};
+    h.now = sp(2026, 11, 23, 20);
+    h.send(msg("quero remarcar minha consulta", intent::reschedule));
     CHECK(h.state.step == flow_step::cancelled);
-    CHECK(h.text() == "Não encontrei horários livres de Cardiologia nos próximos 30 dias. Quer que eu chame alguém da recepção?");
+    CHECK(h.text().find("Quer que eu chame alguém da recepção?") != std::string::npos);
   }
 }
 

@@ -12,8 +12,7 @@
 #include <date/date.h>
 
 #include "core/slots.hpp"
-#include "support/admin_node.hpp"
-#include "support/chat.hpp"
+#include "support/clock_node.hpp"
 
 using namespace atendeai::test;
 using namespace std::chrono_literals;
@@ -23,66 +22,8 @@ namespace {
 
 using namespace atendeai::test::demo;
 
-/// The test clock's start: Monday 2030-03-04 12:00 UTC (09:00 in São Paulo).
-const date::sys_seconds clock_start = date::sys_days{date::year{2030} / 3 / 4} + std::chrono::hours(12);
-
-/// A node on the test clock whose patients write with the clock's timestamps.
-struct reminder_node : admin_node {
-  date::sys_seconds now = clock_start;
-  int wamids = 0;
-  std::string admin;
-
-  reminder_node() : admin_node(node_settings{{"ATENDEAI_TEST_CLOCK", "2030-03-04T12:00:00Z"}}) {
-    admin = clinic_admin_token();
-  }
-
-  /// Moves the node's clock forward.
-  void advance(std::chrono::seconds d) {
-    auto r = http_post(url("/test/clock"), json{{"advance_s", d.count()}}.dump());
-    REQUIRE(r.status == 200);
-    now += d;
-    admin = clinic_admin_token(); // the last one may have expired on the node's clock
-  }
-  /// A message of the patient now (the clock's time), as Meta sends it.
-  json message(const std::string& patient, const std::string& type, const json& part) {
-    json m = {{"from", patient},
-              {"id", "wamid.rem-" + std::to_string(++wamids)},
-              {"timestamp", std::to_string(now.time_since_epoch().count())},
-              {"type", type},
-              {type, part}};
-    return m;
-  }
-  json send(const std::string& patient, const json& m) {
-    return exchange(*node, db, graph, patient,
-                    notification_body(json::array({m}), json::array({{{"profile", {{"name", "Maria Teste"}}},
-                                                                     {"wa_id", patient}}})));
-  }
-  /// The patient types `text`: the one reply.
-  json say_now(const std::string& patient, const std::string& text) {
-    return send(patient, message(patient, "text", {{"body", text}}));
-  }
-  /// The patient taps a template's quick-reply button (an inbound `button` message).
-  json tap_template(const std::string& patient, const std::string& payload, const std::string& text) {
-    return send(patient, message(patient, "button", {{"payload", payload}, {"text", text}}));
-  }
-  /// The patient taps an interactive reply button.
-  json tap_button(const std::string& patient, const std::string& id, const std::string& title) {
-    return send(patient, message(patient, "interactive",
-                                 {{"type", "button_reply"}, {"button_reply", {{"id", id}, {"title", title}}}}));
-  }
-  /// Staff book `patient` with Dra. Ana (cardiology) at a local time; the appointment id.
-  std::string book(const std::string& patient, const std::string& starts_at) {
-    auto row = call(admin, "POST", "/api/v1/clinics/" + clinic_id + "/appointments",
-                    {{"service_id", cardio},
-                     {"professional_id", ana},
-                     {"starts_at", starts_at},
-                     {"patient", {{"phone", patient}, {"name", "Maria Teste"}}}},
-                    201);
-    return row["id"].get<std::string>();
-  }
-  std::string status_of(const std::string& appointment) {
-    return scalar("SELECT status FROM atendeai.appointments WHERE id = '" + appointment + "'");
-  }
+/// The reminder tests' node: a clock node that lists an appointment's jobs.
+struct reminder_node : clock_node {
   /// The appointment's reminder jobs as "offset state outcome" (notices: "change state
   /// outcome"), by due time.
   std::vector<std::string> jobs_of(const std::string& appointment, const std::string& kind = "reminder") {
@@ -94,20 +35,6 @@ struct reminder_node : admin_node {
                             "' AND payload ->> 'appointment_id' = '" + appointment + "' ORDER BY due_at, created_at"))
       out.push_back(row[0].as<std::string>());
     return out;
-  }
-  /// Staff changes are not told to patients (the reminder tests count reminders only).
-  void no_notices() {
-    call(admin, "PUT", "/api/v1/clinics/" + clinic_id + "/reminders",
-         {{"notify_staff_changes", {{"created", false}, {"moved", false}, {"cancelled", false}}}}, 200);
-  }
-  /// Waits until every reminder due has been run (no job due and open): from then on a
-  /// second reminder would already have been written.
-  bool jobs_settled() {
-    auto t = std::to_string(now.time_since_epoch().count());
-    return eventually([&] {
-      return count("SELECT count(*) FROM atendeai.jobs WHERE state IN ('pending', 'running') "
-                   "AND due_at <= to_timestamp(" + t + ")") == 0;
-    });
   }
 };
 
