@@ -94,6 +94,8 @@ struct clinic_state {
 
   void take_agenda(persistence::agenda_data& d) {
     agenda->load(std::move(d.appointments), std::move(d.absences), std::move(d.closures));
+    for (const auto& h : d.holds) // open waitlist offers keep their time after a restart
+      agenda->hold(h.owner, h.slot, now(), h.expires_at);
   }
 
   void load_agenda() {
@@ -667,9 +669,6 @@ struct clinic_state {
 
   static int64_t ms(core::instant t) { return static_cast<int64_t>(t.time_since_epoch().count()); }
 
-  /// The agenda's owner of the hold on a time offered to a waitlist entry.
-  static std::string waitlist_owner(const std::string& entry_id) { return "waitlist:" + entry_id; }
-
   void count_waitlist(const char* event) {
     node->metrics
       ->counter_with("atendeai_waitlist_total", "Waitlist events: joined, offered, accepted, declined, expired",
@@ -742,14 +741,14 @@ struct clinic_state {
       } catch (const std::exception&) {
       }
       const auto until = t + std::chrono::minutes(node->cfg.scheduling.waitlist_hold_minutes);
-      if (!s || agenda->hold(waitlist_owner(c.entry_id), *s, t, until).verdict != core::agenda_verdict::granted)
+      if (!s || agenda->hold(core::waitlist_hold_owner(c.entry_id), *s, t, until).verdict != core::agenda_verdict::granted)
         continue; // not for them, or no longer free for this service
       self->request(node->reader_for(clinic_id), std::chrono::seconds(30), hold_atom::value, clinic_id, c.entry_id,
                     *s, ms(until))
         .then(
           [=](std::string& offer_id) {
             if (offer_id.empty()) { // removed meanwhile, or the time is held for someone else
-              agenda->release(waitlist_owner(c.entry_id), *s);
+              agenda->release(core::waitlist_hold_owner(c.entry_id), *s);
               offer_to(round, i + 1, freed, job_id);
               return;
             }
@@ -774,7 +773,7 @@ struct clinic_state {
             self->send(conversation_for(c.conversation_id), remind_atom::value, std::move(m));
           },
           [=](caf::error& err) {
-            agenda->release(waitlist_owner(c.entry_id), *s);
+            agenda->release(core::waitlist_hold_owner(c.entry_id), *s);
             log_write_failed("waitlist_offer", err); // the job's lease brings it back
           });
       return;
@@ -820,7 +819,7 @@ struct clinic_state {
   /// An offer that ended unanswered or declined: its hold goes and its time is offered to
   /// the next patient.
   void pass_on(const core::waitlist_offer& o) {
-    agenda->release(waitlist_owner(o.entry_id), o.slot);
+    agenda->release(core::waitlist_hold_owner(o.entry_id), o.slot);
     freed(o.slot);
   }
 
@@ -860,7 +859,7 @@ struct clinic_state {
               [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
             return;
           }
-          book_then(conversation_id, waitlist_owner(o.entry_id), o.slot, [=](caf::expected<clinic_answer> a) mutable {
+          book_then(conversation_id, core::waitlist_hold_owner(o.entry_id), o.slot, [=](caf::expected<clinic_answer> a) mutable {
             if (!a) {
               rp.deliver(std::move(a.error()));
               return;

@@ -71,6 +71,8 @@ std::optional<slot> waitlist_slot_for(const waitlist_candidate& c, const slot& f
   return s;
 }
 
+std::string waitlist_hold_owner(const std::string& entry_id) { return "waitlist:" + entry_id; }
+
 std::string waitlist_choice_id(waitlist_answer a, const std::string& offer_id) {
   return std::string(choice_prefix) + (a == waitlist_answer::accept ? "accept:" : "decline:") + offer_id;
 }

@@ -74,6 +74,9 @@ struct waitlist_round {
 /// day allow it; nullopt otherwise. Throws std::invalid_argument for an unknown time zone.
 std::optional<slot> waitlist_slot_for(const waitlist_candidate& c, const slot& freed, const clinic_profile& clinic);
 
+/// The agenda's owner of the hold on a time offered to a waitlist entry.
+std::string waitlist_hold_owner(const std::string& entry_id);
+
 /// A patient's answer to an offer.
 enum class waitlist_answer { accept, decline };
 /// The button payload of an answer: "waitlist:accept:<offer id>".

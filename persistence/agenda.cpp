@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/agenda_rules.hpp"
+#include "core/waitlist.hpp"
 #include "core/phone.hpp"
 #include "persistence/audit.hpp"
 #include "persistence/database.hpp"
@@ -86,6 +87,13 @@ agenda_data load_agenda(pqxx::connection& conn, const std::string& clinic_id, co
     if (first && last)
       out.closures.push_back({*first, *last, row[2].as<std::string>()});
   }
+  for (auto row : tx.exec_params("SELECT waitlist_id::text, professional_id::text, service_id::text, "
+                                 "(extract(epoch FROM starts_at) * 1000)::bigint, (extract(epoch FROM ends_at) * 1000)::bigint, "
+                                 "(extract(epoch FROM hold_until) * 1000)::bigint FROM atendeai.waitlist_offers "
+                                 "WHERE clinic_id = $1 AND state = 'offered' AND hold_until > $2::timestamptz",
+                                 clinic_id, from_iso))
+    out.holds.push_back({core::slot{row[1].as<std::string>(), row[2].as<std::string>(), from_ms(row[3]), from_ms(row[4])},
+                         from_ms(row[5]), core::waitlist_hold_owner(row[0].as<std::string>())});
   tx.commit();
   return out;
 }

@@ -20,6 +20,7 @@ struct agenda_data {
   std::vector<agenda_entry> appointments; ///< active ones only, by start
   std::vector<core::absence> absences;    ///< by start
   std::vector<core::closure> closures;    ///< by first day
+  std::vector<core::hold> holds;          ///< the holds of open waitlist offers (they outlive a restart)
 };
 
 /// The outcome of a write to the agenda.
