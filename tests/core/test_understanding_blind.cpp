@@ -1,7 +1,8 @@
-// The blind evaluation sets of issue 17 (tests/data/nlu_blind.jsonl and nlu_blind2.jsonl,
-// see their READMEs): 679 and 752 patient messages written by people who never saw the
-// rules, frozen by their hashes. The first has been scored through several rounds of
-// rules and is spent (a floor only); the second was frozen before any rule met it.
+// The blind evaluation sets of issue 17 (tests/data/nlu_blind.jsonl, nlu_blind2.jsonl and
+// nlu_blind3.jsonl, see their READMEs): 679, 752 and 749 patient messages written by
+// people who never saw the rules, frozen by their hashes. The first has been scored
+// through several rounds of rules and is spent (a floor only); the second and third were
+// frozen before any rule met them.
 //
 // Only aggregate figures are printed — per-intent precision and recall, the confusion
 // matrix, entity and language accuracy — never a message: a rule changed after reading a
@@ -32,6 +33,8 @@ const std::string blind_file = std::string(ATENDEAI_TEST_DATA) + "/nlu_blind.jso
 const std::string blind_sha256 = "3bd8feefcf9960911af1b0c99699acbf94d5e26ba0b487b4a9e8feaaa560787e";
 const std::string blind2_file = std::string(ATENDEAI_TEST_DATA) + "/nlu_blind2.jsonl";
 const std::string blind2_sha256 = "14bec89b310039ee3925680f6d9f75155ef23e37a8614d91400d2f249d53b97c";
+const std::string blind3_file = std::string(ATENDEAI_TEST_DATA) + "/nlu_blind3.jsonl";
+const std::string blind3_sha256 = "4637b7eb7bb756a6ad1e2cdb73524d3e0de4a63e8cf8116500e0f2ebed258f51";
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -185,11 +188,13 @@ int labelled_lines(const std::string& path) {
 TEST_CASE("blind sets: frozen (their SHA-256 never change)", "[nlu][blind]") {
   CHECK(sha256_hex(read_all(blind_file)) == blind_sha256);
   CHECK(sha256_hex(read_all(blind2_file)) == blind2_sha256);
+  CHECK(sha256_hex(read_all(blind3_file)) == blind3_sha256);
 }
 
 TEST_CASE("blind sets: every line is a labelled message of a known intent", "[nlu][blind]") {
   CHECK(labelled_lines(blind_file) == 679);
   CHECK(labelled_lines(blind2_file) == 752);
+  CHECK(labelled_lines(blind3_file) == 749);
 }
 
 TEST_CASE("blind set: per-intent precision and recall, confusion, entities and language", "[nlu][blind]") {
@@ -230,4 +235,19 @@ TEST_CASE("second blind set: per-intent precision and recall, confusion, entitie
   CHECK(s.intent_accuracy() >= 0.925);
   CHECK(s.entity_accuracy() >= 0.92);
   CHECK(s.lang_accuracy() >= 0.995);
+}
+
+TEST_CASE("third blind set: per-intent precision and recall, confusion, entities and language", "[nlu][blind]") {
+  // Frozen 2026-12-07 (749 messages, May–August 2027, 25 situations of ~30 messages each,
+  // clinic questions 204) before any rule was scored on it; its misses are not read (only
+  // the figures below). First score (2026-12-07, the rules of that day): 0.877 intents,
+  // 0.880 entities (555/631 fields; topics 157/204 the weakest, services the least
+  // precise intent), 0.996 language. The floors sit just under it; the targets are ≥ 97 %
+  // intents, ≥ 95 % entities, ≥ 98 % language.
+  auto s = score(blind3_file);
+  s.print(std::cout, "NLU blind set 3");
+  CHECK(s.messages == 749);
+  CHECK(s.intent_accuracy() >= 0.87);
+  CHECK(s.entity_accuracy() >= 0.875);
+  CHECK(s.lang_accuracy() >= 0.99);
 }
