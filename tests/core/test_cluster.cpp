@@ -177,7 +177,9 @@ TEST_CASE("Admin routes that talk to a clinic's live actors run on its owner nod
   CHECK(on_owner == std::set<std::string>{"slots.list", "appointments.create", "appointments.reschedule",
                                           "appointments.cancel", "appointments.attended", "appointments.no_show",
                                           "conversations.reply", "conversations.release", "inspect.clinic",
-                                          "inspect.conversation", "inspect.flow"});
+                                          "inspect.conversation", "inspect.flow",
+                                          // its scheduler is told at once that a held time is free
+                                          "waitlist.delete"});
   // Reads served from PostgreSQL run wherever the request arrives.
   CHECK(find_api_route("appointments.list")->runs_on == placement::any);
   CHECK(find_api_route("services.create")->runs_on == placement::any);

@@ -189,6 +189,14 @@ check("reminders unregistered template", unregistered.json?.error?.field === "te
 const { offsets_minutes, quiet_hours, notify_staff_changes, no_show_after_minutes } = reminders.json;
 expect(await call("PUT", `${C}/reminders`, { token: tok, body: { offsets_minutes, quiet_hours, notify_staff_changes, no_show_after_minutes } }), 200, "reminders restored");
 
+// -- waitlist (entries come from the chat: tests/integration/test_waitlist.cpp) ----------------
+expect(await call("GET", `${C}/waitlist`, { token: tok }), 200, "waitlist");
+const badStatus = await call("GET", `${C}/waitlist?status=maybe`, { token: tok });
+expect(badStatus, 422, "waitlist bad status");
+check("waitlist bad status", badStatus.json?.error?.field === "status", `field ${badStatus.json?.error?.field}, expected status`);
+expect(await call("GET", `${C}/waitlist/00000000-0000-4000-8000-000000000000`, { token: tok }), 404, "waitlist entry unknown");
+expect(await call("DELETE", `${C}/waitlist/00000000-0000-4000-8000-000000000000`, { token: tok }), 404, "waitlist remove unknown");
+
 // -- agenda -------------------------------------------------------------------------------------
 const day = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
 const slots = await call("GET", `${C}/slots?service_id=${service.id}&professional_id=${pro.id}&from=${day(2)}&to=${day(12)}`, { token: tok });
