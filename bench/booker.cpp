@@ -169,7 +169,14 @@ private:
     auto text = text_of(m);
     auto ids = ids_of(m);
     auto kind = m.value("/interactive/type"_json_pointer, std::string()) == "button" ? "button_reply" : "list_reply";
-    if (std::find(ids.begin(), ids.end(), "confirm") != ids.end()) {
+    if (contains_text(text, "Não encontrei horários livres")) {
+      // Sold out (offered the waitlist, which a racing patient does not join).
+      if (p.tapped_slot) {
+        ++p.refusals;
+        ++refusals_;
+      }
+      finish(p, outcome::sold_out);
+    } else if (std::find(ids.begin(), ids.end(), "confirm") != ids.end()) {
       send_tap(*idx, "button_reply", "confirm", "Confirmar");
     } else if (contains_text(text, "Consulta confirmada")) {
       finish(p, outcome::booked);
@@ -187,12 +194,6 @@ private:
       p.tapped_slot = true;
       auto pick = o_.pick_first ? 0 : std::uniform_int_distribution<size_t>(0, ids.size() - 1)(random_);
       send_tap(*idx, kind, ids[pick], "slot");
-    } else if (contains_text(text, "Não encontrei horários livres")) {
-      if (p.tapped_slot) {
-        ++p.refusals;
-        ++refusals_;
-      }
-      finish(p, outcome::sold_out);
     } else {
       finish(p, outcome::unexpected);
     }

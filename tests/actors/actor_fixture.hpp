@@ -74,6 +74,7 @@ struct database_stub {
   std::vector<actors::reply_record> records;   ///< what conversations wrote
   std::vector<std::string> planned;            ///< jobs planned: "<appointment>:<staff change>"
   std::vector<std::string> finished;           ///< jobs ended: "<job> <state> <outcome>"
+  std::vector<core::slot> freed;               ///< times handed to the waitlist
   int next_appointment = 1;
 
   /// How many times `what` was asked.
@@ -186,6 +187,7 @@ inline caf::behavior reader_stub(caf::event_based_actor* self, database_ptr db) 
         int64_t) { db->planned.push_back(appointment_id + ":" + change); },
     [=](actors::finish_atom, const std::string&, const std::string& job, const std::string& state,
         const std::string& outcome, int64_t) { db->finished.push_back(job + " " + state + " " + outcome); },
+    [=](actors::freed_atom, const std::string&, const core::slot& s, int64_t) { db->freed.push_back(s); },
     [=](answer_atom, int how) { db->answer_next(how); },
     [=](actors::change_atom, const std::string&, const persistence::staff_change& c, int64_t) {
       db->asked.push_back("staff");

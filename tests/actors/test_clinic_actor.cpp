@@ -211,8 +211,10 @@ TEST_CASE("clinic actor: patients move and cancel only their own appointments", 
   CHECK(moved.result.appointment->start == wed9.start);
   REQUIRE(moved.snapshot.patient_appointments.size() == 1);
   CHECK(moved.snapshot.patient_appointments[0].start == wed9.start);
-  // Its old time is free for others now.
+  // Its old time is free for others now, and handed to the waitlist.
   CHECK(f.hold("conv-b", tue10).result.what == outcome::booked);
+  REQUIRE(f.db->freed.size() == 1);
+  CHECK(f.db->freed[0] == tue10);
   // To where it already is: no write.
   CHECK(f.reschedule("conv-a", "appt-a", wed9).result.what == outcome::rescheduled);
   CHECK(f.db->count("reschedule") == 1);
@@ -222,6 +224,8 @@ TEST_CASE("clinic actor: patients move and cancel only their own appointments", 
   CHECK(cancelled.snapshot.patient_appointments.empty());
   CHECK(f.db->count("cancel") == 1);
   CHECK(f.db->agenda.appointments.size() == 1); // the stub's rows: appt-c left
+  REQUIRE(f.db->freed.size() == 2); // the cancelled time too
+  CHECK(f.db->freed[1] == wed9);
   CHECK(f.cancel("conv-a", "appt-a").result.what == outcome::not_found);
 }
 
