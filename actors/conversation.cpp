@@ -13,6 +13,8 @@
 #include "actors/actor_metrics.hpp"
 #include "core/conversation.hpp"
 #include "core/log.hpp"
+#include "core/password.hpp"
+#include "core/privacy.hpp"
 #include "core/reminders.hpp"
 #include "core/waitlist.hpp"
 #include "core/slots.hpp"
@@ -236,6 +238,8 @@ struct conversation_state_holder {
       return;
     }
     state.opted_out = false; // they wrote again
+    if (privacy_gate(m, u))
+      return;
     // A typed answer to the reminder just sent reads like its button.
     if (!reminded.empty() && m.msg.reply_id.empty() && !state.flow.is_object())
       if (auto a = core::read_reminder_answer(m.msg.text))
@@ -253,6 +257,97 @@ struct conversation_state_holder {
       return;
     }
     decide(std::move(m), u);
+  }
+
+  // -- LGPD -------------------------------------------------------------------
+
+  /// The legal basis the clinic processes its patients' data on.
+  std::string legal_basis() const {
+    return core::legal_basis_of(profile->privacy, node->cfg.privacy.default_legal_basis);
+  }
+
+  static core::outbound_message plain(std::string text) {
+    core::outbound_message m;
+    m.text = std::move(text);
+    return m;
+  }
+
+  /// The consent request as this patient sees it now (worded for one who said no).
+  core::outbound_message consent_ask(bool en) const {
+    return core::consent_request(*profile, profile->privacy, en,
+                                 state.consent == "refused" || state.consent == "revoked");
+  }
+
+  /// Before anything else: a patient asking for their data is handed to staff (who confirm
+  /// who they are and send it; never to the chat); under the consent basis a consent
+  /// answer or revocation is recorded, and health matters wait for consent (hours, address,
+  /// services and goodbyes are answered; a greeting is answered with the request). True
+  /// when the message was answered here.
+  bool privacy_gate(stored_message& m, const core::understanding& u) {
+    if (state.handoff)
+      return false;
+    const bool en = u.lang == "en" || (u.lang.empty() && state.lang == "en");
+    if (m.msg.reply_id.empty() && core::reads_data_request(m.msg.text)) {
+      state.handoff = true;
+      state.unknown_streak = 0;
+      node->metrics->counter_with("atendeai_handoffs_total", "Conversations handed over to staff").inc();
+      node->metrics->counter_with("atendeai_data_requests_total", "Patients asking for their data (LGPD)").inc();
+      known_contact = true;
+      record(m, u, plain(core::data_request_text(en)), "data_request");
+      return true;
+    }
+    const auto basis = legal_basis();
+    if (basis != "consent")
+      return false;
+    if (auto e = core::read_consent(m.msg.reply_id, m.msg.text, state.consent_asked)) {
+      record_consent(m, u, *e, basis, en);
+      return true;
+    }
+    if (state.consent == "given")
+      return false;
+    auto ask = consent_ask(en);
+    if (m.msg.reply_id.empty() && !state.flow.is_object() && core::needs_no_personal_data(u.intent)) {
+      if (u.intent != core::intent::greeting)
+        return false;
+      auto d = core::decide_reply(u, *profile, state, !known_contact, m.msg.text);
+      if (d.reply)
+        ask.text = d.reply->text + "\n\n" + ask.text;
+    }
+    known_contact = true;
+    state.consent_asked = true;
+    record(m, u, std::move(ask), "consent_request");
+    return true;
+  }
+
+  /// Writes a consent event (append-only) and only then answers the patient.
+  void record_consent(stored_message m, core::understanding u, core::consent_event e, const std::string& basis,
+                      bool en) {
+    const std::string event(core::to_string(e));
+    const auto version = core::sha256_hex(consent_ask(en).text);
+    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), consent_atom::value, clinic_id,
+                  conversation_id, event, basis, version, m.msg.channel)
+      .await(
+        [this, m, u, e, event, en](bool) mutable {
+          state.consent = event;
+          state.consent_asked = false;
+          node->metrics
+            ->counter_with("atendeai_consent_events_total", "Consent given, refused or revoked (LGPD)",
+                           {{"event", event}})
+            .inc();
+          core::log_event(spdlog::level::info, "consent_recorded",
+                          {{"clinic_id", clinic_id}, {"conversation_id", conversation_id}, {"event", event}});
+          known_contact = true;
+          record(m, u, plain(core::consent_answer_text(e, *profile, en)), "consent_" + event);
+        },
+        [this, m, u, en](caf::error& err) mutable {
+          core::log_event(spdlog::level::warn, "consent_unrecorded",
+                          {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
+                           {"error", caf::to_string(err)}});
+          record(m, u,
+                 plain(en ? "Sorry, I couldn't record your answer just now. Please try again in a moment."
+                          : "Desculpe, não consegui registrar sua resposta agora. Tente de novo em instantes."),
+                 "consent_failed");
+        });
   }
 
   /// The patient took or declined a time offered from the waitlist: the clinic books it
@@ -369,6 +464,10 @@ struct conversation_state_holder {
     rec.account_id = m.msg.account_id;
     rec.recipient = m.msg.contact;
     rec.correlation_id = m.msg.external_id;
+    // Under health_protection the first reply carries the privacy notice (LGPD).
+    if (reply && !state.notice_shown && legal_basis() == "health_protection" &&
+        core::add_privacy_notice(*reply, core::privacy_notice_text(*profile, profile->privacy, state.lang == "en")))
+      state.notice_shown = true;
     if (reply)
       attach_reply(rec, std::move(*reply));
     last_in = reply_target{m.msg.channel, m.msg.account_id, m.msg.contact};

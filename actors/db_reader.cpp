@@ -9,6 +9,7 @@
 #include "persistence/database.hpp"
 #include "persistence/jobs.hpp"
 #include "persistence/pipeline.hpp"
+#include "persistence/privacy.hpp"
 #include "persistence/waitlist.hpp"
 
 namespace atendeai::actors {
@@ -244,6 +245,13 @@ db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_re
     [self](offer_atom, const std::string& clinic_id, const std::string& offer_id) {
       return self->state.read("load_waitlist_offer", [&](pqxx::connection& c) {
         return persistence::load_offer(c, clinic_id, offer_id).value_or(core::waitlist_offer{});
+      });
+    },
+    [self](consent_atom, const std::string& clinic_id, const std::string& conversation_id, const std::string& event,
+           const std::string& legal_basis, const std::string& text_version, const std::string& channel) {
+      return self->state.read("record_consent", [&](pqxx::connection& c) {
+        persistence::record_consent(c, clinic_id, conversation_id, event, legal_basis, text_version, channel);
+        return true;
       });
     },
     [self](offer_atom, const std::string& clinic_id, const std::string& offer_id, const std::string& state,

@@ -101,6 +101,7 @@ using confirm_atom = caf::atom_constant<caf::atom("confirm")>;     ///< confirm 
 using waitlist_atom = caf::atom_constant<caf::atom("waitlist")>;   ///< join the waitlist / who waits
 using freed_atom = caf::atom_constant<caf::atom("freed")>;         ///< a time of the agenda became free
 using offer_atom = caf::atom_constant<caf::atom("offer")>;         ///< a waitlist offer (its answer, its end)
+using consent_atom = caf::atom_constant<caf::atom("consent")>;     ///< a patient's consent event (LGPD)
 
 // -- interfaces ----------------------------------------------------------------
 
@@ -161,7 +162,11 @@ using db_reader_actor = caf::typed_actor<
                   int64_t /*hold until, ms*/>::with<std::string>,
   caf::replies_to<offer_atom, std::string /*clinic_id*/, std::string /*offer_id*/>::with<core::waitlist_offer>,
   caf::replies_to<offer_atom, std::string /*clinic_id*/, std::string /*offer_id*/, std::string /*state*/,
-                  std::string /*appointment_id*/>::with<core::waitlist_offer>>;
+                  std::string /*appointment_id*/>::with<core::waitlist_offer>,
+  /// A consent event of the conversation's patient (migration 0020, append-only): true once
+  /// written (the patient is answered after it).
+  caf::replies_to<consent_atom, std::string /*clinic_id*/, std::string /*conversation_id*/, std::string /*event*/,
+                  std::string /*legal_basis*/, std::string /*text_version*/, std::string /*channel*/>::with<bool>>;
 
 /// Group commit (detached, owns its connection). Ingest writers make webhooks durable
 /// and acknowledge them; record writers write decisions and delivery outcomes. A writer

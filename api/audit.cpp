@@ -12,7 +12,7 @@ void list_audit(api_call& call) {
   auto& w = call.w;
   auto& r = call.r;
   const auto& p = call.p;
-  auto q = parse_query(r.query, {"clinic_id", "action", "actor_user_id", "target_id", "from", "to"});
+  auto q = parse_query(r.query, {"clinic_id", "action", "actor_user_id", "target_id", "contact_id", "from", "to"});
   auto clinic = listing_clinic(p, q);
   persistence::audit_filter f;
   f.action = q.rest["action"];
@@ -20,6 +20,14 @@ void list_audit(api_call& call) {
   if (!f.actor_user_id.empty() && !valid_uuid(f.actor_user_id))
     fail(core::error_code::validation_failed, "must be a UUID", "actor_user_id");
   f.target_id = q.rest["target_id"];
+  // "Who saw my data": every read and change of one patient's data names their contact.
+  if (q.rest.count("contact_id")) {
+    if (!f.target_id.empty())
+      fail(core::error_code::validation_failed, "give either contact_id or target_id", "contact_id");
+    f.target_id = lower(q.rest["contact_id"]);
+    if (!valid_uuid(f.target_id))
+      fail(core::error_code::validation_failed, "must be a UUID", "contact_id");
+  }
   f.from = q.rest["from"];
   f.to = q.rest["to"];
   if (!f.from.empty() && !plausible_timestamp(f.from))

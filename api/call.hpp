@@ -140,6 +140,7 @@ void add_agenda_handlers(api_handlers& h);     ///< slots and appointments
 void add_inbox_handlers(api_handlers& h);      ///< conversations: list, read, reply as staff, release
 void add_faq_handlers(api_handlers& h);        ///< the clinic's knowledge base (FAQ entries)
 void add_waitlist_handlers(api_handlers& h);   ///< the clinic's waitlist
+void add_privacy_handlers(api_handlers& h);    ///< LGPD: legal basis and notice, a patient's data
 void add_template_handlers(api_handlers& h);   ///< the clinic's WhatsApp message templates
 void add_reminder_handlers(api_handlers& h);   ///< the clinic's appointment reminders
 void add_inspection_handlers(api_handlers& h); ///< live inspection of nodes and actors

@@ -15,6 +15,7 @@
 #include "core/reminders.hpp"
 #include "core/templates.hpp"
 #include "persistence/inbox.hpp"
+#include "persistence/privacy.hpp"
 #include "persistence/jobs.hpp"
 #include "persistence/templates.hpp"
 
@@ -103,12 +104,24 @@ void list_conversations(api_call& call) {
   }
 }
 
+/// Staff opening a conversation read a patient's data: an audit row names the contact
+/// (GET /api/v1/audit?contact_id=), and the patient's consent state is shown.
+json opened(api_call& call, json conversation, const char* action) {
+  auto contact = conversation["contact"]["id"].get<std::string>();
+  conversation["consent"] = in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) {
+    audit(call, tx, action, "contact", contact, nullptr, {{"conversation_id", conversation["id"]}});
+    return persistence::latest_consent(tx, call.clinic_id, contact);
+  });
+  return conversation;
+}
+
 void get_conversation(api_call& call) {
-  call.reply(200, conversation_of(call).row.json);
+  call.reply(200, opened(call, conversation_of(call).row.json, "conversation.read"));
 }
 
 void list_messages(api_call& call) {
   auto row = conversation_of(call).row;
+  opened(call, row.json, "conversation.messages.read");
   auto q = parse_query(call.r.query, {"before"});
   auto before = lower(q.rest["before"]);
   if (!before.empty() && !valid_uuid(before))

@@ -18,6 +18,7 @@ const api_handlers& handlers() {
     add_template_handlers(out);
     add_reminder_handlers(out);
     add_waitlist_handlers(out);
+    add_privacy_handlers(out);
     add_inspection_handlers(out);
     return out;
   }();

@@ -94,6 +94,9 @@ const std::vector<key_def>& schema() {
     ATENDEAI_INT_KEY(flow, hold_minutes, 1, 120, "minutes a slot is held while the patient confirms"),
     ATENDEAI_INT_KEY(scheduling, waitlist_hold_minutes, 1, 1440,
                      "minutes a freed time offered to the next patient on the waitlist is held for them"),
+    ATENDEAI_STR_KEY(privacy, default_legal_basis,
+                     "legal basis of clinics that state none: health_protection (LGPD art. 11 II f; the first reply "
+                     "carries the privacy notice) or consent (asked before health matters)"),
     ATENDEAI_STR_KEY(whatsapp, app_secret, "Meta app secret: signs webhooks (X-Hub-Signature-256); required"),
     ATENDEAI_STR_KEY(whatsapp, verify_token, "token Meta echoes when verifying the webhook; required"),
     ATENDEAI_STR_KEY(whatsapp, access_token,
@@ -398,6 +401,9 @@ void validate(const config& c) {
     level_ok = level_ok || c.log.level == l;
   if (!level_ok)
     fail("log.level: must be one of trace, debug, info, warn, error (got \"" + c.log.level + "\")");
+  if (c.privacy.default_legal_basis != "health_protection" && c.privacy.default_legal_basis != "consent")
+    fail("privacy.default_legal_basis: must be health_protection or consent (got \"" + c.privacy.default_legal_basis +
+         "\")");
   if (c.log.format != "json" && c.log.format != "text")
     fail("log.format: must be json or text (got \"" + c.log.format + "\")");
   if (c.database.url.rfind("postgresql://", 0) != 0 && c.database.url.rfind("postgres://", 0) != 0)

@@ -66,6 +66,11 @@ struct flow_settings {
   int hold_minutes = 10;
 };
 
+struct privacy_settings {
+  /// The legal basis of clinics that state none: health_protection | consent.
+  std::string default_legal_basis = "health_protection";
+};
+
 struct scheduling_settings {
   int waitlist_hold_minutes = 15; ///< a freed time offered to the waitlist is held this long
 };
@@ -156,6 +161,7 @@ struct config {
   conversation_settings conversation;
   flow_settings flow;
   scheduling_settings scheduling;
+  privacy_settings privacy;
   whatsapp_settings whatsapp;
   sender_settings sender;
   supervision_settings supervision;

@@ -95,6 +95,18 @@ struct faq_entry {
 /// does not know.
 inline constexpr const char* default_timezone = "America/Sao_Paulo";
 
+/// A clinic's choices (GET/PUT /api/v1/clinics/{id}/privacy).
+struct privacy_settings {
+  /// health_protection (LGPD art. 11 II f: care without consent, the notice is shown) or
+  /// consent (asked before health matters); none: the deployment's privacy.default_legal_basis.
+  std::optional<std::string> legal_basis;
+  std::string notice;      ///< the clinic's own short notice; "": one built from its data
+  std::string policy_url;  ///< the full privacy policy
+  std::string dpo_contact; ///< the data protection officer (encarregado): e-mail or phone
+  int retention_days = 365;             ///< conversations kept this long
+  std::string on_erasure = "anonymise"; ///< anonymise | restrict (a legal duty to keep records)
+};
+
 /// Everything about one clinic that answers and bookings need.
 struct clinic_profile {
   std::string id;   ///< UUID
@@ -110,6 +122,7 @@ struct clinic_profile {
   std::vector<service> services;
   std::vector<professional> professionals;
   std::vector<faq_entry> faq; ///< the knowledge base, for questions the rules do not answer
+  privacy_settings privacy;   ///< legal basis, notice, retention (LGPD)
 };
 
 /// Parses "HH:MM" into minutes since midnight; nullopt when malformed.

@@ -267,6 +267,12 @@ nlohmann::json to_json(const conversation_state& s) {
     j["reminded"] = s.reminded;
   if (!s.waitlist_offer.empty())
     j["waitlist_offer"] = s.waitlist_offer;
+  if (!s.consent.empty())
+    j["consent"] = s.consent;
+  if (s.consent_asked)
+    j["consent_asked"] = true;
+  if (s.notice_shown)
+    j["notice_shown"] = true;
   return j;
 }
 
@@ -291,6 +297,9 @@ conversation_state conversation_state_from_json(const nlohmann::json& j) {
   read("opted_out", s.opted_out);
   read("reminded", s.reminded);
   read("waitlist_offer", s.waitlist_offer);
+  read("consent", s.consent);
+  read("consent_asked", s.consent_asked);
+  read("notice_shown", s.notice_shown);
   if (auto it = j.find("flow"); it != j.end())
     s.flow = *it;
   return s;

@@ -24,6 +24,9 @@ struct conversation_state {
   bool opted_out = false;        ///< said PARAR / STOP: no proactive messages until they write again
   std::string reminded;          ///< the appointment the last reminder was about, until the next message
   std::string waitlist_offer;    ///< the waitlist offer just sent, until the next message
+  std::string consent;           ///< LGPD consent: "" (never asked), given, refused, revoked
+  bool consent_asked = false;    ///< the last reply asked for consent: "aceito" / "não" answer it
+  bool notice_shown = false;     ///< the privacy notice went with a reply (health_protection)
 };
 
 /// The JSON form stored in conversation_memory.state.

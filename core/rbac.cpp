@@ -90,6 +90,10 @@ const std::vector<api_route>& api_routes() {
     // -- reminders ----------------------------------------------------------------------
     {"GET", "/api/v1/clinics/:id/reminders", "reminders.get", a::bearer, l::api, admins},
     {"PUT", "/api/v1/clinics/:id/reminders", "reminders.update", a::bearer, l::api, admins},
+    // -- LGPD ---------------------------------------------------------------------------
+    {"GET", "/api/v1/clinics/:id/privacy", "privacy.get", a::bearer, l::api, staff},
+    {"PUT", "/api/v1/clinics/:id/privacy", "privacy.update", a::bearer, l::api, admins},
+    {"GET", "/api/v1/clinics/:id/contacts/:cid/export", "contacts.export", a::bearer, l::api, desk},
     // -- waitlist -------------------------------------------------------------------------
     {"GET", "/api/v1/clinics/:id/waitlist", "waitlist.list", a::bearer, l::api, staff},
     {"GET", "/api/v1/clinics/:id/waitlist/:wid", "waitlist.get", a::bearer, l::api, staff},

@@ -5,6 +5,7 @@
 #include "core/demo_clinic.hpp"
 #include "persistence/database.hpp"
 #include "persistence/faq.hpp"
+#include "persistence/privacy.hpp"
 
 namespace atendeai::persistence {
 
@@ -53,6 +54,7 @@ std::optional<core::clinic_profile> load_clinic(pqxx::connection& conn, const st
   p.address = c[0][4].as<std::string>();
   p.phone = c[0][5].as<std::string>();
   core::context_from_json(nlohmann::json::parse(c[0][6].as<std::string>()), p);
+  p.privacy = load_privacy(tx, clinic_id);
   for (auto row : tx.exec_params("SELECT id::text, name, duration_minutes, price_cents, active, "
                                  "coalesce(name_en, '') FROM atendeai.services WHERE clinic_id = $1 ORDER BY name",
                                  clinic_id))

@@ -1,0 +1,2 @@
+DROP TABLE atendeai.consent_events;
+DROP TABLE atendeai.clinic_privacy;
