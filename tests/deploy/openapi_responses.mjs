@@ -203,6 +203,14 @@ const slots = await call("GET", `${C}/slots?service_id=${service.id}&professiona
 expect(slots, 200, "slots");
 const appt = await call("POST", `${C}/appointments`, { token: tok, body: { service_id: service.id, professional_id: pro.id, starts_at: slots.json.slots[0].starts_at, patient: { phone: "+55 11 98888-0001", name: "Contrato" } } });
 expect(appt, 201, "appointment create");
+// -- LGPD: the clinic's privacy settings and a patient's data ------------------------------------
+expect(await call("GET", `${C}/privacy`, { token: tok }), 200, "privacy");
+expect(await call("PUT", `${C}/privacy`, { token: tok, body: { dpo_contact: "dpo@clinica.example", policy_url: "https://clinica.example/lgpd" } }), 200, "privacy update");
+const badBasis = await call("PUT", `${C}/privacy`, { token: tok, body: { legal_basis: "maybe" } });
+expect(badBasis, 422, "privacy bad basis");
+check("privacy bad basis", badBasis.json?.error?.field === "legal_basis", `field ${badBasis.json?.error?.field}, expected legal_basis`);
+expect(await call("GET", `${C}/contacts/${appt.json.patient.contact_id}/export`, { token: tok }), 200, "contact export");
+expect(await call("GET", `${C}/contacts/00000000-0000-4000-8000-000000000000/export`, { token: tok }), 404, "contact export unknown");
 expect(await call("POST", `${C}/appointments`, { token: tok, body: { service_id: service.id, professional_id: pro.id, starts_at: slots.json.slots[0].starts_at, patient: { phone: "+55 11 98888-0002" } } }), 409, "slot taken");
 expect(await call("GET", `${C}/appointments/${appt.json.id}`, { token: tok }), 200, "appointment");
 expect(await call("GET", `${C}/appointments?per_page=5`, { token: tok }), 200, "appointments");

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/admin_node.hpp"
+#include "support/chat.hpp"
 
 using namespace atendeai::test;
 using nlohmann::json;
@@ -160,11 +161,14 @@ TEST_CASE("faq: a patient's clinic question is answered from the FAQ at once, or
          {{"question", "Vocês emitem nota fiscal?"}, {"answer", "Sim, a nota fiscal sai por e-mail no mesmo dia."}}, 201);
   // The next question is answered with the new entries, without a restart, in the
   // patient's language.
+  // (Each patient writes for the first time: the reply carries the privacy notice.)
   CHECK(n.say("5511955550003", "vocês aceitam unimed?")
-        == "Atendemos Unimed e Bradesco Saúde; os demais como particular, com recibo para reembolso.");
-  CHECK(n.say("5511955550004", "do you take health insurance?") == "We take Unimed and Bradesco Saúde.");
+        == with_privacy_notice("Atendemos Unimed e Bradesco Saúde; os demais como particular, com recibo para reembolso."));
+  CHECK(n.say("5511955550004", "do you take health insurance?") ==
+        with_privacy_notice("We take Unimed and Bradesco Saúde.", true));
   // A message the rules do not understand, but the FAQ does.
-  CHECK(n.say("5511955550005", "vcs emitem nota fiscal?") == "Sim, a nota fiscal sai por e-mail no mesmo dia.");
+  CHECK(n.say("5511955550005", "vcs emitem nota fiscal?") ==
+        with_privacy_notice("Sim, a nota fiscal sai por e-mail no mesmo dia."));
   // A clinic question the FAQ does not cover still gets the honest answer.
   auto parking = n.say("5511955550006", "tem estacionamento?");
   CHECK(parking.find("Não tenho essa informação") != std::string::npos);

@@ -16,17 +16,9 @@ namespace {
 using namespace atendeai::test::demo;
 
 struct privacy_node : clock_node {
-  std::string path(const std::string& rest) const { return "/api/v1/clinics/" + clinic_id + rest; }
   json set_privacy(const json& body) { return call(admin, "PUT", path("/privacy"), body, 200); }
   std::string contact_of(const std::string& patient) {
     return scalar("SELECT id FROM atendeai.contacts WHERE external_id = '" + patient + "'");
-  }
-  std::vector<std::string> button_ids(const json& m) {
-    std::vector<std::string> out;
-    if (m.value("type", "") == "interactive")
-      for (auto& b : m["interactive"]["action"].value("buttons", json::array()))
-        out.push_back(b["reply"]["id"].get<std::string>());
-    return out;
   }
   std::string events_of(const std::string& patient) {
     return scalar("SELECT string_agg(event, ',' ORDER BY at, id) FROM atendeai.consent_events WHERE contact_id = '" +

@@ -18,8 +18,6 @@ using namespace atendeai::test::demo;
 /// The clock node with Dra. Ana (cardiology's only professional) away except on
 /// Wednesday 2030-03-06 10:00–11:00, which staff book for a patient.
 struct waitlist_node : clock_node {
-  std::string path(const std::string& rest) const { return "/api/v1/clinics/" + clinic_id + rest; }
-
   /// Every time of cardiology taken for the next 40 days but Wednesday 10:00 (booked for
   /// `first`); the appointment's id.
   std::string agenda_full(const std::string& first) {
@@ -32,14 +30,6 @@ struct waitlist_node : clock_node {
   }
   /// The last message the fake Graph API received for `patient`.
   json last_to(const std::string& patient) { return sent_to(graph, patient).back(); }
-  /// The reply button ids of an interactive message.
-  static std::vector<std::string> button_ids(const json& m) {
-    std::vector<std::string> out;
-    if (m.value("type", "") == "interactive")
-      for (auto& b : m["interactive"]["action"].value("buttons", json::array()))
-        out.push_back(b["reply"]["id"].get<std::string>());
-    return out;
-  }
   /// Waits for a waitlist offer to reach `patient` (their `nth` message); its payloads.
   std::vector<std::string> offer_to(const std::string& patient, size_t nth) {
     REQUIRE(eventually([&] { return sent_to(graph, patient).size() == nth; }));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/signature.hpp"
+#include "support/chat.hpp"
 #include "support/harness.hpp"
 
 using namespace atendeai::test;
@@ -237,7 +238,7 @@ TEST_CASE("A simple message is stored before the 200 and answered once in the lo
   CHECK(lines[0]["account_id"] == demo_phone_number_id);
   // The reply the message asks for: the services to choose from, as a list.
   auto text = lines[0]["message"].value("text", "");
-  CHECK(text == "Claro! Qual serviço você procura?");
+  CHECK(text == with_privacy_notice("Claro! Qual serviço você procura?")); // a first reply
   std::vector<std::string> rows;
   for (auto& c : lines[0]["message"].value("choices", nlohmann::json::array()))
     rows.push_back(c.value("title", ""));
@@ -275,7 +276,7 @@ TEST_CASE("A simple message is answered once through the Graph API with the Bear
   REQUIRE(sent["type"] == "interactive");
   CHECK(sent["interactive"]["type"] == "list");
   auto text = sent["interactive"]["body"]["text"].get<std::string>();
-  CHECK(text == "Claro! Qual serviço você procura?");
+  CHECK(text == with_privacy_notice("Claro! Qual serviço você procura?")); // a first reply
   std::vector<std::string> rows;
   for (auto& section : sent["interactive"]["action"]["sections"])
     for (auto& row : section["rows"])

@@ -12,6 +12,8 @@
 #include <date/date.h>
 #include <nlohmann/json.hpp>
 
+#include "core/demo_clinic.hpp"
+#include "core/privacy.hpp"
 #include "support/demo_ids.hpp"
 #include "support/harness.hpp"
 
@@ -29,6 +31,12 @@ struct clinic_day {
 };
 /// The demo clinic's view of a local date.
 clinic_day clinic_day_of(const date::year_month_day& d);
+
+/// The demo clinic's first reply to a patient: `text` with the privacy notice after it
+/// (LGPD, health_protection: the first reply carries it).
+inline std::string with_privacy_notice(const std::string& text, bool en = false) {
+  return text + "\n\n" + core::privacy_notice_text(core::demo_clinic(), {}, en);
+}
 
 /// A notification with one interactive reply (a tap on a button or a list row;
 /// `kind` button_reply / list_reply).

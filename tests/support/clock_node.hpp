@@ -29,6 +29,17 @@ struct clock_node : admin_node {
     admin = clinic_admin_token();
   }
 
+  /// An admin API path of the demo clinic: path("/waitlist") = /api/v1/clinics/<demo>/waitlist.
+  std::string path(const std::string& rest) const { return "/api/v1/clinics/" + demo::clinic_id + rest; }
+  /// The reply button ids of an interactive message as the Graph API received it.
+  static std::vector<std::string> button_ids(const json& m) {
+    std::vector<std::string> out;
+    if (m.value("type", "") == "interactive")
+      for (auto& b : m["interactive"]["action"].value("buttons", json::array()))
+        out.push_back(b["reply"]["id"].get<std::string>());
+    return out;
+  }
+
   /// Moves the node's clock forward.
   void advance(std::chrono::seconds d) {
     auto r = http_post(url("/test/clock"), json{{"advance_s", d.count()}}.dump());
