@@ -26,6 +26,13 @@ constexpr const char* offer_columns =
   "o.service_id::text, (extract(epoch FROM o.starts_at) * 1000)::bigint, (extract(epoch FROM o.ends_at) * 1000)::bigint, "
   "(extract(epoch FROM o.hold_until) * 1000)::bigint";
 
+/// One offer with its entry, by clinic ($1) and offer id ($2, text: a malformed id finds none).
+std::string offer_by_id() {
+  return std::string("SELECT ") + offer_columns +
+         " FROM atendeai.waitlist_offers o JOIN atendeai.waitlist w ON w.clinic_id = o.clinic_id "
+         "AND w.id = o.waitlist_id WHERE o.clinic_id = $1 AND o.id::text = $2";
+}
+
 core::waitlist_offer offer_from(const pqxx::row& r) {
   core::waitlist_offer o;
   o.id = r[0].as<std::string>();
@@ -177,10 +184,7 @@ std::optional<core::waitlist_offer> load_offer(pqxx::connection& conn, const std
                                          const std::string& offer_id) {
   pqxx::read_transaction tx(conn);
   set_clinic(tx, clinic_id);
-  auto r = tx.exec_params(std::string("SELECT ") + offer_columns +
-                            " FROM atendeai.waitlist_offers o JOIN atendeai.waitlist w ON w.clinic_id = o.clinic_id "
-                            "AND w.id = o.waitlist_id WHERE o.clinic_id = $1 AND o.id::text = $2",
-                          clinic_id, offer_id);
+  auto r = tx.exec_params(offer_by_id(), clinic_id, offer_id);
   if (r.empty())
     return std::nullopt;
   return offer_from(r[0]);
@@ -201,10 +205,7 @@ std::optional<core::waitlist_offer> close_offer(pqxx::connection& conn, const st
                  "appointment_id = coalesce(nullif($4, '')::uuid, appointment_id), updated_at = now() "
                  "WHERE clinic_id = $1 AND id = $2 AND status = 'offered'",
                  clinic_id, r[0][0].as<std::string>(), state, appointment_id);
-  auto o = tx.exec_params(std::string("SELECT ") + offer_columns +
-                            " FROM atendeai.waitlist_offers o JOIN atendeai.waitlist w ON w.clinic_id = o.clinic_id "
-                            "AND w.id = o.waitlist_id WHERE o.clinic_id = $1 AND o.id::text = $2",
-                          clinic_id, offer_id);
+  auto o = tx.exec_params(offer_by_id(), clinic_id, offer_id);
   tx.commit();
   return offer_from(o[0]);
 }
