@@ -229,6 +229,11 @@ struct conversation_state_holder {
     auto u = core::understand(m.msg.text, today(), *profile, state.lang);
     auto reminded = std::exchange(state.reminded, std::string{}); // answered now, or moved on
     auto offered = std::exchange(state.waitlist_offer, std::string{});
+    // "quero sair da lista de espera" (before the opt-out, whose "sair da lista" it contains).
+    if (m.msg.reply_id.empty() && !state.flow.is_object() && core::reads_waitlist_leave(m.msg.text)) {
+      leave_waitlist(std::move(m), std::move(u));
+      return;
+    }
     if (core::reads_opt_out(m.msg.text) && !state.flow.is_object() && m.msg.reply_id.empty()) {
       state.opted_out = true;
       node->metrics->counter_with("atendeai_opt_outs_total", "Patients who asked for no proactive messages").inc();
@@ -347,6 +352,24 @@ struct conversation_state_holder {
                  plain(en ? "Sorry, I couldn't record your answer just now. Please try again in a moment."
                           : "Desculpe, não consegui registrar sua resposta agora. Tente de novo em instantes."),
                  "consent_failed");
+        });
+  }
+
+  /// The patient leaves the waitlist(s) they are on; answered once it is written.
+  void leave_waitlist(stored_message m, core::understanding u) {
+    const bool en = u.lang == "en" || (u.lang.empty() && state.lang == "en");
+    self->request(node->reader_for(clinic_id), std::chrono::seconds(30), waitlist_atom::value, clinic_id,
+                  conversation_id)
+      .await(
+        [this, m, u, en](int32_t left) mutable {
+          known_contact = true;
+          record(m, u, plain(core::waitlist_left_text(en, left > 0)), "waitlist_leave");
+        },
+        [this, m, u](caf::error& err) mutable {
+          core::log_event(spdlog::level::warn, "waitlist_unavailable",
+                          {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
+                           {"error", caf::to_string(err)}});
+          decide(std::move(m), u);
         });
   }
 

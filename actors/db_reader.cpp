@@ -231,6 +231,14 @@ db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_re
         return planned;
       });
     },
+    [self](waitlist_atom, const std::string& clinic_id, const std::string& conversation_id) {
+      return self->state.read("leave_waitlist", [&](pqxx::connection& c) {
+        auto left = static_cast<int32_t>(persistence::leave_waitlist(c, clinic_id, conversation_id));
+        if (left > 0) // a withdrawn offer's time goes to the next patient now
+          caf::anon_send(self->state.node->router(), jobs_atom::value);
+        return left;
+      });
+    },
     [self](waitlist_atom, const std::string& clinic_id, const core::slot& freed, int64_t now_ms) {
       return self->state.read("waitlist_candidates", [&](pqxx::connection& c) {
         return persistence::waitlist_candidates(c, clinic_id, freed, instant_ms(now_ms));

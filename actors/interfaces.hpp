@@ -156,6 +156,9 @@ using db_reader_actor = caf::typed_actor<
   caf::replies_to<waitlist_atom, std::string /*clinic_id*/, std::string /*conversation_id*/, core::waitlist_wish,
                   std::string /*lang*/>::with<std::string>,
   caf::reacts_to<freed_atom, std::string /*clinic_id*/, core::slot, int64_t /*now, ms*/>,
+  /// The conversation's patient leaves every waitlist (how many they were on; a withdrawn
+  /// offer's hold job falls due and the scheduler is nudged).
+  caf::replies_to<waitlist_atom, std::string /*clinic_id*/, std::string /*conversation_id*/>::with<int32_t>,
   caf::replies_to<waitlist_atom, std::string /*clinic_id*/, core::slot /*freed*/, int64_t /*now, ms*/>::with<
     core::waitlist_round>,
   caf::replies_to<hold_atom, std::string /*clinic_id*/, std::string /*entry_id*/, core::slot,

@@ -136,6 +136,21 @@ waitlist_offer_message offer_message(const clinic_profile& clinic, const waitlis
   return m;
 }
 
+bool reads_waitlist_leave(std::string_view text) {
+  auto norm = normalize_text(text);
+  static const word_list waitlist = {"lista de espera", "waitlist", "waiting list"};
+  static const word_list leaving = {"sair", "sai", "tirar", "tira", "tire", "remover", "remove", "cancelar", "cancela",
+                                    "desistir", "desisto", "nao quero mais", "leave", "take me off", "dont need"};
+  return has_any_phrase(norm, waitlist) && has_any_phrase(norm, leaving);
+}
+
+std::string waitlist_left_text(bool en, bool left) {
+  if (!left)
+    return en ? "You're not on any waitlist at the moment." : "Você não está em nenhuma lista de espera no momento.";
+  return en ? "Done, I've taken you off the waitlist. Message me whenever you want to book 🙂"
+            : "Pronto, tirei você da lista de espera. Quando quiser marcar, é só me chamar 🙂";
+}
+
 std::string waitlist_joined_text(const clinic_profile& clinic, const waitlist_wish& w, bool en) {
   return en ? "Done! You're on the waitlist " + wish_phrase(clinic, w, en) +
                   ". As soon as a time opens up I'll message you here and hold it for you for a few minutes 🙂"

@@ -98,6 +98,11 @@ waitlist_offer_message offer_message(const clinic_profile& clinic, const waitlis
                                      instant hold_until, const std::string& offer_id,
                                      const std::string& notice_template, const std::string& notice_language);
 
+/// "quero sair da lista de espera", "remove me from the waitlist": the patient leaves it.
+bool reads_waitlist_leave(std::string_view text);
+/// The answer to it: taken off (`left`), or on no waitlist (pt-BR or English).
+std::string waitlist_left_text(bool en, bool left);
+
 /// "Pronto! Coloquei você na lista de espera de Cardiologia ..." (or English).
 std::string waitlist_joined_text(const clinic_profile& clinic, const waitlist_wish& w, bool en);
 /// The answer to a decline: the time goes to the next patient, they stay on the list.

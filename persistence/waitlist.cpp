@@ -236,4 +236,18 @@ std::optional<nlohmann::json> remove_waitlist_entry(pqxx::transaction_base& tx, 
   return find_waitlist_entry(tx, clinic_id, entry_id);
 }
 
+int leave_waitlist(pqxx::connection& conn, const std::string& clinic_id, const std::string& conversation_id) {
+  pqxx::work tx(conn);
+  set_clinic(tx, clinic_id);
+  int left = 0;
+  for (auto row : tx.exec_params("SELECT id::text FROM atendeai.waitlist WHERE clinic_id = $1 AND conversation_id = $2 "
+                                 "AND status IN ('waiting', 'offered')",
+                                 clinic_id, conversation_id)) {
+    remove_waitlist_entry(tx, clinic_id, row[0].as<std::string>(), "patient");
+    ++left;
+  }
+  tx.commit();
+  return left;
+}
+
 } // namespace atendeai::persistence

@@ -62,4 +62,8 @@ std::optional<nlohmann::json> find_waitlist_entry(pqxx::transaction_base& tx, co
 std::optional<nlohmann::json> remove_waitlist_entry(pqxx::transaction_base& tx, const std::string& clinic_id,
                                                     const std::string& entry_id, const std::string& by);
 
+/// The conversation's patient leaves every waitlist they are on (removed by "patient", an
+/// open offer withdrawn as by staff); how many entries were open.
+int leave_waitlist(pqxx::connection& conn, const std::string& clinic_id, const std::string& conversation_id);
+
 } // namespace atendeai::persistence

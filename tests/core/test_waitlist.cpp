@@ -86,6 +86,10 @@ TEST_CASE("waitlist: payloads and typed answers", "[waitlist]") {
     CHECK(read_waitlist_answer(no) == waitlist_answer::decline);
   for (auto other : {"qual o endereço?", "oi", "que horas abre", "quero falar com a recepção"})
     CHECK_FALSE(read_waitlist_answer(other));
+  for (auto leave : {"quero sair da lista de espera", "pode me tirar da lista de espera?", "please remove me from the waitlist"})
+    CHECK(reads_waitlist_leave(leave));
+  for (auto stay : {"estou na lista de espera?", "sair", "quero entrar na lista de espera"})
+    CHECK_FALSE(reads_waitlist_leave(stay));
 }
 
 TEST_CASE("waitlist: the offer with its hold, as buttons and as the notice template", "[waitlist]") {

@@ -143,7 +143,7 @@ TEST_CASE("The waitlist: joined when nothing is free, offered in order with a ho
   CHECK(n.metric("atendeai_waitlist_total{event=\"expired\"}") == 1);
 }
 
-TEST_CASE("Waitlist requests are checked: an unknown status or entry, a professional cannot remove",
+TEST_CASE("Waitlist requests are checked: an unknown status or entry, a professional cannot remove, a patient leaves",
           "[waitlist]") {
   waitlist_node n;
   auto bad = n.call(n.admin, "GET", n.path("/waitlist?status=maybe"), json(), 422);
@@ -157,6 +157,14 @@ TEST_CASE("Waitlist requests are checked: an unknown status or entry, a professi
   n.say_now(patient, "quero marcar cardiologia");
   n.say_now(patient, "sim");
   auto entry = n.scalar("SELECT id FROM atendeai.waitlist");
+  // A patient may leave it in the chat (before the opt-out, whose "sair da lista" it contains).
+  const std::string leaving = "5511900004102";
+  n.say_now(leaving, "quero marcar cardiologia");
+  n.say_now(leaving, "sim");
+  CHECK(contains_text(text_of(n.say_now(leaving, "quero sair da lista de espera")), "tirei você da lista de espera"));
+  CHECK(n.scalar("SELECT status || ' ' || removed_by FROM atendeai.waitlist w JOIN atendeai.contacts c "
+                 "ON c.id = w.contact_id WHERE c.external_id = '" + leaving + "'") == "removed patient");
+  CHECK(contains_text(text_of(n.say_now(leaving, "me tira da lista de espera")), "não está em nenhuma lista"));
   auto professional = n.user("professional").second;
   CHECK(n.call(professional, "GET", n.path("/waitlist"), json(), 200)["items"].size() == 1);
   n.call(professional, "DELETE", n.path("/waitlist/" + entry), json(), 403);
