@@ -89,7 +89,7 @@ struct clinic_state {
   auto ask_agenda() {
     auto from = node->clock->now() - std::chrono::hours(24);
     return self->request(node->reader_for(clinic_id), std::chrono::seconds(10), agenda_atom::value, clinic_id,
-                         static_cast<int64_t>(from.time_since_epoch().count()));
+                         ms(from));
   }
 
   void take_agenda(persistence::agenda_data& d) {
@@ -336,6 +336,8 @@ struct clinic_state {
   // -- the agenda -------------------------------------------------------------
 
   core::instant now() const { return node->clock->now(); }
+  /// An instant as the milliseconds since the epoch the reader's messages carry.
+  static int64_t ms(core::instant t) { return static_cast<int64_t>(t.time_since_epoch().count()); }
 
   agenda_snapshot snapshot(const std::string& conversation_id) {
     auto t = now();
@@ -402,7 +404,7 @@ struct clinic_state {
     agenda->record(e);
     if (plan || !change.empty())
       self->send(node->reader_for(clinic_id), plan_atom::value, clinic_id, e.appointment.id, change,
-                 static_cast<int64_t>(now().time_since_epoch().count()));
+                 ms(now()));
   }
 
   /// The notice a staff change gives the patient ("" for none: attended, no-show).
@@ -629,7 +631,7 @@ struct clinic_state {
   /// Ends a job (done, skipped or failed, with why) or puts it back until `due` (pending).
   void finish_job(const std::string& job_id, const char* state, const std::string& outcome, core::instant due = {}) {
     self->send(node->reader_for(clinic_id), finish_atom::value, clinic_id, job_id, std::string(state), outcome,
-               static_cast<int64_t>(due.time_since_epoch().count()));
+               ms(due));
   }
 
   /// A due automatic no-show: the appointment, still neither attended nor cancelled past
@@ -666,8 +668,6 @@ struct clinic_state {
   }
 
   // -- the waitlist -----------------------------------------------------------
-
-  static int64_t ms(core::instant t) { return static_cast<int64_t>(t.time_since_epoch().count()); }
 
   void count_waitlist(const char* event) {
     node->metrics
@@ -984,7 +984,7 @@ struct clinic_state {
     if (checked)
       agenda->hold_for_write(owner, c.slot, t);
     self->request(node->reader_for(clinic_id), std::chrono::seconds(30), change_atom::value, clinic_id, c,
-                  static_cast<int64_t>(t.time_since_epoch().count()))
+                  ms(t))
       .then(
         [=](persistence::staff_write& w) mutable {
           if (checked)

@@ -267,7 +267,7 @@ struct conversation_state_holder {
   // -- LGPD -------------------------------------------------------------------
 
   /// The legal basis the clinic processes its patients' data on.
-  std::string legal_basis() const {
+  const std::string& legal_basis() const {
     return core::legal_basis_of(profile->privacy, node->cfg.privacy.default_legal_basis);
   }
 
@@ -301,7 +301,7 @@ struct conversation_state_holder {
       record(m, u, plain(core::data_request_text(en)), "data_request");
       return true;
     }
-    const auto basis = legal_basis();
+    const auto& basis = legal_basis();
     if (basis != "consent")
       return false;
     if (auto e = core::read_consent(m.msg.reply_id, m.msg.text, state.consent_asked)) {
@@ -310,10 +310,11 @@ struct conversation_state_holder {
     }
     if (state.consent == "given")
       return false;
+    const bool answerable = m.msg.reply_id.empty() && !state.flow.is_object() && core::needs_no_personal_data(u.intent);
+    if (answerable && u.intent != core::intent::greeting)
+      return false;
     auto ask = consent_ask(en);
-    if (m.msg.reply_id.empty() && !state.flow.is_object() && core::needs_no_personal_data(u.intent)) {
-      if (u.intent != core::intent::greeting)
-        return false;
+    if (answerable) { // a greeting: answered with the request
       auto d = core::decide_reply(u, *profile, state, !known_contact, m.msg.text);
       if (d.reply)
         ask.text = d.reply->text + "\n\n" + ask.text;
@@ -365,12 +366,7 @@ struct conversation_state_holder {
           known_contact = true;
           record(m, u, plain(core::waitlist_left_text(en, left > 0)), "waitlist_leave");
         },
-        [this, m, u](caf::error& err) mutable {
-          core::log_event(spdlog::level::warn, "waitlist_unavailable",
-                          {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
-                           {"error", caf::to_string(err)}});
-          decide(std::move(m), u);
-        });
+        [this, m, u](caf::error& err) mutable { answer_without("waitlist_unavailable", std::move(m), u, err); });
   }
 
   /// The patient took or declined a time offered from the waitlist: the clinic books it
@@ -391,12 +387,7 @@ struct conversation_state_holder {
           known_contact = true;
           record(m, u, std::move(reply), accept ? "waitlist_accept" : "waitlist_decline");
         },
-        [this, m, u](caf::error& err) mutable {
-          core::log_event(spdlog::level::warn, "waitlist_unavailable",
-                          {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
-                           {"error", caf::to_string(err)}});
-          decide(std::move(m), u);
-        });
+        [this, m, u](caf::error& err) mutable { answer_without("waitlist_unavailable", std::move(m), u, err); });
   }
 
   /// True when the message belongs to the booking flow: scheduling intents, interactive
@@ -453,11 +444,15 @@ struct conversation_state_holder {
         [this, m, u](caf::error& err) mutable {
           // The agenda could not be reached: the usual reply (which is honest about it
           // for scheduling intents); the flow's persisted state stays as it was.
-          core::log_event(spdlog::level::warn, "flow_unavailable",
-                          {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
-                           {"error", caf::to_string(err)}});
-          decide(std::move(m), u);
+          answer_without("flow_unavailable", std::move(m), u, err);
         });
+  }
+
+  /// The clinic could not answer (down, slow): the usual reply, the failure logged.
+  void answer_without(const char* event, stored_message m, const core::understanding& u, const caf::error& err) {
+    core::log_event(spdlog::level::warn, event,
+                    {{"clinic_id", clinic_id}, {"conversation_id", conversation_id}, {"error", caf::to_string(err)}});
+    decide(std::move(m), u);
   }
 
   /// The reply without the flow (greetings, questions, hand-over...).

@@ -178,6 +178,25 @@ std::string first_name(const std::string& full) {
   return word;
 }
 
+std::string greeting_to(const std::string& first_name, bool en) {
+  if (first_name.empty())
+    return en ? "Hello!" : "Olá!";
+  return (en ? "Hello, " : "Olá, ") + first_name + "!";
+}
+
+std::string addressee(const std::string& first_name, bool en) {
+  return first_name.empty() ? std::string(en ? "patient" : "paciente") : first_name;
+}
+
+template_call notice_call(const std::string& name, const std::string& language, const std::string& first_name,
+                          std::string said, bool en) {
+  template_call t;
+  t.name = name;
+  t.language = language;
+  t.parameters = {addressee(first_name, en), std::move(said)};
+  return t;
+}
+
 } // namespace detail
 
 using namespace detail;

@@ -50,6 +50,14 @@ std::string confirmed_text(const clinic_profile& c, const appointment& a, bool e
 
 /// The patient's first name, or "" (a number or a blank profile name is no name).
 std::string first_name(const std::string& full);
+/// "Olá, Maria!" / "Hello, Maria!" ("Olá!" / "Hello!" without a name): a proactive message's opening.
+std::string greeting_to(const std::string& first_name, bool en);
+/// How a template names the patient: their first name, else "paciente" / "patient".
+std::string addressee(const std::string& first_name, bool en);
+/// The clinic's notice template ("Olá {{1}}! {{2}}", no buttons) carrying `said` to the
+/// patient (addressee()).
+template_call notice_call(const std::string& name, const std::string& language, const std::string& first_name,
+                          std::string said, bool en);
 
 /// A button message: at most three buttons, titles cut to 20 code points.
 outbound_message buttons(std::string text, std::vector<choice> choices);

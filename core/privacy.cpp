@@ -35,8 +35,8 @@ constexpr std::string_view refuse_id = "consent:refuse";
 
 bool valid_legal_basis(std::string_view basis) { return basis == "health_protection" || basis == "consent"; }
 
-std::string legal_basis_of(const privacy_settings& s, const std::string& default_basis) {
-  return s.legal_basis.value_or(default_basis);
+const std::string& legal_basis_of(const privacy_settings& s, const std::string& default_basis) {
+  return s.legal_basis ? *s.legal_basis : default_basis;
 }
 
 json to_json(const privacy_settings& s, const std::string& default_basis) {

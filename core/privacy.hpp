@@ -27,7 +27,7 @@ privacy_settings privacy_settings_from_json(const nlohmann::json& j, privacy_set
 bool valid_legal_basis(std::string_view basis);
 
 /// The legal basis in force: the clinic's, else the deployment's.
-std::string legal_basis_of(const privacy_settings& s, const std::string& default_basis);
+const std::string& legal_basis_of(const privacy_settings& s, const std::string& default_basis);
 
 /// The short notice: the clinic's own text, or "🔒 A <clinic> usa seus dados para o seu
 /// atendimento e agendamentos (LGPD). Encarregado de dados: <dpo>. Política: <url>."

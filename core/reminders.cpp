@@ -248,8 +248,7 @@ reminder_plan plan_reminder(const due_reminder& r, const clinic_profile& clinic,
   auto with = detail::with_professional(clinic, r.professional_id, en);
   auto when = detail::when_long(tz, r.planned_start, en);
   auto at = clinic.address.empty() ? std::string{} : (en ? ", at " : ", na ") + clinic.address;
-  std::string greeting = en ? (name.empty() ? "Hello!" : "Hello, " + name + "!")
-                            : (name.empty() ? "Olá!" : "Olá, " + name + "!");
+  const auto greeting = detail::greeting_to(name, en);
   // What follows the greeting.
   std::string said;
   if (!notice)
@@ -281,17 +280,15 @@ reminder_plan plan_reminder(const due_reminder& r, const clinic_profile& clinic,
     p.interactive.text = text;
   p.templated.text = text;
   template_call t;
-  auto patient = name.empty() ? std::string(en ? "patient" : "paciente") : name;
   if (notice) {
     // The notice template: "Olá {{1}}! {{2}}" (no buttons: typed answers still work).
-    t.name = s.notice_template_name;
-    t.language = s.notice_template_language;
-    t.parameters = {patient, said};
+    t = detail::notice_call(s.notice_template_name, s.notice_template_language, name, said, en);
   } else {
     // The reminder template's parameters: first name, service, professional, when, address.
     t.name = s.template_name;
     t.language = s.template_language;
-    t.parameters = {patient, service, professional, when, clinic.address.empty() ? clinic.name : clinic.address};
+    t.parameters = {detail::addressee(name, en), service, professional, when,
+                    clinic.address.empty() ? clinic.name : clinic.address};
     t.button_payloads = payloads;
   }
   if (s.require_opt_in && !r.opt_in)

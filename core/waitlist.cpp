@@ -115,8 +115,7 @@ waitlist_offer_message offer_message(const clinic_profile& clinic, const waitlis
   auto name = first_name(c.patient_name);
   auto summary = appointment_summary(clinic, tz, s.service_id, s.professional_id, s.start, en);
   auto until = format_hhmm(local_minute(tz, hold_until));
-  std::string greeting = en ? (name.empty() ? "Hello!" : "Hello, " + name + "!")
-                            : (name.empty() ? "Olá!" : "Olá, " + name + "!");
+  const auto greeting = greeting_to(name, en);
   std::string said = en ? "A time opened up on the waitlist you are on: " + summary + ". I'm holding it for you until " +
                               until + ". Do you want it?"
                         : "Abriu um horário na lista de espera em que você está: " + summary +
@@ -128,11 +127,7 @@ waitlist_offer_message offer_message(const clinic_profile& clinic, const waitlis
   // The notice template has no buttons: a typed answer is read (read_waitlist_answer).
   std::string typed = said + (en ? " Reply YES to take it or NO to pass it on." : " Responda SIM para ficar com ele ou NÃO para liberar.");
   m.templated.text = greeting + " " + typed;
-  template_call t;
-  t.name = notice_template;
-  t.language = notice_language;
-  t.parameters = {name.empty() ? std::string(en ? "patient" : "paciente") : name, typed};
-  m.templated.templ = std::move(t);
+  m.templated.templ = notice_call(notice_template, notice_language, name, typed, en);
   return m;
 }
 

@@ -22,18 +22,14 @@ constexpr const char* entry_columns =
   "(SELECT ct.channel FROM atendeai.contacts ct WHERE ct.clinic_id = $1 AND ct.id = contact_id), "
   "(SELECT ct.external_id FROM atendeai.contacts ct WHERE ct.clinic_id = $1 AND ct.id = contact_id)";
 
-core::instant from_ms(const pqxx::field& f) {
-  return core::instant{std::chrono::milliseconds{f.as<int64_t>()}};
-}
-
 agenda_entry read_entry(const pqxx::row& row) {
   agenda_entry e;
   auto& a = e.appointment;
   a.id = row[0].as<std::string>();
   a.professional_id = row[1].as<std::string>();
   a.service_id = row[2].as<std::string>();
-  a.start = from_ms(row[3]);
-  a.end = from_ms(row[4]);
+  a.start = instant_of(row[3]);
+  a.end = instant_of(row[4]);
   a.status = core::appointment_status_from_string(row[5].as<std::string>()).value_or(core::appointment_status::scheduled);
   a.contact_id = row[6].as<std::string>();
   e.conversation_id = row[7].as<std::string>();
@@ -78,7 +74,7 @@ agenda_data load_agenda(pqxx::connection& conn, const std::string& clinic_id, co
                                  "(extract(epoch FROM ends_at) * 1000)::bigint FROM atendeai.professional_absences "
                                  "WHERE clinic_id = $1 AND ends_at > $2::timestamptz ORDER BY starts_at",
                                  clinic_id, from_iso))
-    out.absences.push_back({row[0].as<std::string>(), from_ms(row[1]), from_ms(row[2])});
+    out.absences.push_back({row[0].as<std::string>(), instant_of(row[1]), instant_of(row[2])});
   for (auto row : tx.exec_params("SELECT starts_on::text, ends_on::text, reason FROM atendeai.closures "
                                  "WHERE clinic_id = $1 AND ends_on >= ($2::timestamptz)::date - 1 ORDER BY starts_on",
                                  clinic_id, from_iso)) {
@@ -92,8 +88,8 @@ agenda_data load_agenda(pqxx::connection& conn, const std::string& clinic_id, co
                                  "(extract(epoch FROM hold_until) * 1000)::bigint FROM atendeai.waitlist_offers "
                                  "WHERE clinic_id = $1 AND state = 'offered' AND hold_until > $2::timestamptz",
                                  clinic_id, from_iso))
-    out.holds.push_back({core::slot{row[1].as<std::string>(), row[2].as<std::string>(), from_ms(row[3]), from_ms(row[4])},
-                         from_ms(row[5]), core::waitlist_hold_owner(row[0].as<std::string>())});
+    out.holds.push_back({core::slot{row[1].as<std::string>(), row[2].as<std::string>(), instant_of(row[3]), instant_of(row[4])},
+                         instant_of(row[5]), core::waitlist_hold_owner(row[0].as<std::string>())});
   tx.commit();
   return out;
 }

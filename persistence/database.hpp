@@ -9,6 +9,8 @@
 
 #include <pqxx/pqxx>
 
+#include "core/clock.hpp"
+
 namespace atendeai::persistence {
 
 /// A service (PostgreSQL, Redis) could not be reached; what() names it.
@@ -57,6 +59,14 @@ private:
 
 /// Scopes the current transaction to one clinic (row-level security).
 void set_clinic(pqxx::transaction_base& tx, const std::string& clinic_id);
+
+/// An instant as the milliseconds since the epoch that statements take
+/// (to_timestamp($n::bigint / 1000.0)) ...
+inline int64_t ms_of(core::instant t) { return t.time_since_epoch().count(); }
+/// ... and a column of them ((extract(epoch FROM t) * 1000)::bigint) as an instant.
+inline core::instant instant_of(const pqxx::field& f) {
+  return core::instant{std::chrono::milliseconds{f.as<int64_t>()}};
+}
 
 /// A query parameter that is NULL when the string is empty (optional filters).
 inline std::optional<std::string> null_if_empty(const std::string& s) {

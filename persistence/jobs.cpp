@@ -3,16 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clinic.hpp"
+#include "persistence/database.hpp"
 
 namespace atendeai::persistence {
 
 namespace {
-
-int64_t ms(core::instant t) { return t.time_since_epoch().count(); }
-
-core::instant instant_of(const pqxx::field& f) {
-  return core::instant{std::chrono::milliseconds{f.as<int64_t>()}};
-}
 
 /// A PostgreSQL array literal of uuids ({"a","b"}); the ids come from PostgreSQL itself.
 std::string uuid_array(const std::vector<std::string>& ids) {
@@ -88,7 +83,7 @@ int plan_reminders(pqxx::transaction_base& tx, const std::string& clinic_id, con
                    core::instant now) {
   return tx
     .exec_params1("SELECT atendeai.plan_reminders($1::uuid, nullif($2, '')::uuid, " + ts(3) + ")", clinic_id,
-                  appointment_id, ms(now))[0]
+                  appointment_id, ms_of(now))[0]
     .as<int>();
 }
 
@@ -98,7 +93,7 @@ int plan_jobs(pqxx::connection& conn, const std::string& clinic_id, const std::s
   auto n = change == "cancelled" ? 0 : plan_reminders(tx, clinic_id, appointment_id, now);
   if (!change.empty())
     n += tx.exec_params1("SELECT atendeai.plan_notice($1::uuid, $2::uuid, $3, " + ts(4) + ")", clinic_id,
-                         appointment_id, change, ms(now))[0]
+                         appointment_id, change, ms_of(now))[0]
            .as<int>();
   tx.commit();
   return n;
@@ -107,10 +102,10 @@ int plan_jobs(pqxx::connection& conn, const std::string& clinic_id, const std::s
 core::due_jobs clinics_with_due_jobs(pqxx::connection& conn, core::instant now) {
   pqxx::read_transaction tx(conn);
   core::due_jobs out;
-  for (auto row : tx.exec_params("SELECT c::text FROM atendeai.clinics_with_due_jobs(" + ts(1) + ") AS c", ms(now)))
+  for (auto row : tx.exec_params("SELECT c::text FROM atendeai.clinics_with_due_jobs(" + ts(1) + ") AS c", ms_of(now)))
     out.clinics.push_back(row[0].as<std::string>());
   auto next = tx.exec_params1("SELECT (extract(epoch FROM atendeai.next_job_due(" + ts(1) + ")) * 1000)::bigint",
-                              ms(now));
+                              ms_of(now));
   if (!next[0].is_null())
     out.next_due_ms = next[0].as<int64_t>();
   return out;
@@ -130,7 +125,7 @@ std::vector<core::due_reminder> claim_reminders(pqxx::connection& conn, const st
     "patient_name, coalesce(account_id, ''), coalesce(contact, ''), "
     "(extract(epoch FROM window_until) * 1000)::bigint, opted_out, kind, opt_in, " + std::string(settings_columns) +
       " FROM atendeai.claim_jobs($1::uuid[], " + ts(2) + ", $3, make_interval(secs => $4), $5, $6)",
-    uuid_array(clinics), ms(now), node, static_cast<int>(lease.count()), max_attempts, limit);
+    uuid_array(clinics), ms_of(now), node, static_cast<int>(lease.count()), max_attempts, limit);
   tx.commit();
   for (auto row : rows) {
     core::due_reminder r;
@@ -171,7 +166,7 @@ void finish_job(pqxx::connection& conn, const std::string& clinic_id, const std:
                 const std::string& state, const std::string& outcome, core::instant due, core::instant now) {
   pqxx::work tx(conn);
   tx.exec_params("SELECT atendeai.finish_job($1::uuid, $2::uuid, $3, $4, " + ts(5) + ", " + ts(6) + ")", clinic_id,
-                 job_id, state, outcome, ms(due), ms(now));
+                 job_id, state, outcome, ms_of(due), ms_of(now));
   tx.commit();
 }
 

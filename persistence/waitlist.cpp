@@ -7,9 +7,6 @@ namespace atendeai::persistence {
 
 namespace {
 
-int64_t ms(core::instant t) { return t.time_since_epoch().count(); }
-
-core::instant instant_of(const pqxx::field& f) { return core::instant{std::chrono::milliseconds{f.as<int64_t>()}}; }
 
 std::optional<core::day_period> period_of(const std::string& s) {
   for (auto p : {core::day_period::morning, core::day_period::afternoon, core::day_period::evening})
@@ -93,7 +90,7 @@ bool plan_waitlist_offer(pqxx::connection& conn, const std::string& clinic_id, c
     "'starts_at_ms', $4::bigint, 'ends_at_ms', $5::bigint) "
     "WHERE EXISTS (SELECT 1 FROM atendeai.waitlist w WHERE w.clinic_id = $1 AND w.status = 'waiting') "
     "ON CONFLICT (clinic_id, cause_key) DO NOTHING RETURNING 1",
-    clinic_id, freed.professional_id, freed.service_id, ms(freed.start), ms(freed.end), ms(now));
+    clinic_id, freed.professional_id, freed.service_id, ms_of(freed.start), ms_of(freed.end), ms_of(now));
   tx.commit();
   return !r.empty();
 }
@@ -131,7 +128,7 @@ core::waitlist_round waitlist_candidates(pqxx::connection& conn, const std::stri
     "  AND a.contact_id = w.contact_id AND a.service_id = w.service_id AND a.status IN ('scheduled', 'confirmed') "
     "  AND a.created_at > w.created_at AND a.starts_at > to_timestamp($4::bigint / 1000.0)) "
     "ORDER BY w.created_at, w.id LIMIT 50",
-    clinic_id, freed.professional_id, ms(freed.start), ms(now));
+    clinic_id, freed.professional_id, ms_of(freed.start), ms_of(now));
   for (auto r : rows) {
     core::waitlist_candidate c;
     c.entry_id = r[0].as<std::string>();
@@ -170,7 +167,7 @@ std::optional<std::string> record_offer(pqxx::connection& conn, const std::strin
       "  SELECT $1, 'waitlist_hold', 'waitlist_hold:' || o.id, o.hold_until, jsonb_build_object('offer_id', o.id) "
       "  FROM o RETURNING 1) "
       "SELECT o.id::text FROM o",
-      clinic_id, entry_id, s.professional_id, s.service_id, ms(s.start), ms(s.end), ms(hold_until));
+      clinic_id, entry_id, s.professional_id, s.service_id, ms_of(s.start), ms_of(s.end), ms_of(hold_until));
     tx.commit();
     if (r.empty())
       return std::nullopt;
