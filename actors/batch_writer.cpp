@@ -17,6 +17,7 @@
 #include "core/log.hpp"
 #include "core/whatsapp.hpp"
 #include "persistence/audit.hpp"
+#include "persistence/privacy.hpp"
 #include "persistence/database.hpp"
 #include "persistence/pipeline.hpp"
 
@@ -529,6 +530,10 @@ struct batch_writer_state {
         pqxx::work tx(c);
         auto out = persistence::record_outcomes(tx, outcomes.str(), deliveries_json.str());
         for (size_t i = lo; i < hi; ++i)
+          if (!f.recs[i].erase_mode.empty()) // after everything of its conversation, before its audit row
+            f.recs[i].erased = persistence::erase_contact(tx, f.recs[i].clinic_id, "", f.recs[i].conversation_id,
+                                                          f.recs[i].erase_mode);
+        for (size_t i = lo; i < hi; ++i)
           if (f.recs[i].audit) {
             persistence::set_clinic(tx, f.recs[i].clinic_id);
             persistence::append_audit(tx, *f.recs[i].audit);
@@ -601,6 +606,8 @@ struct batch_writer_state {
         outbox_depth->add(1);
         self->send(node->sender_for(item.conversation_id), deliver_atom::value, std::move(item));
       }
+      if (!r.erased.empty() && node->sink) // the patient's replies in the local sink go too
+        node->sink->erase(r.erased);
       if (r.receipt) // (a record kept through an outage took its receipt with it)
         std::exchange(r.receipt, nullptr)
           ->settle(result.has_value(), result && result->inserted && r.has_reply ? result->outbound_id : std::string{});

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <map>
+#include <unordered_map>
 #include <optional>
 
 #include <caf/all.hpp>
@@ -49,6 +50,9 @@ struct clinic_state {
   std::unique_ptr<core::restart_intensity> restarts; ///< of its conversations and flows
   std::map<std::string, conversation_actor> conversations;
   std::map<std::string, appointment_flow_actor> flows; ///< open booking flows by conversation
+  /// Conversations whose patient was erased (LGPD) → how ("anonymise" | "restrict"): their
+  /// live actors are gone and a message still ingested for one is not answered.
+  std::unordered_map<std::string, std::string> erased;
   uint64_t processed = 0;
   actor_kind_metrics conversation_metrics;
   actor_kind_metrics flow_metrics;
@@ -223,11 +227,52 @@ struct clinic_state {
   }
 
   void route(stored_message m) {
+    if (auto it = erased.find(m.conversation_id); it != erased.end()) {
+      drop_erased(m.conversation_id, it->second);
+      return;
+    }
     ++processed;
     m.profile = profile; // a live conversation answers with the clinic's current data
     agenda->note_phone(m.conversation_id, core::contact_phone(m.msg.channel, m.msg.contact));
     auto& handle = conversation_for(m.conversation_id, m.new_conversation && !m.redelivery && !m.replayed);
     self->send(handle, process_atom::value, std::move(m));
+  }
+
+  /// A message of an erased patient's conversation that was being ingested while the
+  /// erasure committed is not answered; the erasure runs once more behind it, through
+  /// the conversation's writer (idempotent), so its text does not stay.
+  void drop_erased(const std::string& conversation_id, const std::string& mode) {
+    core::log_event(spdlog::level::info, "erased_conversation_message_dropped",
+                    {{"clinic_id", clinic_id}, {"conversation_id", conversation_id}});
+    reply_record rec;
+    rec.kind = reply_record::cause_kind::none;
+    rec.clinic_id = clinic_id;
+    rec.conversation_id = conversation_id;
+    rec.state_changed = false;
+    rec.touch = false;
+    rec.erase_mode = mode;
+    rec.correlation_id = "erasure";
+    self->send(node->writer_for(conversation_id), record_atom::value, std::move(rec));
+  }
+
+  /// An erasure of a patient: their conversations are remembered as erased, their booking
+  /// flows and every live conversation but the one carrying the erasure stop (that one
+  /// writes it and stops itself), and the agenda forgets their number.
+  void note_erasure(const staff_action& a) {
+    for (const auto& id : a.conversation_ids) {
+      erased[id] = a.erase_mode;
+      agenda->forget_phone(id);
+      if (auto f = flows.find(id); f != flows.end()) {
+        self->send_exit(f->second, caf::exit_reason::user_shutdown);
+        flows.erase(f);
+      }
+      if (id == a.conversation_id)
+        continue;
+      if (auto c = conversations.find(id); c != conversations.end()) {
+        self->send_exit(c->second, caf::exit_reason::user_shutdown);
+        conversations.erase(c);
+      }
+    }
   }
 
   /// A staff reply or release goes to the live conversation (re-created if passivated).
@@ -238,6 +283,8 @@ struct clinic_state {
       staff_waiting.push_back(std::move(a));
       return;
     }
+    if (a.what == staff_action::kind::erase && !again)
+      note_erasure(a);
     auto conversation_id = a.conversation_id;
     auto handle = conversation_for(conversation_id);
     self->request(handle, std::chrono::seconds(60), staff_atom::value, a)
@@ -1042,6 +1089,12 @@ struct clinic_state {
       return;
     auto [flow, conversation_id] = std::move(found->second);
     children.erase(found);
+    if (erased.count(conversation_id)) { // stopped by an erasure (or stopping itself after it): no restart
+      if (auto it = conversations.find(conversation_id); it != conversations.end() && it->second.address() == msg.source)
+        conversations.erase(it);
+      (flow ? flow_metrics : conversation_metrics).on_down(false, false);
+      return;
+    }
     if (!flow) {
       // The map may already hold a newer actor for this conversation (this one was
       // forgotten when it stopped racing a staff action).

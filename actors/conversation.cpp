@@ -20,6 +20,7 @@
 #include "core/slots.hpp"
 #include "core/understanding.hpp"
 #include "core/whatsapp.hpp"
+#include "persistence/audit.hpp"
 
 namespace atendeai::actors {
 
@@ -66,6 +67,7 @@ struct conversation_state_holder {
   uint64_t handled = 0;
   const date::time_zone* zone = nullptr;
   std::optional<reply_target> last_in; ///< where the last inbound message came from (to write unprompted)
+  bool erasure_asked = false; ///< the last reply asked whether to erase the patient's data
 
   // -- work -------------------------------------------------------------------
 
@@ -292,6 +294,8 @@ struct conversation_state_holder {
     if (state.handoff)
       return false;
     const bool en = u.lang == "en" || (u.lang.empty() && state.lang == "en");
+    if (erasure_gate(m, u, en))
+      return true;
     if (m.msg.reply_id.empty() && core::reads_data_request(m.msg.text)) {
       state.handoff = true;
       state.unknown_streak = 0;
@@ -323,6 +327,68 @@ struct conversation_state_holder {
     state.consent_asked = true;
     record(m, u, std::move(ask), "consent_request");
     return true;
+  }
+
+  /// A patient asking for their data to be erased is asked to confirm (what it means:
+  /// erased, or locked where the clinic must keep records); once they confirm, the last
+  /// reply goes out and the clinic erases the contact (every conversation of it ends).
+  bool erasure_gate(stored_message& m, const core::understanding& u, bool en) {
+    const auto& mode = profile->privacy.on_erasure;
+    const bool asked = std::exchange(erasure_asked, false);
+    if (auto yes = core::read_erasure_answer(m.msg.reply_id, m.msg.text, asked)) {
+      known_contact = true;
+      record(m, u, plain(core::erasure_answer_text(*yes, mode, en)), *yes ? "erasure_confirmed" : "erasure_cancelled");
+      if (*yes) {
+        staff_action a;
+        a.what = staff_action::kind::erase;
+        a.clinic_id = clinic_id;
+        a.conversation_id = conversation_id;
+        a.erase_mode = mode;
+        a.conversation_ids = {conversation_id};
+        auto audit = std::make_shared<persistence::audit_entry>();
+        audit->clinic_id = clinic_id;
+        audit->actor_role = "patient";
+        audit->action = "contact.erase";
+        audit->target_type = "conversation";
+        audit->target_id = conversation_id;
+        audit->after = {{"by", "patient"}, {"mode", mode}};
+        audit->request_id = m.msg.external_id;
+        a.audit = std::move(audit);
+        self->send(clinic, staff_atom::value, std::move(a)); // the clinic stops every conversation of the patient
+      }
+      return true;
+    }
+    if (m.msg.reply_id.empty() && core::reads_erasure_request(m.msg.text)) {
+      erasure_asked = true;
+      known_contact = true;
+      record(m, u, core::erasure_question(mode, en), "erasure_request");
+      return true;
+    }
+    return false;
+  }
+
+  /// The patient's data erased (asked by staff or by the patient): after everything this
+  /// conversation wrote (its writer keeps the order), one record erases the contact in
+  /// the same transaction as the audit row; the live state goes and the actor stops.
+  void erase(staff_action a) {
+    auto rec = new_record(reply_record::cause_kind::none);
+    rec.state_changed = false;
+    rec.touch = false;
+    rec.erase_mode = a.erase_mode;
+    rec.correlation_id = "erasure";
+    rec.audit = std::move(a.audit);
+    rec.receipt = std::move(a.receipt);
+    self->send(node->writer_for(conversation_id), record_atom::value, std::move(rec));
+    node->metrics->counter_with("atendeai_erasures_total", "Patients' data erased or restricted (LGPD)",
+                                {{"mode", a.erase_mode}, {"by", a.staff_user_id.empty() ? "patient" : "staff"}})
+      .inc();
+    core::log_event(spdlog::level::info, "contact_erased",
+                    {{"clinic_id", clinic_id}, {"conversation_id", conversation_id}, {"mode", a.erase_mode}});
+    state = core::conversation_state{};
+    memory.clear();
+    waiting.clear();
+    last_in.reset();
+    self->quit();
   }
 
   /// Writes a consent event (append-only) and only then answers the patient.
@@ -527,6 +593,10 @@ struct conversation_state_holder {
   void staff(staff_action a) {
     if (!loaded) {
       staff_waiting.push_back(std::move(a));
+      return;
+    }
+    if (a.what == staff_action::kind::erase) {
+      erase(std::move(a));
       return;
     }
     last_activity = node->clock->now();

@@ -111,13 +111,20 @@ struct reply_record {
   std::shared_ptr<const persistence::audit_entry> audit;
   /// A staff action's answer, settled when the record is committed or given up.
   staff_receipt_ptr receipt;
+  /// Not empty: after this record (and every earlier one of the conversation: its writer
+  /// keeps their order), the conversation's patient is erased in the same transaction,
+  /// "anonymise" or "restrict" (LGPD, migration 0022), before the audit row is written.
+  std::string erase_mode;
+  std::vector<std::string> erased; ///< the conversations it erased (set by the writer)
 };
 
 /// A staff member's action on a conversation, from the admin API to the conversation
 /// actor (router → clinic → conversation), so the live state matches the database.
 /// It commits through the conversation's batch writer like every reply.
 struct staff_action {
-  enum class kind { reply, release };
+  /// erase: the patient's data erased or restricted (`erase_mode`), asked by staff or by
+  /// the patient in the chat; every conversation of the contact (`conversation_ids`) ends.
+  enum class kind { reply, release, erase };
   kind what = kind::reply;
   std::string clinic_id;
   std::string conversation_id;
@@ -127,6 +134,8 @@ struct staff_action {
   std::string channel = "whatsapp";
   std::string account_id;
   std::string recipient;
+  std::string erase_mode;
+  std::vector<std::string> conversation_ids;
   std::shared_ptr<const persistence::audit_entry> audit;
   /// Settled after the commit (true, the outbound message id of a reply) or when the
   /// action is given up (false).

@@ -23,6 +23,7 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
   ctx->cfg = cfg;
   ctx->metrics = std::move(metrics);
   ctx->clock = std::move(clock);
+  ctx->sink = std::make_shared<local_sink>(cfg.paths.var_dir + "/" + cfg.sender.sink_file);
   // The admin API's workers (api/), started here only: they read the router's handle
   // per request.
   auto api_pool = [&](int n) {

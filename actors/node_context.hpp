@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "actors/interfaces.hpp"
+#include "actors/local_sink.hpp"
 
 namespace caf {
 class actor_system;
@@ -94,6 +95,8 @@ struct node_context {
   /// The root supervisor's last resort (restart intensity exceeded at the router): stops
   /// the node with a non-zero exit code so its service manager restarts it.
   std::function<void(const std::string& reason)> give_up;
+  /// The local reply sink file, shared by the senders (used without an access token).
+  std::shared_ptr<local_sink> sink;
 
   /// The router (invalid until it is spawned).
   router_actor router() const { return routers.at(0); }

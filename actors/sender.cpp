@@ -205,8 +205,8 @@ private:
         ready_.pop_front();
         start(std::move(item));
       }
-      if (sink_)
-        sink_.flush();
+      if (node_->sink)
+        node_->sink->flush();
       int running = 0;
       curl_multi_perform(multi_, &running);
       int left = 0;
@@ -462,15 +462,13 @@ private:
   }
 
   void to_sink(const outbox_item& item) {
-    if (!sink_.is_open())
-      sink_.open(node_->cfg.paths.var_dir + "/" + node_->cfg.sender.sink_file, std::ios::app);
     nlohmann::json line = {{"clinic_id", item.clinic_id},
                            {"conversation_id", item.conversation_id},
                            {"outbox_id", item.outbox_id},
                            {"account_id", item.account_id},
                            {"to", item.recipient},
                            {"message", nlohmann::json::parse(item.payload, nullptr, false)}};
-    sink_ << line.dump() << "\n";
+    node_->sink->append(item.conversation_id, line.dump());
   }
 
   void discard(transfer& t) {
@@ -503,7 +501,6 @@ private:
   std::unordered_set<std::string> taken_; ///< outbox rows this sender took (the last 64k)
   std::deque<std::string> taken_order_;
   std::mt19937 rng_{std::random_device{}()};
-  std::ofstream sink_;
   // Read from any thread:
   std::atomic<size_t> active_{0};     ///< handed over or due, not yet attempted to the end
   std::atomic<size_t> in_backoff_{0};

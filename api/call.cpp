@@ -68,7 +68,7 @@ std::string api_call::id_param(const char* name, const char* what) const {
 }
 
 void api_call::reply(int status, const json& body) const {
-  r.responder->respond(status, body.dump());
+  r.responder->respond(status, status == 204 ? std::string() : body.dump()); // 204: no body at all
 }
 
 } // namespace atendeai::api

@@ -121,6 +121,11 @@ struct api_call {
   void reply(int status, const nlohmann::json& body) const;
 };
 
+/// Sends a staff action to its conversation (router → clinic → conversation) and waits
+/// for its commit: 503 when none came in time, 500 when it could not be stored; returns
+/// the outbound message id of a reply ("" for other actions).
+std::string commit_staff_action(api_call& call, actors::staff_action a);
+
 // -- the handler registry -------------------------------------------------------------------
 
 /// A route handler.

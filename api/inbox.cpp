@@ -69,16 +69,7 @@ std::string carry_out(api_call& call, const persistence::conversation_row& row, 
   a.audit = std::make_shared<persistence::audit_entry>(
     api_worker::audit_row(call.r, &call.p, call.clinic_id, action, "conversation", cid, std::move(before),
                           std::move(after)));
-  auto receipt = std::make_shared<staff_receipt>();
-  a.receipt = receipt;
-  caf::anon_send(call.w.node->router(), staff_atom::value, std::move(a));
-  auto outcome = receipt->wait(staff_commit_timeout);
-  if (!outcome)
-    fail(core::error_code::service_unavailable, "the conversation did not confirm in time; retry later");
-  auto [ok, message_id] = *outcome;
-  if (!ok)
-    fail(core::error_code::internal_error, "the change could not be stored");
-  return message_id;
+  return commit_staff_action(call, std::move(a));
 }
 
 void list_conversations(api_call& call) {
@@ -222,6 +213,19 @@ void release(api_call& call) {
 }
 
 } // namespace
+
+std::string commit_staff_action(api_call& call, staff_action a) {
+  auto receipt = std::make_shared<staff_receipt>();
+  a.receipt = receipt;
+  caf::anon_send(call.w.node->router(), staff_atom::value, std::move(a));
+  auto outcome = receipt->wait(staff_commit_timeout);
+  if (!outcome)
+    fail(core::error_code::service_unavailable, "the conversation did not confirm in time; retry later");
+  auto [ok, message_id] = *outcome;
+  if (!ok)
+    fail(core::error_code::internal_error, "the change could not be stored");
+  return message_id;
+}
 
 void add_inbox_handlers(api_handlers& h) {
   h["conversations.list"] = list_conversations;

@@ -30,6 +30,8 @@ std::string text_member(const json& j, const char* key, size_t max) {
 
 constexpr std::string_view give_id = "consent:give";
 constexpr std::string_view refuse_id = "consent:refuse";
+constexpr std::string_view erase_confirm_id = "erasure:confirm";
+constexpr std::string_view erase_cancel_id = "erasure:cancel";
 
 } // namespace
 
@@ -184,6 +186,58 @@ std::string consent_answer_text(consent_event e, const clinic_profile& clinic, b
 bool needs_no_personal_data(intent i) {
   return i == intent::hours || i == intent::location || i == intent::services || i == intent::greeting ||
          i == intent::goodbye;
+}
+
+bool reads_erasure_request(std::string_view text) {
+  auto norm = normalize_text(text);
+  static const word_list erasing = {"apagar", "apague", "apaguem", "apaga", "excluir", "exclua", "excluam", "exclui", "deletar", "delete",
+                                    "remover", "remova", "removam", "eliminar", "erase", "remove", "esquecer", "esqueca"};
+  static const word_list mine = {"meus dados", "minhas informacoes", "meu cadastro", "my data", "my personal data",
+                                 "my information", "my details", "tudo sobre mim", "everything about me"};
+  return has_any_phrase(norm, erasing) && has_any_phrase(norm, mine);
+}
+
+std::optional<bool> read_erasure_answer(std::string_view reply_id, std::string_view text, bool asked) {
+  if (reply_id == erase_confirm_id)
+    return true;
+  if (reply_id == erase_cancel_id)
+    return false;
+  if (!reply_id.empty() || !asked)
+    return std::nullopt;
+  auto norm = normalize_text(text);
+  auto a = read_answer(norm, std::nullopt);
+  static const word_list confirming = {"pode apagar", "apaga", "apague", "apagar", "confirmo", "delete", "erase"};
+  if (a.no || a.give_up)
+    return false;
+  if (a.yes || has_any_phrase(norm, confirming))
+    return true;
+  return std::nullopt;
+}
+
+outbound_message erasure_question(const std::string& on_erasure, bool en) {
+  const bool restrict = on_erasure == "restrict";
+  std::string text =
+    en ? (restrict ? "The clinic must keep health records by law, so your data will be locked: no one will use or see "
+                     "it except when the authorities require it, and this conversation ends. Do you confirm?"
+                   : "I'll permanently erase your messages, name and phone number from our service, and this "
+                     "conversation ends (your appointments stay on the agenda without your data). Do you confirm?")
+       : (restrict ? "A clínica precisa guardar os registros de saúde por lei, então seus dados serão bloqueados: "
+                     "ninguém vai usá-los nem vê-los, exceto por exigência das autoridades, e esta conversa se "
+                     "encerra. Você confirma?"
+                   : "Vou apagar de vez suas mensagens, seu nome e seu telefone do nosso atendimento, e esta "
+                     "conversa se encerra (suas consultas ficam na agenda, sem seus dados). Você confirma?");
+  return detail::buttons(text, {{std::string(erase_confirm_id), en ? "Erase my data" : "Apagar meus dados", {}},
+                        {std::string(erase_cancel_id), en ? "Don't erase" : "Não apagar", {}}});
+}
+
+std::string erasure_answer_text(bool confirmed, const std::string& on_erasure, bool en) {
+  if (!confirmed)
+    return en ? "All right, nothing was erased. How can I help you?" : "Tudo bem, nada foi apagado. Como posso ajudar?";
+  if (on_erasure == "restrict")
+    return en ? "Done: your data is locked and will not be used. If you write again, we start from scratch."
+              : "Pronto: seus dados foram bloqueados e não serão usados. Se escrever de novo, começamos do zero.";
+  return en ? "Done: your data is being erased now. If you write again, we start from scratch."
+            : "Pronto: seus dados estão sendo apagados agora. Se escrever de novo, começamos do zero.";
 }
 
 bool reads_data_request(std::string_view text) {

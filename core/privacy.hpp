@@ -62,4 +62,17 @@ bool reads_data_request(std::string_view text);
 /// The answer to that request (the conversation is handed to staff).
 std::string data_request_text(bool en);
 
+/// "apagar meus dados", "excluir meus dados", "delete my data": the patient asks for their
+/// data to be erased (read before reads_data_request, whose "meus dados" it contains).
+bool reads_erasure_request(std::string_view text);
+/// The patient's answer to the erasure question: a tap on its buttons (`erasure:confirm`,
+/// `erasure:cancel`) or, right after it (`asked`), typed "sim, pode apagar" / "não";
+/// nullopt otherwise. True: erase.
+std::optional<bool> read_erasure_answer(std::string_view reply_id, std::string_view text, bool asked);
+/// What erasing means, asked with buttons Apagar meus dados / Não apagar; on_erasure
+/// "restrict" words it for a clinic that must keep its records.
+outbound_message erasure_question(const std::string& on_erasure, bool en);
+/// The answer once confirmed (the last message of the conversation) or called off.
+std::string erasure_answer_text(bool confirmed, const std::string& on_erasure, bool en);
+
 } // namespace atendeai::core

@@ -94,6 +94,7 @@ const std::vector<api_route>& api_routes() {
     {"GET", "/api/v1/clinics/:id/privacy", "privacy.get", a::bearer, l::api, staff},
     {"PUT", "/api/v1/clinics/:id/privacy", "privacy.update", a::bearer, l::api, admins},
     {"GET", "/api/v1/clinics/:id/contacts/:cid/export", "contacts.export", a::bearer, l::api, desk},
+    {"DELETE", "/api/v1/clinics/:id/contacts/:cid", "contacts.erase", a::bearer, l::api, admins, owner},
     // -- waitlist -------------------------------------------------------------------------
     {"GET", "/api/v1/clinics/:id/waitlist", "waitlist.list", a::bearer, l::api, staff},
     {"GET", "/api/v1/clinics/:id/waitlist/:wid", "waitlist.get", a::bearer, l::api, staff},

@@ -33,7 +33,7 @@ nlohmann::json list_conversations(pqxx::transaction_base& tx, const std::string&
   // One fixed statement: empty filters are NULL parameters, never concatenated SQL.
   const std::string from = " FROM atendeai.conversations cv JOIN atendeai.contacts ct"
                            " ON ct.clinic_id = cv.clinic_id AND ct.id = cv.contact_id"
-                           " WHERE cv.clinic_id = $1"
+                           " WHERE cv.clinic_id = $1 AND ct.erased_at IS NULL AND ct.restricted_at IS NULL"
                            " AND ($2::boolean IS NULL OR (cv.status = 'handoff') = $2::boolean)"
                            " AND ($3::timestamptz IS NULL OR cv.last_message_at >= $3::timestamptz)";
   std::optional<bool> handoff = f.handoff;
@@ -63,7 +63,7 @@ std::optional<conversation_row> find_conversation(pqxx::transaction_base& tx, co
       " LEFT JOIN LATERAL (SELECT m.payload ->> 'account_id' AS account_id FROM atendeai.messages m"
       "   WHERE m.clinic_id = cv.clinic_id AND m.conversation_id = cv.id AND m.direction = 'in'"
       "   ORDER BY m.created_at DESC LIMIT 1) last_in ON true"
-      " WHERE cv.clinic_id = $1 AND cv.id = $2",
+      " WHERE cv.clinic_id = $1 AND cv.id = $2 AND ct.erased_at IS NULL AND ct.restricted_at IS NULL",
     clinic_id, id);
   if (rows.empty())
     return std::nullopt;

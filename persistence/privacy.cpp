@@ -54,13 +54,15 @@ nlohmann::json latest_consent(pqxx::transaction_base& tx, const std::string& cli
 }
 
 std::optional<nlohmann::json> export_contact(pqxx::transaction_base& tx, const std::string& clinic_id,
-                                             const std::string& contact_id) {
+                                             const std::string& contact_id, bool for_authorities) {
   // One document built by PostgreSQL: what the clinic holds about the contact, each part
   // in time order.
   return maybe_json_row(tx.exec_params(
     "SELECT jsonb_build_object("
     "'exported_at', now(), "
-    "'contact', jsonb_build_object('id', ct.id, 'channel', ct.channel, 'phone', ct.external_id, 'name', ct.name, "
+    "'contact', jsonb_build_object('id', ct.id, 'channel', ct.channel, "
+    "  'phone', coalesce(ct.restricted_external_id, ct.external_id), 'name', ct.name, "
+    "  'restricted_at', ct.restricted_at, "
     "  'created_at', ct.created_at, 'opt_in', CASE WHEN ct.opt_in_source IS NULL THEN NULL ELSE "
     "  jsonb_build_object('source', ct.opt_in_source, 'at', ct.opt_in_at) END), "
     "'conversations', coalesce((SELECT jsonb_agg(jsonb_build_object('id', cv.id, 'channel', cv.channel, "
@@ -90,8 +92,41 @@ std::optional<nlohmann::json> export_contact(pqxx::transaction_base& tx, const s
     "'waitlist', coalesce((SELECT jsonb_agg(jsonb_build_object('service_id', w.service_id, 'status', w.status, "
     "  'created_at', w.created_at) ORDER BY w.created_at) FROM atendeai.waitlist w "
     "  WHERE w.clinic_id = ct.clinic_id AND w.contact_id = ct.id), '[]')"
-    ")::text FROM atendeai.contacts ct WHERE ct.clinic_id = $1 AND ct.id = $2",
-    clinic_id, contact_id));
+    ")::text FROM atendeai.contacts ct WHERE ct.clinic_id = $1 AND ct.id = $2 AND ct.erased_at IS NULL "
+    "AND (ct.restricted_at IS NULL OR $3)",
+    clinic_id, contact_id, for_authorities));
+}
+
+std::optional<contact_erasure_state> find_contact_for_erasure(pqxx::transaction_base& tx, const std::string& clinic_id,
+                                                              const std::string& contact_id) {
+  auto r = tx.exec_params("SELECT ct.erased_at IS NOT NULL, ct.restricted_at IS NOT NULL, "
+                          "coalesce((SELECT array_agg(z.id::text ORDER BY z.created_at) FROM atendeai.conversations z "
+                          "          WHERE z.clinic_id = ct.clinic_id AND z.contact_id = ct.id), '{}') "
+                          "FROM atendeai.contacts ct WHERE ct.clinic_id = $1 AND ct.id = $2",
+                          clinic_id, contact_id);
+  if (r.empty())
+    return std::nullopt;
+  contact_erasure_state s;
+  s.erased = r[0][0].as<bool>();
+  s.restricted = r[0][1].as<bool>();
+  auto ids = r[0][2].as_array();
+  for (auto item = ids.get_next(); item.first != pqxx::array_parser::done; item = ids.get_next())
+    if (item.first == pqxx::array_parser::string_value)
+      s.conversation_ids.push_back(item.second);
+  return s;
+}
+
+std::vector<std::string> erase_contact(pqxx::transaction_base& tx, const std::string& clinic_id,
+                                       const std::string& contact_id, const std::string& conversation_id,
+                                       const std::string& mode) {
+  set_clinic(tx, clinic_id);
+  auto none = [](const std::string& s) { return s.empty() ? std::optional<std::string>() : std::optional(s); };
+  std::vector<std::string> out;
+  for (auto row : tx.exec_params("SELECT conversation_id::text FROM atendeai.erase_contact($1::uuid, $2::uuid, $3) "
+                                 "WHERE conversation_id IS NOT NULL",
+                                 none(contact_id), none(conversation_id), mode))
+    out.push_back(row[0].as<std::string>());
+  return out;
 }
 
 } // namespace atendeai::persistence

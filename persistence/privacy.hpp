@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -28,8 +29,25 @@ nlohmann::json latest_consent(pqxx::transaction_base& tx, const std::string& cli
 
 /// Everything about a contact: profile, conversations with their messages, appointments,
 /// consent events, proactive messages (reminders, notices, waitlist offers); nullopt when
-/// the clinic has no such contact.
+/// the clinic has no such contact, or it was erased, or it is restricted and the export is
+/// not for the authorities (`for_authorities`).
 std::optional<nlohmann::json> export_contact(pqxx::transaction_base& tx, const std::string& clinic_id,
-                                             const std::string& contact_id);
+                                             const std::string& contact_id, bool for_authorities = false);
+
+/// A contact as an erasure finds it (migration 0022).
+struct contact_erasure_state {
+  bool erased = false;     ///< anonymised already
+  bool restricted = false; ///< locked already (on_erasure: restrict)
+  std::vector<std::string> conversation_ids;
+};
+/// The contact's erasure state and conversations; nullopt when the clinic has no such contact.
+std::optional<contact_erasure_state> find_contact_for_erasure(pqxx::transaction_base& tx, const std::string& clinic_id,
+                                                              const std::string& contact_id);
+/// Erases (`mode` anonymise) or restricts (restrict) a contact's data in every table: the
+/// contact given, or the one of `conversation_id` when `contact_id` is empty. Idempotent;
+/// the transaction is scoped to the clinic by this call. Returns the contact's conversations.
+std::vector<std::string> erase_contact(pqxx::transaction_base& tx, const std::string& clinic_id,
+                                       const std::string& contact_id, const std::string& conversation_id,
+                                       const std::string& mode);
 
 } // namespace atendeai::persistence

@@ -102,3 +102,23 @@ TEST_CASE("privacy: what is answered before consent, and a patient asking for th
   for (auto other : {"quero marcar", "meu dado de contato mudou?", "qual o endereço"})
     CHECK_FALSE(reads_data_request(other));
 }
+
+TEST_CASE("privacy: a patient asking for their data to be erased, and confirming it", "[privacy]") {
+  for (auto ask : {"quero apagar meus dados", "Por favor excluam meu cadastro", "please delete my data",
+                   "erase my personal data", "pode remover minhas informações?"})
+    CHECK(reads_erasure_request(ask));
+  for (auto other : {"quero meus dados", "apagar a consulta de amanhã", "delete my appointment", "quero marcar"})
+    CHECK_FALSE(reads_erasure_request(other));
+  CHECK(read_erasure_answer("erasure:confirm", "Apagar meus dados", false) == true);
+  CHECK(read_erasure_answer("erasure:cancel", "Não apagar", false) == false);
+  CHECK_FALSE(read_erasure_answer("consent:give", "Aceito", true));
+  CHECK(read_erasure_answer("", "sim, pode apagar", true) == true);
+  CHECK(read_erasure_answer("", "não, deixa", true) == false);
+  CHECK_FALSE(read_erasure_answer("", "sim", false)); // not asked: a "sim" is about something else
+  CHECK_FALSE(read_erasure_answer("", "qual o endereço?", true));
+  auto q = erasure_question("anonymise", false);
+  CHECK(q.text.find("apagar de vez") != std::string::npos);
+  CHECK(erasure_question("restrict", true).text.find("locked") != std::string::npos);
+  CHECK(erasure_answer_text(true, "anonymise", false).find("apagados") != std::string::npos);
+  CHECK(erasure_answer_text(false, "anonymise", true).find("nothing was erased") != std::string::npos);
+}

@@ -152,3 +152,125 @@ TEST_CASE("A patient's data: exported as one document, every read audited, and a
   CHECK(contains_text(text_of(n.say_now(p, "quero uma cópia dos meus dados")), "Recebemos seu pedido"));
   CHECK(n.call(n.admin, "GET", n.path("/conversations/" + n.conversation_of(p)), json(), 200)["handoff"] == true);
 }
+
+namespace {
+
+/// The tables of schema atendeai where any row's text holds `needle` (every column,
+/// case-insensitively), comma-separated; "" when none does.
+std::string tables_holding(const privacy_node& n, const std::string& needle) {
+  return n.scalar("SELECT coalesce(string_agg(t, ',' ORDER BY t), '') FROM (SELECT c.relname::text AS t FROM pg_class c "
+                  "JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'atendeai' AND c.relkind = 'r') x "
+                  "WHERE (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM atendeai.%I r "
+                  "WHERE r::text ILIKE %L', t, '%" + needle + "%'), false, true, '')))[1]::text::int > 0");
+}
+
+json erase(privacy_node& n, const std::string& contact, const json& body, int status) {
+  return n.call(n.admin, "DELETE", n.path("/contacts/" + contact), body, status);
+}
+
+} // namespace
+
+TEST_CASE("Erasure by staff: the patient's texts, name and number gone from every table and actor, idempotent",
+          "[privacy]") {
+  privacy_node n;
+  n.no_notices();
+  const std::string p = "5511900005301";
+  n.say_now(p, "oi, sou a Joana Xavantes, meu email é joana.secreta@example.com");
+  auto aid = n.book(p, "2030-03-06T10:00:00-03:00");
+  n.say_now(p, "quero marcar dermatologia"); // the conversation's memory holds a flow now
+  auto contact = n.contact_of(p);
+  auto conversation = n.conversation_of(p);
+  REQUIRE(tables_holding(n, "Xavantes") != "");
+  REQUIRE(tables_holding(n, p) != "");
+
+  // Bad input.
+  n.refused(n.admin, "DELETE", n.path("/contacts/" + contact), json::object(), 422, "reason");
+  n.refused(n.admin, "DELETE", n.path("/contacts/" + contact), {{"reason", " "}}, 422, "reason");
+  erase(n, "00000000-0000-4000-8000-000000000000", {{"reason", "pedido do paciente"}}, 404);
+  auto attendant = n.user("attendant").second;
+  n.call(attendant, "DELETE", n.path("/contacts/" + contact), {{"reason", "pedido do paciente"}}, 403);
+  CHECK(tables_holding(n, "Xavantes") != "");
+
+  erase(n, contact, {{"reason", "pedido do paciente"}}, 204);
+  for (const auto& needle : {std::string("Xavantes"), std::string("joana.secreta"), p, std::string("Maria Teste")})
+    CHECK(tables_holding(n, needle) == "");
+  // Nothing of it in the inbox, the export or the live actors.
+  n.call(n.admin, "GET", n.path("/conversations/" + conversation), json(), 404);
+  CHECK(n.call(n.admin, "GET", n.path("/conversations"), json(), 200)["total"] == 0);
+  n.call(n.admin, "GET", n.path("/contacts/" + contact + "/export"), json(), 404);
+  auto inspected = n.call(n.super_token(), "GET", "/api/v1/admin/clinics/" + clinic_id + "/actors", json(), 200).dump();
+  CHECK(inspected.find(conversation) == std::string::npos);
+  CHECK(inspected.find(p) == std::string::npos);
+  // The agenda keeps the appointment, without the patient's data; the audit keeps who and why.
+  CHECK(n.status_of(aid) == "scheduled");
+  CHECK(n.scalar("SELECT after ->> 'reason' FROM atendeai.audit_log WHERE action = 'contact.erase' AND target_id = '" +
+                 contact + "'") == "pedido do paciente");
+  CHECK(n.count("SELECT count(*) FROM atendeai.audit_log WHERE target_id IN ('" + contact + "', '" + conversation +
+                "', '" + aid + "') AND action <> 'contact.erase' AND (before IS NOT NULL OR after IS NOT NULL)") == 0);
+
+  // Idempotent.
+  erase(n, contact, {{"reason", "pedido do paciente"}}, 204);
+  CHECK(n.count("SELECT count(*) FROM atendeai.audit_log WHERE action = 'contact.erase'") == 1);
+
+  // The same phone writing again is a new patient.
+  auto again = text_of(n.say_now(p, "oi"));
+  CHECK_FALSE(again.empty());
+  CHECK(n.count("SELECT count(*) FROM atendeai.contacts WHERE external_id = '" + p + "'") == 1);
+  CHECK(n.contact_of(p) != contact);
+  CHECK(n.conversation_of(p) != conversation);
+}
+
+TEST_CASE("Erasure asked in the chat: confirmed with a button (or called off), in both languages", "[privacy]") {
+  privacy_node n;
+  n.no_notices();
+  const std::string p = "5511900005401";
+  n.say_now(p, "oi, aqui é a Berenice Quintanilha");
+  auto asked = n.say_now(p, "quero apagar meus dados");
+  CHECK(contains_text(text_of(asked), "Vou apagar de vez suas mensagens"));
+  CHECK(n.button_ids(asked) == std::vector<std::string>{"erasure:confirm", "erasure:cancel"});
+  CHECK(contains_text(text_of(n.tap_button(p, "erasure:cancel", "Não apagar")), "nada foi apagado"));
+  CHECK(tables_holding(n, "Quintanilha") != "");
+  n.say_now(p, "quero apagar meus dados");
+  CHECK(contains_text(text_of(n.say_now(p, "sim, pode apagar")), "seus dados estão sendo apagados"));
+  auto contact = n.contact_of(p);
+  REQUIRE(eventually([&] { return n.scalar("SELECT erased_at IS NOT NULL FROM atendeai.contacts WHERE external_id = "
+                                           "'erased:' || id AND clinic_id = '" + clinic_id + "'") == "t"; }));
+  CHECK(tables_holding(n, "Quintanilha") == "");
+  CHECK(tables_holding(n, p) == "");
+  CHECK(n.scalar("SELECT after ->> 'by' FROM atendeai.audit_log WHERE action = 'contact.erase'") == "patient");
+
+  const std::string q = "5511900005402";
+  auto en = n.say_now(q, "please delete my data");
+  CHECK(contains_text(text_of(en), "permanently erase your messages"));
+  CHECK(contains_text(text_of(n.tap_button(q, "erasure:confirm", "Erase my data")), "your data is being erased"));
+  REQUIRE(eventually([&] { return tables_holding(n, q) == ""; }));
+}
+
+TEST_CASE("Erasure where records must be kept: restricted, hidden from every view, exported only for the authorities",
+          "[privacy]") {
+  privacy_node n;
+  n.no_notices();
+  n.set_privacy({{"on_erasure", "restrict"}});
+  const std::string p = "5511900005501";
+  n.say_now(p, "oi, sou o Teodoro Albuquerque");
+  auto contact = n.contact_of(p);
+  auto conversation = n.conversation_of(p);
+  erase(n, contact, {{"reason", "pedido do paciente"}}, 204);
+  // Kept (the clinic's legal duty), identifiable, but out of every view and use.
+  CHECK(tables_holding(n, "Albuquerque") != "");
+  n.call(n.admin, "GET", n.path("/conversations/" + conversation), json(), 404);
+  CHECK(n.call(n.admin, "GET", n.path("/conversations"), json(), 200)["total"] == 0);
+  n.call(n.admin, "GET", n.path("/contacts/" + contact + "/export"), json(), 404);
+  auto doc = n.call(n.admin, "GET", n.path("/contacts/" + contact + "/export?purpose=authorities"), json(), 200);
+  CHECK(doc["contact"]["phone"] == p);
+  CHECK_FALSE(doc["contact"]["restricted_at"].is_null());
+  auto curious = api(*n.node, n.admin, "GET", n.path("/contacts/" + contact + "/export?purpose=curiosity"), "");
+  CHECK(curious.status == 422);
+  CHECK(curious.json()["error"].value("field", "") == "purpose");
+  CHECK(n.scalar("SELECT action FROM atendeai.audit_log WHERE action = 'contact.export_authorities'") ==
+        "contact.export_authorities");
+  erase(n, contact, {{"reason", "pedido do paciente"}}, 204);
+  // A new message from the same phone starts a fresh contact.
+  n.say_now(p, "oi");
+  CHECK(n.contact_of(p) != contact);
+}
