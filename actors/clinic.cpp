@@ -629,6 +629,10 @@ struct clinic_state {
       reminders_waiting.push_back(std::move(r));
       return;
     }
+    if (r.kind == "retention") { // run by the claim itself (db_reader); claimed here only racing another node
+      finish_job(r.job_id, "pending", "claimed before its run", now());
+      return;
+    }
     if (r.kind == "no_show") {
       mark_no_show(std::move(r));
       return;

@@ -193,6 +193,19 @@ db_reader_actor::behavior_type db_reader(db_reader_actor::stateful_pointer<db_re
     [self](jobs_atom, const std::vector<std::string>& clinics, int64_t now_ms) {
       auto& node = *self->state.node;
       return self->state.read("claim_jobs", [&](pqxx::connection& c) {
+        // The clinics' daily retention first (LGPD): done here, counted, never claimed.
+        auto anonymised = [&](const char* what, int64_t n) {
+          node.metrics
+            ->counter_with("atendeai_retention_anonymised_total",
+                           "Messages and memories anonymised past their clinic's retention (LGPD)", {{"what", what}})
+            .inc(static_cast<uint64_t>(n));
+        };
+        for (auto& r : persistence::run_retention(c, clinics, instant_ms(now_ms), node.cfg.node.id)) {
+          anonymised("messages", r.messages);
+          anonymised("memories", r.memories);
+          core::log_event(spdlog::level::info, "retention_run",
+                          {{"clinic_id", r.clinic_id}, {"messages", r.messages}, {"memories", r.memories}});
+        }
         return persistence::claim_reminders(c, clinics, instant_ms(now_ms), node.cfg.node.id, job_lease,
                                             job_max_attempts, jobs_per_claim);
       });

@@ -100,7 +100,7 @@ int plan_jobs(pqxx::connection& conn, const std::string& clinic_id, const std::s
 }
 
 core::due_jobs clinics_with_due_jobs(pqxx::connection& conn, core::instant now) {
-  pqxx::read_transaction tx(conn);
+  pqxx::work tx(conn); // it plans each clinic's retention job of the day too
   core::due_jobs out;
   for (auto row : tx.exec_params("SELECT c::text FROM atendeai.clinics_with_due_jobs(" + ts(1) + ") AS c", ms_of(now)))
     out.clinics.push_back(row[0].as<std::string>());
@@ -108,6 +108,21 @@ core::due_jobs clinics_with_due_jobs(pqxx::connection& conn, core::instant now) 
                               ms_of(now));
   if (!next[0].is_null())
     out.next_due_ms = next[0].as<int64_t>();
+  tx.commit();
+  return out;
+}
+
+std::vector<retention_run> run_retention(pqxx::connection& conn, const std::vector<std::string>& clinics,
+                                         core::instant now, const std::string& node) {
+  std::vector<retention_run> out;
+  if (clinics.empty())
+    return out;
+  pqxx::work tx(conn);
+  for (auto row : tx.exec_params("SELECT clinic_id::text, messages, memories FROM atendeai.run_retention($1::uuid[], " +
+                                   ts(2) + ", $3)",
+                                 uuid_array(clinics), ms_of(now), node))
+    out.push_back({row[0].as<std::string>(), row[1].as<int64_t>(), row[2].as<int64_t>()});
+  tx.commit();
   return out;
 }
 

@@ -34,6 +34,17 @@ std::vector<core::due_reminder> claim_reminders(pqxx::connection& conn, const st
                                                 core::instant now, const std::string& node,
                                                 std::chrono::seconds lease, int max_attempts, int limit);
 
+/// What one clinic's retention job anonymised (LGPD, migration 0023).
+struct retention_run {
+  std::string clinic_id;
+  int64_t messages = 0; ///< message texts and payloads older than the clinic's retention
+  int64_t memories = 0; ///< conversation memories not written since then
+};
+/// Runs the due retention jobs of `clinics` (their owner node, before it claims the
+/// others): older messages and memories anonymised, each job done with what it did.
+std::vector<retention_run> run_retention(pqxx::connection& conn, const std::vector<std::string>& clinics,
+                                         core::instant now, const std::string& node);
+
 /// Ends a claimed job: state skipped or failed with why, or pending again until `due`.
 void finish_job(pqxx::connection& conn, const std::string& clinic_id, const std::string& job_id,
                 const std::string& state, const std::string& outcome, core::instant due, core::instant now);
