@@ -606,7 +606,7 @@ struct batch_writer_state {
         outbox_depth->add(1);
         self->send(node->sender_for(item.conversation_id), deliver_atom::value, std::move(item));
       }
-      if (!r.erased.empty() && node->sink) // the patient's replies in the local sink go too
+      if (result && !r.erased.empty() && node->sink) // committed: the patient's lines in the local sink go too
         node->sink->erase(r.erased);
       if (r.receipt) // (a record kept through an outage took its receipt with it)
         std::exchange(r.receipt, nullptr)

@@ -8,7 +8,6 @@ $$;
 REVOKE ALL ON FUNCTION atendeai.clinics_with_due_jobs(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION atendeai.clinics_with_due_jobs(timestamptz) TO atendeai_app;
 ALTER FUNCTION atendeai.clinics_with_due_jobs(timestamptz) OWNER TO atendeai_system;
-REVOKE DELETE ON atendeai.conversation_memory FROM atendeai_system;
 REVOKE UPDATE (body, payload) ON atendeai.inbound_messages, atendeai.outbound_messages FROM atendeai_system;
 DELETE FROM atendeai.jobs WHERE kind = 'retention';
 ALTER TABLE atendeai.jobs DROP CONSTRAINT jobs_kind_check;

@@ -6,8 +6,11 @@
 -- for a clinic created later in the day) is planned where every node looks for due work
 -- (clinics_with_due_jobs: a no-op probe of the unique key once it exists); the owner runs
 -- it with run_retention right before it claims its other due jobs. Message texts and
--- payloads older than the limit become NULL (the rows, their times and counts stay);
--- memories not written since then are deleted.
+-- payloads older than the limit become NULL (the rows, their times and counts stay); a
+-- memory not written since then loses what the patient said in it (an open booking flow,
+-- the reminder or offer just answered) and keeps the choices that must outlive it: the
+-- opt-out, the consent state, the language, the notice shown. Ages are measured on
+-- PostgreSQL's clock, the one that stamped the rows.
 ALTER TABLE atendeai.jobs DROP CONSTRAINT jobs_kind_check;
 ALTER TABLE atendeai.jobs ADD CONSTRAINT jobs_kind_check
   CHECK (kind IN ('reminder', 'notify', 'no_show', 'waitlist_offer', 'waitlist_hold', 'retention'));
@@ -45,7 +48,7 @@ BEGIN
               AND x.due_at <= p_now
             ORDER BY x.due_at FOR UPDATE SKIP LOCKED
   LOOP
-    SELECT p_now - make_interval(days => coalesce(p.retention_days, 365)) INTO v_before
+    SELECT now() - make_interval(days => coalesce(p.retention_days, 365)) INTO v_before
       FROM atendeai.clinics c LEFT JOIN atendeai.clinic_privacy p ON p.clinic_id = c.id
      WHERE c.id = j.clinic_id;
     UPDATE atendeai.inbound_messages i SET body = NULL, payload = NULL
@@ -54,7 +57,10 @@ BEGIN
     UPDATE atendeai.outbound_messages o SET body = NULL, payload = NULL
      WHERE o.clinic_id = j.clinic_id AND o.created_at < v_before AND (o.body IS NOT NULL OR o.payload IS NOT NULL);
     GET DIAGNOSTICS v_out = ROW_COUNT;
-    DELETE FROM atendeai.conversation_memory m WHERE m.clinic_id = j.clinic_id AND m.updated_at < v_before;
+    UPDATE atendeai.conversation_memory m
+       SET state = m.state - 'flow' - 'reminded' - 'waitlist_offer' - 'human_offered' - 'consent_asked'
+     WHERE m.clinic_id = j.clinic_id AND m.updated_at < v_before
+       AND m.state ?| ARRAY['flow', 'reminded', 'waitlist_offer', 'human_offered', 'consent_asked'];
     GET DIAGNOSTICS v_mem = ROW_COUNT;
     UPDATE atendeai.jobs x
        SET state = 'done', finished_at = p_now, claimed_by = p_node, claimed_at = p_now, attempts = x.attempts + 1,
@@ -70,5 +76,4 @@ END $$;
 REVOKE ALL ON FUNCTION atendeai.run_retention(uuid[], timestamptz, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION atendeai.run_retention(uuid[], timestamptz, text) TO atendeai_app;
 ALTER FUNCTION atendeai.run_retention(uuid[], timestamptz, text) OWNER TO atendeai_system;
-GRANT DELETE ON atendeai.conversation_memory TO atendeai_system;
 GRANT UPDATE (body, payload) ON atendeai.inbound_messages, atendeai.outbound_messages TO atendeai_system;

@@ -281,33 +281,40 @@ TEST_CASE("Retention: the daily job anonymises messages and memories older than 
   n.no_notices();
   n.set_privacy({{"retention_days", 30}});
   const std::string old_patient = "5511900005601", recent_patient = "5511900005602";
-  n.say_now(old_patient, "oi, sou a Rosalina Pimentel, quero marcar cardiologia");
-  n.say_now(recent_patient, "oi, sou o Anacleto Vasconcelos, quero marcar cardiologia");
-  // Their messages and memories as if written 40 and 5 days before the node's clock
-  // (2030-03-04T12:00Z): the rows' times are PostgreSQL's own.
-  auto age = [&](const std::string& patient, int days) {
-    auto conversation = n.conversation_of(patient);
-    auto when = "timestamptz '2030-03-04T12:00:00Z' - interval '" + std::to_string(days) + " days'";
+  n.say_now(old_patient, "oi, sou a Rosalina Pimentel");
+  n.say_now(recent_patient, "oi, sou o Anacleto Vasconcelos");
+  const auto old_conversation = n.conversation_of(old_patient);
+  // Their rows as if written 40 and 5 days ago (ages are PostgreSQL's, which stamped
+  // them); the memories as left by a booking the patient never finished, and a request
+  // for no proactive messages.
+  auto age = [&](const std::string& conversation, int days) {
+    auto when = "now() - interval '" + std::to_string(days) + " days'";
     for (auto table : {"inbound_messages", "outbound_messages"})
       n.scalar("WITH u AS (UPDATE atendeai." + std::string(table) + " SET created_at = " + when +
                " WHERE conversation_id = '" + conversation + "' RETURNING 1) SELECT count(*) FROM u");
-    n.scalar("WITH u AS (UPDATE atendeai.conversation_memory SET updated_at = " + when + " WHERE conversation_id = '" +
-             conversation + "' RETURNING 1) SELECT count(*) FROM u");
+    n.scalar("WITH u AS (INSERT INTO atendeai.conversation_memory (clinic_id, conversation_id, state, updated_at) "
+             "SELECT clinic_id, id, '{\"lang\": \"\", \"opted_out\": true, \"flow\": {\"step\": \"pick_slot\"}}', " +
+             when + " FROM atendeai.conversations WHERE id = '" + conversation +
+             "' ON CONFLICT (clinic_id, conversation_id) DO UPDATE SET state = excluded.state || "
+             "atendeai.conversation_memory.state - 'flow' - 'opted_out', updated_at = excluded.updated_at RETURNING 1) "
+             "SELECT count(*) FROM u");
   };
-  age(old_patient, 40);
-  age(recent_patient, 5);
+  age(old_conversation, 40);
+  age(n.conversation_of(recent_patient), 5);
   REQUIRE(tables_holding(n, "Rosalina") != "");
-  const std::string old_memory = "SELECT count(*) FROM atendeai.conversation_memory WHERE conversation_id = '" +
-                                 n.conversation_of(old_patient) + "'";
-  REQUIRE(n.count(old_memory) == 1);
+  const std::string old_memory =
+    "SELECT state::text FROM atendeai.conversation_memory WHERE conversation_id = '" + old_conversation + "'";
+  REQUIRE(contains_text(n.scalar(old_memory), "\"flow\": {"));
 
   // The next local day's job (03:00 in São Paulo) runs on the clinic's owner.
   n.advance(std::chrono::hours(24));
   REQUIRE(eventually([&] { return tables_holding(n, "Rosalina") == ""; }));
-  CHECK(n.count(old_memory) == 0);
+  auto memory = json::parse(n.scalar(old_memory));
+  CHECK_FALSE(memory.contains("flow"));  // what the patient was booking: gone
+  CHECK(memory["opted_out"] == true);    // their choice: kept
   CHECK(tables_holding(n, "Vasconcelos") != ""); // 5 days old: kept
-  CHECK(n.count("SELECT count(*) FROM atendeai.inbound_messages WHERE conversation_id = '" +
-                n.conversation_of(old_patient) + "'") == 1); // the row and its time stay
+  CHECK(n.count("SELECT count(*) FROM atendeai.inbound_messages WHERE conversation_id = '" + old_conversation +
+                "'") == 1); // the row and its time stay
   CHECK(n.scalar("SELECT state FROM atendeai.jobs WHERE kind = 'retention' AND cause_key = 'retention:2030-03-05'") ==
         "done");
   CHECK(n.metric("atendeai_retention_anonymised_total{what=\"messages\"}") >= 2);
