@@ -122,7 +122,8 @@ using db_reader_actor = caf::typed_actor<
   /// replayed after a crash.
   caf::replies_to<replay_atom, std::string /*clinic_id*/, std::string /*conversation_id*/>::with<
     std::vector<stored_message>>,
-  /// The WhatsApp account's own access token ("" when it has none: the deployment's).
+  /// The WhatsApp account's own access token as stored: sealed under the data key when
+  /// one is configured, the sender opens it ("" when it has none: the deployment's).
   caf::replies_to<token_atom, std::string /*clinic_id*/, std::string /*account_id*/>::with<std::string>,
   // The agenda's SQL for clinic actors (one clinic always uses the same reader, so its
   // writes stay in order). Slot conflicts are outcomes, not errors.

@@ -18,12 +18,13 @@ namespace atendeai::actors {
 
 node_actors start_node(caf::actor_system& sys, const config::config& cfg,
                        std::shared_ptr<core::metrics_registry> metrics, std::shared_ptr<core::clock> clock,
-                       const api_worker_spawner& spawn_api) {
+                       std::shared_ptr<const core::data_key> data_key, const api_worker_spawner& spawn_api) {
   auto ctx = std::make_shared<node_context>();
   ctx->cfg = cfg;
   ctx->metrics = std::move(metrics);
   ctx->clock = std::move(clock);
   ctx->sink = std::make_shared<local_sink>(cfg.paths.var_dir + "/" + cfg.sender.sink_file);
+  ctx->data_key = std::move(data_key);
   // The admin API's workers (api/), started here only: they read the router's handle
   // per request.
   auto api_pool = [&](int n) {

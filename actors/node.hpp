@@ -38,10 +38,11 @@ using api_worker_spawner = std::function<api_worker_actor(caf::actor_system&, no
 /// node takes, and in a cluster as many more for the requests other nodes forward here
 /// (a separate pool, so a forwarded request never waits behind workers that are
 /// themselves waiting on another node).
+/// @param data_key the key channel tokens are sealed with (null: none configured)
 /// @param spawn_api spawns one admin API worker
 node_actors start_node(caf::actor_system& sys, const config::config& cfg,
                        std::shared_ptr<core::metrics_registry> metrics, std::shared_ptr<core::clock> clock,
-                       const api_worker_spawner& spawn_api);
+                       std::shared_ptr<const core::data_key> data_key, const api_worker_spawner& spawn_api);
 
 /// Flushes every batch writer (ingest writers first; waits up to `timeout_ms` in all) and
 /// stops the service actors. True when every writer wrote everything it held.

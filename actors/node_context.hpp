@@ -19,6 +19,7 @@ class actor_system;
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
+#include "core/secret_box.hpp"
 #include "persistence/database.hpp"
 
 namespace atendeai::actors {
@@ -80,6 +81,10 @@ struct node_context {
   config::config cfg;
   std::shared_ptr<core::metrics_registry> metrics;
   std::shared_ptr<core::clock> clock;
+  /// The key channel tokens are sealed with in the database (security.data_key_file);
+  /// null without one (tokens stored as given). Senders open tokens with it, the admin
+  /// API seals new ones.
+  std::shared_ptr<const core::data_key> data_key;
   actor_slots<batch_writer_actor> writers;        ///< record writers
   actor_slots<batch_writer_actor> ingest_writers; ///< ingest writers
   actor_slots<sender_actor> senders;

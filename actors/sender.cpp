@@ -17,6 +17,7 @@
 
 #include "actors/test_hooks.hpp"
 #include "core/log.hpp"
+#include "core/secret_box.hpp"
 #include "core/utf8.hpp"
 #include "core/whatsapp.hpp"
 
@@ -34,8 +35,10 @@ size_t collect(char* data, size_t size, size_t n, void* out) {
 /// The channel accounts' own access tokens, looked up where they are used: the sender
 /// actor reads an account's token from PostgreSQL before it hands over the account's
 /// first row, and again after its clinic's channels changed or once it is older than
-/// token_refresh_after; the delivery loop takes the current one at every attempt, so a
-/// retry goes out with a token read meanwhile. Tokens are never carried in messages.
+/// token_refresh_after, and opens it there when it is sealed (security.data_key_file):
+/// one decryption per read, none per message. The delivery loop takes the current one at
+/// every attempt, so a retry goes out with a token read meanwhile. Tokens are never
+/// carried in messages between nodes, and never logged.
 class token_book {
 public:
   /// How long a token is used before it is read again (a rotated token gets picked up
@@ -549,17 +552,31 @@ struct sender_state {
   }
 
   /// Reads an account's token; the rows waiting for it go on once it is in. A failed read
-  /// is tried again after a second (the rows are committed: none is lost meanwhile).
+  /// is tried again after a second (the rows are committed: none is lost meanwhile). A
+  /// sealed token this node's key cannot open (the key was rotated while the node ran, or
+  /// the row was changed) is read again every 30 s: meanwhile the token in hand, if any,
+  /// stays in use, and rows of an account without one wait.
   void read_token(const std::string& clinic_id, const std::string& account_id) {
     awaiting_token[token_book::key(clinic_id, account_id)]; // being read from now on
     auto changes = tokens->changes();
     self->request(node->reader_for(clinic_id), std::chrono::seconds(30), token_atom::value, clinic_id, account_id)
       .then(
-        [this, clinic_id, account_id, changes](std::string& token) {
+        [this, clinic_id, account_id, changes](std::string& stored) {
           if (tokens->changes() != changes) // channels changed while it read: read again
             return read_token(clinic_id, account_id);
+          auto token = core::plain_secret(node->data_key.get(), stored);
+          if (!token) {
+            core::log_event(spdlog::level::err, "channel_token_unreadable",
+                            {{"clinic_id", clinic_id},
+                             {"error", node->data_key ? "the data key cannot open the stored token"
+                                                      : "the stored token is sealed and no data key is set"},
+                             {"effect", "security.data_key_file: restart the node with the key the tokens are "
+                                        "sealed with; read again in 30 s"}});
+            self->delayed_send(self, std::chrono::seconds(30), token_atom::value, clinic_id, account_id);
+            return;
+          }
           auto k = token_book::key(clinic_id, account_id);
-          tokens->put(k, std::move(token), steady::now());
+          tokens->put(k, std::move(*token), steady::now());
           auto rows = std::move(awaiting_token[k]);
           awaiting_token.erase(k);
           for (auto& row : rows)

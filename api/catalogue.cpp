@@ -18,6 +18,7 @@
 #include "core/agenda.hpp"
 #include "core/clinic.hpp"
 #include "core/password.hpp"
+#include "core/secret_box.hpp"
 #include "persistence/catalogue.hpp"
 
 namespace atendeai::api {
@@ -365,7 +366,9 @@ void channels_create(api_call& call) {
     fail(error_code::validation_failed, "must be whatsapp", "channel");
   required_text(body, "phone_number_id");
   auto account = plain_member(body, "phone_number_id", "-_", "letters, digits, - and _");
-  auto token = plain_member(body, "access_token", "-_.", "letters, digits, - _ and .");
+  // Sealed under the data key before it reaches the database (as given without a key).
+  auto token = core::stored_secret(call.w.node->data_key.get(),
+                                   plain_member(body, "access_token", "-_.", "letters, digits, - _ and ."));
   create_row(
     call, "channel", "channel.create",
     [&](pqxx::transaction_base& tx) { return db::insert_channel(tx, call.clinic_id, "whatsapp", account, token); },

@@ -1,10 +1,11 @@
-/// atendeai: the node binary. Subcommands: serve, migrate, understand, version,
-/// config-example (see --help).
+/// atendeai: the node binary. Subcommands: serve, migrate, understand, users, keys,
+/// version, config-example (see --help).
 
 #include <csignal>
 #include <iostream>
 
 #include "app/commands.hpp"
+#include "app/keys_command.hpp"
 #include "app/users_command.hpp"
 #include "config/config.hpp"
 
@@ -21,6 +22,10 @@ Usage:
                                                   create a user (roles: super_admin, clinic_admin,
                                                   attendant, professional); the password is read
                                                   from stdin, or generated and printed once
+  atendeai keys generate PATH                     write a new data key file (mode 0600; never over a file)
+  atendeai keys rotate --new-key-file PATH        re-seal the channel tokens under the key in PATH (the
+                                                  current one from security.data_key_file); then point
+                                                  security.data_key_file at PATH and restart the nodes
   atendeai version                                print the version
   atendeai config-example                         print every configuration key with its default
 
@@ -41,7 +46,7 @@ int main(int argc, char** argv) {
   config::command_line cmd;
   config::config cfg;
   try {
-    cfg = config::load(args, config::environment(), cmd, {"lang", "now", "tz", "clinic", "email", "role", "name"});
+    cfg = config::load(args, config::environment(), cmd, {"lang", "now", "tz", "clinic", "email", "role", "name", "new-key-file"});
   } catch (const config::config_error& e) {
     std::cerr << "atendeai: " << e.what() << "\n";
     return 2;
@@ -64,6 +69,8 @@ int main(int argc, char** argv) {
     return app::migrate_command(cfg, operands);
   if (sub == "users")
     return app::users_command(cfg, operands);
+  if (sub == "keys")
+    return app::keys_command(cfg, operands);
   if (sub == "understand")
     return app::understand_cli(operands);
   if (sub == "serve") {

@@ -22,6 +22,7 @@
 #include "persistence/database.hpp"
 #include "persistence/migrations.hpp"
 #include "persistence/redis.hpp"
+#include "persistence/secrets.hpp"
 
 namespace atendeai::app {
 
@@ -92,6 +93,15 @@ int serve_command(const config::config& given) {
     std::cerr << "atendeai: configuration: auth.jwt_secret: required, at least 32 bytes (ATENDEAI_AUTH_JWT_SECRET)\n";
     return 2;
   }
+  // The data key is read before anything else starts: a wrong file ends the start.
+  std::shared_ptr<const core::data_key> data_key;
+  try {
+    if (auto key = config::data_key(cfg))
+      data_key = std::make_shared<const core::data_key>(*key);
+  } catch (const config::config_error& e) {
+    std::cerr << "atendeai: " << e.what() << "\n";
+    return 2;
+  }
   std::shared_ptr<core::clock> clock = std::make_shared<core::system_clock>();
 #ifdef ATENDEAI_TEST_HOOKS
   // Test builds: ATENDEAI_TEST_CLOCK=<ISO 8601 instant> sets "now", which stays there
@@ -109,6 +119,12 @@ int serve_command(const config::config& given) {
     auto owner = persistence::connect({cfg.database.url, cfg.database.connect_timeout_s, ""});
     auto applied = persistence::migrate_up(*owner);
     core::log_event(spdlog::level::info, "migrations_applied", {{"count", applied}});
+    // Tokens sealed under a key this node does not have would be lost to it: it refuses
+    // to start (exit 2) rather than answer every patient from the sink.
+    auto sealing = persistence::seal_stored_secrets(*owner, data_key.get());
+    core::log_event(spdlog::level::info, "channel_tokens_checked",
+                    {{"data_key", data_key != nullptr}, {"sealed_now", sealing.sealed_now},
+                     {"sealed_before", sealing.sealed_before}});
     if (cfg.demo.enabled) {
       persistence::seed_demo_clinic(*owner, cfg.whatsapp.demo_phone_number_id);
       core::log_event(spdlog::level::info, "demo_clinic_ready", {{"clinic", "Clínica Exemplo"}});
@@ -118,6 +134,11 @@ int serve_command(const config::config& given) {
     persistence::connect({cfg.database.url, cfg.database.connect_timeout_s, cfg.database.app_role});
   } catch (const persistence::unavailable& e) {
     std::cerr << "atendeai: " << e.what() << "\n";
+    return 2;
+  } catch (const persistence::secrets_unreadable& e) {
+    std::cerr << "atendeai: configuration: security.data_key_file"
+              << (cfg.security.data_key_file.empty() ? "" : " (" + cfg.security.data_key_file + ")") << ": "
+              << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "atendeai: database: " << e.what() << "\n";
@@ -156,7 +177,7 @@ int serve_command(const config::config& given) {
   caf::actor_system sys{sys_cfg};
   actors::node_actors node;
   try {
-    node = actors::start_node(sys, cfg, metrics, clock, api::spawn_worker);
+    node = actors::start_node(sys, cfg, metrics, clock, data_key, api::spawn_worker);
   } catch (const std::exception& e) {
     std::cerr << "atendeai: " << e.what() << "\n";
     return 2;

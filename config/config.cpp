@@ -1,11 +1,17 @@
 #include "config/config.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <fstream>
 #include <sstream>
 #include <variant>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <toml++/toml.h>
 
@@ -97,6 +103,10 @@ const std::vector<key_def>& schema() {
     ATENDEAI_STR_KEY(privacy, default_legal_basis,
                      "legal basis of clinics that state none: health_protection (LGPD art. 11 II f; the first reply "
                      "carries the privacy notice) or consent (asked before health matters)"),
+    ATENDEAI_STR_KEY(security, data_key_file,
+                     "file with the data key, 64 hex digits, mode 0600 or 0400 (atendeai keys generate): channel tokens "
+                     "are stored sealed with it (AES-256-GCM); a node whose database holds sealed tokens does not start "
+                     "without it (empty: no key, tokens stored as given)"),
     ATENDEAI_STR_KEY(whatsapp, app_secret, "Meta app secret: signs webhooks (X-Hub-Signature-256); required"),
     ATENDEAI_STR_KEY(whatsapp, verify_token, "token Meta echoes when verifying the webhook; required"),
     ATENDEAI_STR_KEY(whatsapp, access_token,
@@ -456,6 +466,43 @@ void validate(const config& c) {
     if (!path->empty() && !std::ifstream(*path).good())
       fail(std::string(key) + ": cannot read " + *path);
   }
+}
+
+core::data_key read_data_key(const std::string& path, const std::string& key) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0)
+    fail(key + ": cannot read " + path + " (" + std::strerror(errno) + ")");
+  struct stat st {};
+  char text[256];
+  ssize_t got = -1;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) == 0)
+    got = ::read(fd, text, sizeof text);
+  int read_errno = errno;
+  ::close(fd);
+  if (!S_ISREG(st.st_mode))
+    fail(key + ": " + path + " is not a regular file");
+  if ((st.st_mode & 077) != 0) {
+    char mode[16];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    fail(key + ": " + path + " has mode " + mode + ": the data key must be readable by its owner only (chmod 600)");
+  }
+  if (got < 0)
+    fail(key + ": cannot read " + path + " (" + std::strerror(read_errno) + ")");
+  auto length = static_cast<size_t>(got);
+  while (length > 0 && (text[length - 1] == '\n' || text[length - 1] == '\r'))
+    --length;
+  auto k = core::data_key::from_hex(std::string_view(text, length));
+  explicit_bzero(text, sizeof text);
+  if (!k)
+    fail(key + ": " + path + " must hold the 32-byte key as 64 hex digits (a newline after them at most; it has " +
+         std::to_string(st.st_size) + " bytes)");
+  return *k;
+}
+
+std::optional<core::data_key> data_key(const config& c) {
+  if (c.security.data_key_file.empty())
+    return std::nullopt;
+  return read_data_key(c.security.data_key_file);
 }
 
 std::string example_toml() {

@@ -4,9 +4,12 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "core/secret_box.hpp"
 
 namespace atendeai::config {
 
@@ -69,6 +72,12 @@ struct flow_settings {
 struct privacy_settings {
   /// The legal basis of clinics that state none: health_protection | consent.
   std::string default_legal_basis = "health_protection";
+};
+
+struct security_settings {
+  /// File holding the data key that seals channel tokens in the database (64 hex digits,
+  /// mode 0600 or 0400); empty: no key, tokens are stored as given.
+  std::string data_key_file;
 };
 
 struct scheduling_settings {
@@ -162,6 +171,7 @@ struct config {
   flow_settings flow;
   scheduling_settings scheduling;
   privacy_settings privacy;
+  security_settings security;
   whatsapp_settings whatsapp;
   sender_settings sender;
   supervision_settings supervision;
@@ -191,6 +201,18 @@ config load(const std::vector<std::string>& argv, const std::map<std::string, st
 
 /// Throws config_error when a value is out of range or inconsistent.
 void validate(const config& c);
+
+/// Reads a data key file: 64 hex digits (a trailing newline allowed) in a regular file
+/// that neither its group nor others may read or write (mode 0600 or 0400). Throws
+/// config_error naming `key` (the setting or option that named the file) when the file
+/// is missing or unreadable, has other permissions, or holds anything else.
+core::data_key read_data_key(const std::string& path, const std::string& key = "security.data_key_file");
+
+/// The node's data key (security.data_key_file), or nullopt when none is configured.
+/// Throws config_error naming security.data_key_file as read_data_key does. Read by the
+/// commands that use it (serve, keys rotate) at their start, not by load(): `keys
+/// generate` writes the file the configuration may already name.
+std::optional<core::data_key> data_key(const config& c);
 
 /// The example configuration file: every key with its default and meaning.
 std::string example_toml();

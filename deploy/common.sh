@@ -234,6 +234,27 @@ load_demo_secrets() {
   [ ${#own[@]} -eq 0 ] || say "secrets from the environment (not $secrets): ${own[*]}"
 }
 
+# load_demo_data_key [DIR]: the data key that seals channel tokens in the database
+# (security.data_key_file), for the demo: generated once into DIR/data.key (DIR: var/ by
+# default; 64 hex digits, mode 0600; never committed) and exported as
+# ATENDEAI_SECURITY_DATA_KEY_FILE, unless the environment names a key file already (the
+# operator's wins). The node itself never generates a key: losing this file loses the
+# channel tokens sealed with it.
+load_demo_data_key() {
+  local dir=${1:-$ROOT/var}
+  if [ -n "${ATENDEAI_SECURITY_DATA_KEY_FILE:-}" ]; then
+    say "data key: $ATENDEAI_SECURITY_DATA_KEY_FILE (from the environment)"
+    return 0
+  fi
+  local key="$dir/data.key"
+  mkdir -p "$dir"
+  if [ ! -f "$key" ]; then
+    (umask 077; openssl rand -hex 32 >"$key.tmp" && mv "$key.tmp" "$key")
+    say "generated the demo data key in $key"
+  fi
+  export ATENDEAI_SECURITY_DATA_KEY_FILE="$key"
+}
+
 # wait_http URL SECONDS: waits until URL answers (any status); fails on timeout.
 wait_http() {
   local url=$1 tries=$(($2 * 5))

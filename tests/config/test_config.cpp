@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <fstream>
 #include <sstream>
@@ -195,4 +196,67 @@ TEST_CASE("cluster: the join command's flags and the cluster keys' checks", "[co
   CHECK_THAT(error_of({"--cluster-name", "x*"}), Catch::Contains("cluster.name"));
   CHECK_THAT(error_of({"--cluster-host", ""}), Catch::Contains("cluster.host"));
   CHECK_THAT(error_of({"--cluster-heartbeat-ms", "10"}), Catch::Contains("cluster.heartbeat_ms"));
+}
+
+TEST_CASE("security.data_key_file: 64 hex digits readable by the owner only, else an error naming the key",
+          "[config][secrets]") {
+  const std::string hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+  auto key_file = [](const std::string& content, mode_t mode) {
+    auto path = temp_file(content);
+    REQUIRE(::chmod(path.c_str(), mode) == 0);
+    return path;
+  };
+  auto data_key_error = [](const std::string& path) -> std::string {
+    try {
+      atendeai::config::data_key(load_with({}, {{"ATENDEAI_SECURITY_DATA_KEY_FILE", path}}));
+    } catch (const config_error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  CHECK_FALSE(atendeai::config::data_key(load_with({})));  // not configured: no key
+
+  auto good = key_file(hex + "\n", 0600);
+  auto read_only = key_file(hex, 0400);
+  auto c = load_with({}, {{"ATENDEAI_SECURITY_DATA_KEY_FILE", good}});
+  CHECK(c.security.data_key_file == good);
+  auto k = atendeai::config::data_key(c);
+  REQUIRE(k);
+  CHECK(k->hex() == hex);
+  CHECK(atendeai::config::data_key(load_with({"--security-data-key-file", read_only}))->hex() == hex);
+
+  // Readable (or writable) by the group or others: refused, whatever it holds.
+  for (mode_t mode : {0644, 0640, 0604, 0660, 0620, 0440}) {
+    auto loose = key_file(hex + "\n", mode);
+    INFO("mode " << std::oct << mode);
+    CHECK_THAT(data_key_error(loose), Catch::Contains("security.data_key_file") && Catch::Contains(loose) &&
+                                          Catch::Contains("mode") && Catch::Contains("owner only"));
+    std::remove(loose.c_str());
+  }
+  // Of the wrong size or not hex: refused, and the key is never echoed.
+  for (std::string content : {hex.substr(0, 62) + "\n", hex + "00\n", std::string(""), hex.substr(0, 63) + "z",
+                              "0x" + hex.substr(2), std::string(32, '\x07')}) {
+    auto bad = key_file(content, 0600);
+    INFO("content: " << content);
+    auto error = data_key_error(bad);
+    CHECK_THAT(error, Catch::Contains("security.data_key_file") && Catch::Contains("64 hex digits"));
+    CHECK(error.find(hex.substr(0, 16)) == std::string::npos);
+    std::remove(bad.c_str());
+  }
+  // Missing, or a folder.
+  CHECK_THAT(data_key_error("/nonexistent/data.key"),
+             Catch::Contains("security.data_key_file") && Catch::Contains("cannot read /nonexistent/data.key"));
+  CHECK_THAT(data_key_error("/tmp"), Catch::Contains("security.data_key_file") && Catch::Contains("not a regular file"));
+  // The rotate command's option names itself.
+  auto loose = key_file(hex, 0644);
+  CHECK_THAT([&] {
+    try {
+      atendeai::config::read_data_key(loose, "--new-key-file");
+    } catch (const config_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  }(), Catch::Contains("--new-key-file") && Catch::Contains("mode 0644"));
+  for (auto& f : {good, read_only, loose})
+    std::remove(f.c_str());
 }

@@ -18,7 +18,7 @@ note() { echo "-- $*" >&2; }
 export ATENDEAI_STOP_GRACE_S=10
 # Only what a test sets reaches the scripts (as on a developer's machine).
 unset ATENDEAI_HTTP_PORT ATENDEAI_PATHS_VAR_DIR ATENDEAI_WHATSAPP_APP_SECRET ATENDEAI_WHATSAPP_VERIFY_TOKEN \
-  ATENDEAI_AUTH_JWT_SECRET ATENDEAI_DATABASE_URL ATENDEAI_REDIS_URL
+  ATENDEAI_AUTH_JWT_SECRET ATENDEAI_DATABASE_URL ATENDEAI_REDIS_URL ATENDEAI_SECURITY_DATA_KEY_FILE
 
 # test_dir NAME: a fresh folder (absolute, reachable by the postgres user) for one test.
 test_dir() {

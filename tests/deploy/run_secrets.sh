@@ -3,8 +3,8 @@
 # started with an app secret, a verify token and a JWT secret in the environment, with a
 # var/demo-secrets.env already there, accepts a webhook signed with the operator's app
 # secret and refuses one signed with the demo secret, answers Meta's verification
-# handshake with the operator's token and not the demo one, and signs admin tokens with
-# the operator's JWT secret.
+# handshake with the operator's token and not the demo one, signs admin tokens with the
+# operator's JWT secret, and uses the operator's data key file (no var/data.key is made).
 source "$(dirname "$0")/lib.sh"
 
 dir=$(test_dir run-secrets)
@@ -17,12 +17,17 @@ demo_secret=demo-app-secret-$RANDOM demo_token=demo-verify-token-$RANDOM
   "$demo_secret" "$demo_token" "demo-jwt-secret-$RANDOM-0123456789abcdef0123456789" >"$dir/var/demo-secrets.env")
 own_secret=operator-app-secret-$RANDOM$RANDOM own_token=operator-verify-token-$RANDOM
 own_jwt=operator-jwt-secret-$RANDOM-0123456789abcdef0123456789abcdef
+own_key="$dir/operator-data.key"
+(umask 077; openssl rand -hex 32 >"$own_key")
 export ATENDEAI_HTTP_PORT=$http ATENDEAI_DEV_PG_PORT=$pg ATENDEAI_DEV_REDIS_PORT=$redis ATENDEAI_PATHS_VAR_DIR="$dir/var"
 
 ATENDEAI_WHATSAPP_APP_SECRET=$own_secret ATENDEAI_WHATSAPP_VERIFY_TOKEN=$own_token ATENDEAI_AUTH_JWT_SECRET=$own_jwt \
-  start_script "$dir/run.log" "$TEST_ROOT/deploy/run"
+  ATENDEAI_SECURITY_DATA_KEY_FILE=$own_key start_script "$dir/run.log" "$TEST_ROOT/deploy/run"
 up() { curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$http/health"; }
 wait_for 800 up
+[ ! -e "$dir/var/data.key" ] || fail "the run command generated a demo data key beside the operator's"
+grep -q "data key: $own_key (from the environment)" "$dir/run.log" || fail "the run command did not take the operator's data key"
+note "data key: the operator's file, no var/data.key"
 
 say_with() { ATENDEAI_WHATSAPP_APP_SECRET=$1 bash "$TEST_ROOT/deploy/say" "oi" "5511900000$((RANDOM % 1000))"; }
 [[ $(say_with "$own_secret") == *"(HTTP 200)"* ]] || fail "a webhook signed with the operator's app secret was refused"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's run command itself, as a user runs it, on the release build: `bash
-# deploy/run` (private ports and var folder) serves /health "ok", a webhook sent with
+# deploy/run` (private ports and var folder) serves /health "ok" with the demo data key it
+# generated (var/data.key: 64 hex digits, mode 0600), a webhook sent with
 # deploy/say is answered at the local sink, the test-only route POST /test/clock does
 # not exist (404: release builds have no test hooks), and Ctrl-C (SIGINT to its process
 # group) stops the node, PostgreSQL and Redis.
@@ -16,6 +17,10 @@ start_script "$dir/run.log" "$TEST_ROOT/deploy/run"
 health_ok() { curl -sf --max-time 2 "http://127.0.0.1:$http/health" | jq -e '.status == "ok"' >/dev/null 2>&1; }
 wait_for 800 health_ok
 note "/health: $(curl -s "http://127.0.0.1:$http/health" | jq -c '{status, version}')"
+key_mode=$(stat -c %a "$dir/var/data.key" 2>/dev/null) || fail "the run command generated no data key in var/"
+[ "$key_mode" = 600 ] || fail "the demo data key has mode $key_mode (want 600)"
+grep -Eqx '[0-9a-f]{64}' "$dir/var/data.key" || fail "the demo data key is not 64 hex digits"
+note "demo data key: var/data.key, mode 600"
 
 wa_id="55119$(printf '%08d' $((RANDOM * 32768 + RANDOM)) | cut -c1-8)"
 said=$(bash "$TEST_ROOT/deploy/say" "oi, quais os horários de vocês?" "$wa_id")
