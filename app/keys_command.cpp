@@ -71,10 +71,7 @@ int rotate(const config::config& cfg, const std::string& next_path) {
     std::cerr << "atendeai: " << e.what() << "\n";
     return 2;
   } catch (const persistence::secrets_unreadable& e) {
-    std::cerr << "atendeai: configuration: security.data_key_file"
-              << (cfg.security.data_key_file.empty() ? "" : " (" + cfg.security.data_key_file + ")") << ": "
-              << e.what() << " (nothing changed)\n";
-    return 2;
+    return refuse_data_key(cfg, e.what(), " (nothing changed)");
   } catch (const std::exception& e) {
     std::cerr << "atendeai: keys rotate: " << e.what() << " (nothing changed)\n";
     return 1;
@@ -89,6 +86,13 @@ int rotate(const config::config& cfg, const std::string& next_path) {
 }
 
 } // namespace
+
+int refuse_data_key(const config::config& cfg, const std::string& why, const char* tail) {
+  std::cerr << "atendeai: configuration: security.data_key_file"
+            << (cfg.security.data_key_file.empty() ? "" : " (" + cfg.security.data_key_file + ")") << ": " << why
+            << tail << "\n";
+  return 2;
+}
 
 int keys_command(const config::config& cfg, const std::vector<std::string>& operands) {
   try {

@@ -18,4 +18,9 @@ namespace atendeai::app {
 /// database (nothing changed).
 int keys_command(const config::config& cfg, const std::vector<std::string>& operands);
 
+/// Says that the stored secrets and the data key do not go together — "atendeai:
+/// configuration: security.data_key_file (<path>): <why><tail>" on stderr — and returns
+/// the exit code for it, 2 (serve and keys rotate).
+int refuse_data_key(const config::config& cfg, const std::string& why, const char* tail = "");
+
 } // namespace atendeai::app

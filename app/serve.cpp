@@ -9,6 +9,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include "actors/cluster.hpp"
+#include "app/keys_command.hpp"
 #include "actors/gateway.hpp"
 #include "actors/node.hpp"
 #include "api/worker.hpp"
@@ -136,10 +137,7 @@ int serve_command(const config::config& given) {
     std::cerr << "atendeai: " << e.what() << "\n";
     return 2;
   } catch (const persistence::secrets_unreadable& e) {
-    std::cerr << "atendeai: configuration: security.data_key_file"
-              << (cfg.security.data_key_file.empty() ? "" : " (" + cfg.security.data_key_file + ")") << ": "
-              << e.what() << "\n";
-    return 2;
+    return refuse_data_key(cfg, e.what());
   } catch (const std::exception& e) {
     std::cerr << "atendeai: database: " << e.what() << "\n";
     return 2;
