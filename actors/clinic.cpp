@@ -244,15 +244,7 @@ struct clinic_state {
   void drop_erased(const std::string& conversation_id, const std::string& mode) {
     core::log_event(spdlog::level::info, "erased_conversation_message_dropped",
                     {{"clinic_id", clinic_id}, {"conversation_id", conversation_id}});
-    reply_record rec;
-    rec.kind = reply_record::cause_kind::none;
-    rec.clinic_id = clinic_id;
-    rec.conversation_id = conversation_id;
-    rec.state_changed = false;
-    rec.touch = false;
-    rec.erase_mode = mode;
-    rec.correlation_id = "erasure";
-    self->send(node->writer_for(conversation_id), record_atom::value, std::move(rec));
+    self->send(node->writer_for(conversation_id), record_atom::value, erasure_record(clinic_id, conversation_id, mode));
   }
 
   /// An erasure of a patient: their conversations are remembered as erased, their booking

@@ -371,11 +371,7 @@ struct conversation_state_holder {
   /// conversation wrote (its writer keeps the order), one record erases the contact in
   /// the same transaction as the audit row; the live state goes and the actor stops.
   void erase(staff_action a) {
-    auto rec = new_record(reply_record::cause_kind::none);
-    rec.state_changed = false;
-    rec.touch = false;
-    rec.erase_mode = a.erase_mode;
-    rec.correlation_id = "erasure";
+    auto rec = erasure_record(clinic_id, conversation_id, a.erase_mode);
     rec.audit = std::move(a.audit);
     rec.receipt = std::move(a.receipt);
     self->send(node->writer_for(conversation_id), record_atom::value, std::move(rec));

@@ -118,6 +118,21 @@ struct reply_record {
   std::vector<std::string> erased; ///< the conversations it erased (set by the writer)
 };
 
+/// The record that erases a conversation's patient (`mode`: anonymise | restrict) once
+/// everything the conversation wrote before it is written (its writer keeps their order):
+/// no reply, no state, no touch of the last activity.
+inline reply_record erasure_record(std::string clinic_id, std::string conversation_id, std::string mode) {
+  reply_record rec;
+  rec.kind = reply_record::cause_kind::none;
+  rec.clinic_id = std::move(clinic_id);
+  rec.conversation_id = std::move(conversation_id);
+  rec.state_changed = false;
+  rec.touch = false;
+  rec.erase_mode = std::move(mode);
+  rec.correlation_id = "erasure";
+  return rec;
+}
+
 /// A staff member's action on a conversation, from the admin API to the conversation
 /// actor (router → clinic → conversation), so the live state matches the database.
 /// It commits through the conversation's batch writer like every reply.
