@@ -209,10 +209,12 @@ load_demo_secrets() {
   mkdir -p "$dir"
   if [ ! -f "$secrets" ]; then
     (
-      umask 077
-      echo "ATENDEAI_WHATSAPP_APP_SECRET=$(openssl rand -hex 32)"
-      echo "ATENDEAI_WHATSAPP_VERIFY_TOKEN=$(openssl rand -hex 16)"
-    ) >"$secrets"
+      umask 077 # the file is created inside the subshell, so with this umask: mode 0600
+      {
+        echo "ATENDEAI_WHATSAPP_APP_SECRET=$(openssl rand -hex 32)"
+        echo "ATENDEAI_WHATSAPP_VERIFY_TOKEN=$(openssl rand -hex 16)"
+      } >"$secrets"
+    )
     say "generated demo secrets in $secrets"
   fi
   if ! grep -q '^ATENDEAI_AUTH_JWT_SECRET=' "$secrets"; then

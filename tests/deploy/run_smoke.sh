@@ -21,6 +21,8 @@ key_mode=$(stat -c %a "$dir/var/data.key" 2>/dev/null) || fail "the run command 
 [ "$key_mode" = 600 ] || fail "the demo data key has mode $key_mode (want 600)"
 grep -Eqx '[0-9a-f]{64}' "$dir/var/data.key" || fail "the demo data key is not 64 hex digits"
 note "demo data key: var/data.key, mode 600"
+secrets_mode=$(stat -c %a "$dir/var/demo-secrets.env" 2>/dev/null) || fail "the run command generated no demo secrets"
+[ "$secrets_mode" = 600 ] || fail "the demo secrets file has mode $secrets_mode (want 600)"
 
 wa_id="55119$(printf '%08d' $((RANDOM * 32768 + RANDOM)) | cut -c1-8)"
 said=$(bash "$TEST_ROOT/deploy/say" "oi, quais os horários de vocês?" "$wa_id")
