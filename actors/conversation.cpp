@@ -12,6 +12,8 @@
 
 #include "actors/actor_metrics.hpp"
 #include "core/conversation.hpp"
+#include "core/faq.hpp"
+#include "core/language_model.hpp"
 #include "core/log.hpp"
 #include "core/password.hpp"
 #include "core/privacy.hpp"
@@ -227,6 +229,10 @@ struct conversation_state_holder {
     if (m.profile && m.profile != profile) { // the clinic's data changed since the last message
       profile = m.profile;
       zone = nullptr;
+    }
+    if (m.msg.type == "audio" && m.msg.text.empty() && m.msg.reply_id.empty()) {
+      voice_note(std::move(m));
+      return;
     }
     auto u = core::understand(m.msg.text, today(), *profile, state.lang);
     auto reminded = std::exchange(state.reminded, std::string{}); // answered now, or moved on
@@ -517,8 +523,172 @@ struct conversation_state_holder {
     decide(std::move(m), u);
   }
 
-  /// The reply without the flow (greetings, questions, hand-over...).
+  /// The reply without the flow (greetings, questions, hand-over...): the language model's
+  /// when the clinic uses one and the rules do not know the answer, else the rules'.
   void decide(stored_message m, const core::understanding& u) {
+    if (wants_model(m, u)) {
+      ask_model(std::move(m), u);
+      return;
+    }
+    decide_by_rules(std::move(m), u);
+  }
+
+  // -- the language model (optional) ------------------------------------------
+
+  /// The deployment offers a model (ai.enabled) and this clinic chose to use it.
+  bool model_on() const { return node->models.size() > 0 && profile->ai_behavior.use_model; }
+
+  /// A typed message the rules did not understand, or a clinic question the clinic's FAQ
+  /// does not answer (an FAQ entry is sent as written, without asking anyone).
+  bool wants_model(const stored_message& m, const core::understanding& u) const {
+    if (!model_on() || state.handoff || m.msg.text.empty() || !m.msg.reply_id.empty() || u.entities.yes_no)
+      return false;
+    // The language decide_reply matches the FAQ in.
+    const std::string lang = u.lang == "en" ? "en" : (profile->language.empty() ? "pt-BR" : profile->language);
+    if (u.intent == core::intent::clinic_question)
+      return !core::match_faq(profile->faq, m.msg.text, u.topic, lang, core::faq_strictness::clinic_question);
+    return u.intent == core::intent::unknown &&
+           !core::match_faq(profile->faq, m.msg.text, {}, lang, core::faq_strictness::unknown);
+  }
+
+  void count_model_use(const std::string& use) {
+    node->metrics->counter_with("atendeai_model_uses_total", "What the language model's answers were used for",
+                                {{"use", use}})
+      .inc();
+  }
+
+  /// The rules answer after all (the model was slow, down, or answered what may not be sent).
+  void model_fallback(const std::string& reason, stored_message m, const core::understanding& u) {
+    node->metrics
+      ->counter_with("atendeai_model_fallbacks_total", "Messages answered by the rules after the model failed, by reason",
+                     {{"reason", reason}})
+      .inc();
+    core::log_event(spdlog::level::info, "model_fallback",
+                    {{"clinic_id", clinic_id}, {"conversation_id", conversation_id},
+                     {"correlation_id", m.msg.external_id}, {"reason", reason}});
+    decide_by_rules(std::move(m), u);
+  }
+
+  /// Asks the model (patient's identifiers replaced by placeholders) and waits for it
+  /// before any other message of this conversation; medical advice is declined first.
+  void ask_model(stored_message m, core::understanding u) {
+    const bool en = u.lang == "en";
+    if (core::reads_medical_advice(m.msg.text))
+      return decline_medical_advice(std::move(m), u, en);
+    core::model_question q;
+    q.model = node->cfg.ai.model;
+    q.max_tokens = node->cfg.ai.max_tokens;
+    q.lang = en ? "en" : "pt-BR";
+    q.today = today();
+    for (auto& line : memory)
+      q.history.push_back({line.outbound, line.text});
+    q.message = m.msg.text;
+    if (!m.msg.contact_name.empty())
+      q.names.push_back(m.msg.contact_name);
+    model_call call{clinic_id, core::model_request_body(*profile, q).dump()};
+    self->request(node->model_for(conversation_id), std::chrono::milliseconds(node->cfg.ai.timeout_ms + 1000),
+                  ask_atom::value, std::move(call))
+      .await([this, m, u, lang = q.lang](model_result& r) mutable { use_model_answer(std::move(m), u, r, lang); },
+             [this, m, u](caf::error&) mutable { model_fallback("timeout", std::move(m), u); });
+  }
+
+  /// Carries out the model's verdict: an intent of the rules goes where the rules send it
+  /// (the booking flow, the clinic actor); an answer from the clinic's data is sent once
+  /// the guardrails pass it; anything else is the rules' answer.
+  void use_model_answer(stored_message m, core::understanding u, const model_result& r, const std::string& lang) {
+    if (!r.ok())
+      return model_fallback(r.outcome, std::move(m), u);
+    auto v = core::read_verdict(r.content, *profile);
+    if (!v)
+      return model_fallback("invalid", std::move(m), u);
+    if (v->medical_advice)
+      return decline_medical_advice(std::move(m), u, lang == "en");
+    if (v->off_topic) {
+      count_model_use("off_topic");
+      u.intent = core::intent::unknown;
+      u.clinic_topic = false; // the clinic's own refusal
+      return decide_by_rules(std::move(m), u);
+    }
+    if (v->intent != core::intent::unknown && v->intent != core::intent::clinic_question) {
+      count_model_use("classified");
+      u.intent = v->intent;
+      if (!u.entities.service && v->service)
+        u.entities.service = v->service;
+      if (!u.entities.date && v->date)
+        u.entities.date = v->date;
+      if (!u.entities.time && v->time)
+        u.entities.time = v->time;
+      if (for_flow(u, m))
+        return ask_flow(std::move(m), std::move(u));
+      return decide_by_rules(std::move(m), u);
+    }
+    u.intent = core::intent::clinic_question;
+    u.clinic_topic = true;
+    u.topic = v->topic.empty() ? "other" : v->topic;
+    if (!v->known || v->answer.empty()) {
+      count_model_use("not_known");
+      return decide_by_rules(std::move(m), u); // "não tenho essa informação" and a human offered
+    }
+    auto violation = core::answer_violation(v->answer, *profile);
+    if (violation.empty()) {
+      auto written_in = core::language_of(v->answer);
+      if (!written_in.empty() && written_in != lang)
+        violation = "language";
+    }
+    if (!violation.empty())
+      return model_fallback("guardrail_" + violation, std::move(m), u);
+    count_model_use("answered");
+    auto decision = core::generated_reply(u, *profile, state, std::move(v->answer));
+    known_contact = true;
+    record(m, u, std::move(decision.reply), "clinic_question");
+  }
+
+  void decline_medical_advice(stored_message m, const core::understanding& u, bool en) {
+    count_model_use("medical_advice");
+    state.unknown_streak = 0;
+    known_contact = true;
+    record(m, u, plain(core::medical_advice_text(en)), "medical_advice");
+  }
+
+  /// A voice note: transcribed by the model's provider and answered as the patient's text
+  /// when the clinic uses a model; otherwise (or when it cannot be) the patient is kindly
+  /// asked to write. Never counted toward the automatic hand-over.
+  void voice_note(stored_message m) {
+    core::understanding u;
+    u.lang = state.lang == "en" ? "en" : "pt-BR";
+    const bool en = u.lang == "en";
+    if (state.handoff)
+      return record(m, u, std::nullopt, "voice_note");
+    // The payload is WhatsApp's audio object: {"id", "mime_type", "voice"}.
+    std::string media_id;
+    if (auto& audio = m.msg.payload; audio.is_object() && audio.contains("id") && audio["id"].is_string())
+      media_id = audio["id"].get<std::string>();
+    if (!model_on() || !node->cfg.ai.transcription || media_id.empty()) {
+      count_model_use("voice_note_not_transcribed");
+      return record(m, u, plain(core::voice_note_text(en)), "voice_note");
+    }
+    media_call call{clinic_id, m.msg.account_id, std::move(media_id)};
+    self->request(node->model_for(conversation_id), std::chrono::milliseconds(3 * node->cfg.ai.timeout_ms + 5000),
+                  transcribe_atom::value, std::move(call))
+      .await(
+        [this, m, u, en](model_result& r) mutable {
+          if (r.ok() && r.content.find_first_not_of(" \t\r\n") != std::string::npos) {
+            count_model_use("transcribed");
+            m.msg.text = core::truncate_utf8(r.content, 4096);
+            return answer(std::move(m));
+          }
+          count_model_use(r.outcome == "too_large" ? "voice_note_too_large" : "voice_note_not_transcribed");
+          record(m, u, plain(r.outcome == "too_large" ? core::media_too_large_text(en) : core::voice_note_text(en)),
+                 "voice_note");
+        },
+        [this, m, u, en](caf::error&) mutable {
+          count_model_use("voice_note_not_transcribed");
+          record(m, u, plain(core::voice_note_text(en)), "voice_note");
+        });
+  }
+
+  /// The rules' reply (greetings, questions, hand-over...).
+  void decide_by_rules(stored_message m, const core::understanding& u) {
     auto decision = core::decide_reply(u, *profile, state, !known_contact, m.msg.text);
     known_contact = true;
     if (decision.handoff_started)
@@ -548,6 +718,8 @@ struct conversation_state_holder {
     if (reply && !state.notice_shown && legal_basis() == "health_protection" &&
         core::add_privacy_notice(*reply, core::privacy_notice_text(*profile, profile->privacy, state.lang == "en")))
       state.notice_shown = true;
+    if (reply && m.msg.type == "audio" && !m.msg.text.empty())
+      reply->transcript = m.msg.text; // what the voice note said, for staff
     if (reply)
       attach_reply(rec, std::move(*reply));
     last_in = reply_target{m.msg.channel, m.msg.account_id, m.msg.contact};

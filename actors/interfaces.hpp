@@ -39,6 +39,9 @@
 ///   ──waitlist/hold──► db_reader (who waits; the offer and its hold job) ──remind(proactive)──►
 ///   conversation; conversation ──offer(answer)──► clinic (book / decline / too late)
 ///   admin API ──inspect(query)──► router ──inspect(query)──► clinic ──inspect──► conversation / flow
+///   Language model (optional): conversation ──ask / transcribe──► language_model worker
+///   (blocking HTTP on its own thread; a voice note's token: ──token──► db_reader); the
+///   conversation awaits the answer (its next message waits) and falls back to the rules.
 
 #include <map>
 #include <string>
@@ -52,6 +55,7 @@
 #include "actors/cluster_messages.hpp"
 #include "actors/inspect_messages.hpp"
 #include "actors/messages.hpp"
+#include "actors/model_messages.hpp"
 #include "actors/scheduling_messages.hpp"
 
 namespace atendeai::actors {
@@ -102,6 +106,8 @@ using waitlist_atom = caf::atom_constant<caf::atom("waitlist")>;   ///< join the
 using freed_atom = caf::atom_constant<caf::atom("freed")>;         ///< a time of the agenda became free
 using offer_atom = caf::atom_constant<caf::atom("offer")>;         ///< a waitlist offer (its answer, its end)
 using consent_atom = caf::atom_constant<caf::atom("consent")>;     ///< a patient's consent event (LGPD)
+using ask_atom = caf::atom_constant<caf::atom("ask")>;             ///< a chat completion of the language model
+using transcribe_atom = caf::atom_constant<caf::atom("transcribe")>; ///< a voice note to text
 
 // -- interfaces ----------------------------------------------------------------
 
@@ -198,6 +204,17 @@ using sender_actor = caf::typed_actor<
   caf::replies_to<drain_atom>::with<bool>,
   caf::reacts_to<tick_atom>,
   caf::replies_to<inspect_atom>::with<std::string>>;
+
+/// The optional language model's workers (ai.enabled; ai.workers of them, detached: each
+/// makes its blocking HTTP calls on its own thread and keeps its provider connection).
+/// They count calls, latency, failures, tokens and the circuit breaker's state; they
+/// never see the clinic's rules: the conversation validates what comes back.
+using language_model_actor = caf::typed_actor<
+  /// A chat completion (outcome "breaker_open" at once while the breaker is open).
+  caf::replies_to<ask_atom, model_call>::with<model_result>,
+  /// A voice note fetched from the channel (the account's token read from a reader) and
+  /// transcribed by the provider.
+  caf::replies_to<transcribe_atom, media_call>::with<model_result>>;
 
 /// One per (clinic, channel, contact): memory, understanding, replies.
 using conversation_actor = caf::typed_actor<

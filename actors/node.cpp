@@ -9,9 +9,11 @@
 #include "actors/cluster.hpp"
 #include "actors/db_reader.hpp"
 #include "actors/health.hpp"
+#include "actors/language_model.hpp"
 #include "actors/router.hpp"
 #include "actors/sender.hpp"
 #include "actors/supervisor.hpp"
+#include "core/language_model.hpp"
 #include "core/log.hpp"
 
 namespace atendeai::actors {
@@ -59,6 +61,13 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
     ctx->writers.add(spawn_batch_writer(sys, ctx, i, false));
   for (int i = 0; i < cfg.sender.workers; ++i)
     ctx->senders.add(spawn_sender(sys, ctx, i));
+  if (cfg.ai.enabled) {
+    ctx->model_breaker = std::make_shared<core::circuit_breaker>(
+      cfg.ai.breaker_failures, std::chrono::milliseconds(cfg.ai.breaker_cooldown_ms));
+    register_model_metrics(*ctx);
+    for (int i = 0; i < cfg.ai.workers; ++i)
+      ctx->models.add(spawn_language_model(sys, ctx));
+  }
   ctx->routers.add(spawn_router(sys, ctx));
   node_actors out{ctx, spawn_health(sys, ctx, ctx->clock->now()), {}, cluster.endpoint,
                   spawn_root_supervisor(sys, ctx, cluster.endpoint, identity), exit_code};
@@ -66,7 +75,7 @@ node_actors start_node(caf::actor_system& sys, const config::config& cfg,
   core::log_event(spdlog::level::info, "node_actors_started",
                   {{"readers", ctx->readers.size()}, {"ingest_writers", ctx->ingest_writers.size()},
                    {"writers", ctx->writers.size()},
-                   {"senders", ctx->senders.size()}});
+                   {"senders", ctx->senders.size()}, {"model_workers", ctx->models.size()}});
   return out;
 }
 
@@ -120,6 +129,8 @@ bool stop_node(caf::actor_system& sys, node_actors& actors, int timeout_ms) {
     stop(w);
   for (auto& w : ctx.writers.all())
     stop(w);
+  for (auto& m : ctx.models.all())
+    stop(m);
   for (auto& r : ctx.readers.all())
     stop(r);
   stop(actors.health);

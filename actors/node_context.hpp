@@ -22,6 +22,10 @@ class actor_system;
 #include "core/secret_box.hpp"
 #include "persistence/database.hpp"
 
+namespace atendeai::core {
+class circuit_breaker;
+}
+
 namespace atendeai::actors {
 
 /// What /health shows of the cluster: written by the membership actor, read by health.
@@ -91,6 +95,10 @@ struct node_context {
   actor_slots<db_reader_actor> readers;
   actor_slots<router_actor> routers; ///< one
   actor_slots<membership_actor> membership; ///< one in a cluster, else none
+  actor_slots<language_model_actor> models;  ///< the language model's workers (ai.enabled), else none
+  /// Shared by the model's workers: a provider failing ai.breaker_failures times in a row
+  /// is not asked for ai.breaker_cooldown_ms (null without a model).
+  std::shared_ptr<core::circuit_breaker> model_breaker;
   std::shared_ptr<cluster_board> cluster = std::make_shared<cluster_board>();
   /// Records the record writers keep through a PostgreSQL outage (none lost; past
   /// persistence.max_held_records new webhooks are refused with 503).
@@ -113,6 +121,8 @@ struct node_context {
   bool holding_too_much() const { return held_records->load() >= cfg.persistence.max_held_records; }
   /// The sender for a key (a conversation's replies go out in order).
   sender_actor sender_for(const std::string& key) const { return senders.for_key(key); }
+  /// The model's worker for a key (invalid without a model).
+  language_model_actor model_for(const std::string& key) const { return models.for_key(key); }
   /// The reader for a key.
   db_reader_actor reader_for(const std::string& key) const { return readers.for_key(key); }
 };

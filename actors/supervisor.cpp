@@ -8,6 +8,7 @@
 #include "actors/actor_metrics.hpp"
 #include "actors/batch_writer.hpp"
 #include "actors/db_reader.hpp"
+#include "actors/language_model.hpp"
 #include "actors/membership.hpp"
 #include "actors/router.hpp"
 #include "actors/sender.hpp"
@@ -77,6 +78,7 @@ struct root_supervisor_state {
     watch_all(ctx->writers, "batch_writer",
               [&sys, node](size_t i) { return spawn_batch_writer(sys, node, static_cast<int>(i), false); });
     watch_all(ctx->senders, "sender", [&sys, node](size_t i) { return spawn_sender(sys, node, static_cast<int>(i)); });
+    watch_all(ctx->models, "language_model", [&sys, node](size_t) { return spawn_language_model(sys, node); });
     watch_all(ctx->routers, "router", [&sys, node](size_t) { return spawn_router(sys, node, true); });
     watch_all(ctx->membership, "membership",
               [&sys, node, id = identity, ep = caf::actor_cast<caf::strong_actor_ptr>(endpoint)](size_t) {

@@ -99,6 +99,8 @@ int serve_command(const config::config& given) {
   try {
     if (auto key = config::data_key(cfg))
       data_key = std::make_shared<const core::data_key>(*key);
+    if (cfg.ai.enabled)
+      cfg.ai.api_key = config::ai_api_key(cfg);
   } catch (const config::config_error& e) {
     std::cerr << "atendeai: " << e.what() << "\n";
     return 2;

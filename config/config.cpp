@@ -161,6 +161,23 @@ const std::vector<key_def>& schema() {
                      "file under paths.var_dir (mode 0600) receiving e-mails such as password resets"),
     ATENDEAI_STR_KEY(mail, from, "From: of the e-mails the node writes"),
     ATENDEAI_STR_KEY(mail, reset_url, "link of a reset e-mail; the token is appended"),
+    ATENDEAI_KEY(ai, enabled, boolean, bool,
+                 "offer an OpenAI-compatible language model to clinics that opt in (ai_behavior.use_model)"),
+    ATENDEAI_STR_KEY(ai, base_url, "OpenAI-compatible API base, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1"),
+    ATENDEAI_STR_KEY(ai, api_key, "the provider's API key (prefer ai.api_key_file; never logged)"),
+    ATENDEAI_STR_KEY(ai, api_key_file, "file holding the provider's API key, read at start when ai.api_key is empty"),
+    ATENDEAI_STR_KEY(ai, model, "chat model name"),
+    ATENDEAI_INT_KEY(ai, timeout_ms, 100, 120000,
+                     "longest a model call may take; past it the built-in answer goes out"),
+    ATENDEAI_INT_KEY(ai, max_tokens, 16, 8192, "largest answer asked of the model, in tokens"),
+    ATENDEAI_INT_KEY(ai, workers, 1, 64, "model calls in flight at once (threads, each reusing its connection)"),
+    ATENDEAI_INT_KEY(ai, breaker_failures, 1, 1000,
+                     "failed calls in a row after which the model is not asked for ai.breaker_cooldown_ms"),
+    ATENDEAI_INT_KEY(ai, breaker_cooldown_ms, 100, 3600000, "how long the circuit breaker stays open, in ms"),
+    ATENDEAI_KEY(ai, transcription, boolean, bool,
+                 "transcribe voice notes with {ai.base_url}/audio/transcriptions (off: patients are asked to write)"),
+    ATENDEAI_STR_KEY(ai, transcription_model, "speech-to-text model name"),
+    ATENDEAI_INT_KEY(ai, media_max_bytes, 1024, 104857600, "largest voice note or media file fetched, in bytes"),
     ATENDEAI_STR_KEY(paths, var_dir, "directory for runtime files (sink, mail, generated secrets)"),
   };
   return keys;
@@ -422,6 +439,8 @@ void validate(const config& c) {
     fail("redis.url: must start with redis://");
   if (c.whatsapp.api_base.rfind("http://", 0) != 0 && c.whatsapp.api_base.rfind("https://", 0) != 0)
     fail("whatsapp.api_base: must be an http:// or https:// URL");
+  if (c.ai.base_url.rfind("http://", 0) != 0 && c.ai.base_url.rfind("https://", 0) != 0)
+    fail("ai.base_url: must be an http:// or https:// URL");
   if (c.node.id.empty() || c.node.id.size() > 64)
     fail("node.id: must have 1 to 64 characters");
   if (c.sender.backoff_max_ms < c.sender.backoff_base_ms)
@@ -503,6 +522,21 @@ std::optional<core::data_key> data_key(const config& c) {
   if (c.security.data_key_file.empty())
     return std::nullopt;
   return read_data_key(c.security.data_key_file);
+}
+
+std::string ai_api_key(const config& c) {
+  if (!c.ai.api_key.empty() || c.ai.api_key_file.empty())
+    return c.ai.api_key;
+  std::ifstream in(c.ai.api_key_file);
+  if (!in)
+    fail("ai.api_key_file: cannot read " + c.ai.api_key_file + " (" + std::strerror(errno) + ")");
+  std::string key;
+  std::getline(in, key);
+  while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\t'))
+    key.pop_back();
+  if (key.empty())
+    fail("ai.api_key_file: " + c.ai.api_key_file + " is empty");
+  return key;
 }
 
 std::string example_toml() {

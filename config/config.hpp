@@ -156,6 +156,24 @@ struct mail_settings {
   std::string reset_url = "http://127.0.0.1:8080/reset-password?token=";
 };
 
+/// The optional language model (an OpenAI-compatible provider): off unless the
+/// deployment enables it and a clinic opts in (ai_behavior.use_model).
+struct ai_settings {
+  bool enabled = false;
+  std::string base_url = "https://api.openai.com/v1";
+  std::string api_key;
+  std::string api_key_file; ///< read at start when api_key is empty
+  std::string model = "gpt-4o-mini";
+  int timeout_ms = 4000;
+  int max_tokens = 400;
+  int workers = 2;               ///< calls in flight at once (each worker keeps its connection)
+  int breaker_failures = 5;      ///< failures in a row that open the circuit breaker
+  int breaker_cooldown_ms = 30000;
+  bool transcription = true;     ///< voice notes transcribed by {base_url}/audio/transcriptions
+  std::string transcription_model = "whisper-1";
+  int media_max_bytes = 16 * 1024 * 1024; ///< larger media are refused politely
+};
+
 struct paths_settings {
   std::string var_dir = "var";
 };
@@ -181,6 +199,7 @@ struct config {
   log_settings log;
   auth_settings auth;
   mail_settings mail;
+  ai_settings ai;
   paths_settings paths;
 };
 
@@ -213,6 +232,11 @@ core::data_key read_data_key(const std::string& path, const std::string& key = "
 /// commands that use it (serve, keys rotate) at their start, not by load(): `keys
 /// generate` writes the file the configuration may already name.
 std::optional<core::data_key> data_key(const config& c);
+
+/// The language model's API key: ai.api_key, or the first line of ai.api_key_file ("" when
+/// neither is set: a local server may need none). Throws config_error naming
+/// ai.api_key_file when the file cannot be read or is empty. Read by serve at its start.
+std::string ai_api_key(const config& c);
 
 /// The example configuration file: every key with its default and meaning.
 std::string example_toml();

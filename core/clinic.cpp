@@ -191,7 +191,8 @@ nlohmann::json context_to_json(const clinic_profile& p) {
       {"languages", pe.languages}, {"greeting", pe.greeting}, {"farewell", pe.farewell}}},
     {"ai_behavior",
      {{"proactivity", b.proactivity}, {"suggestions", b.suggestions}, {"feedback", b.feedback},
-      {"auto_escalation", b.auto_escalation}, {"escalation_threshold", b.escalation_threshold}}},
+      {"auto_escalation", b.auto_escalation}, {"escalation_threshold", b.escalation_threshold},
+      {"use_model", b.use_model}}},
     {"working_hours", hours_to_json(p.working_hours)},
     {"scheduling_policies", policy_to_json(p.policy)},
   };
@@ -251,13 +252,15 @@ void context_from_json(const nlohmann::json& j, clinic_profile& p) {
     const std::string path = "ai_behavior";
     if (!it->is_object())
       bad(path, "must be an object");
-    only_members(*it, path, {"proactivity", "suggestions", "feedback", "auto_escalation", "escalation_threshold"});
+    only_members(*it, path, {"proactivity", "suggestions", "feedback", "auto_escalation", "escalation_threshold",
+                                   "use_model"});
     auto& b = p.ai_behavior;
     b.proactivity = get_field<bool>(*it, "proactivity", path, b.proactivity);
     b.suggestions = get_field<bool>(*it, "suggestions", path, b.suggestions);
     b.feedback = get_field<bool>(*it, "feedback", path, b.feedback);
     b.auto_escalation = get_field<bool>(*it, "auto_escalation", path, b.auto_escalation);
     b.escalation_threshold = get_int(*it, "escalation_threshold", path, b.escalation_threshold, 1, 20);
+    b.use_model = get_field<bool>(*it, "use_model", path, b.use_model);
   }
   if (auto it = j.find("working_hours"); it != j.end())
     p.working_hours = hours_from_json(*it, "working_hours");

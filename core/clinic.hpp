@@ -45,6 +45,10 @@ struct behavior {
   bool feedback = true;
   bool auto_escalation = true;
   int escalation_threshold = 3; ///< messages in a row not understood before hand-over
+  /// The clinic lets the deployment's language model (ai.enabled) answer what the rules
+  /// cannot and transcribe voice notes: patients' messages then go to the provider
+  /// (redacted), the clinic's decision under LGPD.
+  bool use_model = false;
 };
 
 /// Booking rules (seeds: scheduling_policies).

@@ -305,13 +305,33 @@ conversation_state conversation_state_from_json(const nlohmann::json& j) {
   return s;
 }
 
+namespace {
+void set_language(const understanding& u, const clinic_profile& clinic, conversation_state& state) {
+  state.lang = u.lang == "en" ? "en" : (clinic.language.empty() ? "pt-BR" : clinic.language);
+}
+} // namespace
+
+reply_decision generated_reply(const understanding& u, const clinic_profile& clinic, conversation_state& state,
+                               std::string answer) {
+  reply_decision d;
+  if (state.handoff)
+    return d;
+  set_language(u, clinic, state);
+  state.unknown_streak = 0;
+  state.human_offered = false;
+  auto reply = text(std::move(answer));
+  reply.generated = true;
+  d.reply = std::move(reply);
+  return d;
+}
+
 reply_decision decide_reply(const understanding& u, const clinic_profile& clinic,
                             conversation_state& state, bool first_message,
                             std::string_view message_text) {
   reply_decision d;
   if (state.handoff)
     return d;
-  state.lang = u.lang == "en" ? "en" : (clinic.language.empty() ? "pt-BR" : clinic.language);
+  set_language(u, clinic, state);
   const auto v = voice_for(clinic, state.lang);
   const bool human_was_offered = state.human_offered;
   state.human_offered = false;

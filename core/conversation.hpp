@@ -49,4 +49,10 @@ reply_decision decide_reply(const understanding& u, const clinic_profile& clinic
                             conversation_state& state, bool first_message,
                             std::string_view message_text = {});
 
+/// The reply to a message the rules could not answer and the language model did, from the
+/// clinic's data (its answer already checked by core::answer_violation): sent as written,
+/// marked as generated; the message counts as understood (no hand-over streak).
+reply_decision generated_reply(const understanding& u, const clinic_profile& clinic, conversation_state& state,
+                               std::string answer);
+
 } // namespace atendeai::core

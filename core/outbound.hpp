@@ -38,6 +38,10 @@ struct outbound_message {
   /// A proactive message sent as free text or buttons that Meta refuses because the
   /// window closed after all (error 131047) goes again as this template.
   std::optional<template_call> fallback;
+  /// Written by the language model (stored with the message, shown to staff).
+  bool generated = false;
+  /// The voice note this replies to, as transcribed (stored with the reply, shown to staff).
+  std::string transcript;
 };
 
 } // namespace atendeai::core

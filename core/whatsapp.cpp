@@ -476,6 +476,10 @@ void write_json(json_text& out, const outbound_message& msg) {
     write_template("template", *msg.templ);
   if (msg.fallback)
     write_template("fallback", *msg.fallback);
+  if (msg.generated)
+    out.key("generated").boolean(true);
+  if (!msg.transcript.empty())
+    out.key("transcript").string(msg.transcript);
   out.end_object();
 }
 
@@ -511,6 +515,10 @@ outbound_message outbound_from_json(const nlohmann::json& j) {
   };
   m.templ = read_template("template");
   m.fallback = read_template("fallback");
+  if (auto g = j.find("generated"); g != j.end() && g->is_boolean())
+    m.generated = g->get<bool>();
+  if (auto t = j.find("transcript"); t != j.end() && t->is_string())
+    m.transcript = t->get<std::string>();
   return m;
 }
 

@@ -85,7 +85,10 @@ nlohmann::json list_messages(pqxx::transaction_base& tx, const std::string& clin
   auto rows = tx.exec_params(
     "SELECT m.id::text, m.direction, m.type, coalesce(m.body, ''), m.status, coalesce(m.intent, ''), "
     "coalesce(m.staff_user_id::text, ''), "
-    "to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), coalesce(m.error, '') "
+    "to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), coalesce(m.error, ''), "
+    "m.direction = 'out' AND coalesce(m.payload ->> 'generated', '') = 'true', "
+    "CASE WHEN m.direction = 'in' AND m.type = 'audio' THEN (SELECT o.payload ->> 'transcript' "
+    "  FROM atendeai.outbound_messages o WHERE o.clinic_id = m.clinic_id AND o.cause_id = m.id) END "
     "FROM atendeai.messages m WHERE m.clinic_id = $1 AND m.conversation_id = $2 "
     "AND ($3::uuid IS NULL OR (m.created_at, m.id) < (SELECT c.created_at, c.id FROM atendeai.messages c "
     "  WHERE c.clinic_id = $1 AND c.conversation_id = $2 AND c.id = $3::uuid)) "
@@ -105,7 +108,11 @@ nlohmann::json list_messages(pqxx::transaction_base& tx, const std::string& clin
                      {"staff_user_id", or_null(r[6].as<std::string>())},
                      {"created_at", r[7].as<std::string>()},
                      // Why the channel refused it (failed), or what happened on the way.
-                     {"error", or_null(r[8].as<std::string>())}});
+                     {"error", or_null(r[8].as<std::string>())},
+                     // Written by the language model, not by the rules or staff.
+                     {"generated", r[9].as<bool>()},
+                     // A voice note as the provider transcribed it.
+                     {"transcript", r[10].is_null() ? nlohmann::json() : nlohmann::json(r[10].as<std::string>())}});
   }
   bool more = static_cast<int>(rows.size()) > per_page;
   return {{"items", items},

@@ -98,7 +98,7 @@ TEST_CASE("catalogue: clinics create, read, update, list, deactivate, context an
   auto ctx = n.call(n.super, "GET", "/api/v1/clinics/" + id + "/context", nullptr, 200);
   CHECK(ctx["clinic_id"] == id);
   CHECK(ctx["ai_behavior"] == json({{"proactivity", true}, {"suggestions", true}, {"feedback", true},
-                                    {"auto_escalation", true}, {"escalation_threshold", 3}}));
+                                    {"auto_escalation", true}, {"escalation_threshold", 3}, {"use_model", false}}));
   auto ctx2 = n.call(n.super, "PUT", "/api/v1/clinics/" + id + "/context",
                      {{"clinic_id", id}, {"ai_behavior", {{"escalation_threshold", 5}, {"suggestions", false}}}}, 200);
   CHECK(ctx2["ai_behavior"]["escalation_threshold"] == 5);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <openssl/evp.h>
 #include <restinio/all.hpp>
 
 #include "core/agenda.hpp"
@@ -432,6 +433,24 @@ bool quiescent(const scratch_database& db, std::chrono::milliseconds timeout) {
 
 // -- fake Graph API ---------------------------------------------------------------------
 
+namespace {
+
+/// Lower-case hex SHA-256 of `bytes` (the media metadata's "sha256").
+std::string sha256_hex(const std::string& bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr);
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < size; ++i) {
+    out += digits[digest[i] >> 4];
+    out += digits[digest[i] & 0xf];
+  }
+  return out;
+}
+
+} // namespace
+
 struct fake_graph_api::impl {
   using router_t = restinio::router::express_router_t<>;
   struct traits : restinio::default_traits_t {
@@ -445,7 +464,34 @@ struct fake_graph_api::impl {
   int fail_status = 500;
   int fail_code = 1; ///< Meta's error code in the failure's body
   uint64_t next_id = 0;
+  struct media {
+    std::string bytes;
+    std::string mime_type;
+    std::string sha256;
+  };
+  std::map<std::string, media> media_by_id;
   restinio::running_server_handle_t<traits> server;
+
+  /// Records the request in `calls`; call with `mutex` held.
+  template <typename Request> void record_call(const Request& req) {
+    auto auth = req->header().try_get_field("Authorization");
+    calls.emplace_back(std::string(req->header().path()), auth ? *auth : std::string());
+  }
+
+  /// A Graph-style error answer.
+  template <typename Request>
+  static void error(const Request& req, std::uint16_t status, const char* reason, const std::string& message,
+                    int code, const std::string& type) {
+    req->create_response(restinio::http_status_line_t{restinio::http_status_code_t{status}, reason})
+      .append_header(restinio::http_field::content_type, "application/json")
+      .set_body(nlohmann::json{{"error",
+                                {{"message", message},
+                                 {"type", type},
+                                 {"code", code},
+                                 {"fbtrace_id", "fake-fbtrace"}}}}
+                  .dump())
+      .done();
+  }
 };
 
 fake_graph_api::fake_graph_api() : impl_(new impl) {
@@ -454,8 +500,7 @@ fake_graph_api::fake_graph_api() : impl_(new impl) {
   auto* self = impl_.get();
   router->http_post(R"(/:version/:phone/messages)", [self](auto req, auto) {
     std::lock_guard<std::mutex> guard(self->mutex);
-    auto auth = req->header().try_get_field("Authorization");
-    self->calls.emplace_back(std::string(req->header().path()), auth ? *auth : std::string());
+    self->record_call(req);
     if (self->fail_count > 0) {
       --self->fail_count;
       req->create_response(restinio::http_status_line_t{
@@ -469,6 +514,52 @@ fake_graph_api::fake_graph_api() : impl_(new impl) {
     req->create_response()
       .append_header(restinio::http_field::content_type, "application/json")
       .set_body(nlohmann::json{{"messaging_product", "whatsapp"}, {"messages", {{{"id", id}}}}}.dump())
+      .done();
+    return restinio::request_accepted();
+  });
+  // Before the metadata route: "/media-download/<id>" would match "/:version/:media_id" too.
+  router->http_get(R"(/media-download/:media_id)", [self](auto req, auto params) {
+    std::lock_guard<std::mutex> guard(self->mutex);
+    self->record_call(req);
+    auto auth = req->header().try_get_field("Authorization");
+    if (!auth || auth->rfind("Bearer ", 0) != 0 || auth->size() <= 7) {
+      impl::error(req, 401, "Unauthorized", "Authorization: Bearer <access token> required", 190, "OAuthException");
+      return restinio::request_accepted();
+    }
+    auto found = self->media_by_id.find(std::string(params["media_id"]));
+    if (found == self->media_by_id.end()) {
+      impl::error(req, 404, "Not Found", "media not found", 100, "GraphMethodException");
+      return restinio::request_accepted();
+    }
+    req->create_response()
+      .append_header(restinio::http_field::content_type, found->second.mime_type)
+      .set_body(found->second.bytes)
+      .done();
+    return restinio::request_accepted();
+  });
+  router->http_get(R"(/:version/:media_id)", [self](auto req, auto params) {
+    std::lock_guard<std::mutex> guard(self->mutex);
+    self->record_call(req);
+    auto id = std::string(params["media_id"]);
+    auto found = self->media_by_id.find(id);
+    if (found == self->media_by_id.end()) {
+      impl::error(req, 404, "Not Found",
+                  "Unsupported get request. Object with ID '" + id +
+                    "' does not exist, cannot be loaded due to missing permissions, or does not support this "
+                    "operation.",
+                  100, "GraphMethodException");
+      return restinio::request_accepted();
+    }
+    auto& m = found->second;
+    req->create_response()
+      .append_header(restinio::http_field::content_type, "application/json")
+      .set_body(nlohmann::json{{"messaging_product", "whatsapp"},
+                               {"url", "http://127.0.0.1:" + std::to_string(self->port) + "/media-download/" + id},
+                               {"mime_type", m.mime_type},
+                               {"sha256", m.sha256},
+                               {"file_size", m.bytes.size()},
+                               {"id", id}}
+                  .dump())
       .done();
     return restinio::request_accepted();
   });
@@ -494,6 +585,12 @@ void fake_graph_api::fail_next(int n, int status, int meta_code) {
   impl_->fail_count = n;
   impl_->fail_status = status;
   impl_->fail_code = meta_code;
+}
+
+void fake_graph_api::add_media(const std::string& media_id, std::string bytes, const std::string& mime_type) {
+  auto sha256 = sha256_hex(bytes);
+  std::lock_guard<std::mutex> guard(impl_->mutex);
+  impl_->media_by_id[media_id] = impl::media{std::move(bytes), mime_type, std::move(sha256)};
 }
 
 std::vector<nlohmann::json> fake_graph_api::received() const {

@@ -7,7 +7,8 @@
 /// support/admin_api.hpp (the admin API: settings, demo administrators, logging in),
 /// support/chat.hpp (clinic days, taps, one message and its reply),
 /// support/admin_node.hpp and support/pipeline_node.hpp (whole fixtures),
-/// support/fake_smtp.hpp, and support/demo_ids.hpp (the demo clinic's ids).
+/// support/fake_smtp.hpp, support/fake_openai.hpp (the language model's upstream), and
+/// support/demo_ids.hpp (the demo clinic's ids).
 
 #include <atomic>
 #include <chrono>
@@ -165,19 +166,28 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
 bool quiescent(const scratch_database& db, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 /// A fake WhatsApp Graph API: records every POST .../messages, answers a wamid, and
-/// can be told to fail the next requests with a status.
+/// can be told to fail the next requests with a status. It also serves media as Meta's
+/// Cloud API does: GET /<version>/<media_id> answers the media's metadata with a download
+/// URL, GET /media-download/<media_id> (Authorization: Bearer required) the bytes.
 class fake_graph_api {
 public:
   fake_graph_api();
   ~fake_graph_api();
   std::string base_url() const;
-  /// The next `n` requests answer `status` (e.g. 500, 429, 400) with Meta's error
-  /// `meta_code` (131047: the 24-hour window closed).
+  /// The next `n` message requests (POST .../messages; never the media ones) answer
+  /// `status` (e.g. 500, 429, 400) with Meta's error `meta_code` (131047: the 24-hour
+  /// window closed).
   void fail_next(int n, int status, int meta_code = 1);
-  /// Request bodies received so far (parsed JSON), in arrival order.
+  /// Makes `media_id` known (replacing what it was): its metadata answers `mime_type`,
+  /// the bytes' SHA-256 and size, and a URL on this server that downloads `bytes`.
+  void add_media(const std::string& media_id, std::string bytes, const std::string& mime_type = "audio/ogg");
+  /// Bodies of the messages sent so far (POST .../messages answered with a wamid, not the
+  /// failed ones; parsed JSON), in arrival order.
   std::vector<nlohmann::json> received() const;
-  /// Paths and Authorization headers received.
+  /// Paths and Authorization headers of every request (messages, media metadata, media
+  /// downloads), in arrival order.
   std::vector<std::pair<std::string, std::string>> calls() const;
+  /// How many messages were sent (received().size()).
   size_t count() const;
 
 private:
