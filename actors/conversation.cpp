@@ -230,9 +230,11 @@ struct conversation_state_holder {
       profile = m.profile;
       zone = nullptr;
     }
-    if (m.msg.type == "audio" && m.msg.text.empty() && m.msg.reply_id.empty()) {
-      voice_note(std::move(m));
-      return;
+    if (m.msg.text.empty() && m.msg.reply_id.empty()) {
+      if (m.msg.type == "audio")
+        return voice_note(std::move(m));
+      if (m.msg.type == "image" || m.msg.type == "video" || m.msg.type == "document")
+        return media_without_text(std::move(m));
     }
     auto u = core::understand(m.msg.text, today(), *profile, state.lang);
     auto reminded = std::exchange(state.reminded, std::string{}); // answered now, or moved on
@@ -685,6 +687,16 @@ struct conversation_state_holder {
           count_model_use("voice_note_not_transcribed");
           record(m, u, plain(core::voice_note_text(en)), "voice_note");
         });
+  }
+
+  /// An image, video or document without a caption: the patient is asked kindly to write
+  /// (a caption is answered as their text); never counted toward the automatic hand-over.
+  void media_without_text(stored_message m) {
+    core::understanding u;
+    u.lang = state.lang == "en" ? "en" : "pt-BR";
+    if (state.handoff)
+      return record(m, u, std::nullopt, "media");
+    record(m, u, plain(core::media_text(u.lang == "en")), "media");
   }
 
   /// The rules' reply (greetings, questions, hand-over...).

@@ -118,7 +118,8 @@ struct language_model_state {
     else
       h.emplace_back("Expect:"); // a form: no 100-continue round trip before the audio
     if (!node->cfg.ai.api_key.empty())
-      h.push_back("Authorization: Bearer " + node->cfg.ai.api_key);
+      h.push_back((node->cfg.ai.auth_header == "api-key" ? "api-key: " : "Authorization: Bearer ") +
+                  node->cfg.ai.api_key);
     return h;
   }
 

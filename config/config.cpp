@@ -166,6 +166,9 @@ const std::vector<key_def>& schema() {
     ATENDEAI_STR_KEY(ai, base_url, "OpenAI-compatible API base, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1"),
     ATENDEAI_STR_KEY(ai, api_key, "the provider's API key (prefer ai.api_key_file; never logged)"),
     ATENDEAI_STR_KEY(ai, api_key_file, "file holding the provider's API key, read at start when ai.api_key is empty"),
+    ATENDEAI_STR_KEY(ai, auth_header,
+                     "how the key is sent: authorization (Authorization: Bearer, OpenAI and most servers) or api-key "
+                     "(Azure OpenAI)"),
     ATENDEAI_STR_KEY(ai, model, "chat model name"),
     ATENDEAI_INT_KEY(ai, timeout_ms, 100, 120000,
                      "longest a model call may take; past it the built-in answer goes out"),
@@ -441,6 +444,8 @@ void validate(const config& c) {
     fail("whatsapp.api_base: must be an http:// or https:// URL");
   if (c.ai.base_url.rfind("http://", 0) != 0 && c.ai.base_url.rfind("https://", 0) != 0)
     fail("ai.base_url: must be an http:// or https:// URL");
+  if (c.ai.auth_header != "authorization" && c.ai.auth_header != "api-key")
+    fail("ai.auth_header: must be authorization or api-key (got \"" + c.ai.auth_header + "\")");
   if (c.node.id.empty() || c.node.id.size() > 64)
     fail("node.id: must have 1 to 64 characters");
   if (c.sender.backoff_max_ms < c.sender.backoff_base_ms)

@@ -163,6 +163,7 @@ struct ai_settings {
   std::string base_url = "https://api.openai.com/v1";
   std::string api_key;
   std::string api_key_file; ///< read at start when api_key is empty
+  std::string auth_header = "authorization"; ///< authorization (Bearer) | api-key (Azure OpenAI)
   std::string model = "gpt-4o-mini";
   int timeout_ms = 4000;
   int max_tokens = 400;

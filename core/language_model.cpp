@@ -589,6 +589,11 @@ std::string voice_note_text(bool en) {
             : "Desculpe, não consigo ouvir áudios por aqui. Você pode escrever sua mensagem, por favor?";
 }
 
+std::string media_text(bool en) {
+  return en ? "Sorry, I can't open images or files here. Could you write your message, please?"
+            : "Desculpe, não consigo abrir imagens ou arquivos por aqui. Você pode escrever sua mensagem, por favor?";
+}
+
 std::string media_too_large_text(bool en) {
   return en ? "Sorry, that file is too large for me to open. Could you write your message, please?"
             : "Desculpe, esse arquivo é grande demais para eu abrir. Você pode escrever sua mensagem, por favor?";

@@ -101,6 +101,8 @@ bool reads_medical_advice(std::string_view text);
 std::string medical_advice_text(bool en);
 /// The reply to a voice note that could not be transcribed: kindly asks for text.
 std::string voice_note_text(bool en);
+/// The reply to an image, video or document sent without a caption: kindly asks for text.
+std::string media_text(bool en);
 /// The reply to a voice note over the size limit.
 std::string media_too_large_text(bool en);
 

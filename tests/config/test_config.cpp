@@ -12,6 +12,7 @@
 using atendeai::config::command_line;
 using atendeai::config::config;
 using atendeai::config::config_error;
+using atendeai::config::ai_api_key;
 using atendeai::config::load;
 
 namespace {
@@ -55,6 +56,10 @@ TEST_CASE("defaults match API.md and the issues", "[config]") {
   CHECK(c.cluster.heartbeat_ms == 1000);
   CHECK(c.cluster.dead_after_ms == 3000);
   CHECK(c.demo.enabled);
+  // The language model is off unless the deployment offers one (issue 23).
+  CHECK_FALSE(c.ai.enabled);
+  CHECK(c.ai.timeout_ms == 4000);
+  CHECK(c.ai.auth_header == "authorization");
 }
 
 TEST_CASE("passwords are hashed at the configured default bcrypt cost, the production cost 12", "[config][password]") {
@@ -120,6 +125,9 @@ TEST_CASE("every validation error names the key", "[config]") {
   CHECK_THAT(error_of({"--redis-url", "http://x"}), Catch::Contains("redis.url"));
   CHECK_THAT(error_of({"--whatsapp-api-base", "ftp://x"}), Catch::Contains("whatsapp.api_base"));
   CHECK_THAT(error_of({"--cluster-seeds", "nohostport"}), Catch::Contains("cluster.seeds"));
+  CHECK_THAT(error_of({"--ai-base-url", "localhost:11434"}), Catch::Contains("ai.base_url"));
+  CHECK_THAT(error_of({"--ai-auth-header", "x-key"}), Catch::Contains("ai.auth_header"));
+  CHECK_THAT(error_of({"--ai-timeout-ms", "10"}), Catch::Contains("ai.timeout_ms"));
   CHECK_THAT(error_of({"--cluster-dead-after-ms", "500", "--cluster-heartbeat-ms", "1000"}),
              Catch::Contains("cluster.dead_after_ms"));
   CHECK_THAT(error_of({"--sender-backoff-max-ms", "10", "--sender-backoff-base-ms", "100"}),
@@ -147,6 +155,20 @@ TEST_CASE("every validation error names the key", "[config]") {
   CHECK_THAT(error_of({"--config", "/nonexistent/atendeai.toml"}), Catch::Contains("/nonexistent/atendeai.toml"));
   for (auto& f : {unknown_key, wrong_type, out_of_range, not_a_table, broken})
     std::remove(f.c_str());
+}
+
+TEST_CASE("ai.api_key_file: the key is its first line, and an unreadable or empty file names the key", "[config]") {
+  auto file = temp_file("sk-test-123\n");
+  auto c = load_with({"--ai-api-key-file", file});
+  CHECK(ai_api_key(c) == "sk-test-123");
+  c.ai.api_key = "given";
+  CHECK(ai_api_key(c) == "given"); // ai.api_key wins
+  auto empty = temp_file("\n");
+  CHECK_THROWS_WITH(ai_api_key(load_with({"--ai-api-key-file", empty})), Catch::Contains("ai.api_key_file"));
+  CHECK_THROWS_WITH(ai_api_key(load_with({"--ai-api-key-file", "/nonexistent/key"})),
+                    Catch::Contains("ai.api_key_file") && Catch::Contains("/nonexistent/key"));
+  std::remove(file.c_str());
+  std::remove(empty.c_str());
 }
 
 TEST_CASE("operands and command options are left for the command", "[config]") {

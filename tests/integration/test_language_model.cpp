@@ -343,6 +343,20 @@ TEST_CASE("model: a voice note that cannot be transcribed is answered kindly and
     CHECK(m.ai.transcription_count() == 1); // answered 404: no transcription
     CHECK(m.metric("atendeai_model_breaker_state") == 0);
   }
+  SECTION("an image without a caption is not a message the rules misread") {
+    model_node m;
+    const std::string p = "5511966660063";
+    json image = {{"from", p},
+                  {"id", "wamid.img-1"},
+                  {"timestamp", webhook_timestamp()},
+                  {"type", "image"},
+                  {"image", {{"id", "media-img"}, {"mime_type", "image/jpeg"}}}};
+    auto body = notification_body(json::array({image}), json::array({{{"profile", {{"name", "Paciente"}}}, {"wa_id", p}}}));
+    CHECK(text_of(exchange(*m.n.node, m.n.db, m.n.graph, p, body)) ==
+          with_privacy_notice("Desculpe, não consigo abrir imagens ou arquivos por aqui. Você pode escrever sua "
+                              "mensagem, por favor?"));
+    CHECK(m.ai.chat_count() == 0);
+  }
   SECTION("a voice note over ai.media_max_bytes") {
     model_node m(node_settings{{"ATENDEAI_AI_MEDIA_MAX_BYTES", "2048"}});
     const std::string p = "5511966660062";
