@@ -9,6 +9,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <iostream>
 #include <string>
 
 #include "core/demo_clinic.hpp"
@@ -366,4 +368,28 @@ TEST_CASE("model: a voice note that cannot be transcribed is answered kindly and
                               "por favor?"));
     CHECK(m.ai.transcription_count() == 0);
   }
+}
+
+// Run on purpose (hidden from the suite): integration_tests "[model][bench]". Prints the
+// model path's cost with a provider that answers at once (what the node adds around a
+// provider: prompt, JSON, HTTP, validation), from the node's own latency histogram; the
+// rules' throughput is measured with `atendeai understand` (bench/README.md).
+TEST_CASE("model: the model path's overhead with an instant provider (prints figures)", "[.][model][bench]") {
+  model_node m;
+  m.ai.set_chat_default([](const json&) {
+    return fake_openai::answer{200, chat_completion_body(clinic_answer("Sim, há estacionamento ao lado.").dump()), 0};
+  });
+  const int n = 200;
+  auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i)
+    REQUIRE(m.n.say("55119777" + std::to_string(10000 + i), "tem estacionamento?").find("estacionamento ao lado") !=
+            std::string::npos);
+  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  auto scrape = scrape_metrics(*m.n.node);
+  double count = scrape["atendeai_model_latency_seconds_count{kind=\"chat\"}"];
+  double sum = scrape["atendeai_model_latency_seconds_sum{kind=\"chat\"}"];
+  REQUIRE(count == n);
+  std::cout << "model path, instant fake provider: " << n << " calls, mean call " << (sum / count) * 1000.0
+            << " ms (HTTP to the fake and back, completion read); " << n
+            << " sequential exchanges in " << elapsed << " s (the test's polling included)\n";
 }
