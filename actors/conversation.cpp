@@ -665,7 +665,9 @@ struct conversation_state_holder {
     std::string media_id;
     if (auto& audio = m.msg.payload; audio.is_object() && audio.contains("id") && audio["id"].is_string())
       media_id = audio["id"].get<std::string>();
-    if (!model_on() || !node->cfg.ai.transcription || media_id.empty()) {
+    // Under the consent basis, nothing of a patient who has not consented goes to a provider.
+    const bool may_send = legal_basis() != "consent" || state.consent == "given";
+    if (!model_on() || !node->cfg.ai.transcription || media_id.empty() || !may_send) {
       count_model_use("voice_note_not_transcribed");
       return record(m, u, plain(core::voice_note_text(en)), "voice_note");
     }
