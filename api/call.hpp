@@ -149,5 +149,9 @@ void add_privacy_handlers(api_handlers& h);    ///< LGPD: legal basis and notice
 void add_template_handlers(api_handlers& h);   ///< the clinic's WhatsApp message templates
 void add_reminder_handlers(api_handlers& h);   ///< the clinic's appointment reminders
 void add_inspection_handlers(api_handlers& h); ///< live inspection of nodes and actors
+void add_calendar_handlers(api_handlers& h);   ///< ICS feeds of professionals and clinics
+
+/// The public URL of an ICS feed's token (http.public_base_url), null when there is none.
+nlohmann::json feed_url(const api_call& call, const std::string& token);
 
 } // namespace atendeai::api

@@ -19,6 +19,7 @@
 #include "core/clinic.hpp"
 #include "core/password.hpp"
 #include "core/secret_box.hpp"
+#include "persistence/calendar_feeds.hpp"
 #include "persistence/catalogue.hpp"
 
 namespace atendeai::api {
@@ -612,8 +613,11 @@ void professionals_create(api_call& call) {
 void professionals_get(api_call& call) {
   no_body(call);
   auto id = call.id_param("pid", "professional");
-  call.reply(200, in_clinic(call, call.clinic_id,
-                            [&](pqxx::transaction_base& tx) { return professional_row(tx, call, id); }));
+  call.reply(200, in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) {
+               auto row = professional_row(tx, call, id);
+               row["ics_url"] = feed_url(call, persistence::feed_token(tx, call.clinic_id, id)); // the secret feed
+               return row;
+             }));
 }
 
 /// Rewrites a professional as `change(tx, current row)` says, with its audit row.

@@ -10,7 +10,12 @@ checked_request check_request(api_worker& w, const api_request& r) {
   checked_request out;
   auto found = handlers().find(route.op);
   if (route.who == core::access::open) {
-    rate_limit(w, "auth_ip", r.ip, w.auth().rate_auth_per_minute, w.auth().rate_auth_per_hour); // 429
+    // Credentials in the body (logins): the strict auth limits per IP; a secret URL (an
+    // ICS feed polled by calendar applications): the API's limits per IP.
+    if (route.limit == core::rate_class::api)
+      rate_limit(w, "open_ip", r.ip, w.auth().rate_api_per_minute, w.auth().rate_api_per_hour); // 429
+    else
+      rate_limit(w, "auth_ip", r.ip, w.auth().rate_auth_per_minute, w.auth().rate_auth_per_hour); // 429
     if (found == handlers().end())
       fail(core::error_code::not_found, "no such route");
     out.handler = found->second;

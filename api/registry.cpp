@@ -20,6 +20,7 @@ const api_handlers& handlers() {
     add_waitlist_handlers(out);
     add_privacy_handlers(out);
     add_inspection_handlers(out);
+    add_calendar_handlers(out);
     return out;
   }();
   return h;

@@ -73,6 +73,9 @@ const std::vector<key_def>& schema() {
                      "PEM certificate (chain) for HTTPS on the node's own listener, with tls_key (empty: plain HTTP, "
                      "e.g. behind HAProxy terminating TLS)"),
     ATENDEAI_STR_KEY(http, tls_key, "PEM private key of http.tls_cert"),
+    ATENDEAI_STR_KEY(http, public_base_url,
+                     "how patients' and staff's calendars reach this node (scheme://host[:port], no trailing slash): "
+                     "the base of the ICS feed URLs"),
     ATENDEAI_STR_KEY(database, url,
                      "PostgreSQL URL of the schema owner (runs migrations; the server then SETs ROLE app_role)"),
     ATENDEAI_STR_KEY(database, app_role, "non-owner role the server's sessions switch to, under row-level security"),
@@ -181,6 +184,10 @@ const std::vector<key_def>& schema() {
                  "transcribe voice notes with {ai.base_url}/audio/transcriptions (off: patients are asked to write)"),
     ATENDEAI_STR_KEY(ai, transcription_model, "speech-to-text model name"),
     ATENDEAI_INT_KEY(ai, media_max_bytes, 1024, 104857600, "largest voice note or media file fetched, in bytes"),
+    ATENDEAI_STR_KEY(calendar, ics_patient_detail,
+                     "what an ICS feed shows of the patient: first_name (with the service) or none (the service only)"),
+    ATENDEAI_INT_KEY(calendar, ics_past_days, 0, 3650, "appointments an ICS feed shows from this many days ago"),
+    ATENDEAI_INT_KEY(calendar, ics_future_days, 1, 3650, "... up to this many days ahead"),
     ATENDEAI_STR_KEY(paths, var_dir, "directory for runtime files (sink, mail, generated secrets)"),
   };
   return keys;
@@ -444,6 +451,11 @@ void validate(const config& c) {
     fail("whatsapp.api_base: must be an http:// or https:// URL");
   if (c.ai.base_url.rfind("http://", 0) != 0 && c.ai.base_url.rfind("https://", 0) != 0)
     fail("ai.base_url: must be an http:// or https:// URL");
+  if ((c.http.public_base_url.rfind("http://", 0) != 0 && c.http.public_base_url.rfind("https://", 0) != 0) ||
+      c.http.public_base_url.back() == '/')
+    fail("http.public_base_url: must be an http:// or https:// URL without a trailing slash");
+  if (c.calendar.ics_patient_detail != "first_name" && c.calendar.ics_patient_detail != "none")
+    fail("calendar.ics_patient_detail: must be first_name or none");
   if (c.ai.auth_header != "authorization" && c.ai.auth_header != "api-key")
     fail("ai.auth_header: must be authorization or api-key (got \"" + c.ai.auth_header + "\")");
   if (c.node.id.empty() || c.node.id.size() > 64)

@@ -32,6 +32,7 @@ struct http_settings {
   int request_timeout_ms = 10000;
   std::vector<std::string> cors_origins; ///< browser origins allowed on /api/v1 (exact match)
   int webhook_max_inflight = 20000;      ///< webhook requests being made durable at once
+  std::string public_base_url = "http://127.0.0.1:8080"; ///< how the outside reaches this node (links in feeds)
   std::string tls_cert; ///< with tls_key: the listener speaks HTTPS only (no proxy in front)
   std::string tls_key;
   /// True when the HTTP listener terminates TLS itself (both files set).
@@ -175,6 +176,13 @@ struct ai_settings {
   int media_max_bytes = 16 * 1024 * 1024; ///< larger media are refused politely
 };
 
+/// Calendars: the ICS feeds of professionals and clinics.
+struct calendar_settings {
+  std::string ics_patient_detail = "first_name"; ///< first_name | none: what a feed shows of the patient
+  int ics_past_days = 30;                        ///< appointments shown from this many days ago
+  int ics_future_days = 365;                     ///< ... up to this many days ahead
+};
+
 struct paths_settings {
   std::string var_dir = "var";
 };
@@ -201,6 +209,7 @@ struct config {
   auth_settings auth;
   mail_settings mail;
   ai_settings ai;
+  calendar_settings calendar;
   paths_settings paths;
 };
 

@@ -69,6 +69,12 @@ const std::vector<api_route>& api_routes() {
     {"DELETE", "/api/v1/clinics/:id/professionals/:pid", "professionals.delete", a::bearer, l::api, admins},
     {"GET", "/api/v1/clinics/:id/professionals/:pid/absences", "absences.list", a::bearer, l::api, staff},
     {"POST", "/api/v1/clinics/:id/professionals/:pid/absences", "absences.create", a::bearer, l::api, admins},
+    // -- calendars: ICS feeds (the token in the URL is the credential) ------------------
+    {"POST", "/api/v1/clinics/:id/professionals/:pid/ics-token", "calendar.rotate_professional", a::bearer, l::api,
+     admins},
+    {"GET", "/api/v1/clinics/:id/calendar-feed", "calendar.clinic_feed", a::bearer, l::api, admins},
+    {"POST", "/api/v1/clinics/:id/calendar-feed/token", "calendar.rotate_clinic", a::bearer, l::api, admins},
+    {"GET", "/ics/:token", "calendar.ics", a::open, l::api, 0},
     {"DELETE", "/api/v1/clinics/:id/professionals/:pid/absences/:abid", "absences.delete", a::bearer, l::api,
      admins},
     {"GET", "/api/v1/clinics/:id/closures", "closures.list", a::bearer, l::api, staff},

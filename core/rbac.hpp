@@ -34,7 +34,8 @@ inline constexpr role_set super = bit(role::super_admin);
 
 /// Who may call a route: anyone (credentials are in the body) or a bearer token.
 enum class access : uint8_t { open, bearer };
-/// Which rate limit applies: auth (per IP and per account) or API (per user).
+/// Which rate limit applies: auth (per IP and per account) or API (per user; on an open
+/// route, such as a secret feed URL, per IP).
 enum class rate_class : uint8_t { auth, api };
 
 /// Where a route runs in a cluster: on any node (database work only), or on the node

@@ -1,0 +1,10 @@
+DROP TRIGGER appointments_ics_sequence ON atendeai.appointments;
+DROP FUNCTION atendeai.bump_ics_sequence();
+ALTER TABLE atendeai.appointments DROP COLUMN ics_sequence;
+DROP FUNCTION atendeai.calendar_feed_of(text);
+DROP TRIGGER professionals_calendar_feed ON atendeai.professionals;
+DROP TRIGGER clinics_calendar_feed ON atendeai.clinics;
+DROP FUNCTION atendeai.add_calendar_feed();
+DROP TABLE atendeai.calendar_feeds;
+DROP FUNCTION atendeai.hash_feed_token();
+DROP FUNCTION atendeai.new_feed_token();
