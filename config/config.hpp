@@ -55,7 +55,7 @@ struct persistence_settings {
   int batch_max_rows = 500;
   int batch_max_delay_ms = 5;
   int writers = 1;           ///< record writers (decisions, deliveries)
-  int ingest_writers = 2;    ///< ingest writers (webhooks: commit, then 200)
+  int ingest_writers = 1;    ///< ingest writers (webhooks: commit, then 200); one makes the biggest batches
   int write_behind_ms = 1000; ///< how often rebuildable data (last activity) is written
   int max_held_records = 100000; ///< records kept through a PostgreSQL outage before webhooks get 503
 };
