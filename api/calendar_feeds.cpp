@@ -8,6 +8,7 @@
 
 #include "core/ics.hpp"
 #include "persistence/calendar_feeds.hpp"
+#include "persistence/catalogue.hpp"
 
 namespace atendeai::api {
 
@@ -54,9 +55,7 @@ void rotate_professional(api_call& call) {
   no_body(call);
   auto pid = call.id_param("pid", "professional");
   auto url = in_clinic(call, call.clinic_id, [&](pqxx::transaction_base& tx) {
-    if (db::feed_token(tx, call.clinic_id, pid).empty() &&
-        tx.exec_params("SELECT 1 FROM atendeai.professionals WHERE clinic_id = $1 AND id = $2", call.clinic_id, pid)
-          .empty())
+    if (!db::find_professional(tx, call.clinic_id, pid))
       fail(error_code::not_found, "no such professional");
     auto fresh = feed_url(call, db::rotate_feed_token(tx, call.clinic_id, pid));
     audit(call, tx, "professional.ics_rotate", "professional", pid, nullptr, nullptr);
